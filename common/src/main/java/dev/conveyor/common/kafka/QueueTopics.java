@@ -1,0 +1,92 @@
+package dev.conveyor.common.kafka;
+
+import dev.conveyor.common.Topics;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure a queue's topic exists and that its share group starts from the earliest offset, so that jobs
+ * published before any worker joined are not skipped (a new share group starts at the latest offset).
+ * Both the api (before its first publish) and the workers (before subscribing) call it; it is idempotent.
+ */
+public final class QueueTopics {
+
+    private static final Logger log = LoggerFactory.getLogger(QueueTopics.class);
+    private static final long TIMEOUT_SECONDS = 30;
+
+    private final Admin admin;
+    private final int partitions;
+    private final short replicationFactor;
+    private final Set<String> ready = ConcurrentHashMap.newKeySet();
+
+    public QueueTopics(Admin admin, int partitions, short replicationFactor) {
+        this.admin = admin;
+        this.partitions = partitions;
+        this.replicationFactor = replicationFactor;
+    }
+
+    /** Creates the queue's topic if missing and sets its share group to start at the earliest offset. */
+    public void ensure(String queue) {
+        if (ready.contains(queue)) {
+            return;
+        }
+        synchronized (this) {
+            if (ready.contains(queue)) {
+                return;
+            }
+            createTopic(Topics.jobs(queue), partitions, Map.of());
+            var group = new ConfigResource(ConfigResource.Type.GROUP, Topics.shareGroup(queue));
+            var earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
+                    AlterConfigOp.OpType.SET);
+            await(admin.incrementalAlterConfigs(Map.of(group, List.of(earliest))).all());
+            ready.add(queue);
+            log.info("Queue '{}' ready: topic {}, share group {} from earliest", queue, Topics.jobs(queue),
+                    Topics.shareGroup(queue));
+        }
+    }
+
+    /** Creates a topic unless it exists already. */
+    public void createTopic(String name, int partitionCount, Map<String, String> configs) {
+        var topic = new NewTopic(name, partitionCount, replicationFactor).configs(configs);
+        try {
+            await(admin.createTopics(List.of(topic)).all());
+        } catch (KafkaAdminException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+    }
+
+    private static void await(org.apache.kafka.common.KafkaFuture<Void> future) {
+        try {
+            future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaAdminException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw new KafkaAdminException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new KafkaAdminException("Kafka did not answer within " + TIMEOUT_SECONDS + " s", e);
+        }
+    }
+
+    /** A Kafka admin call failed; the cause says why. */
+    public static final class KafkaAdminException extends RuntimeException {
+        KafkaAdminException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

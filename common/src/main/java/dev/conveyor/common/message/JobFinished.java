@@ -1,0 +1,37 @@
+package dev.conveyor.common.message;
+
+import java.time.Instant;
+import java.util.UUID;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * An attempt ended. {@code result} is set when it succeeded, {@code error} otherwise. {@code maxAttempts} is the
+ * budget the attempt was dispatched with, so the api can decide on a retry from the event alone.
+ * {@code retryAfterMs}, when set, asks for at least that long before the next attempt.
+ */
+public record JobFinished(
+        int v,
+        UUID jobId,
+        int attempt,
+        int maxAttempts,
+        String workerId,
+        Outcome outcome,
+        JsonNode result,
+        JobError error,
+        Long retryAfterMs,
+        Instant at) implements JobEvent {
+
+    /** How an attempt ended. */
+    public enum Outcome { SUCCEEDED, FAILED, CANCELLED }
+
+    public static JobFinished succeeded(JobDispatch job, int attempt, String workerId, JsonNode result, Instant at) {
+        return new JobFinished(VERSION, job.jobId(), attempt, job.maxAttempts(), workerId, Outcome.SUCCEEDED,
+                result, null, null, at);
+    }
+
+    public static JobFinished failed(JobDispatch job, int attempt, String workerId, JobError error,
+            Long retryAfterMs, Instant at) {
+        return new JobFinished(VERSION, job.jobId(), attempt, job.maxAttempts(), workerId, Outcome.FAILED,
+                null, error, retryAfterMs, at);
+    }
+}

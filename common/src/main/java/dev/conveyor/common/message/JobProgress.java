@@ -1,0 +1,9 @@
+package dev.conveyor.common.message;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** A running attempt reported how far it got: {@code fraction} in 0..1 and a short message. */
+public record JobProgress(int v, UUID jobId, int attempt, double fraction, String message, Instant at)
+        implements JobEvent {
+}
