@@ -1,0 +1,87 @@
+package dev.conveyor.api;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Settings of the api, under {@code conveyor.api}. Checked at start-up.
+ *
+ * @param maxPayloadBytes    largest accepted {@code payload}, encoded as JSON (a bigger one is a 413)
+ * @param maxBatchBodyBytes  largest accepted body of {@code POST /v1/jobs/batch}
+ * @param queuePartitions    partitions of a queue's topic when the api creates it
+ * @param replicationFactor  replication factor of the topics the api creates
+ * @param insertWriters      threads that write coalesced single submissions (each writes one batch at a time)
+ * @param insertBatchSize    most rows in one insert statement
+ * @param dispatch           the safety-net dispatcher
+ * @param retry              backoff between attempts
+ * @param rescueGrace        how long past its deadline a RUNNING attempt may stay silent before it counts as lost
+ * @param rescueInterval     how often the rescuer looks for lost attempts
+ */
+@ConfigurationProperties("conveyor.api")
+public record ApiProperties(
+        @DefaultValue("262144") int maxPayloadBytes,
+        @DefaultValue("67108864") int maxBatchBodyBytes,
+        @DefaultValue("3") int queuePartitions,
+        @DefaultValue("1") short replicationFactor,
+        @DefaultValue("2") int insertWriters,
+        @DefaultValue("500") int insertBatchSize,
+        @DefaultValue Dispatch dispatch,
+        @DefaultValue Retry retry,
+        @DefaultValue("2m") Duration rescueGrace,
+        @DefaultValue("15s") Duration rescueInterval) {
+
+    public ApiProperties {
+        require(maxPayloadBytes >= 2, "conveyor.api.max-payload-bytes must be at least 2 (the size of {})");
+        require(maxBatchBodyBytes >= maxPayloadBytes, "conveyor.api.max-batch-body-bytes must be at least "
+                + "conveyor.api.max-payload-bytes");
+        require(queuePartitions >= 1, "conveyor.api.queue-partitions must be at least 1");
+        require(replicationFactor >= 1, "conveyor.api.replication-factor must be at least 1");
+        require(insertWriters >= 1, "conveyor.api.insert-writers must be at least 1");
+        require(insertBatchSize >= 1, "conveyor.api.insert-batch-size must be at least 1");
+        require(rescueGrace.isPositive(), "conveyor.api.rescue-grace must be positive");
+        require(rescueInterval.isPositive(), "conveyor.api.rescue-interval must be positive");
+    }
+
+    /**
+     * @param pollInterval how often the dispatcher looks for due jobs that are not on Kafka yet
+     * @param batchSize    most jobs it takes per look
+     * @param lease        how long a taken job is left to its dispatcher before another may publish it
+     */
+    public record Dispatch(
+            @DefaultValue("250ms") Duration pollInterval,
+            @DefaultValue("500") int batchSize,
+            @DefaultValue("30s") Duration lease) {
+
+        public Dispatch {
+            require(pollInterval.isPositive(), "conveyor.api.dispatch.poll-interval must be positive");
+            require(batchSize >= 1, "conveyor.api.dispatch.batch-size must be at least 1");
+            require(lease.compareTo(Duration.ofSeconds(1)) >= 0, "conveyor.api.dispatch.lease must be at least 1s");
+        }
+    }
+
+    /**
+     * Delay before attempt n+1: {@code min(maxDelay, baseDelay * 2^(n-1))}, spread by {@code ±jitter}.
+     *
+     * @param baseDelay delay after the first failed attempt
+     * @param maxDelay  longest delay
+     * @param jitter    fraction 0..1 by which each delay is randomly shortened or lengthened
+     */
+    public record Retry(
+            @DefaultValue("1s") Duration baseDelay,
+            @DefaultValue("1h") Duration maxDelay,
+            @DefaultValue("0.2") double jitter) {
+
+        public Retry {
+            require(!baseDelay.isNegative(), "conveyor.api.retry.base-delay must not be negative");
+            require(maxDelay.compareTo(baseDelay) >= 0, "conveyor.api.retry.max-delay must be >= base-delay");
+            require(jitter >= 0 && jitter <= 1, "conveyor.api.retry.jitter must be between 0 and 1");
+        }
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

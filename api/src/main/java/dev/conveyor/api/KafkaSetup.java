@@ -1,0 +1,65 @@
+package dev.conveyor.api;
+
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.kafka.QueueTopics;
+import java.time.Clock;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.kafka.listener.CommonErrorHandler;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.util.backoff.FixedBackOff;
+import dev.conveyor.api.job.UuidV7;
+
+/** The api's Kafka topics and shared beans. */
+@Configuration(proxyBeanMethods = false)
+class KafkaSetup {
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean
+    Supplier<UUID> jobIds(Clock clock) {
+        return new UuidV7(clock);
+    }
+
+    @Bean
+    NewTopic eventsTopic(ApiProperties properties) {
+        return TopicBuilder.name(Topics.EVENTS).partitions(properties.queuePartitions())
+                .replicas(properties.replicationFactor()).build();
+    }
+
+    @Bean
+    NewTopic controlTopic(ApiProperties properties) {
+        return TopicBuilder.name(Topics.CONTROL).partitions(1).replicas(properties.replicationFactor()).build();
+    }
+
+    @Bean
+    NewTopic workersTopic(ApiProperties properties) {
+        return TopicBuilder.name(Topics.WORKERS).partitions(1).replicas(properties.replicationFactor()).compact()
+                .build();
+    }
+
+    @Bean(destroyMethod = "close")
+    Admin kafkaAdminClient(KafkaAdmin admin) {
+        return Admin.create(admin.getConfigurationProperties());
+    }
+
+    @Bean
+    QueueTopics queueTopics(Admin admin, ApiProperties properties) {
+        return new QueueTopics(admin, properties.queuePartitions(), properties.replicationFactor());
+    }
+
+    /** An event batch that cannot be applied (the database is down) is retried until it can: never dropped. */
+    @Bean
+    CommonErrorHandler eventsErrorHandler() {
+        return new DefaultErrorHandler(new FixedBackOff(1000, FixedBackOff.UNLIMITED_ATTEMPTS));
+    }
+}

@@ -1,0 +1,101 @@
+package dev.conveyor.api.dispatch;
+
+import java.util.ArrayList;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
+import org.springframework.stereotype.Component;
+
+/**
+ * Records that jobs are on Kafka, many per statement. The mark only applies while the job still waits for the
+ * attempt that was published, so a late mark never hides a retry that is due.
+ */
+@Component
+class DispatchMarks implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(DispatchMarks.class);
+    private static final int BATCH = 1000;
+
+    private static final String MARK = """
+            UPDATE jobs j SET dispatched_at = now()
+            FROM unnest(:ids::uuid[], :attempts::int[]) AS v(id, attempts)
+            WHERE j.id = v.id AND j.attempts = v.attempts AND j.dispatched_at IS NULL
+              AND j.status = 'QUEUED'
+            """;
+
+    private final JdbcClient jdbc;
+    private final BlockingQueue<Mark> marks = new LinkedBlockingQueue<>();
+    private volatile boolean running;
+    private Thread flusher;
+
+    DispatchMarks(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    void add(UUID id, int attempts) {
+        marks.add(new Mark(id, attempts));
+    }
+
+    private void flushLoop() {
+        var batch = new ArrayList<Mark>();
+        while (running || !marks.isEmpty()) {
+            try {
+                var first = marks.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            marks.drainTo(batch, BATCH - 1);
+            try {
+                jdbc.sql(MARK)
+                        .param("ids", new SqlArrayValue("uuid", batch.stream().map(Mark::id).toArray()))
+                        .param("attempts", new SqlArrayValue("int4", batch.stream().map(Mark::attempts).toArray()))
+                        .update();
+            } catch (RuntimeException e) {
+                // Unmarked jobs are published again by the poller after their lease: a duplicate, not a loss.
+                log.warn("Could not record {} dispatched jobs: {}", batch.size(), e.getMessage());
+            }
+            batch.clear();
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        flusher = Thread.ofVirtual().name("dispatch-marks").start(this::flushLoop);
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        try {
+            flusher.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Stops after the dispatcher, so the marks of its last publications are written. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 16384;
+    }
+
+    private record Mark(UUID id, int attempts) {
+    }
+}

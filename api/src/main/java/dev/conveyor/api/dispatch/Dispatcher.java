@@ -1,0 +1,109 @@
+package dev.conveyor.api.dispatch;
+
+import dev.conveyor.api.job.Job;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.kafka.QueueTopics;
+import dev.conveyor.common.message.JobDispatch;
+import java.time.Clock;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Publishes due jobs to their queue's topic and, once Kafka has them, records that in batches. A job that fails
+ * to publish keeps no mark, so the {@link DuePoller} publishes it again when its lease runs out.
+ */
+@Component
+public class Dispatcher implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+    private final KafkaTemplate<String, String> kafka;
+    private final QueueTopics queues;
+    private final DispatchMarks marks;
+    private final Clock clock;
+    // Publishing can block (topic creation, Kafka unreachable): never on the thread that answers a request.
+    private final ExecutorService publishers = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile boolean running;
+
+    Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, Clock clock) {
+        this.kafka = kafka;
+        this.queues = queues;
+        this.marks = marks;
+        this.clock = clock;
+    }
+
+    /** One attempt to hand to the workers; {@code attempts} counts the attempts started so far. */
+    public record Item(UUID id, String type, String queue, int attempts, int maxAttempts, int timeoutSeconds,
+            JsonNode payload) {
+
+        public static Item of(Job job) {
+            return new Item(job.id(), job.type(), job.queue(), job.attempts(), job.maxAttempts(),
+                    job.timeoutSeconds(), job.payload());
+        }
+    }
+
+    /** Publishes in the background; returns at once. */
+    public void publish(List<Item> items) {
+        publishers.execute(() -> publishNow(items));
+    }
+
+    private void publishNow(List<Item> items) {
+        var now = clock.instant();
+        for (var item : items) {
+            try {
+                queues.ensure(item.queue());
+                var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
+                        item.attempts() + 1, item.maxAttempts(), item.timeoutSeconds(), item.payload(), now);
+                kafka.send(Topics.jobs(item.queue()), item.id().toString(), Json.write(message))
+                        .whenComplete((sent, failure) -> {
+                            if (failure == null) {
+                                marks.add(item.id(), item.attempts());
+                            } else {
+                                log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
+                                        failure.getMessage());
+                            }
+                        });
+            } catch (RuntimeException e) {
+                log.warn("Could not publish job {} (the poller retries it): {}", item.id(), e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+    }
+
+    /** Lets publications in progress finish before the producer closes. */
+    @Override
+    public void stop() {
+        running = false;
+        publishers.shutdown();
+        try {
+            publishers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        kafka.flush();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 8192;
+    }
+}

@@ -1,0 +1,111 @@
+package dev.conveyor.api.job;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.JobStatus;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Reads jobs for the HTTP side. */
+@Repository
+public class JobRepository {
+
+    public static final String COLUMNS_SQL = """
+            id, type, queue, status, payload, result, error, attempts, max_attempts, timeout_seconds,
+            idempotency_key, worker_id, created_at, run_at, started_at, finished_at, updated_at
+            """;
+
+    private static final String FIND = "SELECT " + COLUMNS_SQL + " FROM jobs WHERE id = :id";
+
+    /** Rows in the order of the contract's Job. */
+    public static final RowMapper<Job> JOB = JobRepository::map;
+
+    private final JdbcClient jdbc;
+
+    public JobRepository(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public Optional<Job> find(UUID id) {
+        return jdbc.sql(FIND).param("id", id).query(JOB).optional();
+    }
+
+    /** Newest first; {@code after} is the id of the last job of the previous page. */
+    public List<Job> list(JobFilter filter, UUID after, int limit) {
+        var where = new ArrayList<String>();
+        var sql = new StringBuilder("SELECT ").append(COLUMNS_SQL).append(" FROM jobs");
+        if (filter.status() != null) {
+            where.add("status = :status");
+        }
+        if (filter.queue() != null) {
+            where.add("queue = :queue");
+        }
+        if (filter.type() != null) {
+            where.add("type = :type");
+        }
+        if (after != null) {
+            where.add("id < :after");
+        }
+        if (!where.isEmpty()) {
+            sql.append(" WHERE ").append(String.join(" AND ", where));
+        }
+        sql.append(" ORDER BY id DESC LIMIT :limit");
+        var statement = jdbc.sql(sql.toString()).param("limit", limit);
+        if (filter.status() != null) {
+            statement = statement.param("status", filter.status().name());
+        }
+        if (filter.queue() != null) {
+            statement = statement.param("queue", filter.queue());
+        }
+        if (filter.type() != null) {
+            statement = statement.param("type", filter.type());
+        }
+        if (after != null) {
+            statement = statement.param("after", after);
+        }
+        return statement.query(JOB).list();
+    }
+
+    /** Exact-match filters of {@code GET /v1/jobs}; null means any. */
+    public record JobFilter(JobStatus status, String queue, String type) {
+    }
+
+    private static Job map(ResultSet rs, int row) throws SQLException {
+        return new Job(
+                rs.getObject("id", UUID.class),
+                rs.getString("type"),
+                rs.getString("queue"),
+                JobStatus.valueOf(rs.getString("status")),
+                json(rs.getString("payload")),
+                json(rs.getString("result")),
+                json(rs.getString("error")),
+                rs.getInt("attempts"),
+                rs.getInt("max_attempts"),
+                rs.getInt("timeout_seconds"),
+                rs.getString("idempotency_key"),
+                rs.getString("worker_id"),
+                instant(rs.getTimestamp("created_at")),
+                instant(rs.getTimestamp("run_at")),
+                instant(rs.getTimestamp("started_at")),
+                instant(rs.getTimestamp("finished_at")),
+                instant(rs.getTimestamp("updated_at")));
+    }
+
+    private static tools.jackson.databind.JsonNode json(String text) {
+        return text == null ? null : Json.tree(text);
+    }
+
+    /** Instants travel with millisecond precision, as the contract writes them. */
+    public static Instant instant(Timestamp timestamp) {
+        return timestamp == null ? null : timestamp.toInstant().truncatedTo(ChronoUnit.MILLIS);
+    }
+}

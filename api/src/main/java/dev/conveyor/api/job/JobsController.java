@@ -1,0 +1,142 @@
+package dev.conveyor.api.job;
+
+import dev.conveyor.api.wakeup.JobWaiters;
+import dev.conveyor.api.web.ApiException;
+import dev.conveyor.api.web.FieldError;
+import dev.conveyor.common.JobStatus;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code GET /v1/jobs/{id}} (with long-polling) and {@code GET /v1/jobs}. */
+@RestController
+class JobsController {
+
+    private static final int MAX_WAIT_SECONDS = 60;
+    private static final int MAX_LIMIT = 500;
+
+    private final JobRepository jobs;
+    private final JobWaiters waiters;
+
+    JobsController(JobRepository jobs, JobWaiters waiters) {
+        this.jobs = jobs;
+        this.waiters = waiters;
+    }
+
+    @GetMapping("/v1/jobs/{id}")
+    Job get(@PathVariable String id, @RequestParam(required = false) String wait) throws InterruptedException {
+        var jobId = uuid(id);
+        var waitFor = waitDuration(wait);
+        var deadline = Instant.now().plus(waitFor);
+        while (true) {
+            try (var registration = waiters.register(jobId)) {
+                var job = jobs.find(jobId).orElseThrow(() -> ApiException.notFound("No job " + jobId));
+                var left = Duration.between(Instant.now(), deadline);
+                if (job.status().isTerminal() || !left.isPositive()) {
+                    return job;
+                }
+                registration.await(left);
+            }
+        }
+    }
+
+    @GetMapping("/v1/jobs")
+    Map<String, Object> list(@RequestParam(required = false) String status,
+            @RequestParam(required = false) String queue, @RequestParam(required = false) String type,
+            @RequestParam(required = false) String limit, @RequestParam(required = false) String after) {
+        var errors = new ArrayList<FieldError>();
+        var filter = new JobRepository.JobFilter(status(status, errors), queue, type);
+        var size = limit(limit, errors);
+        var cursor = cursor(after, errors);
+        if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
+        }
+        var page = jobs.list(filter, cursor, size + 1);
+        var more = page.size() > size;
+        var shown = more ? page.subList(0, size) : page;
+        var answer = new LinkedHashMap<String, Object>();
+        answer.put("jobs", shown);
+        answer.put("next", more ? encodeCursor(shown.getLast().id()) : null);
+        return answer;
+    }
+
+    private static UUID uuid(String id) {
+        try {
+            if (id.length() == 36) {
+                return UUID.fromString(id);
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw ApiException.invalid("id", "must be a UUID");
+    }
+
+    private static Duration waitDuration(String wait) {
+        if (wait == null || wait.isEmpty()) {
+            return Duration.ZERO;
+        }
+        try {
+            var seconds = Double.parseDouble(wait);
+            if (seconds >= 0 && seconds <= MAX_WAIT_SECONDS) {
+                return Duration.ofMillis(Math.round(seconds * 1000));
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ApiException.invalid("wait", "must be a number of seconds from 0 to " + MAX_WAIT_SECONDS);
+    }
+
+    private static JobStatus status(String status, ArrayList<FieldError> errors) {
+        if (status == null) {
+            return null;
+        }
+        try {
+            return JobStatus.valueOf(status);
+        } catch (IllegalArgumentException e) {
+            errors.add(new FieldError("status", "must be one of SCHEDULED, QUEUED, RUNNING, SUCCEEDED, FAILED, "
+                    + "CANCELLED"));
+            return null;
+        }
+    }
+
+    private static int limit(String limit, ArrayList<FieldError> errors) {
+        if (limit == null) {
+            return 50;
+        }
+        try {
+            var value = Integer.parseInt(limit);
+            if (value >= 1 && value <= MAX_LIMIT) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        errors.add(new FieldError("limit", "must be an integer from 1 to " + MAX_LIMIT));
+        return 0;
+    }
+
+    private static UUID cursor(String after, ArrayList<FieldError> errors) {
+        if (after == null) {
+            return null;
+        }
+        try {
+            return UUID.fromString(new String(Base64.getUrlDecoder().decode(after), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            errors.add(new FieldError("after", "is not a cursor this api gave out (use the 'next' of a page)"));
+            return null;
+        }
+    }
+
+    private static String encodeCursor(UUID last) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(last.toString().getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,161 @@
+package dev.conveyor.api.results;
+
+import dev.conveyor.api.wakeup.JobNotifications;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.common.message.JobFinished;
+import dev.conveyor.common.message.JobProgress;
+import dev.conveyor.common.message.JobStarted;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Applies a batch of worker events with one guarded statement. Events of one job in one batch fold into one row
+ * (a start and an end make one write). The guard accepts a start only for a newer attempt and an end only for
+ * the attempt that is running, so duplicates, replays and stale events change nothing.
+ */
+@Component
+class EventApplier {
+
+    private static final Logger log = LoggerFactory.getLogger(EventApplier.class);
+
+    private static final String APPLY = """
+            UPDATE jobs j SET
+                status = v.status,
+                attempts = v.attempt,
+                worker_id = coalesce(v.worker_id, j.worker_id),
+                started_at = coalesce(v.started_at, j.started_at),
+                finished_at = CASE WHEN v.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') THEN v.finished_at END,
+                result = CASE WHEN v.status = 'SUCCEEDED' THEN v.result::jsonb END,
+                error = CASE WHEN v.error IS NOT NULL THEN v.error::jsonb
+                             WHEN v.started_at IS NOT NULL AND j.status = 'RUNNING' THEN jsonb_build_object(
+                                 'code', 'WORKER_LOST', 'retryable', true, 'message',
+                                 'the worker running attempt ' || j.attempts || ' stopped before it ended')
+                             ELSE j.error END,
+                run_at = coalesce(v.retry_at, j.run_at),
+                dispatched_at = CASE WHEN v.status = 'SCHEDULED' THEN NULL ELSE j.dispatched_at END,
+                dispatch_lease_until = CASE WHEN v.status = 'SCHEDULED' THEN NULL ELSE j.dispatch_lease_until END,
+                updated_at = now()
+            FROM unnest(:ids::uuid[], :attempts::int[], :statuses::text[], :workers::text[],
+                        :startedAt::timestamptz[], :finishedAt::timestamptz[], :results::text[], :errors::text[],
+                        :retryAt::timestamptz[])
+                 AS v(id, attempt, status, worker_id, started_at, finished_at, result, error, retry_at)
+            WHERE j.id = v.id
+              AND j.status IN ('QUEUED', 'RUNNING')
+              AND ((v.started_at IS NOT NULL AND j.attempts < v.attempt)
+                   OR (v.started_at IS NULL AND j.status = 'RUNNING' AND j.attempts = v.attempt))
+            RETURNING j.id, j.status
+            """;
+
+    private final JdbcClient jdbc;
+    private final TransactionTemplate transaction;
+    private final RetryPolicy retryPolicy;
+    private final JobNotifications notifications;
+    private final Clock clock;
+
+    EventApplier(JdbcClient jdbc, TransactionTemplate transaction, RetryPolicy retryPolicy,
+            JobNotifications notifications, Clock clock) {
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.retryPolicy = retryPolicy;
+        this.notifications = notifications;
+        this.clock = clock;
+    }
+
+    /** Applies the events (JSON texts, in topic order) in one transaction and wakes the waiters of ended jobs. */
+    void apply(List<String> events) {
+        var rows = fold(events);
+        if (rows.isEmpty()) {
+            return;
+        }
+        transaction.executeWithoutResult(status -> {
+            var ended = new ArrayList<UUID>();
+            jdbc.sql(APPLY)
+                    .param("ids", array("uuid", rows, Row::id))
+                    .param("attempts", array("int4", rows, Row::attempt))
+                    .param("statuses", array("text", rows, r -> r.status().name()))
+                    .param("workers", array("text", rows, Row::workerId))
+                    .param("startedAt", array("text", rows, Row::startedAt))
+                    .param("finishedAt", array("text", rows, Row::finishedAt))
+                    .param("results", array("text", rows, Row::result))
+                    .param("errors", array("text", rows, Row::error))
+                    .param("retryAt", array("text", rows, Row::retryAt))
+                    .query((rs, n) -> {
+                        if (JobStatus.valueOf(rs.getString("status")).isTerminal()) {
+                            ended.add(rs.getObject("id", UUID.class));
+                        }
+                        return null;
+                    })
+                    .list();
+            notifications.notifyEnded(ended);
+        });
+    }
+
+    /** One row per job: its newest start, and the end of that same attempt if the batch has it. */
+    private List<Row> fold(List<String> events) {
+        var byJob = new LinkedHashMap<UUID, Row>();
+        var now = clock.instant();
+        for (var text : events) {
+            JobEvent event;
+            try {
+                event = Json.read(text, JobEvent.class);
+            } catch (RuntimeException e) {
+                log.error("Skipping an unreadable event: {} ({})", text, e.getMessage());
+                continue;
+            }
+            var current = byJob.get(event.jobId());
+            switch (event) {
+                case JobStarted started -> {
+                    if (current == null || started.attempt() > current.attempt()) {
+                        byJob.put(started.jobId(), Row.started(started));
+                    }
+                }
+                case JobFinished finished -> {
+                    if (current == null || finished.attempt() > current.attempt()) {
+                        byJob.put(finished.jobId(), Row.finished(null, finished, retryPolicy.decide(finished, now)));
+                    } else if (finished.attempt() == current.attempt() && current.finishedAt() == null) {
+                        byJob.put(finished.jobId(), Row.finished(current, finished,
+                                retryPolicy.decide(finished, now)));
+                    }
+                }
+                case JobProgress ignored -> {
+                    // progress is shown by a later issue; nothing to store yet
+                }
+            }
+        }
+        return List.copyOf(byJob.values());
+    }
+
+    private static <T> SqlArrayValue array(String type, List<Row> rows, java.util.function.Function<Row, T> field) {
+        return new SqlArrayValue(type, rows.stream().map(field).toArray());
+    }
+
+    /** The values one job's row gets; null means "leave as it is" for the optional ones. */
+    private record Row(UUID id, int attempt, JobStatus status, String workerId, String startedAt,
+            String finishedAt, String result, String error, String retryAt) {
+
+        static Row started(JobStarted e) {
+            return new Row(e.jobId(), e.attempt(), JobStatus.RUNNING, e.workerId(), e.at().toString(), null, null,
+                    null, null);
+        }
+
+        static Row finished(Row start, JobFinished e, RetryPolicy.Decision decision) {
+            return new Row(e.jobId(), e.attempt(), decision.status(), e.workerId(),
+                    start == null ? null : start.startedAt(),
+                    e.at().toString(),
+                    e.result() == null ? "null" : Json.write(e.result()),
+                    e.error() == null ? null : Json.write(e.error()),
+                    decision.retryAt() == null ? null : decision.retryAt().toString());
+        }
+    }
+}

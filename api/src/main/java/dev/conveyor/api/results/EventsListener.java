@@ -1,0 +1,27 @@
+package dev.conveyor.api.results;
+
+import dev.conveyor.common.Topics;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.stereotype.Component;
+
+/**
+ * Reads what workers report, a batch at a time. The offsets are committed only after the batch is applied, so a
+ * crash here replays events, and the guarded updates make replays change nothing.
+ */
+@Component
+class EventsListener {
+
+    private final EventApplier applier;
+
+    EventsListener(EventApplier applier) {
+        this.applier = applier;
+    }
+
+    @KafkaListener(id = "conveyor-events", topics = Topics.EVENTS, groupId = Topics.API_EVENTS_GROUP,
+            batch = "true")
+    void onEvents(List<ConsumerRecord<String, String>> records) {
+        applier.apply(records.stream().map(ConsumerRecord::value).toList());
+    }
+}

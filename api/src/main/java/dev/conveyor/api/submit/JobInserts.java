@@ -1,0 +1,124 @@
+package dev.conveyor.api.submit;
+
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.job.Job;
+import dev.conveyor.api.job.JobRepository;
+import dev.conveyor.common.JobStatus;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
+import org.springframework.stereotype.Repository;
+
+/** Inserts many jobs with one statement, resolving idempotency keys that were used before. */
+@Repository
+class JobInserts {
+
+    private static final String INSERT = """
+            INSERT INTO jobs (id, type, queue, status, payload, max_attempts, initial_max_attempts, timeout_seconds,
+                              idempotency_key, request_hash, created_at, run_at, updated_at, dispatch_lease_until)
+            SELECT id, type, queue, status, payload::jsonb, max_attempts, max_attempts, timeout_seconds,
+                   idempotency_key, request_hash, created_at, run_at, created_at, lease
+            FROM unnest(:ids::uuid[], :types::text[], :queues::text[], :statuses::text[], :payloads::text[],
+                        :maxAttempts::int[], :timeouts::int[], :keys::text[], :hashes::text[],
+                        :createdAt::timestamptz[], :runAt::timestamptz[], :leases::timestamptz[])
+                 AS v(id, type, queue, status, payload, max_attempts, timeout_seconds, idempotency_key,
+                      request_hash, created_at, run_at, lease)
+            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id
+            """;
+
+    private static final String BY_KEYS = "SELECT request_hash, " + JobRepository.COLUMNS_SQL
+            + " FROM jobs WHERE idempotency_key = ANY(:keys::text[])";
+
+    private final JdbcClient jdbc;
+    private final ApiProperties properties;
+
+    JobInserts(JdbcClient jdbc, ApiProperties properties) {
+        this.jdbc = jdbc;
+        this.properties = properties;
+    }
+
+    /**
+     * Inserts the jobs (in the caller's transaction) and answers an outcome per job, in order. Due jobs are
+     * inserted with a dispatch lease, so that the poller leaves them to the fast path that publishes them right
+     * after the commit.
+     */
+    List<InsertOutcome> insert(List<NewJob> jobs) {
+        var n = jobs.size();
+        var ids = new UUID[n];
+        var types = new String[n];
+        var queues = new String[n];
+        var statuses = new String[n];
+        var payloads = new String[n];
+        var maxAttempts = new Integer[n];
+        var timeouts = new Integer[n];
+        var keys = new String[n];
+        var hashes = new String[n];
+        var createdAt = new String[n];
+        var runAt = new String[n];
+        var leases = new String[n];
+        for (var i = 0; i < n; i++) {
+            var job = jobs.get(i);
+            ids[i] = job.id();
+            types[i] = job.type();
+            queues[i] = job.queue();
+            statuses[i] = job.status().name();
+            payloads[i] = dev.conveyor.common.Json.write(job.payload());
+            maxAttempts[i] = job.maxAttempts();
+            timeouts[i] = job.timeoutSeconds();
+            keys[i] = job.idempotencyKey();
+            hashes[i] = job.requestHash();
+            createdAt[i] = job.createdAt().toString();
+            runAt[i] = job.runAt().toString();
+            leases[i] = job.status() == JobStatus.QUEUED
+                    ? job.createdAt().plus(properties.dispatch().lease()).toString() : null;
+        }
+        var inserted = new HashSet<>(jdbc.sql(INSERT)
+                .param("ids", new SqlArrayValue("uuid", (Object[]) ids))
+                .param("types", new SqlArrayValue("text", (Object[]) types))
+                .param("queues", new SqlArrayValue("text", (Object[]) queues))
+                .param("statuses", new SqlArrayValue("text", (Object[]) statuses))
+                .param("payloads", new SqlArrayValue("text", (Object[]) payloads))
+                .param("maxAttempts", new SqlArrayValue("int4", (Object[]) maxAttempts))
+                .param("timeouts", new SqlArrayValue("int4", (Object[]) timeouts))
+                .param("keys", new SqlArrayValue("text", (Object[]) keys))
+                .param("hashes", new SqlArrayValue("text", (Object[]) hashes))
+                .param("createdAt", new SqlArrayValue("text", (Object[]) createdAt))
+                .param("runAt", new SqlArrayValue("text", (Object[]) runAt))
+                .param("leases", new SqlArrayValue("text", (Object[]) leases))
+                .query(UUID.class).list());
+        var existing = inserted.size() == n ? new HashMap<String, Existing>() : existingByKey(jobs, inserted);
+        var outcomes = new ArrayList<InsertOutcome>(n);
+        for (var job : jobs) {
+            if (inserted.contains(job.id())) {
+                outcomes.add(new InsertOutcome.Inserted(job.toJob()));
+                continue;
+            }
+            var earlier = existing.get(job.idempotencyKey());
+            if (earlier == null) {
+                throw new IllegalStateException("Job " + job.id() + " was neither inserted nor found by its key");
+            }
+            outcomes.add(earlier.requestHash().equals(job.requestHash())
+                    ? new InsertOutcome.Replayed(earlier.job())
+                    : new InsertOutcome.KeyConflict(job.idempotencyKey(), earlier.job().id()));
+        }
+        return outcomes;
+    }
+
+    private HashMap<String, Existing> existingByKey(List<NewJob> jobs, HashSet<UUID> inserted) {
+        var keys = jobs.stream().filter(j -> !inserted.contains(j.id())).map(NewJob::idempotencyKey).toArray();
+        var found = new HashMap<String, Existing>();
+        jdbc.sql(BY_KEYS).param("keys", new SqlArrayValue("text", keys))
+                .query((rs, row) -> new Existing(rs.getString("request_hash"), JobRepository.JOB.mapRow(rs, row)))
+                .list()
+                .forEach(e -> found.put(e.job().idempotencyKey(), e));
+        return found;
+    }
+
+    private record Existing(String requestHash, Job job) {
+    }
+}

@@ -1,0 +1,170 @@
+package dev.conveyor.api.submit;
+
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.dispatch.Dispatcher;
+import dev.conveyor.api.web.ApiException;
+import dev.conveyor.api.web.StoreUnavailableException;
+import dev.conveyor.common.JobStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Makes submissions durable. Concurrent single submissions are coalesced: a few writer threads each take
+ * whatever is waiting (up to a batch) and insert it with one statement in one transaction, so a burst of
+ * requests costs a handful of round trips instead of one each, and a lone request waits for no timer.
+ * Due jobs are handed to the dispatcher right after the commit.
+ */
+@Component
+class JobSubmitter implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(JobSubmitter.class);
+
+    private final JobInserts inserts;
+    private final TransactionTemplate transaction;
+    private final Dispatcher dispatcher;
+    private final ApiProperties properties;
+    private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private final List<Thread> writers = new ArrayList<>();
+    private volatile boolean running;
+
+    JobSubmitter(JobInserts inserts, TransactionTemplate transaction, Dispatcher dispatcher,
+            ApiProperties properties) {
+        this.inserts = inserts;
+        this.transaction = transaction;
+        this.dispatcher = dispatcher;
+        this.properties = properties;
+    }
+
+    /** Stores one job, together with whatever other submissions are waiting. Blocks until committed. */
+    InsertOutcome submit(NewJob job) {
+        if (!running) {
+            throw new StoreUnavailableException("The api is shutting down", null);
+        }
+        var outcome = new CompletableFuture<InsertOutcome>();
+        pending.add(new Pending(job, outcome));
+        try {
+            return outcome.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("Interrupted while storing the job", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new StoreUnavailableException(e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /** Stores all jobs or none: a key used before for a different request rolls the whole batch back. */
+    List<InsertOutcome> submitAll(List<NewJob> jobs) {
+        var outcomes = transaction.execute(status -> {
+            var result = inserts.insert(jobs);
+            for (var i = 0; i < result.size(); i++) {
+                if (result.get(i) instanceof InsertOutcome.KeyConflict conflict) {
+                    throw ApiException.conflict("idempotency-conflict", "Idempotency key reused",
+                            "jobs[" + i + "]: idempotency key '" + conflict.idempotencyKey()
+                                    + "' was used before for a different request (job " + conflict.existingId()
+                                    + "); nothing was stored");
+                }
+            }
+            return result;
+        });
+        dispatchNew(outcomes);
+        return outcomes;
+    }
+
+    private void writeLoop() {
+        var batch = new ArrayList<Pending>();
+        while (running || !pending.isEmpty()) {
+            Pending first;
+            try {
+                first = pending.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (first == null) {
+                continue;
+            }
+            batch.add(first);
+            pending.drainTo(batch, properties.insertBatchSize() - 1);
+            write(batch);
+            batch.clear();
+        }
+    }
+
+    private void write(List<Pending> batch) {
+        try {
+            var jobs = batch.stream().map(Pending::job).toList();
+            var outcomes = transaction.execute(status -> inserts.insert(jobs));
+            for (var i = 0; i < batch.size(); i++) {
+                batch.get(i).outcome().complete(outcomes.get(i));
+            }
+            dispatchNew(outcomes);
+        } catch (RuntimeException e) {
+            log.warn("Could not store {} submitted jobs: {}", batch.size(), e.getMessage());
+            var failure = new StoreUnavailableException("The job store is unavailable", e);
+            batch.forEach(p -> p.outcome().completeExceptionally(failure));
+        }
+    }
+
+    private void dispatchNew(List<InsertOutcome> outcomes) {
+        var due = outcomes.stream()
+                .filter(o -> o instanceof InsertOutcome.Inserted)
+                .map(o -> ((InsertOutcome.Inserted) o).job())
+                .filter(job -> job.status() == JobStatus.QUEUED)
+                .map(Dispatcher.Item::of)
+                .toList();
+        if (!due.isEmpty()) {
+            dispatcher.publish(due);
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        for (var i = 0; i < properties.insertWriters(); i++) {
+            var writer = Thread.ofVirtual().name("job-writer-" + i).start(this::writeLoop);
+            writers.add(writer);
+        }
+    }
+
+    @Override
+    public void stop() {
+        // No interrupt: interrupting a virtual thread in socket I/O closes the database connection under it.
+        running = false;
+        for (var writer : writers) {
+            try {
+                writer.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        writers.clear();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Stop after the web server has stopped taking requests, so that every accepted request is written. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 4096;
+    }
+
+    private record Pending(NewJob job, CompletableFuture<InsertOutcome> outcome) {
+    }
+}

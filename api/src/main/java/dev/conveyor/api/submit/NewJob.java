@@ -1,0 +1,32 @@
+package dev.conveyor.api.submit;
+
+import dev.conveyor.api.job.Job;
+import dev.conveyor.common.JobStatus;
+import java.time.Instant;
+import java.util.UUID;
+import tools.jackson.databind.node.ObjectNode;
+
+/** A valid submission, ready to insert. */
+record NewJob(
+        UUID id,
+        String type,
+        String queue,
+        ObjectNode payload,
+        int maxAttempts,
+        int timeoutSeconds,
+        Instant runAt,
+        String idempotencyKey,
+        String requestHash,
+        Instant createdAt) {
+
+    /** QUEUED when due at once, SCHEDULED when {@code runAt} is later. */
+    JobStatus status() {
+        return runAt.isAfter(createdAt) ? JobStatus.SCHEDULED : JobStatus.QUEUED;
+    }
+
+    /** The job as it stands right after the insert. */
+    Job toJob() {
+        return new Job(id, type, queue, status(), payload, null, null, 0, maxAttempts, timeoutSeconds,
+                idempotencyKey, null, createdAt, runAt, null, null, createdAt);
+    }
+}

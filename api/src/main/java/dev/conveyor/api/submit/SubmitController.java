@@ -1,0 +1,129 @@
+package dev.conveyor.api.submit;
+
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.job.Job;
+import dev.conveyor.api.web.ApiException;
+import dev.conveyor.api.web.FieldError;
+import dev.conveyor.common.Json;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/** {@code POST /v1/jobs} and {@code POST /v1/jobs/batch}. */
+@RestController
+class SubmitController {
+
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    static final String REPLAYED = "Idempotent-Replayed";
+    private static final int MAX_BATCH = 1000;
+
+    private final SubmitRequests requests;
+    private final JobSubmitter submitter;
+    private final ApiProperties properties;
+
+    SubmitController(SubmitRequests requests, JobSubmitter submitter, ApiProperties properties) {
+        this.requests = requests;
+        this.submitter = submitter;
+        this.properties = properties;
+    }
+
+    @PostMapping(path = "/v1/jobs", consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Job> submit(HttpServletRequest http,
+            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
+        var checked = requests.check(body(http), "", idempotencyKey);
+        refuseIfInvalid(checked.errors(), checked.tooLarge());
+        return switch (submitter.submit(checked.job())) {
+            case InsertOutcome.Inserted(var job) -> accepted(job);
+            case InsertOutcome.Replayed(var job) -> ResponseEntity.ok().header(REPLAYED, "true").body(job);
+            case InsertOutcome.KeyConflict(var key, var existing) -> throw ApiException.conflict(
+                    "idempotency-conflict", "Idempotency key reused", "idempotency key '" + key
+                            + "' was used before for a different request (job " + existing + ")");
+        };
+    }
+
+    @PostMapping(path = "/v1/jobs/batch", consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Map<String, List<Job>>> submitBatch(HttpServletRequest http,
+            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
+        if (idempotencyKey != null) {
+            throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
+        }
+        var body = body(http);
+        var errors = new ArrayList<FieldError>();
+        if (!body.isObject()) {
+            throw ApiException.invalid("body", "must be a JSON object with a jobs array");
+        }
+        body.propertyNames().stream().filter(name -> !name.equals("jobs"))
+                .forEach(name -> errors.add(new FieldError(name, "unknown field")));
+        var items = body.get("jobs");
+        if (items == null || !items.isArray() || items.isEmpty() || items.size() > MAX_BATCH) {
+            errors.add(new FieldError("jobs", "must be an array of 1 to " + MAX_BATCH + " submit requests"));
+            throw ApiException.invalid(errors);
+        }
+        var jobs = new ArrayList<NewJob>(items.size());
+        var tooLarge = true;
+        for (var i = 0; i < items.size(); i++) {
+            var checked = requests.check(items.get(i), "jobs[" + i + "].", null);
+            if (checked.job() != null) {
+                jobs.add(checked.job());
+            } else {
+                errors.addAll(checked.errors());
+                tooLarge &= checked.tooLarge();
+            }
+        }
+        refuseIfInvalid(errors, tooLarge);
+        var outcomes = submitter.submitAll(jobs);
+        var answer = outcomes.stream().map(o -> switch (o) {
+            case InsertOutcome.Inserted(var job) -> job;
+            case InsertOutcome.Replayed(var job) -> job;
+            case InsertOutcome.KeyConflict c -> throw new IllegalStateException("conflicts roll the batch back");
+        }).toList();
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(Map.of("jobs", answer));
+    }
+
+    private static ResponseEntity<Job> accepted(Job job) {
+        return ResponseEntity.accepted().location(URI.create("/v1/jobs/" + job.id())).body(job);
+    }
+
+    private static void refuseIfInvalid(List<FieldError> errors, boolean tooLarge) {
+        if (errors.isEmpty()) {
+            return;
+        }
+        if (tooLarge) {
+            throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Payload too large",
+                    errors.getFirst().field() + ": " + errors.getFirst().message(), errors);
+        }
+        throw ApiException.invalid(errors);
+    }
+
+    private JsonNode body(HttpServletRequest http) {
+        byte[] bytes;
+        try (var in = http.getInputStream()) {
+            bytes = in.readNBytes(properties.maxBatchBodyBytes() + 1);
+        } catch (IOException e) {
+            throw ApiException.invalid("body", "could not be read: " + e.getMessage());
+        }
+        if (bytes.length > properties.maxBatchBodyBytes()) {
+            throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request too large",
+                    "The request body is larger than " + properties.maxBatchBodyBytes() + " bytes", List.of());
+        }
+        if (bytes.length == 0) {
+            throw ApiException.invalid("body", "is empty; send a JSON object");
+        }
+        try {
+            return Json.MAPPER.readTree(bytes);
+        } catch (JacksonException e) {
+            throw ApiException.invalid("body", "is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+}

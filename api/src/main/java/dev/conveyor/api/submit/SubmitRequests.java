@@ -1,0 +1,193 @@
+package dev.conveyor.api.submit;
+
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.web.FieldError;
+import dev.conveyor.common.Json;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.cfg.JsonNodeFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Checks a submit request against every rule of the contract and turns it into a {@link NewJob}. */
+@Component
+class SubmitRequests {
+
+    static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
+    static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    private static final Pattern PRINTABLE = Pattern.compile("[^\\p{Cntrl}\\p{Zl}\\p{Zp}]{1,255}");
+    private static final Set<String> FIELDS = Set.of("type", "queue", "payload", "maxAttempts", "timeoutSeconds",
+            "runAt", "delaySeconds", "idempotencyKey");
+    private static final JsonMapper CANONICAL = JsonMapper.builder()
+            .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
+            .build();
+
+    private final ApiProperties properties;
+    private final Clock clock;
+    private final Supplier<UUID> ids;
+
+    SubmitRequests(ApiProperties properties, Clock clock, Supplier<UUID> jobIds) {
+        this.properties = properties;
+        this.clock = clock;
+        this.ids = jobIds;
+    }
+
+    /** The outcome of checking one request: a job, or what is wrong with it. */
+    record Checked(NewJob job, List<FieldError> errors, boolean tooLarge) {
+    }
+
+    /**
+     * @param prefix    put before field names, e.g. {@code jobs[3].}
+     * @param headerKey the {@code Idempotency-Key} header, or null
+     */
+    Checked check(JsonNode request, String prefix, String headerKey) {
+        var errors = new ArrayList<FieldError>();
+        if (request == null || !request.isObject()) {
+            errors.add(new FieldError(prefix.isEmpty() ? "body" : prefix.substring(0, prefix.length() - 1),
+                    "must be a JSON object"));
+            return new Checked(null, errors, false);
+        }
+        for (var name : request.propertyNames()) {
+            if (!FIELDS.contains(name)) {
+                errors.add(new FieldError(prefix + name, "unknown field"));
+            }
+        }
+        var type = text(request, "type", prefix, TYPE, "must match [a-z0-9][a-z0-9._-]{0,99}", errors);
+        if (type == null && isAbsent(request.get("type"))) {
+            errors.add(new FieldError(prefix + "type", "is required"));
+        }
+        var queue = text(request, "queue", prefix, QUEUE, "must match [a-z0-9][a-z0-9_-]{0,63}", errors);
+        var payload = payload(request, prefix, errors);
+        var tooLarge = false;
+        if (payload != null) {
+            var size = Json.writeBytes(payload).length;
+            if (size > properties.maxPayloadBytes()) {
+                errors.add(new FieldError(prefix + "payload",
+                        "is " + size + " bytes encoded; at most " + properties.maxPayloadBytes() + " are allowed"));
+                tooLarge = true;
+            }
+        }
+        var maxAttempts = integer(request, "maxAttempts", prefix, 1, 100, errors);
+        var timeoutSeconds = integer(request, "timeoutSeconds", prefix, 1, 86_400, errors);
+        var delaySeconds = integer(request, "delaySeconds", prefix, 0, 31_536_000, errors);
+        var runAt = instant(request, "runAt", prefix, errors);
+        if (!isAbsent(request.get("runAt")) && !isAbsent(request.get("delaySeconds"))) {
+            errors.add(new FieldError(prefix + "delaySeconds", "must not be given together with runAt"));
+        }
+        var key = text(request, "idempotencyKey", prefix, PRINTABLE, "must be 1 to 255 printable characters",
+                errors);
+        if (headerKey != null) {
+            if (!isAbsent(request.get("idempotencyKey"))) {
+                errors.add(new FieldError(prefix + "idempotencyKey",
+                        "must not be given both in the body and in the Idempotency-Key header"));
+            } else if (!PRINTABLE.matcher(headerKey).matches()) {
+                errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable characters"));
+            } else {
+                key = headerKey;
+            }
+        }
+        if (!errors.isEmpty()) {
+            return new Checked(null, errors, tooLarge && errors.stream().allMatch(e -> e.field().endsWith("payload")));
+        }
+        var now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        var due = runAt != null && runAt.isAfter(now) ? runAt
+                : delaySeconds != null ? now.plusSeconds(delaySeconds) : now;
+        var job = new NewJob(ids.get(), type, queue == null ? "default" : queue,
+                payload == null ? Json.object() : payload,
+                maxAttempts == null ? 3 : maxAttempts, timeoutSeconds == null ? 300 : timeoutSeconds,
+                due, key, key == null ? null : hash(request), now);
+        return new Checked(job, List.of(), false);
+    }
+
+    private static boolean isAbsent(JsonNode node) {
+        return node == null || node.isNull();
+    }
+
+    private static String text(JsonNode request, String field, String prefix, Pattern pattern, String rule,
+            List<FieldError> errors) {
+        var node = request.get(field);
+        if (isAbsent(node)) {
+            return null;
+        }
+        if (!node.isString() || !pattern.matcher(node.asString()).matches()) {
+            errors.add(new FieldError(prefix + field, node.isString() ? rule : "must be a string; " + rule));
+            return null;
+        }
+        return node.asString();
+    }
+
+    private static ObjectNode payload(JsonNode request, String prefix, List<FieldError> errors) {
+        var node = request.get("payload");
+        if (isAbsent(node)) {
+            return null;
+        }
+        if (!node.isObject()) {
+            errors.add(new FieldError(prefix + "payload", "must be a JSON object"));
+            return null;
+        }
+        return (ObjectNode) node;
+    }
+
+    private static Integer integer(JsonNode request, String field, String prefix, int min, int max,
+            List<FieldError> errors) {
+        var node = request.get(field);
+        if (isAbsent(node)) {
+            return null;
+        }
+        var range = "must be an integer from " + min + " to " + max;
+        if (!node.isNumber() || !isWhole(node) || node.asDouble() < min || node.asDouble() > max) {
+            errors.add(new FieldError(prefix + field, range));
+            return null;
+        }
+        return node.asInt();
+    }
+
+    private static boolean isWhole(JsonNode number) {
+        return number.isIntegralNumber() || number.asDouble() == Math.rint(number.asDouble());
+    }
+
+    private static Instant instant(JsonNode request, String field, String prefix, List<FieldError> errors) {
+        var node = request.get(field);
+        if (isAbsent(node)) {
+            return null;
+        }
+        if (node.isString()) {
+            try {
+                return OffsetDateTime.parse(node.asString()).toInstant().truncatedTo(ChronoUnit.MILLIS);
+            } catch (DateTimeParseException e) {
+                // reported below
+            }
+        }
+        errors.add(new FieldError(prefix + field, "must be an ISO-8601 instant such as 2026-11-28T12:00:00Z"));
+        return null;
+    }
+
+    /** What the idempotency key stands for: the request without the key and null fields, keys sorted. */
+    private static String hash(JsonNode request) {
+        var copy = ((ObjectNode) request).deepCopy();
+        copy.remove("idempotencyKey");
+        copy.properties().removeIf(field -> field.getValue().isNull());
+        try {
+            var digest = MessageDigest.getInstance("SHA-256")
+                    .digest(CANONICAL.writeValueAsString(copy).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.conveyor.local;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+
+/** An embedded PostgreSQL server (zonky binaries) with a fresh {@code conveyor} database. */
+final class EmbeddedPostgresService implements AutoCloseable {
+
+    static final String DATABASE = "conveyor";
+    static final String USER = "postgres";
+    /** The embedded server trusts local connections; any password is accepted. */
+    static final String PASSWORD = "postgres";
+
+    private final EmbeddedPostgres postgres;
+
+    private EmbeddedPostgresService(EmbeddedPostgres postgres) {
+        this.postgres = postgres;
+    }
+
+    /**
+     * Starts a server on {@code port} (0: a free one) with its data in {@code dataDirectory}, which
+     * is wiped first, and its log in {@code logFile}.
+     */
+    static EmbeddedPostgresService start(Path dataDirectory, int port, Path logFile) {
+        try {
+            Files.createDirectories(logFile.toAbsolutePath().getParent());
+            FileTrees.delete(dataDirectory);
+            Files.createDirectories(dataDirectory.getParent());
+            var builder = EmbeddedPostgres.builder()
+                    .setDataDirectory(dataDirectory.toAbsolutePath())
+                    .setCleanDataDirectory(true)
+                    .setRegisterShutdownHook(false)
+                    .setPGStartupWait(Duration.ofSeconds(60))
+                    .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .setServerConfig("max_connections", "200");
+            if (port != 0) {
+                builder.setPort(port);
+            }
+            var service = new EmbeddedPostgresService(builder.start());
+            service.createDatabase();
+            return service;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start embedded PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    int port() {
+        return postgres.getPort();
+    }
+
+    String jdbcUrl() {
+        return "jdbc:postgresql://localhost:" + port() + "/" + DATABASE;
+    }
+
+    private void createDatabase() {
+        try (var connection = postgres.getPostgresDatabase().getConnection();
+             var statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + DATABASE);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + DATABASE + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            postgres.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot stop embedded PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.conveyor.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A single-node Kafka broker (KRaft, combined broker and controller) in its own JVM, run from the
+ * {@code kafka_2.13} jar on this launcher's class path.
+ */
+final class KafkaBrokerProcess {
+
+    static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    static final Duration STOP_GRACE = Duration.ofSeconds(30);
+    /** Broker logging goes through SLF4J to Logback; this resource keeps it to what matters. */
+    static final String LOGBACK_CONFIG = "conveyor-kafka-logback.xml";
+
+    private final ChildProcess process;
+    private final String bootstrapServers;
+
+    private KafkaBrokerProcess(ChildProcess process, String bootstrapServers) {
+        this.process = process;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /**
+     * Formats storage in {@code directory} (wiped first), starts the broker on free ports and waits
+     * until it answers {@code describeCluster}.
+     */
+    static KafkaBrokerProcess start(JavaLauncher java, List<String> jvmOptions, Path directory, Path logFile) {
+        try {
+            FileTrees.delete(directory);
+            Files.createDirectories(directory);
+            var port = freePort();
+            var properties = directory.resolve("server.properties").toAbsolutePath();
+            Files.writeString(properties, serverProperties(port, freePort(), directory.resolve("log").toAbsolutePath()));
+            var options = new ArrayList<>(jvmOptions);
+            options.addAll(List.of("-Xms256m", "-Xmx1g", "-Dlogback.configurationFile=" + LOGBACK_CONFIG));
+            format(java, options, properties, logFile);
+            var child = ChildProcess.start("kafka", java.command("kafka.Kafka", options, List.of(properties.toString())),
+                    logFile);
+            var broker = new KafkaBrokerProcess(child, "localhost:" + port);
+            try {
+                broker.awaitReady();
+            } catch (RuntimeException e) {
+                child.stop(Duration.ofSeconds(5));
+                throw e;
+            }
+            return broker;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare Kafka in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    ChildProcess process() {
+        return process;
+    }
+
+    /** Stops the broker (SIGTERM, then a kill after {@link #STOP_GRACE}); true when it went by itself. */
+    boolean stop() {
+        return process.stop(STOP_GRACE);
+    }
+
+    static String serverProperties(int port, int controllerPort, Path logDirectory) {
+        return """
+                process.roles=broker,controller
+                node.id=1
+                controller.quorum.voters=1@localhost:%2$d
+                listeners=PLAINTEXT://localhost:%1$d,CONTROLLER://localhost:%2$d
+                advertised.listeners=PLAINTEXT://localhost:%1$d
+                controller.listener.names=CONTROLLER
+                inter.broker.listener.name=PLAINTEXT
+                listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+                log.dirs=%3$s
+                group.coordinator.rebalance.protocols=classic,consumer,share
+                group.initial.rebalance.delay.ms=0
+                offsets.topic.replication.factor=1
+                offsets.topic.num.partitions=10
+                transaction.state.log.replication.factor=1
+                transaction.state.log.min.isr=1
+                transaction.state.log.num.partitions=10
+                share.coordinator.state.topic.replication.factor=1
+                share.coordinator.state.topic.min.isr=1
+                share.coordinator.state.topic.num.partitions=10
+                """.formatted(port, controllerPort, logDirectory.toString().replace("\\", "/"));
+    }
+
+    private static void format(JavaLauncher java, List<String> options, Path properties, Path logFile) {
+        var args = List.of("format", "-t", Uuid.randomUuid().toString(), "-c", properties.toString());
+        var tool = ChildProcess.start("kafka-storage", java.command("kafka.tools.StorageTool", options, args), logFile);
+        if (!tool.awaitExit(Duration.ofSeconds(60))) {
+            tool.stop(Duration.ofSeconds(1));
+            throw new IllegalStateException("formatting Kafka storage took over 60 s; see " + logFile);
+        }
+        if (tool.exitValue() != 0) {
+            throw new IllegalStateException("formatting Kafka storage failed (exit " + tool.exitValue() + "):"
+                    + System.lineSeparator() + tool.tail(20));
+        }
+    }
+
+    private void awaitReady() {
+        var config = Map.<String, Object>of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000,
+                AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500);
+        try (var admin = Admin.create(config)) {
+            Readiness.await("Kafka broker at " + bootstrapServers, START_TIMEOUT, List.of(process),
+                    () -> !admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty());
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (var socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.conveyor.local;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * {@code java -jar conveyor-local.jar}: runs PostgreSQL, Kafka, one api and N workers on this machine
+ * until Ctrl-C.
+ */
+public final class LocalMain {
+
+    private static final String LAUNCHER_LOGGING = "conveyor-local-logback.xml";
+
+    private LocalMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", LAUNCHER_LOGGING);
+        }
+        LocalOptions options;
+        try {
+            options = LocalOptions.parse(args);
+        } catch (LocalOptions.InvalidOptionException e) {
+            System.err.println("conveyor-local: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (options.help()) {
+            System.out.print(LocalOptions.HELP);
+            return;
+        }
+        System.exit(run(options, System.out));
+    }
+
+    /** Runs until stopped; answers the process exit code. */
+    static int run(LocalOptions options, PrintStream out) throws Exception {
+        if (!portFree(options.port())) {
+            out.println("conveyor-local: port " + options.port() + " is in use; choose another with --port=N");
+            return 1;
+        }
+        Files.createDirectories(options.home());
+        try (var channel = FileChannel.open(options.home().resolve("lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); var lock = channel.tryLock()) {
+            if (lock == null) {
+                out.println("conveyor-local: another conveyor-local is running with " + options.home().toAbsolutePath()
+                        + "; stop it, or use --home=DIR");
+                return 1;
+            }
+            return runLocked(options, out, lock);
+        }
+    }
+
+    private static int runLocked(LocalOptions options, PrintStream out, FileLock lock) throws Exception {
+        FileTrees.delete(options.logs());
+        Files.createDirectories(options.logs());
+        out.println("Conveyor local: logs in " + options.logs().toAbsolutePath());
+        var system = new LocalSystem(options, JavaLauncher.current(), out);
+        Runtime.getRuntime().addShutdownHook(new Thread(system::stop, "conveyor-local-stop"));
+        try {
+            system.start();
+        } catch (RuntimeException e) {
+            out.println();
+            out.println("conveyor-local: " + e.getMessage());
+            system.stop();
+            return 1;
+        }
+        printSummary(system, options, out);
+        system.awaitStopped();
+        return 0;
+    }
+
+    private static void printSummary(LocalSystem system, LocalOptions options, PrintStream out) {
+        var base = "localhost:" + options.port();
+        out.println();
+        out.println("Conveyor is running: http://" + base + "  (health: " + system.healthUri() + ")");
+        if (system.postgresEmbedded()) {
+            out.printf("  %-10s port %-6d log %s%n", "postgres", system.postgresPort(), system.log("postgres"));
+        }
+        for (var child : system.children()) {
+            out.printf("  %-10s pid %-7d log %s%n", child.name(), child.pid(), child.logFile());
+        }
+        out.println();
+        out.println("Try it:");
+        out.println("  curl -s -X POST " + base + "/v1/jobs -H 'Content-Type: application/json' \\");
+        out.println("       -d '{\"type\":\"echo\",\"payload\":{\"hello\":\"world\"}}'");
+        out.println("  curl -s \"" + base + "/v1/jobs/<id>?wait=30\"");
+        out.println();
+        out.println("Press Ctrl-C to stop everything.");
+    }
+
+    private static boolean portFree(int port) {
+        try (var socket = new ServerSocket(port, 1, InetAddress.getByName("0.0.0.0"))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package dev.conveyor.local;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The command-line options of {@code conveyor-local}.
+ *
+ * @param port the api's HTTP port
+ * @param workers how many worker processes to start
+ * @param queues the queues every worker consumes
+ * @param postgres an external PostgreSQL to use instead of the embedded one
+ * @param kafka an external Kafka bootstrap address to use instead of the broker started here
+ * @param home where data and logs go
+ * @param help whether only the help text was asked for
+ */
+record LocalOptions(int port, int workers, List<String> queues, Optional<ExternalPostgres> postgres,
+                    Optional<String> kafka, Path home, boolean help) {
+
+    static final int DEFAULT_PORT = 8080;
+    static final int DEFAULT_WORKERS = 2;
+    static final String DEFAULT_QUEUE = "default";
+    static final Path DEFAULT_HOME = Path.of(".conveyor");
+    private static final String QUEUE_NAME = "[a-z0-9][a-z0-9_-]{0,63}";
+
+    static final String HELP = """
+            Usage: java -jar conveyor-local.jar [options]
+
+            Starts PostgreSQL (embedded), a Kafka broker, one Conveyor api and N workers on this machine,
+            and stops them all on Ctrl-C.
+
+              --port=N                  HTTP port of the api (default %d)
+              --workers=N               number of worker processes, 0 to 64 (default %d)
+              --queues=a,b              queues the workers consume (default %s)
+              --postgres-url=JDBC_URL   use this PostgreSQL instead of an embedded one
+                                        (jdbc:postgresql://host:port/db)
+              --postgres-user=USER      user for --postgres-url
+              --postgres-password=PW    password for --postgres-url
+              --kafka=HOST:PORT         use this Kafka instead of starting a broker
+              --home=DIR                where data and logs go (default ./%s; data is wiped on start)
+              --help                    print this text
+            """.formatted(DEFAULT_PORT, DEFAULT_WORKERS, DEFAULT_QUEUE, DEFAULT_HOME);
+
+    /** An external PostgreSQL given with {@code --postgres-url}. */
+    record ExternalPostgres(String url, String user, String password) {
+    }
+
+    /** Thrown for command-line arguments that cannot be used; its message says what to change. */
+    static final class InvalidOptionException extends RuntimeException {
+        InvalidOptionException(String message) {
+            super(message);
+        }
+    }
+
+    Path logs() {
+        return home.resolve("logs");
+    }
+
+    Path data() {
+        return home.resolve("data");
+    }
+
+    static LocalOptions parse(String... args) {
+        var port = DEFAULT_PORT;
+        var workers = DEFAULT_WORKERS;
+        var queues = List.of(DEFAULT_QUEUE);
+        String postgresUrl = null;
+        String postgresUser = null;
+        String postgresPassword = null;
+        String kafka = null;
+        var home = DEFAULT_HOME;
+        var help = false;
+        for (var arg : args) {
+            if (arg.equals("--help") || arg.equals("-h")) {
+                help = true;
+                continue;
+            }
+            if (!arg.startsWith("--") || !arg.contains("=")) {
+                throw new InvalidOptionException("unexpected argument '" + arg + "': options look like --name=value; see --help");
+            }
+            var name = arg.substring(2, arg.indexOf('='));
+            var value = arg.substring(arg.indexOf('=') + 1);
+            switch (name) {
+                case "port" -> port = integer(name, value, 1, 65535);
+                case "workers" -> workers = integer(name, value, 0, 64);
+                case "queues" -> queues = queues(value);
+                case "postgres-url" -> postgresUrl = postgresUrl(value);
+                case "postgres-user" -> postgresUser = value;
+                case "postgres-password" -> postgresPassword = value;
+                case "kafka" -> kafka = kafka(value);
+                case "home" -> home = Path.of(nonBlank(name, value));
+                default -> throw new InvalidOptionException("unknown option --" + name + "; see --help");
+            }
+        }
+        if (postgresUrl == null && (postgresUser != null || postgresPassword != null)) {
+            throw new InvalidOptionException("--postgres-user and --postgres-password need --postgres-url");
+        }
+        var postgres = postgresUrl == null ? Optional.<ExternalPostgres>empty()
+                : Optional.of(new ExternalPostgres(postgresUrl, postgresUser, postgresPassword));
+        return new LocalOptions(port, workers, queues, postgres, Optional.ofNullable(kafka), home, help);
+    }
+
+    private static int integer(String name, String value, int min, int max) {
+        try {
+            var number = Integer.parseInt(value.strip());
+            if (number >= min && number <= max) {
+                return number;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new InvalidOptionException("--" + name + " must be a whole number from " + min + " to " + max
+                + ", not '" + value + "'");
+    }
+
+    private static List<String> queues(String value) {
+        var queues = Arrays.stream(value.split(",")).map(String::strip).filter(q -> !q.isEmpty()).distinct().toList();
+        if (queues.isEmpty()) {
+            throw new InvalidOptionException("--queues needs at least one queue name, e.g. --queues=default,emails");
+        }
+        for (var queue : queues) {
+            if (!queue.matches(QUEUE_NAME)) {
+                throw new InvalidOptionException("--queues: '" + queue + "' is not a queue name (" + QUEUE_NAME + ")");
+            }
+        }
+        return queues;
+    }
+
+    private static String postgresUrl(String value) {
+        if (!value.startsWith("jdbc:postgresql://")) {
+            throw new InvalidOptionException("--postgres-url must look like jdbc:postgresql://host:5432/conveyor, not '"
+                    + value + "'");
+        }
+        return value;
+    }
+
+    private static String kafka(String value) {
+        for (var server : value.split(",")) {
+            var colon = server.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new InvalidOptionException("--kafka must be host:port[,host:port...], not '" + value + "'");
+            }
+            integer("kafka port", server.substring(colon + 1), 1, 65535);
+        }
+        return value;
+    }
+
+    private static String nonBlank(String name, String value) {
+        if (value.isBlank()) {
+            throw new InvalidOptionException("--" + name + " must not be empty");
+        }
+        return value;
+    }
+}

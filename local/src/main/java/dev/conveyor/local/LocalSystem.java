@@ -1,0 +1,197 @@
+package dev.conveyor.local;
+
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
+
+/** The processes of one local Conveyor: starts them in order, watches them, stops them in reverse. */
+final class LocalSystem {
+
+    static final String API_MAIN = "dev.conveyor.api.ConveyorApiApplication";
+    static final String WORKER_MAIN = "dev.conveyor.worker.ConveyorWorkerApplication";
+    static final Duration API_TIMEOUT = Duration.ofSeconds(120);
+    static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
+    private final LocalOptions options;
+    private final JavaLauncher java;
+    private final PrintStream out;
+    private final List<String> jvmOptions;
+    private final List<ChildProcess> workers = new ArrayList<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private EmbeddedPostgresService postgres;
+    private KafkaBrokerProcess kafka;
+    private ChildProcess api;
+    private volatile boolean stopping;
+
+    LocalSystem(LocalOptions options, JavaLauncher java, PrintStream out) {
+        this.options = options;
+        this.java = java;
+        this.out = out;
+        // Marks the children as ours, so that a later run can recognise leftovers by their command line.
+        this.jvmOptions = List.of("-Dconveyor.local.home=" + options.home().toAbsolutePath().normalize());
+    }
+
+    /** Starts everything and waits until the api is healthy; throws (having stopped nothing) on failure. */
+    void start() {
+        String jdbcUrl;
+        String user;
+        String password;
+        if (options.postgres().isPresent()) {
+            var external = options.postgres().get();
+            jdbcUrl = external.url();
+            user = external.user();
+            password = external.password();
+            out.println("using PostgreSQL at " + jdbcUrl);
+        } else {
+            postgres = step("starting PostgreSQL", () -> EmbeddedPostgresService.start(
+                    options.data().resolve("postgres"), 0, log("postgres")));
+            jdbcUrl = postgres.jdbcUrl();
+            user = EmbeddedPostgresService.USER;
+            password = EmbeddedPostgresService.PASSWORD;
+        }
+        String bootstrap;
+        if (options.kafka().isPresent()) {
+            bootstrap = options.kafka().get();
+            out.println("using Kafka at " + bootstrap);
+        } else {
+            kafka = step("starting Kafka", () -> KafkaBrokerProcess.start(java, jvmOptions, options.data().resolve("kafka"),
+                    log("kafka")));
+            bootstrap = kafka.bootstrapServers();
+        }
+        var apiArgs = new ArrayList<>(List.of("--server.port=" + options.port(), "--spring.datasource.url=" + jdbcUrl,
+                "--spring.kafka.bootstrap-servers=" + bootstrap));
+        if (user != null) {
+            apiArgs.add("--spring.datasource.username=" + user);
+        }
+        if (password != null) {
+            apiArgs.add("--spring.datasource.password=" + password);
+        }
+        api = ChildProcess.start("api", java.command(API_MAIN, jvmOptions, apiArgs), log("api"));
+        var host = hostname();
+        for (var n = 1; n <= options.workers(); n++) {
+            var args = List.of("--server.port=0", "--spring.kafka.bootstrap-servers=" + bootstrap,
+                    "--conveyor.worker.id=worker-" + n + "@" + host,
+                    "--conveyor.worker.queues=" + String.join(",", options.queues()));
+            workers.add(ChildProcess.start("worker-" + n, java.command(WORKER_MAIN, jvmOptions, args), log("worker-" + n)));
+        }
+        var watched = new ArrayList<>(children());
+        step("starting api and " + options.workers() + " worker(s)", () -> {
+            Readiness.await("the api at " + healthUri(), API_TIMEOUT, watched, Readiness.httpOk(healthUri()));
+            return null;
+        });
+        children().forEach(this::watch);
+    }
+
+    URI healthUri() {
+        return URI.create("http://localhost:" + options.port() + "/actuator/health");
+    }
+
+    /** Everything that runs in its own JVM: the broker (when started here), the api and the workers. */
+    List<ChildProcess> children() {
+        var children = new ArrayList<ChildProcess>();
+        if (kafka != null) {
+            children.add(kafka.process());
+        }
+        if (api != null) {
+            children.add(api);
+        }
+        children.addAll(workers);
+        return children;
+    }
+
+    Path log(String name) {
+        return options.logs().resolve(name + ".log");
+    }
+
+    boolean postgresEmbedded() {
+        return postgres != null;
+    }
+
+    int postgresPort() {
+        return postgres.port();
+    }
+
+    /** Blocks until {@link #stop()} has finished. */
+    void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Stops workers, then the api, then Kafka, then PostgreSQL; safe to call more than once. */
+    synchronized void stop() {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        try {
+            if (!workers.isEmpty()) {
+                step("stopping workers", () -> stopAll(workers));
+            }
+            if (api != null) {
+                step("stopping api", () -> stopAll(List.of(api)));
+            }
+            if (kafka != null) {
+                step("stopping Kafka", () -> stopAll(List.of(kafka.process())));
+            }
+            if (postgres != null) {
+                step("stopping PostgreSQL", () -> {
+                    postgres.close();
+                    return null;
+                });
+            }
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private Void stopAll(List<ChildProcess> children) {
+        children.forEach(ChildProcess::requestStop);
+        var killed = children.stream().filter(child -> !child.stop(STOP_GRACE)).toList();
+        if (!killed.isEmpty()) {
+            out.print("(killed " + killed + " after " + STOP_GRACE.toSeconds() + " s) ");
+        }
+        return null;
+    }
+
+    private void watch(ChildProcess child) {
+        child.onExit().thenRun(() -> {
+            if (stopping) {
+                return;
+            }
+            out.println();
+            out.println("!! " + child + " exited unexpectedly with code " + child.exitValue() + "; see " + child.logFile());
+            if (!child.name().startsWith("worker-")) {
+                out.println("!! nothing works without the " + child.name() + ": stopping everything");
+                System.exit(1);
+            }
+        });
+    }
+
+    private <T> T step(String what, Supplier<T> action) {
+        out.print(what + "\u2026 ");
+        out.flush();
+        var started = System.nanoTime();
+        try {
+            var result = action.get();
+            out.printf("ok (%.1f s)%n", (System.nanoTime() - started) / 1e9);
+            return result;
+        } catch (RuntimeException e) {
+            out.println("FAILED");
+            throw e;
+        }
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}
