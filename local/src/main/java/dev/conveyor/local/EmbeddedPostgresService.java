@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Optional;
 
 /** An embedded PostgreSQL server (zonky binaries) with a fresh {@code conveyor} database. */
 final class EmbeddedPostgresService implements AutoCloseable {
@@ -17,9 +18,11 @@ final class EmbeddedPostgresService implements AutoCloseable {
     static final String PASSWORD = "postgres";
 
     private final EmbeddedPostgres postgres;
+    private final Path dataDirectory;
 
-    private EmbeddedPostgresService(EmbeddedPostgres postgres) {
+    private EmbeddedPostgresService(EmbeddedPostgres postgres, Path dataDirectory) {
         this.postgres = postgres;
+        this.dataDirectory = dataDirectory;
     }
 
     /**
@@ -42,7 +45,7 @@ final class EmbeddedPostgresService implements AutoCloseable {
             if (port != 0) {
                 builder.setPort(port);
             }
-            var service = new EmbeddedPostgresService(builder.start());
+            var service = new EmbeddedPostgresService(builder.start(), dataDirectory);
             service.createDatabase();
             return service;
         } catch (IOException e) {
@@ -52,6 +55,15 @@ final class EmbeddedPostgresService implements AutoCloseable {
 
     int port() {
         return postgres.getPort();
+    }
+
+    /** The server's pid, from the first line of {@code postmaster.pid}, when it can be read. */
+    Optional<Long> pid() {
+        try (var lines = Files.lines(dataDirectory.resolve("postmaster.pid"))) {
+            return lines.findFirst().map(String::strip).map(Long::valueOf);
+        } catch (IOException | UncheckedIOException | NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     String jdbcUrl() {

@@ -17,6 +17,10 @@ import org.apache.kafka.common.Uuid;
 /**
  * A single-node Kafka broker (KRaft, combined broker and controller) in its own JVM, run from the
  * {@code kafka_2.13} jar on this launcher's class path.
+ *
+ * <p>Share groups need no switch: Kafka 4.2 formats storage with the {@code share.version} feature
+ * on (and warns that {@code share} in {@code group.coordinator.rebalance.protocols} is deprecated).
+ * They do need the share-state topic to fit on one broker, hence its replication settings below.
  */
 final class KafkaBrokerProcess {
 
@@ -86,7 +90,6 @@ final class KafkaBrokerProcess {
                 inter.broker.listener.name=PLAINTEXT
                 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
                 log.dirs=%3$s
-                group.coordinator.rebalance.protocols=classic,consumer,share
                 group.initial.rebalance.delay.ms=0
                 offsets.topic.replication.factor=1
                 offsets.topic.num.partitions=10

@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 
@@ -41,10 +40,6 @@ public final class LocalMain {
 
     /** Runs until stopped; answers the process exit code. */
     static int run(LocalOptions options, PrintStream out) throws Exception {
-        if (!portFree(options.port())) {
-            out.println("conveyor-local: port " + options.port() + " is in use; choose another with --port=N");
-            return 1;
-        }
         Files.createDirectories(options.home());
         try (var channel = FileChannel.open(options.home().resolve("lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); var lock = channel.tryLock()) {
@@ -53,11 +48,17 @@ public final class LocalMain {
                         + "; stop it, or use --home=DIR");
                 return 1;
             }
-            return runLocked(options, out, lock);
+            var leftovers = new Leftovers(options.home());
+            leftovers.stopAll(out);
+            if (!portFree(options.port())) {
+                out.println("conveyor-local: port " + options.port() + " is in use; choose another with --port=N");
+                return 1;
+            }
+            return runLocked(options, out, leftovers);
         }
     }
 
-    private static int runLocked(LocalOptions options, PrintStream out, FileLock lock) throws Exception {
+    private static int runLocked(LocalOptions options, PrintStream out, Leftovers leftovers) throws Exception {
         FileTrees.delete(options.logs());
         Files.createDirectories(options.logs());
         out.println("Conveyor local: logs in " + options.logs().toAbsolutePath());
@@ -71,6 +72,7 @@ public final class LocalMain {
             system.stop();
             return 1;
         }
+        leftovers.record(system.pids());
         printSummary(system, options, out);
         system.awaitStopped();
         return 0;

@@ -71,7 +71,8 @@ class SubmitController {
             throw ApiException.invalid(errors);
         }
         var jobs = new ArrayList<NewJob>(items.size());
-        var tooLarge = true;
+        // 413 only when the one thing wrong is payloads that are too large
+        var tooLarge = errors.isEmpty();
         for (var i = 0; i < items.size(); i++) {
             var checked = requests.check(items.get(i), "jobs[" + i + "].", null);
             if (checked.job() != null) {

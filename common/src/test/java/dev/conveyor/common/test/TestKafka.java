@@ -26,8 +26,9 @@ public final class TestKafka {
                     "group.share.record.lock.duration.ms", "15000",
                     "group.share.min.record.lock.duration.ms", "1000"));
             started.afterPropertiesSet();
+            // Not destroyed at exit: the Spring contexts of the tests close in shutdown hooks too, and their clients
+            // would wait for a broker that is gone. The broker dies with the JVM.
             broker = started;
-            Runtime.getRuntime().addShutdownHook(new Thread(started::destroy));
         }
         return broker.getBrokersAsString();
     }

@@ -1,0 +1,192 @@
+package dev.conveyor.api.submit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.test.HttpJson;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** Every rule of the contract, broken one at a time: a 400 (or 413, 415) naming the field, and nothing stored. */
+@ApiTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SubmitValidationTest {
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        dev.conveyor.api.ApiTests.services(registry);
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+    @Autowired
+    Admin admin;
+
+    HttpJson http;
+    long kafkaRecordsBefore;
+
+    @BeforeAll
+    void start() throws Exception {
+        http = dev.conveyor.api.ApiTests.client(port);
+        kafkaRecordsBefore = jobRecordsOnKafka();
+    }
+
+    static Stream<Arguments> invalidSubmissions() {
+        var big = "x".repeat(262_144);
+        return Stream.of(
+                Arguments.of("{}", "type", 400),
+                Arguments.of("{\"type\": null}", "type", 400),
+                Arguments.of("{\"type\": \"Echo\"}", "type", 400),
+                Arguments.of("{\"type\": \"-echo\"}", "type", 400),
+                Arguments.of("{\"type\": \"" + "a".repeat(101) + "\"}", "type", 400),
+                Arguments.of("{\"type\": 5}", "type", 400),
+                Arguments.of("{\"type\": \"echo\", \"queue\": \"Default\"}", "queue", 400),
+                Arguments.of("{\"type\": \"echo\", \"queue\": \"a.b\"}", "queue", 400),
+                Arguments.of("{\"type\": \"echo\", \"queue\": \"" + "q".repeat(65) + "\"}", "queue", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": [1, 2]}", "payload", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": \"text\"}", "payload", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"s\": \"" + big + "\"}}", "payload", 413),
+                Arguments.of("{\"type\": \"echo\", \"maxAttempts\": 0}", "maxAttempts", 400),
+                Arguments.of("{\"type\": \"echo\", \"maxAttempts\": 101}", "maxAttempts", 400),
+                Arguments.of("{\"type\": \"echo\", \"maxAttempts\": \"3\"}", "maxAttempts", 400),
+                Arguments.of("{\"type\": \"echo\", \"maxAttempts\": 2.5}", "maxAttempts", 400),
+                Arguments.of("{\"type\": \"echo\", \"timeoutSeconds\": 0}", "timeoutSeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"timeoutSeconds\": 86401}", "timeoutSeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"runAt\": \"tomorrow\"}", "runAt", 400),
+                Arguments.of("{\"type\": \"echo\", \"runAt\": 1764000000}", "runAt", 400),
+                Arguments.of("{\"type\": \"echo\", \"delaySeconds\": -1}", "delaySeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"delaySeconds\": 31536001}", "delaySeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"delaySeconds\": 5, \"runAt\": \"2030-01-01T00:00:00Z\"}",
+                        "delaySeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"\"}", "idempotencyKey", 400),
+                Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"" + "k".repeat(256) + "\"}",
+                        "idempotencyKey", 400),
+                Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"a\\u0007b\"}", "idempotencyKey", 400),
+                Arguments.of("{\"type\": \"echo\", \"priority\": 1}", "priority", 400),
+                Arguments.of("[]", "body", 400),
+                Arguments.of("{\"type\": ", "body", 400));
+    }
+
+    @ParameterizedTest(name = "{0} -> {2} naming {1}")
+    @MethodSource("invalidSubmissions")
+    void refusesAnInvalidSubmissionNamingTheField(String body, String field, int status) {
+        var response = http.post("/v1/jobs", body);
+
+        assertThat(response.status()).isEqualTo(status);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        var problem = response.json();
+        assertThat(problem.get("status").asInt()).isEqualTo(status);
+        assertThat(problem.get("type").asString()).isNotBlank();
+        assertThat(problem.get("title").asString()).isNotBlank();
+        assertThat(problem.get("detail").asString()).isNotBlank();
+        assertThat(problem.get("errors").valueStream().map(e -> e.get("field").asString())).contains(field);
+    }
+
+    @Test
+    void namesEveryBadFieldAtOnce() {
+        var response = http.post("/v1/jobs", "{\"type\": \"Bad\", \"maxAttempts\": 0, \"extra\": true}");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.json().get("errors").valueStream().map(e -> e.get("field").asString()))
+                .containsExactlyInAnyOrder("type", "maxAttempts", "extra");
+    }
+
+    @Test
+    void refusesAKeyInBothTheBodyAndTheHeader() {
+        var response = http.post("/v1/jobs", "{\"type\": \"echo\", \"idempotencyKey\": \"a\"}", "application/json",
+                "Idempotency-Key", "b");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("idempotencyKey");
+    }
+
+    @Test
+    void refusesABodyThatIsNotJson() {
+        var response = http.post("/v1/jobs", "type=echo", "text/plain");
+
+        assertThat(response.status()).isEqualTo(415);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+    }
+
+    static Stream<Arguments> invalidBatches() {
+        var item = "{\"type\": \"echo\"}";
+        return Stream.of(
+                Arguments.of("{}", "jobs"),
+                Arguments.of("{\"jobs\": []}", "jobs"),
+                Arguments.of("{\"jobs\": {}}", "jobs"),
+                Arguments.of("{\"jobs\": [" + String.join(",", java.util.Collections.nCopies(1001, item)) + "]}",
+                        "jobs"),
+                Arguments.of("{\"jobs\": [" + item + "], \"extra\": 1}", "extra"),
+                Arguments.of("{\"jobs\": [" + item + ", {\"type\": \"Bad\"}]}", "jobs[1].type"),
+                Arguments.of("{\"jobs\": [" + item + ", " + item + ", {\"type\": \"echo\", \"maxAttempts\": 0}]}",
+                        "jobs[2].maxAttempts"),
+                Arguments.of("{\"jobs\": [7]}", "jobs[0]"));
+    }
+
+    @ParameterizedTest(name = "{0} -> 400 naming {1}")
+    @MethodSource("invalidBatches")
+    void refusesAnInvalidBatchWhole(String body, String field) {
+        var response = http.post("/v1/jobs/batch", body);
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.json().get("errors").valueStream().map(e -> e.get("field").asString())).contains(field);
+    }
+
+    static Stream<Arguments> invalidQueries() {
+        return Stream.of(
+                Arguments.of("/v1/jobs/not-a-uuid", "id"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=61", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=-1", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=soon", "wait"),
+                Arguments.of("/v1/jobs?limit=0", "limit"),
+                Arguments.of("/v1/jobs?limit=501", "limit"),
+                Arguments.of("/v1/jobs?status=DONE", "status"),
+                Arguments.of("/v1/jobs?after=bm90LWEtdXVpZA", "after"));
+    }
+
+    @ParameterizedTest(name = "{0} -> 400 naming {1}")
+    @MethodSource("invalidQueries")
+    void refusesAnInvalidQueryNamingTheParameter(String path, String field) {
+        var response = http.get(path);
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.json().get("errors").valueStream().map(e -> e.get("field").asString())).contains(field);
+    }
+
+    @AfterAll
+    void nothingWasStoredOrPublished() throws Exception {
+        assertThat(jdbc.sql("SELECT count(*) FROM jobs").query(Long.class).single()).isZero();
+        assertThat(jobRecordsOnKafka()).isEqualTo(kafkaRecordsBefore);
+    }
+
+    private long jobRecordsOnKafka() throws Exception {
+        var topics = admin.listTopics().names().get().stream().filter(t -> t.startsWith(Topics.JOBS_PREFIX)).toList();
+        if (topics.isEmpty()) {
+            return 0;
+        }
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        admin.describeTopics(topics).allTopicNames().get().forEach((name, description) ->
+                description.partitions().forEach(p -> request.put(new TopicPartition(name, p.partition()),
+                        OffsetSpec.latest())));
+        return admin.listOffsets(request).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+    }
+}

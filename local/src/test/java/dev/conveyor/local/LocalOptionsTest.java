@@ -1,0 +1,111 @@
+package dev.conveyor.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.local.LocalOptions.InvalidOptionException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class LocalOptionsTest {
+
+    @Nested
+    class Defaults {
+
+        @Test
+        void startOneApiOnPort8080AndTwoWorkersOnTheDefaultQueue() {
+            var options = LocalOptions.parse();
+
+            assertThat(options.port()).isEqualTo(8080);
+            assertThat(options.workers()).isEqualTo(2);
+            assertThat(options.queues()).containsExactly("default");
+            assertThat(options.postgres()).isEmpty();
+            assertThat(options.kafka()).isEmpty();
+            assertThat(options.home()).isEqualTo(Path.of(".conveyor"));
+            assertThat(options.logs()).isEqualTo(Path.of(".conveyor", "logs"));
+            assertThat(options.help()).isFalse();
+        }
+    }
+
+    @Nested
+    class Parsing {
+
+        @Test
+        void readsEveryOption() {
+            var options = LocalOptions.parse("--port=9090", "--workers=5", "--queues=emails, default,emails",
+                    "--postgres-url=jdbc:postgresql://db:5432/conveyor", "--postgres-user=conveyor",
+                    "--postgres-password=secret", "--kafka=broker:9092", "--home=/tmp/c");
+
+            assertThat(options.port()).isEqualTo(9090);
+            assertThat(options.workers()).isEqualTo(5);
+            assertThat(options.queues()).containsExactly("emails", "default");
+            assertThat(options.postgres()).contains(new LocalOptions.ExternalPostgres(
+                    "jdbc:postgresql://db:5432/conveyor", "conveyor", "secret"));
+            assertThat(options.kafka()).contains("broker:9092");
+            assertThat(options.home()).isEqualTo(Path.of("/tmp/c"));
+        }
+
+        @Test
+        void allowsZeroWorkersAndAPasswordWithEqualsSigns() {
+            var options = LocalOptions.parse("--workers=0", "--postgres-url=jdbc:postgresql://h/d", "--postgres-password=a=b");
+
+            assertThat(options.workers()).isZero();
+            assertThat(options.postgres().orElseThrow().password()).isEqualTo("a=b");
+            assertThat(options.postgres().orElseThrow().user()).isNull();
+        }
+
+        @Test
+        void recognisesHelp() {
+            assertThat(LocalOptions.parse("--help").help()).isTrue();
+            assertThat(LocalOptions.parse("-h").help()).isTrue();
+            assertThat(LocalOptions.HELP).contains("--port=N", "--workers=N", "--queues=a,b", "--postgres-url=",
+                    "--postgres-user=", "--postgres-password=", "--kafka=HOST:PORT", "--home=DIR", "--help");
+        }
+    }
+
+    @Nested
+    class Errors {
+
+        @Test
+        void rejectNumbersOutOfRangeNamingTheOption() {
+            assertThatThrownBy(() -> LocalOptions.parse("--port=0")).isInstanceOf(InvalidOptionException.class)
+                    .hasMessage("--port must be a whole number from 1 to 65535, not '0'");
+            assertThatThrownBy(() -> LocalOptions.parse("--workers=many")).hasMessageStartingWith("--workers must be");
+            assertThatThrownBy(() -> LocalOptions.parse("--workers=65")).hasMessageStartingWith("--workers must be");
+        }
+
+        @Test
+        void rejectUnknownOptionsAndBareArguments() {
+            assertThatThrownBy(() -> LocalOptions.parse("--wrokers=3")).hasMessage("unknown option --wrokers; see --help");
+            assertThatThrownBy(() -> LocalOptions.parse("3")).hasMessageContaining("unexpected argument '3'");
+            assertThatThrownBy(() -> LocalOptions.parse("--port")).hasMessageContaining("--name=value");
+        }
+
+        @Test
+        void rejectBadQueueNames() {
+            assertThatThrownBy(() -> LocalOptions.parse("--queues=")).hasMessageContaining("at least one queue");
+            assertThatThrownBy(() -> LocalOptions.parse("--queues=Emails")).hasMessageContaining("'Emails' is not a queue name");
+        }
+
+        @Test
+        void rejectAPostgresUrlThatIsNotJdbcPostgres() {
+            assertThatThrownBy(() -> LocalOptions.parse("--postgres-url=postgres://h/d"))
+                    .hasMessageContaining("jdbc:postgresql://");
+        }
+
+        @Test
+        void rejectPostgresCredentialsWithoutUrl() {
+            assertThatThrownBy(() -> LocalOptions.parse("--postgres-user=x")).hasMessageContaining("need --postgres-url");
+        }
+
+        @Test
+        void rejectKafkaWithoutPort() {
+            for (var bad : List.of("--kafka=localhost", "--kafka=localhost:x", "--kafka=a:9092,b")) {
+                assertThatThrownBy(() -> LocalOptions.parse(bad)).isInstanceOf(InvalidOptionException.class);
+            }
+            assertThat(LocalOptions.parse("--kafka=a:9092,b:9093").kafka()).contains("a:9092,b:9093");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.conveyor.worker;
+
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.kafka.QueueTopics;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.core.DefaultShareConsumerFactory;
+import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.kafka.core.ShareConsumerFactory;
+
+/** The worker's Kafka clients. Boot does not configure share consumers, so this does. */
+@Configuration(proxyBeanMethods = false)
+class WorkerKafkaSetup {
+
+    /** Long enough for any job (timeoutSeconds is at most a day): the loop waits for its jobs between polls. */
+    private static final int MAX_POLL_INTERVAL_MS = 25 * 60 * 60 * 1000;
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean
+    ShareConsumerFactory<String, String> shareConsumerFactory(KafkaProperties kafka, WorkerProperties worker) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", kafka.getBootstrapServers()));
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+        config.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, worker.maxPollRecords());
+        config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, MAX_POLL_INTERVAL_MS);
+        config.putAll(kafka.getProperties());
+        return new DefaultShareConsumerFactory<>(config);
+    }
+
+    @Bean(destroyMethod = "close")
+    Admin workerAdminClient(KafkaAdmin admin) {
+        return Admin.create(admin.getConfigurationProperties());
+    }
+
+    @Bean
+    QueueTopics queueTopics(Admin admin, WorkerProperties worker) {
+        var topics = new QueueTopics(admin, worker.queuePartitions(), worker.replicationFactor());
+        topics.createTopic(Topics.EVENTS, worker.queuePartitions(), Map.of());
+        return topics;
+    }
+}

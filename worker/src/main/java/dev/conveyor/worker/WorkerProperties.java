@@ -1,0 +1,73 @@
+package dev.conveyor.worker;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Settings of a worker, under {@code conveyor.worker}. Checked at start-up.
+ *
+ * @param id                 this worker's name in events and listings; default {@code worker-<random>@<host>}
+ * @param queues             the queues this worker takes jobs from
+ * @param consumersPerQueue  share consumers per queue; each runs the records of one poll at a time
+ * @param maxPollRecords     most records one consumer takes per poll (all of them run at once)
+ * @param maxResultBytes     largest result a job may return, encoded as JSON ({@code RESULT_TOO_LARGE} beyond)
+ * @param poisonDeliveries   a record delivered more often than this (its workers kept dying) fails without running
+ * @param queuePartitions    partitions of a queue's topic if this worker is the first to need it
+ * @param replicationFactor  replication factor of topics this worker creates
+ * @param shutdownGrace      on shutdown, how long running jobs may take to finish before they are interrupted
+ */
+@ConfigurationProperties("conveyor.worker")
+public record WorkerProperties(
+        String id,
+        @DefaultValue("default") List<String> queues,
+        @DefaultValue("4") int consumersPerQueue,
+        @DefaultValue("100") int maxPollRecords,
+        @DefaultValue("1048576") int maxResultBytes,
+        @DefaultValue("4") int poisonDeliveries,
+        @DefaultValue("3") int queuePartitions,
+        @DefaultValue("1") short replicationFactor,
+        @DefaultValue("30s") Duration shutdownGrace) {
+
+    private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+
+    public WorkerProperties {
+        if (id == null || id.isBlank()) {
+            id = "worker-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt()) + "@"
+                    + hostName();
+        }
+        require(queues != null && !queues.isEmpty(), "conveyor.worker.queues must name at least one queue");
+        for (var queue : queues) {
+            require(QUEUE.matcher(queue).matches(),
+                    "conveyor.worker.queues: '" + queue + "' is not a queue name ([a-z0-9][a-z0-9_-]{0,63})");
+        }
+        queues = List.copyOf(queues);
+        require(consumersPerQueue >= 1, "conveyor.worker.consumers-per-queue must be at least 1");
+        require(maxPollRecords >= 1, "conveyor.worker.max-poll-records must be at least 1");
+        require(maxResultBytes >= 4, "conveyor.worker.max-result-bytes must be at least 4");
+        require(poisonDeliveries >= 1, "conveyor.worker.poison-deliveries must be at least 1");
+        require(queuePartitions >= 1, "conveyor.worker.queue-partitions must be at least 1");
+        require(replicationFactor >= 1, "conveyor.worker.replication-factor must be at least 1");
+        require(!shutdownGrace.isNegative(), "conveyor.worker.shutdown-grace must not be negative");
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown-host";
+        }
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

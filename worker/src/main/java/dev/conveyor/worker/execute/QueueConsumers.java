@@ -1,0 +1,74 @@
+package dev.conveyor.worker.execute;
+
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.kafka.QueueTopics;
+import dev.conveyor.worker.WorkerProperties;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.kafka.core.ShareConsumerFactory;
+import org.springframework.stereotype.Component;
+
+/** Starts the configured number of share consumers for each queue, and stops them. */
+@Component
+class QueueConsumers implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(QueueConsumers.class);
+
+    private final ShareConsumerFactory<String, String> factory;
+    private final QueueTopics queueTopics;
+    private final JobRunner runner;
+    private final WorkerProperties properties;
+    private final List<QueueConsumer> consumers = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean running;
+
+    QueueConsumers(ShareConsumerFactory<String, String> factory, QueueTopics queueTopics, JobRunner runner,
+            WorkerProperties properties) {
+        this.factory = factory;
+        this.queueTopics = queueTopics;
+        this.runner = runner;
+        this.properties = properties;
+    }
+
+    @Override
+    public void start() {
+        for (var queue : properties.queues()) {
+            queueTopics.ensure(queue);
+            for (var n = 0; n < properties.consumersPerQueue(); n++) {
+                var clientId = properties.id() + "-" + queue + "-" + n;
+                var consumer = new QueueConsumer(Topics.jobs(queue),
+                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner);
+                consumers.add(consumer);
+                threads.add(Thread.ofPlatform().name("consumer-" + queue + "-" + n).start(consumer));
+            }
+        }
+        running = true;
+        log.info("Worker {} takes jobs from {} with {} consumers each; handlers: {}", properties.id(),
+                properties.queues(), properties.consumersPerQueue(), runner.types());
+    }
+
+    @Override
+    public void stop() {
+        consumers.forEach(QueueConsumer::stop);
+        var grace = properties.shutdownGrace().plusSeconds(10);
+        for (var thread : threads) {
+            try {
+                thread.join(grace);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        consumers.clear();
+        threads.clear();
+        running = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+}
