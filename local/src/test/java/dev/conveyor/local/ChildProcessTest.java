@@ -68,6 +68,6 @@ class ChildProcessTest {
     }
 
     static List<String> command(String... args) {
-        return JavaLauncher.current().command(TestChild.class.getName(), List.of("-Xshare:auto"), List.of(args));
+        return JavaLauncher.current().command(TestChild.class.getName(), List.of(), List.of(args));
     }
 }

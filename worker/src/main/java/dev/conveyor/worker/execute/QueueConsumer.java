@@ -10,33 +10,41 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.ShareConsumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One share consumer's loop. Every record of a poll runs at once, each on its own virtual thread; the loop
- * acknowledges each as it ends (explicit mode: ACCEPT once the outcome is on Kafka) and renews the locks of those
- * that run long. The consumer is used by this loop's thread only, as Kafka requires.
+ * One share consumer's loop. Every record of a poll runs at once, each on its own virtual thread, and is
+ * acknowledged as it ends (explicit mode: ACCEPT once the outcome is on Kafka).
+ *
+ * <p>Kafka lets a consumer poll again only when every record of the last poll is acknowledged, and renewing a
+ * lock ({@code RENEW}) counts as acknowledging: the renewed record comes back in the next poll, to be acknowledged
+ * (or renewed) again. So the loop waits while records it holds are running, and when a lock nears its end it
+ * renews every held record and polls, which returns them (and perhaps new records) with fresh locks. A record
+ * whose job ends while it is out for renewal is acknowledged when it comes back.
  */
 final class QueueConsumer implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(QueueConsumer.class);
     private static final Duration POLL = Duration.ofMillis(500);
-    private static final long CHECK_MILLIS = 200;
+    private static final long CHECK_MILLIS = 100;
     private static final long DEFAULT_LOCK_MILLIS = 30_000;
 
     private final String topic;
     private final ShareConsumer<String, String> consumer;
     private final JobRunner runner;
+    private final Duration shutdownGrace;
+    private final Map<Position, Running> inFlight = new HashMap<>();
+    private final BlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
     private volatile boolean running = true;
 
-    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner) {
+    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner, Duration shutdownGrace) {
         this.topic = topic;
         this.consumer = consumer;
         this.runner = runner;
+        this.shutdownGrace = shutdownGrace;
     }
 
     @Override
@@ -44,72 +52,108 @@ final class QueueConsumer implements Runnable {
         try {
             consumer.subscribe(List.of(topic));
             while (running) {
-                var records = consumer.poll(POLL);
-                if (!records.isEmpty()) {
-                    runAll(records);
-                }
+                take(consumer.poll(POLL));
+                settleHeld(null);
             }
         } catch (WakeupException e) {
             if (running) {
-                throw e;
+                log.error("Consumer of {} woken unexpectedly", topic, e);
             }
         } catch (RuntimeException e) {
             log.error("Consumer of {} stopped: {}", topic, e.getMessage(), e);
         } finally {
-            // Records acquired but not acknowledged go back to the group when the consumer leaves.
+            try {
+                settleHeld(Instant.now().plus(shutdownGrace));
+            } catch (RuntimeException e) {
+                log.warn("Could not acknowledge the last records of {}: {}", topic, e.getMessage());
+            }
+            // Records still held go back to the group when the consumer leaves.
             consumer.close(Duration.ofSeconds(10));
         }
     }
 
-    /** Stops taking records; the records already taken still run to their end. */
+    /** Stops taking records; the records already taken still run to their end, within the grace period. */
     void stop() {
         running = false;
         consumer.wakeup();
     }
 
-    private void runAll(ConsumerRecords<String, String> records) {
-        BlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
-        Map<ConsumerRecord<String, String>, Instant> lockedSince = new HashMap<>();
+    private void take(Iterable<ConsumerRecord<String, String>> records) {
         var now = Instant.now();
         for (var record : records) {
-            lockedSince.put(record, now);
-            Thread.ofVirtual().name("run-" + record.key())
-                    .start(() -> ended.add(new Ended(record, runSafely(record))));
+            var position = new Position(record.partition(), record.offset());
+            var known = inFlight.get(position);
+            if (known == null) {
+                inFlight.put(position, new Running(record, now));
+                Thread.ofVirtual().name("run-" + record.key())
+                        .start(() -> ended.add(new Ended(position, runSafely(record))));
+            } else {
+                // back from a renewal
+                known.record = record;
+                known.held = true;
+                known.lockedAt = now;
+                if (known.outcome != null) {
+                    acknowledge(position, known, known.outcome);
+                }
+            }
         }
-        while (!lockedSince.isEmpty()) {
-            Ended first;
+        if (!inFlight.isEmpty()) {
+            consumer.commitAsync();
+        }
+    }
+
+    /**
+     * Waits until no record of the last poll is held unacknowledged: each is acknowledged when its job ends, or
+     * renewed when its lock nears its end. With a deadline (shutting down), renews nothing and stops waiting then.
+     */
+    private void settleHeld(Instant deadline) {
+        while (inFlight.values().stream().anyMatch(r -> r.held)) {
+            if (deadline != null && Instant.now().isAfter(deadline)) {
+                return;
+            }
+            var acknowledged = false;
             try {
-                first = ended.poll(CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                for (var done = ended.poll(CHECK_MILLIS, TimeUnit.MILLISECONDS); done != null; done = ended.poll()) {
+                    var entry = inFlight.get(done.position());
+                    if (entry != null && entry.held) {
+                        acknowledge(done.position(), entry, done.type());
+                        acknowledged = true;
+                    } else if (entry != null) {
+                        entry.outcome = done.type();
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
-            var acknowledged = false;
-            for (var done = first; done != null; done = ended.poll()) {
-                consumer.acknowledge(done.record(), done.type());
-                lockedSince.remove(done.record());
+            if (deadline == null && lockNearlyOver()) {
+                renewHeld();
                 acknowledged = true;
             }
-            acknowledged |= renewLongRunning(lockedSince);
             if (acknowledged) {
                 consumer.commitAsync();
             }
         }
     }
 
-    /** Renews the lock of every record that has held it for half its duration. */
-    private boolean renewLongRunning(Map<ConsumerRecord<String, String>, Instant> lockedSince) {
+    private boolean lockNearlyOver() {
         var lockMillis = consumer.acquisitionLockTimeoutMs().map(Integer::longValue).orElse(DEFAULT_LOCK_MILLIS);
         var renewBefore = Instant.now().minusMillis(lockMillis / 2);
-        var renewed = false;
-        for (var entry : lockedSince.entrySet()) {
-            if (entry.getValue().isBefore(renewBefore)) {
-                consumer.acknowledge(entry.getKey(), AcknowledgeType.RENEW);
-                entry.setValue(Instant.now());
-                renewed = true;
+        return inFlight.values().stream().anyMatch(r -> r.held && r.lockedAt.isBefore(renewBefore));
+    }
+
+    private void renewHeld() {
+        for (var entry : inFlight.values()) {
+            if (entry.held) {
+                consumer.acknowledge(entry.record, AcknowledgeType.RENEW);
+                entry.held = false;
             }
         }
-        return renewed;
+    }
+
+    private void acknowledge(Position position, Running entry, AcknowledgeType type) {
+        consumer.acknowledge(entry.record, type);
+        inFlight.remove(position);
     }
 
     private AcknowledgeType runSafely(ConsumerRecord<String, String> record) {
@@ -121,6 +165,23 @@ final class QueueConsumer implements Runnable {
         }
     }
 
-    private record Ended(ConsumerRecord<String, String> record, AcknowledgeType type) {
+    /** Where a record sits in the topic: what identifies it across a renewal. */
+    private record Position(int partition, long offset) {
+    }
+
+    private record Ended(Position position, AcknowledgeType type) {
+    }
+
+    /** A record whose job runs, or ran while the record was out for renewal. */
+    private static final class Running {
+        ConsumerRecord<String, String> record;
+        Instant lockedAt;
+        boolean held = true;
+        AcknowledgeType outcome;
+
+        Running(ConsumerRecord<String, String> record, Instant lockedAt) {
+            this.record = record;
+            this.lockedAt = lockedAt;
+        }
     }
 }

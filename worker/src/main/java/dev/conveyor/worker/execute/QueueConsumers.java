@@ -40,7 +40,8 @@ class QueueConsumers implements SmartLifecycle {
             for (var n = 0; n < properties.consumersPerQueue(); n++) {
                 var clientId = properties.id() + "-" + queue + "-" + n;
                 var consumer = new QueueConsumer(Topics.jobs(queue),
-                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner);
+                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner,
+                        properties.shutdownGrace());
                 consumers.add(consumer);
                 threads.add(Thread.ofPlatform().name("consumer-" + queue + "-" + n).start(consumer));
             }

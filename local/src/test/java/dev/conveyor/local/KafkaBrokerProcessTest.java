@@ -1,0 +1,90 @@
+package dev.conveyor.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KafkaBrokerProcessTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void runsABrokerWhoseShareGroupsDeliverRecordsAndStopsIt() throws Exception {
+        var broker = KafkaBrokerProcess.start(JavaLauncher.current(), List.of(), dir.resolve("kafka"),
+                dir.resolve("logs/kafka.log"));
+        var pid = broker.process().pid();
+        try (var admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            assertThat(admin.describeCluster().nodes().get(10, TimeUnit.SECONDS)).hasSize(1);
+
+            admin.createTopics(List.of(new NewTopic("conveyor.jobs.default", 2, (short) 1))).all().get(10, TimeUnit.SECONDS);
+            var group = new ConfigResource(ConfigResource.Type.GROUP, "conveyor.default");
+            var earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET);
+            admin.incrementalAlterConfigs(Map.of(group, List.of(earliest))).all().get(10, TimeUnit.SECONDS);
+
+            assertThat(admin.describeConfigs(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group)
+                    .get("share.auto.offset.reset").value()).isEqualTo("earliest");
+            assertThat(shareConsumed(broker.bootstrapServers())).containsExactly("job-1");
+        } finally {
+            assertThat(broker.stop()).as("broker stopped by itself on SIGTERM").isTrue();
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).isEmpty());
+        assertThat(dir.resolve("logs/kafka.log")).content().contains("Kafka Server started");
+    }
+
+    @Test
+    void configuresOneNodeThatAShareGroupCanUse() {
+        var properties = KafkaBrokerProcess.serverProperties(9092, 9093, Path.of("/data/kafka"));
+
+        assertThat(properties.lines()).contains(
+                "process.roles=broker,controller",
+                "controller.quorum.voters=1@localhost:9093",
+                "listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093",
+                "log.dirs=/data/kafka",
+                "offsets.topic.replication.factor=1",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1");
+    }
+
+    private static List<String> shareConsumed(String bootstrapServers) throws Exception {
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", bootstrapServers),
+                new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>("conveyor.jobs.default", "id-1", "job-1")).get(10, TimeUnit.SECONDS);
+        }
+        var values = new ArrayList<String>();
+        try (var consumer = new KafkaShareConsumer<>(Map.<String, Object>of("bootstrap.servers", bootstrapServers,
+                "group.id", "conveyor.default"), new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(Set.of("conveyor.jobs.default"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                    values.add(record.value());
+                }
+                return !values.isEmpty();
+            });
+        }
+        return values;
+    }
+}

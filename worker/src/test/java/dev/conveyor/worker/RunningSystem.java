@@ -1,0 +1,60 @@
+package dev.conveyor.worker;
+
+import dev.conveyor.api.ConveyorApiApplication;
+import dev.conveyor.common.test.HttpJson;
+import dev.conveyor.common.test.TestKafka;
+import dev.conveyor.common.test.TestPostgres;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A whole Conveyor in this JVM: one api and some workers (each its own Spring application, talking only through
+ * Kafka and PostgreSQL, as separate processes would), on a real broker and a real database of its own.
+ */
+final class RunningSystem implements AutoCloseable {
+
+    private final ConfigurableApplicationContext api;
+    private final List<ConfigurableApplicationContext> workers = new ArrayList<>();
+    private final HttpJson http;
+
+    RunningSystem(String queues, String... workerIds) {
+        var kafka = TestKafka.bootstrapServers();
+        api = ConveyorApiApplication.application().run(
+                "--server.port=0",
+                "--spring.datasource.url=" + TestPostgres.newDatabase(),
+                "--spring.datasource.username=postgres",
+                "--spring.datasource.password=",
+                "--spring.kafka.bootstrap-servers=" + kafka,
+                "--conveyor.api.retry.base-delay=100ms",
+                "--conveyor.api.dispatch.poll-interval=50ms");
+        http = new HttpJson("http://localhost:" + api.getEnvironment().getProperty("local.server.port"));
+        for (var id : workerIds) {
+            startWorker(queues, id);
+        }
+    }
+
+    ConfigurableApplicationContext startWorker(String queues, String id, String... extra) {
+        var args = Stream.concat(Stream.of(
+                "--server.port=0",
+                "--spring.kafka.bootstrap-servers=" + TestKafka.bootstrapServers(),
+                "--conveyor.worker.id=" + id,
+                "--conveyor.worker.queues=" + queues,
+                "--conveyor.worker.consumers-per-queue=2",
+                "--conveyor.worker.max-poll-records=20"), Stream.of(extra)).toArray(String[]::new);
+        var worker = ConveyorWorkerApplication.application().run(args);
+        workers.add(worker);
+        return worker;
+    }
+
+    HttpJson http() {
+        return http;
+    }
+
+    @Override
+    public void close() {
+        workers.forEach(ConfigurableApplicationContext::close);
+        api.close();
+    }
+}
