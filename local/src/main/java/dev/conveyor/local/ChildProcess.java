@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * A child process whose output goes to a log file, and that can be stopped politely (SIGTERM) and
@@ -18,6 +19,8 @@ final class ChildProcess {
 
     /** {@code setsid} puts a child in its own session, so that a Ctrl-C reaches only the launcher. */
     private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+    private static final Pattern STACK_FRAME = Pattern.compile("\\s+(at |\\.\\.\\. \\d+ (more|common frames omitted)).*");
 
     private final String name;
     private final Process process;
@@ -103,10 +106,13 @@ final class ChildProcess {
         return false;
     }
 
-    /** The last {@code count} lines of the log file, to show when something went wrong. */
+    /**
+     * The last {@code count} lines of the log file without stack frames, to show when something went
+     * wrong: what remains is the messages and the "Caused by" lines.
+     */
     String tail(int count) {
         try {
-            var lines = Files.readAllLines(logFile);
+            var lines = Files.readAllLines(logFile).stream().filter(line -> !STACK_FRAME.matcher(line).matches()).toList();
             return String.join(System.lineSeparator(), lines.subList(Math.max(0, lines.size() - count), lines.size()));
         } catch (IOException | UncheckedIOException e) {
             return "(cannot read " + logFile + ": " + e.getMessage() + ")";

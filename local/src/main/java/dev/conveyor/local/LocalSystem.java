@@ -18,12 +18,6 @@ final class LocalSystem {
     static final String WORKER_MAIN = "dev.conveyor.worker.ConveyorWorkerApplication";
     static final Duration API_TIMEOUT = Duration.ofSeconds(120);
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
-    /**
-     * The children share one class path (this jar's), so a worker also sees the api's JDBC driver and
-     * Flyway; without this it would try to configure a DataSource it has no URL for.
-     */
-    static final String WORKER_WITHOUT_DATASOURCE =
-            "--spring.autoconfigure.exclude=org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration";
 
     private final LocalOptions options;
     private final JavaLauncher java;
@@ -82,7 +76,7 @@ final class LocalSystem {
         api = ChildProcess.start("api", java.command(API_MAIN, jvmOptions, apiArgs), log("api"));
         var host = hostname();
         for (var n = 1; n <= options.workers(); n++) {
-            var args = List.of("--server.port=0", WORKER_WITHOUT_DATASOURCE, "--spring.kafka.bootstrap-servers=" + bootstrap,
+            var args = List.of("--server.port=0", "--spring.kafka.bootstrap-servers=" + bootstrap,
                     "--conveyor.worker.id=worker-" + n + "@" + host,
                     "--conveyor.worker.queues=" + String.join(",", options.queues()));
             workers.add(ChildProcess.start("worker-" + n, java.command(WORKER_MAIN, jvmOptions, args), log("worker-" + n)));
@@ -112,9 +106,9 @@ final class LocalSystem {
         return children;
     }
 
-    /** The pids of every process started here, PostgreSQL's server included. */
+    /** The pids of every process started here, in the order to stop them: PostgreSQL's server last. */
     List<Long> pids() {
-        var pids = new ArrayList<>(children().stream().map(ChildProcess::pid).toList());
+        var pids = new ArrayList<>(children().reversed().stream().map(ChildProcess::pid).toList());
         if (postgres != null) {
             postgres.pid().ifPresent(pids::add);
         }

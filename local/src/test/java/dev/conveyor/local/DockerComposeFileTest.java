@@ -118,7 +118,7 @@ class DockerComposeFileTest {
     /** Both names Spring Boot binds from the environment: {@code A_B_CD} (dashes dropped) and {@code A_B_C_D}. */
     static Set<String> environmentNames(String property) {
         var upper = property.toUpperCase().replace('.', '_');
-        return Set.of(upper.replace("-", ""), upper.replace('-', '_'));
+        return new HashSet<>(List.of(upper.replace("-", ""), upper.replace('-', '_')));
     }
 
     /** Spring Boot's documented properties, plus Conveyor's own from its sources and config files. */

@@ -42,8 +42,9 @@ class KafkaBrokerProcessTest {
             var earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET);
             admin.incrementalAlterConfigs(Map.of(group, List.of(earliest))).all().get(10, TimeUnit.SECONDS);
 
-            assertThat(admin.describeConfigs(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group)
-                    .get("share.auto.offset.reset").value()).isEqualTo("earliest");
+            // The change reaches the group coordinator through the metadata log, a moment later.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(admin.describeConfigs(List.of(group))
+                    .all().get(10, TimeUnit.SECONDS).get(group).get("share.auto.offset.reset").value()).isEqualTo("earliest"));
             assertThat(shareConsumed(broker.bootstrapServers())).containsExactly("job-1");
         } finally {
             assertThat(broker.stop()).as("broker stopped by itself on SIGTERM").isTrue();

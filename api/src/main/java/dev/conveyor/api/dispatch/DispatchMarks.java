@@ -1,5 +1,7 @@
 package dev.conveyor.api.dispatch;
 
+import dev.conveyor.common.Threads;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -78,11 +80,7 @@ class DispatchMarks implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        try {
-            flusher.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinOrInterrupt(flusher, Duration.ofSeconds(5));
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.conveyor.api.dispatch;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.common.Json;
+import dev.conveyor.common.Threads;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -92,11 +94,7 @@ class DuePoller implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        try {
-            poller.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinOrInterrupt(poller, Duration.ofSeconds(5));
     }
 
     @Override

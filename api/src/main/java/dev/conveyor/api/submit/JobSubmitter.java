@@ -5,6 +5,8 @@ import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.StoreUnavailableException;
 import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.Threads;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -141,16 +143,9 @@ class JobSubmitter implements SmartLifecycle {
 
     @Override
     public void stop() {
-        // No interrupt: interrupting a virtual thread in socket I/O closes the database connection under it.
+        // Interrupt only as a last resort: in socket I/O it closes the database connection under the writer.
         running = false;
-        for (var writer : writers) {
-            try {
-                writer.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        writers.forEach(writer -> Threads.joinOrInterrupt(writer, Duration.ofSeconds(10)));
         writers.clear();
     }
 

@@ -1,6 +1,8 @@
 package dev.conveyor.api.wakeup;
 
+import dev.conveyor.common.Threads;
 import java.sql.Connection;
+import java.time.Duration;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.UUID;
@@ -82,11 +84,7 @@ class EndedJobsListener implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        try {
-            listener.join(WAIT_MILLIS * 4L);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinOrInterrupt(listener, Duration.ofMillis(WAIT_MILLIS * 4L));
     }
 
     @Override

@@ -1,0 +1,251 @@
+package dev.conveyor.api.submit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.test.HttpJson;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/** Submitting jobs as the contract says, with no worker running (so jobs stay where dispatch leaves them). */
+@ApiTest
+class SubmitTest {
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+
+    HttpJson http;
+
+    @BeforeEach
+    void client() {
+        http = ApiTests.client(port);
+    }
+
+    private long rows(String key) {
+        return jdbc.sql("SELECT count(*) FROM jobs WHERE idempotency_key = :key").param("key", key)
+                .query(Long.class).single();
+    }
+
+    @Nested
+    class Single {
+
+        @Test
+        void answers202WithTheJobAndItsLocation() {
+            var before = Instant.now().minusSeconds(1);
+            var response = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"a\": 1}}");
+
+            assertThat(response.status()).isEqualTo(202);
+            var job = response.json();
+            assertThat(response.header("Location")).isEqualTo("/v1/jobs/" + job.get("id").asString());
+            assertThat(UUID.fromString(job.get("id").asString()).version()).isEqualTo(7);
+            assertThat(job.get("type").asString()).isEqualTo("echo");
+            assertThat(job.get("queue").asString()).isEqualTo("default");
+            assertThat(job.get("status").asString()).isEqualTo("QUEUED");
+            assertThat(job.get("payload")).isEqualTo(Json.tree("{\"a\": 1}"));
+            assertThat(job.get("attempts").asInt()).isZero();
+            assertThat(job.get("maxAttempts").asInt()).isEqualTo(3);
+            assertThat(job.get("timeoutSeconds").asInt()).isEqualTo(300);
+            assertThat(job.get("error").isNull()).isTrue();
+            assertThat(job.get("result").isNull()).isTrue();
+            assertThat(Instant.parse(job.get("createdAt").asString())).isAfter(before);
+            assertThat(job.get("runAt").asString()).isEqualTo(job.get("createdAt").asString());
+        }
+
+        @Test
+        void aJobToRunLaterIsScheduled() {
+            var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"2099-01-01T00:00:00+01:00\"}").json();
+
+            assertThat(job.get("status").asString()).isEqualTo("SCHEDULED");
+            assertThat(job.get("runAt").asString()).isEqualTo("2098-12-31T23:00:00Z");
+        }
+
+        @Test
+        void aRunAtInThePastMeansNow() {
+            var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"2001-01-01T00:00:00Z\"}").json();
+
+            assertThat(job.get("status").asString()).isEqualTo("QUEUED");
+            assertThat(job.get("runAt").asString()).isEqualTo(job.get("createdAt").asString());
+        }
+
+        @Test
+        void aDelayPutsRunAtThatFarAhead() {
+            var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"delaySeconds\": 3600}").json();
+
+            assertThat(job.get("status").asString()).isEqualTo("SCHEDULED");
+            assertThat(Duration.between(Instant.parse(job.get("createdAt").asString()),
+                    Instant.parse(job.get("runAt").asString()))).isEqualTo(Duration.ofHours(1));
+        }
+
+        @Test
+        void pollingAnUnknownJobIs404() {
+            var response = http.get("/v1/jobs/" + UUID.randomUUID());
+
+            assertThat(response.status()).isEqualTo(404);
+            assertThat(response.contentType()).startsWith("application/problem+json");
+        }
+
+        @Test
+        void waitingOnAJobThatDoesNotEndAnswersItsStateWhenTheTimeIsUp() {
+            var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"queue\": \"nobody-listens\"}").json();
+
+            var response = http.get("/v1/jobs/" + job.get("id").asString() + "?wait=0.5");
+
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.json().get("status").asString()).isEqualTo("QUEUED");
+        }
+    }
+
+    @Nested
+    class Idempotency {
+
+        @Test
+        void theSameKeyAndRequestReplaysTheFirstJob() {
+            var body = "{\"type\": \"echo\", \"payload\": {\"x\": 1, \"y\": 2}, \"idempotencyKey\": \"same-1\"}";
+            var first = http.post("/v1/jobs", body);
+            var again = http.post("/v1/jobs",
+                    "{\"idempotencyKey\": \"same-1\", \"payload\": {\"y\": 2, \"x\": 1}, \"type\": \"echo\"}");
+
+            assertThat(first.status()).isEqualTo(202);
+            assertThat(again.status()).isEqualTo(200);
+            assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+            assertThat(again.json().get("id")).isEqualTo(first.json().get("id"));
+            assertThat(rows("same-1")).isEqualTo(1);
+        }
+
+        @Test
+        void theKeyMayComeInTheHeader() {
+            var first = http.post("/v1/jobs", "{\"type\": \"echo\"}", "application/json", "Idempotency-Key", "hdr-1");
+            var again = http.post("/v1/jobs", "{\"type\": \"echo\"}", "application/json", "Idempotency-Key", "hdr-1");
+
+            assertThat(first.status()).isEqualTo(202);
+            assertThat(first.json().get("idempotencyKey").asString()).isEqualTo("hdr-1");
+            assertThat(again.status()).isEqualTo(200);
+            assertThat(again.json().get("id")).isEqualTo(first.json().get("id"));
+        }
+
+        @Test
+        void theSameKeyWithADifferentRequestIsAConflict() {
+            http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"x\": 1}, \"idempotencyKey\": \"diff-1\"}");
+            var other = http.post("/v1/jobs",
+                    "{\"type\": \"echo\", \"payload\": {\"x\": 2}, \"idempotencyKey\": \"diff-1\"}");
+
+            assertThat(other.status()).isEqualTo(409);
+            assertThat(other.contentType()).startsWith("application/problem+json");
+            assertThat(rows("diff-1")).isEqualTo(1);
+        }
+
+        @Test
+        void concurrentRequestsWithOneKeyMakeOneJob() throws Exception {
+            var body = "{\"type\": \"echo\", \"idempotencyKey\": \"race-1\"}";
+            var ids = new ArrayList<String>();
+            try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                var futures = new ArrayList<java.util.concurrent.Future<HttpJson.Response>>();
+                for (var i = 0; i < 20; i++) {
+                    futures.add(threads.submit(() -> http.post("/v1/jobs", body)));
+                }
+                for (var future : futures) {
+                    var response = future.get();
+                    assertThat(response.status()).isIn(200, 202);
+                    ids.add(response.json().get("id").asString());
+                }
+            }
+            assertThat(ids).containsOnly(ids.getFirst());
+            assertThat(rows("race-1")).isEqualTo(1);
+        }
+    }
+
+    @Nested
+    class Batch {
+
+        @Test
+        void answersTheJobsInRequestOrder() {
+            var response = http.post("/v1/jobs/batch", """
+                    {"jobs": [{"type": "echo", "payload": {"i": 0}},
+                              {"type": "sleep", "queue": "other", "payload": {"ms": 1}},
+                              {"type": "echo", "delaySeconds": 60}]}""");
+
+            assertThat(response.status()).isEqualTo(202);
+            var jobs = response.json().get("jobs");
+            assertThat(jobs.size()).isEqualTo(3);
+            assertThat(jobs.get(0).get("payload")).isEqualTo(Json.tree("{\"i\": 0}"));
+            assertThat(jobs.get(1).get("queue").asString()).isEqualTo("other");
+            assertThat(jobs.get(2).get("status").asString()).isEqualTo("SCHEDULED");
+        }
+
+        @Test
+        void aKeyUsedForAnotherRequestRefusesTheWholeBatch() {
+            http.post("/v1/jobs", "{\"type\": \"echo\", \"idempotencyKey\": \"batch-k\"}");
+            var response = http.post("/v1/jobs/batch", """
+                    {"jobs": [{"type": "echo", "idempotencyKey": "batch-fresh"},
+                              {"type": "sleep", "idempotencyKey": "batch-k"}]}""");
+
+            assertThat(response.status()).isEqualTo(409);
+            assertThat(rows("batch-fresh")).isZero();
+        }
+
+        @Test
+        void aKeyUsedForTheSameRequestAnswersTheEarlierJob() {
+            var first = http.post("/v1/jobs", "{\"type\": \"echo\", \"idempotencyKey\": \"batch-same\"}").json();
+            var response = http.post("/v1/jobs/batch", """
+                    {"jobs": [{"type": "echo", "idempotencyKey": "batch-same"}, {"type": "echo"}]}""");
+
+            assertThat(response.status()).isEqualTo(202);
+            assertThat(response.json().get("jobs").get(0).get("id")).isEqualTo(first.get("id"));
+        }
+    }
+
+    @Nested
+    class Listing {
+
+        @Test
+        void pagesThroughAFilteredListNewestFirst() {
+            var ids = new ArrayList<String>();
+            for (var i = 0; i < 5; i++) {
+                ids.add(http.post("/v1/jobs", "{\"type\": \"listed\", \"queue\": \"list-q\"}").json().get("id")
+                        .asString());
+            }
+            http.post("/v1/jobs", "{\"type\": \"other\", \"queue\": \"list-q\"}");
+
+            var first = http.get("/v1/jobs?queue=list-q&type=listed&limit=3").json();
+            var second = http.get("/v1/jobs?queue=list-q&type=listed&limit=3&after="
+                    + first.get("next").asString()).json();
+
+            var seen = new ArrayList<String>();
+            first.get("jobs").forEach(j -> seen.add(j.get("id").asString()));
+            second.get("jobs").forEach(j -> seen.add(j.get("id").asString()));
+            assertThat(seen).containsExactlyElementsOf(ids.reversed());
+            assertThat(second.get("next").isNull()).isTrue();
+        }
+
+        @Test
+        void filtersByStatus() {
+            http.post("/v1/jobs", "{\"type\": \"echo\", \"queue\": \"status-q\", \"delaySeconds\": 600}");
+            http.post("/v1/jobs", "{\"type\": \"echo\", \"queue\": \"status-q\"}");
+
+            JsonNode scheduled = http.get("/v1/jobs?queue=status-q&status=SCHEDULED").json().get("jobs");
+
+            assertThat(scheduled.size()).isEqualTo(1);
+            assertThat(scheduled.get(0).get("status").asString()).isEqualTo("SCHEDULED");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.conveyor.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalMainTest {
+
+    @TempDir
+    Path home;
+
+    private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+    private final PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
+
+    @Test
+    void refusesAnApiPortThatIsInUseBeforeStartingAnything() throws Exception {
+        try (var busy = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
+            var options = LocalOptions.parse("--port=" + busy.getLocalPort(), "--home=" + home);
+
+            assertThat(LocalMain.run(options, out)).isEqualTo(1);
+        }
+        assertThat(output.toString(StandardCharsets.UTF_8)).contains("is in use; choose another with --port=N");
+        assertThat(home.resolve("logs")).doesNotExist();
+    }
+
+    @Test
+    void refusesToShareItsHomeWithAnotherRunningLauncher() throws Exception {
+        Files.createDirectories(home);
+        // Within one JVM a second lock attempt throws instead of answering null, so another process holds it.
+        var holder = ChildProcess.start("lock-holder", JavaLauncher.current().command(LockHolder.class.getName(),
+                List.of(), List.of(home.resolve("lock").toString())), home.resolve("holder.log"));
+        try {
+            await().until(() -> Files.exists(home.resolve("holder.log"))
+                    && Files.readString(home.resolve("holder.log")).contains("locked"));
+
+            assertThat(LocalMain.run(LocalOptions.parse("--home=" + home), out)).isEqualTo(1);
+
+            assertThat(output.toString(StandardCharsets.UTF_8)).contains("another conveyor-local is running");
+        } finally {
+            holder.stop(Duration.ofSeconds(5));
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package dev.conveyor.worker;
+
+import dev.conveyor.common.kafka.KafkaCheck;
+import java.time.Duration;
+import org.apache.kafka.clients.admin.Admin;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.stereotype.Component;
+
+/** {@code kafka} in the worker's {@code /actuator/health}: up when the cluster answers. Part of readiness. */
+@Component("kafka")
+class KafkaHealth extends AbstractHealthIndicator {
+
+    private final Admin admin;
+
+    KafkaHealth(Admin admin) {
+        this.admin = admin;
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) throws Exception {
+        var cluster = KafkaCheck.describe(admin, Duration.ofSeconds(3));
+        builder.up().withDetail("clusterId", cluster.clusterId()).withDetail("brokers", cluster.brokers());
+    }
+}
