@@ -7,6 +7,7 @@ import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.common.message.JobStarted;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,14 +63,16 @@ class EventApplier {
     private final RetryPolicy retryPolicy;
     private final JobNotifications notifications;
     private final Clock clock;
+    private final MeterRegistry meters;
 
     EventApplier(JdbcClient jdbc, TransactionTemplate transaction, RetryPolicy retryPolicy,
-            JobNotifications notifications, Clock clock) {
+            JobNotifications notifications, Clock clock, MeterRegistry meters) {
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.retryPolicy = retryPolicy;
         this.notifications = notifications;
         this.clock = clock;
+        this.meters = meters;
     }
 
     /** Applies the events (JSON texts, in topic order) in one transaction and wakes the waiters of ended jobs. */
@@ -91,7 +94,9 @@ class EventApplier {
                     .param("errors", array("text", rows, Row::error))
                     .param("retryAt", array("text", rows, Row::retryAt))
                     .query((rs, n) -> {
-                        if (JobStatus.valueOf(rs.getString("status")).isTerminal()) {
+                        var next = JobStatus.valueOf(rs.getString("status"));
+                        meters.counter("conveyor.jobs.transitions", "status", next.name()).increment();
+                        if (next.isTerminal()) {
                             ended.add(rs.getObject("id", UUID.class));
                         }
                         return null;

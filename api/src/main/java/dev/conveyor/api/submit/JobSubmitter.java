@@ -6,6 +6,9 @@ import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.StoreUnavailableException;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.Threads;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,16 +38,21 @@ class JobSubmitter implements SmartLifecycle {
     private final TransactionTemplate transaction;
     private final Dispatcher dispatcher;
     private final ApiProperties properties;
+    private final Counter submitted;
+    private final DistributionSummary insertBatches;
     private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private volatile boolean running;
 
     JobSubmitter(JobInserts inserts, TransactionTemplate transaction, Dispatcher dispatcher,
-            ApiProperties properties) {
+            ApiProperties properties, MeterRegistry meters) {
         this.inserts = inserts;
         this.transaction = transaction;
         this.dispatcher = dispatcher;
         this.properties = properties;
+        this.submitted = meters.counter("conveyor.jobs.submitted");
+        this.insertBatches = DistributionSummary.builder("conveyor.jobs.insert.batch")
+                .description("jobs written per insert statement").register(meters);
     }
 
     /** Stores one job, together with whatever other submissions are waiting. Blocks until committed. */
@@ -121,6 +129,8 @@ class JobSubmitter implements SmartLifecycle {
     }
 
     private void dispatchNew(List<InsertOutcome> outcomes) {
+        insertBatches.record(outcomes.size());
+        submitted.increment(outcomes.stream().filter(o -> o instanceof InsertOutcome.Inserted).count());
         var due = outcomes.stream()
                 .filter(o -> o instanceof InsertOutcome.Inserted)
                 .map(o -> ((InsertOutcome.Inserted) o).job())

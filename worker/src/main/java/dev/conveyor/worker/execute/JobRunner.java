@@ -9,6 +9,8 @@ import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.common.message.JobStarted;
 import dev.conveyor.worker.WorkerProperties;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -43,11 +45,16 @@ public class JobRunner {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong completed = new AtomicLong();
 
-    JobRunner(HandlerRegistry handlers, EventPublisher events, WorkerProperties properties, Clock clock) {
+    private final MeterRegistry meters;
+
+    JobRunner(HandlerRegistry handlers, EventPublisher events, WorkerProperties properties, Clock clock,
+            MeterRegistry meters) {
         this.handlers = handlers;
         this.events = events;
         this.properties = properties;
         this.clock = clock;
+        this.meters = meters;
+        meters.gauge("conveyor.worker.in.flight", inFlight);
     }
 
     AcknowledgeType run(ConsumerRecord<String, String> record) {
@@ -65,9 +72,14 @@ public class JobRunner {
         inFlight.incrementAndGet();
         try {
             events.send(new JobStarted(job.jobId(), attempt, properties.id(), clock.instant()));
+            var sample = Timer.start(meters);
             var outcome = deliveries > properties.poisonDeliveries()
                     ? poison(job, attempt, deliveries)
                     : execute(job, attempt);
+            // only known types become tags: job types come from clients, and tags must stay few
+            var type = handlers.find(job.type()).isPresent() ? job.type() : "unknown";
+            sample.stop(meters.timer("conveyor.worker.attempts", "type", type,
+                    "outcome", outcome.error() == null ? "SUCCEEDED" : outcome.error().code()));
             if (!events.sendAndWait(outcome)) {
                 return AcknowledgeType.RELEASE;
             }
