@@ -17,6 +17,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param retry              backoff between attempts
  * @param rescueGrace        how long past its deadline a RUNNING attempt may stay silent before it counts as lost
  * @param rescueInterval     how often the rescuer looks for lost attempts
+ * @param workerTtl          a worker not heard from for this long is no longer listed
  */
 @ConfigurationProperties("conveyor.api")
 public record ApiProperties(
@@ -29,7 +30,8 @@ public record ApiProperties(
         @DefaultValue Dispatch dispatch,
         @DefaultValue Retry retry,
         @DefaultValue("2m") Duration rescueGrace,
-        @DefaultValue("15s") Duration rescueInterval) {
+        @DefaultValue("15s") Duration rescueInterval,
+        @DefaultValue("30s") Duration workerTtl) {
 
     public ApiProperties {
         require(maxPayloadBytes >= 2, "conveyor.api.max-payload-bytes must be at least 2 (the size of {})");
@@ -41,6 +43,7 @@ public record ApiProperties(
         require(insertBatchSize >= 1, "conveyor.api.insert-batch-size must be at least 1");
         require(rescueGrace.isPositive(), "conveyor.api.rescue-grace must be positive");
         require(rescueInterval.isPositive(), "conveyor.api.rescue-interval must be positive");
+        require(workerTtl.isPositive(), "conveyor.api.worker-ttl must be positive");
     }
 
     /**

@@ -5,6 +5,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -22,6 +23,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param queuePartitions    partitions of a queue's topic if this worker is the first to need it
  * @param replicationFactor  replication factor of topics this worker creates
  * @param shutdownGrace      on shutdown, how long running jobs may take to finish before they are interrupted
+ * @param heartbeatInterval  how often the worker tells the api instances it is alive
+ * @param typeLimits         most jobs of a type running at once on this worker (type → limit); others unlimited
  */
 @ConfigurationProperties("conveyor.worker")
 public record WorkerProperties(
@@ -33,7 +36,9 @@ public record WorkerProperties(
         @DefaultValue("4") int poisonDeliveries,
         @DefaultValue("3") int queuePartitions,
         @DefaultValue("1") short replicationFactor,
-        @DefaultValue("30s") Duration shutdownGrace) {
+        @DefaultValue("30s") Duration shutdownGrace,
+        @DefaultValue("5s") Duration heartbeatInterval,
+        Map<String, Integer> typeLimits) {
 
     private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
@@ -55,6 +60,10 @@ public record WorkerProperties(
         require(queuePartitions >= 1, "conveyor.worker.queue-partitions must be at least 1");
         require(replicationFactor >= 1, "conveyor.worker.replication-factor must be at least 1");
         require(!shutdownGrace.isNegative(), "conveyor.worker.shutdown-grace must not be negative");
+        require(heartbeatInterval.isPositive(), "conveyor.worker.heartbeat-interval must be positive");
+        typeLimits = typeLimits == null ? Map.of() : Map.copyOf(typeLimits);
+        typeLimits.forEach((type, limit) -> require(limit != null && limit >= 1,
+                "conveyor.worker.type-limits." + type + " must be at least 1"));
     }
 
     private static String hostName() {
