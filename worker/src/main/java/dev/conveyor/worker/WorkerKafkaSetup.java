@@ -49,6 +49,7 @@ class WorkerKafkaSetup {
     QueueTopics queueTopics(Admin admin, WorkerProperties worker) {
         var topics = new QueueTopics(admin, worker.queuePartitions(), worker.replicationFactor());
         topics.createTopic(Topics.EVENTS, worker.queuePartitions(), Map.of());
+        topics.createTopic(Topics.CONTROL, 1, Map.of());
         return topics;
     }
 }

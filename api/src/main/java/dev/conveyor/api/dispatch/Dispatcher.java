@@ -42,13 +42,16 @@ public class Dispatcher implements SmartLifecycle {
         this.clock = clock;
     }
 
-    /** One attempt to hand to the workers; {@code attempts} counts the attempts started so far. */
+    /**
+     * One attempt to hand to the workers; {@code attempts} counts the attempts started so far, {@code generation}
+     * the explicit retries.
+     */
     public record Item(UUID id, String type, String queue, int attempts, int maxAttempts, int timeoutSeconds,
-            JsonNode payload) {
+            JsonNode payload, int generation) {
 
-        public static Item of(Job job) {
+        public static Item of(Job job, int generation) {
             return new Item(job.id(), job.type(), job.queue(), job.attempts(), job.maxAttempts(),
-                    job.timeoutSeconds(), job.payload());
+                    job.timeoutSeconds(), job.payload(), generation);
         }
     }
 
@@ -63,7 +66,8 @@ public class Dispatcher implements SmartLifecycle {
             try {
                 queues.ensure(item.queue());
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
-                        item.attempts() + 1, item.maxAttempts(), item.timeoutSeconds(), item.payload(), now);
+                        item.attempts() + 1, item.maxAttempts(), item.timeoutSeconds(), item.payload(), now,
+                        item.generation());
                 kafka.send(Topics.jobs(item.queue()), item.id().toString(), Json.write(message))
                         .whenComplete((sent, failure) -> {
                             if (failure == null) {

@@ -34,7 +34,7 @@ class DuePoller implements SmartLifecycle {
                   LIMIT :limit
                   FOR UPDATE SKIP LOCKED) due
             WHERE j.id = due.id
-            RETURNING j.id, j.type, j.queue, j.attempts, j.max_attempts, j.timeout_seconds, j.payload
+            RETURNING j.id, j.type, j.queue, j.attempts, j.max_attempts, j.timeout_seconds, j.payload, j.generation
             """;
 
     private final JdbcClient jdbc;
@@ -56,7 +56,7 @@ class DuePoller implements SmartLifecycle {
                 .param("limit", settings.batchSize())
                 .query((rs, row) -> new Dispatcher.Item(rs.getObject("id", UUID.class), rs.getString("type"),
                         rs.getString("queue"), rs.getInt("attempts"), rs.getInt("max_attempts"),
-                        rs.getInt("timeout_seconds"), Json.tree(rs.getString("payload"))))
+                        rs.getInt("timeout_seconds"), Json.tree(rs.getString("payload")), rs.getInt("generation")))
                 .list();
         if (!due.isEmpty()) {
             dispatcher.publish(due);

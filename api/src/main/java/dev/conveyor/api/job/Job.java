@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.UUID;
 import tools.jackson.databind.JsonNode;
 
-/** A job as the HTTP contract shows it. */
+/** A job as the HTTP contract shows it, plus {@code progress}: the last progress its running attempt reported. */
 public record Job(
         UUID id,
         String type,
@@ -23,5 +23,6 @@ public record Job(
         Instant runAt,
         Instant startedAt,
         Instant finishedAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        JsonNode progress) {
 }

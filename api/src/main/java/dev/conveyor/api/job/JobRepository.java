@@ -21,7 +21,7 @@ public class JobRepository {
 
     public static final String COLUMNS_SQL = """
             id, type, queue, status, payload, result, error, attempts, max_attempts, timeout_seconds,
-            idempotency_key, worker_id, created_at, run_at, started_at, finished_at, updated_at
+            idempotency_key, worker_id, created_at, run_at, started_at, finished_at, updated_at, progress
             """;
 
     private static final String FIND = "SELECT " + COLUMNS_SQL + " FROM jobs WHERE id = :id";
@@ -97,7 +97,8 @@ public class JobRepository {
                 instant(rs.getTimestamp("run_at")),
                 instant(rs.getTimestamp("started_at")),
                 instant(rs.getTimestamp("finished_at")),
-                instant(rs.getTimestamp("updated_at")));
+                instant(rs.getTimestamp("updated_at")),
+                json(rs.getString("progress")));
     }
 
     private static tools.jackson.databind.JsonNode json(String text) {

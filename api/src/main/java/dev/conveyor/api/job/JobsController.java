@@ -3,6 +3,7 @@ package dev.conveyor.api.job;
 import dev.conveyor.api.wakeup.JobWaiters;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
+import dev.conveyor.api.web.PathIds;
 import dev.conveyor.common.JobStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,7 +35,7 @@ class JobsController {
 
     @GetMapping("/v1/jobs/{id}")
     Job get(@PathVariable String id, @RequestParam(required = false) String wait) throws InterruptedException {
-        var jobId = uuid(id);
+        var jobId = PathIds.jobId(id);
         var waitFor = waitDuration(wait);
         var deadline = Instant.now().plus(waitFor);
         while (true) {
@@ -67,17 +68,6 @@ class JobsController {
         answer.put("jobs", shown);
         answer.put("next", more ? encodeCursor(shown.getLast().id()) : null);
         return answer;
-    }
-
-    private static UUID uuid(String id) {
-        try {
-            if (id.length() == 36) {
-                return UUID.fromString(id);
-            }
-        } catch (IllegalArgumentException e) {
-            // reported below
-        }
-        throw ApiException.invalid("id", "must be a UUID");
     }
 
     private static Duration waitDuration(String wait) {

@@ -30,22 +30,28 @@ class EventApplier {
 
     private static final Logger log = LoggerFactory.getLogger(EventApplier.class);
 
+    /** The next status, except that a job whose cancel was asked for gets no further attempt. */
+    private static final String NEXT_STATUS = """
+            (CASE WHEN v.status = 'SCHEDULED' AND j.cancel_requested_at IS NOT NULL THEN 'CANCELLED'
+                  ELSE v.status END)""";
+
     private static final String APPLY = """
             UPDATE jobs j SET
-                status = v.status,
+                status = %1$s,
                 attempts = v.attempt,
                 worker_id = coalesce(v.worker_id, j.worker_id),
                 started_at = coalesce(v.started_at, j.started_at),
-                finished_at = CASE WHEN v.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') THEN v.finished_at END,
+                finished_at = CASE WHEN %1$s IN ('SUCCEEDED', 'FAILED', 'CANCELLED') THEN v.finished_at END,
                 result = CASE WHEN v.status = 'SUCCEEDED' THEN v.result::jsonb END,
                 error = CASE WHEN v.error IS NOT NULL THEN v.error::jsonb
                              WHEN v.started_at IS NOT NULL AND j.status = 'RUNNING' THEN jsonb_build_object(
                                  'code', 'WORKER_LOST', 'retryable', true, 'message',
                                  'the worker running attempt ' || j.attempts || ' stopped before it ended')
                              ELSE j.error END,
-                run_at = coalesce(v.retry_at, j.run_at),
-                dispatched_at = CASE WHEN v.status = 'SCHEDULED' THEN NULL ELSE j.dispatched_at END,
-                dispatch_lease_until = CASE WHEN v.status = 'SCHEDULED' THEN NULL ELSE j.dispatch_lease_until END,
+                progress = CASE WHEN v.started_at IS NOT NULL THEN NULL ELSE j.progress END,
+                run_at = CASE WHEN %1$s = 'SCHEDULED' THEN v.retry_at ELSE j.run_at END,
+                dispatched_at = CASE WHEN %1$s = 'SCHEDULED' THEN NULL ELSE j.dispatched_at END,
+                dispatch_lease_until = CASE WHEN %1$s = 'SCHEDULED' THEN NULL ELSE j.dispatch_lease_until END,
                 updated_at = now()
             FROM unnest(:ids::uuid[], :attempts::int[], :statuses::text[], :workers::text[],
                         :startedAt::timestamptz[], :finishedAt::timestamptz[], :results::text[], :errors::text[],
@@ -56,6 +62,13 @@ class EventApplier {
               AND ((v.started_at IS NOT NULL AND j.attempts < v.attempt)
                    OR (v.started_at IS NULL AND j.status = 'RUNNING' AND j.attempts = v.attempt))
             RETURNING j.id, j.status
+            """.formatted(NEXT_STATUS);
+
+    /** Progress of the attempt that is running; reports of other attempts change nothing. */
+    private static final String PROGRESS = """
+            UPDATE jobs j SET progress = v.progress::jsonb, updated_at = now()
+            FROM unnest(:ids::uuid[], :attempts::int[], :progress::text[]) AS v(id, attempt, progress)
+            WHERE j.id = v.id AND j.status = 'RUNNING' AND j.attempts = v.attempt
             """;
 
     private final JdbcClient jdbc;
@@ -77,38 +90,66 @@ class EventApplier {
 
     /** Applies the events (JSON texts, in topic order) in one transaction and wakes the waiters of ended jobs. */
     void apply(List<String> events) {
-        var rows = fold(events);
-        if (rows.isEmpty()) {
+        var folded = fold(events);
+        if (folded.rows().isEmpty() && folded.progress().isEmpty()) {
             return;
         }
         transaction.executeWithoutResult(status -> {
-            var ended = new ArrayList<UUID>();
-            jdbc.sql(APPLY)
-                    .param("ids", array("uuid", rows, Row::id))
-                    .param("attempts", array("int4", rows, Row::attempt))
-                    .param("statuses", array("text", rows, r -> r.status().name()))
-                    .param("workers", array("text", rows, Row::workerId))
-                    .param("startedAt", array("text", rows, Row::startedAt))
-                    .param("finishedAt", array("text", rows, Row::finishedAt))
-                    .param("results", array("text", rows, Row::result))
-                    .param("errors", array("text", rows, Row::error))
-                    .param("retryAt", array("text", rows, Row::retryAt))
-                    .query((rs, n) -> {
-                        var next = JobStatus.valueOf(rs.getString("status"));
-                        meters.counter("conveyor.jobs.transitions", "status", next.name()).increment();
-                        if (next.isTerminal()) {
-                            ended.add(rs.getObject("id", UUID.class));
-                        }
-                        return null;
-                    })
-                    .list();
-            notifications.notifyEnded(ended);
+            if (!folded.rows().isEmpty()) {
+                applyRows(folded.rows());
+            }
+            if (!folded.progress().isEmpty()) {
+                var progress = folded.progress();
+                jdbc.sql(PROGRESS)
+                        .param("ids", new SqlArrayValue("uuid", progress.stream().map(JobProgress::jobId).toArray()))
+                        .param("attempts", new SqlArrayValue("int4",
+                                progress.stream().map(JobProgress::attempt).toArray()))
+                        .param("progress", new SqlArrayValue("text", progress.stream().map(EventApplier::progressJson)
+                                .toArray()))
+                        .update();
+            }
         });
     }
 
-    /** One row per job: its newest start, and the end of that same attempt if the batch has it. */
-    private List<Row> fold(List<String> events) {
+    private void applyRows(List<Row> rows) {
+        var ended = new ArrayList<UUID>();
+        jdbc.sql(APPLY)
+                .param("ids", array("uuid", rows, Row::id))
+                .param("attempts", array("int4", rows, Row::attempt))
+                .param("statuses", array("text", rows, r -> r.status().name()))
+                .param("workers", array("text", rows, Row::workerId))
+                .param("startedAt", array("text", rows, Row::startedAt))
+                .param("finishedAt", array("text", rows, Row::finishedAt))
+                .param("results", array("text", rows, Row::result))
+                .param("errors", array("text", rows, Row::error))
+                .param("retryAt", array("text", rows, Row::retryAt))
+                .query((rs, n) -> {
+                    var next = JobStatus.valueOf(rs.getString("status"));
+                    meters.counter("conveyor.jobs.transitions", "status", next.name()).increment();
+                    if (next.isTerminal()) {
+                        ended.add(rs.getObject("id", UUID.class));
+                    }
+                    return null;
+                })
+                .list();
+        notifications.notifyEnded(ended);
+    }
+
+    private static String progressJson(JobProgress p) {
+        var json = Json.object();
+        json.put("fraction", p.fraction());
+        json.put("message", p.message());
+        json.put("at", p.at().toString());
+        return Json.write(json);
+    }
+
+    /** One row per job (its newest start, and the end of that attempt if the batch has it), and last progress. */
+    private record Folded(List<Row> rows, List<JobProgress> progress) {
+    }
+
+    private Folded fold(List<String> events) {
         var byJob = new LinkedHashMap<UUID, Row>();
+        var progress = new LinkedHashMap<UUID, JobProgress>();
         var now = clock.instant();
         for (var text : events) {
             JobEvent event;
@@ -126,6 +167,7 @@ class EventApplier {
                     }
                 }
                 case JobFinished finished -> {
+                    progress.remove(finished.jobId());
                     if (current == null || finished.attempt() > current.attempt()) {
                         byJob.put(finished.jobId(), Row.finished(null, finished, retryPolicy.decide(finished, now)));
                     } else if (finished.attempt() == current.attempt() && current.finishedAt() == null) {
@@ -133,12 +175,10 @@ class EventApplier {
                                 retryPolicy.decide(finished, now)));
                     }
                 }
-                case JobProgress ignored -> {
-                    // progress is shown by a later issue; nothing to store yet
-                }
+                case JobProgress reported -> progress.put(reported.jobId(), reported);
             }
         }
-        return List.copyOf(byJob.values());
+        return new Folded(List.copyOf(byJob.values()), List.copyOf(progress.values()));
     }
 
     private static <T> SqlArrayValue array(String type, List<Row> rows, java.util.function.Function<Row, T> field) {

@@ -24,11 +24,13 @@ class Rescuer {
 
     private static final String RESCUE = """
             UPDATE jobs SET
-                status = CASE WHEN attempts < max_attempts THEN 'SCHEDULED' ELSE 'FAILED' END,
+                status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED'
+                              WHEN attempts < max_attempts THEN 'SCHEDULED' ELSE 'FAILED' END,
                 error = jsonb_build_object('code', 'WORKER_LOST', 'retryable', true, 'message',
                         'attempt ' || attempts || ' reported no outcome within its timeout'),
                 run_at = now(),
-                finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
+                finished_at = CASE WHEN attempts < max_attempts AND cancel_requested_at IS NULL THEN NULL
+                                   ELSE now() END,
                 dispatched_at = NULL,
                 dispatch_lease_until = NULL,
                 updated_at = now()

@@ -135,7 +135,7 @@ class JobSubmitter implements SmartLifecycle {
                 .filter(o -> o instanceof InsertOutcome.Inserted)
                 .map(o -> ((InsertOutcome.Inserted) o).job())
                 .filter(job -> job.status() == JobStatus.QUEUED)
-                .map(Dispatcher.Item::of)
+                .map(job -> Dispatcher.Item.of(job, 0))
                 .toList();
         if (!due.isEmpty()) {
             dispatcher.publish(due);

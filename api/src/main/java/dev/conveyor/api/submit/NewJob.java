@@ -27,6 +27,6 @@ record NewJob(
     /** The job as it stands right after the insert. */
     Job toJob() {
         return new Job(id, type, queue, status(), payload, null, null, 0, maxAttempts, timeoutSeconds,
-                idempotencyKey, null, createdAt, runAt, null, null, createdAt);
+                idempotencyKey, null, createdAt, runAt, null, null, createdAt, null);
     }
 }

@@ -39,7 +39,7 @@ class JobEventJsonTest {
 
     @Test
     void aDispatchSurvivesTheRoundTrip() {
-        var dispatch = new JobDispatch(1, id, "echo", "default", 1, 3, 300, Json.tree("{\"a\": [1, 2]}"), at);
+        var dispatch = new JobDispatch(1, id, "echo", "default", 1, 3, 300, Json.tree("{\"a\": [1, 2]}"), at, 0);
 
         assertThat(Json.read(Json.write(dispatch), JobDispatch.class)).isEqualTo(dispatch);
     }

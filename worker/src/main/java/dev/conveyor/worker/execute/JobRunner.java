@@ -3,7 +3,6 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobFailure;
-import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobFinished;
@@ -12,26 +11,19 @@ import dev.conveyor.worker.WorkerProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
-import java.time.Duration;
-
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
-import tools.jackson.databind.JsonNode;
 
 /**
- * Runs one delivered record: reports the start, runs the handler on a virtual thread of its own with the job's
- * deadline (interrupting it when the deadline passes), reports the outcome, and answers how to acknowledge the
- * record. The record is accepted only once Kafka has the outcome, so a crash before that makes Kafka deliver
- * the job again.
+ * Runs one delivered record and answers how to acknowledge it. A cancelled job is reported and accepted without
+ * running; otherwise the job waits for its type's limit, reports its start, runs as an {@link Attempt}, and is
+ * accepted only once Kafka has its outcome, so a crash before that makes Kafka deliver it again. While the worker
+ * drains, records not started yet are released for other workers, and abandoned attempts are released unreported.
  */
 @Component
 public class JobRunner {
@@ -40,24 +32,27 @@ public class JobRunner {
 
     private final HandlerRegistry handlers;
     private final EventPublisher events;
+    private final RunningAttempts attempts;
+    private final TypeLimits limits;
     private final WorkerProperties properties;
     private final Clock clock;
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private final AtomicLong completed = new AtomicLong();
-
     private final MeterRegistry meters;
+    private final AtomicLong completed = new AtomicLong();
+    private volatile boolean draining;
 
-    JobRunner(HandlerRegistry handlers, EventPublisher events, WorkerProperties properties, Clock clock,
-            MeterRegistry meters) {
+    JobRunner(HandlerRegistry handlers, EventPublisher events, RunningAttempts attempts, TypeLimits limits,
+            WorkerProperties properties, Clock clock, MeterRegistry meters) {
         this.handlers = handlers;
         this.events = events;
+        this.attempts = attempts;
+        this.limits = limits;
         this.properties = properties;
         this.clock = clock;
         this.meters = meters;
-        meters.gauge("conveyor.worker.in.flight", inFlight);
+        meters.gauge("conveyor.worker.in.flight", attempts, RunningAttempts::count);
     }
 
-    AcknowledgeType run(ConsumerRecord<String, String> record) {
+    AcknowledgeType run(ConsumerRecord<String, String> record) throws InterruptedException {
         JobDispatch job;
         try {
             job = Json.read(record.value(), JobDispatch.class);
@@ -69,35 +64,61 @@ public class JobRunner {
         // Each earlier delivery of this record was an attempt whose worker stopped before it ended.
         int deliveries = record.deliveryCount().map(Short::intValue).orElse(1);
         var attempt = job.attempt() + deliveries - 1;
-        inFlight.incrementAndGet();
+        if (attempts.isCancelled(job.jobId(), job.generation())) {
+            return report(job, attempt, cancelledBeforeStart(job, attempt));
+        }
+        if (deliveries > properties.poisonDeliveries()) {
+            return report(job, attempt, poison(job, attempt, deliveries));
+        }
+        if (draining || !limits.acquire(job.type(), () -> draining)) {
+            return AcknowledgeType.RELEASE;
+        }
         try {
-            events.send(new JobStarted(job.jobId(), attempt, properties.id(), clock.instant()));
-            var sample = Timer.start(meters);
-            var outcome = deliveries > properties.poisonDeliveries()
-                    ? poison(job, attempt, deliveries)
-                    : execute(job, attempt);
-            // only known types become tags: job types come from clients, and tags must stay few
-            var type = handlers.find(job.type()).isPresent() ? job.type() : "unknown";
-            sample.stop(meters.timer("conveyor.worker.attempts", "type", type,
-                    "outcome", outcome.error() == null ? "SUCCEEDED" : outcome.error().code()));
-            if (!events.sendAndWait(outcome)) {
-                return AcknowledgeType.RELEASE;
-            }
-            completed.incrementAndGet();
-            return AcknowledgeType.ACCEPT;
+            return runAttempt(job, attempt);
         } finally {
-            inFlight.decrementAndGet();
+            limits.release(job.type());
         }
     }
 
-    /** The job types this worker runs. */
-    java.util.List<String> types() {
-        return handlers.types();
+    private AcknowledgeType runAttempt(JobDispatch job, int attempt) throws InterruptedException {
+        var handler = handlers.find(job.type()).orElse(null);
+        if (handler == null) {
+            return report(job, attempt, failed(job, attempt, new JobError(JobError.NO_HANDLER, "no handler for job "
+                    + "type '" + job.type() + "' on worker " + properties.id() + " (it runs " + handlers.types()
+                    + ")", false), null));
+        }
+        var running = new Attempt(job.generation());
+        if (!attempts.register(job.jobId(), running)) {
+            return report(job, attempt, cancelledBeforeStart(job, attempt));
+        }
+        try {
+            var started = clock.instant();
+            events.send(new JobStarted(job.jobId(), attempt, properties.id(), started));
+            var progress = new ProgressSender(events, job.jobId(), attempt, clock);
+            var context = new JobContext(job.jobId(), job.type(), job.queue(), attempt, job.maxAttempts(),
+                    job.payload(), started.plusSeconds(job.timeoutSeconds()), progress);
+            var sample = Timer.start(meters);
+            var end = running.run(handler, context);
+            if (end instanceof Attempt.End.Abandoned) {
+                return AcknowledgeType.RELEASE;
+            }
+            var outcome = outcome(job, attempt, end);
+            sample.stop(meters.timer("conveyor.worker.attempts", "type", job.type(),
+                    "outcome", outcome.error() == null ? "SUCCEEDED" : outcome.error().code()));
+            return publish(outcome);
+        } finally {
+            attempts.unregister(job.jobId(), running);
+        }
     }
 
-    /** Jobs running now. */
-    public int inFlight() {
-        return inFlight.get();
+    /** Stops starting records, and releases those waiting for a type limit. */
+    void drain() {
+        draining = true;
+    }
+
+    /** Interrupts the attempts still running and hands their records back. */
+    void abandonRunning() {
+        attempts.abandonAll();
     }
 
     /** Attempts whose outcome this worker reported. */
@@ -105,44 +126,41 @@ public class JobRunner {
         return completed.get();
     }
 
-    private JobFinished execute(JobDispatch job, int attempt) {
-        var handler = handlers.find(job.type()).orElse(null);
-        if (handler == null) {
-            return failed(job, attempt, new JobError(JobError.NO_HANDLER,
-                    "no handler for job type '" + job.type() + "' on worker " + properties.id()
-                            + " (it runs " + handlers.types() + ")", false), null);
+    /** The job types this worker runs. */
+    public List<String> types() {
+        return handlers.types();
+    }
+
+    /** Attempts running now. */
+    public int inFlight() {
+        return attempts.count();
+    }
+
+    private AcknowledgeType report(JobDispatch job, int attempt, JobFinished outcome) {
+        events.send(new JobStarted(job.jobId(), attempt, properties.id(), clock.instant()));
+        return publish(outcome);
+    }
+
+    private AcknowledgeType publish(JobFinished outcome) {
+        if (!events.sendAndWait(outcome)) {
+            return AcknowledgeType.RELEASE;
         }
-        var deadline = clock.instant().plusSeconds(job.timeoutSeconds());
-        var context = new JobContext(job.jobId(), job.type(), job.queue(), attempt, job.maxAttempts(),
-                job.payload(), deadline);
-        var result = new CompletableFuture<JsonNode>();
-        var thread = Thread.ofVirtual().name("job-" + job.jobId()).start(() -> call(handler, context, result));
-        try {
-            var value = result.get(Duration.between(clock.instant(), deadline).toMillis(), TimeUnit.MILLISECONDS);
-            return succeeded(job, attempt, value);
-        } catch (TimeoutException e) {
-            thread.interrupt();
-            return failed(job, attempt, new JobError(JobError.TIMEOUT,
+        completed.incrementAndGet();
+        return AcknowledgeType.ACCEPT;
+    }
+
+    private JobFinished outcome(JobDispatch job, int attempt, Attempt.End end) {
+        return switch (end) {
+            case Attempt.End.Returned(var value) -> succeeded(job, attempt, value);
+            case Attempt.End.Threw(var error) -> threw(job, attempt, error);
+            case Attempt.End.TimedOut() -> failed(job, attempt, new JobError(JobError.TIMEOUT,
                     "attempt " + attempt + " ran longer than timeoutSeconds=" + job.timeoutSeconds(), true), null);
-        } catch (ExecutionException e) {
-            return failure(job, attempt, e.getCause());
-        } catch (InterruptedException e) {
-            // The worker is stopping: the handler is interrupted too, and the record goes back to Kafka.
-            thread.interrupt();
-            Thread.currentThread().interrupt();
-            return failed(job, attempt, new JobError(JobError.WORKER_LOST, "the worker stopped", true), null);
-        }
+            case Attempt.End.Cancelled() -> cancelled(job, attempt, "cancelled while running");
+            case Attempt.End.Abandoned() -> throw new IllegalStateException("abandoned attempts are not reported");
+        };
     }
 
-    private static void call(JobHandler handler, JobContext context, CompletableFuture<JsonNode> result) {
-        try {
-            result.complete(handler.handle(context));
-        } catch (Throwable t) {
-            result.completeExceptionally(t);
-        }
-    }
-
-    private JobFinished succeeded(JobDispatch job, int attempt, JsonNode value) {
+    private JobFinished succeeded(JobDispatch job, int attempt, tools.jackson.databind.JsonNode value) {
         var size = Json.writeBytes(value).length;
         if (size > properties.maxResultBytes()) {
             return failed(job, attempt, new JobError(JobError.RESULT_TOO_LARGE, "the result is " + size
@@ -151,7 +169,7 @@ public class JobRunner {
         return JobFinished.succeeded(job, attempt, properties.id(), value, clock.instant());
     }
 
-    private JobFinished failure(JobDispatch job, int attempt, Throwable cause) {
+    private JobFinished threw(JobDispatch job, int attempt, Throwable cause) {
         if (cause instanceof JobFailure failure) {
             var retryAfter = failure.retryAfter() == null ? null : failure.retryAfter().toMillis();
             return failed(job, attempt, new JobError(failure.code(), failure.getMessage(), failure.retryable()),
@@ -159,6 +177,16 @@ public class JobRunner {
         }
         var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         return failed(job, attempt, new JobError(JobError.HANDLER_ERROR, message, true), null);
+    }
+
+    private JobFinished cancelledBeforeStart(JobDispatch job, int attempt) {
+        return cancelled(job, attempt, "cancelled before it started");
+    }
+
+    private JobFinished cancelled(JobDispatch job, int attempt, String message) {
+        return new JobFinished(JobFinished.VERSION, job.jobId(), attempt, job.maxAttempts(), properties.id(),
+                JobFinished.Outcome.CANCELLED, null, new JobError(JobError.CANCELLED, message, false), null,
+                clock.instant());
     }
 
     private JobFinished poison(JobDispatch job, int attempt, int deliveries) {
@@ -171,5 +199,4 @@ public class JobRunner {
     private JobFinished failed(JobDispatch job, int attempt, JobError error, Long retryAfterMs) {
         return JobFinished.failed(job, attempt, properties.id(), error, retryAfterMs, clock.instant());
     }
-
 }

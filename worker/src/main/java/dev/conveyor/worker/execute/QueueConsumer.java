@@ -10,6 +10,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.ShareConsumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -35,16 +36,14 @@ final class QueueConsumer implements Runnable {
     private final String topic;
     private final ShareConsumer<String, String> consumer;
     private final JobRunner runner;
-    private final Duration shutdownGrace;
     private final Map<Position, Running> inFlight = new HashMap<>();
     private final BlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
     private volatile boolean running = true;
 
-    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner, Duration shutdownGrace) {
+    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner) {
         this.topic = topic;
         this.consumer = consumer;
         this.runner = runner;
-        this.shutdownGrace = shutdownGrace;
     }
 
     @Override
@@ -52,27 +51,35 @@ final class QueueConsumer implements Runnable {
         try {
             consumer.subscribe(List.of(topic));
             while (running) {
-                take(consumer.poll(POLL));
-                settleHeld(null);
+                take(poll());
+                settleHeld();
             }
-        } catch (WakeupException e) {
-            if (running) {
-                log.error("Consumer of {} woken unexpectedly", topic, e);
+            // Draining: what this consumer holds runs to its end (or is handed back); polls now only bring back
+            // renewed records (new ones are released at once by the draining runner).
+            while (!inFlight.isEmpty()) {
+                settleHeld();
+                if (!inFlight.isEmpty()) {
+                    take(poll());
+                }
             }
         } catch (RuntimeException e) {
             log.error("Consumer of {} stopped: {}", topic, e.getMessage(), e);
         } finally {
-            try {
-                settleHeld(Instant.now().plus(shutdownGrace));
-            } catch (RuntimeException e) {
-                log.warn("Could not acknowledge the last records of {}: {}", topic, e.getMessage());
-            }
             // Records still held go back to the group when the consumer leaves.
             consumer.close(Duration.ofSeconds(10));
         }
     }
 
-    /** Stops taking records; the records already taken still run to their end, within the grace period. */
+    private ConsumerRecords<String, String> poll() {
+        try {
+            return consumer.poll(POLL);
+        } catch (WakeupException e) {
+            // stop() wakes a waiting poll so that draining starts at once
+            return ConsumerRecords.empty();
+        }
+    }
+
+    /** Stops taking records; the records already taken run to their end, or are handed back when abandoned. */
     void stop() {
         running = false;
         consumer.wakeup();
@@ -104,13 +111,10 @@ final class QueueConsumer implements Runnable {
 
     /**
      * Waits until no record of the last poll is held unacknowledged: each is acknowledged when its job ends, or
-     * renewed when its lock nears its end. With a deadline (shutting down), renews nothing and stops waiting then.
+     * renewed when its lock nears its end (a renewed record comes back with the next poll).
      */
-    private void settleHeld(Instant deadline) {
+    private void settleHeld() {
         while (inFlight.values().stream().anyMatch(r -> r.held)) {
-            if (deadline != null && Instant.now().isAfter(deadline)) {
-                return;
-            }
             var acknowledged = false;
             try {
                 for (var done = ended.poll(CHECK_MILLIS, TimeUnit.MILLISECONDS); done != null; done = ended.poll()) {
@@ -126,7 +130,7 @@ final class QueueConsumer implements Runnable {
                 Thread.currentThread().interrupt();
                 return;
             }
-            if (deadline == null && lockNearlyOver()) {
+            if (lockNearlyOver()) {
                 renewHeld();
                 acknowledged = true;
             }

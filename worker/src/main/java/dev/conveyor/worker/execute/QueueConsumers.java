@@ -1,6 +1,8 @@
 package dev.conveyor.worker.execute;
 
+import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
+import java.time.Duration;
 import dev.conveyor.common.kafka.QueueTopics;
 import dev.conveyor.worker.WorkerProperties;
 import java.util.ArrayList;
@@ -40,8 +42,7 @@ class QueueConsumers implements SmartLifecycle {
             for (var n = 0; n < properties.consumersPerQueue(); n++) {
                 var clientId = properties.id() + "-" + queue + "-" + n;
                 var consumer = new QueueConsumer(Topics.jobs(queue),
-                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner,
-                        properties.shutdownGrace());
+                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner);
                 consumers.add(consumer);
                 threads.add(Thread.ofPlatform().name("consumer-" + queue + "-" + n).start(consumer));
             }
@@ -51,21 +52,39 @@ class QueueConsumers implements SmartLifecycle {
                 properties.queues(), properties.consumersPerQueue(), runner.types());
     }
 
+    /**
+     * Graceful shutdown: stop taking records and release those not started, let running jobs finish within the
+     * grace period, then interrupt the rest and hand their records back unreported, so another worker runs them.
+     */
     @Override
     public void stop() {
+        runner.drain();
         consumers.forEach(QueueConsumer::stop);
-        var grace = properties.shutdownGrace().plusSeconds(10);
+        var graceEnds = System.nanoTime() + properties.shutdownGrace().toNanos();
         for (var thread : threads) {
-            try {
-                thread.join(grace);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+            joinUntil(thread, graceEnds);
+        }
+        if (threads.stream().anyMatch(Thread::isAlive)) {
+            log.warn("Jobs still running after the {} grace period: interrupting them and handing them back",
+                    properties.shutdownGrace());
+            runner.abandonRunning();
+            threads.forEach(thread -> Threads.joinOrInterrupt(thread, Duration.ofSeconds(15)));
         }
         consumers.clear();
         threads.clear();
         running = false;
+    }
+
+    private static void joinUntil(Thread thread, long deadlineNanos) {
+        var left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            return;
+        }
+        try {
+            thread.join(Duration.ofNanos(left));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

@@ -1,0 +1,70 @@
+package dev.conveyor.api.manage;
+
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.job.Job;
+import dev.conveyor.api.job.JobRepository;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** The guarded state changes an operator asks for: cancel and retry. Each is one statement. */
+@Repository
+class JobCommands {
+
+    /**
+     * A job not running yet is cancelled at once; a running one keeps its status until its worker reports, but is
+     * marked so that it gets no further attempt.
+     */
+    private static final String CANCEL = """
+            UPDATE jobs SET
+                status = CASE WHEN status = 'RUNNING' THEN status ELSE 'CANCELLED' END,
+                finished_at = CASE WHEN status = 'RUNNING' THEN finished_at ELSE now() END,
+                cancel_requested_at = now(),
+                updated_at = now()
+            WHERE id = :id AND status IN ('SCHEDULED', 'QUEUED', 'RUNNING')
+            RETURNING generation,\s""" + JobRepository.COLUMNS_SQL;
+
+    /** Back to QUEUED with a fresh budget; the lease leaves the publish to the caller's fast path. */
+    private static final String RETRY = """
+            UPDATE jobs SET
+                status = 'QUEUED',
+                max_attempts = attempts + initial_max_attempts,
+                generation = generation + 1,
+                cancel_requested_at = NULL,
+                result = NULL,
+                progress = NULL,
+                finished_at = NULL,
+                run_at = now(),
+                dispatched_at = NULL,
+                dispatch_lease_until = now() + make_interval(secs => :leaseSeconds),
+                updated_at = now()
+            WHERE id = :id AND status IN ('FAILED', 'CANCELLED')
+            RETURNING generation,\s""" + JobRepository.COLUMNS_SQL;
+
+    private final JdbcClient jdbc;
+    private final ApiProperties properties;
+
+    JobCommands(JdbcClient jdbc, ApiProperties properties) {
+        this.jdbc = jdbc;
+        this.properties = properties;
+    }
+
+    /** The job after the change, with its generation; empty when it was not in a state that allows it. */
+    record Changed(Job job, int generation) {
+    }
+
+    Optional<Changed> cancel(UUID id) {
+        return jdbc.sql(CANCEL).param("id", id).query(JobCommands::changed).optional();
+    }
+
+    Optional<Changed> retry(UUID id) {
+        return jdbc.sql(RETRY).param("id", id)
+                .param("leaseSeconds", properties.dispatch().lease().toMillis() / 1000.0)
+                .query(JobCommands::changed).optional();
+    }
+
+    private static Changed changed(java.sql.ResultSet rs, int row) throws java.sql.SQLException {
+        return new Changed(JobRepository.JOB.mapRow(rs, row), rs.getInt("generation"));
+    }
+}

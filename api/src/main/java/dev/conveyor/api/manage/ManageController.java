@@ -1,0 +1,66 @@
+package dev.conveyor.api.manage;
+
+import dev.conveyor.api.dispatch.Dispatcher;
+import dev.conveyor.api.job.Job;
+import dev.conveyor.api.job.JobRepository;
+import dev.conveyor.api.wakeup.JobNotifications;
+import dev.conveyor.api.web.ApiException;
+import dev.conveyor.api.web.PathIds;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.http.ResponseEntity;
+import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code POST /v1/jobs/{id}/cancel} and {@code POST /v1/jobs/{id}/retry}. */
+@RestController
+class ManageController {
+
+    private final JobCommands commands;
+    private final JobRepository jobs;
+    private final ControlPublisher control;
+    private final Dispatcher dispatcher;
+    private final JobNotifications notifications;
+    private final TransactionTemplate transaction;
+
+    ManageController(JobCommands commands, JobRepository jobs, ControlPublisher control, Dispatcher dispatcher,
+            JobNotifications notifications, TransactionTemplate transaction) {
+        this.commands = commands;
+        this.jobs = jobs;
+        this.control = control;
+        this.dispatcher = dispatcher;
+        this.notifications = notifications;
+        this.transaction = transaction;
+    }
+
+    @PostMapping("/v1/jobs/{id}/cancel")
+    ResponseEntity<Job> cancel(@PathVariable String id) {
+        var jobId = PathIds.jobId(id);
+        var changed = transaction.execute(status -> commands.cancel(jobId).map(c -> {
+            if (c.job().status().isTerminal()) {
+                notifications.notifyEnded(List.of(jobId));
+            }
+            return c;
+        })).orElseThrow(() -> refusal(jobId, "cancelled"));
+        // Even a job cancelled at once may have its record on Kafka already: the workers must skip it.
+        control.cancel(jobId, changed.generation());
+        return ResponseEntity.accepted().body(changed.job());
+    }
+
+    @PostMapping("/v1/jobs/{id}/retry")
+    ResponseEntity<Job> retry(@PathVariable String id) {
+        var jobId = PathIds.jobId(id);
+        var changed = commands.retry(jobId).orElseThrow(() -> refusal(jobId, "retried"));
+        dispatcher.publish(List.of(Dispatcher.Item.of(changed.job(), changed.generation())));
+        return ResponseEntity.accepted().body(changed.job());
+    }
+
+    private ApiException refusal(UUID id, String what) {
+        var job = jobs.find(id).orElseThrow(() -> ApiException.notFound("No job " + id));
+        var allowed = what.equals("retried") ? "FAILED or CANCELLED" : "SCHEDULED, QUEUED or RUNNING";
+        return ApiException.conflict("invalid-state", "Job cannot be " + what,
+                "Job " + id + " is " + job.status() + "; only a " + allowed + " job can be " + what);
+    }
+}

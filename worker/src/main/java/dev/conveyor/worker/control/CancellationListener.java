@@ -1,0 +1,110 @@
+package dev.conveyor.worker.control;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.Threads;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.message.CancelJob;
+import dev.conveyor.worker.execute.RunningAttempts;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Reads every cancellation on {@code conveyor.control}, from the beginning, as every worker must (so no consumer
+ * group: each worker assigns itself all partitions). It catches up before the worker takes its first job, so a job
+ * cancelled while its record waited on Kafka is skipped even by a worker that starts later.
+ */
+@Component
+class CancellationListener implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(CancellationListener.class);
+    private static final Duration CATCH_UP = Duration.ofSeconds(30);
+
+    private final Consumer<String, String> consumer;
+    private final RunningAttempts attempts;
+    private volatile boolean running;
+    private Thread thread;
+
+    CancellationListener(KafkaProperties kafka, RunningAttempts attempts) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", kafka.getBootstrapServers()));
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.putAll(kafka.getProperties());
+        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+        this.attempts = attempts;
+    }
+
+    @Override
+    public void start() {
+        var partitions = consumer.partitionsFor(Topics.CONTROL, CATCH_UP).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        var end = consumer.endOffsets(partitions, CATCH_UP);
+        var deadline = Instant.now().plus(CATCH_UP);
+        while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("Could not read " + Topics.CONTROL + " within " + CATCH_UP);
+            }
+            apply(consumer.poll(Duration.ofMillis(200)));
+        }
+        running = true;
+        thread = Thread.ofPlatform().daemon().name("cancellations").start(this::listen);
+    }
+
+    private void listen() {
+        while (running) {
+            try {
+                apply(consumer.poll(Duration.ofSeconds(1)));
+            } catch (WakeupException e) {
+                // stopping
+            } catch (RuntimeException e) {
+                log.warn("Reading cancellations failed (retrying): {}", e.getMessage());
+            }
+        }
+        consumer.close(Duration.ofSeconds(5));
+    }
+
+    private void apply(ConsumerRecords<String, String> records) {
+        for (var record : records) {
+            try {
+                var cancel = Json.read(record.value(), CancelJob.class);
+                attempts.cancel(cancel.jobId(), cancel.generation());
+            } catch (RuntimeException e) {
+                log.error("Skipping an unreadable cancellation at offset {}: {}", record.offset(), e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        consumer.wakeup();
+        Threads.joinOrInterrupt(thread, Duration.ofSeconds(10));
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Starts before the queue consumers (so it has caught up when they take jobs) and stops after them. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 2048;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.conveyor.worker.execute;
+
+import dev.conveyor.common.handler.JobContext;
+import dev.conveyor.common.handler.JobHandler;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One attempt of a handler, on a virtual thread of its own. It ends in exactly one way: the handler returns or
+ * throws, the deadline passes, or the attempt is cancelled or abandoned; whichever comes first wins, and the
+ * handler's thread is interrupted for all but the first two.
+ */
+final class Attempt {
+
+    /** How an attempt ended. */
+    sealed interface End {
+        record Returned(JsonNode result) implements End {
+        }
+
+        record Threw(Throwable error) implements End {
+        }
+
+        record TimedOut() implements End {
+        }
+
+        /** The job was cancelled while it ran. */
+        record Cancelled() implements End {
+        }
+
+        /** The worker is stopping and hands the job back without reporting it. */
+        record Abandoned() implements End {
+        }
+    }
+
+    private final int generation;
+    private final CompletableFuture<End> end = new CompletableFuture<>();
+    private volatile Thread thread;
+
+    Attempt(int generation) {
+        this.generation = generation;
+    }
+
+    int generation() {
+        return generation;
+    }
+
+    /** Runs the handler and waits for the attempt to end; the calling (virtual) thread only waits. */
+    End run(JobHandler handler, JobContext context) throws InterruptedException {
+        thread = Thread.ofVirtual().name("job-" + context.jobId()).start(() -> {
+            try {
+                end.complete(new End.Returned(handler.handle(context)));
+            } catch (Throwable t) {
+                end.complete(new End.Threw(t));
+            }
+        });
+        var millis = Math.max(0, context.deadline().toEpochMilli() - Instant.now().toEpochMilli());
+        try {
+            return end.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            stop(new End.TimedOut());
+            return end.join();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("attempts end by value", e);
+        }
+    }
+
+    void cancel() {
+        stop(new End.Cancelled());
+    }
+
+    void abandon() {
+        stop(new End.Abandoned());
+    }
+
+    private void stop(End how) {
+        if (end.complete(how) && thread != null) {
+            thread.interrupt();
+        }
+    }
+}

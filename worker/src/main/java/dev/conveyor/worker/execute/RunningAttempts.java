@@ -1,0 +1,72 @@
+package dev.conveyor.worker.execute;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.springframework.stereotype.Component;
+
+/**
+ * The attempts running on this worker, and the cancellations it has heard of. A cancellation stops a running
+ * attempt of the same or an earlier generation, and keeps later deliveries of the job from starting; a job
+ * retried since (a later generation) runs again.
+ */
+@Component
+public class RunningAttempts {
+
+    /** Cancellations older than this are forgotten (the control topic keeps a week by default). */
+    private static final Duration REMEMBER = Duration.ofDays(7);
+
+    private final Map<UUID, Attempt> running = new ConcurrentHashMap<>();
+    private final Map<UUID, Cancelled> cancelled = new ConcurrentHashMap<>();
+
+    private record Cancelled(int generation, Instant at) {
+    }
+
+    /** Records a cancellation, and stops the job if it runs here. */
+    public void cancel(UUID jobId, int generation) {
+        cancelled.merge(jobId, new Cancelled(generation, Instant.now()),
+                (old, now) -> now.generation() >= old.generation() ? now : old);
+        var attempt = running.get(jobId);
+        if (attempt != null && attempt.generation() <= generation) {
+            attempt.cancel();
+        }
+        if (cancelled.size() > 100_000) {
+            var horizon = Instant.now().minus(REMEMBER);
+            cancelled.values().removeIf(c -> c.at().isBefore(horizon));
+        }
+    }
+
+    boolean isCancelled(UUID jobId, int generation) {
+        var c = cancelled.get(jobId);
+        return c != null && c.generation() >= generation;
+    }
+
+    /**
+     * Registers an attempt before it starts; false when the job is cancelled already (checked after registering,
+     * so a cancellation arriving in between is not missed).
+     */
+    boolean register(UUID jobId, Attempt attempt) {
+        running.put(jobId, attempt);
+        if (isCancelled(jobId, attempt.generation())) {
+            running.remove(jobId, attempt);
+            return false;
+        }
+        return true;
+    }
+
+    void unregister(UUID jobId, Attempt attempt) {
+        running.remove(jobId, attempt);
+    }
+
+    /** Interrupts every running attempt, to hand its job back (shutdown after the grace period). */
+    void abandonAll() {
+        running.values().forEach(Attempt::abandon);
+    }
+
+    /** Attempts running now. */
+    public int count() {
+        return running.size();
+    }
+}
