@@ -28,8 +28,8 @@ import org.springframework.stereotype.Component;
  *
  * <p>A plain consumer with no group: it assigns itself every partition, so each instance reads everything, and it
  * commits nothing, because every start re-reads the compacted topic anyway. (A {@code @KafkaListener} would take
- * the api's group id from the configuration and commit offsets under it from outside that group, which has members
- * (the events listeners), so the broker would refuse the commits.)
+ * the api's group id from the configuration and commit under it from outside that group, which has members (the
+ * events listeners): the broker refuses such commits, and the client reports a misleading CommitFailedException.)
  */
 @Component
 class HeartbeatReader implements SmartLifecycle {
