@@ -2,6 +2,7 @@ package dev.conveyor.api;
 
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
+import dev.conveyor.common.kafka.WorkersTopic;
 import java.time.Clock;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -43,8 +44,8 @@ class KafkaSetup {
 
     @Bean
     NewTopic workersTopic(ApiProperties properties) {
-        return TopicBuilder.name(Topics.WORKERS).partitions(1).replicas(properties.replicationFactor()).compact()
-                .build();
+        return TopicBuilder.name(Topics.WORKERS).partitions(WorkersTopic.PARTITIONS)
+                .replicas(properties.replicationFactor()).configs(WorkersTopic.CONFIGS).build();
     }
 
     @Bean(destroyMethod = "close")

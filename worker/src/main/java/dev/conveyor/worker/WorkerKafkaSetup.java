@@ -2,6 +2,7 @@ package dev.conveyor.worker;
 
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
+import dev.conveyor.common.kafka.WorkersTopic;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
@@ -50,6 +51,7 @@ class WorkerKafkaSetup {
         var topics = new QueueTopics(admin, worker.queuePartitions(), worker.replicationFactor());
         topics.createTopic(Topics.EVENTS, worker.queuePartitions(), Map.of());
         topics.createTopic(Topics.CONTROL, 1, Map.of());
+        topics.createTopic(Topics.WORKERS, WorkersTopic.PARTITIONS, WorkersTopic.CONFIGS);
         return topics;
     }
 }

@@ -48,6 +48,12 @@ final class RunningSystem implements AutoCloseable {
         return worker;
     }
 
+    /** Shuts one worker down gracefully, as a deployment would; {@link #close()} still closes the rest. */
+    void stopWorker(String id) {
+        workers.stream().filter(worker -> id.equals(worker.getEnvironment().getProperty("conveyor.worker.id")))
+                .forEach(ConfigurableApplicationContext::close);
+    }
+
     HttpJson http() {
         return http;
     }

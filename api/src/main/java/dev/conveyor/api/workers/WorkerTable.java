@@ -1,0 +1,66 @@
+package dev.conveyor.api.workers;
+
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.common.message.WorkerHeartbeat;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.springframework.stereotype.Component;
+
+/**
+ * The latest heartbeat of every worker this api instance has heard from, and when it counts as heard.
+ *
+ * <p>Freshness is judged by this instance's clock only: a heartbeat counts as seen when it arrives, not at its
+ * {@code at}, which comes from the worker's clock and may be off by any amount. The exception is the backlog read
+ * at start-up (the compacted topic still holds the last heartbeat of every worker that died without a tombstone):
+ * arrival says nothing about those, so they count as seen at their record's timestamp, never later than now. A
+ * live worker whose clock is behind is thereby listed late by at most one heartbeat interval, on its next beat.
+ */
+@Component
+class WorkerTable {
+
+    private final Map<String, Worker> workers = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private final Duration ttl;
+
+    WorkerTable(Clock clock, ApiProperties properties) {
+        this.clock = clock;
+        this.ttl = properties.workerTtl();
+    }
+
+    /**
+     * Records a worker's latest heartbeat.
+     *
+     * @param recordTime the Kafka record's timestamp
+     * @param backlog    whether it was already on the topic when this instance started reading
+     */
+    void heard(String id, WorkerHeartbeat heartbeat, Instant recordTime, boolean backlog) {
+        var now = clock.instant();
+        var seenAt = backlog && recordTime.isBefore(now) ? recordTime : now;
+        workers.put(id, new Worker(id, listOrEmpty(heartbeat.queues()), listOrEmpty(heartbeat.types()),
+                heartbeat.inFlight(), heartbeat.completed(), heartbeat.startedAt(), seenAt));
+    }
+
+    /** A worker said it stopped. */
+    void forget(String id) {
+        workers.remove(id);
+    }
+
+    /** Workers seen within the TTL, by id. Forgets the others, so workers that come and go do not pile up. */
+    List<Worker> live() {
+        var oldest = clock.instant().minus(ttl);
+        // removeIf on a concurrent map's values removes an entry only if it still holds the stale value
+        workers.values().removeIf(worker -> worker.lastSeenAt().isBefore(oldest));
+        return workers.values().stream().filter(worker -> !worker.lastSeenAt().isBefore(oldest))
+                .sorted(Comparator.comparing(Worker::id)).toList();
+    }
+
+    private static List<String> listOrEmpty(List<String> list) {
+        return list == null ? List.of() : list.stream().filter(Objects::nonNull).toList();
+    }
+}

@@ -1,0 +1,121 @@
+package dev.conveyor.api.workers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.common.message.WorkerHeartbeat;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+/** Which heartbeats count as fresh, judged by the api's clock. */
+class WorkerTableTest {
+
+    private static final Duration TTL = Duration.ofSeconds(30);
+
+    private final TestClock clock = new TestClock();
+    private final WorkerTable table = new WorkerTable(clock, properties());
+
+    private static ApiProperties properties() {
+        var source = new MapConfigurationPropertySource(Map.of("conveyor.api.worker-ttl", "30s"));
+        return new Binder(source).bindOrCreate("conveyor.api", Bindable.of(ApiProperties.class));
+    }
+
+    private static WorkerHeartbeat heartbeat(String id, Instant at) {
+        return new WorkerHeartbeat(WorkerHeartbeat.VERSION, id, List.of("q"), List.of("echo"), 1, 2,
+                at.minusSeconds(60), at);
+    }
+
+    private List<String> liveIds() {
+        return table.live().stream().map(Worker::id).toList();
+    }
+
+    @Nested
+    class LiveHeartbeats {
+
+        @Test
+        void countAsSeenWhenTheyArriveWhateverTheWorkersClockSays() {
+            var anHourBehind = clock.instant().minus(Duration.ofHours(1));
+            table.heard("w", heartbeat("w", anHourBehind), anHourBehind, false);
+
+            assertThat(table.live()).singleElement()
+                    .satisfies(worker -> assertThat(worker.lastSeenAt()).isEqualTo(clock.instant()));
+        }
+
+        @Test
+        void keepAWorkerListedForExactlyTheTtl() {
+            table.heard("w", heartbeat("w", clock.instant()), clock.instant(), false);
+
+            clock.advance(TTL);
+            assertThat(liveIds()).containsExactly("w");
+            clock.advance(Duration.ofMillis(1));
+            assertThat(liveIds()).isEmpty();
+        }
+
+        @Test
+        void aNewerHeartbeatRenewsTheWorker() {
+            table.heard("w", heartbeat("w", clock.instant()), clock.instant(), false);
+            clock.advance(TTL);
+            table.heard("w", heartbeat("w", clock.instant()), clock.instant(), false);
+            clock.advance(TTL);
+
+            assertThat(liveIds()).containsExactly("w");
+        }
+    }
+
+    @Nested
+    class Backlog {
+
+        @Test
+        void aDeadWorkersLastHeartbeatIsNotListed() {
+            var longAgo = clock.instant().minus(Duration.ofHours(3));
+            table.heard("dead", heartbeat("dead", longAgo), longAgo, true);
+
+            assertThat(liveIds()).isEmpty();
+        }
+
+        @Test
+        void aRecentHeartbeatCountsAsSeenWhenItWasSent() {
+            var recently = clock.instant().minusSeconds(10);
+            table.heard("w", heartbeat("w", recently), recently, true);
+
+            assertThat(table.live()).singleElement()
+                    .satisfies(worker -> assertThat(worker.lastSeenAt()).isEqualTo(recently));
+        }
+
+        @Test
+        void aTimestampAheadOfThisClockCountsAsNow() {
+            var ahead = clock.instant().plus(Duration.ofHours(1));
+            table.heard("w", heartbeat("w", ahead), ahead, true);
+
+            assertThat(table.live()).singleElement()
+                    .satisfies(worker -> assertThat(worker.lastSeenAt()).isEqualTo(clock.instant()));
+        }
+    }
+
+    @Test
+    void aTombstoneForgetsTheWorker() {
+        table.heard("a", heartbeat("a", clock.instant()), clock.instant(), false);
+        table.heard("b", heartbeat("b", clock.instant()), clock.instant(), false);
+
+        table.forget("a");
+
+        assertThat(liveIds()).containsExactly("b");
+    }
+
+    @Test
+    void listsByIdWithMissingListsAsEmpty() {
+        var bare = new WorkerHeartbeat(1, "c", null, null, 0, 0, null, null);
+        table.heard("c", bare, clock.instant(), false);
+        table.heard("a", heartbeat("a", clock.instant()), clock.instant(), false);
+
+        assertThat(liveIds()).containsExactly("a", "c");
+        assertThat(table.live().get(1).queues()).isEmpty();
+    }
+}
