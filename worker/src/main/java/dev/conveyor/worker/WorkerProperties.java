@@ -19,7 +19,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param consumersPerQueue  share consumers per queue; each runs the records of one poll at a time
  * @param maxPollRecords     most records one consumer takes per poll (all of them run at once)
  * @param maxResultBytes     largest result a job may return, encoded as JSON ({@code RESULT_TOO_LARGE} beyond)
- * @param poisonDeliveries   a record delivered more often than this (its workers kept dying) fails without running
+ * @param maxStartWait       how long a record over its type's limit stays unacknowledged (holding back its
+ *                           consumer's next poll) before the worker takes it and lets it wait in memory
+ * @param maxInFlight        most jobs running or waiting on this worker; beyond it the worker stops polling
  * @param queuePartitions    partitions of a queue's topic if this worker is the first to need it
  * @param replicationFactor  replication factor of topics this worker creates
  * @param shutdownGrace      on shutdown, how long running jobs may take to finish before they are interrupted
@@ -33,7 +35,8 @@ public record WorkerProperties(
         @DefaultValue("4") int consumersPerQueue,
         @DefaultValue("100") int maxPollRecords,
         @DefaultValue("1048576") int maxResultBytes,
-        @DefaultValue("4") int poisonDeliveries,
+        @DefaultValue("10s") Duration maxStartWait,
+        @DefaultValue("10000") int maxInFlight,
         @DefaultValue("3") int queuePartitions,
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("30s") Duration shutdownGrace,
@@ -56,7 +59,8 @@ public record WorkerProperties(
         require(consumersPerQueue >= 1, "conveyor.worker.consumers-per-queue must be at least 1");
         require(maxPollRecords >= 1, "conveyor.worker.max-poll-records must be at least 1");
         require(maxResultBytes >= 4, "conveyor.worker.max-result-bytes must be at least 4");
-        require(poisonDeliveries >= 1, "conveyor.worker.poison-deliveries must be at least 1");
+        require(!maxStartWait.isNegative(), "conveyor.worker.max-start-wait must not be negative");
+        require(maxInFlight >= 1, "conveyor.worker.max-in-flight must be at least 1");
         require(queuePartitions >= 1, "conveyor.worker.queue-partitions must be at least 1");
         require(replicationFactor >= 1, "conveyor.worker.replication-factor must be at least 1");
         require(!shutdownGrace.isNegative(), "conveyor.worker.shutdown-grace must not be negative");

@@ -7,7 +7,9 @@ import dev.conveyor.common.test.TestPostgres;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import dev.conveyor.common.handler.JobHandler;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.support.GenericApplicationContext;
 
 /**
  * A whole Conveyor in this JVM: one api and some workers (each its own Spring application, talking only through
@@ -36,6 +38,12 @@ final class RunningSystem implements AutoCloseable {
     }
 
     ConfigurableApplicationContext startWorker(String queues, String id, String... extra) {
+        return startWorker(queues, id, List.of(), extra);
+    }
+
+    /** Starts a worker that also runs the given handlers (as a user's handler beans would be). */
+    ConfigurableApplicationContext startWorker(String queues, String id, List<JobHandler> handlers,
+            String... extra) {
         var args = Stream.concat(Stream.of(
                 "--server.port=0",
                 "--spring.kafka.bootstrap-servers=" + TestKafka.bootstrapServers(),
@@ -43,7 +51,10 @@ final class RunningSystem implements AutoCloseable {
                 "--conveyor.worker.queues=" + queues,
                 "--conveyor.worker.consumers-per-queue=2",
                 "--conveyor.worker.max-poll-records=20"), Stream.of(extra)).toArray(String[]::new);
-        var worker = ConveyorWorkerApplication.application().run(args);
+        var application = ConveyorWorkerApplication.application();
+        application.addInitializers(context -> handlers.forEach(handler -> ((GenericApplicationContext) context)
+                .registerBean(handler.type() + "Handler", JobHandler.class, () -> handler)));
+        var worker = application.run(args);
         workers.add(worker);
         return worker;
     }

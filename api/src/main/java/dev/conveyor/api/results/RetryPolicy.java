@@ -2,6 +2,7 @@ package dev.conveyor.api.results;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobFinished;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,6 +12,12 @@ import org.springframework.stereotype.Component;
 /** Decides, in one place, what an ended attempt means for its job: done, failed, or tried again at some time. */
 @Component
 class RetryPolicy {
+
+    /**
+     * Attempts lost with their worker (a crash, or a job handed back at shutdown) that a job may survive beyond its
+     * budget; past them it fails, so a job that keeps killing its workers stops.
+     */
+    static final int LOST_ATTEMPTS_ALLOWED = 2;
 
     private final ApiProperties.Retry settings;
 
@@ -28,8 +35,14 @@ class RetryPolicy {
             case CANCELLED -> new Decision(JobStatus.CANCELLED, null);
             case FAILED -> {
                 var retryable = finished.error() != null && finished.error().retryable();
-                if (!retryable || finished.attempt() >= finished.maxAttempts()) {
+                var lost = finished.error() != null && JobError.WORKER_LOST.equals(finished.error().code());
+                var budget = finished.maxAttempts() + (lost ? LOST_ATTEMPTS_ALLOWED : 0);
+                if (!retryable || finished.attempt() >= budget) {
                     yield new Decision(JobStatus.FAILED, null);
+                }
+                if (lost) {
+                    // nothing failed in the job itself: run it again at once
+                    yield new Decision(JobStatus.SCHEDULED, now);
                 }
                 var delay = backoff(finished.attempt());
                 if (finished.retryAfterMs() != null && finished.retryAfterMs() > delay.toMillis()) {

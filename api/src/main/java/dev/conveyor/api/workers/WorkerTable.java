@@ -9,6 +9,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
@@ -27,10 +30,23 @@ class WorkerTable {
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
     private final Clock clock;
     private final Duration ttl;
+    private final Instant since;
 
     WorkerTable(Clock clock, ApiProperties properties) {
         this.clock = clock;
         this.ttl = properties.workerTtl();
+        this.since = clock.instant();
+    }
+
+    /**
+     * The ids of the live workers, once this instance has listened for a whole TTL (before that, a live worker may
+     * simply not have been heard yet).
+     */
+    Optional<Set<String>> liveIdsIfKnown() {
+        if (clock.instant().isBefore(since.plus(ttl))) {
+            return Optional.empty();
+        }
+        return Optional.of(live().stream().map(Worker::id).collect(Collectors.toUnmodifiableSet()));
     }
 
     /**

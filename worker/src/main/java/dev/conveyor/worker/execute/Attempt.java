@@ -48,8 +48,19 @@ final class Attempt {
         return generation;
     }
 
-    /** Runs the handler and waits for the attempt to end; the calling (virtual) thread only waits. */
+    /** True once the attempt has ended (or was cancelled or abandoned before it ran). */
+    boolean isOver() {
+        return end.isDone();
+    }
+
+    /**
+     * Runs the handler and waits for the attempt to end; the calling (virtual) thread only waits. An attempt
+     * cancelled or abandoned before this never starts its handler.
+     */
     End run(JobHandler handler, JobContext context) throws InterruptedException {
+        if (end.isDone()) {
+            return end.join();
+        }
         thread = Thread.ofVirtual().name("job-" + context.jobId()).start(() -> {
             try {
                 end.complete(new End.Returned(handler.handle(context)));

@@ -3,6 +3,7 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobFinished;
@@ -11,6 +12,7 @@ import dev.conveyor.worker.WorkerProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
@@ -18,12 +20,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import tools.jackson.databind.JsonNode;
 
 /**
- * Runs one delivered record and answers how to acknowledge it. A cancelled job is reported and accepted without
- * running; otherwise the job waits for its type's limit, reports its start, runs as an {@link Attempt}, and is
- * accepted only once Kafka has its outcome, so a crash before that makes Kafka deliver it again. While the worker
- * drains, records not started yet are released for other workers, and abandoned attempts are released unreported.
+ * Takes delivered records and runs their jobs. A cancelled job, or one no handler runs, is reported and accepted
+ * without running. Otherwise the job gets its type's permit, its start is reported (and Kafka has that), its
+ * record is accepted, and it runs as an {@link Attempt} whose outcome is reported. From the accepted start on, the
+ * api knows which worker has the job and rescues it if that worker dies. While the worker drains, records not
+ * started are released for other workers, and attempts abandoned at the end of the grace period are handed back.
  */
 @Component
 public class JobRunner {
@@ -52,62 +56,80 @@ public class JobRunner {
         meters.gauge("conveyor.worker.in.flight", attempts, RunningAttempts::count);
     }
 
-    AcknowledgeType run(ConsumerRecord<String, String> record) throws InterruptedException {
+    /** What to do with a record now, and the rest of its work (to run after acknowledging it), if any. */
+    record Taken(AcknowledgeType acknowledge, Runnable rest) {
+
+        static Taken done(AcknowledgeType acknowledge) {
+            return new Taken(acknowledge, null);
+        }
+    }
+
+    /**
+     * Takes a delivered record. A job over its type's limit keeps its record unacknowledged for up to
+     * {@code max-start-wait}, which holds back this consumer's next poll, so the worker takes no more than it can
+     * start; after that it is taken anyway and waits here for its permit.
+     */
+    Taken take(ConsumerRecord<String, String> record) throws InterruptedException {
         JobDispatch job;
         try {
             job = Json.read(record.value(), JobDispatch.class);
         } catch (RuntimeException e) {
             log.error("Rejecting an unreadable job record at {}-{}@{}: {}", record.topic(), record.partition(),
                     record.offset(), e.getMessage());
-            return AcknowledgeType.REJECT;
+            return Taken.done(AcknowledgeType.REJECT);
         }
-        // Each earlier delivery of this record was an attempt whose worker stopped before it ended.
-        int deliveries = record.deliveryCount().map(Short::intValue).orElse(1);
-        var attempt = job.attempt() + deliveries - 1;
         if (attempts.isCancelled(job.jobId(), job.generation())) {
-            return report(job, attempt, cancelledBeforeStart(job, attempt));
+            return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
-        if (deliveries > properties.poisonDeliveries()) {
-            return report(job, attempt, poison(job, attempt, deliveries));
-        }
-        if (draining || !limits.acquire(job.type(), () -> draining)) {
-            return AcknowledgeType.RELEASE;
-        }
-        try {
-            return runAttempt(job, attempt);
-        } finally {
-            limits.release(job.type());
-        }
-    }
-
-    private AcknowledgeType runAttempt(JobDispatch job, int attempt) throws InterruptedException {
         var handler = handlers.find(job.type()).orElse(null);
         if (handler == null) {
-            return report(job, attempt, failed(job, attempt, new JobError(JobError.NO_HANDLER, "no handler for job "
-                    + "type '" + job.type() + "' on worker " + properties.id() + " (it runs " + handlers.types()
-                    + ")", false), null));
+            return Taken.done(report(job, failed(job, new JobError(JobError.NO_HANDLER, "no handler for job type '"
+                    + job.type() + "' on worker " + properties.id() + " (it runs " + handlers.types() + ")",
+                    false), null)));
         }
+        var permitted = !draining && limits.acquire(job.type(), properties.maxStartWait(), () -> draining);
         var running = new Attempt(job.generation());
-        if (!attempts.register(job.jobId(), running)) {
-            return report(job, attempt, cancelledBeforeStart(job, attempt));
+        if (draining || !attempts.register(job.jobId(), running)) {
+            if (permitted) {
+                limits.release(job.type());
+            }
+            return draining ? Taken.done(AcknowledgeType.RELEASE)
+                    : Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
+        if (!events.sendAndWait(new JobStarted(job.jobId(), job.attempt(), properties.id(), clock.instant()))) {
+            attempts.unregister(job.jobId(), running);
+            if (permitted) {
+                limits.release(job.type());
+            }
+            return Taken.done(AcknowledgeType.RELEASE);
+        }
+        return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted));
+    }
+
+    private void runAttempt(JobDispatch job, JobHandler handler, Attempt running, boolean permitted) {
+        var holdsPermit = permitted;
         try {
+            if (!holdsPermit) {
+                // until a permit comes, or the attempt is cancelled or abandoned (then it ends without running)
+                holdsPermit = limits.acquire(job.type(), Duration.ofDays(365), running::isOver);
+            }
             var started = clock.instant();
-            events.send(new JobStarted(job.jobId(), attempt, properties.id(), started));
-            var progress = new ProgressSender(events, job.jobId(), attempt, clock);
-            var context = new JobContext(job.jobId(), job.type(), job.queue(), attempt, job.maxAttempts(),
+            var progress = new ProgressSender(events, job.jobId(), job.attempt(), clock);
+            var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
                     job.payload(), started.plusSeconds(job.timeoutSeconds()), progress);
             var sample = Timer.start(meters);
-            var end = running.run(handler, context);
-            if (end instanceof Attempt.End.Abandoned) {
-                return AcknowledgeType.RELEASE;
-            }
-            var outcome = outcome(job, attempt, end);
+            var outcome = outcome(job, running.run(handler, context));
             sample.stop(meters.timer("conveyor.worker.attempts", "type", job.type(),
                     "outcome", outcome.error() == null ? "SUCCEEDED" : outcome.error().code()));
-            return publish(outcome);
+            publish(outcome);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            publish(handedBack(job));
         } finally {
             attempts.unregister(job.jobId(), running);
+            if (holdsPermit) {
+                limits.release(job.type());
+            }
         }
     }
 
@@ -116,7 +138,7 @@ public class JobRunner {
         draining = true;
     }
 
-    /** Interrupts the attempts still running and hands their records back. */
+    /** Interrupts the attempts still running; each is handed back to the api. */
     void abandonRunning() {
         attempts.abandonAll();
     }
@@ -131,72 +153,70 @@ public class JobRunner {
         return handlers.types();
     }
 
-    /** Attempts running now. */
+    /** Jobs taken and not ended: running, or waiting for their type's limit. */
     public int inFlight() {
         return attempts.count();
     }
 
-    private AcknowledgeType report(JobDispatch job, int attempt, JobFinished outcome) {
-        events.send(new JobStarted(job.jobId(), attempt, properties.id(), clock.instant()));
-        return publish(outcome);
+    /** Reports an attempt that ends without running; its record is accepted once Kafka has the outcome. */
+    private AcknowledgeType report(JobDispatch job, JobFinished outcome) {
+        events.send(new JobStarted(job.jobId(), job.attempt(), properties.id(), clock.instant()));
+        return publish(outcome) ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE;
     }
 
-    private AcknowledgeType publish(JobFinished outcome) {
+    private boolean publish(JobFinished outcome) {
         if (!events.sendAndWait(outcome)) {
-            return AcknowledgeType.RELEASE;
+            // The api's rescuer retries the attempt once its deadline has long passed.
+            log.error("Could not report the outcome of job {} attempt {}", outcome.jobId(), outcome.attempt());
+            return false;
         }
         completed.incrementAndGet();
-        return AcknowledgeType.ACCEPT;
+        return true;
     }
 
-    private JobFinished outcome(JobDispatch job, int attempt, Attempt.End end) {
+    private JobFinished outcome(JobDispatch job, Attempt.End end) {
         return switch (end) {
-            case Attempt.End.Returned(var value) -> succeeded(job, attempt, value);
-            case Attempt.End.Threw(var error) -> threw(job, attempt, error);
-            case Attempt.End.TimedOut() -> failed(job, attempt, new JobError(JobError.TIMEOUT,
-                    "attempt " + attempt + " ran longer than timeoutSeconds=" + job.timeoutSeconds(), true), null);
-            case Attempt.End.Cancelled() -> cancelled(job, attempt, "cancelled while running");
-            case Attempt.End.Abandoned() -> throw new IllegalStateException("abandoned attempts are not reported");
+            case Attempt.End.Returned(var value) -> succeeded(job, value);
+            case Attempt.End.Threw(var error) -> threw(job, error);
+            case Attempt.End.TimedOut() -> failed(job, new JobError(JobError.TIMEOUT,
+                    "attempt " + job.attempt() + " ran longer than timeoutSeconds=" + job.timeoutSeconds(), true),
+                    null);
+            case Attempt.End.Cancelled() -> cancelled(job, "cancelled while running");
+            case Attempt.End.Abandoned() -> handedBack(job);
         };
     }
 
-    private JobFinished succeeded(JobDispatch job, int attempt, tools.jackson.databind.JsonNode value) {
+    private JobFinished succeeded(JobDispatch job, JsonNode value) {
         var size = Json.writeBytes(value).length;
         if (size > properties.maxResultBytes()) {
-            return failed(job, attempt, new JobError(JobError.RESULT_TOO_LARGE, "the result is " + size
+            return failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is " + size
                     + " bytes encoded; at most " + properties.maxResultBytes() + " are allowed", false), null);
         }
-        return JobFinished.succeeded(job, attempt, properties.id(), value, clock.instant());
+        return JobFinished.succeeded(job, job.attempt(), properties.id(), value, clock.instant());
     }
 
-    private JobFinished threw(JobDispatch job, int attempt, Throwable cause) {
+    private JobFinished threw(JobDispatch job, Throwable cause) {
         if (cause instanceof JobFailure failure) {
             var retryAfter = failure.retryAfter() == null ? null : failure.retryAfter().toMillis();
-            return failed(job, attempt, new JobError(failure.code(), failure.getMessage(), failure.retryable()),
-                    retryAfter);
+            return failed(job, new JobError(failure.code(), failure.getMessage(), failure.retryable()), retryAfter);
         }
         var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
-        return failed(job, attempt, new JobError(JobError.HANDLER_ERROR, message, true), null);
+        return failed(job, new JobError(JobError.HANDLER_ERROR, message, true), null);
     }
 
-    private JobFinished cancelledBeforeStart(JobDispatch job, int attempt) {
-        return cancelled(job, attempt, "cancelled before it started");
-    }
-
-    private JobFinished cancelled(JobDispatch job, int attempt, String message) {
-        return new JobFinished(JobFinished.VERSION, job.jobId(), attempt, job.maxAttempts(), properties.id(),
+    private JobFinished cancelled(JobDispatch job, String message) {
+        return new JobFinished(JobFinished.VERSION, job.jobId(), job.attempt(), job.maxAttempts(), properties.id(),
                 JobFinished.Outcome.CANCELLED, null, new JobError(JobError.CANCELLED, message, false), null,
                 clock.instant());
     }
 
-    private JobFinished poison(JobDispatch job, int attempt, int deliveries) {
-        log.error("Job {} was delivered {} times and its worker stopped each time; failing it", job.jobId(),
-                deliveries);
-        return failed(job, attempt, new JobError(JobError.WORKER_LOST, "delivered " + deliveries
-                + " times and each time the worker stopped before the attempt ended; not run again", false), null);
+    /** The worker stops and gives the job back: the api runs it again (a lost attempt, like a worker death). */
+    private JobFinished handedBack(JobDispatch job) {
+        return failed(job, new JobError(JobError.WORKER_LOST, "worker " + properties.id()
+                + " stopped and handed the job back", true), null);
     }
 
-    private JobFinished failed(JobDispatch job, int attempt, JobError error, Long retryAfterMs) {
-        return JobFinished.failed(job, attempt, properties.id(), error, retryAfterMs, clock.instant());
+    private JobFinished failed(JobDispatch job, JobError error, Long retryAfterMs) {
+        return JobFinished.failed(job, job.attempt(), properties.id(), error, retryAfterMs, clock.instant());
     }
 }

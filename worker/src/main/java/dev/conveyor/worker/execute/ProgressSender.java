@@ -19,7 +19,7 @@ final class ProgressSender implements ProgressReporter {
     private final UUID jobId;
     private final int attempt;
     private final Clock clock;
-    private long lastSent = Long.MIN_VALUE;
+    private long lastSent;
 
     ProgressSender(EventPublisher events, UUID jobId, int attempt, Clock clock) {
         this.events = events;

@@ -1,13 +1,9 @@
 package dev.conveyor.worker.execute;
 
 import java.time.Duration;
-import java.time.Instant;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -17,33 +13,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One share consumer's loop. Every record of a poll runs at once, each on its own virtual thread, and is
- * acknowledged as it ends (explicit mode: ACCEPT once the outcome is on Kafka).
+ * One share consumer's loop: poll, take every record on a virtual thread of its own, acknowledge each once it is
+ * taken (ACCEPT when its start is on Kafka), poll again. Jobs run on after their record is accepted, so a long job
+ * never holds back the next poll and never needs its record lock renewed.
  *
- * <p>Kafka lets a consumer poll again only when every record of the last poll is acknowledged, and renewing a
- * lock ({@code RENEW}) counts as acknowledging: the renewed record comes back in the next poll, to be acknowledged
- * (or renewed) again. So the loop waits while records it holds are running, and when a lock nears its end it
- * renews every held record and polls, which returns them (and perhaps new records) with fresh locks. A record
- * whose job ends while it is out for renewal is acknowledged when it comes back.
+ * <p>Why not accept only after the outcome: Kafka lets a share consumer poll again only when every record of its
+ * last poll is acknowledged, and (measured with kafka-clients 4.2.1) a consumer holding a renewed record receives
+ * nothing else until it lets go of it, so each long job would stop its consumer. Instead, a worker that dies with
+ * jobs running is noticed by the api (no heartbeat) and those jobs are retried from PostgreSQL.
  */
 final class QueueConsumer implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(QueueConsumer.class);
     private static final Duration POLL = Duration.ofMillis(500);
-    private static final long CHECK_MILLIS = 100;
-    private static final long DEFAULT_LOCK_MILLIS = 30_000;
+    private static final Duration FULL_PAUSE = Duration.ofMillis(50);
 
     private final String topic;
     private final ShareConsumer<String, String> consumer;
     private final JobRunner runner;
-    private final Map<Position, Running> inFlight = new HashMap<>();
-    private final BlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
+    private final int maxInFlight;
     private volatile boolean running = true;
 
-    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner) {
+    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner, int maxInFlight) {
         this.topic = topic;
         this.consumer = consumer;
         this.runner = runner;
+        this.maxInFlight = maxInFlight;
     }
 
     @Override
@@ -51,141 +46,66 @@ final class QueueConsumer implements Runnable {
         try {
             consumer.subscribe(List.of(topic));
             while (running) {
-                take(poll());
-                settleHeld();
-            }
-            // Draining: what this consumer holds runs to its end (or is handed back); polls now only bring back
-            // renewed records (new ones are released at once by the draining runner).
-            while (!inFlight.isEmpty()) {
-                settleHeld();
-                if (!inFlight.isEmpty()) {
-                    take(poll());
+                if (runner.inFlight() >= maxInFlight) {
+                    // Full: take nothing more until jobs end. Holding no records, the consumer needs no poll.
+                    Thread.sleep(FULL_PAUSE);
+                    continue;
                 }
+                takeAll(poll());
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             log.error("Consumer of {} stopped: {}", topic, e.getMessage(), e);
         } finally {
-            // Records still held go back to the group when the consumer leaves.
             consumer.close(Duration.ofSeconds(10));
         }
+    }
+
+    /** Stops polling; records being taken are acknowledged (released if not started) before the consumer closes. */
+    void stop() {
+        running = false;
+        consumer.wakeup();
     }
 
     private ConsumerRecords<String, String> poll() {
         try {
             return consumer.poll(POLL);
         } catch (WakeupException e) {
-            // stop() wakes a waiting poll so that draining starts at once
             return ConsumerRecords.empty();
         }
     }
 
-    /** Stops taking records; the records already taken run to their end, or are handed back when abandoned. */
-    void stop() {
-        running = false;
-        consumer.wakeup();
-    }
-
-    private void take(Iterable<ConsumerRecord<String, String>> records) {
-        var now = Instant.now();
+    private void takeAll(ConsumerRecords<String, String> records) {
+        if (records.isEmpty()) {
+            return;
+        }
+        var taking = new ArrayList<Taking>();
         for (var record : records) {
-            var position = new Position(record.partition(), record.offset());
-            var known = inFlight.get(position);
-            if (known == null) {
-                inFlight.put(position, new Running(record, now));
-                Thread.ofVirtual().name("run-" + record.key())
-                        .start(() -> ended.add(new Ended(position, runSafely(record))));
-            } else {
-                // back from a renewal
-                known.record = record;
-                known.held = true;
-                known.lockedAt = now;
-                if (known.outcome != null) {
-                    acknowledge(position, known, known.outcome);
-                }
-            }
+            var acknowledge = new CompletableFuture<AcknowledgeType>();
+            taking.add(new Taking(record, acknowledge));
+            Thread.ofVirtual().name("take-" + record.key()).start(() -> take(record, acknowledge));
         }
-        if (!inFlight.isEmpty()) {
-            consumer.commitAsync();
+        for (var t : taking) {
+            consumer.acknowledge(t.record(), t.acknowledge().join());
         }
+        consumer.commitAsync();
     }
 
-    /**
-     * Waits until no record of the last poll is held unacknowledged: each is acknowledged when its job ends, or
-     * renewed when its lock nears its end (a renewed record comes back with the next poll).
-     */
-    private void settleHeld() {
-        while (inFlight.values().stream().anyMatch(r -> r.held)) {
-            var acknowledged = false;
-            try {
-                for (var done = ended.poll(CHECK_MILLIS, TimeUnit.MILLISECONDS); done != null; done = ended.poll()) {
-                    var entry = inFlight.get(done.position());
-                    if (entry != null && entry.held) {
-                        acknowledge(done.position(), entry, done.type());
-                        acknowledged = true;
-                    } else if (entry != null) {
-                        entry.outcome = done.type();
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if (lockNearlyOver()) {
-                renewHeld();
-                acknowledged = true;
-            }
-            if (acknowledged) {
-                consumer.commitAsync();
-            }
-        }
-    }
-
-    private boolean lockNearlyOver() {
-        var lockMillis = consumer.acquisitionLockTimeoutMs().map(Integer::longValue).orElse(DEFAULT_LOCK_MILLIS);
-        var renewBefore = Instant.now().minusMillis(lockMillis / 2);
-        return inFlight.values().stream().anyMatch(r -> r.held && r.lockedAt.isBefore(renewBefore));
-    }
-
-    private void renewHeld() {
-        for (var entry : inFlight.values()) {
-            if (entry.held) {
-                consumer.acknowledge(entry.record, AcknowledgeType.RENEW);
-                entry.held = false;
-            }
-        }
-    }
-
-    private void acknowledge(Position position, Running entry, AcknowledgeType type) {
-        consumer.acknowledge(entry.record, type);
-        inFlight.remove(position);
-    }
-
-    private AcknowledgeType runSafely(ConsumerRecord<String, String> record) {
+    private void take(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge) {
+        JobRunner.Taken taken;
         try {
-            return runner.run(record);
+            taken = runner.take(record);
         } catch (Throwable t) {
-            log.error("Running job {} failed unexpectedly; releasing its record", record.key(), t);
-            return AcknowledgeType.RELEASE;
+            log.error("Taking job {} failed unexpectedly; releasing its record", record.key(), t);
+            taken = JobRunner.Taken.done(AcknowledgeType.RELEASE);
+        }
+        acknowledge.complete(taken.acknowledge());
+        if (taken.rest() != null) {
+            taken.rest().run();
         }
     }
 
-    /** Where a record sits in the topic: what identifies it across a renewal. */
-    private record Position(int partition, long offset) {
-    }
-
-    private record Ended(Position position, AcknowledgeType type) {
-    }
-
-    /** A record whose job runs, or ran while the record was out for renewal. */
-    private static final class Running {
-        ConsumerRecord<String, String> record;
-        Instant lockedAt;
-        boolean held = true;
-        AcknowledgeType outcome;
-
-        Running(ConsumerRecord<String, String> record, Instant lockedAt) {
-            this.record = record;
-            this.lockedAt = lockedAt;
-        }
+    private record Taking(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge) {
     }
 }

@@ -42,7 +42,7 @@ class QueueConsumers implements SmartLifecycle {
             for (var n = 0; n < properties.consumersPerQueue(); n++) {
                 var clientId = properties.id() + "-" + queue + "-" + n;
                 var consumer = new QueueConsumer(Topics.jobs(queue),
-                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner);
+                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner, properties.maxInFlight());
                 consumers.add(consumer);
                 threads.add(Thread.ofPlatform().name("consumer-" + queue + "-" + n).start(consumer));
             }
@@ -53,8 +53,9 @@ class QueueConsumers implements SmartLifecycle {
     }
 
     /**
-     * Graceful shutdown: stop taking records and release those not started, let running jobs finish within the
-     * grace period, then interrupt the rest and hand their records back unreported, so another worker runs them.
+     * Graceful shutdown: stop taking records (those waiting to start are released for other workers), let running
+     * jobs finish within the grace period, then interrupt the rest and hand them back to the api, which runs them
+     * again elsewhere. Each job's outcome is reported once: by the run that finished it.
      */
     @Override
     public void stop() {
@@ -64,12 +65,29 @@ class QueueConsumers implements SmartLifecycle {
         for (var thread : threads) {
             joinUntil(thread, graceEnds);
         }
-        if (threads.stream().anyMatch(Thread::isAlive)) {
-            log.warn("Jobs still running after the {} grace period: interrupting them and handing them back",
-                    properties.shutdownGrace());
-            runner.abandonRunning();
-            threads.forEach(thread -> Threads.joinOrInterrupt(thread, Duration.ofSeconds(15)));
+        while (runner.inFlight() > 0 && System.nanoTime() < graceEnds) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
+        if (runner.inFlight() > 0) {
+            log.warn("{} jobs still running after the {} grace period: interrupting them and handing them back",
+                    runner.inFlight(), properties.shutdownGrace());
+            runner.abandonRunning();
+            var handBackEnds = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (runner.inFlight() > 0 && System.nanoTime() < handBackEnds) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        threads.forEach(thread -> Threads.joinOrInterrupt(thread, Duration.ofSeconds(5)));
         consumers.clear();
         threads.clear();
         running = false;

@@ -1,6 +1,7 @@
 package dev.conveyor.worker.execute;
 
 import dev.conveyor.worker.WorkerProperties;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -22,14 +23,18 @@ class TypeLimits {
                 .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> new Semaphore(e.getValue(), true)));
     }
 
-    /** Waits for a permit; false when {@code giveUp} says to stop waiting first. Unlimited types never wait. */
-    boolean acquire(String type, BooleanSupplier giveUp) throws InterruptedException {
+    /**
+     * Waits up to {@code patience} for a permit; false when none came or {@code giveUp} said to stop waiting.
+     * Unlimited types never wait.
+     */
+    boolean acquire(String type, Duration patience, BooleanSupplier giveUp) throws InterruptedException {
         var semaphore = permits.get(type);
         if (semaphore == null) {
             return true;
         }
+        var deadline = System.nanoTime() + patience.toNanos();
         while (!semaphore.tryAcquire(100, TimeUnit.MILLISECONDS)) {
-            if (giveUp.getAsBoolean()) {
+            if (giveUp.getAsBoolean() || System.nanoTime() > deadline) {
                 return false;
             }
         }
