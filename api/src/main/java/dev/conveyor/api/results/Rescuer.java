@@ -70,10 +70,10 @@ class Rescuer {
     @Scheduled(fixedDelayString = "${conveyor.api.rescue-interval:15s}")
     void rescue() {
         try {
+            rescue(jdbc.sql(PAST_DEADLINE).param("graceSeconds", properties.rescueGrace().toMillis() / 1000.0));
             workers.idsIfKnown().ifPresent(live -> rescue(jdbc.sql(SILENT_WORKER)
                     .param("live", new SqlArrayValue("text", live.toArray()))
                     .param("ttlSeconds", properties.workerTtl().toMillis() / 1000.0)));
-            rescue(jdbc.sql(PAST_DEADLINE).param("graceSeconds", properties.rescueGrace().toMillis() / 1000.0));
         } catch (RuntimeException e) {
             log.warn("Rescue pass failed (will retry): {}", e.getMessage());
         }

@@ -1,0 +1,98 @@
+package dev.conveyor.api.results;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import dev.conveyor.common.test.HttpJson;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/** No job stays RUNNING after its worker is gone. (No worker runs here: rescued jobs wait QUEUED again.) */
+@ApiTest
+class RescuerTest {
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+        registry.add("conveyor.api.worker-ttl", () -> "1s");
+        registry.add("conveyor.api.rescue-interval", () -> "200ms");
+        registry.add("conveyor.api.rescue-grace", () -> "1s");
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+
+    HttpJson http;
+
+    @BeforeEach
+    void client() {
+        http = ApiTests.client(port);
+    }
+
+    /** Makes a submitted job look as if {@code worker} had started attempt {@code attempts} of it. */
+    private UUID runningOn(String worker, int attempts, int maxAttempts, String startedAgo, String updatedAgo,
+            String sql) {
+        var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"queue\": \"rescue-q\", \"timeoutSeconds\": 60, "
+                + "\"maxAttempts\": " + maxAttempts + "}").json();
+        var id = UUID.fromString(job.get("id").asString());
+        jdbc.sql("""
+                UPDATE jobs SET status = 'RUNNING', attempts = :attempts, worker_id = :worker,
+                    started_at = now() - CAST(:ago AS interval), updated_at = now() - CAST(:updatedAgo AS interval)
+                """ + sql + " WHERE id = :id")
+                .param("attempts", attempts).param("worker", worker).param("ago", startedAgo)
+                .param("updatedAgo", updatedAgo).param("id", id)
+                .update();
+        return id;
+    }
+
+    private JsonNode job(UUID id) {
+        return http.get("/v1/jobs/" + id).json();
+    }
+
+    @Test
+    void retriesAnAttemptWhoseWorkerStoppedSendingHeartbeats() {
+        var id = runningOn("ghost-worker", 1, 3, "10 seconds", "10 seconds", "");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> !job(id).get("status").asString().equals("RUNNING"));
+        var job = job(id);
+        assertThat(job.get("status").asString()).isIn("SCHEDULED", "QUEUED");
+        assertThat(job.get("error").get("code").asString()).isEqualTo("WORKER_LOST");
+        assertThat(job.get("error").get("message").asString()).contains("ghost-worker");
+    }
+
+    @Test
+    void aLostAttemptBeyondTheBudgetAndItsAllowanceFails() {
+        var id = runningOn("ghost-worker", 3 + RetryPolicy.LOST_ATTEMPTS_ALLOWED, 3, "10 seconds", "10 seconds", "");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> job(id).get("status").asString().equals("FAILED"));
+        assertThat(job(id).get("error").get("code").asString()).isEqualTo("WORKER_LOST");
+    }
+
+    @Test
+    void aLostAttemptOfACancelledJobEndsCancelled() {
+        var id = runningOn("ghost-worker", 1, 3, "10 seconds", "10 seconds", ", cancel_requested_at = now()");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> job(id).get("status").asString().equals("CANCELLED"));
+    }
+
+    @Test
+    void retriesAnAttemptSilentLongPastItsDeadline() {
+        // updated a moment ago (so not yet a silent worker's), but it should have ended a minute ago
+        var id = runningOn("busy-worker", 1, 3, "2 minutes", "0 seconds", "");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> !job(id).get("status").asString().equals("RUNNING"));
+        assertThat(job(id).get("error").get("message").asString()).contains("no outcome within its timeout");
+    }
+}
