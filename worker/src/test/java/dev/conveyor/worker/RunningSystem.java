@@ -20,14 +20,28 @@ final class RunningSystem implements AutoCloseable {
     private final ConfigurableApplicationContext api;
     private final List<ConfigurableApplicationContext> workers = new ArrayList<>();
     private final HttpJson http;
+    private final String kafka;
+
+    /** Where the system keeps its state: a PostgreSQL database and a Kafka cluster. */
+    record Services(String jdbcUrl, String user, String password, String kafka) {
+
+        /** The embedded ones: a new database on the shared server, the shared broker. */
+        static Services embedded() {
+            return new Services(TestPostgres.newDatabase(), "postgres", "", TestKafka.bootstrapServers());
+        }
+    }
 
     RunningSystem(String queues, String... workerIds) {
-        var kafka = TestKafka.bootstrapServers();
+        this(Services.embedded(), queues, workerIds);
+    }
+
+    RunningSystem(Services services, String queues, String... workerIds) {
+        kafka = services.kafka();
         api = ConveyorApiApplication.application().run(
                 "--server.port=0",
-                "--spring.datasource.url=" + TestPostgres.newDatabase(),
-                "--spring.datasource.username=postgres",
-                "--spring.datasource.password=",
+                "--spring.datasource.url=" + services.jdbcUrl(),
+                "--spring.datasource.username=" + services.user(),
+                "--spring.datasource.password=" + services.password(),
                 "--spring.kafka.bootstrap-servers=" + kafka,
                 "--conveyor.api.retry.base-delay=100ms",
                 "--conveyor.api.dispatch.poll-interval=50ms");
@@ -46,7 +60,7 @@ final class RunningSystem implements AutoCloseable {
             String... extra) {
         var args = Stream.concat(Stream.of(
                 "--server.port=0",
-                "--spring.kafka.bootstrap-servers=" + TestKafka.bootstrapServers(),
+                "--spring.kafka.bootstrap-servers=" + kafka,
                 "--conveyor.worker.id=" + id,
                 "--conveyor.worker.queues=" + queues,
                 "--conveyor.worker.consumers-per-queue=2",
