@@ -24,11 +24,15 @@ class DispatchMarks implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(DispatchMarks.class);
     private static final int BATCH = 1000;
 
+    /** Locks in id order, as every multi-row update of jobs does, so that two of them never deadlock. */
     private static final String MARK = """
-            UPDATE jobs j SET dispatched_at = now()
-            FROM unnest(:ids::uuid[], :attempts::int[]) AS v(id, attempts)
-            WHERE j.id = v.id AND j.attempts = v.attempts AND j.dispatched_at IS NULL
-              AND j.status = 'QUEUED'
+            WITH due AS (
+                SELECT j.id FROM jobs j
+                JOIN unnest(:ids::uuid[], :attempts::int[]) AS v(id, attempts) ON v.id = j.id
+                WHERE j.attempts = v.attempts AND j.dispatched_at IS NULL AND j.status = 'QUEUED'
+                ORDER BY j.id
+                FOR UPDATE OF j)
+            UPDATE jobs SET dispatched_at = now() FROM due WHERE jobs.id = due.id
             """;
 
     private final JdbcClient jdbc;

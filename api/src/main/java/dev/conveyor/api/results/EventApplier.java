@@ -9,6 +9,9 @@ import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.common.message.JobStarted;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +38,12 @@ class EventApplier {
             (CASE WHEN v.status = 'SCHEDULED' AND j.cancel_requested_at IS NOT NULL THEN 'CANCELLED'
                   ELSE v.status END)""";
 
+    /**
+     * Rows are locked in id order first, as every multi-row update of jobs does (the dispatch marks update the
+     * same rows at the same moment), so that two such statements never deadlock.
+     */
     private static final String APPLY = """
+            WITH locked AS (SELECT id FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE)
             UPDATE jobs j SET
                 status = %1$s,
                 attempts = v.attempt,
@@ -57,6 +65,7 @@ class EventApplier {
                         :startedAt::timestamptz[], :finishedAt::timestamptz[], :results::text[], :errors::text[],
                         :retryAt::timestamptz[])
                  AS v(id, attempt, status, worker_id, started_at, finished_at, result, error, retry_at)
+            JOIN locked ON locked.id = v.id
             WHERE j.id = v.id
               AND j.status IN ('QUEUED', 'RUNNING')
               AND ((v.started_at IS NOT NULL AND j.attempts < v.attempt)
@@ -64,10 +73,16 @@ class EventApplier {
             RETURNING j.id, j.status
             """.formatted(NEXT_STATUS);
 
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+    private static final String STATE = "SELECT id, status, attempts FROM jobs WHERE id = ANY(:ids::uuid[])";
+
     /** Progress of the attempt that is running; reports of other attempts change nothing. */
     private static final String PROGRESS = """
+            WITH locked AS (SELECT id FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE)
             UPDATE jobs j SET progress = v.progress::jsonb, updated_at = now()
             FROM unnest(:ids::uuid[], :attempts::int[], :progress::text[]) AS v(id, attempt, progress)
+            JOIN locked ON locked.id = v.id
             WHERE j.id = v.id AND j.status = 'RUNNING' AND j.attempts = v.attempt
             """;
 
@@ -94,6 +109,32 @@ class EventApplier {
         if (folded.rows().isEmpty() && folded.progress().isEmpty()) {
             return;
         }
+        // A batch is never dropped: transient failures (the database restarting, a lock conflict) are retried here,
+        // with backoff, until the batch is applied; only then does the listener commit the offsets.
+        var backoff = Duration.ofMillis(100);
+        while (true) {
+            try {
+                applyOnce(folded);
+                return;
+            } catch (TransientDataAccessException | DataAccessResourceFailureException e) {
+                log.warn("Applying {} events failed (retrying in {} ms): {}", events.size(), backoff.toMillis(),
+                        e.getMessage());
+                sleep(backoff);
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            }
+        }
+    }
+
+    private static void sleep(Duration backoff) {
+        try {
+            Thread.sleep(backoff);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while retrying an event batch", e);
+        }
+    }
+
+    private void applyOnce(Folded folded) {
         transaction.executeWithoutResult(status -> {
             if (!folded.rows().isEmpty()) {
                 applyRows(folded.rows());
@@ -113,6 +154,7 @@ class EventApplier {
 
     private void applyRows(List<Row> rows) {
         var ended = new ArrayList<UUID>();
+        var applied = new java.util.HashSet<UUID>();
         jdbc.sql(APPLY)
                 .param("ids", array("uuid", rows, Row::id))
                 .param("attempts", array("int4", rows, Row::attempt))
@@ -125,6 +167,7 @@ class EventApplier {
                 .param("retryAt", array("text", rows, Row::retryAt))
                 .query((rs, n) -> {
                     var next = JobStatus.valueOf(rs.getString("status"));
+                    applied.add(rs.getObject("id", UUID.class));
                     meters.counter("conveyor.jobs.transitions", "status", next.name()).increment();
                     if (next.isTerminal()) {
                         ended.add(rs.getObject("id", UUID.class));
@@ -133,6 +176,28 @@ class EventApplier {
                 })
                 .list();
         notifications.notifyEnded(ended);
+        if (applied.size() < rows.size()) {
+            reportIgnored(rows.stream().filter(r -> !applied.contains(r.id())).toList());
+        }
+    }
+
+    /**
+     * Events that changed nothing are expected (duplicates, stale attempts, jobs cancelled meanwhile); a start of
+     * a newer attempt of a job still waiting is not, and is logged so that it can be looked into.
+     */
+    private void reportIgnored(List<Row> ignored) {
+        meters.counter("conveyor.events.ignored").increment(ignored.size());
+        var byId = new java.util.HashMap<UUID, Row>();
+        ignored.forEach(r -> byId.put(r.id(), r));
+        jdbc.sql(STATE).param("ids", array("uuid", ignored, Row::id)).query((rs, n) -> {
+            var row = byId.get(rs.getObject("id", UUID.class));
+            var status = JobStatus.valueOf(rs.getString("status"));
+            if (!status.isTerminal() && row.startedAt() != null && rs.getInt("attempts") < row.attempt()) {
+                log.warn("A start of attempt {} of job {} changed nothing, though the job is {} with {} attempts",
+                        row.attempt(), row.id(), status, rs.getInt("attempts"));
+            }
+            return null;
+        }).list();
     }
 
     private static String progressJson(JobProgress p) {
