@@ -13,6 +13,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Records that jobs are on Kafka, many per statement. The mark only applies while the job still waits for the
@@ -24,24 +25,25 @@ class DispatchMarks implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(DispatchMarks.class);
     private static final int BATCH = 1000;
 
-    /** Locks in id order, as every multi-row update of jobs does, so that two of them never deadlock. */
+    /** Locks in id order first, as every multi-row update of jobs does, so that two of them never deadlock. */
+    private static final String LOCK = "SELECT id FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
+
     private static final String MARK = """
-            WITH due AS (
-                SELECT j.id FROM jobs j
-                JOIN unnest(:ids::uuid[], :attempts::int[]) AS v(id, attempts) ON v.id = j.id
-                WHERE j.attempts = v.attempts AND j.dispatched_at IS NULL AND j.status = 'QUEUED'
-                ORDER BY j.id
-                FOR UPDATE OF j)
-            UPDATE jobs SET dispatched_at = now() FROM due WHERE jobs.id = due.id
+            UPDATE jobs j SET dispatched_at = now()
+            FROM unnest(:ids::uuid[], :attempts::int[]) AS v(id, attempts)
+            WHERE j.id = v.id AND j.attempts = v.attempts AND j.dispatched_at IS NULL
+              AND j.status = 'QUEUED'
             """;
 
     private final JdbcClient jdbc;
+    private final TransactionTemplate transaction;
     private final BlockingQueue<Mark> marks = new LinkedBlockingQueue<>();
     private volatile boolean running;
     private Thread flusher;
 
-    DispatchMarks(JdbcClient jdbc) {
+    DispatchMarks(JdbcClient jdbc, TransactionTemplate transaction) {
         this.jdbc = jdbc;
+        this.transaction = transaction;
     }
 
     void add(UUID id, int attempts) {
@@ -63,10 +65,14 @@ class DispatchMarks implements SmartLifecycle {
             }
             marks.drainTo(batch, BATCH - 1);
             try {
-                jdbc.sql(MARK)
-                        .param("ids", new SqlArrayValue("uuid", batch.stream().map(Mark::id).toArray()))
-                        .param("attempts", new SqlArrayValue("int4", batch.stream().map(Mark::attempts).toArray()))
-                        .update();
+                var ids = batch.stream().map(Mark::id).toArray();
+                transaction.executeWithoutResult(status -> {
+                    jdbc.sql(LOCK).param("ids", new SqlArrayValue("uuid", ids)).query(UUID.class).list();
+                    jdbc.sql(MARK)
+                            .param("ids", new SqlArrayValue("uuid", ids))
+                            .param("attempts", new SqlArrayValue("int4", batch.stream().map(Mark::attempts).toArray()))
+                            .update();
+                });
             } catch (RuntimeException e) {
                 // Unmarked jobs are published again by the poller after their lease: a duplicate, not a loss.
                 log.warn("Could not record {} dispatched jobs: {}", batch.size(), e.getMessage());

@@ -39,11 +39,14 @@ class EventApplier {
                   ELSE v.status END)""";
 
     /**
-     * Rows are locked in id order first, as every multi-row update of jobs does (the dispatch marks update the
-     * same rows at the same moment), so that two such statements never deadlock.
+     * Locks the rows of a batch in id order, as every multi-row update of jobs does, so that two of them never
+     * deadlock. It is a statement of its own on purpose: the update that follows then reads the rows as they are
+     * once locked. (Locking them within the update itself made PostgreSQL skip rows that a concurrent dispatch mark
+     * had just changed: a row locked earlier in the same command counts as already updated by it.)
      */
+    static final String LOCK = "SELECT id FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
+
     private static final String APPLY = """
-            WITH locked AS (SELECT id FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE)
             UPDATE jobs j SET
                 status = %1$s,
                 attempts = v.attempt,
@@ -65,7 +68,6 @@ class EventApplier {
                         :startedAt::timestamptz[], :finishedAt::timestamptz[], :results::text[], :errors::text[],
                         :retryAt::timestamptz[])
                  AS v(id, attempt, status, worker_id, started_at, finished_at, result, error, retry_at)
-            JOIN locked ON locked.id = v.id
             WHERE j.id = v.id
               AND j.status IN ('QUEUED', 'RUNNING')
               AND ((v.started_at IS NOT NULL AND j.attempts < v.attempt)
@@ -79,10 +81,8 @@ class EventApplier {
 
     /** Progress of the attempt that is running; reports of other attempts change nothing. */
     private static final String PROGRESS = """
-            WITH locked AS (SELECT id FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE)
             UPDATE jobs j SET progress = v.progress::jsonb, updated_at = now()
             FROM unnest(:ids::uuid[], :attempts::int[], :progress::text[]) AS v(id, attempt, progress)
-            JOIN locked ON locked.id = v.id
             WHERE j.id = v.id AND j.status = 'RUNNING' AND j.attempts = v.attempt
             """;
 
@@ -136,6 +136,10 @@ class EventApplier {
 
     private void applyOnce(Folded folded) {
         transaction.executeWithoutResult(status -> {
+            var ids = new java.util.TreeSet<UUID>();
+            folded.rows().forEach(r -> ids.add(r.id()));
+            folded.progress().forEach(p -> ids.add(p.jobId()));
+            jdbc.sql(LOCK).param("ids", new SqlArrayValue("uuid", ids.toArray())).query(UUID.class).list();
             if (!folded.rows().isEmpty()) {
                 applyRows(folded.rows());
             }
