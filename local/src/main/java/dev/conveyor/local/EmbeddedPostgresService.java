@@ -13,6 +13,8 @@ import java.util.Optional;
 final class EmbeddedPostgresService implements AutoCloseable {
 
     static final String DATABASE = "conveyor";
+    /** The database that {@code sql} jobs work on in the demo (see {@code demo-schema.sql}). */
+    static final String DEMO_DATABASE = "demo";
     static final String USER = "postgres";
     /** The embedded server trusts local connections; any password is accepted. */
     static final String PASSWORD = "postgres";
@@ -47,6 +49,7 @@ final class EmbeddedPostgresService implements AutoCloseable {
             }
             var service = new EmbeddedPostgresService(builder.start(), dataDirectory);
             service.createDatabase();
+            service.createDemoDatabase();
             return service;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL: " + e.getMessage(), e);
@@ -70,12 +73,35 @@ final class EmbeddedPostgresService implements AutoCloseable {
         return "jdbc:postgresql://localhost:" + port() + "/" + DATABASE;
     }
 
+    String demoJdbcUrl() {
+        return "jdbc:postgresql://localhost:" + port() + "/" + DEMO_DATABASE;
+    }
+
     private void createDatabase() {
         try (var connection = postgres.getPostgresDatabase().getConnection();
              var statement = connection.createStatement()) {
             statement.execute("CREATE DATABASE " + DATABASE);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create database " + DATABASE + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void createDemoDatabase() throws IOException {
+        String schema;
+        try (var in = EmbeddedPostgresService.class.getResourceAsStream("demo-schema.sql")) {
+            schema = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        try (var connection = postgres.getPostgresDatabase().getConnection();
+             var statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + DEMO_DATABASE);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + DEMO_DATABASE + ": " + e.getMessage(), e);
+        }
+        try (var connection = postgres.getDatabase(USER, DEMO_DATABASE).getConnection();
+             var statement = connection.createStatement()) {
+            statement.execute(schema);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot fill database " + DEMO_DATABASE + ": " + e.getMessage(), e);
         }
     }
 

@@ -76,9 +76,15 @@ final class LocalSystem {
         api = ChildProcess.start("api", java.command(API_MAIN, jvmOptions, apiArgs), log("api"));
         var host = hostname();
         for (var n = 1; n <= options.workers(); n++) {
-            var args = List.of("--server.port=0", "--spring.kafka.bootstrap-servers=" + bootstrap,
+            var args = new ArrayList<>(List.of("--server.port=0", "--spring.kafka.bootstrap-servers=" + bootstrap,
                     "--conveyor.worker.id=worker-" + n + "@" + host,
-                    "--conveyor.worker.queues=" + String.join(",", options.queues()));
+                    "--conveyor.worker.queues=" + String.join(",", options.queues())));
+            if (postgres != null) {
+                // `sql` jobs run the demo statements (worker profile `demo`) on the embedded server's demo database.
+                args.addAll(List.of("--spring.profiles.active=demo", "--conveyor.worker.sql.url=" + postgres.demoJdbcUrl(),
+                        "--conveyor.worker.sql.username=" + EmbeddedPostgresService.USER,
+                        "--conveyor.worker.sql.password=" + EmbeddedPostgresService.PASSWORD));
+            }
             workers.add(ChildProcess.start("worker-" + n, java.command(WORKER_MAIN, jvmOptions, args), log("worker-" + n)));
         }
         var watched = new ArrayList<>(children());

@@ -27,6 +27,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param shutdownGrace      on shutdown, how long running jobs may take to finish before they are interrupted
  * @param heartbeatInterval  how often the worker tells the api instances it is alive
  * @param typeLimits         most jobs of a type running at once on this worker (type → limit); others unlimited
+ * @param http               settings of the built-in {@code http} handler
+ * @param sql                settings of the built-in {@code sql} handler; off unless a datasource is named
  */
 @ConfigurationProperties("conveyor.worker")
 public record WorkerProperties(
@@ -41,7 +43,9 @@ public record WorkerProperties(
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("30s") Duration shutdownGrace,
         @DefaultValue("5s") Duration heartbeatInterval,
-        Map<String, Integer> typeLimits) {
+        Map<String, Integer> typeLimits,
+        @DefaultValue HttpSettings http,
+        @DefaultValue SqlSettings sql) {
 
     private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
@@ -68,6 +72,8 @@ public record WorkerProperties(
         typeLimits = typeLimits == null ? Map.of() : Map.copyOf(typeLimits);
         typeLimits.forEach((type, limit) -> require(limit != null && limit >= 1,
                 "conveyor.worker.type-limits." + type + " must be at least 1"));
+        http = http == null ? HttpSettings.defaults() : http;
+        sql = sql == null ? SqlSettings.off() : sql;
     }
 
     private static String hostName() {
@@ -78,7 +84,7 @@ public record WorkerProperties(
         }
     }
 
-    private static void require(boolean condition, String message) {
+    static void require(boolean condition, String message) {
         if (!condition) {
             throw new IllegalArgumentException(message);
         }

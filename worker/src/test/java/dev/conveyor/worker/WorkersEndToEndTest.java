@@ -79,7 +79,7 @@ class WorkersEndToEndTest {
             assertThat(workers).extracting(worker -> worker.get("id").asString()).containsExactly(A, B);
             for (var worker : workers) {
                 assertThat(worker.get("queues").toString()).isEqualTo("[\"" + QUEUE + "\"]");
-                assertThat(worker.get("types").toString()).isEqualTo("[\"echo\",\"fail\",\"sleep\"]");
+                assertThat(worker.get("types").toString()).isEqualTo("[\"echo\",\"fail\",\"http\",\"sleep\"]");
                 assertThat(worker.get("inFlight").asInt()).isZero();
                 assertThat(Instant.parse(worker.get("startedAt").asString())).isBefore(before);
                 assertThat(Instant.parse(worker.get("lastSeenAt").asString())).isAfterOrEqualTo(before);

@@ -1,0 +1,75 @@
+package dev.conveyor.common.handler;
+
+import dev.conveyor.common.Json;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectReader;
+
+/**
+ * A handler whose payload is a record {@code P} and whose result is a record {@code R}. A payload that does not fit
+ * {@code P} (a missing or mistyped field, an unknown field, a check in P's constructor that throws) fails the job
+ * at once with a not-retryable {@code HANDLER_ERROR} naming the field, such as {@code payload.items[2].sku}.
+ */
+public abstract class TypedJobHandler<P, R> implements JobHandler {
+
+    private final String type;
+    private final Class<P> payloadType;
+    // Stricter than the wire codec: a misspelt field in a payload is a mistake worth reporting, not ignoring.
+    private final ObjectReader reader;
+
+    protected TypedJobHandler(String type, Class<P> payloadType) {
+        this.type = type;
+        this.payloadType = payloadType;
+        this.reader = Json.MAPPER.readerFor(payloadType)
+                .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .with(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+    }
+
+    /** Runs one attempt with the payload read as {@code P}; the same rules as {@link JobHandler#handle}. */
+    protected abstract R run(P payload, JobContext context) throws Exception;
+
+    @Override
+    public final String type() {
+        return type;
+    }
+
+    @Override
+    public final JsonNode handle(JobContext context) throws Exception {
+        return Json.MAPPER.valueToTree(run(payload(context.payload()), context));
+    }
+
+    /** Reads {@code payload} as {@code P}, or throws the not-retryable failure that says which field is wrong. */
+    public final P payload(JsonNode payload) {
+        try {
+            return reader.readValue(payload);
+        } catch (JacksonException e) {
+            var field = "payload" + path(e);
+            var cause = rootCause(e);
+            var why = cause == e ? e.getOriginalMessage() : cause.getMessage();
+            throw new JobFailure("HANDLER_ERROR", field + ": " + why + " (the payload must fit "
+                    + payloadType.getSimpleName() + ")", false, null, e);
+        }
+    }
+
+    private static String path(JacksonException e) {
+        var path = new StringBuilder();
+        for (var reference : e.getPath()) {
+            if (reference.getPropertyName() != null) {
+                path.append('.').append(reference.getPropertyName());
+            } else if (reference.getIndex() >= 0) {
+                path.append('[').append(reference.getIndex()).append(']');
+            }
+        }
+        return path.toString();
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        var cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+}

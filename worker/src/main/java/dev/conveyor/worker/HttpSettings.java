@@ -1,0 +1,44 @@
+package dev.conveyor.worker;
+
+import static dev.conveyor.worker.WorkerProperties.require;
+
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Settings of the built-in {@code http} handler, under {@code conveyor.worker.http}.
+ *
+ * @param maxResponseBytes largest response body the handler reads; beyond it the job fails with
+ *                         {@code RESULT_TOO_LARGE}
+ * @param allowedHosts     host names (exact, or {@code *.example.org} for its subdomains) that jobs may call;
+ *                         empty means any host whose address is public
+ * @param allowedAddresses address ranges (CIDR, like {@code 10.1.0.0/16} or {@code 127.0.0.1/32}) that jobs may
+ *                         reach although they are loopback, link-local, private or unique-local, which are refused
+ *                         otherwise (server-side request forgery)
+ * @param defaultTimeout   how long a request may take when the payload names no {@code timeoutMs}
+ * @param connectTimeout   how long connecting to a host may take
+ * @param maxRedirects     most redirects followed per request (each one checked like the first request)
+ */
+public record HttpSettings(
+        @DefaultValue("1048576") int maxResponseBytes,
+        List<String> allowedHosts,
+        List<String> allowedAddresses,
+        @DefaultValue("10s") Duration defaultTimeout,
+        @DefaultValue("5s") Duration connectTimeout,
+        @DefaultValue("5") int maxRedirects) {
+
+    public HttpSettings {
+        require(maxResponseBytes >= 0, "conveyor.worker.http.max-response-bytes must not be negative");
+        allowedHosts = allowedHosts == null ? List.of() : List.copyOf(allowedHosts);
+        allowedAddresses = allowedAddresses == null ? List.of() : List.copyOf(allowedAddresses);
+        require(defaultTimeout.isPositive(), "conveyor.worker.http.default-timeout must be positive");
+        require(connectTimeout.isPositive(), "conveyor.worker.http.connect-timeout must be positive");
+        require(maxRedirects >= 0, "conveyor.worker.http.max-redirects must not be negative");
+    }
+
+    /** The settings when none are given. */
+    public static HttpSettings defaults() {
+        return new HttpSettings(1_048_576, List.of(), List.of(), Duration.ofSeconds(10), Duration.ofSeconds(5), 5);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.conveyor.worker.http;
+
+import dev.conveyor.common.handler.JobFailure;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+
+/** An {@code http} job's payload, checked: each problem is a not-retryable failure naming the field. */
+record HttpCall(String method, URI uri, Map<String, String> headers, String body, Duration timeout) {
+
+    static final long MAX_TIMEOUT_MS = 3_600_000;
+    private static final Set<String> FIELDS = Set.of("method", "url", "headers", "body", "timeoutMs");
+    private static final Pattern METHOD = Pattern.compile("[A-Z][A-Z-]{0,19}");
+    // java.net.http sets these itself and refuses them from callers.
+    private static final Set<String> RESTRICTED = Set.of("connection", "content-length", "expect", "host", "upgrade");
+
+    static HttpCall from(JsonNode payload, Duration defaultTimeout) {
+        if (payload == null || !payload.isObject()) {
+            throw invalid("payload must be an object {\"method\", \"url\", \"headers\", \"body\", \"timeoutMs\"}");
+        }
+        for (var name : payload.propertyNames()) {
+            if (!FIELDS.contains(name)) {
+                throw invalid("payload." + name + " is not a field of an http job (it has " + FIELDS + ")");
+            }
+        }
+        var method = optionalText(payload, "method", "GET").toUpperCase(Locale.ROOT);
+        if (!METHOD.matcher(method).matches()) {
+            throw invalid("payload.method '" + method + "' is not an HTTP method such as GET or POST");
+        }
+        var url = optionalText(payload, "url", null);
+        if (url == null) {
+            throw invalid("payload.url is required: the absolute http:// or https:// URL to call");
+        }
+        return new HttpCall(method, uri(url), headers(payload.get("headers")), optionalText(payload, "body", null),
+                timeout(payload.get("timeoutMs"), defaultTimeout));
+    }
+
+    /** Checks a URL from a payload or a redirect: absolute, http or https, with a host and no credentials. */
+    static URI uri(String text) {
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw invalid("payload.url is not a valid URL: " + e.getMessage());
+        }
+        var scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw invalid("payload.url must start with http:// or https://, not '" + text + "'");
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw invalid("payload.url has no host: '" + text + "'");
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw invalid("payload.url must not carry credentials; send an Authorization header instead");
+        }
+        return uri;
+    }
+
+    private static Map<String, String> headers(JsonNode headers) {
+        var result = new LinkedHashMap<String, String>();
+        if (headers == null || headers.isNull()) {
+            return result;
+        }
+        if (!headers.isObject()) {
+            throw invalid("payload.headers must be an object of header name to text value");
+        }
+        for (var entry : headers.properties()) {
+            var name = entry.getKey();
+            if (!entry.getValue().isString()) {
+                throw invalid("payload.headers." + name + " must be text");
+            }
+            if (RESTRICTED.contains(name.toLowerCase(Locale.ROOT))) {
+                throw invalid("payload.headers." + name + " cannot be set: the client sets it");
+            }
+            result.put(name, entry.getValue().asString());
+        }
+        return result;
+    }
+
+    private static Duration timeout(JsonNode timeoutMs, Duration defaultTimeout) {
+        if (timeoutMs == null || timeoutMs.isNull()) {
+            return defaultTimeout;
+        }
+        if (!timeoutMs.isIntegralNumber() || timeoutMs.asLong() < 1 || timeoutMs.asLong() > MAX_TIMEOUT_MS) {
+            throw invalid("payload.timeoutMs must be an integer from 1 to " + MAX_TIMEOUT_MS);
+        }
+        return Duration.ofMillis(timeoutMs.asLong());
+    }
+
+    private static String optionalText(JsonNode payload, String field, String otherwise) {
+        var value = payload.get(field);
+        if (value == null || value.isNull()) {
+            return otherwise;
+        }
+        if (!value.isString()) {
+            throw invalid("payload." + field + " must be text");
+        }
+        return value.asString();
+    }
+
+    static JobFailure invalid(String message) {
+        return JobFailure.notRetryable(message);
+    }
+}

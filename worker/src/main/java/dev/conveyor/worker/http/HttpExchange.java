@@ -1,0 +1,109 @@
+package dev.conveyor.worker.http;
+
+import dev.conveyor.common.handler.JobFailure;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+
+/**
+ * One request and its capped response, within the call's time budget (headers and body together). Network
+ * failures become retryable failures that say what went wrong.
+ */
+final class HttpExchange implements AutoCloseable {
+
+    private static final Pattern CHARSET = Pattern.compile("(?i)charset=\"?([^\";\\s]+)");
+
+    private final HttpClient client;
+    private final int maxBytes;
+
+    HttpExchange(HttpClient client, int maxBytes) {
+        this.client = client;
+        this.maxBytes = maxBytes;
+    }
+
+    /** Sends {@code call}; {@code deadline} ({@link System#nanoTime()}) bounds every hop of one job together. */
+    HttpResponse<CappedBody.Body> send(HttpCall call, long deadline) throws InterruptedException {
+        var left = Duration.ofNanos(deadline - System.nanoTime());
+        if (!left.isPositive()) {
+            throw timedOut(call);
+        }
+        HttpRequest request;
+        try {
+            var builder = HttpRequest.newBuilder(call.uri()).timeout(left).method(call.method(),
+                    call.body() == null ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofString(call.body()));
+            call.headers().forEach(builder::header);
+            request = builder.build();
+        } catch (IllegalArgumentException e) {
+            throw JobFailure.notRetryable("payload.headers: " + e.getMessage());
+        }
+        // sendAsync and a bounded get: the request timeout alone does not cover reading the body.
+        var future = client.sendAsync(request, CappedBody.handler(maxBytes));
+        try {
+            return future.get(left.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            throw e;
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw timedOut(call);
+        } catch (ExecutionException e) {
+            throw failed(call, e.getCause());
+        }
+    }
+
+    private static JobFailure failed(HttpCall call, Throwable cause) {
+        var where = call.method() + " " + call.uri();
+        return switch (cause) {
+            case HttpConnectTimeoutException t -> retryable("could not connect for " + where + " in time", t);
+            case HttpTimeoutException t -> timedOut(call);
+            case ConnectException c -> retryable("could not connect for " + where + ": " + reason(c), c);
+            case IOException io -> retryable(where + " failed: " + reason(io), io);
+            case IllegalArgumentException bad -> JobFailure.notRetryable(where + " cannot be sent: " + reason(bad));
+            default -> retryable(where + " failed: " + reason(cause), cause);
+        };
+    }
+
+    private static JobFailure timedOut(HttpCall call) {
+        return retryable(call.method() + " " + call.uri() + " had no complete response within "
+                + call.timeout().toMillis() + " ms (payload.timeoutMs)", null);
+    }
+
+    private static JobFailure retryable(String message, Throwable cause) {
+        return new JobFailure("HANDLER_ERROR", message, true, null, cause);
+    }
+
+    private static String reason(Throwable error) {
+        return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    }
+
+    /** The charset named in Content-Type, else UTF-8 (the default for JSON and most text today). */
+    static Charset charset(HttpHeaders headers) {
+        var matcher = CHARSET.matcher(headers.firstValue("content-type").orElse(""));
+        if (matcher.find()) {
+            try {
+                return Charset.forName(matcher.group(1));
+            } catch (IllegalArgumentException unknown) {
+                return StandardCharsets.UTF_8;
+            }
+        }
+        return StandardCharsets.UTF_8;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

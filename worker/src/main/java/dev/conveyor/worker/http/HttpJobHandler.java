@@ -1,0 +1,138 @@
+package dev.conveyor.worker.http;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.handler.JobContext;
+import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.worker.HttpSettings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code http}: one request per attempt, redirects followed here (so that each hop passes the {@link AddressGuard}),
+ * the body read up to {@code max-response-bytes}. 5xx and 429 are retryable {@code HTTP_STATUS} failures that pass
+ * the server's {@code Retry-After} on as the least backoff; other 4xx are final; network errors are retryable.
+ */
+final class HttpJobHandler implements JobHandler, AutoCloseable {
+
+    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+    // Credentials meant for one origin must not follow a redirect to another.
+    private static final Set<String> ORIGIN_BOUND = Set.of("authorization", "cookie", "proxy-authorization");
+    private static final int SNIPPET = 200;
+
+    private final HttpSettings settings;
+    private final AddressGuard guard;
+    private final Clock clock;
+    private final HttpExchange exchange;
+
+    HttpJobHandler(HttpSettings settings, Clock clock) {
+        this.settings = settings;
+        this.guard = new AddressGuard(settings);
+        this.clock = clock;
+        // Virtual threads for the client's own work too: thousands of requests in flight cost no platform threads.
+        var client = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(settings.connectTimeout())
+                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                .build();
+        this.exchange = new HttpExchange(client, settings.maxResponseBytes());
+    }
+
+    @Override
+    public String type() {
+        return "http";
+    }
+
+    @Override
+    public JsonNode handle(JobContext context) throws InterruptedException {
+        var call = HttpCall.from(context.payload(), settings.defaultTimeout());
+        var deadline = System.nanoTime() + call.timeout().toNanos();
+        for (var redirects = 0; ; redirects++) {
+            guard.check(call.uri());
+            var response = exchange.send(call, deadline);
+            var location = response.headers().firstValue("location");
+            if (!REDIRECTS.contains(response.statusCode()) || location.isEmpty()) {
+                return outcome(call, response);
+            }
+            if (redirects == settings.maxRedirects()) {
+                throw JobFailure.notRetryable(call.method() + " " + call.uri() + " redirected more than "
+                        + settings.maxRedirects() + " times (conveyor.worker.http.max-redirects)");
+            }
+            call = redirected(call, response.statusCode(), location.get());
+        }
+    }
+
+    private static HttpCall redirected(HttpCall call, int status, String location) {
+        URI next;
+        try {
+            next = HttpCall.uri(call.uri().resolve(location.strip()).toString());
+        } catch (IllegalArgumentException | JobFailure e) {
+            throw JobFailure.notRetryable(call.uri() + " redirected to '" + location + "', which cannot be followed: "
+                    + e.getMessage());
+        }
+        // As browsers do: 303, and 301/302 after a POST, continue as GET without the body.
+        var toGet = (status == 303 && !call.method().equals("HEAD"))
+                || ((status == 301 || status == 302) && call.method().equals("POST"));
+        var headers = call.headers();
+        if (!sameOrigin(call.uri(), next)) {
+            headers = new HashMap<>(headers);
+            headers.keySet().removeIf(name -> ORIGIN_BOUND.contains(name.toLowerCase(Locale.ROOT)));
+        }
+        return new HttpCall(toGet ? "GET" : call.method(), next, headers, toGet ? null : call.body(), call.timeout());
+    }
+
+    private static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost())
+                && port(a) == port(b);
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() != -1 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+    }
+
+    private JsonNode outcome(HttpCall call, HttpResponse<CappedBody.Body> response) {
+        var status = response.statusCode();
+        var body = response.body();
+        if (body.tooLarge()) {
+            throw new JobFailure("RESULT_TOO_LARGE", "the response body of " + call.method() + " " + call.uri()
+                    + " (status " + status + ") is larger than " + settings.maxResponseBytes()
+                    + " bytes (conveyor.worker.http.max-response-bytes)", false, null, null);
+        }
+        var text = new String(body.bytes(), HttpExchange.charset(response.headers()));
+        if (status == 429 || status >= 500) {
+            throw new JobFailure("HTTP_STATUS", describe(call, status, text), true,
+                    RetryAfter.parse(response.headers().firstValue("retry-after"), clock).orElse(null), null);
+        }
+        if (status >= 400) {
+            throw new JobFailure("HTTP_STATUS", describe(call, status, text), false, null, null);
+        }
+        var result = Json.object();
+        result.put("status", status);
+        var headers = result.putObject("headers");
+        response.headers().map().forEach((name, values) -> {
+            if (!name.startsWith(":")) {
+                headers.put(name.toLowerCase(Locale.ROOT), String.join(", ", values));
+            }
+        });
+        result.put("body", text);
+        return result;
+    }
+
+    private static String describe(HttpCall call, int status, String body) {
+        var snippet = body.length() > SNIPPET ? body.substring(0, SNIPPET) + "..." : body;
+        return call.method() + " " + call.uri() + " answered " + status
+                + (snippet.isBlank() ? "" : ": " + snippet.strip());
+    }
+
+    @Override
+    public void close() {
+        exchange.close();
+    }
+}

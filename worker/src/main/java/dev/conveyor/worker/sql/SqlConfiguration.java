@@ -1,0 +1,65 @@
+package dev.conveyor.worker.sql;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.worker.SqlSettings;
+import dev.conveyor.worker.WorkerProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Condition;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.type.AnnotatedTypeMetadata;
+
+/**
+ * Declares the {@code sql} handler and its pool when {@code conveyor.worker.sql.url} is set. The pool is not a
+ * {@code DataSource} bean, so nothing else in the worker (health checks, Boot's JDBC set-up) takes it for its own.
+ */
+@Configuration(proxyBeanMethods = false)
+@Conditional(SqlConfiguration.UrlSet.class)
+class SqlConfiguration {
+
+    @Bean(destroyMethod = "close")
+    SqlPool sqlPool(WorkerProperties properties) {
+        return new SqlPool(pool(properties.sql()));
+    }
+
+    @Bean
+    JobHandler sqlHandler(WorkerProperties properties, SqlPool pool) {
+        return new SqlJobHandler(properties.sql(), pool.dataSource());
+    }
+
+    /** The pool, wrapped so that it is not a DataSource bean. */
+    record SqlPool(HikariDataSource dataSource) {
+
+        void close() {
+            dataSource.close();
+        }
+    }
+
+    static HikariDataSource pool(SqlSettings settings) {
+        var config = new HikariConfig();
+        config.setPoolName("conveyor-sql");
+        config.setJdbcUrl(settings.url());
+        config.setUsername(settings.username());
+        config.setPassword(settings.password());
+        config.setMaximumPoolSize(settings.poolSize());
+        config.setConnectionTimeout(settings.connectTimeout().toMillis());
+        // Start even when the database is down: sql jobs fail (retryably) until it is back; other jobs run.
+        config.setInitializationFailTimeout(-1);
+        // Text parameters go untyped, so PostgreSQL reads a JSON string as the column's type (timestamptz, uuid...).
+        config.addDataSourceProperty("stringtype", "unspecified");
+        config.addDataSourceProperty("ApplicationName", "conveyor-worker");
+        return new HikariDataSource(config);
+    }
+
+    static final class UrlSet implements Condition {
+
+        @Override
+        public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            var url = context.getEnvironment().getProperty("conveyor.worker.sql.url");
+            return url != null && !url.isBlank();
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.conveyor.worker.sql;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.handler.JobContext;
+import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.worker.SqlSettings;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code sql}: runs one of the statements named in {@code conveyor.worker.sql.statements} with the job's
+ * {@code params} bound, never SQL from the job. A semaphore as large as the pool stands in front of it, so jobs
+ * beyond the pool wait on their virtual threads, within their deadline, and the pool never has a queue of its own.
+ */
+final class SqlJobHandler implements JobHandler {
+
+    private final SqlSettings settings;
+    private final DataSource pool;
+    private final Map<String, Prepared> statements;
+    private final Semaphore connections;
+
+    /** A configured statement, parsed once. */
+    record Prepared(String name, NamedSql sql, SqlSettings.Kind kind) {
+    }
+
+    SqlJobHandler(SqlSettings settings, DataSource pool) {
+        this.settings = settings;
+        this.pool = pool;
+        this.statements = settings.statements().entrySet().stream().collect(Collectors.toUnmodifiableMap(
+                Map.Entry::getKey, e -> new Prepared(e.getKey(), NamedSql.parse(e.getValue().sql()),
+                        e.getValue().kind())));
+        this.connections = new Semaphore(settings.poolSize(), true);
+    }
+
+    @Override
+    public String type() {
+        return "sql";
+    }
+
+    @Override
+    public JsonNode handle(JobContext context) throws InterruptedException {
+        var call = SqlCall.from(context.payload(), statements);
+        if (!connections.tryAcquire(context.remaining().toNanos(), TimeUnit.NANOSECONDS)) {
+            throw JobFailure.retryable("no connection of the sql pool (conveyor.worker.sql.pool-size="
+                    + settings.poolSize() + ") came free before the attempt's deadline");
+        }
+        try (var connection = pool.getConnection()) {
+            return run(connection, call, context);
+        } catch (SQLException e) {
+            throw SqlErrors.failure(call.statement().name(), e);
+        } finally {
+            connections.release();
+        }
+    }
+
+    private JsonNode run(Connection connection, SqlCall call, JobContext context) throws SQLException {
+        var statement = call.statement();
+        try (var prepared = connection.prepareStatement(statement.sql().jdbcSql())) {
+            var names = statement.sql().parameterNames();
+            for (var i = 0; i < names.size(); i++) {
+                SqlValues.bind(prepared, i + 1, call.params().get(names.get(i)));
+            }
+            // The server stops the statement at the deadline too, not only the interrupt of this thread.
+            prepared.setQueryTimeout((int) Math.max(1, Math.ceilDiv(context.remaining().toMillis(), 1000)));
+            if (statement.kind() == SqlSettings.Kind.UPDATE) {
+                return Json.object().put("updated", prepared.executeLargeUpdate());
+            }
+            return query(prepared, statement.name());
+        }
+    }
+
+    private JsonNode query(PreparedStatement prepared, String name) throws SQLException {
+        prepared.setMaxRows(settings.maxRows() + 1);
+        var result = Json.object();
+        var rows = result.putArray("rows");
+        try (var resultSet = prepared.executeQuery()) {
+            var meta = resultSet.getMetaData();
+            while (resultSet.next()) {
+                if (rows.size() == settings.maxRows()) {
+                    throw JobFailure.notRetryable("statement '" + name + "' answered more than "
+                            + settings.maxRows() + " rows (conveyor.worker.sql.max-rows); narrow it or page it");
+                }
+                var row = rows.addObject();
+                for (var column = 1; column <= meta.getColumnCount(); column++) {
+                    row.set(meta.getColumnLabel(column), SqlValues.read(resultSet, column));
+                }
+            }
+        }
+        result.put("rowCount", rows.size());
+        return result;
+    }
+
+    /** The names of the configured statements, for messages. */
+    static Set<String> names(Map<String, Prepared> statements) {
+        return new TreeMap<>(statements).keySet();
+    }
+}

@@ -1,0 +1,114 @@
+package dev.conveyor.worker.sql;
+
+import dev.conveyor.common.Json;
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.util.Base64;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+
+/** JSON to bound parameters and columns back to JSON, keeping JSON's types. */
+final class SqlValues {
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private SqlValues() {
+    }
+
+    /**
+     * Binds a JSON value. Text goes untyped (the pool sets {@code stringtype=unspecified}) so that PostgreSQL reads
+     * it as the column's type: a timestamp, a uuid or jsonb from a JSON string. It is always a value, never SQL.
+     */
+    static void bind(PreparedStatement statement, int index, JsonNode value) throws SQLException {
+        if (value == null || value.isNull()) {
+            statement.setNull(index, Types.NULL);
+        } else if (value.isBoolean()) {
+            statement.setBoolean(index, value.asBoolean());
+        } else if (value.isIntegralNumber() && value.canConvertToLong()) {
+            statement.setLong(index, value.asLong());
+        } else if (value.isNumber()) {
+            statement.setBigDecimal(index, value.decimalValue());
+        } else if (value.isString()) {
+            statement.setString(index, value.asString());
+        } else {
+            // objects and arrays travel as JSON text; write :param::jsonb in the statement to use them as JSON
+            statement.setString(index, Json.write(value));
+        }
+    }
+
+    /** Column {@code index} of the current row as JSON. */
+    static JsonNode read(ResultSet rows, int index) throws SQLException {
+        var meta = rows.getMetaData();
+        var typeName = meta.getColumnTypeName(index).toLowerCase(java.util.Locale.ROOT);
+        JsonNode value = switch (typeName) {
+            case "json", "jsonb" -> {
+                var text = rows.getString(index);
+                yield text == null ? null : Json.tree(text);
+            }
+            // ISO-8601: an instant in UTC for timestamptz, local values as they are stored
+            case "timestamptz" -> text(rows.getObject(index, OffsetDateTime.class), t -> t.toInstant().toString());
+            case "timestamp" -> text(rows.getObject(index, LocalDateTime.class), LocalDateTime::toString);
+            case "date" -> text(rows.getObject(index, LocalDate.class), LocalDate::toString);
+            case "time" -> text(rows.getObject(index, LocalTime.class), LocalTime::toString);
+            default -> byJdbcType(rows, index, meta.getColumnType(index));
+        };
+        return rows.wasNull() || value == null ? NODES.nullNode() : value;
+    }
+
+    private static JsonNode byJdbcType(ResultSet rows, int index, int type) throws SQLException {
+        return switch (type) {
+            case Types.BIT, Types.BOOLEAN -> NODES.booleanNode(rows.getBoolean(index));
+            case Types.TINYINT, Types.SMALLINT, Types.INTEGER, Types.BIGINT -> NODES.numberNode(rows.getLong(index));
+            case Types.NUMERIC, Types.DECIMAL -> {
+                var decimal = rows.getBigDecimal(index);
+                yield decimal == null ? null : NODES.numberNode(decimal);
+            }
+            case Types.REAL, Types.FLOAT, Types.DOUBLE -> {
+                var number = rows.getDouble(index);
+                // JSON has no NaN or Infinity: those stay text
+                yield Double.isFinite(number) ? NODES.numberNode(number) : NODES.stringNode(Double.toString(number));
+            }
+            case Types.BINARY, Types.VARBINARY, Types.LONGVARBINARY -> {
+                var bytes = rows.getBytes(index);
+                yield bytes == null ? null : NODES.stringNode(Base64.getEncoder().encodeToString(bytes));
+            }
+            case Types.ARRAY -> array(rows.getArray(index));
+            default -> {
+                var text = rows.getString(index);
+                yield text == null ? null : NODES.stringNode(text);
+            }
+        };
+    }
+
+    private static JsonNode array(Array array) throws SQLException {
+        if (array == null) {
+            return null;
+        }
+        var result = NODES.arrayNode();
+        for (var element : (Object[]) array.getArray()) {
+            switch (element) {
+                case null -> result.addNull();
+                case Boolean b -> result.add(b);
+                case Integer n -> result.add(n);
+                case Long n -> result.add(n);
+                case Short n -> result.add(n);
+                case java.math.BigDecimal n -> result.add(n);
+                case Double n when Double.isFinite(n) -> result.add(n);
+                case Float n when Float.isFinite(n) -> result.add(n);
+                default -> result.add(element.toString());
+            }
+        }
+        return result;
+    }
+
+    private static <T> JsonNode text(T value, java.util.function.Function<T, String> format) {
+        return value == null ? null : NODES.stringNode(format.apply(value));
+    }
+}

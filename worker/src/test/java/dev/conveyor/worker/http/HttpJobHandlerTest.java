@@ -1,0 +1,197 @@
+package dev.conveyor.worker.http;
+
+import static dev.conveyor.worker.http.HttpHandlerTesting.allowingLoopback;
+import static dev.conveyor.worker.http.HttpHandlerTesting.failure;
+import static dev.conveyor.worker.http.HttpHandlerTesting.get;
+import static dev.conveyor.worker.http.HttpHandlerTesting.run;
+import static dev.conveyor.worker.http.TestServer.send;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** The {@code http} handler against a real local server: statuses, timeouts, Retry-After, the size cap. */
+class HttpJobHandlerTest {
+
+    private final TestServer server = new TestServer();
+    private final HttpJobHandler handler = allowingLoopback();
+    private final CountDownLatch never = new CountDownLatch(1);
+
+    @AfterEach
+    void stop() {
+        never.countDown();
+        handler.close();
+        server.close();
+    }
+
+    @Nested
+    class Statuses {
+
+        @Test
+        void answersStatusHeadersAndBodyOf2xx() throws Exception {
+            server.route("/hello", exchange -> send(exchange, 200, "héllo", "Content-Type", "text/plain; charset=utf-8",
+                    "X-Trace", "abc"));
+            var result = run(handler, get(server.url("/hello")));
+            assertThat(result.get("status").asInt()).isEqualTo(200);
+            assertThat(result.get("body").asString()).isEqualTo("héllo");
+            assertThat(result.get("headers").get("x-trace").asString()).isEqualTo("abc");
+            assertThat(result.get("headers").get("content-type").asString()).startsWith("text/plain");
+        }
+
+        @Test
+        void sendsMethodHeadersAndBody() throws Exception {
+            server.route("/echo", exchange -> send(exchange, 201, exchange.getRequestMethod() + " "
+                    + exchange.getRequestHeaders().getFirst("X-Key") + " "
+                    + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+            var result = run(handler, "{\"method\": \"put\", \"url\": \"" + server.url("/echo")
+                    + "\", \"headers\": {\"X-Key\": \"k1\"}, \"body\": \"{\\\"a\\\": 1}\"}");
+            assertThat(result.get("status").asInt()).isEqualTo(201);
+            assertThat(result.get("body").asString()).isEqualTo("PUT k1 {\"a\": 1}");
+        }
+
+        @Test
+        void answers3xxThatIsNotARedirectAsAResult() throws Exception {
+            server.route("/cached", exchange -> send(exchange, 304, ""));
+            assertThat(run(handler, get(server.url("/cached"))).get("status").asInt()).isEqualTo(304);
+        }
+
+        @Test
+        void failsFinallyOn4xx() {
+            server.route("/missing", exchange -> send(exchange, 404, "no such thing"));
+            var failure = failure(handler, get(server.url("/missing")));
+            assertThat(failure.code()).isEqualTo("HTTP_STATUS");
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.getMessage()).contains("answered 404", "no such thing");
+        }
+
+        @Test
+        void retries5xxWithoutRetryAfter() {
+            server.route("/broken", exchange -> send(exchange, 500, "oops"));
+            var failure = failure(handler, get(server.url("/broken")));
+            assertThat(failure.code()).isEqualTo("HTTP_STATUS");
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.retryAfter()).isNull();
+        }
+
+        @Test
+        void retries429AfterTheSecondsTheServerAsks() {
+            server.route("/busy", exchange -> send(exchange, 429, "", "Retry-After", "7"));
+            var failure = failure(handler, get(server.url("/busy")));
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.retryAfter()).isEqualTo(Duration.ofSeconds(7));
+        }
+
+        @Test
+        void retries503AfterTheDateTheServerAsks() {
+            var clock = Clock.fixed(ZonedDateTime.of(2026, 11, 28, 10, 0, 0, 0, ZoneOffset.UTC).toInstant(),
+                    ZoneOffset.UTC);
+            var fixed = new HttpJobHandler(HttpHandlerTesting.settings(1000, List.of(), HttpHandlerTesting.LOOPBACK),
+                    clock);
+            var later = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.of(2026, 11, 28, 10, 2, 0, 0,
+                    ZoneOffset.UTC));
+            server.route("/down", exchange -> send(exchange, 503, "", "Retry-After", later));
+            var failure = failure(fixed, get(server.url("/down")));
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.retryAfter()).isEqualTo(Duration.ofMinutes(2));
+            fixed.close();
+        }
+    }
+
+    @Nested
+    class NetworkFailures {
+
+        @Test
+        void retriesWhenTheResponseTakesLongerThanTimeoutMs() {
+            server.route("/slow", exchange -> {
+                never.await(10, TimeUnit.SECONDS);
+                send(exchange, 200, "late");
+            });
+            var started = System.nanoTime();
+            var failure = failure(handler, "{\"url\": \"" + server.url("/slow") + "\", \"timeoutMs\": 300}");
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.getMessage()).contains("within 300 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+        }
+
+        @Test
+        void retriesWhenNothingListens() {
+            var port = server.port();
+            server.close();
+            var failure = failure(handler, get("http://127.0.0.1:" + port + "/"));
+            assertThat(failure.code()).isEqualTo("HANDLER_ERROR");
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.getMessage()).contains("could not connect");
+        }
+
+        @Test
+        void stopsAtOnceWhenItsThreadIsInterrupted() throws Exception {
+            server.route("/slow", exchange -> {
+                never.await(10, TimeUnit.SECONDS);
+                send(exchange, 200, "late");
+            });
+            var outcome = new java.util.concurrent.CompletableFuture<Throwable>();
+            var thread = Thread.ofVirtual().start(() -> {
+                try {
+                    run(handler, get(server.url("/slow")));
+                    outcome.complete(null);
+                } catch (Throwable e) {
+                    outcome.complete(e);
+                }
+            });
+            org.awaitility.Awaitility.await().until(() -> thread.getState() == Thread.State.WAITING
+                    || thread.getState() == Thread.State.TIMED_WAITING);
+            thread.interrupt();
+            assertThat(outcome.get(3, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+        }
+    }
+
+    @Nested
+    class SizeCap {
+
+        private final HttpJobHandler capped = new HttpJobHandler(
+                HttpHandlerTesting.settings(1000, List.of(), HttpHandlerTesting.LOOPBACK), Clock.systemUTC());
+
+        @AfterEach
+        void close() {
+            capped.close();
+        }
+
+        @Test
+        void readsABodyOfExactlyTheCap() throws Exception {
+            server.route("/fits", exchange -> send(exchange, 200, "x".repeat(1000)));
+            assertThat(run(capped, get(server.url("/fits"))).get("body").asString()).hasSize(1000);
+        }
+
+        @Test
+        void failsFinallyWithResultTooLargeWhenContentLengthIsOverTheCap() {
+            server.route("/big", exchange -> send(exchange, 200, "x".repeat(1001)));
+            var failure = failure(capped, get(server.url("/big")));
+            assertThat(failure.code()).isEqualTo("RESULT_TOO_LARGE");
+            assertThat(failure.retryable()).isFalse();
+        }
+
+        @Test
+        void failsFinallyWithResultTooLargeWhenAChunkedBodyGrowsOverTheCap() {
+            server.route("/stream", exchange -> {
+                exchange.sendResponseHeaders(200, 0);
+                for (var i = 0; i < 100; i++) {
+                    exchange.getResponseBody().write("y".repeat(100).getBytes(StandardCharsets.UTF_8));
+                    exchange.getResponseBody().flush();
+                }
+            });
+            var failure = failure(capped, get(server.url("/stream")));
+            assertThat(failure.code()).isEqualTo("RESULT_TOO_LARGE");
+            assertThat(failure.getMessage()).contains("max-response-bytes");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.conveyor.worker.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.handler.JobContext;
+import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.common.test.TestPostgres;
+import dev.conveyor.worker.SqlSettings;
+import dev.conveyor.worker.SqlSettings.Kind;
+import dev.conveyor.worker.SqlSettings.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tools.jackson.databind.JsonNode;
+
+/** The {@code sql} handler on a real PostgreSQL database of its own. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SqlJobHandlerTest {
+
+    private static final Map<String, Statement> STATEMENTS = Map.of(
+            "setup", new Statement("""
+                    CREATE TABLE IF NOT EXISTS note (id bigint PRIMARY KEY, title text NOT NULL, done boolean,
+                      price numeric(10, 2), ratio double precision, at timestamptz, day date, meta jsonb, tags text[])
+                    """, Kind.UPDATE),
+            "add-note", new Statement("INSERT INTO note (id, title, done, price, ratio, at, day, meta) "
+                    + "VALUES (:id, :title, :done, :price, :ratio, :at, :day, :meta::jsonb)", Kind.UPDATE),
+            "note", new Statement("SELECT id, title, done, price, ratio, at, day, meta, tags, "
+                    + "'it''s :not a param' AS quoted FROM note WHERE id = :id", Kind.QUERY),
+            "notes-titled", new Statement("SELECT id FROM note WHERE title = :title ORDER BY id", null),
+            "all-notes", new Statement("SELECT id FROM note ORDER BY id", Kind.QUERY),
+            "count-notes", new Statement("SELECT count(*)::int AS n FROM note", Kind.QUERY),
+            "nap", new Statement("SELECT true AS slept FROM pg_sleep(:seconds)", Kind.QUERY));
+
+    private HikariDataSource pool;
+    private SqlJobHandler handler;
+    private final SqlSettings settings = new SqlSettings(TestPostgres.newDatabase(), "postgres", "", 3,
+            Duration.ofSeconds(5), 5, STATEMENTS);
+
+    @BeforeAll
+    void start() throws Exception {
+        pool = SqlConfiguration.pool(settings);
+        handler = new SqlJobHandler(settings, pool);
+        run("{\"statement\": \"setup\"}");
+    }
+
+    @AfterAll
+    void stop() {
+        pool.close();
+    }
+
+    private JsonNode run(String payload) throws Exception {
+        return handler.handle(new JobContext(UUID.randomUUID(), "sql", "default", 1, 3, Json.tree(payload),
+                Instant.now().plusSeconds(30)));
+    }
+
+    private JobFailure failure(String payload) {
+        return catchThrowableOfType(JobFailure.class, () -> run(payload));
+    }
+
+    @Nested
+    class NamedStatements {
+
+        @Test
+        void runsAnUpdateAndAnswersTheCount() throws Exception {
+            var result = run("{\"statement\": \"add-note\", \"params\": {\"id\": 1, \"title\": \"one\", \"done\": true,"
+                    + " \"price\": 12.5, \"ratio\": 0.25, \"at\": \"2026-11-28T10:15:30.123Z\", \"day\": \"2026-11-28\","
+                    + " \"meta\": {\"a\": [1, \"x\"]}}}");
+            assertThat(Json.write(result)).isEqualTo("{\"updated\":1}");
+        }
+
+        @Test
+        void mapsColumnsToFaithfulJson() throws Exception {
+            run("{\"statement\": \"add-note\", \"params\": {\"id\": 2, \"title\": \"two\", \"done\": false,"
+                    + " \"price\": 3.10, \"ratio\": 1.5, \"at\": \"2026-11-28T10:15:30.123Z\", \"day\": \"2026-01-02\","
+                    + " \"meta\": {\"n\": 7, \"ok\": true}}}");
+            var result = run("{\"statement\": \"note\", \"params\": {\"id\": 2}}");
+            assertThat(result.get("rowCount").asInt()).isEqualTo(1);
+            // numeric keeps its scale (3.10); timestamptz is an ISO instant in UTC; jsonb is JSON, not text
+            assertThat(Json.write(result.get("rows").get(0))).isEqualTo("{\"id\":2,\"title\":\"two\",\"done\":false,"
+                    + "\"price\":3.10,\"ratio\":1.5,\"at\":\"2026-11-28T10:15:30.123Z\",\"day\":\"2026-01-02\","
+                    + "\"meta\":{\"n\":7,\"ok\":true},\"tags\":null,\"quoted\":\"it's :not a param\"}");
+        }
+
+        @Test
+        void bindsNullsAsNull() throws Exception {
+            run("{\"statement\": \"add-note\", \"params\": {\"id\": 3, \"title\": \"three\", \"done\": null,"
+                    + " \"price\": null, \"ratio\": null, \"at\": null, \"day\": null, \"meta\": null}}");
+            var row = run("{\"statement\": \"note\", \"params\": {\"id\": 3}}").get("rows").get(0);
+            assertThat(row.get("done").isNull()).isTrue();
+            assertThat(row.get("at").isNull()).isTrue();
+            assertThat(row.get("meta").isNull()).isTrue();
+        }
+
+        @Test
+        void keepsHostileStringsAsValues() throws Exception {
+            var hostile = "x'); DROP TABLE note; --";
+            run("{\"statement\": \"add-note\", \"params\": {\"id\": 4, \"title\": " + Json.write(hostile)
+                    + ", \"done\": null, \"price\": null, \"ratio\": null, \"at\": null, \"day\": null, \"meta\": null}}");
+            var found = run("{\"statement\": \"notes-titled\", \"params\": {\"title\": " + Json.write(hostile) + "}}");
+            assertThat(Json.write(found.get("rows"))).isEqualTo("[{\"id\":4}]");
+            assertThat(run("{\"statement\": \"count-notes\"}").get("rows").get(0).get("n").asInt()).isPositive();
+        }
+    }
+
+    @Nested
+    class Failures {
+
+        @Test
+        void refusesAnUnknownStatementFinallyNamingTheKnownOnes() {
+            var failure = failure("{\"statement\": \"DROP TABLE note\"}");
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.getMessage()).contains("unknown statement 'DROP TABLE note'", "add-note", "note");
+        }
+
+        @Test
+        void refusesAMissingParameterFinallyNamingIt() {
+            var failure = failure("{\"statement\": \"note\", \"params\": {}}");
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.getMessage()).contains("payload.params.id is missing");
+        }
+
+        @Test
+        void refusesAParameterTheStatementDoesNotTake() {
+            var failure = failure("{\"statement\": \"note\", \"params\": {\"id\": 1, \"idd\": 2}}");
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.getMessage()).contains("payload.params.idd is not a parameter");
+        }
+
+        @Test
+        void failsFinallyWhenAValueDoesNotFitItsColumn() {
+            var failure = failure("{\"statement\": \"note\", \"params\": {\"id\": \"not a number\"}}");
+            assertThat(failure.code()).isEqualTo("SQL_ERROR");
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.getMessage()).contains("SQLSTATE 22");
+        }
+
+        @Test
+        void failsFinallyWhenAQueryAnswersMoreRowsThanTheCap() throws Exception {
+            for (var id = 100; id < 106; id++) {
+                run("{\"statement\": \"add-note\", \"params\": {\"id\": " + id + ", \"title\": \"many\", \"done\": null,"
+                        + " \"price\": null, \"ratio\": null, \"at\": null, \"day\": null, \"meta\": null}}");
+            }
+            var failure = failure("{\"statement\": \"all-notes\"}");
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.getMessage()).contains("more than 5 rows", "conveyor.worker.sql.max-rows");
+        }
+    }
+
+    @Nested
+    class Concurrency {
+
+        @Test
+        void neverRunsMoreStatementsAtOnceThanThePoolHolds() throws Exception {
+            var most = new AtomicInteger();
+            try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                var running = threads.submit(() -> {
+                    for (var i = 0; i < 40; i++) {
+                        most.accumulateAndGet(pool.getHikariPoolMXBean().getActiveConnections(), Math::max);
+                        java.util.concurrent.locks.LockSupport.parkNanos(25_000_000);
+                    }
+                    return null;
+                });
+                var jobs = java.util.stream.IntStream.range(0, 12).mapToObj(i -> threads.submit(() ->
+                        run("{\"statement\": \"nap\", \"params\": {\"seconds\": 0.2}}"))).toList();
+                for (var job : jobs) {
+                    assertThat(job.get().get("rows").get(0).get("slept").asBoolean()).isTrue();
+                }
+                running.get();
+            }
+            assertThat(most.get()).isBetween(1, 3);
+            assertThat(pool.getHikariPoolMXBean().getThreadsAwaitingConnection()).isZero();
+        }
+    }
+}
