@@ -59,7 +59,7 @@ class WorkerTable {
         var now = clock.instant();
         var seenAt = backlog && recordTime.isBefore(now) ? recordTime : now;
         workers.put(id, new Worker(id, listOrEmpty(heartbeat.queues()), listOrEmpty(heartbeat.types()),
-                heartbeat.inFlight(), heartbeat.completed(), heartbeat.startedAt(), seenAt));
+                heartbeat.inFlight(), heartbeat.completed(), millis(heartbeat.startedAt()), millis(seenAt)));
     }
 
     /** A worker said it stopped. */
@@ -74,6 +74,11 @@ class WorkerTable {
         workers.values().removeIf(worker -> worker.lastSeenAt().isBefore(oldest));
         return workers.values().stream().filter(worker -> !worker.lastSeenAt().isBefore(oldest))
                 .sorted(Comparator.comparing(Worker::id)).toList();
+    }
+
+    /** Instants go out with millisecond precision, as everywhere in the api. */
+    private static Instant millis(Instant instant) {
+        return instant == null ? null : instant.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     }
 
     private static List<String> listOrEmpty(List<String> list) {
