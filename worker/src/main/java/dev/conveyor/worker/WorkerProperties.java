@@ -16,8 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param id                 this worker's name in events and listings; default {@code worker-<random>@<host>}
  * @param queues             the queues this worker takes jobs from
- * @param consumersPerQueue  share consumers per queue; each runs the records of one poll at a time
- * @param maxPollRecords     most records one consumer takes per poll (all of them run at once)
+ * @param consumersPerQueue  share consumers per queue; each takes the records of one poll at a time
+ * @param maxPollRecords     most records one consumer takes per poll
  * @param maxResultBytes     largest result a job may return, encoded as JSON ({@code RESULT_TOO_LARGE} beyond)
  * @param maxStartWait       how long a record over its type's limit stays unacknowledged (holding back its
  *                           consumer's next poll) before the worker takes it and lets it wait in memory
