@@ -20,8 +20,8 @@ public enum JobStatus {
     private Set<JobStatus> allowedNext() {
         return switch (this) {
             case SCHEDULED -> EnumSet.of(QUEUED, CANCELLED);
-            // QUEUED straight to a terminal state: the start and the end of an attempt applied in one batch,
-            // or a poison record failed without running.
+            // QUEUED straight to a terminal state: the start and the end of an attempt applied in one batch
+            // (a fast job, or one a worker reported without running it: no handler, cancelled meanwhile).
             case QUEUED -> EnumSet.of(RUNNING, SUCCEEDED, FAILED, CANCELLED, SCHEDULED);
             // RUNNING to RUNNING: the worker died and another one started the next attempt.
             case RUNNING -> EnumSet.of(RUNNING, SUCCEEDED, FAILED, CANCELLED, SCHEDULED);

@@ -1,5 +1,6 @@
 package dev.conveyor.api.dispatch;
 
+import dev.conveyor.api.job.JobLocks;
 import dev.conveyor.common.Threads;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,9 +26,6 @@ class DispatchMarks implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(DispatchMarks.class);
     private static final int BATCH = 1000;
 
-    /** Locks in id order first, as every multi-row update of jobs does, so that two of them never deadlock. */
-    private static final String LOCK = "SELECT id FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
-
     private static final String MARK = """
             UPDATE jobs j SET dispatched_at = now()
             FROM unnest(:ids::uuid[], :attempts::int[]) AS v(id, attempts)
@@ -37,13 +35,15 @@ class DispatchMarks implements SmartLifecycle {
 
     private final JdbcClient jdbc;
     private final TransactionTemplate transaction;
+    private final JobLocks locks;
     private final BlockingQueue<Mark> marks = new LinkedBlockingQueue<>();
     private volatile boolean running;
     private Thread flusher;
 
-    DispatchMarks(JdbcClient jdbc, TransactionTemplate transaction) {
+    DispatchMarks(JdbcClient jdbc, TransactionTemplate transaction, JobLocks locks) {
         this.jdbc = jdbc;
         this.transaction = transaction;
+        this.locks = locks;
     }
 
     void add(UUID id, int attempts) {
@@ -65,11 +65,11 @@ class DispatchMarks implements SmartLifecycle {
             }
             marks.drainTo(batch, BATCH - 1);
             try {
-                var ids = batch.stream().map(Mark::id).toArray();
+                var ids = batch.stream().map(Mark::id).toList();
                 transaction.executeWithoutResult(status -> {
-                    jdbc.sql(LOCK).param("ids", new SqlArrayValue("uuid", ids)).query(UUID.class).list();
+                    locks.lock(ids);
                     jdbc.sql(MARK)
-                            .param("ids", new SqlArrayValue("uuid", ids))
+                            .param("ids", new SqlArrayValue("uuid", ids.toArray()))
                             .param("attempts", new SqlArrayValue("int4", batch.stream().map(Mark::attempts).toArray()))
                             .update();
                 });

@@ -1,5 +1,6 @@
 package dev.conveyor.api.results;
 
+import dev.conveyor.api.job.JobLocks;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.JobStatus;
@@ -37,14 +38,6 @@ class EventApplier {
     private static final String NEXT_STATUS = """
             (CASE WHEN v.status = 'SCHEDULED' AND j.cancel_requested_at IS NOT NULL THEN 'CANCELLED'
                   ELSE v.status END)""";
-
-    /**
-     * Locks the rows of a batch in id order, as every multi-row update of jobs does, so that two of them never
-     * deadlock. It is a statement of its own on purpose: the update that follows then reads the rows as they are
-     * once locked. (Locking them within the update itself made PostgreSQL skip rows that a concurrent dispatch mark
-     * had just changed: a row locked earlier in the same command counts as already updated by it.)
-     */
-    static final String LOCK = "SELECT id FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
 
     private static final String APPLY = """
             UPDATE jobs j SET
@@ -92,9 +85,11 @@ class EventApplier {
     private final JobNotifications notifications;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final JobLocks locks;
 
     EventApplier(JdbcClient jdbc, TransactionTemplate transaction, RetryPolicy retryPolicy,
-            JobNotifications notifications, Clock clock, MeterRegistry meters) {
+            JobNotifications notifications, Clock clock, MeterRegistry meters, JobLocks locks) {
+        this.locks = locks;
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.retryPolicy = retryPolicy;
@@ -136,10 +131,10 @@ class EventApplier {
 
     private void applyOnce(Folded folded) {
         transaction.executeWithoutResult(status -> {
-            var ids = new java.util.TreeSet<UUID>();
+            var ids = new java.util.HashSet<UUID>();
             folded.rows().forEach(r -> ids.add(r.id()));
             folded.progress().forEach(p -> ids.add(p.jobId()));
-            jdbc.sql(LOCK).param("ids", new SqlArrayValue("uuid", ids.toArray())).query(UUID.class).list();
+            locks.lock(ids);
             if (!folded.rows().isEmpty()) {
                 applyRows(folded.rows());
             }

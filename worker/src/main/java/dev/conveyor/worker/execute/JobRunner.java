@@ -13,7 +13,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -146,11 +145,6 @@ public class JobRunner {
     /** Attempts whose outcome this worker reported. */
     public long completed() {
         return completed.get();
-    }
-
-    /** The job types this worker runs. */
-    public List<String> types() {
-        return handlers.types();
     }
 
     /** Jobs taken and not ended: running, or waiting for their type's limit. */

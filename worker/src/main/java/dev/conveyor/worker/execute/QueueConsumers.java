@@ -22,13 +22,15 @@ class QueueConsumers implements SmartLifecycle {
     private final ShareConsumerFactory<String, String> factory;
     private final QueueTopics queueTopics;
     private final JobRunner runner;
+    private final HandlerRegistry handlers;
     private final WorkerProperties properties;
     private final List<QueueConsumer> consumers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
 
     QueueConsumers(ShareConsumerFactory<String, String> factory, QueueTopics queueTopics, JobRunner runner,
-            WorkerProperties properties) {
+            HandlerRegistry handlers, WorkerProperties properties) {
+        this.handlers = handlers;
         this.factory = factory;
         this.queueTopics = queueTopics;
         this.runner = runner;
@@ -49,7 +51,7 @@ class QueueConsumers implements SmartLifecycle {
         }
         running = true;
         log.info("Worker {} takes jobs from {} with {} consumers each; handlers: {}", properties.id(),
-                properties.queues(), properties.consumersPerQueue(), runner.types());
+                properties.queues(), properties.consumersPerQueue(), handlers.types());
     }
 
     /**
@@ -65,32 +67,29 @@ class QueueConsumers implements SmartLifecycle {
         for (var thread : threads) {
             joinUntil(thread, graceEnds);
         }
-        while (runner.inFlight() > 0 && System.nanoTime() < graceEnds) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        awaitNoneInFlight(graceEnds);
         if (runner.inFlight() > 0) {
             log.warn("{} jobs still running after the {} grace period: interrupting them and handing them back",
                     runner.inFlight(), properties.shutdownGrace());
             runner.abandonRunning();
-            var handBackEnds = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (runner.inFlight() > 0 && System.nanoTime() < handBackEnds) {
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
+            awaitNoneInFlight(System.nanoTime() + Duration.ofSeconds(10).toNanos());
         }
         threads.forEach(thread -> Threads.joinOrInterrupt(thread, Duration.ofSeconds(5)));
         consumers.clear();
         threads.clear();
         running = false;
+    }
+
+    /** Waits until the worker runs nothing, or the deadline passes. */
+    private void awaitNoneInFlight(long deadlineNanos) {
+        while (runner.inFlight() > 0 && System.nanoTime() < deadlineNanos) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static void joinUntil(Thread thread, long deadlineNanos) {
