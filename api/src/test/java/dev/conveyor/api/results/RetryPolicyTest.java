@@ -25,7 +25,7 @@ class RetryPolicyTest {
     }
 
     private static JobFinished failed(int attempt, int maxAttempts, boolean retryable, Long retryAfterMs) {
-        return new JobFinished(1, UUID.randomUUID(), attempt, maxAttempts, "w", JobFinished.Outcome.FAILED, null,
+        return new JobFinished(1, UUID.randomUUID(), attempt, 0, maxAttempts, "w", JobFinished.Outcome.FAILED, null,
                 new JobError("HANDLER_ERROR", "x", retryable), retryAfterMs, NOW);
     }
 

@@ -21,4 +21,10 @@ public sealed interface JobEvent permits JobStarted, JobProgress, JobFinished {
     UUID jobId();
 
     int attempt();
+
+    /**
+     * The generation of the job the attempt belongs to (its explicit retries so far, as the dispatch said): an event
+     * of an earlier generation never touches the job once it has been retried. Absent in older events: 0.
+     */
+    int generation();
 }

@@ -1,5 +1,7 @@
 package dev.conveyor.common.message;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import java.time.Instant;
 import java.util.UUID;
 import tools.jackson.databind.JsonNode;
@@ -13,6 +15,7 @@ public record JobFinished(
         int v,
         UUID jobId,
         int attempt,
+        @JsonSetter(nulls = Nulls.AS_EMPTY) int generation,
         int maxAttempts,
         String workerId,
         Outcome outcome,
@@ -25,13 +28,18 @@ public record JobFinished(
     public enum Outcome { SUCCEEDED, FAILED, CANCELLED }
 
     public static JobFinished succeeded(JobDispatch job, int attempt, String workerId, JsonNode result, Instant at) {
-        return new JobFinished(VERSION, job.jobId(), attempt, job.maxAttempts(), workerId, Outcome.SUCCEEDED,
-                result, null, null, at);
+        return new JobFinished(VERSION, job.jobId(), attempt, job.generation(), job.maxAttempts(), workerId,
+                Outcome.SUCCEEDED, result, null, null, at);
+    }
+
+    public static JobFinished cancelled(JobDispatch job, String workerId, JobError error, Instant at) {
+        return new JobFinished(VERSION, job.jobId(), job.attempt(), job.generation(), job.maxAttempts(), workerId,
+                Outcome.CANCELLED, null, error, null, at);
     }
 
     public static JobFinished failed(JobDispatch job, int attempt, String workerId, JobError error,
             Long retryAfterMs, Instant at) {
-        return new JobFinished(VERSION, job.jobId(), attempt, job.maxAttempts(), workerId, Outcome.FAILED,
-                null, error, retryAfterMs, at);
+        return new JobFinished(VERSION, job.jobId(), attempt, job.generation(), job.maxAttempts(), workerId,
+                Outcome.FAILED, null, error, retryAfterMs, at);
     }
 }

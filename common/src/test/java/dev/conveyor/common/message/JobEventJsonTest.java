@@ -14,11 +14,12 @@ class JobEventJsonTest {
 
     @Test
     void eventsCarryTheirKindAndVersionAsPlainJson() {
-        var json = Json.tree(Json.write(new JobStarted(id, 2, "w1", at)));
+        var json = Json.tree(Json.write(new JobStarted(JobEvent.VERSION, id, 2, 1, "w1", at)));
 
         assertThat(json.get("event").asString()).isEqualTo("started");
         assertThat(json.get("v").asInt()).isEqualTo(1);
         assertThat(json.get("at").asString()).isEqualTo("2026-11-28T10:15:30.123Z");
+        assertThat(json.get("generation").asInt()).isEqualTo(1);
     }
 
     @Test
@@ -35,6 +36,7 @@ class JobEventJsonTest {
         var finished = (JobFinished) event;
         assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
         assertThat(finished.error()).isEqualTo(new JobError("TIMEOUT", "late", true));
+        assertThat(finished.generation()).as("absent in events written before generations: 0").isZero();
     }
 
     @Test

@@ -95,7 +95,7 @@ public class JobRunner {
             return draining ? Taken.done(AcknowledgeType.RELEASE)
                     : Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
-        if (!events.sendAndWait(new JobStarted(job.jobId(), job.attempt(), properties.id(), clock.instant()))) {
+        if (!events.sendAndWait(JobStarted.of(job, properties.id(), clock.instant()))) {
             attempts.unregister(job.jobId(), running);
             if (permitted) {
                 limits.release(job.type());
@@ -113,7 +113,7 @@ public class JobRunner {
                 holdsPermit = limits.acquire(job.type(), Duration.ofDays(365), running::isOver);
             }
             var started = clock.instant();
-            var progress = new ProgressSender(events, job.jobId(), job.attempt(), clock);
+            var progress = new ProgressSender(events, job, clock);
             var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
                     job.payload(), started.plusSeconds(job.timeoutSeconds()), progress);
             var sample = Timer.start(meters);
@@ -154,7 +154,7 @@ public class JobRunner {
 
     /** Reports an attempt that ends without running; its record is accepted once Kafka has the outcome. */
     private AcknowledgeType report(JobDispatch job, JobFinished outcome) {
-        events.send(new JobStarted(job.jobId(), job.attempt(), properties.id(), clock.instant()));
+        events.send(JobStarted.of(job, properties.id(), clock.instant()));
         return publish(outcome) ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE;
     }
 
@@ -199,8 +199,7 @@ public class JobRunner {
     }
 
     private JobFinished cancelled(JobDispatch job, String message) {
-        return new JobFinished(JobFinished.VERSION, job.jobId(), job.attempt(), job.maxAttempts(), properties.id(),
-                JobFinished.Outcome.CANCELLED, null, new JobError(JobError.CANCELLED, message, false), null,
+        return JobFinished.cancelled(job, properties.id(), new JobError(JobError.CANCELLED, message, false),
                 clock.instant());
     }
 

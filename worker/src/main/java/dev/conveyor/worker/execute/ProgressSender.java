@@ -1,10 +1,10 @@
 package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.handler.ProgressReporter;
+import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobProgress;
 import java.time.Clock;
-import java.util.UUID;
 
 /**
  * Sends a handler's progress reports as events, at most one per {@link #MIN_GAP_MILLIS}: a handler may report
@@ -16,15 +16,13 @@ final class ProgressSender implements ProgressReporter {
     private static final int MAX_MESSAGE = 500;
 
     private final EventPublisher events;
-    private final UUID jobId;
-    private final int attempt;
+    private final JobDispatch job;
     private final Clock clock;
     private long lastSent;
 
-    ProgressSender(EventPublisher events, UUID jobId, int attempt, Clock clock) {
+    ProgressSender(EventPublisher events, JobDispatch job, Clock clock) {
         this.events = events;
-        this.jobId = jobId;
-        this.attempt = attempt;
+        this.job = job;
         this.clock = clock;
     }
 
@@ -36,6 +34,7 @@ final class ProgressSender implements ProgressReporter {
         }
         lastSent = now;
         var text = message == null || message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE);
-        events.send(new JobProgress(JobEvent.VERSION, jobId, attempt, fraction, text, clock.instant()));
+        events.send(new JobProgress(JobEvent.VERSION, job.jobId(), job.attempt(), job.generation(), fraction,
+                text, clock.instant()));
     }
 }
