@@ -18,6 +18,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rescueGrace        how long past its deadline a RUNNING attempt may stay silent before it counts as lost
  * @param rescueInterval     how often the rescuer looks for lost attempts
  * @param workerTtl          a worker not heard from for this long is no longer listed
+ * @param workerLostAfter    a worker not heard from for this long, while this instance reads heartbeats up to
+ *                           date, is taken for dead: its running attempts are lost and run again
  */
 @ConfigurationProperties("conveyor.api")
 public record ApiProperties(
@@ -30,8 +32,9 @@ public record ApiProperties(
         @DefaultValue Dispatch dispatch,
         @DefaultValue Retry retry,
         @DefaultValue("2m") Duration rescueGrace,
-        @DefaultValue("15s") Duration rescueInterval,
-        @DefaultValue("30s") Duration workerTtl) {
+        @DefaultValue("1s") Duration rescueInterval,
+        @DefaultValue("30s") Duration workerTtl,
+        @DefaultValue("5s") Duration workerLostAfter) {
 
     public ApiProperties {
         require(maxPayloadBytes >= 2, "conveyor.api.max-payload-bytes must be at least 2 (the size of {})");
@@ -44,6 +47,8 @@ public record ApiProperties(
         require(rescueGrace.isPositive(), "conveyor.api.rescue-grace must be positive");
         require(rescueInterval.isPositive(), "conveyor.api.rescue-interval must be positive");
         require(workerTtl.isPositive(), "conveyor.api.worker-ttl must be positive");
+        require(workerLostAfter.compareTo(Duration.ofSeconds(1)) >= 0,
+                "conveyor.api.worker-lost-after must be at least 1s (and several of the workers' heartbeat-interval)");
     }
 
     /**
@@ -69,16 +74,23 @@ public record ApiProperties(
      * @param baseDelay delay after the first failed attempt
      * @param maxDelay  longest delay
      * @param jitter    fraction 0..1 by which each delay is randomly shortened or lengthened
+     * @param maxRetryAfter   the longest wait a failure may ask for ({@code Retry-After}); longer asks get this
+     * @param maxLostAttempts attempts lost with their worker after which a job fails ({@code WORKER_LOST})
      */
     public record Retry(
             @DefaultValue("1s") Duration baseDelay,
             @DefaultValue("1h") Duration maxDelay,
-            @DefaultValue("0.2") double jitter) {
+            @DefaultValue("0.2") double jitter,
+            @DefaultValue("7d") Duration maxRetryAfter,
+            @DefaultValue("3") int maxLostAttempts) {
 
         public Retry {
             require(!baseDelay.isNegative(), "conveyor.api.retry.base-delay must not be negative");
             require(maxDelay.compareTo(baseDelay) >= 0, "conveyor.api.retry.max-delay must be >= base-delay");
             require(jitter >= 0 && jitter <= 1, "conveyor.api.retry.jitter must be between 0 and 1");
+            require(!maxRetryAfter.isNegative() && maxRetryAfter.compareTo(Duration.ofDays(365)) <= 0,
+                    "conveyor.api.retry.max-retry-after must be between 0 and 365d");
+            require(maxLostAttempts >= 1, "conveyor.api.retry.max-lost-attempts must be at least 1");
         }
     }
 

@@ -42,7 +42,7 @@ public record WorkerProperties(
         @DefaultValue("3") int queuePartitions,
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("30s") Duration shutdownGrace,
-        @DefaultValue("5s") Duration heartbeatInterval,
+        @DefaultValue("1s") Duration heartbeatInterval,
         Map<String, Integer> typeLimits,
         @DefaultValue HttpSettings http,
         @DefaultValue SqlSettings sql) {

@@ -25,11 +25,16 @@ class JobCommands {
             WHERE id = :id AND status IN ('SCHEDULED', 'QUEUED', 'RUNNING')
             RETURNING generation,\s""" + JobRepository.COLUMNS_SQL;
 
-    /** Back to QUEUED with a fresh budget; the lease leaves the publish to the caller's fast path. */
+    /**
+     * Back to QUEUED with a fresh budget (every attempt so far counts as charged against the raised maxAttempts, and
+     * the lost attempts start again from none); the lease leaves the publish to the caller's fast path.
+     */
     private static final String RETRY = """
             UPDATE jobs SET
                 status = 'QUEUED',
                 max_attempts = attempts + initial_max_attempts,
+                uncharged_attempts = 0,
+                lost_attempts = 0,
                 generation = generation + 1,
                 cancel_requested_at = NULL,
                 result = NULL,

@@ -3,23 +3,26 @@ package dev.conveyor.api.results;
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.api.workers.LiveWorkers;
-import dev.conveyor.common.JobStatus;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Makes sure no job stays RUNNING forever. Two ways an attempt counts as lost (error {@code WORKER_LOST}), and is
- * then retried (a lost attempt is charged to the job's budget only past {@link RetryPolicy#LOST_ATTEMPTS_ALLOWED}),
- * cancelled if that was asked for, or failed:
+ * Makes sure no job stays RUNNING forever. An attempt is lost (error {@code WORKER_LOST}), and the
+ * {@link JobLifecycle} decides what follows (run again, with backoff after the first loss; cancelled if that was
+ * asked for; failed past {@code max-lost-attempts}), when:
  * <ul>
- * <li>its worker stopped sending heartbeats (it crashed, or lost Kafka);
+ * <li>its worker has been silent for {@code worker-lost-after}, judged only on current evidence: while this
+ * instance reads the heartbeats up to date and has done so for at least that long (so a Kafka outage, which
+ * silences every worker at once, makes nobody dead);
  * <li>it is still RUNNING well past {@code startedAt + timeoutSeconds}, although workers interrupt and report at
  * the deadline (its outcome could not be reported).
  * </ul>
@@ -28,72 +31,56 @@ import org.springframework.transaction.support.TransactionTemplate;
 class Rescuer {
 
     private static final Logger log = LoggerFactory.getLogger(Rescuer.class);
+    private static final int BATCH = 1000;
 
-    private static final String LOST = """
-            UPDATE jobs SET
-                status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED'
-                              WHEN attempts < max_attempts + :lostAllowed THEN 'SCHEDULED' ELSE 'FAILED' END,
-                error = jsonb_build_object('code', 'WORKER_LOST', 'retryable', true, 'message', %s),
-                run_at = now(),
-                finished_at = CASE WHEN cancel_requested_at IS NULL AND attempts < max_attempts + :lostAllowed
-                                   THEN NULL ELSE now() END,
-                dispatched_at = NULL,
-                dispatch_lease_until = NULL,
-                updated_at = now()
-            WHERE status = 'RUNNING' AND %s
-            RETURNING id, status
-            """;
-
-    private static final String SILENT_WORKER = LOST.formatted(
-            "'worker ' || worker_id || ' stopped sending heartbeats while it ran attempt ' || attempts",
-            "NOT (worker_id = ANY(:live::text[])) AND updated_at < now() - make_interval(secs => :ttlSeconds)");
-
-    private static final String PAST_DEADLINE = LOST.formatted(
-            "'attempt ' || attempts || ' reported no outcome within its timeout'",
-            "started_at < now() - make_interval(secs => timeout_seconds + :graceSeconds)");
-
-    private final JdbcClient jdbc;
+    private final JobWrites writes;
+    private final JobLifecycle lifecycle;
     private final TransactionTemplate transaction;
     private final JobNotifications notifications;
     private final LiveWorkers workers;
     private final ApiProperties properties;
+    private final Clock clock;
 
-    Rescuer(JdbcClient jdbc, TransactionTemplate transaction, JobNotifications notifications, LiveWorkers workers,
-            ApiProperties properties) {
-        this.jdbc = jdbc;
+    Rescuer(JobWrites writes, JobLifecycle lifecycle, TransactionTemplate transaction,
+            JobNotifications notifications, LiveWorkers workers, ApiProperties properties, Clock clock) {
+        this.writes = writes;
+        this.lifecycle = lifecycle;
         this.transaction = transaction;
         this.notifications = notifications;
         this.workers = workers;
         this.properties = properties;
+        this.clock = clock;
     }
 
-    @Scheduled(fixedDelayString = "${conveyor.api.rescue-interval:15s}")
+    @Scheduled(fixedDelayString = "${conveyor.api.rescue-interval:1s}")
     void rescue() {
         try {
-            rescue(jdbc.sql(PAST_DEADLINE).param("graceSeconds", properties.rescueGrace().toMillis() / 1000.0));
-            workers.idsIfKnown().ifPresent(live -> rescue(jdbc.sql(SILENT_WORKER)
-                    .param("live", new SqlArrayValue("text", live.toArray()))
-                    .param("ttlSeconds", properties.workerTtl().toMillis() / 1000.0)));
+            rescue(() -> writes.lockPastDeadline(properties.rescueGrace(), BATCH),
+                    running -> "attempt " + running.state().attempts() + " reported no outcome within its timeout");
+            workers.aliveIfCurrent().ifPresent(alive -> rescue(
+                    () -> writes.lockSilent(alive, properties.workerLostAfter(), BATCH),
+                    running -> "worker " + running.workerId() + " stopped sending heartbeats while it ran attempt "
+                            + running.state().attempts()));
         } catch (RuntimeException e) {
             log.warn("Rescue pass failed (will retry): {}", e.getMessage());
         }
     }
 
-    private void rescue(JdbcClient.StatementSpec statement) {
+    private void rescue(Supplier<List<JobWrites.Running>> lost, Function<JobWrites.Running, String> why) {
         transaction.executeWithoutResult(status -> {
-            var ended = new ArrayList<UUID>();
-            var rescued = statement.param("lostAllowed", RetryPolicy.LOST_ATTEMPTS_ALLOWED)
-                    .query((rs, row) -> {
-                        if (JobStatus.valueOf(rs.getString("status")).isTerminal()) {
-                            ended.add(rs.getObject("id", UUID.class));
-                        }
-                        return rs.getObject("id", UUID.class);
-                    })
-                    .list();
-            if (!rescued.isEmpty()) {
-                log.warn("Rescued {} attempts whose workers were lost: {}", rescued.size(), rescued);
+            var now = clock.instant();
+            var updates = new ArrayList<JobUpdate>();
+            for (var running : lost.get()) {
+                updates.add(lifecycle.lost(JobUpdate.of(running.state()), why.apply(running), now));
             }
-            notifications.notifyEnded(ended);
+            if (updates.isEmpty()) {
+                return;
+            }
+            writes.write(updates);
+            var ended = updates.stream().filter(u -> u.to().status().isTerminal()).map(u -> u.to().id()).toList();
+            log.warn("Rescued {} attempts whose workers were lost: {}", updates.size(),
+                    updates.stream().map(u -> u.to().id()).toList());
+            notifications.notifyEnded(new ArrayList<UUID>(ended));
         });
     }
 }

@@ -37,6 +37,7 @@ class HeartbeatReader implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(HeartbeatReader.class);
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration RETRY = Duration.ofSeconds(1);
+    private static final Duration CATCH_UP_CHECK = Duration.ofMillis(500);
 
     private final WorkerTable table;
     private final Map<String, Object> config;
@@ -86,11 +87,36 @@ class HeartbeatReader implements SmartLifecycle {
         consumer.seekToBeginning(partitions);
         // What is already on the topic now is backlog: it arrives now, but was not sent now.
         var backlogEnds = consumer.endOffsets(partitions);
+        var checked = 0L;
         while (running) {
             for (var record : consumer.poll(POLL)) {
                 var end = backlogEnds.get(new TopicPartition(record.topic(), record.partition()));
                 apply(record, end != null && record.offset() < end);
             }
+            if (System.nanoTime() - checked >= CATCH_UP_CHECK.toNanos()) {
+                checked = System.nanoTime();
+                checkCaughtUp(consumer, partitions);
+            }
+        }
+    }
+
+    /**
+     * Tells the table when everything on the topic has been read: only then does a silent worker's silence mean
+     * anything. A poll that returns nothing does not say so by itself (it returns nothing when Kafka is unreachable
+     * too), so this asks the broker for the end of each partition.
+     */
+    private void checkCaughtUp(Consumer<String, String> consumer, List<TopicPartition> partitions) {
+        try {
+            var ends = consumer.endOffsets(partitions, CATCH_UP_CHECK.multipliedBy(4));
+            for (var partition : partitions) {
+                var end = ends.get(partition);
+                if (end == null || consumer.position(partition, CATCH_UP_CHECK) < end) {
+                    return;
+                }
+            }
+            table.caughtUp();
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            // Kafka is unreachable: not caught up, and the table's evidence ages
         }
     }
 

@@ -4,7 +4,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.springframework.stereotype.Component;
 
-/** Which workers are alive, for the rescuer: what this instance's worker table knows. */
+/** Which workers are alive, for the rescuer: what this instance's worker table knows, when it knows it. */
 @Component
 public class LiveWorkers {
 
@@ -14,8 +14,11 @@ public class LiveWorkers {
         this.table = table;
     }
 
-    /** The live workers' ids; empty while this instance has not listened long enough to know them all. */
-    public Optional<Set<String>> idsIfKnown() {
-        return table.liveIdsIfKnown();
+    /**
+     * The ids of the workers alive now; empty unless this instance has read their heartbeats up to date for at
+     * least {@code worker-lost-after}, so that a worker missing from the set is known to be silent.
+     */
+    public Optional<Set<String>> aliveIfCurrent() {
+        return table.aliveIfCurrent();
     }
 }

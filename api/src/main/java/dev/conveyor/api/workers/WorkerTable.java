@@ -27,26 +27,51 @@ import org.springframework.stereotype.Component;
 @Component
 class WorkerTable {
 
+    /**
+     * Reads of the topic further apart than this break the evidence: heartbeats may have been missed in between.
+     * (The reader checks every half second.)
+     */
+    static final Duration MAX_READ_GAP = Duration.ofSeconds(3);
+
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
     private final Clock clock;
     private final Duration ttl;
-    private final Instant since;
+    private final Duration lostAfter;
+    private volatile Instant caughtUpSince;
+    private volatile Instant lastCaughtUp;
 
     WorkerTable(Clock clock, ApiProperties properties) {
         this.clock = clock;
         this.ttl = properties.workerTtl();
-        this.since = clock.instant();
+        this.lostAfter = properties.workerLostAfter();
+    }
+
+    /** The reader has read everything on the topic, as of now. */
+    void caughtUp() {
+        var now = clock.instant();
+        var last = lastCaughtUp;
+        if (last == null || now.isAfter(last.plus(MAX_READ_GAP))) {
+            caughtUpSince = now;
+        }
+        lastCaughtUp = now;
     }
 
     /**
-     * The ids of the live workers, once this instance has listened for a whole TTL (before that, a live worker may
-     * simply not have been heard yet).
+     * The ids of the workers heard from within {@code worker-lost-after}, only while the evidence is current: this
+     * instance has read the topic up to date without a gap for at least that long. Without it (Kafka unreachable,
+     * or this instance just started, or its reader lagging), silence proves nothing, and this answers empty: the
+     * rescuer then takes no worker for dead.
      */
-    Optional<Set<String>> liveIdsIfKnown() {
-        if (clock.instant().isBefore(since.plus(ttl))) {
+    Optional<Set<String>> aliveIfCurrent() {
+        var now = clock.instant();
+        var last = lastCaughtUp;
+        var since = caughtUpSince;
+        if (last == null || now.isAfter(last.plus(MAX_READ_GAP)) || now.isBefore(since.plus(lostAfter))) {
             return Optional.empty();
         }
-        return Optional.of(live().stream().map(Worker::id).collect(Collectors.toUnmodifiableSet()));
+        var oldest = now.minus(lostAfter);
+        return Optional.of(workers.values().stream().filter(worker -> !worker.lastSeenAt().isBefore(oldest))
+                .map(Worker::id).collect(Collectors.toUnmodifiableSet()));
     }
 
     /**

@@ -24,7 +24,7 @@ class RescuerTest {
     @DynamicPropertySource
     static void services(DynamicPropertyRegistry registry) {
         ApiTests.services(registry);
-        registry.add("conveyor.api.worker-ttl", () -> "1s");
+        registry.add("conveyor.api.worker-lost-after", () -> "1s");
         registry.add("conveyor.api.rescue-interval", () -> "200ms");
         registry.add("conveyor.api.rescue-grace", () -> "1s");
     }
@@ -73,11 +73,13 @@ class RescuerTest {
     }
 
     @Test
-    void aLostAttemptBeyondTheBudgetAndItsAllowanceFails() {
-        var id = runningOn("ghost-worker", 3 + RetryPolicy.LOST_ATTEMPTS_ALLOWED, 3, "10 seconds", "10 seconds", "");
+    void aJobLostAsOftenAsAllowedFails() {
+        var id = runningOn("ghost-worker", 5, 3, "10 seconds", "10 seconds",
+                ", lost_attempts = 2, uncharged_attempts = 2");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> job(id).get("status").asString().equals("FAILED"));
         assertThat(job(id).get("error").get("code").asString()).isEqualTo("WORKER_LOST");
+        assertThat(job(id).get("error").get("message").asString()).contains("lost 3 times");
     }
 
     @Test

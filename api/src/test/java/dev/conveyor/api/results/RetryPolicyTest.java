@@ -3,43 +3,28 @@ package dev.conveyor.api.results;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.api.ApiProperties;
-import dev.conveyor.common.JobStatus;
-import dev.conveyor.common.message.JobError;
-import dev.conveyor.common.message.JobFinished;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class RetryPolicyTest {
 
-    private static final Instant NOW = Instant.parse("2026-11-28T10:00:00Z");
+    static RetryPolicy policy(double jitter) {
+        return new RetryPolicy(new ApiProperties.Retry(Duration.ofSeconds(1), Duration.ofSeconds(60), jitter,
+                Duration.ofDays(7), 3));
+    }
 
     private final RetryPolicy noJitter = policy(0.0);
 
-    private static RetryPolicy policy(double jitter) {
-        return new RetryPolicy(new ApiProperties(262_144, 67_108_864, 3, (short) 1, 2, 500,
-                new ApiProperties.Dispatch(Duration.ofMillis(250), 500, Duration.ofSeconds(30)),
-                new ApiProperties.Retry(Duration.ofSeconds(1), Duration.ofSeconds(60), jitter),
-                Duration.ofMinutes(2), Duration.ofSeconds(15), Duration.ofSeconds(30)));
-    }
-
-    private static JobFinished failed(int attempt, int maxAttempts, boolean retryable, Long retryAfterMs) {
-        return new JobFinished(1, UUID.randomUUID(), attempt, 0, maxAttempts, "w", JobFinished.Outcome.FAILED, null,
-                new JobError("HANDLER_ERROR", "x", retryable), retryAfterMs, NOW);
-    }
-
     @Test
-    void aRetryableFailureWithAttemptsLeftIsScheduledAfterExponentialBackoff() {
-        assertThat(noJitter.decide(failed(1, 5, true, null), NOW))
-                .isEqualTo(new RetryPolicy.Decision(JobStatus.SCHEDULED, NOW.plusSeconds(1)));
-        assertThat(noJitter.decide(failed(3, 5, true, null), NOW))
-                .isEqualTo(new RetryPolicy.Decision(JobStatus.SCHEDULED, NOW.plusSeconds(4)));
+    void backoffDoublesWithEachAttempt() {
+        assertThat(noJitter.backoff(1)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(noJitter.backoff(3)).isEqualTo(Duration.ofSeconds(4));
     }
 
     @Test
     void backoffIsCapped() {
         assertThat(noJitter.backoff(40)).isEqualTo(Duration.ofSeconds(60));
+        assertThat(noJitter.backoff(Integer.MAX_VALUE)).isEqualTo(Duration.ofSeconds(60));
     }
 
     @Test
@@ -51,17 +36,14 @@ class RetryPolicyTest {
     }
 
     @Test
-    void theLastAttemptFails() {
-        assertThat(noJitter.decide(failed(3, 3, true, null), NOW).status()).isEqualTo(JobStatus.FAILED);
-    }
-
-    @Test
-    void aFailureThatIsNotRetryableFailsAtOnce() {
-        assertThat(noJitter.decide(failed(1, 3, false, null), NOW).status()).isEqualTo(JobStatus.FAILED);
-    }
-
-    @Test
     void aRetryAfterLongerThanTheBackoffIsHonoured() {
-        assertThat(noJitter.decide(failed(1, 3, true, 30_000L), NOW).retryAt()).isEqualTo(NOW.plusSeconds(30));
+        assertThat(noJitter.delay(1, 30_000L)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(noJitter.delay(3, 1_000L)).isEqualTo(Duration.ofSeconds(4));
+    }
+
+    @Test
+    void anAbsurdRetryAfterIsCappedAtTheLongestWaitAllowed() {
+        assertThat(noJitter.delay(1, 315_360_000_000_000L)).isEqualTo(Duration.ofDays(7));
+        assertThat(noJitter.delay(1, Long.MAX_VALUE)).isEqualTo(Duration.ofDays(7));
     }
 }

@@ -118,4 +118,63 @@ class WorkerTableTest {
         assertThat(liveIds()).containsExactly("a", "c");
         assertThat(table.live().get(1).queues()).isEmpty();
     }
+
+    /** The rescuer's question: which workers are alive, asked only when silence would mean something. */
+    @Nested
+    class Evidence {
+
+        private static final Duration LOST_AFTER = Duration.ofSeconds(5);
+
+        /** Reads the topic up to date every half second for {@code duration}. */
+        private void readUpToDateFor(Duration duration) {
+            for (var t = Duration.ZERO; t.compareTo(duration) < 0; t = t.plusMillis(500)) {
+                table.caughtUp();
+                clock.advance(Duration.ofMillis(500));
+            }
+            table.caughtUp();
+        }
+
+        @Test
+        void isNoneBeforeTheTopicHasBeenReadUpToDate() {
+            assertThat(table.aliveIfCurrent()).isEmpty();
+        }
+
+        @Test
+        void isNoneUntilTheTopicHasBeenReadUpToDateForAWholeLostAfter() {
+            readUpToDateFor(LOST_AFTER.minusMillis(500));
+            assertThat(table.aliveIfCurrent()).isEmpty();
+
+            clock.advance(Duration.ofMillis(500));
+            table.caughtUp();
+            assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of());
+        }
+
+        @Test
+        void namesTheWorkersHeardWithinLostAfter() {
+            table.heard("quiet", heartbeat("quiet", clock.instant()), clock.instant(), false);
+            readUpToDateFor(LOST_AFTER.minusSeconds(1));
+            table.heard("busy", heartbeat("busy", clock.instant()), clock.instant(), false);
+            readUpToDateFor(Duration.ofSeconds(2));
+
+            assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of("busy"));
+        }
+
+        @Test
+        void isNoneWhileKafkaCannotBeRead() {
+            table.heard("w", heartbeat("w", clock.instant()), clock.instant(), false);
+            readUpToDateFor(LOST_AFTER);
+
+            // Kafka goes away for 30 s: no read is up to date, every worker falls silent
+            clock.advance(Duration.ofSeconds(30));
+            assertThat(table.aliveIfCurrent()).as("during the outage").isEmpty();
+
+            // Kafka is back: silence counts again only after a whole lostAfter of reading, by when live workers
+            // have been heard again
+            readUpToDateFor(LOST_AFTER.minusSeconds(1));
+            assertThat(table.aliveIfCurrent()).as("just after the outage").isEmpty();
+            table.heard("w", heartbeat("w", clock.instant()), clock.instant(), false);
+            readUpToDateFor(Duration.ofSeconds(1));
+            assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of("w"));
+        }
+    }
 }

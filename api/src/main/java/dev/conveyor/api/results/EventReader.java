@@ -1,0 +1,172 @@
+package dev.conveyor.api.results;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.message.JobError;
+import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.common.message.JobFinished;
+import dev.conveyor.common.message.JobProgress;
+import dev.conveyor.common.message.JobStarted;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Reads worker events as untrusted input: an event is decoded, checked and made storable here, so that nothing a
+ * worker (or anyone who can write to the topic) sends can fail the batch it arrives in. What PostgreSQL cannot
+ * store (a NUL character in any text, an instant out of its range) is replaced; a result that cannot be stored ends
+ * its attempt with {@code RESULT_INVALID}; a finished event that cannot be read but names its job and attempt ends
+ * that attempt with {@code INVALID_REPORT}; anything else unreadable is skipped.
+ */
+final class EventReader {
+
+    static final String RESULT_INVALID = "RESULT_INVALID";
+    static final String INVALID_REPORT = "INVALID_REPORT";
+
+    private static final Logger log = LoggerFactory.getLogger(EventReader.class);
+    private static final int MAX_WORKER_ID = 255;
+    private static final int MAX_CODE = 100;
+    private static final int MAX_MESSAGE = 8192;
+    private static final int MAX_PROGRESS_MESSAGE = 500;
+    private static final int MAX_DEPTH = 500;
+    /** Workers' clocks may be off; an instant further off than this is taken as "now". */
+    private static final Duration CLOCK_SLACK = Duration.ofDays(1);
+
+    private EventReader() {
+    }
+
+    /** The event in {@code text}, made storable; empty when it cannot be read at all. */
+    static Optional<JobEvent> read(String text, Instant now) {
+        JobEvent event;
+        try {
+            event = Json.read(text, JobEvent.class);
+        } catch (RuntimeException e) {
+            return unreadable(text, e, now);
+        }
+        if (event == null || event.jobId() == null || event.attempt() < 1) {
+            log.warn("Skipping an event without a job or a valid attempt: {}", abbreviate(text));
+            return Optional.empty();
+        }
+        return Optional.of(switch (event) {
+            case JobStarted s -> new JobStarted(s.v(), s.jobId(), s.attempt(), s.generation(), workerId(s.workerId()),
+                    instant(s.at(), now));
+            case JobProgress p -> new JobProgress(p.v(), p.jobId(), p.attempt(), p.generation(), fraction(p.fraction()),
+                    clean(p.message(), MAX_PROGRESS_MESSAGE), instant(p.at(), now));
+            case JobFinished f -> finished(f, now);
+        });
+    }
+
+    private static JobFinished finished(JobFinished f, Instant now) {
+        var outcome = f.outcome() == null ? JobFinished.Outcome.FAILED : f.outcome();
+        var error = f.error() == null ? null : new JobError(
+                f.error().code() == null ? JobError.HANDLER_ERROR : clean(f.error().code(), MAX_CODE),
+                clean(f.error().message(), MAX_MESSAGE), f.error().retryable());
+        if (outcome == JobFinished.Outcome.FAILED && error == null) {
+            error = new JobError(INVALID_REPORT, "the worker reported a failure without an error", true);
+        }
+        var result = f.result();
+        if (outcome == JobFinished.Outcome.SUCCEEDED) {
+            var problem = unstorable(result, "$", 0);
+            if (problem != null) {
+                outcome = JobFinished.Outcome.FAILED;
+                error = new JobError(RESULT_INVALID, "the result cannot be stored: " + problem, false);
+                result = null;
+            }
+        }
+        var retryAfter = f.retryAfterMs() == null ? null : Math.max(0, f.retryAfterMs());
+        return new JobFinished(f.v(), f.jobId(), f.attempt(), f.generation(), f.maxAttempts(), workerId(f.workerId()),
+                outcome, outcome == JobFinished.Outcome.SUCCEEDED ? result : null, error, retryAfter,
+                instant(f.at(), now));
+    }
+
+    /**
+     * A finished event that names its job and attempt but cannot be read whole still ends that attempt, as failed:
+     * otherwise the job would stay RUNNING until the rescuer gives up on it.
+     */
+    private static Optional<JobEvent> unreadable(String text, RuntimeException e, Instant now) {
+        try {
+            var tree = Json.tree(text);
+            if ("finished".equals(tree.path("event").asString(null)) && tree.path("attempt").canConvertToInt()
+                    && tree.path("attempt").asInt() >= 1) {
+                var jobId = UUID.fromString(tree.path("jobId").asString());
+                log.warn("The report of job {} cannot be read ({}); its attempt fails with {}", jobId,
+                        e.getMessage(), INVALID_REPORT);
+                return Optional.of(new JobFinished(JobEvent.VERSION, jobId, tree.path("attempt").asInt(),
+                        tree.path("generation").asInt(0), tree.path("maxAttempts").asInt(1),
+                        workerId(tree.path("workerId").asString(null)), JobFinished.Outcome.FAILED, null,
+                        new JobError(INVALID_REPORT, "the worker's report of this attempt cannot be read: "
+                                + clean(e.getMessage(), 500), false), null, now));
+            }
+        } catch (RuntimeException ignored) {
+            // not even JSON with a job id: nothing to attribute it to
+        }
+        log.warn("Skipping an unreadable event ({}): {}", e.getMessage(), abbreviate(text));
+        return Optional.empty();
+    }
+
+    /** Where a JSON value holds something jsonb cannot store, or null when it can all be stored. */
+    static String unstorable(JsonNode node, String path, int depth) {
+        if (node == null) {
+            return null;
+        }
+        if (depth > MAX_DEPTH) {
+            return "it is nested deeper than " + MAX_DEPTH + " levels at " + path;
+        }
+        if (node.isString() && node.asString().indexOf('\0') >= 0) {
+            return "it holds a NUL character (\\u0000) at " + path;
+        }
+        if (node.isFloatingPointNumber() && !Double.isFinite(node.asDouble()) && !node.isBigDecimal()) {
+            return "it holds a number that is not finite at " + path;
+        }
+        if (node.isObject()) {
+            for (var field : node.properties()) {
+                if (field.getKey().indexOf('\0') >= 0) {
+                    return "it holds a NUL character (\\u0000) in a field name at " + path;
+                }
+                var inner = unstorable(field.getValue(), path + "." + field.getKey(), depth + 1);
+                if (inner != null) {
+                    return inner;
+                }
+            }
+        } else if (node.isArray()) {
+            for (var i = 0; i < node.size(); i++) {
+                var inner = unstorable(node.get(i), path + "[" + i + "]", depth + 1);
+                if (inner != null) {
+                    return inner;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String workerId(String id) {
+        return id == null ? null : clean(id, MAX_WORKER_ID);
+    }
+
+    /** Text as PostgreSQL can store it: NUL characters replaced, cut to {@code max} characters. */
+    static String clean(String text, int max) {
+        if (text == null) {
+            return null;
+        }
+        var cut = text.length() > max ? text.substring(0, max) : text;
+        return cut.indexOf('\0') >= 0 ? cut.replace('\0', '\uFFFD') : cut;
+    }
+
+    private static Instant instant(Instant at, Instant now) {
+        if (at == null || at.isBefore(now.minus(CLOCK_SLACK)) || at.isAfter(now.plus(CLOCK_SLACK))) {
+            return now;
+        }
+        return at;
+    }
+
+    private static double fraction(double fraction) {
+        return Double.isNaN(fraction) ? 0 : Math.max(0, Math.min(1, fraction));
+    }
+
+    private static String abbreviate(String text) {
+        return text == null ? "null" : clean(text.length() > 300 ? text.substring(0, 300) + "..." : text, 400);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.conveyor.api.results;
+
+import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.message.JobError;
+import dev.conveyor.common.message.JobFinished;
+import dev.conveyor.common.message.JobProgress;
+import dev.conveyor.common.message.JobStarted;
+import java.time.Duration;
+import java.time.Instant;
+import org.springframework.stereotype.Component;
+
+/**
+ * Every decision about a job that runs, in one place: whether a worker's event applies to it, what an ended
+ * attempt means (done, failed, tried again and when, cancelled), and what a lost attempt means. The SQL that
+ * records events and rescues jobs only writes what is decided here, guarded by the state it was decided on; every
+ * move goes through {@link JobState#moveTo}, which allows only what {@link JobStatus} allows (and the database
+ * checks the same table again).
+ *
+ * <p>An event applies only to the job's current generation and attempt: a start only to a QUEUED job's next
+ * attempt, an end or progress only to the attempt running (an end of the next attempt of a QUEUED job implies its
+ * start, whose event came late or not at all). So duplicates, replays and stale events change nothing.
+ */
+@Component
+class JobLifecycle {
+
+    /**
+     * Hand-backs (a worker shutting down gives a job back) a job may have before it fails: each is harmless, but a
+     * job that is handed back forever never ends.
+     */
+    static final int MAX_HAND_BACKS = 20;
+
+    private final RetryPolicy policy;
+
+    JobLifecycle(RetryPolicy policy) {
+        this.policy = policy;
+    }
+
+    JobUpdate started(JobUpdate update, JobStarted event) {
+        var state = update.to();
+        if (!isNextAttempt(state, event.attempt(), event.generation())) {
+            return update;
+        }
+        return update.start(state.started(event.attempt()), event.workerId(), event.at());
+    }
+
+    JobUpdate progressed(JobUpdate update, JobProgress event) {
+        if (!isRunningAttempt(update.to(), event.attempt(), event.generation())) {
+            return update;
+        }
+        var json = Json.object();
+        json.put("fraction", event.fraction());
+        json.put("message", event.message());
+        json.put("at", event.at().toString());
+        return update.progress(Json.write(json));
+    }
+
+    JobUpdate finished(JobUpdate update, JobFinished event, Instant now) {
+        if (isNextAttempt(update.to(), event.attempt(), event.generation())) {
+            update = update.start(update.to().started(event.attempt()), event.workerId(), event.at());
+        }
+        var state = update.to();
+        if (!isRunningAttempt(state, event.attempt(), event.generation())) {
+            return update;
+        }
+        var error = event.error() == null ? null : Json.write(event.error());
+        return switch (event.outcome()) {
+            case SUCCEEDED -> update.end(state.moveTo(JobStatus.SUCCEEDED), event.at(),
+                    event.result() == null ? "null" : Json.write(event.result()), null, null);
+            case CANCELLED -> update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, error, null);
+            case FAILED -> failed(update, event, error, now);
+        };
+    }
+
+    /** The attempt running has been lost with its worker (it crashed, or has been cut off for good). */
+    JobUpdate lost(JobUpdate update, String message, Instant now) {
+        var state = update.to().uncharged(true);
+        var lost = state.lostAttempts();
+        var error = Json.write(new JobError(JobError.WORKER_LOST, message, true));
+        if (state.cancelRequested()) {
+            return update.end(state.moveTo(JobStatus.CANCELLED), now, null, error, null);
+        }
+        if (lost >= policy.maxLostAttempts()) {
+            error = Json.write(new JobError(JobError.WORKER_LOST, message + "; lost " + lost + " times, the most "
+                    + "conveyor.api.retry.max-lost-attempts allows: the job may be what stops its workers", true));
+            return update.end(state.moveTo(JobStatus.FAILED), now, null, error, null);
+        }
+        // The first loss is most likely the worker's own fault: run at once. After that the job itself is suspect,
+        // and waits longer each time, so that a job that crashes its workers does not take the fleet down.
+        var delay = lost == 1 ? Duration.ZERO : policy.backoff(lost - 1);
+        return update.end(state.moveTo(JobStatus.SCHEDULED), now, null, error, now.plus(delay));
+    }
+
+    private JobUpdate failed(JobUpdate update, JobFinished event, String error, Instant now) {
+        var state = update.to();
+        var failure = event.error();
+        if (failure != null && JobError.WORKER_LOST.equals(failure.code())) {
+            // The worker gave the job back (it is stopping): nothing failed in the job, run it again at once.
+            state = state.uncharged(false);
+            if (state.cancelRequested()) {
+                return update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, error, null);
+            }
+            var handBacks = state.unchargedAttempts() - state.lostAttempts();
+            return handBacks > MAX_HAND_BACKS
+                    ? update.end(state.moveTo(JobStatus.FAILED), event.at(), null, error, null)
+                    : update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null, error, now);
+        }
+        var retryable = failure != null && failure.retryable();
+        if (!retryable || state.chargedAttempts() >= state.maxAttempts()) {
+            return update.end(state.moveTo(JobStatus.FAILED), event.at(), null, error, null);
+        }
+        if (state.cancelRequested()) {
+            return update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, error, null);
+        }
+        return update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null, error,
+                now.plus(policy.delay(state.chargedAttempts(), event.retryAfterMs())));
+    }
+
+    private static boolean isNextAttempt(JobState state, int attempt, int generation) {
+        return state.status() == JobStatus.QUEUED && state.generation() == generation
+                && attempt == state.attempts() + 1;
+    }
+
+    private static boolean isRunningAttempt(JobState state, int attempt, int generation) {
+        return state.status() == JobStatus.RUNNING && state.generation() == generation && attempt == state.attempts();
+    }
+}

@@ -1,0 +1,158 @@
+package dev.conveyor.api.results;
+
+import dev.conveyor.common.JobStatus;
+import java.util.ArrayList;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
+import org.springframework.stereotype.Repository;
+
+/**
+ * Reads jobs under their row locks for the {@link JobLifecycle}, and writes what it decided: many jobs per
+ * statement, each guarded by the state it was decided on.
+ *
+ * <p>Rows are locked in id order, in a statement of their own, like every batched update on the job path (see
+ * {@code JobLocks}): the common order means two batches never deadlock, and the separate statement means the
+ * update reads the rows as they are once locked.
+ */
+@Repository
+class JobWrites {
+
+    private static final String STATE_COLUMNS = """
+            id, status, attempts, generation, max_attempts, uncharged_attempts, lost_attempts,
+            cancel_requested_at IS NOT NULL AS cancel_requested""";
+
+    private static final String LOCK = "SELECT " + STATE_COLUMNS
+            + " FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
+
+    private static final String WRITE = """
+            UPDATE jobs j SET
+                status = v.status,
+                attempts = v.attempts,
+                uncharged_attempts = v.uncharged,
+                lost_attempts = v.lost,
+                worker_id = coalesce(v.worker_id, j.worker_id),
+                started_at = coalesce(v.started_at, j.started_at),
+                finished_at = v.finished_at,
+                result = v.result::jsonb,
+                error = coalesce(v.error::jsonb, j.error),
+                progress = CASE WHEN v.sets_progress THEN v.progress::jsonb ELSE j.progress END,
+                run_at = coalesce(v.run_at, j.run_at),
+                dispatched_at = CASE WHEN v.redispatch THEN NULL ELSE j.dispatched_at END,
+                dispatch_lease_until = CASE WHEN v.redispatch THEN NULL ELSE j.dispatch_lease_until END,
+                updated_at = now()
+            FROM unnest(:ids::uuid[], :fromStatus::text[], :fromAttempts::int[], :generation::int[],
+                        :status::text[], :attempts::int[], :uncharged::int[], :lost::int[], :workerId::text[],
+                        :startedAt::timestamptz[], :finishedAt::timestamptz[], :result::text[], :error::text[],
+                        :setsProgress::boolean[], :progress::text[], :runAt::timestamptz[], :redispatch::boolean[])
+                 AS v(id, from_status, from_attempts, generation, status, attempts, uncharged, lost, worker_id,
+                      started_at, finished_at, result, error, sets_progress, progress, run_at, redispatch)
+            WHERE j.id = v.id AND j.status = v.from_status AND j.attempts = v.from_attempts
+              AND j.generation = v.generation
+            RETURNING j.id
+            """;
+
+    /** RUNNING attempts of workers that are not alive, silent since at least the given time; locked. */
+    private static final String SILENT_WORKERS = "SELECT worker_id, " + STATE_COLUMNS + """
+             FROM jobs
+            WHERE status = 'RUNNING' AND NOT (worker_id = ANY(:alive::text[]))
+              AND updated_at < now() - make_interval(secs => :silentSeconds)
+            ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+            """;
+
+    /** RUNNING attempts that should have reported long ago (workers interrupt and report at the deadline); locked. */
+    private static final String PAST_DEADLINE = "SELECT worker_id, " + STATE_COLUMNS + """
+             FROM jobs
+            WHERE status = 'RUNNING' AND started_at < now() - make_interval(secs => timeout_seconds + :graceSeconds)
+            ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+            """;
+
+    /** A running attempt, and the worker that runs it. */
+    record Running(JobState state, String workerId) {
+    }
+
+    private final JdbcClient jdbc;
+
+    JobWrites(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** Locks the jobs that exist among {@code ids} (call inside the writing transaction) and answers their state. */
+    Map<UUID, JobState> lock(Collection<UUID> ids) {
+        var states = new LinkedHashMap<UUID, JobState>();
+        jdbc.sql(LOCK).param("ids", new SqlArrayValue("uuid", ids.toArray()))
+                .query((rs, n) -> state(rs))
+                .list()
+                .forEach(state -> states.put(state.id(), state));
+        return states;
+    }
+
+    /** Locks up to {@code limit} attempts of workers not in {@code alive} that have not changed for {@code silentFor}. */
+    List<Running> lockSilent(Set<String> alive, Duration silentFor, int limit) {
+        return jdbc.sql(SILENT_WORKERS).param("alive", new SqlArrayValue("text", alive.toArray()))
+                .param("silentSeconds", silentFor.toMillis() / 1000.0).param("limit", limit)
+                .query((rs, n) -> new Running(state(rs), rs.getString("worker_id"))).list();
+    }
+
+    /** Locks up to {@code limit} attempts still running {@code grace} past their deadline. */
+    List<Running> lockPastDeadline(Duration grace, int limit) {
+        return jdbc.sql(PAST_DEADLINE).param("graceSeconds", grace.toMillis() / 1000.0).param("limit", limit)
+                .query((rs, n) -> new Running(state(rs), rs.getString("worker_id"))).list();
+    }
+
+    private static JobState state(ResultSet rs) throws SQLException {
+        return new JobState(rs.getObject("id", UUID.class), JobStatus.valueOf(rs.getString("status")),
+                rs.getInt("attempts"), rs.getInt("generation"), rs.getInt("max_attempts"),
+                rs.getInt("uncharged_attempts"), rs.getInt("lost_attempts"), rs.getBoolean("cancel_requested"));
+    }
+
+    /**
+     * Writes the updates that change something; answers the ids written. Under the locks taken by {@link #lock},
+     * every guard holds, so the caller can treat a missing id as a bug.
+     */
+    List<UUID> write(List<JobUpdate> updates) {
+        var changes = updates.stream().filter(JobUpdate::changes).toList();
+        if (changes.isEmpty()) {
+            return List.of();
+        }
+        var written = new ArrayList<UUID>(changes.size());
+        jdbc.sql(WRITE)
+                .param("ids", array("uuid", changes, u -> u.from().id()))
+                .param("fromStatus", array("text", changes, u -> u.from().status().name()))
+                .param("fromAttempts", array("int4", changes, u -> u.from().attempts()))
+                .param("generation", array("int4", changes, u -> u.from().generation()))
+                .param("status", array("text", changes, u -> u.to().status().name()))
+                .param("attempts", array("int4", changes, u -> u.to().attempts()))
+                .param("uncharged", array("int4", changes, u -> u.to().unchargedAttempts()))
+                .param("lost", array("int4", changes, u -> u.to().lostAttempts()))
+                .param("workerId", array("text", changes, JobUpdate::workerId))
+                .param("startedAt", array("text", changes, u -> text(u.startedAt())))
+                .param("finishedAt", array("text", changes, u -> text(u.finishedAt())))
+                .param("result", array("text", changes, JobUpdate::result))
+                .param("error", array("text", changes, JobUpdate::error))
+                .param("setsProgress", array("bool", changes, JobUpdate::setsProgress))
+                .param("progress", array("text", changes, JobUpdate::progress))
+                .param("runAt", array("text", changes, u -> text(u.runAt())))
+                .param("redispatch", array("bool", changes, JobUpdate::redispatch))
+                .query((rs, n) -> written.add(rs.getObject("id", UUID.class)))
+                .list();
+        return written;
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
+    }
+
+    private static <T> SqlArrayValue array(String type, List<JobUpdate> updates, Function<JobUpdate, T> field) {
+        return new SqlArrayValue(type, updates.stream().map(field).toArray());
+    }
+}

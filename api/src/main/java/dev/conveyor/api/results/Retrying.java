@@ -1,0 +1,72 @@
+package dev.conveyor.api.results;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import org.slf4j.Logger;
+import tools.jackson.core.JacksonException;
+
+/**
+ * Runs a write until it passes, with backoff, unless it fails because of what it writes. A failure caused by the
+ * data (PostgreSQL's data and integrity errors, a program limit such as a too deeply nested value, a value that
+ * cannot be encoded) is thrown to the caller, which knows what in the write could be at fault. Anything else (the
+ * database restarting or unreachable, a lock conflict, a deadlock, or a failure not understood) is not the data's
+ * fault: dropping or failing the write then would lose outcomes, so it is retried.
+ */
+final class Retrying {
+
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+    /** Thrown when the thread is interrupted while it waits to retry (the application is stopping). */
+    static final class Interrupted extends RuntimeException {
+        Interrupted(InterruptedException cause) {
+            super("interrupted while retrying a write", cause);
+        }
+    }
+
+    private final Logger log;
+
+    Retrying(Logger log) {
+        this.log = log;
+    }
+
+    void untilDone(String what, Runnable write) {
+        var backoff = FIRST_BACKOFF;
+        while (true) {
+            try {
+                write.run();
+                return;
+            } catch (RuntimeException e) {
+                if (isCausedByData(e) || e instanceof Interrupted) {
+                    throw e;
+                }
+                log.warn("{} failed (retrying in {} ms): {}", what, backoff.toMillis(), e.getMessage());
+                sleep(backoff);
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            }
+        }
+    }
+
+    /** Data exceptions (class 22), integrity violations (23), program limits (54), or a value Jackson refused. */
+    static boolean isCausedByData(Throwable e) {
+        for (var cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof JacksonException) {
+                return true;
+            }
+            if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+                var state = sql.getSQLState();
+                return state.startsWith("22") || state.startsWith("23") || state.startsWith("54");
+            }
+        }
+        return false;
+    }
+
+    private static void sleep(Duration backoff) {
+        try {
+            Thread.sleep(backoff);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Interrupted(e);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package dev.conveyor.api.results;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.test.HttpJson;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Worker events as the api receives them on {@code conveyor.events}, written here by hand as a hostile or broken
+ * worker could write them. No worker runs: the jobs stay QUEUED until an event moves them.
+ */
+@ApiTest
+class EventsTest {
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+
+    HttpJson http;
+    KafkaProducer<String, String> producer;
+
+    @BeforeEach
+    void clients() {
+        http = ApiTests.client(port);
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                dev.conveyor.common.test.TestKafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 50,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
+    }
+
+    @AfterEach
+    void close() {
+        producer.close();
+    }
+
+    private UUID submit() {
+        return UUID.fromString(http.post("/v1/jobs", "{\"type\": \"echo\"}").json().get("id").asString());
+    }
+
+    private JsonNode job(UUID id) {
+        return http.get("/v1/jobs/" + id).json();
+    }
+
+    private String status(UUID id) {
+        return job(id).get("status").asString();
+    }
+
+    /** Sends the events in this order, keyed by job id like a worker's, and waits until Kafka has them all. */
+    private void send(List<String> events) {
+        var sent = events.stream().map(event -> producer.send(new ProducerRecord<>(Topics.EVENTS, key(event), event)))
+                .toList();
+        producer.flush();
+        sent.forEach(future -> {
+            try {
+                future.get();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static String key(String event) {
+        var matcher = java.util.regex.Pattern.compile("\"jobId\": \"([^\"]+)\"").matcher(event);
+        return matcher.find() ? matcher.group(1) : "garbage";
+    }
+
+    private static String started(UUID id, int attempt, int generation) {
+        return """
+                {"event": "started", "v": 1, "jobId": "%s", "attempt": %d, "generation": %d, "workerId": "w1",
+                 "at": "%s"}""".formatted(id, attempt, generation, Instant.now());
+    }
+
+    private static String succeeded(UUID id, int attempt, int generation, String result) {
+        return """
+                {"event": "finished", "v": 1, "jobId": "%s", "attempt": %d, "generation": %d, "maxAttempts": 3,
+                 "workerId": "w1", "outcome": "SUCCEEDED", "result": %s, "at": "%s"}"""
+                .formatted(id, attempt, generation, result, Instant.now());
+    }
+
+    private static String failed(UUID id, int attempt, boolean retryable, long retryAfterMs) {
+        return """
+                {"event": "finished", "v": 1, "jobId": "%s", "attempt": %d, "maxAttempts": 3, "workerId": "w1",
+                 "outcome": "FAILED", "error": {"code": "HTTP_STATUS", "message": "503", "retryable": %s},
+                 "retryAfterMs": %d, "at": "%s"}""".formatted(id, attempt, retryable, retryAfterMs, Instant.now());
+    }
+
+    @Test
+    void aResultThePostgresCannotStoreFailsOnlyItsOwnJob() {
+        var poisoned = submit();
+        var others = new ArrayList<UUID>();
+        var events = new ArrayList<String>();
+        events.add(started(poisoned, 1, 0));
+        events.add(succeeded(poisoned, 1, 0, "{\"body\": \"a\\u0000b\"}"));
+        for (var i = 0; i < 50; i++) {
+            var id = submit();
+            others.add(id);
+            events.add(started(id, 1, 0));
+            events.add(succeeded(id, 1, 0, "{\"n\": " + i + "}"));
+        }
+
+        send(events);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(poisoned).equals("FAILED"));
+        assertThat(job(poisoned).get("error").get("code").asString()).isEqualTo("RESULT_INVALID");
+        assertThat(job(poisoned).get("error").get("message").asString()).contains("NUL", "$.body");
+        await().atMost(Duration.ofSeconds(20)).until(() -> others.stream().allMatch(id -> status(id).equals("SUCCEEDED")));
+    }
+
+    @Test
+    void aRetryAfterBeyondAnyDateWaitsTheLongestAllowedAndHoldsUpNothing() {
+        var throttled = submit();
+        var next = submit();
+
+        send(List.of(started(throttled, 1, 0), failed(throttled, 1, true, 315_360_000_000_000L),
+                started(next, 1, 0), succeeded(next, 1, 0, "{}")));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(next).equals("SUCCEEDED"));
+        assertThat(status(throttled)).isEqualTo("SCHEDULED");
+        assertThat(Instant.parse(job(throttled).get("runAt").asString()))
+                .isBetween(Instant.now().plus(Duration.ofDays(6)), Instant.now().plus(Duration.ofDays(8)));
+    }
+
+    @Test
+    void eventsOfAnEarlierGenerationDoNotTouchARetriedJob() {
+        var id = submit();
+        send(List.of(started(id, 1, 0), failed(id, 1, false, 0)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(id).equals("FAILED"));
+        assertThat(http.post("/v1/jobs/" + id + "/retry", "").status()).isEqualTo(202);
+
+        // an old record of generation 0, redelivered after the retry, starts and ends attempt 2
+        var marker = submit();
+        send(List.of(started(id, 2, 0), succeeded(id, 2, 0, "{\"stale\": true}"), started(marker, 1, 0),
+                succeeded(marker, 1, 0, "{}")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(marker).equals("SUCCEEDED"));
+        assertThat(status(id)).isEqualTo("QUEUED");
+
+        send(List.of(started(id, 2, 1), succeeded(id, 2, 1, "{\"fresh\": true}")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(id).equals("SUCCEEDED"));
+        assertThat(job(id).get("result").get("fresh").asBoolean()).isTrue();
+    }
+
+    @Test
+    void unreadableEventsAreSkippedAndAnEndThatNamesItsJobFailsIt() {
+        var broken = submit();
+        var next = submit();
+
+        send(List.of("not json at all", "{\"event\": \"started\"}",
+                "{\"event\": \"finished\", \"jobId\": \"" + broken + "\", \"attempt\": 1, \"outcome\": \"EXPLODED\"}",
+                started(next, 1, 0), succeeded(next, 1, 0, "{}")));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(next).equals("SUCCEEDED"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(broken).equals("FAILED"));
+        assertThat(job(broken).get("error").get("code").asString()).isEqualTo("INVALID_REPORT");
+    }
+
+    @Test
+    void theDatabaseRefusesMovesTheStateMachineForbids() {
+        var id = submit();
+        send(List.of(started(id, 1, 0), succeeded(id, 1, 0, "{}")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(id).equals("SUCCEEDED"));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> jdbc
+                        .sql("UPDATE jobs SET status = 'RUNNING' WHERE id = :id").param("id", id).update())
+                .hasMessageContaining("may not move from SUCCEEDED to RUNNING");
+        assertThat(status(id)).isEqualTo("SUCCEEDED");
+    }
+
+    @Test
+    void theDatabasesTransitionsAreTheStateMachines() {
+        var table = new java.util.HashSet<String>(jdbc.sql("SELECT from_status || '>' || to_status FROM job_transitions")
+                .query(String.class).list());
+        var expected = new java.util.HashSet<String>();
+        for (var from : dev.conveyor.common.JobStatus.values()) {
+            from.allowedNext().forEach(to -> expected.add(from + ">" + to));
+        }
+
+        assertThat(table).isEqualTo(expected);
+    }
+}

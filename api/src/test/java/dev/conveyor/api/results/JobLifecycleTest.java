@@ -1,0 +1,212 @@
+package dev.conveyor.api.results;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.message.JobError;
+import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.common.message.JobFinished;
+import dev.conveyor.common.message.JobProgress;
+import dev.conveyor.common.message.JobStarted;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class JobLifecycleTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-28T10:00:00Z");
+    private static final UUID ID = UUID.fromString("019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10");
+
+    private final JobLifecycle lifecycle = new JobLifecycle(RetryPolicyTest.policy(0.0));
+
+    private static JobUpdate job(JobStatus status, int attempts, int maxAttempts) {
+        return JobUpdate.of(new JobState(ID, status, attempts, 0, maxAttempts, 0, 0, false));
+    }
+
+    private static JobUpdate job(JobState state) {
+        return JobUpdate.of(state);
+    }
+
+    private static JobStarted start(int attempt, int generation) {
+        return new JobStarted(JobEvent.VERSION, ID, attempt, generation, "w1", NOW);
+    }
+
+    private static JobFinished failure(int attempt, String code, boolean retryable, Long retryAfterMs) {
+        return new JobFinished(JobEvent.VERSION, ID, attempt, 0, 3, "w1", JobFinished.Outcome.FAILED, null,
+                new JobError(code, "x", retryable), retryAfterMs, NOW);
+    }
+
+    private static JobFinished success(int attempt, int generation) {
+        return new JobFinished(JobEvent.VERSION, ID, attempt, generation, 3, "w1", JobFinished.Outcome.SUCCEEDED,
+                Json.tree("{\"ok\": true}"), null, null, NOW);
+    }
+
+    @Nested
+    class Events {
+
+        @Test
+        void aStartAppliesOnlyToTheNextAttemptOfAQueuedJob() {
+            var queued = job(JobStatus.QUEUED, 1, 3);
+
+            assertThat(lifecycle.started(queued, start(2, 0)).to().status()).isEqualTo(JobStatus.RUNNING);
+            assertThat(lifecycle.started(queued, start(2, 0)).to().attempts()).isEqualTo(2);
+            assertThat(lifecycle.started(queued, start(1, 0))).as("a replayed start").isEqualTo(queued);
+            assertThat(lifecycle.started(queued, start(3, 0))).as("an attempt not dispatched").isEqualTo(queued);
+            assertThat(lifecycle.started(job(JobStatus.RUNNING, 1, 3), start(2, 0)).changes()).isFalse();
+        }
+
+        @Test
+        void eventsOfAnotherGenerationChangeNothing() {
+            var retried = job(new JobState(ID, JobStatus.QUEUED, 3, 1, 6, 0, 0, false));
+
+            assertThat(lifecycle.started(retried, start(4, 0)).changes()).isFalse();
+            assertThat(lifecycle.finished(retried, success(4, 0), NOW).changes()).isFalse();
+            assertThat(lifecycle.finished(retried, success(4, 1), NOW).to().status())
+                    .isEqualTo(JobStatus.SUCCEEDED);
+        }
+
+        @Test
+        void aStartAndAnEndTogetherMakeOneChange() {
+            var queued = job(JobStatus.QUEUED, 0, 3);
+
+            var done = lifecycle.finished(lifecycle.started(queued, start(1, 0)), success(1, 0), NOW);
+
+            assertThat(done.from().status()).isEqualTo(JobStatus.QUEUED);
+            assertThat(done.to().status()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(done.workerId()).isEqualTo("w1");
+            assertThat(done.result()).isEqualTo("{\"ok\":true}");
+            assertThat(done.finishedAt()).isEqualTo(NOW);
+        }
+
+        @Test
+        void anEndWhoseStartNeverArrivedImpliesIt() {
+            var done = lifecycle.finished(job(JobStatus.QUEUED, 0, 3), success(1, 0), NOW);
+
+            assertThat(done.to().status()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(done.to().attempts()).isEqualTo(1);
+            assertThat(done.startedAt()).isEqualTo(NOW);
+        }
+
+        @Test
+        void anEndAppliesOnlyToTheAttemptRunning() {
+            var running = job(JobStatus.RUNNING, 2, 3);
+
+            assertThat(lifecycle.finished(running, success(1, 0), NOW).changes()).isFalse();
+            assertThat(lifecycle.finished(job(JobStatus.SUCCEEDED, 2, 3), success(2, 0), NOW).changes()).isFalse();
+        }
+
+        @Test
+        void progressAppliesOnlyToTheAttemptRunning() {
+            var progress = new JobProgress(JobEvent.VERSION, ID, 2, 0, 0.5, "half", NOW);
+
+            assertThat(lifecycle.progressed(job(JobStatus.RUNNING, 2, 3), progress).progress()).contains("half");
+            assertThat(lifecycle.progressed(job(JobStatus.RUNNING, 3, 3), progress).changes()).isFalse();
+        }
+    }
+
+    @Nested
+    class Failures {
+
+        @Test
+        void aRetryableFailureWithAttemptsLeftIsScheduledAfterBackoff() {
+            var update = lifecycle.finished(job(JobStatus.RUNNING, 3, 5), failure(3, "HANDLER_ERROR", true, null), NOW);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(update.runAt()).isEqualTo(NOW.plusSeconds(4));
+            assertThat(update.redispatch()).isTrue();
+            assertThat(update.finishedAt()).isNull();
+        }
+
+        @Test
+        void theLastChargedAttemptFails() {
+            assertThat(lifecycle.finished(job(JobStatus.RUNNING, 3, 3), failure(3, "HANDLER_ERROR", true, null), NOW)
+                    .to().status()).isEqualTo(JobStatus.FAILED);
+        }
+
+        @Test
+        void attemptsLostOrHandedBackAreNotCharged() {
+            var twoLost = job(new JobState(ID, JobStatus.RUNNING, 3, 0, 3, 2, 1, false));
+
+            assertThat(lifecycle.finished(twoLost, failure(3, "HANDLER_ERROR", true, null), NOW).to().status())
+                    .isEqualTo(JobStatus.SCHEDULED);
+        }
+
+        @Test
+        void aFailureThatIsNotRetryableFailsAtOnce() {
+            assertThat(lifecycle.finished(job(JobStatus.RUNNING, 1, 3), failure(1, "HTTP_STATUS", false, null), NOW)
+                    .to().status()).isEqualTo(JobStatus.FAILED);
+        }
+
+        @Test
+        void aRetryAfterPastAnyDateTheDatabaseHoldsWaitsTheLongestAllowed() {
+            var update = lifecycle.finished(job(JobStatus.RUNNING, 1, 3),
+                    failure(1, "HTTP_STATUS", true, 315_360_000_000_000L), NOW);
+
+            assertThat(update.runAt()).isEqualTo(NOW.plus(Duration.ofDays(7)));
+        }
+
+        @Test
+        void aCancelledJobGetsNoFurtherAttempt() {
+            var cancelled = job(new JobState(ID, JobStatus.RUNNING, 1, 0, 3, 0, 0, true));
+
+            var update = lifecycle.finished(cancelled, failure(1, "HANDLER_ERROR", true, null), NOW);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.CANCELLED);
+            assertThat(lifecycle.lost(cancelled, "gone", NOW).to().status()).isEqualTo(JobStatus.CANCELLED);
+        }
+
+        @Test
+        void aJobHandedBackRunsAgainAtOnceUncharged() {
+            var update = lifecycle.finished(job(JobStatus.RUNNING, 3, 3), failure(3, "WORKER_LOST", true, null), NOW);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(update.runAt()).isEqualTo(NOW);
+            assertThat(update.to().unchargedAttempts()).isEqualTo(1);
+            assertThat(update.to().lostAttempts()).isZero();
+        }
+    }
+
+    @Nested
+    class LostAttempts {
+
+        private JobUpdate running(int attempts, int lost) {
+            return job(new JobState(ID, JobStatus.RUNNING, attempts, 0, 1, lost, lost, false));
+        }
+
+        @Test
+        void theFirstLostAttemptRunsAgainAtOnceUncharged() {
+            var update = lifecycle.lost(running(1, 0), "worker w1 stopped", NOW);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(update.runAt()).isEqualTo(NOW);
+            assertThat(update.to().lostAttempts()).isEqualTo(1);
+            assertThat(update.to().chargedAttempts()).isZero();
+            assertThat(update.error()).contains("WORKER_LOST", "worker w1 stopped");
+        }
+
+        @Test
+        void laterLostAttemptsWaitLongerEachTime() {
+            assertThat(lifecycle.lost(running(2, 1), "w", NOW).runAt()).isEqualTo(NOW.plusSeconds(1));
+        }
+
+        @Test
+        void aJobLostAsOftenAsAllowedFails() {
+            var update = lifecycle.lost(running(3, 2), "w", NOW);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.FAILED);
+            assertThat(update.finishedAt()).isEqualTo(NOW);
+            assertThat(update.error()).contains("WORKER_LOST", "lost 3 times");
+        }
+    }
+
+    @Test
+    void noDecisionMakesAMoveTheStateMachineForbids() {
+        var succeeded = new JobState(ID, JobStatus.SUCCEEDED, 1, 0, 3, 0, 0, false);
+
+        assertThatThrownBy(() -> succeeded.moveTo(JobStatus.SCHEDULED)).isInstanceOf(IllegalStateException.class);
+    }
+}
