@@ -1,10 +1,12 @@
 package dev.conveyor.api.queues;
 
+import dev.conveyor.common.JobStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.api.queues.TestJobs.Row;
+import dev.conveyor.common.JobStatus;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,10 +106,10 @@ class QueueCountsTest {
                         // every writer inserts into the same queues, and moves only its own jobs (so the job
                         // rows themselves never wait on each other; the counter rows are what is shared)
                         TestJobs.insert(jdbc, randomRows(random, "conc-shared", 1 + random.nextInt(100), own));
-                        var ids = jdbc.sql("SELECT id FROM jobs WHERE idempotency_key LIKE :own"
+                        var jobs = jdbc.sql("SELECT id, status FROM jobs WHERE idempotency_key LIKE :own"
                                 + " ORDER BY random() LIMIT :n").param("own", own + "%")
-                                .param("n", 1 + random.nextInt(100)).query(UUID.class).list();
-                        TestJobs.setStatus(jdbc, ids, ids.stream().map(id -> randomStatus(random)).toList());
+                                .param("n", 1 + random.nextInt(100)).query(Current.class).list();
+                        moveAtRandom(random, jobs);
                     }
                 }));
             }
@@ -145,10 +147,23 @@ class QueueCountsTest {
     private Runnable randomStatusUpdate(Random random, String prefix) {
         var n = random.nextInt(300);
         return () -> {
-            var ids = jdbc.sql("SELECT id FROM jobs WHERE queue LIKE :prefix ORDER BY random() LIMIT :n")
-                    .param("prefix", prefix + "%").param("n", n).query(UUID.class).list();
-            TestJobs.setStatus(jdbc, ids, ids.stream().map(id -> randomStatus(random)).toList());
+            var jobs = jdbc.sql("SELECT id, status FROM jobs WHERE queue LIKE :prefix ORDER BY random() LIMIT :n")
+                    .param("prefix", prefix + "%").param("n", n).query(Current.class).list();
+            moveAtRandom(random, jobs);
         };
+    }
+
+    private record Current(UUID id, String status) {
+    }
+
+    /** Moves each job to a status picked at random among those the state machine allows (the database checks). */
+    private void moveAtRandom(Random random, List<Current> jobs) {
+        var next = jobs.stream().map(job -> {
+            var allowed = new ArrayList<>(JobStatus.valueOf(job.status()).allowedNext());
+            allowed.add(JobStatus.valueOf(job.status()));
+            return allowed.get(random.nextInt(allowed.size())).name();
+        }).toList();
+        TestJobs.setStatus(jdbc, jobs.stream().map(Current::id).toList(), next);
     }
 
     private static List<Row> randomRows(Random random, String queue, int n, String keyPrefix) {
