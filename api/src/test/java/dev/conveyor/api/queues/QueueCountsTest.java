@@ -1,6 +1,5 @@
 package dev.conveyor.api.queues;
 
-import dev.conveyor.common.JobStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.api.ApiTest;
