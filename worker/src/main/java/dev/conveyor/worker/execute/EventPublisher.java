@@ -3,7 +3,9 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.JobEvent;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -17,6 +19,8 @@ class EventPublisher {
 
     private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
     private static final int SEND_TRIES = 3;
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final KafkaTemplate<String, String> kafka;
 
@@ -32,6 +36,53 @@ class EventPublisher {
                         failure.getMessage());
             }
         });
+    }
+
+    /**
+     * Sends an attempt's outcome and waits until Kafka has it, trying again (with backoff up to
+     * {@link #MAX_BACKOFF}) for as long as Kafka is unreachable, unless {@code givingUp} says to stop: an outcome is
+     * the one thing about a job that only this worker knows. Answers whether Kafka has it.
+     */
+    boolean sendUntilDelivered(JobEvent event, BooleanSupplier givingUp) {
+        var backoff = Duration.ofMillis(200);
+        for (var tries = 1; ; tries++) {
+            // One send at a time: the producer keeps retrying it until its delivery timeout, so waiting on the same
+            // send (rather than sending again) puts no copies in its buffer during an outage.
+            java.util.concurrent.CompletableFuture<?> sent;
+            try {
+                sent = kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event));
+            } catch (RuntimeException e) {
+                sent = java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+            while (true) {
+                try {
+                    sent.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    return true;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                } catch (ExecutionException e) {
+                    log.warn("Kafka did not take the outcome of job {} (try {}): {}", event.jobId(), tries,
+                            e.getMessage());
+                    break;
+                } catch (TimeoutException e) {
+                    if (givingUp.getAsBoolean()) {
+                        return false;
+                    }
+                    log.warn("Kafka has not taken the outcome of job {} yet; still waiting", event.jobId());
+                }
+            }
+            if (givingUp.getAsBoolean()) {
+                return false;
+            }
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
     }
 
     /** Sends and waits until Kafka has it; false when it could not, so the record is not acknowledged. */

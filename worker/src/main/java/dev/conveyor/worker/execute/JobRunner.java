@@ -120,7 +120,12 @@ public class JobRunner {
             var outcome = outcome(job, running.run(handler, context));
             sample.stop(meters.timer("conveyor.worker.attempts", "type", job.type(),
                     "outcome", outcome.error() == null ? "SUCCEEDED" : outcome.error().code()));
-            publish(outcome);
+            // Kept until Kafka has it, through an outage, unless the worker is being stopped meanwhile.
+            if (events.sendUntilDelivered(outcome, () -> draining)) {
+                completed.incrementAndGet();
+            } else {
+                log.error("Could not report the outcome of job {} attempt {}", outcome.jobId(), outcome.attempt());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             publish(handedBack(job));
