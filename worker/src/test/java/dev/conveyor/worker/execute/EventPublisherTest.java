@@ -1,0 +1,66 @@
+package dev.conveyor.worker.execute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.message.JobError;
+import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.common.message.JobFinished;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
+
+/** An attempt's outcome survives a Kafka outage: it is only on this worker until Kafka has it. */
+class EventPublisherTest {
+
+    /** KafkaTemplate closes the producer after each send; the factory's own producers ignore that, so does this. */
+    private final MockProducer<String, String> producer = new MockProducer<>(false, null, new StringSerializer(),
+            new StringSerializer()) {
+        @Override
+        public void close(java.time.Duration timeout) {
+        }
+    };
+    private final EventPublisher events = new EventPublisher(new KafkaTemplate<>(new ProducerFactory<>() {
+        @Override
+        public Producer<String, String> createProducer() {
+            return producer;
+        }
+    }));
+
+    private final JobFinished outcome = new JobFinished(JobEvent.VERSION, UUID.randomUUID(), 1, 0, 3, "w",
+            JobFinished.Outcome.FAILED, null, new JobError("TIMEOUT", "late", true), null, Instant.now());
+
+    /** Fails the send waiting in the producer, as its delivery timeout would while Kafka is down. */
+    private boolean failPendingSend() {
+        return producer.errorNext(new TimeoutException("Kafka is down"));
+    }
+
+    @Test
+    void anOutcomeIsSentAgainUntilKafkaTakesIt() {
+        var delivered = CompletableFuture.supplyAsync(() -> events.sendUntilDelivered(outcome, () -> false));
+
+        for (var i = 0; i < 3; i++) {
+            await().until(this::failPendingSend);
+        }
+        await().until(producer::completeNext);
+
+        assertThat(delivered.join()).isTrue();
+        assertThat(producer.history()).as("one send at a time: no copies while Kafka is down").hasSize(4);
+    }
+
+    @Test
+    void aWorkerBeingStoppedGivesUp() {
+        var delivered = CompletableFuture.supplyAsync(() -> events.sendUntilDelivered(outcome, () -> true));
+
+        await().until(this::failPendingSend);
+
+        assertThat(delivered.join()).isFalse();
+    }
+}
