@@ -66,7 +66,9 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
         }
         var stop = new CountDownLatch(1);
         stopping = stop;
-        beating = Thread.ofVirtual().name("heartbeat").start(() -> beat(stop));
+        // A platform thread: virtual threads are not time-sliced, so handlers busy computing on every carrier could
+        // hold a virtual heartbeat back for as long as they compute, and the api would take the worker for dead.
+        beating = Thread.ofPlatform().daemon().name("heartbeat").start(() -> beat(stop));
     }
 
     private void beat(CountDownLatch stop) {
