@@ -135,6 +135,37 @@ class EventsTest {
     }
 
     @Test
+    void aChangeTheDatabaseRefusesFailsOnlyItsOwnJobAndTheRestOfTheBatchIsRecorded() {
+        // Something this api does not foresee makes PostgreSQL refuse one job's change: here a constraint of the
+        // test's own, standing for any data error the reader cannot predict.
+        jdbc.sql("ALTER TABLE jobs ADD CONSTRAINT test_refuses_poison CHECK (result -> 'poison' IS NULL)"
+                + " NOT VALID").update();
+        try {
+            var refused = submit();
+            var others = new ArrayList<UUID>();
+            var events = new ArrayList<String>();
+            events.add(started(refused, 1, 0));
+            events.add(succeeded(refused, 1, 0, "{\"poison\": 1}"));
+            for (var i = 0; i < 20; i++) {
+                var id = submit();
+                others.add(id);
+                events.add(started(id, 1, 0));
+                events.add(succeeded(id, 1, 0, "{\"n\": " + i + "}"));
+            }
+
+            send(events);
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> status(refused).equals("FAILED"));
+            assertThat(job(refused).get("error").get("code").asString()).isEqualTo("INVALID_REPORT");
+            assertThat(job(refused).get("error").get("message").asString()).contains("cannot be stored");
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> others.stream().allMatch(id -> status(id).equals("SUCCEEDED")));
+        } finally {
+            jdbc.sql("ALTER TABLE jobs DROP CONSTRAINT test_refuses_poison").update();
+        }
+    }
+
+    @Test
     void aRetryAfterBeyondAnyDateWaitsTheLongestAllowedAndHoldsUpNothing() {
         var throttled = submit();
         var next = submit();
