@@ -1,6 +1,8 @@
 package dev.conveyor.api;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -18,6 +20,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rescueGrace        how long past its deadline a RUNNING attempt may stay silent before it counts as lost
  * @param rescueInterval     how often the rescuer looks for lost attempts
  * @param workerTtl          a worker not heard from for this long is no longer listed
+ * @param queues             the queues jobs may be submitted to; a submission to any other is refused (400), so
+ *                           that a typo does not create a Kafka topic and share group that no worker reads
  */
 @ConfigurationProperties("conveyor.api")
 public record ApiProperties(
@@ -31,7 +35,8 @@ public record ApiProperties(
         @DefaultValue Retry retry,
         @DefaultValue("2m") Duration rescueGrace,
         @DefaultValue("15s") Duration rescueInterval,
-        @DefaultValue("30s") Duration workerTtl) {
+        @DefaultValue("30s") Duration workerTtl,
+        @DefaultValue("default") List<String> queues) {
 
     public ApiProperties {
         require(maxPayloadBytes >= 2, "conveyor.api.max-payload-bytes must be at least 2 (the size of {})");
@@ -44,6 +49,12 @@ public record ApiProperties(
         require(rescueGrace.isPositive(), "conveyor.api.rescue-grace must be positive");
         require(rescueInterval.isPositive(), "conveyor.api.rescue-interval must be positive");
         require(workerTtl.isPositive(), "conveyor.api.worker-ttl must be positive");
+        queues = queues == null ? List.of() : List.copyOf(queues);
+        require(!queues.isEmpty(), "conveyor.api.queues must name at least one queue, e.g. default");
+        for (var queue : queues) {
+            require(QUEUE_NAME.matcher(queue).matches(), "conveyor.api.queues: '" + queue
+                    + "' is not a queue name; names match [a-z0-9][a-z0-9_-]{0,63}");
+        }
     }
 
     /**
@@ -81,6 +92,8 @@ public record ApiProperties(
             require(jitter >= 0 && jitter <= 1, "conveyor.api.retry.jitter must be between 0 and 1");
         }
     }
+
+    private static final Pattern QUEUE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
     private static void require(boolean condition, String message) {
         if (!condition) {

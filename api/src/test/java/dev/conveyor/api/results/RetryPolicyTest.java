@@ -21,7 +21,7 @@ class RetryPolicyTest {
         return new RetryPolicy(new ApiProperties(262_144, 67_108_864, 3, (short) 1, 2, 500,
                 new ApiProperties.Dispatch(Duration.ofMillis(250), 500, Duration.ofSeconds(30)),
                 new ApiProperties.Retry(Duration.ofSeconds(1), Duration.ofSeconds(60), jitter),
-                Duration.ofMinutes(2), Duration.ofSeconds(15), Duration.ofSeconds(30)));
+                Duration.ofMinutes(2), Duration.ofSeconds(15), Duration.ofSeconds(30), java.util.List.of("default")));
     }
 
     private static JobFinished failed(int attempt, int maxAttempts, boolean retryable, Long retryAfterMs) {
