@@ -1,6 +1,8 @@
 package dev.conveyor.api;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -20,6 +22,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param workerTtl          a worker not heard from for this long is no longer listed
  * @param workerLostAfter    a worker not heard from for this long, while this instance reads heartbeats up to
  *                           date, is taken for dead: its running attempts are lost and run again
+ * @param queues             the queues jobs may be submitted to; a submission to any other is refused (400), so
+ *                           that a typo does not create a Kafka topic and share group that no worker reads
  */
 @ConfigurationProperties("conveyor.api")
 public record ApiProperties(
@@ -34,7 +38,8 @@ public record ApiProperties(
         @DefaultValue("2m") Duration rescueGrace,
         @DefaultValue("1s") Duration rescueInterval,
         @DefaultValue("30s") Duration workerTtl,
-        @DefaultValue("5s") Duration workerLostAfter) {
+        @DefaultValue("5s") Duration workerLostAfter,
+        @DefaultValue("default") List<String> queues) {
 
     public ApiProperties {
         require(maxPayloadBytes >= 2, "conveyor.api.max-payload-bytes must be at least 2 (the size of {})");
@@ -49,6 +54,12 @@ public record ApiProperties(
         require(workerTtl.isPositive(), "conveyor.api.worker-ttl must be positive");
         require(workerLostAfter.compareTo(Duration.ofSeconds(1)) >= 0,
                 "conveyor.api.worker-lost-after must be at least 1s (and several of the workers' heartbeat-interval)");
+        queues = queues == null ? List.of() : List.copyOf(queues);
+        require(!queues.isEmpty(), "conveyor.api.queues must name at least one queue, e.g. default");
+        for (var queue : queues) {
+            require(QUEUE_NAME.matcher(queue).matches(), "conveyor.api.queues: '" + queue
+                    + "' is not a queue name; names match [a-z0-9][a-z0-9_-]{0,63}");
+        }
     }
 
     /**
@@ -93,6 +104,8 @@ public record ApiProperties(
             require(maxLostAttempts >= 1, "conveyor.api.retry.max-lost-attempts must be at least 1");
         }
     }
+
+    private static final Pattern QUEUE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
     private static void require(boolean condition, String message) {
         if (!condition) {

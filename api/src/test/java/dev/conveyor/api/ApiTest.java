@@ -13,6 +13,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"spring.config.name=conveyor-api", "conveyor.api.dispatch.poll-interval=50ms"})
+        properties = {"spring.config.name=conveyor-api", "conveyor.api.dispatch.poll-interval=50ms",
+                // every queue the api's tests submit to
+                "conveyor.api.queues=default,other,nobody-listens,list-q,status-q,rescue-q,sub-a,sub-b,sub-c,"
+                        + "sub-replay,sort-a,sort-b,sort_a,sort0"})
 public @interface ApiTest {
 }

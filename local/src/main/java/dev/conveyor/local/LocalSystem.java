@@ -66,7 +66,7 @@ final class LocalSystem {
             bootstrap = kafka.bootstrapServers();
         }
         var apiArgs = new ArrayList<>(List.of("--server.port=" + options.port(), "--spring.datasource.url=" + jdbcUrl,
-                "--spring.kafka.bootstrap-servers=" + bootstrap));
+                "--spring.kafka.bootstrap-servers=" + bootstrap, "--conveyor.api.queues=" + String.join(",", options.queues())));
         if (user != null) {
             apiArgs.add("--spring.datasource.username=" + user);
         }

@@ -113,6 +113,11 @@ class DockerComposeFileTest {
             assertThat(environment("worker")).containsEntry("SPRING_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
                     .containsEntry("CONVEYOR_WORKER_QUEUES", "default");
         }
+
+        @Test
+        void apiAcceptsJobsForTheQueuesTheWorkersTake() {
+            assertThat(environment("api")).containsEntry("CONVEYOR_API_QUEUES", environment("worker").get("CONVEYOR_WORKER_QUEUES"));
+        }
     }
 
     /** Both names Spring Boot binds from the environment: {@code A_B_CD} (dashes dropped) and {@code A_B_C_D}. */

@@ -35,7 +35,7 @@ class OperationsEndToEndTest {
 
     @BeforeAll
     void start() {
-        system = new RunningSystem("ops", new String[0]);
+        system = new RunningSystem("ops,ops-idle,ops-stop", new String[0]);
         system.startWorker("ops", "ops-worker-1", List.of(slow, limited), "--conveyor.worker.type-limits.limited=2");
     }
 

@@ -43,7 +43,7 @@ final class RunningSystem implements AutoCloseable {
                 "--spring.datasource.username=" + services.user(),
                 "--spring.datasource.password=" + services.password(),
                 "--spring.kafka.bootstrap-servers=" + kafka,
-                "--conveyor.api.retry.base-delay=100ms",
+                "--conveyor.api.retry.base-delay=100ms", "--conveyor.api.queues=" + queues,
                 "--conveyor.api.dispatch.poll-interval=50ms");
         http = new HttpJson("http://localhost:" + api.getEnvironment().getProperty("local.server.port"));
         for (var id : workerIds) {

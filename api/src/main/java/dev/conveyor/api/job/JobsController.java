@@ -55,7 +55,8 @@ class JobsController {
             @RequestParam(required = false) String queue, @RequestParam(required = false) String type,
             @RequestParam(required = false) String limit, @RequestParam(required = false) String after) {
         var errors = new ArrayList<FieldError>();
-        var filter = new JobRepository.JobFilter(status(status, errors), queue, type);
+        var filter = new JobRepository.JobFilter(status(status, errors), text("queue", queue, errors),
+                text("type", type, errors));
         var size = limit(limit, errors);
         var cursor = cursor(after, errors);
         if (!errors.isEmpty()) {
@@ -96,6 +97,15 @@ class JobsController {
                     + "CANCELLED"));
             return null;
         }
+    }
+
+    /** An exact-match filter; PostgreSQL cannot compare text holding a NUL character (a 500 otherwise). */
+    private static String text(String name, String value, ArrayList<FieldError> errors) {
+        if (value != null && value.indexOf('\u0000') >= 0) {
+            errors.add(new FieldError(name, "must not contain the NUL character (%00)"));
+            return null;
+        }
+        return value;
     }
 
     private static int limit(String limit, ArrayList<FieldError> errors) {

@@ -3,11 +3,13 @@ package dev.conveyor.api.submit;
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.web.ApiException;
+import dev.conveyor.api.web.FieldError;
 import dev.conveyor.api.web.StoreUnavailableException;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.Threads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,6 +55,8 @@ class JobSubmitter implements SmartLifecycle {
         this.submitted = meters.counter("conveyor.jobs.submitted");
         this.insertBatches = DistributionSummary.builder("conveyor.jobs.insert.batch")
                 .description("jobs written per insert statement").register(meters);
+        Gauge.builder("conveyor.jobs.insert.waiting", pending, BlockingQueue::size)
+                .description("submissions waiting for a writer").register(meters);
     }
 
     /** Stores one job, together with whatever other submissions are waiting. Blocks until committed. */
@@ -75,22 +79,79 @@ class JobSubmitter implements SmartLifecycle {
         }
     }
 
-    /** Stores all jobs or none: a key used before for a different request rolls the whole batch back. */
+    /**
+     * Stores all jobs or none: a key used before for a different request rolls the whole batch back, and so does
+     * a job the store refuses (a 400 naming the item).
+     */
     List<InsertOutcome> submitAll(List<NewJob> jobs) {
-        var outcomes = transaction.execute(status -> {
-            var result = inserts.insert(jobs);
-            for (var i = 0; i < result.size(); i++) {
-                if (result.get(i) instanceof InsertOutcome.KeyConflict conflict) {
-                    throw ApiException.conflict("idempotency-conflict", "Idempotency key reused",
-                            "jobs[" + i + "]: idempotency key '" + conflict.idempotencyKey()
-                                    + "' was used before for a different request (job " + conflict.existingId()
-                                    + "); nothing was stored");
+        List<InsertOutcome> outcomes;
+        try {
+            outcomes = transaction.execute(status -> {
+                var result = inserts.insert(jobs);
+                for (var i = 0; i < result.size(); i++) {
+                    if (result.get(i) instanceof InsertOutcome.KeyConflict conflict) {
+                        throw ApiException.conflict("idempotency-conflict", "Idempotency key reused",
+                                "jobs[" + i + "]: idempotency key '" + conflict.idempotencyKey()
+                                        + "' was used before for a different request (job " + conflict.existingId()
+                                        + "); nothing was stored");
+                    }
                 }
-            }
-            return result;
-        });
+                return result;
+            });
+        } catch (ApiException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw batchFailure(jobs, e);
+        }
         dispatchNew(outcomes);
         return outcomes;
+    }
+
+    /** Why a batch failed: the store is unavailable (503), or it refuses items, which are named (400). */
+    private RuntimeException batchFailure(List<NewJob> jobs, RuntimeException failure) {
+        if (StoreFailures.classify(failure) == StoreFailures.Kind.UNAVAILABLE) {
+            return new StoreUnavailableException("The job store is unavailable", failure);
+        }
+        var refused = new ArrayList<FieldError>();
+        var other = findRefused(jobs, 0, refused);
+        if (other != null) {
+            return other;
+        }
+        if (refused.isEmpty()) {
+            return failure;
+        }
+        log.info("The job store refused {} of a batch of {} jobs: {}", refused.size(), jobs.size(),
+                refused.getFirst().message());
+        return ApiException.invalid(refused);
+    }
+
+    /**
+     * Tries the jobs in halves, each in a transaction that is rolled back, naming every one the store refuses
+     * alone. Answers a failure that is not a refusal, if one happens, so that the caller reports it as it is.
+     */
+    private RuntimeException findRefused(List<NewJob> jobs, int offset, List<FieldError> refused) {
+        try {
+            transaction.executeWithoutResult(status -> {
+                inserts.insert(jobs);
+                status.setRollbackOnly();
+            });
+            return null;
+        } catch (RuntimeException e) {
+            var kind = StoreFailures.classify(e);
+            if (kind == StoreFailures.Kind.UNAVAILABLE) {
+                return new StoreUnavailableException("The job store is unavailable", e);
+            }
+            if (jobs.size() == 1) {
+                if (kind != StoreFailures.Kind.REFUSED) {
+                    return e;
+                }
+                refused.add(new FieldError("jobs[" + offset + "]", refusal(e)));
+                return null;
+            }
+            var half = jobs.size() / 2;
+            var other = findRefused(jobs.subList(0, half), offset, refused);
+            return other != null ? other : findRefused(jobs.subList(half, jobs.size()), offset + half, refused);
+        }
     }
 
     private void writeLoop() {
@@ -114,18 +175,50 @@ class JobSubmitter implements SmartLifecycle {
     }
 
     private void write(List<Pending> batch) {
+        List<InsertOutcome> outcomes;
         try {
             var jobs = batch.stream().map(Pending::job).toList();
-            var outcomes = transaction.execute(status -> inserts.insert(jobs));
-            for (var i = 0; i < batch.size(); i++) {
-                batch.get(i).outcome().complete(outcomes.get(i));
-            }
+            outcomes = transaction.execute(status -> inserts.insert(jobs));
+        } catch (RuntimeException e) {
+            failed(batch, e);
+            return;
+        }
+        for (var i = 0; i < batch.size(); i++) {
+            batch.get(i).outcome().complete(outcomes.get(i));
+        }
+        try {
             dispatchNew(outcomes);
         } catch (RuntimeException e) {
-            log.warn("Could not store {} submitted jobs: {}", batch.size(), e.getMessage());
-            var failure = new StoreUnavailableException("The job store is unavailable", e);
-            batch.forEach(p -> p.outcome().completeExceptionally(failure));
+            // the jobs are stored: the poller publishes them after their lease
+            log.warn("Could not hand {} stored jobs to the dispatcher: {}", outcomes.size(), e.getMessage());
         }
+    }
+
+    /**
+     * One row the store refuses fails the statement for all the submissions coalesced into it. Those are not
+     * the other clients' fault: unless the store is unavailable, insert the halves again, down to the one at
+     * fault, which alone gets the error (a 400 when the store refused its data).
+     */
+    private void failed(List<Pending> batch, RuntimeException failure) {
+        var kind = StoreFailures.classify(failure);
+        if (kind == StoreFailures.Kind.UNAVAILABLE) {
+            log.warn("Could not store {} submitted jobs: {}", batch.size(), StoreFailures.reason(failure));
+            var unavailable = new StoreUnavailableException("The job store is unavailable", failure);
+            batch.forEach(p -> p.outcome().completeExceptionally(unavailable));
+        } else if (batch.size() == 1) {
+            log.info("The job store refused submitted job {}: {}", batch.getFirst().job().id(),
+                    StoreFailures.reason(failure));
+            batch.getFirst().outcome().completeExceptionally(kind == StoreFailures.Kind.REFUSED
+                    ? ApiException.invalid("body", refusal(failure)) : failure);
+        } else {
+            var half = batch.size() / 2;
+            write(batch.subList(0, half));
+            write(batch.subList(half, batch.size()));
+        }
+    }
+
+    private static String refusal(RuntimeException failure) {
+        return "could not be stored: " + StoreFailures.reason(failure);
     }
 
     private void dispatchNew(List<InsertOutcome> outcomes) {

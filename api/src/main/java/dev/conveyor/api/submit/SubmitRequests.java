@@ -7,9 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -30,7 +30,9 @@ class SubmitRequests {
 
     static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
     static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
-    private static final Pattern PRINTABLE = Pattern.compile("[^\\p{Cntrl}\\p{Zl}\\p{Zp}]{1,255}");
+    static final String DEFAULT_QUEUE = "default";
+    // no control characters (NUL among them), line or paragraph separators, or unpaired surrogates
+    private static final Pattern PRINTABLE = Pattern.compile("[^\\p{Cntrl}\\p{Zl}\\p{Zp}\\p{Cs}]{1,255}");
     private static final Set<String> FIELDS = Set.of("type", "queue", "payload", "maxAttempts", "timeoutSeconds",
             "runAt", "delaySeconds", "idempotencyKey");
     private static final JsonMapper CANONICAL = JsonMapper.builder()
@@ -38,11 +40,13 @@ class SubmitRequests {
             .build();
 
     private final ApiProperties properties;
+    private final Set<String> queues;
     private final Clock clock;
     private final Supplier<UUID> ids;
 
     SubmitRequests(ApiProperties properties, Clock clock, Supplier<UUID> jobIds) {
         this.properties = properties;
+        this.queues = Set.copyOf(properties.queues());
         this.clock = clock;
         this.ids = jobIds;
     }
@@ -72,13 +76,17 @@ class SubmitRequests {
             errors.add(new FieldError(prefix + "type", "is required"));
         }
         var queue = text(request, "queue", prefix, QUEUE, "must match [a-z0-9][a-z0-9_-]{0,63}", errors);
+        checkQueueServed(request, queue, prefix, errors);
         var payload = payload(request, prefix, errors);
+        if (payload != null) {
+            Storable.checkPayload(payload, prefix + "payload", errors);
+        }
         var tooLarge = false;
         if (payload != null) {
-            var size = Json.writeBytes(payload).length;
+            var size = Json.writeBytes(payload).length + Storable.expansion(payload);
             if (size > properties.maxPayloadBytes()) {
-                errors.add(new FieldError(prefix + "payload",
-                        "is " + size + " bytes encoded; at most " + properties.maxPayloadBytes() + " are allowed"));
+                errors.add(new FieldError(prefix + "payload", "is " + size + " bytes encoded (numbers written out "
+                        + "in full, as stored); at most " + properties.maxPayloadBytes() + " are allowed"));
                 tooLarge = true;
             }
         }
@@ -102,16 +110,29 @@ class SubmitRequests {
             }
         }
         if (!errors.isEmpty()) {
-            return new Checked(null, errors, tooLarge && errors.stream().allMatch(e -> e.field().endsWith("payload")));
+            return new Checked(null, errors,
+                    tooLarge && errors.stream().allMatch(e -> e.field().equals(prefix + "payload")));
         }
         var now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         var due = runAt != null && runAt.isAfter(now) ? runAt
                 : delaySeconds != null ? now.plusSeconds(delaySeconds) : now;
-        var job = new NewJob(ids.get(), type, queue == null ? "default" : queue,
+        var job = new NewJob(ids.get(), type, queue == null ? DEFAULT_QUEUE : queue,
                 payload == null ? Json.object() : payload,
                 maxAttempts == null ? 3 : maxAttempts, timeoutSeconds == null ? 300 : timeoutSeconds,
                 due, key, key == null ? null : hash(request), now);
         return new Checked(job, List.of(), false);
+    }
+
+    /** Only the queues of {@code conveyor.api.queues}: others would get topics and share groups no worker reads. */
+    private void checkQueueServed(JsonNode request, String queue, String prefix, List<FieldError> errors) {
+        var absent = isAbsent(request.get("queue"));
+        if (absent ? queues.contains(DEFAULT_QUEUE) : queue == null || queues.contains(queue)) {
+            return;
+        }
+        var served = String.join(", ", properties.queues());
+        errors.add(new FieldError(prefix + "queue", absent
+                ? "is required here: this api does not serve the queue '" + DEFAULT_QUEUE + "'; it serves " + served
+                : "is not a queue this api serves; it serves " + served));
     }
 
     private static boolean isAbsent(JsonNode node) {
@@ -168,12 +189,16 @@ class SubmitRequests {
         }
         if (node.isString()) {
             try {
-                return OffsetDateTime.parse(node.asString()).toInstant().truncatedTo(ChronoUnit.MILLIS);
-            } catch (DateTimeParseException e) {
+                var instant = OffsetDateTime.parse(node.asString()).toInstant().truncatedTo(ChronoUnit.MILLIS);
+                if (!instant.isAfter(Storable.LATEST_RUN_AT)) {
+                    return instant;
+                }
+            } catch (DateTimeException | ArithmeticException e) {
                 // reported below
             }
         }
-        errors.add(new FieldError(prefix + field, "must be an ISO-8601 instant such as 2026-11-28T12:00:00Z"));
+        errors.add(new FieldError(prefix + field, "must be an ISO-8601 instant such as 2026-11-28T12:00:00Z, "
+                + "no later than " + Storable.LATEST_RUN_AT + " (an instant in the past means now)"));
         return null;
     }
 

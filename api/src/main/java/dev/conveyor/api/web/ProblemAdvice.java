@@ -1,6 +1,7 @@
 package dev.conveyor.api.web;
 
 import java.net.URI;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessResourceFailureException;
@@ -34,6 +35,12 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
             problem.setProperty("errors", e.errors());
         }
         return ResponseEntity.status(e.status()).body(problem);
+    }
+
+    /** Tomcat could not decode the query string (not UTF-8); it names the parameter only in its message. */
+    @ExceptionHandler(InvalidParameterException.class)
+    ResponseEntity<ProblemDetail> undecodableParameters(InvalidParameterException e) {
+        return refused(ApiException.invalid("query", "is not valid UTF-8 once percent-decoded"));
     }
 
     /** The job store cannot be reached: nothing was stored, the client may try again. */

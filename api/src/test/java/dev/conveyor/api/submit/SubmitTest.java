@@ -88,6 +88,39 @@ class SubmitTest {
         }
 
         @Test
+        void aRunAtBeforeAnyTimestampTheStoreKeepsMeansNow() {
+            var response = http.post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"-4714-11-24T00:00:00Z\"}");
+
+            assertThat(response.status()).isEqualTo(202);
+            assertThat(response.json().get("status").asString()).isEqualTo("QUEUED");
+        }
+
+        @Test
+        void aRunAtAtTheEndOfTheYear9999IsScheduled() {
+            var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"9999-12-31T23:59:59.999Z\"}").json();
+
+            assertThat(job.get("status").asString()).isEqualTo("SCHEDULED");
+            assertThat(http.get("/v1/jobs/" + job.get("id").asString()).json().get("runAt").asString())
+                    .isEqualTo("9999-12-31T23:59:59.999Z");
+        }
+
+        @Test
+        void storesHugeIntegersAndUnicodeBeyondTheBasicPlaneFaithfully() {
+            var huge = "-" + "9".repeat(999);
+            var payload = "{\"huge\": " + huge + ", \"max\": 1.7976931348623157e308, \"tiny\": 4.9e-324, "
+                    + "\"emoji\": \"\\ud83d\\ude00\", \"\\ud83d\\ude00\": true}";
+            var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": " + payload + "}").json();
+
+            // jsonb keeps numbers as numeric: 1.7976931348623157e308 comes back written out in 309 digits
+            var stored = http.get("/v1/jobs/" + job.get("id").asString()).json().get("payload");
+            assertThat(stored.get("huge").bigIntegerValue()).isEqualTo(new java.math.BigInteger(huge));
+            assertThat(stored.get("max").doubleValue()).isEqualTo(Double.MAX_VALUE);
+            assertThat(stored.get("tiny").doubleValue()).isEqualTo(Double.MIN_VALUE);
+            assertThat(stored.get("emoji").asString()).isEqualTo("\uD83D\uDE00");
+            assertThat(stored.get("\uD83D\uDE00").asBoolean()).isTrue();
+        }
+
+        @Test
         void aDelayPutsRunAtThatFarAhead() {
             var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"delaySeconds\": 3600}").json();
 

@@ -82,6 +82,26 @@ class SubmitValidationTest {
                         "idempotencyKey", 400),
                 Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"a\\u0007b\"}", "idempotencyKey", 400),
                 Arguments.of("{\"type\": \"echo\", \"priority\": 1}", "priority", 400),
+                // what PostgreSQL cannot store: NUL characters (jsonb, text), unpaired surrogates, huge instants
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"s\": \"a\\u0000b\"}}", "payload.s", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"a\": {\"b\": [\"x\", \"\\u0000\"]}}}",
+                        "payload.a.b[1]", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"a\": {\"k\\u0000\": 1}}}",
+                        "payload.a.k\\u0000", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"s\": \"\\ud800\"}}", "payload.s", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"s\": \"a\\udc00b\"}}", "payload.s", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": 1e400}}", "payload.n", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": [-1e400]}}", "payload.n[0]", 400),
+                // 1e300 is 301 bytes as jsonb writes it back: 1000 of them are over 256 KiB
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": ["
+                        + String.join(",", java.util.Collections.nCopies(1000, "1e300")) + "]}}", "payload", 413),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": " + "9".repeat(1001) + "}}", "body", 400),
+                Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"a\\u0000b\"}", "idempotencyKey", 400),
+                Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"a\\ud800\"}", "idempotencyKey", 400),
+                Arguments.of("{\"type\": \"echo\", \"runAt\": \"+300000-01-01T00:00:00Z\"}", "runAt", 400),
+                Arguments.of("{\"type\": \"echo\", \"runAt\": \"+294277-01-01T00:00:00Z\"}", "runAt", 400),
+                Arguments.of("{\"type\": \"echo\", \"runAt\": \"+10000-01-01T00:00:00Z\"}", "runAt", 400),
+                Arguments.of("{\"type\": \"echo\", \"queue\": \"nowhere\"}", "queue", 400),
                 Arguments.of("[]", "body", 400),
                 Arguments.of("{\"type\": ", "body", 400));
     }
@@ -139,7 +159,11 @@ class SubmitValidationTest {
                 Arguments.of("{\"jobs\": [" + item + ", {\"type\": \"Bad\"}]}", "jobs[1].type"),
                 Arguments.of("{\"jobs\": [" + item + ", " + item + ", {\"type\": \"echo\", \"maxAttempts\": 0}]}",
                         "jobs[2].maxAttempts"),
-                Arguments.of("{\"jobs\": [7]}", "jobs[0]"));
+                Arguments.of("{\"jobs\": [7]}", "jobs[0]"),
+                Arguments.of("{\"jobs\": [" + item + ", " + item + ", " + item
+                        + ", {\"type\": \"echo\", \"payload\": {\"s\": \"a\\u0000b\"}}]}", "jobs[3].payload.s"),
+                Arguments.of("{\"jobs\": [" + item + ", " + item + ", {\"type\": \"echo\", \"queue\": \"nowhere\"}]}",
+                        "jobs[2].queue"));
     }
 
     @ParameterizedTest(name = "{0} -> 400 naming {1}")
@@ -160,7 +184,20 @@ class SubmitValidationTest {
                 Arguments.of("/v1/jobs?limit=0", "limit"),
                 Arguments.of("/v1/jobs?limit=501", "limit"),
                 Arguments.of("/v1/jobs?status=DONE", "status"),
-                Arguments.of("/v1/jobs?after=bm90LWEtdXVpZA", "after"));
+                Arguments.of("/v1/jobs?after=bm90LWEtdXVpZA", "after"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=1e400", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=NaN", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=Infinity", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=%00", "wait"),
+                Arguments.of("/v1/jobs?limit=99999999999999999999", "limit"),
+                Arguments.of("/v1/jobs?limit=-1", "limit"),
+                Arguments.of("/v1/jobs?limit=%00", "limit"),
+                Arguments.of("/v1/jobs?type=a%00b", "type"),
+                Arguments.of("/v1/jobs?queue=a%00b", "queue"),
+                Arguments.of("/v1/jobs?status=a%00b", "status"),
+                Arguments.of("/v1/jobs?after=%00", "after"),
+                Arguments.of("/v1/jobs?after=_w", "after"),
+                Arguments.of("/v1/jobs?after=", "after"));
     }
 
     @ParameterizedTest(name = "{0} -> 400 naming {1}")
@@ -169,7 +206,37 @@ class SubmitValidationTest {
         var response = http.get(path);
 
         assertThat(response.status()).isEqualTo(400);
+        assertThat(response.contentType()).startsWith("application/problem+json");
         assertThat(response.json().get("errors").valueStream().map(e -> e.get("field").asString())).contains(field);
+    }
+
+    @Test
+    void refusesAQueryThatIsNotUtf8() {
+        var response = http.get("/v1/jobs?type=%ED%A0%80&queue=%FF");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("query");
+    }
+
+    @Test
+    void refusesANulInThePath() {
+        // Tomcat refuses it before the api sees it, with a page of its own
+        assertThat(http.get("/v1/jobs/%00").status()).isEqualTo(400);
+    }
+
+    @Test
+    void refusesANulInTheIdempotencyKeyHeader() throws Exception {
+        var body = "{\"type\": \"echo\"}";
+        try (var socket = new java.net.Socket("localhost", port)) {
+            var request = "POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Idempotency-Key: a\u0000b\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n"
+                    + body;
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            var answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+
+            assertThat(answer).startsWith("HTTP/1.1 400");
+        }
     }
 
     @AfterAll
