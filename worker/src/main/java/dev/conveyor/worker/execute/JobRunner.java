@@ -181,7 +181,17 @@ public class JobRunner {
     }
 
     private JobFinished succeeded(JobDispatch job, JsonNode value) {
-        var size = Json.writeBytes(value).length;
+        var problem = JobOutcomes.problem(value);
+        if (problem != null) {
+            return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem, false), null);
+        }
+        int size;
+        try {
+            size = Json.writeBytes(value).length;
+        } catch (RuntimeException e) {
+            return failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result cannot be encoded as JSON: "
+                    + e.getMessage(), false), null);
+        }
         if (size > properties.maxResultBytes()) {
             return failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is " + size
                     + " bytes encoded; at most " + properties.maxResultBytes() + " are allowed", false), null);
@@ -191,8 +201,8 @@ public class JobRunner {
 
     private JobFinished threw(JobDispatch job, Throwable cause) {
         if (cause instanceof JobFailure failure) {
-            var retryAfter = failure.retryAfter() == null ? null : failure.retryAfter().toMillis();
-            return failed(job, new JobError(failure.code(), failure.getMessage(), failure.retryable()), retryAfter);
+            return failed(job, new JobError(failure.code(), failure.getMessage(), failure.retryable()),
+                    JobOutcomes.retryAfterMillis(failure.retryAfter()));
         }
         var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         return failed(job, new JobError(JobError.HANDLER_ERROR, message, true), null);
@@ -200,7 +210,7 @@ public class JobRunner {
 
     private JobFinished cancelled(JobDispatch job, String message) {
         return new JobFinished(JobFinished.VERSION, job.jobId(), job.attempt(), job.maxAttempts(), properties.id(),
-                JobFinished.Outcome.CANCELLED, null, new JobError(JobError.CANCELLED, message, false), null,
+                JobFinished.Outcome.CANCELLED, null, JobOutcomes.error(JobError.CANCELLED, message, false), null,
                 clock.instant());
     }
 
@@ -210,7 +220,9 @@ public class JobRunner {
                 + " stopped and handed the job back", true), null);
     }
 
+    /** Every failure goes out through here, with its code and message made storable. */
     private JobFinished failed(JobDispatch job, JobError error, Long retryAfterMs) {
-        return JobFinished.failed(job, job.attempt(), properties.id(), error, retryAfterMs, clock.instant());
+        return JobFinished.failed(job, job.attempt(), properties.id(),
+                JobOutcomes.error(error.code(), error.message(), error.retryable()), retryAfterMs, clock.instant());
     }
 }

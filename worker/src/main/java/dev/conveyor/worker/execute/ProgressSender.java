@@ -30,12 +30,15 @@ final class ProgressSender implements ProgressReporter {
 
     @Override
     public synchronized void report(double fraction, String message) {
+        if (!(fraction >= 0 && fraction <= 1)) {
+            return; // JobContext checks this; a handler calling its reporter directly gets no NaN onto the wire
+        }
         var now = clock.millis();
         if (fraction > 0 && fraction < 1 && now - lastSent < MIN_GAP_MILLIS) {
             return;
         }
         lastSent = now;
-        var text = message == null || message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE);
-        events.send(new JobProgress(JobEvent.VERSION, jobId, attempt, fraction, text, clock.instant()));
+        events.send(new JobProgress(JobEvent.VERSION, jobId, attempt, fraction, JobOutcomes.text(message, MAX_MESSAGE),
+                clock.instant()));
     }
 }
