@@ -40,6 +40,7 @@ public class JobRunner {
     private final WorkerProperties properties;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final StuckHandlers stuck;
     private final AtomicLong completed = new AtomicLong();
     private volatile boolean draining;
 
@@ -52,6 +53,7 @@ public class JobRunner {
         this.properties = properties;
         this.clock = clock;
         this.meters = meters;
+        this.stuck = new StuckHandlers(meters);
         meters.gauge("conveyor.worker.in.flight", attempts, RunningAttempts::count);
     }
 
@@ -125,10 +127,14 @@ public class JobRunner {
             Thread.currentThread().interrupt();
             publish(handedBack(job));
         } finally {
+            // A handler that ignores interrupts keeps its permit until its thread really ends.
+            var release = holdsPermit;
+            stuck.whenEnded(job.jobId(), job.type(), running, () -> {
+                if (release) {
+                    limits.release(job.type());
+                }
+            });
             attempts.unregister(job.jobId(), running);
-            if (holdsPermit) {
-                limits.release(job.type());
-            }
         }
     }
 
@@ -150,6 +156,11 @@ public class JobRunner {
     /** Jobs taken and not ended: running, or waiting for their type's limit. */
     public int inFlight() {
         return attempts.count();
+    }
+
+    /** Jobs in flight plus handler threads still running after their attempt ended: what counts for max-in-flight. */
+    int occupied() {
+        return attempts.count() + stuck.count();
     }
 
     /** Reports an attempt that ends without running; its record is accepted once Kafka has the outcome. */
