@@ -71,12 +71,8 @@ public class JobRunner {
      * start; after that it is taken anyway and waits here for its permit.
      */
     Taken take(ConsumerRecord<String, String> record) throws InterruptedException {
-        JobDispatch job;
-        try {
-            job = Json.read(record.value(), JobDispatch.class);
-        } catch (RuntimeException e) {
-            log.error("Rejecting an unreadable job record at {}-{}@{}: {}", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
+        var job = readable(record);
+        if (job == null) {
             return Taken.done(AcknowledgeType.REJECT);
         }
         if (attempts.isCancelled(job.jobId(), job.generation())) {
@@ -105,6 +101,24 @@ public class JobRunner {
             return Taken.done(AcknowledgeType.RELEASE);
         }
         return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted));
+    }
+
+    /** The record's job, or null (logged) when it cannot be read or holds values no api would send. */
+    private static JobDispatch readable(ConsumerRecord<String, String> record) {
+        String problem;
+        JobDispatch job = null;
+        try {
+            job = Json.read(record.value(), JobDispatch.class);
+            problem = DispatchCheck.problem(job);
+        } catch (RuntimeException e) {
+            problem = e.getMessage();
+        }
+        if (problem == null) {
+            return job;
+        }
+        log.error("Rejecting an unreadable job record at {}-{}@{} (key {}): {}", record.topic(), record.partition(),
+                record.offset(), JobOutcomes.text(record.key(), 100), JobOutcomes.text(problem, 500));
+        return null;
     }
 
     private void runAttempt(JobDispatch job, JobHandler handler, Attempt running, boolean permitted) {
