@@ -2,6 +2,7 @@ package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -38,6 +39,7 @@ final class Attempt {
 
     private final int generation;
     private final CompletableFuture<End> end = new CompletableFuture<>();
+    private final CompletableFuture<Void> handlerEnded = new CompletableFuture<>();
     private volatile Thread thread;
 
     Attempt(int generation) {
@@ -66,8 +68,14 @@ final class Attempt {
                 end.complete(new End.Returned(handler.handle(context)));
             } catch (Throwable t) {
                 end.complete(new End.Threw(t));
+            } finally {
+                handlerEnded.complete(null);
             }
         });
+        if (end.isDone()) {
+            // cancelled or abandoned while the thread started: stop() may have found no thread to interrupt
+            thread.interrupt();
+        }
         var millis = Math.max(0, context.deadline().toEpochMilli() - Instant.now().toEpochMilli());
         try {
             return end.get(millis, TimeUnit.MILLISECONDS);
@@ -77,6 +85,20 @@ final class Attempt {
         } catch (ExecutionException e) {
             throw new IllegalStateException("attempts end by value", e);
         }
+    }
+
+    /**
+     * Waits up to {@code patience} for the handler's thread to end; true when it has, or never started. An attempt
+     * ends at its deadline, but a handler that ignores interrupts runs on.
+     */
+    boolean awaitHandler(Duration patience) throws InterruptedException {
+        var running = thread;
+        return running == null || running.join(patience);
+    }
+
+    /** Completes when the handler's thread ends (never, if it never started: see {@link #awaitHandler}). */
+    CompletableFuture<Void> handlerEnded() {
+        return handlerEnded;
     }
 
     void cancel() {

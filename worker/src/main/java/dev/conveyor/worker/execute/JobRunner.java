@@ -40,6 +40,7 @@ public class JobRunner {
     private final WorkerProperties properties;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final StuckHandlers stuck;
     private final AtomicLong completed = new AtomicLong();
     private volatile boolean draining;
 
@@ -52,6 +53,7 @@ public class JobRunner {
         this.properties = properties;
         this.clock = clock;
         this.meters = meters;
+        this.stuck = new StuckHandlers(meters);
         meters.gauge("conveyor.worker.in.flight", attempts, RunningAttempts::count);
     }
 
@@ -69,12 +71,8 @@ public class JobRunner {
      * start; after that it is taken anyway and waits here for its permit.
      */
     Taken take(ConsumerRecord<String, String> record) throws InterruptedException {
-        JobDispatch job;
-        try {
-            job = Json.read(record.value(), JobDispatch.class);
-        } catch (RuntimeException e) {
-            log.error("Rejecting an unreadable job record at {}-{}@{}: {}", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
+        var job = readable(record);
+        if (job == null) {
             return Taken.done(AcknowledgeType.REJECT);
         }
         if (attempts.isCancelled(job.jobId(), job.generation())) {
@@ -105,6 +103,24 @@ public class JobRunner {
         return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted));
     }
 
+    /** The record's job, or null (logged) when it cannot be read or holds values no api would send. */
+    private static JobDispatch readable(ConsumerRecord<String, String> record) {
+        String problem;
+        JobDispatch job = null;
+        try {
+            job = Json.read(record.value(), JobDispatch.class);
+            problem = DispatchCheck.problem(job);
+        } catch (RuntimeException e) {
+            problem = e.getMessage();
+        }
+        if (problem == null) {
+            return job;
+        }
+        log.error("Rejecting an unreadable job record at {}-{}@{} (key {}): {}", record.topic(), record.partition(),
+                record.offset(), JobOutcomes.text(record.key(), 100), JobOutcomes.text(problem, 500));
+        return null;
+    }
+
     private void runAttempt(JobDispatch job, JobHandler handler, Attempt running, boolean permitted) {
         var holdsPermit = permitted;
         try {
@@ -130,10 +146,14 @@ public class JobRunner {
             Thread.currentThread().interrupt();
             publish(handedBack(job));
         } finally {
+            // A handler that ignores interrupts keeps its permit until its thread really ends.
+            var release = holdsPermit;
+            stuck.whenEnded(job.jobId(), job.type(), running, () -> {
+                if (release) {
+                    limits.release(job.type());
+                }
+            });
             attempts.unregister(job.jobId(), running);
-            if (holdsPermit) {
-                limits.release(job.type());
-            }
         }
     }
 
@@ -155,6 +175,11 @@ public class JobRunner {
     /** Jobs taken and not ended: running, or waiting for their type's limit. */
     public int inFlight() {
         return attempts.count();
+    }
+
+    /** Jobs in flight plus handler threads still running after their attempt ended: what counts for max-in-flight. */
+    int occupied() {
+        return attempts.count() + stuck.count();
     }
 
     /** Reports an attempt that ends without running; its record is accepted once Kafka has the outcome. */
@@ -186,7 +211,17 @@ public class JobRunner {
     }
 
     private JobFinished succeeded(JobDispatch job, JsonNode value) {
-        var size = Json.writeBytes(value).length;
+        var problem = JobOutcomes.problem(value);
+        if (problem != null) {
+            return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem, false), null);
+        }
+        int size;
+        try {
+            size = Json.writeBytes(value).length;
+        } catch (RuntimeException e) {
+            return failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result cannot be encoded as JSON: "
+                    + e.getMessage(), false), null);
+        }
         if (size > properties.maxResultBytes()) {
             return failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is " + size
                     + " bytes encoded; at most " + properties.maxResultBytes() + " are allowed", false), null);
@@ -196,15 +231,15 @@ public class JobRunner {
 
     private JobFinished threw(JobDispatch job, Throwable cause) {
         if (cause instanceof JobFailure failure) {
-            var retryAfter = failure.retryAfter() == null ? null : failure.retryAfter().toMillis();
-            return failed(job, new JobError(failure.code(), failure.getMessage(), failure.retryable()), retryAfter);
+            return failed(job, new JobError(failure.code(), failure.getMessage(), failure.retryable()),
+                    JobOutcomes.retryAfterMillis(failure.retryAfter()));
         }
         var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         return failed(job, new JobError(JobError.HANDLER_ERROR, message, true), null);
     }
 
     private JobFinished cancelled(JobDispatch job, String message) {
-        return JobFinished.cancelled(job, properties.id(), new JobError(JobError.CANCELLED, message, false),
+        return JobFinished.cancelled(job, properties.id(), JobOutcomes.error(JobError.CANCELLED, message, false),
                 clock.instant());
     }
 
@@ -214,7 +249,9 @@ public class JobRunner {
                 + " stopped and handed the job back", true), null);
     }
 
+    /** Every failure goes out through here, with its code and message made storable. */
     private JobFinished failed(JobDispatch job, JobError error, Long retryAfterMs) {
-        return JobFinished.failed(job, job.attempt(), properties.id(), error, retryAfterMs, clock.instant());
+        return JobFinished.failed(job, job.attempt(), properties.id(),
+                JobOutcomes.error(error.code(), error.message(), error.retryable()), retryAfterMs, clock.instant());
     }
 }

@@ -28,13 +28,15 @@ final class ProgressSender implements ProgressReporter {
 
     @Override
     public synchronized void report(double fraction, String message) {
+        if (!(fraction >= 0 && fraction <= 1)) {
+            return; // JobContext checks this; a handler calling its reporter directly gets no NaN onto the wire
+        }
         var now = clock.millis();
         if (fraction > 0 && fraction < 1 && now - lastSent < MIN_GAP_MILLIS) {
             return;
         }
         lastSent = now;
-        var text = message == null || message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE);
         events.send(new JobProgress(JobEvent.VERSION, job.jobId(), job.attempt(), job.generation(), fraction,
-                text, clock.instant()));
+                JobOutcomes.text(message, MAX_MESSAGE), clock.instant()));
     }
 }

@@ -46,8 +46,9 @@ final class QueueConsumer implements Runnable {
         try {
             consumer.subscribe(List.of(topic));
             while (running) {
-                if (runner.inFlight() >= maxInFlight) {
-                    // Full: take nothing more until jobs end. Holding no records, the consumer needs no poll.
+                if (runner.occupied() >= maxInFlight) {
+                    // Full (stuck handler threads count): take nothing more until jobs end. Holding no records, the
+                    // consumer needs no poll.
                     Thread.sleep(FULL_PAUSE);
                     continue;
                 }

@@ -7,13 +7,19 @@ import dev.conveyor.common.kafka.QueueTopics;
 import dev.conveyor.worker.WorkerProperties;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.core.ShareConsumerFactory;
 import org.springframework.stereotype.Component;
 
-/** Starts the configured number of share consumers for each queue, and stops them. */
+/**
+ * Starts the configured number of share consumers for each queue, replaces any that stops unexpectedly (see
+ * {@link SupervisedConsumer}), and stops them.
+ */
 @Component
 class QueueConsumers implements SmartLifecycle {
 
@@ -24,7 +30,7 @@ class QueueConsumers implements SmartLifecycle {
     private final JobRunner runner;
     private final HandlerRegistry handlers;
     private final WorkerProperties properties;
-    private final List<QueueConsumer> consumers = new ArrayList<>();
+    private final List<SupervisedConsumer> consumers = new CopyOnWriteArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
 
@@ -43,8 +49,9 @@ class QueueConsumers implements SmartLifecycle {
             queueTopics.ensure(queue);
             for (var n = 0; n < properties.consumersPerQueue(); n++) {
                 var clientId = properties.id() + "-" + queue + "-" + n;
-                var consumer = new QueueConsumer(Topics.jobs(queue),
-                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner, properties.maxInFlight());
+                var consumer = new SupervisedConsumer(queue, n, () -> new QueueConsumer(Topics.jobs(queue),
+                        factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner,
+                        properties.maxInFlight()));
                 consumers.add(consumer);
                 threads.add(Thread.ofPlatform().name("consumer-" + queue + "-" + n).start(consumer));
             }
@@ -62,7 +69,7 @@ class QueueConsumers implements SmartLifecycle {
     @Override
     public void stop() {
         runner.drain();
-        consumers.forEach(QueueConsumer::stop);
+        consumers.forEach(SupervisedConsumer::stop);
         var graceEnds = System.nanoTime() + properties.shutdownGrace().toNanos();
         for (var thread : threads) {
             joinUntil(thread, graceEnds);
@@ -102,6 +109,23 @@ class QueueConsumers implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Per queue, how many of its consumers run now (none while every one of them waits to be replaced). */
+    Map<String, Integer> workingByQueue() {
+        var working = new TreeMap<String, Integer>();
+        properties.queues().forEach(queue -> working.put(queue, 0));
+        consumers.forEach(consumer -> {
+            if (consumer.working()) {
+                working.merge(consumer.queue(), 1, Integer::sum);
+            }
+        });
+        return working;
+    }
+
+    /** How many times consumers were replaced since the worker started. */
+    int restarts() {
+        return consumers.stream().mapToInt(SupervisedConsumer::restarts).sum();
     }
 
     @Override

@@ -9,7 +9,10 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -100,6 +103,23 @@ final class HttpExchange implements AutoCloseable {
             }
         }
         return StandardCharsets.UTF_8;
+    }
+
+    /**
+     * The body as text in {@code charset}; null when it is not text there (bytes that do not decode) or holds NUL
+     * characters, which JSON can escape but PostgreSQL's jsonb and text refuse.
+     */
+    static String text(byte[] body, Charset charset) {
+        String text;
+        try {
+            text = charset.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException notText) {
+            return null;
+        }
+        return text.indexOf('\u0000') >= 0 ? null : text;
     }
 
     @Override

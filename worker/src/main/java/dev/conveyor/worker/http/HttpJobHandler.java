@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.time.Clock;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Set;
@@ -18,7 +19,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * {@code http}: one request per attempt, redirects followed here (so that each hop passes the {@link AddressGuard}),
  * the body read up to {@code max-response-bytes}. 5xx and 429 are retryable {@code HTTP_STATUS} failures that pass
- * the server's {@code Retry-After} on as the least backoff; other 4xx are final; network errors are retryable.
+ * the server's {@code Retry-After} on as the least backoff; other 4xx are final; network errors are retryable. A body
+ * that is not text is answered base64-encoded, with {@code "bodyEncoding": "base64"}.
  */
 final class HttpJobHandler implements JobHandler, AutoCloseable {
 
@@ -105,13 +107,13 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
                     + " (status " + status + ") is larger than " + settings.maxResponseBytes()
                     + " bytes (conveyor.worker.http.max-response-bytes)", false, null, null);
         }
-        var text = new String(body.bytes(), HttpExchange.charset(response.headers()));
+        var text = HttpExchange.text(body.bytes(), HttpExchange.charset(response.headers()));
         if (status == 429 || status >= 500) {
-            throw new JobFailure("HTTP_STATUS", describe(call, status, text), true,
+            throw new JobFailure("HTTP_STATUS", describe(call, status, text, body.bytes().length), true,
                     RetryAfter.parse(response.headers().firstValue("retry-after"), clock).orElse(null), null);
         }
         if (status >= 400) {
-            throw new JobFailure("HTTP_STATUS", describe(call, status, text), false, null, null);
+            throw new JobFailure("HTTP_STATUS", describe(call, status, text, body.bytes().length), false, null, null);
         }
         var result = Json.object();
         result.put("status", status);
@@ -121,11 +123,21 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
                 headers.put(name.toLowerCase(Locale.ROOT), String.join(", ", values));
             }
         });
-        result.put("body", text);
+        if (text != null) {
+            result.put("body", text);
+        } else {
+            // Not text, or text with NUL characters, which no JSON store keeps: the bytes, base64-encoded.
+            result.put("body", Base64.getEncoder().encodeToString(body.bytes()));
+            result.put("bodyEncoding", "base64");
+        }
         return result;
     }
 
-    private static String describe(HttpCall call, int status, String body) {
+    private static String describe(HttpCall call, int status, String body, int bytes) {
+        if (body == null) {
+            return call.method() + " " + call.uri() + " answered " + status + " with a body of " + bytes
+                    + " bytes that is not text";
+        }
         var snippet = body.length() > SNIPPET ? body.substring(0, SNIPPET) + "..." : body;
         return call.method() + " " + call.uri() + " answered " + status
                 + (snippet.isBlank() ? "" : ": " + snippet.strip());

@@ -1,0 +1,231 @@
+package dev.conveyor.worker.execute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.handler.JobContext;
+import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.common.message.JobFinished;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Duration;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+
+/**
+ * What a handler returns, throws or reports is untrusted: whatever it is, its own job gets a clear outcome that the
+ * api can store, and nothing it sends can break the events' encoding.
+ */
+class HostileOutcomesTest {
+
+    /** A handler of type {@code hostile} that does what {@code body} does. */
+    interface Body {
+        JsonNode run(JobContext context) throws Exception;
+    }
+
+    private static JobHandler hostile(Body body) {
+        return new JobHandler() {
+            @Override
+            public String type() {
+                return "hostile";
+            }
+
+            @Override
+            public JsonNode handle(JobContext context) throws Exception {
+                return body.run(context);
+            }
+        };
+    }
+
+    private static JobFinished outcome(Body body) throws Exception {
+        var testing = new RunnerTesting(hostile(body));
+        var job = RunnerTesting.dispatch("hostile", Json.object(), 30);
+        testing.take(job);
+        return await().atMost(Duration.ofSeconds(10)).until(() -> testing.events.finished(job.jobId()),
+                finished -> finished != null);
+    }
+
+    private static void assertInvalid(JobFinished finished, String... mentions) {
+        assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
+        assertThat(finished.error().code()).isEqualTo("RESULT_INVALID");
+        assertThat(finished.error().retryable()).isFalse();
+        assertThat(finished.error().message()).contains(mentions);
+        assertStorable(finished.error().message());
+    }
+
+    /** What PostgreSQL's text and jsonb refuse: NUL, and halves of surrogate pairs. */
+    private static void assertStorable(String text) {
+        assertThat(text).doesNotContain("\u0000");
+        for (var i = 0; i < text.length(); i++) {
+            var c = text.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                assertThat(i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))).isTrue();
+                i++;
+            } else {
+                assertThat(Character.isLowSurrogate(c)).as("lone low surrogate at %d", i).isFalse();
+            }
+        }
+    }
+
+    @Nested
+    class Results {
+
+        @Test
+        void aResultWithNulInAStringFailsItsJobNotRetryably() throws Exception {
+            var finished = outcome(context -> Json.object().put("status", 200).put("body", "GIF89a\u0000\u0001"));
+            assertInvalid(finished, "result.body", "NUL");
+        }
+
+        @Test
+        void aResultWithNulInAKeyFailsItsJob() throws Exception {
+            var finished = outcome(context -> {
+                var result = Json.object();
+                result.putObject("outer").put("a\u0000b", 1);
+                return result;
+            });
+            assertInvalid(finished, "result.outer", "key");
+        }
+
+        @Test
+        void aResultWithALoneSurrogateDeepInAnArrayFailsItsJob() throws Exception {
+            var finished = outcome(context -> {
+                var result = Json.object();
+                result.putArray("items").add("fine").addObject().put("name", "half \uD83D pair");
+                return result;
+            });
+            assertInvalid(finished, "result.items[1].name", "surrogate");
+        }
+
+        @Test
+        void aResultWithNaNOrInfinityFailsItsJob() throws Exception {
+            assertInvalid(outcome(context -> Json.object().put("mean", Double.NaN)), "result.mean", "NaN");
+            assertInvalid(outcome(context -> Json.object().put("max", Float.NEGATIVE_INFINITY)), "result.max");
+        }
+
+        @Test
+        void aResultWithAnAbsurdNumberFailsItsJob() throws Exception {
+            assertInvalid(outcome(context -> Json.object().put("big", new BigDecimal("1E+1000000000"))),
+                    "result.big");
+            assertInvalid(outcome(context -> Json.object().put("tiny", new BigDecimal("1E-1000000000"))),
+                    "result.tiny");
+            assertInvalid(outcome(context -> Json.object().put("long", new BigDecimal("7".repeat(2000)))),
+                    "result.long");
+            assertInvalid(outcome(context -> Json.object().put("int", new BigInteger("9".repeat(2000)))),
+                    "result.int");
+        }
+
+        @Test
+        void aResultNestedTooDeepFailsItsJob() throws Exception {
+            var finished = outcome(context -> {
+                var root = JsonNodeFactory.instance.arrayNode();
+                var node = root;
+                for (var i = 0; i < 100_000; i++) {
+                    node = node.addArray();
+                }
+                return root;
+            });
+            assertInvalid(finished, "deeper");
+        }
+
+        @Test
+        void aResultOfOrdinaryTextNumbersAndEmojiIsReportedUnchanged() throws Exception {
+            var result = Json.object().put("text", "héllo 👋 \t\n\u0001").put("pi", 3.14159)
+                    .put("big", new BigDecimal("123456789012345678901234567890.5")).put("none", (String) null);
+            result.putArray("list").add(1).add(true);
+            var finished = outcome(context -> result);
+            assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.SUCCEEDED);
+            assertThat(finished.result()).isEqualTo(Json.tree(Json.write(result)));
+        }
+    }
+
+    @Nested
+    class Errors {
+
+        @Test
+        void anErrorMessageHasNulAndLoneSurrogatesReplacedAndIsCut() throws Exception {
+            var message = "bad \u0000 byte, half \uDC00 pair, " + "x".repeat(100_000);
+            var finished = outcome(context -> {
+                throw JobFailure.notRetryable(message);
+            });
+            assertThat(finished.error().code()).isEqualTo("HANDLER_ERROR");
+            assertThat(finished.error().retryable()).isFalse();
+            assertThat(finished.error().message()).startsWith("bad \uFFFD byte, half \uFFFD pair, xxx")
+                    .hasSizeLessThanOrEqualTo(JobOutcomes.MAX_MESSAGE_CHARS);
+            assertStorable(finished.error().message());
+        }
+
+        @Test
+        void aCutMessageKeepsSurrogatePairsWhole() throws Exception {
+            var message = "x".repeat(JobOutcomes.MAX_MESSAGE_CHARS - 2) + "👋👋👋";
+            var finished = outcome(context -> {
+                throw new IllegalStateException(message);
+            });
+            assertStorable(finished.error().message());
+        }
+
+        @Test
+        void anErrorWithoutAUsableCodeIsAHandlerError() throws Exception {
+            var finished = outcome(context -> {
+                throw new JobFailure(null, "no code", false, null, null);
+            });
+            assertThat(finished.error().code()).isEqualTo("HANDLER_ERROR");
+            var nul = outcome(context -> {
+                throw new JobFailure("MY\u0000CODE", "nul in code", true, null, null);
+            });
+            assertThat(nul.error().code()).isEqualTo("HANDLER_ERROR");
+            assertThat(nul.error().message()).contains("nul in code");
+        }
+
+        @Test
+        void aHugeRetryAfterIsCappedAndANegativeOneIgnored() throws Exception {
+            var huge = outcome(context -> {
+                throw new JobFailure("BUSY", "later", true, Duration.ofSeconds(Long.MAX_VALUE), null);
+            });
+            assertThat(huge.error().code()).isEqualTo("BUSY");
+            assertThat(huge.retryAfterMs()).isEqualTo(JobOutcomes.MAX_RETRY_AFTER.toMillis());
+            var negative = outcome(context -> {
+                throw new JobFailure("BUSY", "earlier", true, Duration.ofSeconds(-5), null);
+            });
+            assertThat(negative.retryAfterMs()).isNull();
+        }
+    }
+
+    @Nested
+    class Progress {
+
+        @Test
+        void aProgressMessageHasNulReplacedAndPairsKeptWhole() throws Exception {
+            var testing = new RunnerTesting(hostile(context -> {
+                context.progress(0, "a\u0000b \uD800");
+                context.progress(1, "y".repeat(499) + "👋 and more");
+                return Json.object();
+            }));
+            var job = RunnerTesting.dispatch("hostile", Json.object(), 30);
+            testing.take(job);
+            await().until(() -> testing.events.finished(job.jobId()) != null);
+            var reports = testing.events.progress(job.jobId());
+            assertThat(reports).hasSize(2);
+            assertThat(reports.get(0).message()).isEqualTo("a\uFFFDb \uFFFD");
+            reports.forEach(report -> assertStorable(report.message()));
+        }
+
+        @Test
+        void progressThatIsNotAFractionIsDropped() throws Exception {
+            var testing = new RunnerTesting(hostile(context -> {
+                context.progressReporter().report(Double.NaN, "nan");
+                context.progressReporter().report(7, "seven");
+                context.progressReporter().report(1, "done");
+                return Json.object();
+            }));
+            var job = RunnerTesting.dispatch("hostile", Json.object(), 30);
+            testing.take(job);
+            await().until(() -> testing.events.finished(job.jobId()) != null);
+            assertThat(testing.events.progress(job.jobId())).extracting(p -> p.message()).containsExactly("done");
+        }
+    }
+
+}

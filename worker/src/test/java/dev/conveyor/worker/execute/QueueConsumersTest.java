@@ -1,0 +1,169 @@
+package dev.conveyor.worker.execute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.kafka.QueueTopics;
+import dev.conveyor.worker.HttpSettings;
+import dev.conveyor.worker.SqlSettings;
+import dev.conveyor.worker.WorkerProperties;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.MockShareConsumer;
+import org.apache.kafka.clients.consumer.ShareConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.kafka.core.ShareConsumerFactory;
+
+/**
+ * The consumers of a worker's queues are supervised: one that dies is replaced after a backoff and takes jobs again,
+ * and health is down while a queue has none; a record whose taking throws does not stop its consumer.
+ */
+class QueueConsumersTest {
+
+    private static final String QUEUE = "supervised";
+    private static final String TOPIC = Topics.jobs(QUEUE);
+
+    /** A consumer on no broker: records are handed in with {@link #offer}; it can be told to fail its next poll. */
+    static final class FakeConsumer extends MockShareConsumer<String, String> {
+
+        volatile RuntimeException failNextPoll;
+        final List<AcknowledgeType> acknowledged = new CopyOnWriteArrayList<>();
+        private long offset;
+
+        @Override
+        public synchronized ConsumerRecords<String, String> poll(Duration timeout) {
+            var failure = failNextPoll;
+            if (failure != null) {
+                failNextPoll = null;
+                throw failure;
+            }
+            var records = super.poll(timeout);
+            if (records.isEmpty()) {
+                try {
+                    wait(20); // as a real poll waits for records, without spinning
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return records;
+        }
+
+        @Override
+        public synchronized void acknowledge(ConsumerRecord<String, String> record, AcknowledgeType type) {
+            acknowledged.add(type);
+        }
+
+        synchronized void offer(String key) {
+            addRecord(new ConsumerRecord<>(TOPIC, 0, offset++, key, "{}"));
+        }
+    }
+
+    private final List<FakeConsumer> made = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedQueue<String> taken = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger takeFailures = new AtomicInteger();
+    private final JobRunner runner = mock(JobRunner.class);
+    private QueueConsumers consumers;
+    private ConsumersHealth health;
+
+    private void start() throws Exception {
+        when(runner.take(any())).thenAnswer(invocation -> {
+            ConsumerRecord<String, String> record = invocation.getArgument(0);
+            if (record.key().startsWith("explode")) {
+                takeFailures.incrementAndGet();
+                throw new IllegalStateException("a bug while taking " + record.key());
+            }
+            taken.add(record.key());
+            return JobRunner.Taken.done(AcknowledgeType.ACCEPT);
+        });
+        @SuppressWarnings("unchecked")
+        ShareConsumerFactory<String, String> factory = mock(ShareConsumerFactory.class);
+        when(factory.createShareConsumer(anyString(), anyString())).thenAnswer(invocation -> {
+            var consumer = new FakeConsumer();
+            made.add(consumer);
+            return (ShareConsumer<String, String>) consumer;
+        });
+        var properties = new WorkerProperties("test-worker", List.of(QUEUE), 1, 10, 1_048_576, Duration.ZERO, 100,
+                1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), Map.of(), HttpSettings.defaults(),
+                SqlSettings.off());
+        consumers = new QueueConsumers(factory, mock(QueueTopics.class), runner, new HandlerRegistry(List.of()),
+                properties);
+        health = new ConsumersHealth(consumers);
+        consumers.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (consumers != null) {
+            consumers.stop();
+        }
+    }
+
+    private FakeConsumer subscribed(int index) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> made.size() > index
+                && made.get(index).subscription().contains(TOPIC));
+        return made.get(index);
+    }
+
+    @Test
+    void replacesAConsumerThatDiesAndTheNewOneTakesJobs() throws Exception {
+        start();
+        var first = subscribed(0);
+        first.offer("job-1");
+        await().until(() -> taken.contains("job-1"));
+        assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+
+        first.failNextPoll = new KafkaException("the broker said no");
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> health.health().getStatus().equals(Status.DOWN));
+        var second = subscribed(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> health.health().getStatus().equals(Status.UP));
+        second.offer("job-2");
+        await().until(() -> taken.contains("job-2"));
+        assertThat(health.health().getDetails()).containsEntry("restarts", 1);
+    }
+
+    @Test
+    void aRecordWhoseTakingThrowsIsReleasedAndTheConsumerGoesOn() throws Exception {
+        start();
+        var consumer = subscribed(0);
+
+        consumer.offer("explode-1");
+        consumer.offer("job-3");
+        await().until(() -> taken.contains("job-3"));
+        consumer.offer("job-4");
+
+        await().until(() -> taken.contains("job-4"));
+        assertThat(takeFailures).hasValue(1);
+        assertThat(consumer.acknowledged).contains(AcknowledgeType.RELEASE, AcknowledgeType.ACCEPT);
+        assertThat(made).hasSize(1);
+        assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+    }
+
+    @Test
+    void healthNamesTheWorkingConsumersPerQueueAndIsDownOnceTheyStop() throws Exception {
+        start();
+        subscribed(0);
+        assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+        assertThat(health.health().getDetails().get("working")).isEqualTo(Map.of(QUEUE, 1));
+
+        consumers.stop();
+
+        assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
+        consumers = null;
+    }
+}
