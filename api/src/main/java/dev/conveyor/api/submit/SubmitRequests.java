@@ -78,11 +78,9 @@ class SubmitRequests {
         var queue = text(request, "queue", prefix, QUEUE, "must match [a-z0-9][a-z0-9_-]{0,63}", errors);
         checkQueueServed(request, queue, prefix, errors);
         var payload = payload(request, prefix, errors);
-        if (payload != null) {
-            Storable.checkPayload(payload, prefix + "payload", errors);
-        }
         var tooLarge = false;
         if (payload != null) {
+            Storable.checkPayload(payload, prefix + "payload", errors);
             var size = Json.writeBytes(payload).length + Storable.expansion(payload);
             if (size > properties.maxPayloadBytes()) {
                 errors.add(new FieldError(prefix + "payload", "is " + size + " bytes encoded (numbers written out "
