@@ -92,6 +92,11 @@ final class RunnerTesting {
             return true;
         }
 
+        @Override
+        boolean sendUntilDelivered(JobEvent event, java.util.function.BooleanSupplier givingUp) {
+            return sendAndWait(event);
+        }
+
         List<JobEvent> all() {
             return sent.stream().map(json -> Json.read(json, JobEvent.class)).toList();
         }
