@@ -136,10 +136,10 @@ public class JobRunner {
             var outcome = outcome(job, running.run(handler, context));
             sample.stop(meters.timer("conveyor.worker.attempts", "type", job.type(),
                     "outcome", outcome.error() == null ? "SUCCEEDED" : outcome.error().code()));
-            publish(outcome);
+            publish(job, outcome);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            publish(handedBack(job));
+            publish(job, handedBack(job));
         } finally {
             // A handler that ignores interrupts keeps its permit until its thread really ends.
             var release = holdsPermit;
@@ -180,11 +180,25 @@ public class JobRunner {
     /** Reports an attempt that ends without running; its record is accepted once Kafka has the outcome. */
     private AcknowledgeType report(JobDispatch job, JobFinished outcome) {
         events.send(new JobStarted(job.jobId(), job.attempt(), properties.id(), clock.instant()));
-        return publish(outcome) ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE;
+        return publish(job, outcome) ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE;
     }
 
-    private boolean publish(JobFinished outcome) {
-        if (!events.sendAndWait(outcome)) {
+    private boolean publish(JobDispatch job, JobFinished outcome) {
+        boolean sent;
+        try {
+            sent = events.sendAndWait(outcome);
+        } catch (EventPublisher.TooLarge e) {
+            if (outcome.result() == null) { // messages are cut short, so only a result should make an event this large
+                log.error("Could not report the outcome of job {} attempt {}: {}", outcome.jobId(), outcome.attempt(),
+                        e.getMessage());
+                return false;
+            }
+            // Under max-result-bytes, yet too large for Kafka with the event around it: fail the job, not the event.
+            return publish(job, failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is too large for "
+                    + "Kafka to carry (" + e.getMessage() + "); lower conveyor.worker.max-result-bytes or raise "
+                    + "Kafka's message size limits", false), null));
+        }
+        if (!sent) {
             // The api's rescuer retries the attempt once its deadline has long passed.
             log.error("Could not report the outcome of job {} attempt {}", outcome.jobId(), outcome.attempt());
             return false;
