@@ -73,19 +73,34 @@ class CancellationListener implements SmartLifecycle {
             } catch (WakeupException e) {
                 // stopping
             } catch (RuntimeException e) {
-                log.warn("Reading cancellations failed (retrying): {}", e.getMessage());
+                log.warn("Reading cancellations failed (retrying in a second): {}", e.getMessage());
+                pause();
             }
         }
         consumer.close(Duration.ofSeconds(5));
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void apply(ConsumerRecords<String, String> records) {
         for (var record : records) {
             try {
                 var cancel = Json.read(record.value(), CancelJob.class);
+                if (cancel == null || cancel.v() != CancelJob.VERSION || cancel.jobId() == null
+                        || cancel.generation() < 0) {
+                    throw new IllegalArgumentException("not a version " + CancelJob.VERSION
+                            + " cancellation with a jobId and a generation of 0 or more");
+                }
                 attempts.cancel(cancel.jobId(), cancel.generation());
             } catch (RuntimeException e) {
-                log.error("Skipping an unreadable cancellation at offset {}: {}", record.offset(), e.getMessage());
+                log.error("Skipping an unreadable cancellation at {}-{}@{}: {}", record.topic(), record.partition(),
+                        record.offset(), e.getMessage());
             }
         }
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -42,6 +43,8 @@ class EventPublisher {
      * Sends an attempt's outcome and waits until Kafka has it, trying again (with backoff up to
      * {@link #MAX_BACKOFF}) for as long as Kafka is unreachable, unless {@code givingUp} says to stop: an outcome is
      * the one thing about a job that only this worker knows. Answers whether Kafka has it.
+     *
+     * @throws TooLarge when Kafka refuses the event for its size, which no further try can change
      */
     boolean sendUntilDelivered(JobEvent event, BooleanSupplier givingUp) {
         var backoff = Duration.ofMillis(200);
@@ -62,6 +65,10 @@ class EventPublisher {
                     Thread.currentThread().interrupt();
                     return false;
                 } catch (ExecutionException e) {
+                    if (tooLarge(e)) {
+                        throw new TooLarge(Json.write(event).length() + " characters encoded; Kafka refused it: "
+                                + e.getMessage());
+                    }
                     log.warn("Kafka did not take the outcome of job {} (try {}): {}", event.jobId(), tries,
                             e.getMessage());
                     break;
@@ -85,20 +92,45 @@ class EventPublisher {
         }
     }
 
-    /** Sends and waits until Kafka has it; false when it could not, so the record is not acknowledged. */
+    /**
+     * Sends and waits until Kafka has it; false when it could not, so the record is not acknowledged.
+     *
+     * @throws TooLarge when Kafka refuses the event for its size, which no further try can change
+     */
     boolean sendAndWait(JobEvent event) {
+        var json = Json.write(event);
         for (var attempt = 1; attempt <= SEND_TRIES; attempt++) {
             try {
-                kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event)).get(30, TimeUnit.SECONDS);
+                kafka.send(Topics.EVENTS, event.jobId().toString(), json).get(30, TimeUnit.SECONDS);
                 return true;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
-            } catch (ExecutionException | TimeoutException e) {
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                if (tooLarge(e)) {
+                    throw new TooLarge(json.length() + " characters encoded; Kafka refused it: " + e.getMessage());
+                }
                 log.warn("Could not send the outcome of job {} (try {} of {}): {}", event.jobId(), attempt,
                         SEND_TRIES, e.getMessage());
             }
         }
         return false;
+    }
+
+    private static boolean tooLarge(Throwable error) {
+        for (var cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof RecordTooLargeException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Kafka will not take the event: it is larger than the producer's or the broker's limit. */
+    static final class TooLarge extends RuntimeException {
+
+        TooLarge(String message) {
+            super(message);
+        }
     }
 }

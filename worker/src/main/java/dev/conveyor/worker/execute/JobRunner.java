@@ -137,14 +137,10 @@ public class JobRunner {
             sample.stop(meters.timer("conveyor.worker.attempts", "type", job.type(),
                     "outcome", outcome.error() == null ? "SUCCEEDED" : outcome.error().code()));
             // Kept until Kafka has it, through an outage, unless the worker is being stopped meanwhile.
-            if (events.sendUntilDelivered(outcome, () -> draining)) {
-                completed.incrementAndGet();
-            } else {
-                log.error("Could not report the outcome of job {} attempt {}", outcome.jobId(), outcome.attempt());
-            }
+            publish(job, outcome, true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            publish(handedBack(job));
+            publish(job, handedBack(job));
         } finally {
             // A handler that ignores interrupts keeps its permit until its thread really ends.
             var release = holdsPermit;
@@ -185,11 +181,30 @@ public class JobRunner {
     /** Reports an attempt that ends without running; its record is accepted once Kafka has the outcome. */
     private AcknowledgeType report(JobDispatch job, JobFinished outcome) {
         events.send(JobStarted.of(job, properties.id(), clock.instant()));
-        return publish(outcome) ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE;
+        return publish(job, outcome) ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE;
     }
 
-    private boolean publish(JobFinished outcome) {
-        if (!events.sendAndWait(outcome)) {
+    private boolean publish(JobDispatch job, JobFinished outcome) {
+        return publish(job, outcome, false);
+    }
+
+    /** @param untilDelivered keep trying through a Kafka outage: the outcome of an attempt whose record is accepted */
+    private boolean publish(JobDispatch job, JobFinished outcome, boolean untilDelivered) {
+        boolean sent;
+        try {
+            sent = untilDelivered ? events.sendUntilDelivered(outcome, () -> draining) : events.sendAndWait(outcome);
+        } catch (EventPublisher.TooLarge e) {
+            if (outcome.result() == null) { // messages are cut short, so only a result should make an event this large
+                log.error("Could not report the outcome of job {} attempt {}: {}", outcome.jobId(), outcome.attempt(),
+                        e.getMessage());
+                return false;
+            }
+            // Under max-result-bytes, yet too large for Kafka with the event around it: fail the job, not the event.
+            return publish(job, failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is too large for "
+                    + "Kafka to carry (" + e.getMessage() + "); lower conveyor.worker.max-result-bytes or raise "
+                    + "Kafka's message size limits", false), null), untilDelivered);
+        }
+        if (!sent) {
             // The api's rescuer retries the attempt once its deadline has long passed.
             log.error("Could not report the outcome of job {} attempt {}", outcome.jobId(), outcome.attempt());
             return false;

@@ -132,6 +132,20 @@ class HostileOutcomesTest {
         }
 
         @Test
+        void aResultThatKafkaRefusesForItsSizeFailsItsJobAsTooLarge() throws Exception {
+            var testing = new RunnerTesting(hostile(context -> Json.object().put("text", "x".repeat(5_000))));
+            testing.events.refuseOver = 4_000;
+            var job = RunnerTesting.dispatch("hostile", Json.object(), 30);
+            testing.take(job);
+
+            var finished = await().until(() -> testing.events.finished(job.jobId()), f -> f != null);
+            assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
+            assertThat(finished.error().code()).isEqualTo("RESULT_TOO_LARGE");
+            assertThat(finished.error().retryable()).isFalse();
+            assertThat(finished.error().message()).contains("max-result-bytes");
+        }
+
+        @Test
         void aResultOfOrdinaryTextNumbersAndEmojiIsReportedUnchanged() throws Exception {
             var result = Json.object().put("text", "héllo 👋 \t\n\u0001").put("pi", 3.14159)
                     .put("big", new BigDecimal("123456789012345678901234567890.5")).put("none", (String) null);

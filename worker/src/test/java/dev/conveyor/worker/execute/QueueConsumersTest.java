@@ -155,6 +155,19 @@ class QueueConsumersTest {
     }
 
     @Test
+    void takesNothingWhileJobsAndStuckHandlersFillMaxInFlight() throws Exception {
+        when(runner.occupied()).thenReturn(100);
+        start();
+        var consumer = subscribed(0);
+
+        consumer.offer("job-5");
+
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(taken::isEmpty);
+        when(runner.occupied()).thenReturn(99);
+        await().until(() -> taken.contains("job-5"));
+    }
+
+    @Test
     void healthNamesTheWorkingConsumersPerQueueAndIsDownOnceTheyStop() throws Exception {
         start();
         subscribed(0);

@@ -86,9 +86,16 @@ final class RunnerTesting {
             sent.add(Json.write(event));
         }
 
+        /** Events longer than this (encoded) are refused as Kafka refuses records over its size limits. */
+        volatile int refuseOver = Integer.MAX_VALUE;
+
         @Override
         boolean sendAndWait(JobEvent event) {
-            sent.add(Json.write(event));
+            var json = Json.write(event);
+            if (json.length() > refuseOver) {
+                throw new TooLarge(json.length() + " characters");
+            }
+            sent.add(json);
             return true;
         }
 

@@ -1,0 +1,93 @@
+package dev.conveyor.worker.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.message.CancelJob;
+import dev.conveyor.common.test.TestKafka;
+import dev.conveyor.worker.execute.RunningAttempts;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+
+/** Unreadable records on {@code conveyor.control} are skipped one by one; the listener goes on reading. */
+class CancellationListenerTest {
+
+    /** Keeps the cancellations the listener passes on. */
+    static final class Recording extends RunningAttempts {
+
+        final List<UUID> cancelled = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void cancel(UUID jobId, int generation) {
+            cancelled.add(jobId);
+            super.cancel(jobId, generation);
+        }
+    }
+
+    private final Recording attempts = new Recording();
+    private final KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()),
+            new ByteArraySerializer(), new ByteArraySerializer());
+    private CancellationListener listener;
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.stop();
+        }
+        producer.close();
+    }
+
+    private void send(String value) throws Exception {
+        send(value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void send(byte[] value) throws Exception {
+        producer.send(new ProducerRecord<>(Topics.CONTROL, "key".getBytes(StandardCharsets.UTF_8), value)).get();
+    }
+
+    private static String cancel(UUID jobId, int generation) {
+        return Json.write(new CancelJob(CancelJob.VERSION, jobId, generation, Instant.now()));
+    }
+
+    @Test
+    void skipsUnreadableCancellationsAndKeepsListening() throws Exception {
+        var before = UUID.randomUUID();
+        send("not json");
+        send((String) null);
+        send(new byte[] {(byte) 0xff, 0, (byte) 0xfe});
+        send("{}");
+        send("{\"v\": 1, \"jobId\": \"nope\", \"generation\": 0}");
+        send(cancel(null, 0));
+        var negative = UUID.randomUUID();
+        send(cancel(negative, -1));
+        send(cancel(before, 0));
+        var kafka = new KafkaProperties();
+        kafka.setBootstrapServers(List.of(TestKafka.bootstrapServers()));
+        listener = new CancellationListener(kafka, attempts);
+
+        listener.start();
+
+        assertThat(attempts.cancelled).contains(before).doesNotContain(negative).doesNotContainNull();
+        send("[1, 2, 3]");
+        send("{\"v\": 1, \"jobId\": \"" + UUID.randomUUID() + "\", \"generation\": \"many\"}");
+        var after = UUID.randomUUID();
+        send(cancel(after, 0));
+        await().atMost(Duration.ofSeconds(10)).until(() -> attempts.cancelled.contains(after));
+        assertThat(listener.isRunning()).isTrue();
+    }
+}
