@@ -27,8 +27,9 @@ class DispatchMarks implements SmartLifecycle {
     private static final int BATCH = 1000;
 
     private static final String MARK = """
-            UPDATE jobs j SET dispatched_at = now()
-            FROM unnest(:ids::uuid[], :attempts::int[]) AS v(id, attempts)
+            UPDATE jobs j SET dispatched_at = now(), record_partition = v.partition, record_offset = v.record_offset
+            FROM unnest(:ids::uuid[], :attempts::int[], :partitions::int[], :offsets::int8[])
+                AS v(id, attempts, partition, record_offset)
             WHERE j.id = v.id AND j.attempts = v.attempts AND j.dispatched_at IS NULL
               AND j.status = 'QUEUED'
             """;
@@ -46,8 +47,9 @@ class DispatchMarks implements SmartLifecycle {
         this.locks = locks;
     }
 
-    void add(UUID id, int attempts) {
-        marks.add(new Mark(id, attempts));
+    /** Records that the job's attempt is on Kafka, in the record at {@code partition} and {@code offset}. */
+    void add(UUID id, int attempts, int partition, long offset) {
+        marks.add(new Mark(id, attempts, partition, offset));
     }
 
     private void flushLoop() {
@@ -71,6 +73,8 @@ class DispatchMarks implements SmartLifecycle {
                     jdbc.sql(MARK)
                             .param("ids", new SqlArrayValue("uuid", ids.toArray()))
                             .param("attempts", new SqlArrayValue("int4", batch.stream().map(Mark::attempts).toArray()))
+                            .param("partitions", new SqlArrayValue("int4", batch.stream().map(Mark::partition).toArray()))
+                            .param("offsets", new SqlArrayValue("int8", batch.stream().map(Mark::offset).toArray()))
                             .update();
                 });
             } catch (RuntimeException e) {
@@ -104,6 +108,6 @@ class DispatchMarks implements SmartLifecycle {
         return SmartLifecycle.DEFAULT_PHASE - 16384;
     }
 
-    private record Mark(UUID id, int attempts) {
+    private record Mark(UUID id, int attempts, int partition, long offset) {
     }
 }

@@ -71,7 +71,8 @@ public class Dispatcher implements SmartLifecycle {
                 kafka.send(Topics.jobs(item.queue()), item.id().toString(), Json.write(message))
                         .whenComplete((sent, failure) -> {
                             if (failure == null) {
-                                marks.add(item.id(), item.attempts());
+                                var record = sent.getRecordMetadata();
+                                marks.add(item.id(), item.attempts(), record.partition(), record.offset());
                             } else {
                                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
                                         failure.getMessage());

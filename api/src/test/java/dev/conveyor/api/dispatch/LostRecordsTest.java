@@ -8,8 +8,14 @@ import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.test.HttpJson;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.common.message.JobStarted;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -18,6 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Import;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -27,6 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * and published again; a job whose record a worker took after reporting its start is not.
  */
 @ApiTest
+@Import(OwnEventsGroup.class)
 class LostRecordsTest {
 
     private static final Logger log = LoggerFactory.getLogger(LostRecordsTest.class);
@@ -42,6 +53,13 @@ class LostRecordsTest {
     int port;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    RecordReconciler reconciler;
+
+    @Autowired
+    KafkaListenerEndpointRegistry listeners;
+    @Autowired
+    KafkaTemplate<String, String> kafka;
 
     HttpJson http;
 
@@ -61,6 +79,17 @@ class LostRecordsTest {
 
     private String status(UUID id) {
         return jdbc.sql("SELECT status FROM jobs WHERE id = :id").param("id", id).query(String.class).single();
+    }
+
+    private Long recordOffset(UUID id) {
+        return jdbc.sql("SELECT record_offset FROM jobs WHERE id = :id AND dispatched_at IS NOT NULL")
+                .param("id", id).query(Long.class).optional().orElse(null);
+    }
+
+    private MessageListenerContainer eventsListener() {
+        return listeners.getListenerContainers().stream()
+                .filter(c -> List.of(c.getContainerProperties().getTopics()).contains(Topics.EVENTS))
+                .findFirst().orElseThrow();
     }
 
     @Nested
@@ -106,6 +135,58 @@ class LostRecordsTest {
                 assertThat(releases).isEqualTo(5);
                 assertThat(status(id)).isEqualTo("QUEUED");
             }
+        }
+    }
+
+    @Nested
+    class NotLost {
+
+        @Test
+        void aRecordAWorkerHoldsIsLeftAlone() throws InterruptedException {
+            var queue = newQueue("held");
+            var id = submit(queue);
+            try (var worker = new TestShareConsumer(queue)) {
+                var record = worker.next(id, Duration.ofSeconds(30));
+                await().until(() -> recordOffset(id) != null);
+
+                var round = reconciler.reconcile();
+
+                assertThat(round.redispatched()).doesNotContain(id);
+                assertThat(recordOffset(id)).isEqualTo(record.offset());
+                worker.acknowledge(record, AcknowledgeType.RELEASE);
+            }
+        }
+
+        @Test
+        void aRecordAcceptedAfterItsStartReachedKafkaIsNotPublishedAgainBeforeTheStartIsApplied()
+                throws Exception {
+            var queue = newQueue("accepted");
+            var id = submit(queue);
+            var events = eventsListener();
+            try (var worker = new TestShareConsumer(queue)) {
+                var record = worker.next(id, Duration.ofSeconds(30));
+                await().until(() -> recordOffset(id) != null);
+                // the api falls behind on conveyor.events from here
+                events.pause();
+                await().until(events::isContainerPaused);
+                // what a worker does: its start is on Kafka before it accepts the record
+                JobEvent started = new JobStarted(id, 1, "test-worker", Instant.now());
+                kafka.send(Topics.EVENTS, id.toString(), Json.write(started)).get(10, TimeUnit.SECONDS);
+                worker.acknowledge(record, AcknowledgeType.ACCEPT);
+
+                var round = reconciler.reconcile();
+
+                assertThat(round.suspects()).isPositive();
+                assertThat(round.eventsApplied()).isFalse();
+                assertThat(round.redispatched()).isEmpty();
+                assertThat(status(id)).isEqualTo("QUEUED");
+                assertThat(recordOffset(id)).isEqualTo(record.offset());
+            } finally {
+                events.resume();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> status(id).equals("RUNNING"));
+            assertThat(reconciler.reconcile().redispatched()).doesNotContain(id);
+            assertThat(status(id)).isEqualTo("RUNNING");
         }
     }
 }
