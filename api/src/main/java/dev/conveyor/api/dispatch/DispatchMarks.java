@@ -1,59 +1,67 @@
 package dev.conveyor.api.dispatch;
 
-import dev.conveyor.api.job.JobLocks;
 import dev.conveyor.common.Threads;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
-/**
- * Records that jobs are on Kafka, many per statement. The mark only applies while the job still waits for the
- * attempt that was published, so a late mark never hides a retry that is due.
- */
+/** Records that jobs are on Kafka, many per statement, on a thread of its own. */
 @Component
 class DispatchMarks implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(DispatchMarks.class);
-    private static final int BATCH = 1000;
+    static final int BATCH = 1000;
 
-    private static final String MARK = """
-            UPDATE jobs j SET dispatched_at = now(), record_partition = v.partition, record_offset = v.record_offset
-            FROM unnest(:ids::uuid[], :attempts::int[], :partitions::int[], :offsets::int8[])
-                AS v(id, attempts, partition, record_offset)
-            WHERE j.id = v.id AND j.attempts = v.attempts AND j.dispatched_at IS NULL
-              AND j.status = 'QUEUED'
-            """;
+    /** Writes one batch of marks, or throws. */
+    interface Writer {
+        void write(List<DispatchMark> marks);
+    }
 
-    private final JdbcClient jdbc;
-    private final TransactionTemplate transaction;
-    private final JobLocks locks;
-    private final BlockingQueue<Mark> marks = new LinkedBlockingQueue<>();
+    /**
+     * @param capacity      most marks waiting to be written; more are dropped
+     * @param firstBackoff  wait after a batch failed once
+     * @param maxBackoff    longest wait between tries of a failing batch
+     * @param shutdownWait  how long a stop may take to write the marks still waiting
+     */
+    record Limits(int capacity, Duration firstBackoff, Duration maxBackoff, Duration shutdownWait) {
+
+        static final Limits DEFAULTS = new Limits(100_000, Duration.ofMillis(100), Duration.ofSeconds(5),
+                Duration.ofSeconds(5));
+    }
+
+    private final Writer writer;
+    private final Limits limits;
+    private final BlockingQueue<DispatchMark> marks;
     private volatile boolean running;
     private Thread flusher;
 
-    DispatchMarks(JdbcClient jdbc, TransactionTemplate transaction, JobLocks locks) {
-        this.jdbc = jdbc;
-        this.transaction = transaction;
-        this.locks = locks;
+    @Autowired
+    DispatchMarks(Writer writer) {
+        this(writer, Limits.DEFAULTS);
+    }
+
+    DispatchMarks(Writer writer, Limits limits) {
+        this.writer = writer;
+        this.limits = limits;
+        this.marks = new LinkedBlockingQueue<>(limits.capacity());
     }
 
     /** Records that the job's attempt is on Kafka, in the record at {@code partition} and {@code offset}. */
     void add(UUID id, int attempts, int partition, long offset) {
-        marks.add(new Mark(id, attempts, partition, offset));
+        marks.offer(new DispatchMark(id, attempts, partition, offset));
     }
 
     private void flushLoop() {
-        var batch = new ArrayList<Mark>();
+        var batch = new ArrayList<DispatchMark>();
         while (running || !marks.isEmpty()) {
             try {
                 var first = marks.poll(100, TimeUnit.MILLISECONDS);
@@ -67,16 +75,7 @@ class DispatchMarks implements SmartLifecycle {
             }
             marks.drainTo(batch, BATCH - 1);
             try {
-                var ids = batch.stream().map(Mark::id).toList();
-                transaction.executeWithoutResult(status -> {
-                    locks.lock(ids);
-                    jdbc.sql(MARK)
-                            .param("ids", new SqlArrayValue("uuid", ids.toArray()))
-                            .param("attempts", new SqlArrayValue("int4", batch.stream().map(Mark::attempts).toArray()))
-                            .param("partitions", new SqlArrayValue("int4", batch.stream().map(Mark::partition).toArray()))
-                            .param("offsets", new SqlArrayValue("int8", batch.stream().map(Mark::offset).toArray()))
-                            .update();
-                });
+                writer.write(batch);
             } catch (RuntimeException e) {
                 // Unmarked jobs are published again by the poller after their lease: a duplicate, not a loss.
                 log.warn("Could not record {} dispatched jobs: {}", batch.size(), e.getMessage());
@@ -94,7 +93,7 @@ class DispatchMarks implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        Threads.joinOrInterrupt(flusher, Duration.ofSeconds(5));
+        Threads.joinOrInterrupt(flusher, limits.shutdownWait());
     }
 
     @Override
@@ -106,8 +105,5 @@ class DispatchMarks implements SmartLifecycle {
     @Override
     public int getPhase() {
         return SmartLifecycle.DEFAULT_PHASE - 16384;
-    }
-
-    private record Mark(UUID id, int attempts, int partition, long offset) {
     }
 }
