@@ -70,15 +70,15 @@ public class Dispatcher implements SmartLifecycle {
         var now = clock.instant();
         for (var i = 0; i < items.size(); i++) {
             var item = items.get(i);
-            if (System.nanoTime() - sendBefore > 0) {
-                // Sends that blocked (Kafka unreachable, a topic being created) used up the lease's margin: a send
-                // begun now might still be in the producer when the lease ends and the poller publishes again.
-                log.warn("Left {} jobs unpublished because their dispatch lease is nearly over; the poller publishes "
-                        + "them after it", items.size() - i);
-                return;
-            }
             try {
                 queues.ensure(item.queue());
+                if (System.nanoTime() - sendBefore > 0) {
+                    // Sends that blocked (Kafka unreachable, a topic being created) used up the lease's margin: a
+                    // send begun now might still be in the producer when the lease ends and the poller publishes.
+                    log.warn("Left {} jobs unpublished because their dispatch lease is nearly over; the poller "
+                            + "publishes them after it", items.size() - i);
+                    return;
+                }
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
                         item.attempts() + 1, item.maxAttempts(), item.timeoutSeconds(), item.payload(), now,
                         item.generation());
