@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -66,16 +67,27 @@ public record ApiProperties(
      * @param pollInterval how often the dispatcher looks for due jobs that are not on Kafka yet
      * @param batchSize    most jobs it takes per look
      * @param lease        how long a taken job is left to its dispatcher before another may publish it
+     * @param reconcileInterval how often to look for dispatched jobs whose record Kafka acknowledged or archived
+     *                     without a start reaching the api, and publish them again
      */
     public record Dispatch(
             @DefaultValue("250ms") Duration pollInterval,
             @DefaultValue("500") int batchSize,
-            @DefaultValue("30s") Duration lease) {
+            @DefaultValue("30s") Duration lease,
+            @DefaultValue("10s") Duration reconcileInterval) {
 
+        @ConstructorBinding
         public Dispatch {
             require(pollInterval.isPositive(), "conveyor.api.dispatch.poll-interval must be positive");
             require(batchSize >= 1, "conveyor.api.dispatch.batch-size must be at least 1");
             require(lease.compareTo(Duration.ofSeconds(1)) >= 0, "conveyor.api.dispatch.lease must be at least 1s");
+            require(reconcileInterval.compareTo(Duration.ofMillis(100)) >= 0,
+                    "conveyor.api.dispatch.reconcile-interval must be at least 100ms");
+        }
+
+        /** With the default reconcile interval (for code written before it existed). */
+        public Dispatch(Duration pollInterval, int batchSize, Duration lease) {
+            this(pollInterval, batchSize, lease, Duration.ofSeconds(10));
         }
     }
 

@@ -1,84 +1,150 @@
 package dev.conveyor.api.dispatch;
 
-import dev.conveyor.api.job.JobLocks;
 import dev.conveyor.common.Threads;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Records that jobs are on Kafka, many per statement. The mark only applies while the job still waits for the
- * attempt that was published, so a late mark never hides a retry that is due.
+ * Records that jobs are on Kafka, many per statement, on a thread of its own. A mark that is not written costs a
+ * second record (the poller publishes the job again after its lease), so a batch the database refuses is kept and
+ * tried again, and a stop writes what still waits; memory and the wait at shutdown are bounded.
  */
 @Component
 class DispatchMarks implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(DispatchMarks.class);
-    private static final int BATCH = 1000;
+    static final int BATCH = 1000;
 
-    private static final String MARK = """
-            UPDATE jobs j SET dispatched_at = now()
-            FROM unnest(:ids::uuid[], :attempts::int[]) AS v(id, attempts)
-            WHERE j.id = v.id AND j.attempts = v.attempts AND j.dispatched_at IS NULL
-              AND j.status = 'QUEUED'
-            """;
+    /** Writes one batch of marks, or throws. */
+    interface Writer {
+        void write(List<DispatchMark> marks);
+    }
 
-    private final JdbcClient jdbc;
-    private final TransactionTemplate transaction;
-    private final JobLocks locks;
-    private final BlockingQueue<Mark> marks = new LinkedBlockingQueue<>();
+    /**
+     * @param capacity      most marks waiting to be written; more are dropped
+     * @param firstBackoff  wait after a batch failed once
+     * @param maxBackoff    longest wait between tries of a failing batch
+     * @param shutdownWait  how long a stop may take to write the marks still waiting
+     */
+    record Limits(int capacity, Duration firstBackoff, Duration maxBackoff, Duration shutdownWait) {
+
+        static final Limits DEFAULTS = new Limits(100_000, Duration.ofMillis(100), Duration.ofSeconds(5),
+                Duration.ofSeconds(5));
+    }
+
+    private final Writer writer;
+    private final Limits limits;
+    private final BlockingQueue<DispatchMark> marks;
+    private final AtomicLong dropped = new AtomicLong();
     private volatile boolean running;
+    private volatile long stopDeadline;
     private Thread flusher;
 
-    DispatchMarks(JdbcClient jdbc, TransactionTemplate transaction, JobLocks locks) {
-        this.jdbc = jdbc;
-        this.transaction = transaction;
-        this.locks = locks;
+    @Autowired
+    DispatchMarks(Writer writer) {
+        this(writer, Limits.DEFAULTS);
     }
 
-    void add(UUID id, int attempts) {
-        marks.add(new Mark(id, attempts));
+    DispatchMarks(Writer writer, Limits limits) {
+        this.writer = writer;
+        this.limits = limits;
+        this.marks = new LinkedBlockingQueue<>(limits.capacity());
     }
 
-    private void flushLoop() {
-        var batch = new ArrayList<Mark>();
-        while (running || !marks.isEmpty()) {
-            try {
-                var first = marks.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            marks.drainTo(batch, BATCH - 1);
-            try {
-                var ids = batch.stream().map(Mark::id).toList();
-                transaction.executeWithoutResult(status -> {
-                    locks.lock(ids);
-                    jdbc.sql(MARK)
-                            .param("ids", new SqlArrayValue("uuid", ids.toArray()))
-                            .param("attempts", new SqlArrayValue("int4", batch.stream().map(Mark::attempts).toArray()))
-                            .update();
-                });
-            } catch (RuntimeException e) {
-                // Unmarked jobs are published again by the poller after their lease: a duplicate, not a loss.
-                log.warn("Could not record {} dispatched jobs: {}", batch.size(), e.getMessage());
-            }
-            batch.clear();
+    /**
+     * Records that the job's attempt is on Kafka, in the record at {@code partition} and {@code offset}. Never
+     * blocks: with {@code capacity} marks already waiting (the database has been away a while) the mark is dropped.
+     */
+    void add(UUID id, int attempts, int partition, long offset) {
+        if (!marks.offer(new DispatchMark(id, attempts, partition, offset))) {
+            dropped.incrementAndGet();
         }
+    }
+
+    /**
+     * Writes waiting marks a batch at a time. A batch that fails is kept and tried again, with a backoff that
+     * doubles up to {@code maxBackoff}, together with marks added meanwhile (up to {@link #BATCH}). After a stop it
+     * goes on until nothing waits or {@code shutdownWait} has passed.
+     */
+    private void flushLoop() {
+        var batch = new ArrayList<DispatchMark>();
+        var failures = 0;
+        try {
+            while (!(stopping() && (batch.isEmpty() && marks.isEmpty() || pastShutdownWait()))) {
+                if (batch.isEmpty()) {
+                    var first = marks.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
+                }
+                marks.drainTo(batch, BATCH - batch.size());
+                reportDropped();
+                try {
+                    writer.write(batch);
+                    batch.clear();
+                    failures = 0;
+                } catch (RuntimeException e) {
+                    failures++;
+                    var backoff = backoff(failures);
+                    log.warn("Could not record {} dispatched jobs (try {}), trying again in {} ms: {}", batch.size(),
+                            failures, backoff.toMillis(), e.getMessage());
+                    pause(backoff);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        var unwritten = batch.size() + marks.size();
+        if (unwritten > 0) {
+            log.warn("Stopped with {} dispatch marks unwritten; the poller publishes those jobs again after their "
+                    + "lease (a second record, not a lost job)", unwritten);
+        }
+    }
+
+    private Duration backoff(int failures) {
+        var backoff = limits.firstBackoff().multipliedBy(1L << Math.min(failures - 1, 20));
+        return backoff.compareTo(limits.maxBackoff()) > 0 ? limits.maxBackoff() : backoff;
+    }
+
+    /** Waits, but not past the shutdown deadline; a stop cuts the wait short. */
+    private void pause(Duration backoff) {
+        var nanos = backoff.toNanos();
+        if (stopping()) {
+            nanos = Math.min(nanos, stopDeadline - System.nanoTime());
+        }
+        if (nanos > 0) {
+            LockSupport.parkNanos(nanos);
+        }
+    }
+
+    private void reportDropped() {
+        var count = dropped.getAndSet(0);
+        if (count > 0) {
+            log.warn("Dropped {} dispatch marks: {} were already waiting for the database; the poller publishes "
+                    + "those jobs again after their lease (a second record, not a lost job)", count,
+                    limits.capacity());
+        }
+    }
+
+    private boolean stopping() {
+        return !running;
+    }
+
+    private boolean pastShutdownWait() {
+        return System.nanoTime() - stopDeadline > 0;
     }
 
     @Override
@@ -87,10 +153,13 @@ class DispatchMarks implements SmartLifecycle {
         flusher = Thread.ofVirtual().name("dispatch-marks").start(this::flushLoop);
     }
 
+    /** Writes the marks still waiting, for at most {@code shutdownWait}. */
     @Override
     public void stop() {
+        stopDeadline = System.nanoTime() + limits.shutdownWait().toNanos();
         running = false;
-        Threads.joinOrInterrupt(flusher, Duration.ofSeconds(5));
+        LockSupport.unpark(flusher);
+        Threads.joinOrInterrupt(flusher, limits.shutdownWait().plusSeconds(1));
     }
 
     @Override
@@ -102,8 +171,5 @@ class DispatchMarks implements SmartLifecycle {
     @Override
     public int getPhase() {
         return SmartLifecycle.DEFAULT_PHASE - 16384;
-    }
-
-    private record Mark(UUID id, int attempts) {
     }
 }

@@ -1,5 +1,6 @@
 package dev.conveyor.api.dispatch;
 
+import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
@@ -31,15 +32,19 @@ public class Dispatcher implements SmartLifecycle {
     private final QueueTopics queues;
     private final DispatchMarks marks;
     private final Clock clock;
+    private final PublishWindow window;
     // Publishing can block (topic creation, Kafka unreachable): never on the thread that answers a request.
     private final ExecutorService publishers = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running;
 
-    Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, Clock clock) {
+    Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, Clock clock,
+            ApiProperties properties) {
         this.kafka = kafka;
         this.queues = queues;
         this.marks = marks;
         this.clock = clock;
+        this.window = PublishWindow.of(kafka.getProducerFactory().getConfigurationProperties(),
+                properties.dispatch());
     }
 
     /**
@@ -55,23 +60,33 @@ public class Dispatcher implements SmartLifecycle {
         }
     }
 
-    /** Publishes in the background; returns at once. */
+    /** Publishes in the background; returns at once. Call it right after taking the jobs (with their lease). */
     public void publish(List<Item> items) {
-        publishers.execute(() -> publishNow(items));
+        var sendBefore = System.nanoTime() + window.sendWithin().toNanos();
+        publishers.execute(() -> publishNow(items, sendBefore));
     }
 
-    private void publishNow(List<Item> items) {
+    private void publishNow(List<Item> items, long sendBefore) {
         var now = clock.instant();
-        for (var item : items) {
+        for (var i = 0; i < items.size(); i++) {
+            var item = items.get(i);
             try {
                 queues.ensure(item.queue());
+                if (System.nanoTime() - sendBefore > 0) {
+                    // Sends that blocked (Kafka unreachable, a topic being created) used up the lease's margin: a
+                    // send begun now might still be in the producer when the lease ends and the poller publishes.
+                    log.warn("Left {} jobs unpublished because their dispatch lease is nearly over; the poller "
+                            + "publishes them after it", items.size() - i);
+                    return;
+                }
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
                         item.attempts() + 1, item.maxAttempts(), item.timeoutSeconds(), item.payload(), now,
                         item.generation());
                 kafka.send(Topics.jobs(item.queue()), item.id().toString(), Json.write(message))
                         .whenComplete((sent, failure) -> {
                             if (failure == null) {
-                                marks.add(item.id(), item.attempts());
+                                var record = sent.getRecordMetadata();
+                                marks.add(item.id(), item.attempts(), record.partition(), record.offset());
                             } else {
                                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
                                         failure.getMessage());

@@ -49,6 +49,8 @@ class JobWrites {
                 run_at = coalesce(v.run_at, j.run_at),
                 dispatched_at = CASE WHEN v.redispatch THEN NULL ELSE j.dispatched_at END,
                 dispatch_lease_until = CASE WHEN v.redispatch THEN NULL ELSE j.dispatch_lease_until END,
+                record_partition = CASE WHEN v.redispatch THEN NULL ELSE j.record_partition END,
+                record_offset = CASE WHEN v.redispatch THEN NULL ELSE j.record_offset END,
                 updated_at = now()
             FROM unnest(:ids::uuid[], :fromStatus::text[], :fromAttempts::int[], :generation::int[],
                         :status::text[], :attempts::int[], :uncharged::int[], :lost::int[], :workerId::text[],

@@ -1,0 +1,161 @@
+package dev.conveyor.api.dispatch;
+
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.common.Threads;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Finds jobs that wait QUEUED although Kafka will never deliver their record again, and makes them due for the
+ * {@link DuePoller}. Kafka archives a record that no worker started when its delivery limit is reached through
+ * releases (workers draining, a start Kafka did not confirm, an expired acquisition lock) or when it is rejected.
+ *
+ * <p>A record below its share partition's start offset (or below the end, when Kafka reports no lag; see
+ * {@link SharePositions#settledOffsets}) is acknowledged or archived. It may also have been accepted by a worker
+ * whose {@code JobStarted} is on {@code conveyor.events} but not yet applied (workers accept only once Kafka has
+ * their start). So a round reads the share groups' offsets first, then the end of
+ * {@code conveyor.events}, waits until the api has applied events that far, and only then puts back jobs that are
+ * still QUEUED on the same record: any start accepted before the first read is applied by then.
+ *
+ * <p>Every api instance runs this. Two rounds that find the same job are safe: each update is guarded on the job
+ * still waiting on that very record (status, attempts, position), with the rows locked in id order, so the second
+ * finds the position cleared (or a new one) and changes nothing; each lost record is published again once.
+ */
+@Component
+class RecordReconciler implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(RecordReconciler.class);
+    private static final int BATCH = 500;
+    private static final Duration MAX_CATCH_UP = Duration.ofSeconds(30);
+
+    private final LostRecords lost;
+    private final SharePositions kafka;
+    private final Duration interval;
+    private final Counter redispatched;
+    private volatile boolean running;
+    private Thread reconciler;
+
+    RecordReconciler(LostRecords lost, SharePositions kafka, ApiProperties properties, MeterRegistry meters) {
+        this.lost = lost;
+        this.kafka = kafka;
+        this.interval = properties.dispatch().reconcileInterval();
+        this.redispatched = Counter.builder("conveyor.dispatch.redispatched")
+                .description("Jobs published again because Kafka archived their record without a start")
+                .register(meters);
+    }
+
+    /**
+     * What one round found: jobs whose record is settled, whether the api had applied the events written until
+     * then (if not, nothing was put back), and the jobs put back.
+     */
+    record Round(int suspects, boolean eventsApplied, List<UUID> redispatched) {
+
+        static final Round NOTHING = new Round(0, true, List.of());
+    }
+
+    /** One round; answers what it did. */
+    Round reconcile() throws InterruptedException {
+        var queues = lost.queues();
+        if (queues.isEmpty()) {
+            return Round.NOTHING;
+        }
+        var starts = kafka.settledOffsets(queues);
+        log.debug("Settled offsets of queues {}: {}", queues, starts);
+        var suspects = 0;
+        for (var queue : starts.entrySet()) {
+            suspects += lost.below(queue.getKey(), queue.getValue(), null, BATCH).size();
+        }
+        if (suspects == 0) {
+            return Round.NOTHING;
+        }
+        var ends = kafka.eventsEnd();
+        var giveUpAt = System.nanoTime() + catchUpLimit().toNanos();
+        if (!kafka.awaitApplied(ends, () -> !running || System.nanoTime() > giveUpAt)) {
+            log.info("{} dispatched jobs wait on records Kafka has settled, but the api has not applied "
+                    + "conveyor.events that far yet; looking again in {}", suspects, interval);
+            return new Round(suspects, false, List.of());
+        }
+        var done = new ArrayList<UUID>();
+        for (var queue : starts.entrySet()) {
+            done.addAll(redispatch(queue.getKey(), queue.getValue()));
+        }
+        return new Round(suspects, true, done);
+    }
+
+    private List<UUID> redispatch(String queue, Map<Integer, Long> starts) {
+        var done = new ArrayList<UUID>();
+        UUID after = null;
+        while (true) {
+            var batch = lost.below(queue, starts, after, BATCH);
+            if (batch.isEmpty()) {
+                return done;
+            }
+            var ids = lost.redispatch(batch);
+            if (!ids.isEmpty()) {
+                redispatched.increment(ids.size());
+                log.warn("Kafka archived the records of {} jobs of queue '{}' that no worker started; publishing "
+                        + "them again: {}", ids.size(), queue, ids);
+                done.addAll(ids);
+            }
+            if (batch.size() < BATCH) {
+                return done;
+            }
+            after = batch.getLast().id();
+        }
+    }
+
+    /** Long enough for a busy events consumer, short enough that a stalled one does not hold up the next round. */
+    private Duration catchUpLimit() {
+        return interval.compareTo(MAX_CATCH_UP) < 0 ? interval : MAX_CATCH_UP;
+    }
+
+    private void loop() {
+        while (running) {
+            try {
+                LockSupport.parkNanos(interval.toNanos()); // stop() unparks
+                if (running) {
+                    reconcile();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                log.warn("Looking for lost job records failed (trying again in {}): {}", interval, e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        reconciler = Thread.ofVirtual().name("record-reconciler").start(this::loop);
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        LockSupport.unpark(reconciler);
+        Threads.joinOrInterrupt(reconciler, Duration.ofSeconds(5));
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Stops with the poller it feeds, before the dispatcher. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 4096;
+    }
+}

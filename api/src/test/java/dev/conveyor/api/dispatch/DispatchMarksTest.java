@@ -1,0 +1,121 @@
+package dev.conveyor.api.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Marks that cannot be written (the database is away for a moment) are kept and written later, within a bound, and
+ * at shutdown within a bounded wait. (A lost mark is no lost job, but the poller publishes it a second time.)
+ */
+class DispatchMarksTest {
+
+    private static final DispatchMarks.Limits FAST = new DispatchMarks.Limits(10, Duration.ofMillis(10),
+            Duration.ofMillis(50), Duration.ofSeconds(2));
+
+    /** A database that refuses the first {@code failures} writes, then takes them. */
+    private static final class FlakyDatabase implements DispatchMarks.Writer {
+
+        final List<DispatchMark> written = new CopyOnWriteArrayList<>();
+        final AtomicInteger failures;
+        final AtomicInteger tries = new AtomicInteger();
+
+        FlakyDatabase(int failures) {
+            this.failures = new AtomicInteger(failures);
+        }
+
+        @Override
+        public void write(List<DispatchMark> marks) {
+            tries.incrementAndGet();
+            if (failures.getAndDecrement() > 0) {
+                throw new IllegalStateException("connection refused");
+            }
+            written.addAll(marks);
+        }
+    }
+
+    private DispatchMarks marks;
+
+    @AfterEach
+    void stop() {
+        if (marks != null && marks.isRunning()) {
+            marks.stop();
+        }
+    }
+
+    private static List<DispatchMark> someMarks(int n) {
+        var list = new ArrayList<DispatchMark>();
+        IntStream.range(0, n).forEach(i -> list.add(new DispatchMark(UUID.randomUUID(), 0, i % 3, i)));
+        return list;
+    }
+
+    private void add(List<DispatchMark> list) {
+        list.forEach(m -> marks.add(m.id(), m.attempts(), m.partition(), m.offset()));
+    }
+
+    @Test
+    void aBatchThatFailsIsWrittenOnceTheDatabaseIsBack() {
+        var database = new FlakyDatabase(3);
+        marks = new DispatchMarks(database, FAST);
+        marks.start();
+        var expected = someMarks(5);
+
+        add(expected);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.written.size() == expected.size());
+        assertThat(database.written).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(database.tries.get()).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void marksBeyondTheBoundAreDroppedNotHeld() {
+        var database = new FlakyDatabase(Integer.MAX_VALUE);
+        marks = new DispatchMarks(database, FAST);
+        var all = someMarks(25);
+
+        add(all); // not started: the first 10 wait, the rest find the queue full
+        marks.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.tries.get() >= 2);
+        database.failures.set(0);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.written.size() >= 10);
+        assertThat(database.written).containsExactlyInAnyOrderElementsOf(all.subList(0, 10));
+    }
+
+    @Test
+    void marksStillWaitingAtShutdownAreWrittenBeforeItEnds() {
+        var database = new FlakyDatabase(2);
+        marks = new DispatchMarks(database, FAST);
+        marks.start();
+        var expected = someMarks(7);
+        add(expected);
+
+        marks.stop();
+
+        assertThat(database.written).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
+    void shutdownWaitsNoLongerThanItsBoundForADatabaseThatStaysAway() {
+        var database = new FlakyDatabase(Integer.MAX_VALUE);
+        marks = new DispatchMarks(database, FAST);
+        marks.start();
+        add(someMarks(3));
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.tries.get() >= 1);
+
+        var began = System.nanoTime();
+        marks.stop();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(FAST.shutdownWait().plusSeconds(2));
+        assertThat(database.written).isEmpty();
+    }
+}
