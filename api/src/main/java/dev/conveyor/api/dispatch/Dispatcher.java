@@ -21,7 +21,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Publishes due jobs to their queue's topic and, once Kafka has them, records that in batches. A job that fails
- * to publish keeps no mark, so the {@link DuePoller} publishes it again when its lease runs out.
+ * to publish keeps no mark and gives up its lease ({@link LeaseReleases}), so the {@link DuePoller} publishes it
+ * again at its next look.
  */
 @Component
 public class Dispatcher implements SmartLifecycle {
@@ -31,15 +32,17 @@ public class Dispatcher implements SmartLifecycle {
     private final KafkaTemplate<String, String> kafka;
     private final QueueTopics queues;
     private final DispatchMarks marks;
+    private final LeaseReleases releases;
     private final Clock clock;
     private final PublishWindow window;
     // Publishing can block (topic creation, Kafka unreachable): never on the thread that answers a request.
     private final ExecutorService publishers = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running;
 
-    Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, Clock clock,
-            ApiProperties properties) {
+    Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, LeaseReleases releases,
+            Clock clock, ApiProperties properties) {
         this.kafka = kafka;
+        this.releases = releases;
         this.queues = queues;
         this.marks = marks;
         this.clock = clock;
@@ -76,7 +79,8 @@ public class Dispatcher implements SmartLifecycle {
                     // Sends that blocked (Kafka unreachable, a topic being created) used up the lease's margin: a
                     // send begun now might still be in the producer when the lease ends and the poller publishes.
                     log.warn("Left {} jobs unpublished because their dispatch lease is nearly over; the poller "
-                            + "publishes them after it", items.size() - i);
+                            + "publishes them again", items.size() - i);
+                    items.subList(i, items.size()).forEach(left -> releases.release(left.id()));
                     return;
                 }
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
@@ -90,10 +94,12 @@ public class Dispatcher implements SmartLifecycle {
                             } else {
                                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
                                         failure.getMessage());
+                                releases.release(item.id());
                             }
                         });
             } catch (RuntimeException e) {
                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(), e.getMessage());
+                releases.release(item.id());
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.conveyor.api.manage;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.dispatch.ApiInstance;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
 import java.util.Optional;
@@ -43,16 +44,19 @@ class JobCommands {
                 run_at = now(),
                 dispatched_at = NULL,
                 dispatch_lease_until = now() + make_interval(secs => :leaseSeconds),
+                dispatch_owner = :owner,
                 updated_at = now()
             WHERE id = :id AND status IN ('FAILED', 'CANCELLED')
             RETURNING generation,\s""" + JobRepository.COLUMNS_SQL;
 
     private final JdbcClient jdbc;
     private final ApiProperties properties;
+    private final ApiInstance instance;
 
-    JobCommands(JdbcClient jdbc, ApiProperties properties) {
+    JobCommands(JdbcClient jdbc, ApiProperties properties, ApiInstance instance) {
         this.jdbc = jdbc;
         this.properties = properties;
+        this.instance = instance;
     }
 
     /** The job after the change, with its generation; empty when it was not in a state that allows it. */
@@ -66,6 +70,7 @@ class JobCommands {
     Optional<Changed> retry(UUID id) {
         return jdbc.sql(RETRY).param("id", id)
                 .param("leaseSeconds", properties.dispatch().lease().toMillis() / 1000.0)
+                .param("owner", instance.id())
                 .query(JobCommands::changed).optional();
     }
 

@@ -1,6 +1,7 @@
 package dev.conveyor.api.submit;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.dispatch.ApiInstance;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.common.JobStatus;
@@ -19,9 +20,11 @@ class JobInserts {
 
     private static final String INSERT = """
             INSERT INTO jobs (id, type, queue, status, payload, max_attempts, initial_max_attempts, timeout_seconds,
-                              idempotency_key, request_hash, created_at, run_at, updated_at, dispatch_lease_until)
+                              idempotency_key, request_hash, created_at, run_at, updated_at, dispatch_lease_until,
+                              dispatch_owner)
             SELECT id, type, queue, status, payload::jsonb, max_attempts, max_attempts, timeout_seconds,
-                   idempotency_key, request_hash, created_at, run_at, created_at, lease
+                   idempotency_key, request_hash, created_at, run_at, created_at, lease,
+                   CASE WHEN lease IS NULL THEN NULL ELSE :owner::bigint END
             FROM unnest(:ids::uuid[], :types::text[], :queues::text[], :statuses::text[], :payloads::text[],
                         :maxAttempts::int[], :timeouts::int[], :keys::text[], :hashes::text[],
                         :createdAt::timestamptz[], :runAt::timestamptz[], :leases::timestamptz[])
@@ -36,10 +39,12 @@ class JobInserts {
 
     private final JdbcClient jdbc;
     private final ApiProperties properties;
+    private final ApiInstance instance;
 
-    JobInserts(JdbcClient jdbc, ApiProperties properties) {
+    JobInserts(JdbcClient jdbc, ApiProperties properties, ApiInstance instance) {
         this.jdbc = jdbc;
         this.properties = properties;
+        this.instance = instance;
     }
 
     /**
@@ -90,6 +95,7 @@ class JobInserts {
                 .param("createdAt", new SqlArrayValue("text", (Object[]) createdAt))
                 .param("runAt", new SqlArrayValue("text", (Object[]) runAt))
                 .param("leases", new SqlArrayValue("text", (Object[]) leases))
+                .param("owner", instance.id())
                 .query(UUID.class).list());
         var existing = inserted.size() == n ? new HashMap<String, Existing>() : existingByKey(jobs, inserted);
         var outcomes = new ArrayList<InsertOutcome>(n);

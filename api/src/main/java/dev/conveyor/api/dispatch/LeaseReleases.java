@@ -1,0 +1,98 @@
+package dev.conveyor.api.dispatch;
+
+import dev.conveyor.common.Threads;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
+import org.springframework.stereotype.Component;
+
+/**
+ * Gives up this instance's dispatch lease on jobs it could not publish (Kafka refused or was unreachable), many per
+ * statement, so that the poller tries them again at once rather than when the lease runs out: after a Kafka outage
+ * the jobs accepted meanwhile go out as soon as Kafka is back. Only jobs still unpublished and still leased by this
+ * instance are released. Best effort: a release that cannot be written leaves the lease to run out.
+ */
+@Component
+class LeaseReleases implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaseReleases.class);
+    private static final int BATCH = 1000;
+
+    private static final String RELEASE = """
+            UPDATE jobs SET dispatch_lease_until = NULL
+            WHERE id = ANY(:ids::uuid[]) AND dispatched_at IS NULL AND status = 'QUEUED' AND dispatch_owner = :owner
+            """;
+
+    private final JdbcClient jdbc;
+    private final ApiInstance instance;
+    private final BlockingQueue<UUID> released = new LinkedBlockingQueue<>();
+    private volatile boolean running;
+    private Thread flusher;
+
+    LeaseReleases(JdbcClient jdbc, ApiInstance instance) {
+        this.jdbc = jdbc;
+        this.instance = instance;
+    }
+
+    /** The job could not be published; never blocks (called on the producer's thread). */
+    void release(UUID id) {
+        released.add(id);
+    }
+
+    private void flushLoop() {
+        var batch = new ArrayList<UUID>();
+        while (running || !released.isEmpty()) {
+            try {
+                var first = released.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            released.drainTo(batch, BATCH - 1);
+            try {
+                // no lock order needed: one statement, and a row this instance leased is not being marked
+                jdbc.sql(RELEASE).param("ids", new SqlArrayValue("uuid", batch.toArray()))
+                        .param("owner", instance.id()).update();
+            } catch (RuntimeException e) {
+                log.warn("Could not give up the dispatch lease of {} unpublished jobs (they wait for it to run "
+                        + "out): {}", batch.size(), e.getMessage());
+            }
+            batch.clear();
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        flusher = Thread.ofVirtual().name("lease-releases").start(this::flushLoop);
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        Threads.joinOrInterrupt(flusher, Duration.ofSeconds(5));
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Stops after the dispatcher, whose last failures it releases. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 16384;
+    }
+}
