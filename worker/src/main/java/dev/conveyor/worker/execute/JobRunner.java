@@ -249,7 +249,7 @@ public class JobRunner {
 
     private JobFinished cancelled(JobDispatch job, String message) {
         return new JobFinished(JobFinished.VERSION, job.jobId(), job.attempt(), job.maxAttempts(), properties.id(),
-                JobFinished.Outcome.CANCELLED, null, JobOutcomes.error(JobError.CANCELLED, message, false), null,
+                JobFinished.Outcome.CANCELLED, null, new JobError(JobError.CANCELLED, message, false), null,
                 clock.instant());
     }
 
