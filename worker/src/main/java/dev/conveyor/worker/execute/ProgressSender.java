@@ -38,7 +38,7 @@ final class ProgressSender implements ProgressReporter {
             return;
         }
         lastSent = now;
-        events.send(new JobProgress(JobEvent.VERSION, jobId, attempt, fraction, JobOutcomes.text(message, MAX_MESSAGE),
-                clock.instant()));
+        var text = JobOutcomes.text(message, MAX_MESSAGE);
+        events.send(new JobProgress(JobEvent.VERSION, jobId, attempt, fraction, text, clock.instant()));
     }
 }
