@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.example.invoices.InvoiceTotalHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.conveyor.common.Json;
+import dev.conveyor.common.handler.JobContext;
+import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.test.TestPostgres;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
@@ -39,8 +42,15 @@ class HandlersEndToEndTest {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        server.createContext("/binary", exchange -> {
+            var body = new byte[] {'G', 'I', 'F', '8', '9', 'a', 0, 0, (byte) 0xff, (byte) 0xfe};
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
         system = new RunningSystem(QUEUE);
-        system.startWorker(QUEUE, "worker-handlers", List.of(new InvoiceTotalHandler()),
+        system.startWorker(QUEUE, "worker-handlers", List.of(new InvoiceTotalHandler(), new NulHandler()),
                 "--conveyor.worker.http.allowed-addresses=127.0.0.0/8,::1/128",
                 "--conveyor.worker.sql.url=" + TestPostgres.newDatabase(),
                 "--conveyor.worker.sql.username=postgres",
@@ -81,6 +91,16 @@ class HandlersEndToEndTest {
         }
 
         @Test
+        void answersABinaryBodyBase64EncodedAndTheApiStoresIt() {
+            var job = runToEnd("http", "{\"url\": \"http://localhost:" + server.getAddress().getPort()
+                    + "/binary\"}");
+            assertThat(job.get("status").asString()).as("%s", job).isEqualTo("SUCCEEDED");
+            assertThat(job.get("result").get("bodyEncoding").asString()).isEqualTo("base64");
+            assertThat(Base64.getDecoder().decode(job.get("result").get("body").asString()))
+                    .containsExactly('G', 'I', 'F', '8', '9', 'a', 0, 0, (byte) 0xff, (byte) 0xfe);
+        }
+
+        @Test
         void failsAtOnceForTheCloudMetadataAddress() {
             var job = runToEnd("http", "{\"url\": \"http://169.254.169.254/latest/meta-data/\"}");
             assertThat(job.get("status").asString()).isEqualTo("FAILED");
@@ -112,6 +132,31 @@ class HandlersEndToEndTest {
             assertThat(job.get("attempts").asInt()).isEqualTo(1);
             assertThat(job.get("error").get("message").asString()).contains("unknown statement 'drop-everything'");
         }
+    }
+
+    /** Returns what no JSON store keeps: a NUL character. */
+    static final class NulHandler implements JobHandler {
+
+        @Override
+        public String type() {
+            return "nul";
+        }
+
+        @Override
+        public JsonNode handle(JobContext context) {
+            return Json.object().put("body", "a\u0000b");
+        }
+    }
+
+    @Test
+    void failsAResultThatCannotBeStoredAndGoesOnWithTheNextJob() {
+        var job = runToEnd("nul", "{}");
+        assertThat(job.get("status").asString()).as("%s", job).isEqualTo("FAILED");
+        assertThat(job.get("attempts").asInt()).isEqualTo(1);
+        assertThat(job.get("error").get("code").asString()).isEqualTo("RESULT_INVALID");
+        assertThat(job.get("error").get("message").asString()).contains("result.body", "NUL");
+
+        assertThat(runToEnd("echo", "{\"after\": true}").get("status").asString()).isEqualTo("SUCCEEDED");
     }
 
     @Test

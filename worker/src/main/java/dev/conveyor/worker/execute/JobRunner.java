@@ -254,7 +254,7 @@ public class JobRunner {
     }
 
     private JobFinished cancelled(JobDispatch job, String message) {
-        return JobFinished.cancelled(job, properties.id(), JobOutcomes.error(JobError.CANCELLED, message, false),
+        return JobFinished.cancelled(job, properties.id(), new JobError(JobError.CANCELLED, message, false),
                 clock.instant());
     }
 
