@@ -2,6 +2,7 @@ package dev.conveyor.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,9 +46,10 @@ final class KafkaBrokerProcess {
         try {
             FileTrees.delete(directory);
             Files.createDirectories(directory);
-            var port = freePort();
+            var ports = freePorts(2);
+            var port = ports[0];
             var properties = directory.resolve("server.properties").toAbsolutePath();
-            Files.writeString(properties, serverProperties(port, freePort(), directory.resolve("log").toAbsolutePath()));
+            Files.writeString(properties, serverProperties(port, ports[1], directory.resolve("log").toAbsolutePath()));
             var options = new ArrayList<>(jvmOptions);
             options.addAll(List.of("-Xms256m", "-Xmx1g", "-Dlogback.configurationFile=" + LOGBACK_CONFIG));
             format(java, options, properties, logFile);
@@ -127,10 +129,25 @@ final class KafkaBrokerProcess {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (var socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+    /**
+     * {@code count} different free ports. Every socket stays open until all are chosen: a port asked for after
+     * another was closed may be that same port again (the broker then refuses to start, as its listeners must
+     * differ).
+     */
+    static int[] freePorts(int count) throws IOException {
+        var sockets = new ArrayList<ServerSocket>();
+        try {
+            for (var i = 0; i < count; i++) {
+                var socket = new ServerSocket();
+                sockets.add(socket);
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(0));
+            }
+            return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
+        } finally {
+            for (var socket : sockets) {
+                socket.close();
+            }
         }
     }
 }
