@@ -136,6 +136,8 @@ public final class FaultCluster implements AutoCloseable {
     private EmbeddedPostgresService postgres;
     private KafkaBrokerProcess kafka;
     private int nextWorker = 1;
+    /** Kills every child if this JVM ends without {@link #close()} (e.g. Surefire killing a hung run). */
+    private final Thread killOnExit = new Thread(this::killAll, "fault-cluster-kill-on-exit");
 
     private FaultCluster(Settings settings, Path home) {
         this.settings = settings;
@@ -153,6 +155,7 @@ public final class FaultCluster implements AutoCloseable {
      */
     public static FaultCluster start(Settings settings, Path home, Map<String, Integer> partitions) {
         var cluster = new FaultCluster(settings, home);
+        Runtime.getRuntime().addShutdownHook(cluster.killOnExit);
         try {
             cluster.startAll(partitions);
             return cluster;
@@ -286,9 +289,21 @@ public final class FaultCluster implements AutoCloseable {
         return out.toString();
     }
 
-    /** Kills every process (no grace: the test is over) and stops PostgreSQL; the logs stay. */
+    private void killAll() {
+        everyChild.stream().filter(ChildProcess::isAlive).forEach(ChildProcess::kill);
+        if (postgres != null) {
+            postgres.pid().flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** Stops every process (a short grace, then a kill: the test is over) and PostgreSQL; the logs stay. */
     @Override
     public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(killOnExit);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down already; the hook runs
+        }
         Stream.concat(workers.stream().map(w -> w.process), apis.stream().map(a -> a.process))
                 .filter(p -> p != null && p.isAlive()).forEach(ChildProcess::requestStop);
         for (var child : everyChild) {

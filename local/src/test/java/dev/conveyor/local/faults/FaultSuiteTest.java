@@ -165,7 +165,7 @@ class FaultSuiteTest {
         cluster.startWorker(); // the replacement a supervisor would start
         ledger.settle(this::apis, Duration.ofSeconds(90));
 
-        var report = ledger.report(killedAt);
+        var report = ledger.report(killedAt, FaultSuiteTest::history);
         // The victim's runs cut short: it started them and never reported their end.
         var cutShort = cutShortOn(ledger.ids(), victim.id(), killedAt);
         var late = new TreeMap<UUID, String>();
@@ -227,14 +227,16 @@ class FaultSuiteTest {
         var killedAt = Instant.now();
         apis.getFirst().kill();
         window(Duration.ofSeconds(4)); // every client now meets the dead api in turn
+        var restartStarted = System.nanoTime();
         apis.getFirst().restart();
+        var restart = Duration.ofNanos(System.nanoTime() - restartStarted);
         window(Duration.ofSeconds(2)); // and both apis again
         running.set(false);
         for (var client : clients) {
             client.join(Duration.ofSeconds(30));
         }
         ledger.settle(this::apis, Duration.ofSeconds(60));
-        var report = ledger.report(killedAt);
+        var report = ledger.report(killedAt, FaultSuiteTest::history);
 
         var jobsByKey = listJobs("type=echo").stream().filter(j -> j.hasNonNull("idempotencyKey"))
                 .filter(j -> j.get("idempotencyKey").asString().startsWith("b-"))
@@ -264,7 +266,7 @@ class FaultSuiteTest {
                 replays.put(entry.getKey(), e.toString());
             }
         });
-        record(report.line() + " | keys=" + keys.size() + " no answer, retried on the other api=" + noAnswer.get()
+        record(report.line() + " | api restart took " + seconds(restart) + ", keys=" + keys.size() + " no answer, retried on the other api=" + noAnswer.get()
                 + " (answered 200 replay=" + replayed.get() + ", 202=" + (retried.get() - replayed.get()) + ")");
 
         var soft = new SoftAssertions();
@@ -284,6 +286,8 @@ class FaultSuiteTest {
     void c_aKafkaCrashLosesNoAcceptedJob() {
         var ledger = new Ledger("c Kafka SIGKILL 15 s");
         Instant killedAt;
+        Instant restartedAt;
+        Instant back;
         Load load;
         try (var l = new Load(ledger, this::apis, 4, ECHO, Duration.ofMillis(50), Duration.ofSeconds(30))) {
             load = l;
@@ -291,12 +295,15 @@ class FaultSuiteTest {
             killedAt = Instant.now();
             cluster.killKafka();
             window(Duration.ofSeconds(15)); // the outage the scenario asks for, with submissions going on
+            restartedAt = Instant.now();
             cluster.restartKafka();
+            back = Instant.now();
             window(Duration.ofSeconds(3)); // and after it
         }
         ledger.settle(this::apis, Duration.ofSeconds(90));
-        var report = ledger.report(killedAt);
-        record(report.line() + " | " + load.summary());
+        var report = ledger.report(killedAt, FaultSuiteTest::history);
+        record(report.line() + " | Kafka restart took " + seconds(Duration.between(restartedAt, back)) + ", "
+                + load.summary());
 
         var soft = new SoftAssertions();
         soft.assertThat(load.unexpected()).as("answers other than 202 or a 503 problem").isEmpty();
@@ -322,7 +329,7 @@ class FaultSuiteTest {
             window(Duration.ofSeconds(4)); // and after it
         }
         ledger.settle(this::apis, Duration.ofSeconds(60));
-        var report = ledger.report(stoppedAt);
+        var report = ledger.report(stoppedAt, FaultSuiteTest::history);
         record(report.line() + " | " + load.summary());
 
         var soft = new SoftAssertions();
@@ -359,7 +366,7 @@ class FaultSuiteTest {
         for (var i = 1; i < starts.size(); i++) {
             gaps.add(seconds(Duration.between(starts.get(i - 1).at(), starts.get(i).at())));
         }
-        var report = ledger.report(submittedAt);
+        var report = ledger.report(submittedAt, FaultSuiteTest::history);
         record(report.line() + " | workers halted=" + halted.size() + ", runs=" + starts.size() + " on "
                 + starts.stream().map(EventLog.Event::workerId).toList() + ", between runs " + gaps + ", job: "
                 + (job == null ? "never read" : job.get("status") + " " + job.get("error")));
@@ -372,7 +379,7 @@ class FaultSuiteTest {
         var after = new Ledger("f fleet after halts");
         submitBatches(after, 100, ECHO);
         after.settle(this::apis, Duration.ofSeconds(60));
-        var afterReport = after.report(null);
+        var afterReport = after.report(null, FaultSuiteTest::history);
         record(afterReport.line());
 
         var soft = new SoftAssertions();
@@ -408,8 +415,8 @@ class FaultSuiteTest {
             }
             spread.settle(this::apis, Duration.ofSeconds(60));
             ledger.settle(this::apis, Duration.ofSeconds(40));
-            var report = ledger.report(null);
-            var spreadReport = spread.report(started);
+            var report = ledger.report(null, FaultSuiteTest::history);
+            var spreadReport = spread.report(started, FaultSuiteTest::history);
             var byWorker = new TreeMap<String, Integer>();
             spread.ids().forEach(id -> events.starts(id).forEach(s -> byWorker.merge(s.workerId(), 1, Integer::sum)));
             var longJob = ledger.job(long_);
@@ -445,7 +452,7 @@ class FaultSuiteTest {
         window(WORKER_LOST_AFTER.multipliedBy(2)); // the outage must outlast worker-lost-after
         cluster.restartKafka();
         ledger.settle(this::apis, Duration.ofSeconds(90));
-        var report = ledger.report(killedAt);
+        var report = ledger.report(killedAt, FaultSuiteTest::history);
         var rerun = new TreeMap<UUID, String>();
         ledger.ids().forEach(id -> {
             var starts = events.starts(id);
@@ -533,7 +540,7 @@ class FaultSuiteTest {
         ledger.settle(this::apis, Duration.ofSeconds(45));
         targets.settle(this::apis, Duration.ofSeconds(20));
         var lag = eventsLag(Duration.ofSeconds(15));
-        var report = ledger.report(firstPoisonAt);
+        var report = ledger.report(firstPoisonAt, FaultSuiteTest::history);
         ledger.refresh(apis());
 
         var t = targets.job(nulResult);
@@ -868,6 +875,12 @@ class FaultSuiteTest {
 
     private static void pace(Duration pause) {
         window(pause);
+    }
+
+    /** What {@code conveyor.events} holds about a job: each event as kind attempt@worker (outcome), in order. */
+    private static String history(UUID id) {
+        return " events=" + events.of(id).stream().map(e -> e.kind() + " " + e.attempt() + "@" + e.workerId()
+                + (e.outcome() == null ? "" : " " + e.outcome())).toList();
     }
 
     /** At most five entries of a map of violations, and how many there are: enough to see the cause. */

@@ -152,6 +152,11 @@ final class Ledger {
      * answer at all.
      */
     Report report(Instant faultAt) {
+        return report(faultAt, id -> "");
+    }
+
+    /** As {@link #report(Instant)}, each example followed by {@code history} of its job (e.g. its events). */
+    Report report(Instant faultAt, java.util.function.Function<UUID, String> history) {
         int succeeded = 0, failed = 0, cancelled = 0, stuck = 0, unread = 0, retried = 0;
         Instant lastFinish = null;
         var examples = new LinkedHashMap<UUID, String>();
@@ -175,7 +180,7 @@ final class Ledger {
             }
             if (!status.equals("SUCCEEDED")) {
                 example(examples, id, status + " attempts=" + job.get("attempts") + " error=" + job.get("error")
-                        + " worker=" + job.get("workerId"));
+                        + " worker=" + job.get("workerId") + history.apply(id));
             }
             if (job.get("attempts").asInt() > 1) {
                 retried++;
