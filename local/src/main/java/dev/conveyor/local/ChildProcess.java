@@ -94,6 +94,13 @@ final class ChildProcess {
         process.destroy();
     }
 
+    /** Kills the process at once (SIGKILL), as a crash would, and waits until it is gone. */
+    void kill() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        awaitExit(Duration.ofSeconds(30));
+    }
+
     /** Asks the process to stop and waits up to {@code grace}; then kills it. True when it went by itself. */
     boolean stop(Duration grace) {
         requestStop();

@@ -19,12 +19,14 @@ final class EmbeddedPostgresService implements AutoCloseable {
     /** The embedded server trusts local connections; any password is accepted. */
     static final String PASSWORD = "postgres";
 
-    private final EmbeddedPostgres postgres;
     private final Path dataDirectory;
+    private final Path logFile;
+    private volatile EmbeddedPostgres postgres;
 
-    private EmbeddedPostgresService(EmbeddedPostgres postgres, Path dataDirectory) {
+    private EmbeddedPostgresService(EmbeddedPostgres postgres, Path dataDirectory, Path logFile) {
         this.postgres = postgres;
         this.dataDirectory = dataDirectory;
+        this.logFile = logFile;
     }
 
     /**
@@ -36,23 +38,71 @@ final class EmbeddedPostgresService implements AutoCloseable {
             Files.createDirectories(logFile.toAbsolutePath().getParent());
             FileTrees.delete(dataDirectory);
             Files.createDirectories(dataDirectory.getParent());
-            var builder = EmbeddedPostgres.builder()
-                    .setDataDirectory(dataDirectory.toAbsolutePath())
-                    .setCleanDataDirectory(true)
-                    .setRegisterShutdownHook(false)
-                    .setPGStartupWait(Duration.ofSeconds(60))
-                    .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                    .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                    .setServerConfig("max_connections", "200");
-            if (port != 0) {
-                builder.setPort(port);
-            }
-            var service = new EmbeddedPostgresService(builder.start(), dataDirectory);
+            var service = new EmbeddedPostgresService(server(dataDirectory, port, logFile), dataDirectory, logFile);
             service.createDatabase();
             service.createDemoDatabase();
             return service;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A server on {@code port} (0: a free one) over {@code dataDirectory}, initialised when it holds no cluster.
+     * Zonky's own cleaning is off (this class wipes the directory itself), so that a server can be started again
+     * over the data of one that stopped.
+     */
+    private static EmbeddedPostgres server(Path dataDirectory, int port, Path logFile) throws IOException {
+        var builder = EmbeddedPostgres.builder()
+                .setDataDirectory(dataDirectory.toAbsolutePath())
+                .setCleanDataDirectory(false)
+                .setRegisterShutdownHook(false)
+                .setPGStartupWait(Duration.ofSeconds(60))
+                .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .setServerConfig("max_connections", "200")
+                // Zonky turns synchronous_commit off; then a commit (and the api's 202) can precede the WAL flush,
+                // and a crash of the server loses jobs the api promised were durable.
+                .setServerConfig("synchronous_commit", "on");
+        if (port != 0) {
+            builder.setPort(port);
+        }
+        return builder.start();
+    }
+
+    /**
+     * Stops the server in immediate mode (SIGQUIT to the postmaster, what {@code pg_ctl stop -m immediate} sends):
+     * connections are cut, nothing is checkpointed, and the next start recovers from the WAL as after a crash.
+     */
+    synchronized void stopImmediately() {
+        var pid = pid().orElseThrow(() -> new IllegalStateException("PostgreSQL is not running (no postmaster.pid)"));
+        var handle = ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("no process " + pid));
+        try {
+            var kill = new ProcessBuilder("kill", "-QUIT", Long.toString(pid)).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -QUIT " + pid + " failed with exit code " + kill.exitValue());
+            }
+            handle.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot signal PostgreSQL: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while stopping PostgreSQL", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("PostgreSQL (pid " + pid + ") did not stop within 30 s of SIGQUIT", e);
+        }
+    }
+
+    /** Starts the server again, after {@link #stopImmediately()}, on the same port and over the same data. */
+    synchronized void restart() {
+        var port = port();
+        var stopped = postgres;
+        try {
+            // Releases zonky's lock on the data directory; its pg_ctl stop finds nothing to stop.
+            stopped.close();
+            postgres = server(dataDirectory, port, logFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start PostgreSQL again: " + e.getMessage(), e);
         }
     }
 
@@ -109,6 +159,7 @@ final class EmbeddedPostgresService implements AutoCloseable {
     public void close() {
         try {
             postgres.close();
+            FileTrees.delete(dataDirectory);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot stop embedded PostgreSQL: " + e.getMessage(), e);
         }

@@ -2,6 +2,7 @@ package dev.conveyor.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,11 +30,19 @@ final class KafkaBrokerProcess {
     /** Broker logging goes through SLF4J to Logback; this resource keeps it to what matters. */
     static final String LOGBACK_CONFIG = "conveyor-kafka-logback.xml";
 
-    private final ChildProcess process;
+    private final JavaLauncher java;
+    private final List<String> options;
+    private final Path properties;
+    private final Path logFile;
     private final String bootstrapServers;
+    private volatile ChildProcess process;
 
-    private KafkaBrokerProcess(ChildProcess process, String bootstrapServers) {
-        this.process = process;
+    private KafkaBrokerProcess(JavaLauncher java, List<String> options, Path properties, Path logFile,
+            String bootstrapServers) {
+        this.java = java;
+        this.options = List.copyOf(options);
+        this.properties = properties;
+        this.logFile = logFile;
         this.bootstrapServers = bootstrapServers;
     }
 
@@ -42,28 +51,68 @@ final class KafkaBrokerProcess {
      * until it answers {@code describeCluster}.
      */
     static KafkaBrokerProcess start(JavaLauncher java, List<String> jvmOptions, Path directory, Path logFile) {
+        return start(java, jvmOptions, directory, logFile, Map.of());
+    }
+
+    /**
+     * As {@link #start(JavaLauncher, List, Path, Path)}, with {@code extraProperties} added to (or replacing
+     * lines of) the broker's {@code server.properties}, e.g. {@code group.share.record.lock.duration.ms}.
+     */
+    static KafkaBrokerProcess start(JavaLauncher java, List<String> jvmOptions, Path directory, Path logFile,
+            Map<String, String> extraProperties) {
         try {
             FileTrees.delete(directory);
             Files.createDirectories(directory);
-            var port = freePort();
+            var ports = freePorts(2);
+            var port = ports[0];
             var properties = directory.resolve("server.properties").toAbsolutePath();
-            Files.writeString(properties, serverProperties(port, freePort(), directory.resolve("log").toAbsolutePath()));
+            Files.writeString(properties, withExtra(serverProperties(port, ports[1],
+                    directory.resolve("log").toAbsolutePath()), extraProperties));
             var options = new ArrayList<>(jvmOptions);
             options.addAll(List.of("-Xms256m", "-Xmx1g", "-Dlogback.configurationFile=" + LOGBACK_CONFIG));
             format(java, options, properties, logFile);
-            var child = ChildProcess.start("kafka", java.command("kafka.Kafka", options, List.of(properties.toString())),
-                    logFile);
-            var broker = new KafkaBrokerProcess(child, "localhost:" + port);
-            try {
-                broker.awaitReady();
-            } catch (RuntimeException e) {
-                child.stop(Duration.ofSeconds(5));
-                throw e;
-            }
+            var broker = new KafkaBrokerProcess(java, options, properties, logFile, "localhost:" + port);
+            broker.run();
             return broker;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare Kafka in " + directory + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Starts the broker again, after {@link #stop()} or {@link #kill()}, on the same ports and with the same data
+     * (nothing is formatted), and waits until it answers.
+     */
+    synchronized void restart() {
+        if (process.isAlive()) {
+            throw new IllegalStateException("the Kafka broker " + process + " still runs; stop or kill it first");
+        }
+        run();
+    }
+
+    /** Kills the broker at once (SIGKILL), as a crash would: no controlled shutdown, no flush. */
+    synchronized void kill() {
+        process.kill();
+    }
+
+    private void run() {
+        var child = ChildProcess.start("kafka", java.command("kafka.Kafka", options, List.of(properties.toString())),
+                logFile);
+        process = child;
+        try {
+            awaitReady();
+        } catch (RuntimeException e) {
+            child.stop(Duration.ofSeconds(5));
+            throw e;
+        }
+    }
+
+    static String withExtra(String properties, Map<String, String> extra) {
+        var lines = new ArrayList<String>();
+        properties.lines().filter(line -> !extra.containsKey(line.substring(0, Math.max(0, line.indexOf('=')))))
+                .forEach(lines::add);
+        extra.forEach((key, value) -> lines.add(key + "=" + value));
+        return String.join("\n", lines) + "\n";
     }
 
     String bootstrapServers() {
@@ -127,10 +176,25 @@ final class KafkaBrokerProcess {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (var socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+    /**
+     * {@code count} different free ports. Every socket stays open until all are chosen: a port asked for after
+     * another was closed may be that same port again (the broker then refuses to start, as its listeners must
+     * differ).
+     */
+    static int[] freePorts(int count) throws IOException {
+        var sockets = new ArrayList<ServerSocket>();
+        try {
+            for (var i = 0; i < count; i++) {
+                var socket = new ServerSocket();
+                sockets.add(socket);
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(0));
+            }
+            return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
+        } finally {
+            for (var socket : sockets) {
+                socket.close();
+            }
         }
     }
 }

@@ -42,4 +42,36 @@ class EmbeddedPostgresServiceTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.of(pid).isEmpty());
         assertThat(dir.resolve("logs/postgres.log")).exists();
     }
+
+    @Test
+    void stopsImmediatelyAndStartsAgainOnTheSamePortWithTheSameData() throws Exception {
+        var postgres = EmbeddedPostgresService.start(dir.resolve("data/postgres"), 0, dir.resolve("logs/postgres.log"));
+        try {
+            var port = postgres.port();
+            execute(postgres, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)");
+            var pid = postgres.pid().orElseThrow();
+
+            postgres.stopImmediately();
+
+            assertThat(ProcessHandle.of(pid)).isEmpty();
+            postgres.restart();
+            assertThat(postgres.port()).isEqualTo(port);
+            try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresService.USER,
+                    EmbeddedPostgresService.PASSWORD);
+                 var result = connection.createStatement().executeQuery("SELECT n FROM kept")) {
+                assertThat(result.next()).isTrue();
+                assertThat(result.getInt(1)).isEqualTo(42);
+            }
+        } finally {
+            postgres.close();
+        }
+        assertThat(dir.resolve("data/postgres")).doesNotExist();
+    }
+
+    private static void execute(EmbeddedPostgresService postgres, String sql) throws Exception {
+        try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresService.USER,
+                EmbeddedPostgresService.PASSWORD)) {
+            connection.createStatement().execute(sql);
+        }
+    }
 }

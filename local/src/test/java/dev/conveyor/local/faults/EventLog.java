@@ -1,0 +1,114 @@
+package dev.conveyor.local.faults;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Everything the workers reported on {@code conveyor.events}, read from the beginning by a plain consumer of the
+ * test's own (no group): the history of every job's runs, which the Job resource does not show (it has the last
+ * attempt only). Unreadable records (the poison scenario writes some) are counted and skipped.
+ */
+final class EventLog implements AutoCloseable {
+
+    /** One event about a job: {@code kind} is started, progress or finished. */
+    record Event(String kind, int attempt, String workerId, Instant at, String outcome, String errorCode) {
+    }
+
+    private final Map<UUID, List<Event>> byJob = new ConcurrentHashMap<>();
+    private final AtomicLong unreadable = new AtomicLong();
+    private final KafkaConsumer<String, String> consumer;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    EventLog(String bootstrapServers) {
+        consumer = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", bootstrapServers,
+                "enable.auto.commit", false, "auto.offset.reset", "earliest", "reconnect.backoff.max.ms", 1000),
+                new StringDeserializer(), new StringDeserializer());
+        List<TopicPartition> partitions = List.of();
+        var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (partitions.isEmpty() && System.nanoTime() < deadline) {
+            partitions = consumer.partitionsFor(Topics.EVENTS, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        }
+        if (partitions.isEmpty()) {
+            consumer.close();
+            throw new IllegalStateException(Topics.EVENTS + " has no partitions after 60 s");
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        thread = Thread.ofPlatform().daemon().name("event-log").start(this::run);
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    add(record.value());
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void add(String value) {
+        try {
+            var node = Json.tree(value);
+            var id = UUID.fromString(node.get("jobId").asString());
+            var event = new Event(node.get("event").asString(), node.get("attempt").asInt(),
+                    node.hasNonNull("workerId") ? node.get("workerId").asString() : null,
+                    Instant.parse(node.get("at").asString()),
+                    node.hasNonNull("outcome") ? node.get("outcome").asString() : null,
+                    node.hasNonNull("error") && node.get("error").hasNonNull("code")
+                            ? node.get("error").get("code").asString() : null);
+            byJob.computeIfAbsent(id, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(event);
+        } catch (RuntimeException e) {
+            unreadable.incrementAndGet();
+        }
+    }
+
+    /** The events of one job, in the order they were read (the order of its partition). */
+    List<Event> of(UUID jobId) {
+        var events = byJob.get(jobId);
+        if (events == null) {
+            return List.of();
+        }
+        synchronized (events) {
+            return List.copyOf(events);
+        }
+    }
+
+    /** The starts of one job: each is a run of its handler (or about to be). */
+    List<Event> starts(UUID jobId) {
+        return of(jobId).stream().filter(e -> e.kind().equals("started")).toList();
+    }
+
+    long unreadable() {
+        return unreadable.get();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
