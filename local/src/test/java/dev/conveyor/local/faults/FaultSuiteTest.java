@@ -302,7 +302,8 @@ class FaultSuiteTest {
         }
         ledger.settle(this::apis, Duration.ofSeconds(90));
         var report = ledger.report(killedAt, FaultSuiteTest::history);
-        record(report.line() + " | Kafka restart took " + seconds(Duration.between(restartedAt, back)) + ", "
+        record(report.line() + " | Kafka answered again " + seconds(Duration.between(killedAt, back))
+                + " after the kill (restart " + seconds(Duration.between(restartedAt, back)) + "), "
                 + load.summary());
 
         var soft = new SoftAssertions();
@@ -451,6 +452,7 @@ class FaultSuiteTest {
         cluster.killKafka();
         window(WORKER_LOST_AFTER.multipliedBy(2)); // the outage must outlast worker-lost-after
         cluster.restartKafka();
+        var outage = Duration.between(killedAt, Instant.now());
         ledger.settle(this::apis, Duration.ofSeconds(90));
         var report = ledger.report(killedAt, FaultSuiteTest::history);
         var rerun = new TreeMap<UUID, String>();
@@ -462,7 +464,8 @@ class FaultSuiteTest {
                         + " attempts=" + (job == null ? "?" : job.get("attempts") + " error=" + job.get("error")));
             }
         });
-        record(report.line() + " | retried while still running=" + rerun.size());
+        record(report.line() + " | Kafka answered again " + seconds(outage) + " after the kill; retried while still "
+                + "running=" + rerun.size());
 
         var soft = new SoftAssertions();
         allSucceeded(soft, report);
