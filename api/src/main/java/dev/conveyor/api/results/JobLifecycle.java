@@ -109,6 +109,14 @@ class JobLifecycle {
         if (!retryable || state.chargedAttempts() >= state.maxAttempts()) {
             return update.end(state.moveTo(JobStatus.FAILED), event.at(), null, error, null);
         }
+        if (policy.waitsTooLong(event.retryAfterMs())) {
+            // A server that asks to be left alone for longer than anyone would wait: say so, rather than leave the
+            // job waiting for a date nobody will see.
+            var refused = Json.write(new JobError(failure.code(), failure.message() + "; it asked to wait "
+                    + java.time.Duration.ofMillis(event.retryAfterMs()) + " before the next attempt, longer than "
+                    + "conveyor.api.retry.max-retry-after allows, so it is not retried", false));
+            return update.end(state.moveTo(JobStatus.FAILED), event.at(), null, refused, null);
+        }
         if (state.cancelRequested()) {
             return update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, error, null);
         }

@@ -33,6 +33,11 @@ class RetryPolicy {
         return delay;
     }
 
+    /** Whether a failure asks for a longer wait ({@code Retry-After}) than {@code max-retry-after} allows. */
+    boolean waitsTooLong(Long retryAfterMs) {
+        return retryAfterMs != null && retryAfterMs > settings.maxRetryAfter().toMillis();
+    }
+
     /** {@code min(max, base * 2^(n-1))}, spread by ±jitter so that failures together do not retry together. */
     Duration backoff(int n) {
         var exponent = Math.min(Math.max(n - 1, 0), 30);

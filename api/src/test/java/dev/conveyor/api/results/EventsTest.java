@@ -166,7 +166,7 @@ class EventsTest {
     }
 
     @Test
-    void aRetryAfterBeyondAnyDateWaitsTheLongestAllowedAndHoldsUpNothing() {
+    void aRetryAfterBeyondAnyDateFailsItsJobSayingSoAndHoldsUpNothing() {
         var throttled = submit();
         var next = submit();
 
@@ -174,9 +174,8 @@ class EventsTest {
                 started(next, 1, 0), succeeded(next, 1, 0, "{}")));
 
         await().atMost(Duration.ofSeconds(20)).until(() -> status(next).equals("SUCCEEDED"));
-        assertThat(status(throttled)).isEqualTo("SCHEDULED");
-        assertThat(Instant.parse(job(throttled).get("runAt").asString()))
-                .isBetween(Instant.now().plus(Duration.ofDays(6)), Instant.now().plus(Duration.ofDays(8)));
+        assertThat(status(throttled)).isEqualTo("FAILED");
+        assertThat(job(throttled).get("error").get("message").asString()).contains("max-retry-after");
     }
 
     @Test

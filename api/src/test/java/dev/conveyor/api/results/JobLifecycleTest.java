@@ -142,9 +142,18 @@ class JobLifecycleTest {
         }
 
         @Test
-        void aRetryAfterPastAnyDateTheDatabaseHoldsWaitsTheLongestAllowed() {
+        void aRetryAfterLongerThanAnyoneWouldWaitFailsTheJobSayingSo() {
             var update = lifecycle.finished(job(JobStatus.RUNNING, 1, 3),
                     failure(1, "HTTP_STATUS", true, 315_360_000_000_000L), NOW);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.FAILED);
+            assertThat(update.error()).contains("HTTP_STATUS", "max-retry-after", "\"retryable\":false");
+        }
+
+        @Test
+        void aRetryAfterWithinTheLongestWaitIsHonoured() {
+            var update = lifecycle.finished(job(JobStatus.RUNNING, 1, 3),
+                    failure(1, "HTTP_STATUS", true, Duration.ofDays(7).toMillis()), NOW);
 
             assertThat(update.runAt()).isEqualTo(NOW.plus(Duration.ofDays(7)));
         }

@@ -64,7 +64,7 @@ class FaultSuiteTest {
     /** The promise of scenario a: a dead worker's jobs start again this soon (plus {@link #SLACK}). */
     static final Duration RERUN_WITHIN = Duration.ofSeconds(10);
     static final Duration SLACK = Duration.ofSeconds(2);
-    static final Duration WORKER_LOST_AFTER = Duration.ofSeconds(6);
+    static final Duration WORKER_LOST_AFTER = Duration.ofSeconds(5);
     static final int MAX_LOST_ATTEMPTS = 3;
     static final int WORKERS = 3;
     static final String ECHO = "{\"type\":\"echo\",\"payload\":{\"n\":1}}";
@@ -96,11 +96,8 @@ class FaultSuiteTest {
                 List.of("--conveyor.api.queues=default,two",
                         "--conveyor.api.retry.base-delay=200ms",
                         "--conveyor.api.retry.max-lost-attempts=" + MAX_LOST_ATTEMPTS,
-                        "--conveyor.api.worker-lost-after=" + WORKER_LOST_AFTER.toSeconds() + "s",
-                        "--conveyor.api.rescue-interval=1s",
-                        "--conveyor.api.dispatch.lease=5s"),
-                List.of("--conveyor.worker.heartbeat-interval=2s",
-                        "--conveyor.worker.test-handlers.halt=true",
+                        "--conveyor.api.worker-lost-after=" + WORKER_LOST_AFTER.toSeconds() + "s"),
+                List.of("--conveyor.worker.test-handlers.halt=true",
                         "--conveyor.worker.shutdown-grace=5s"),
                 List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
         var started = System.nanoTime();

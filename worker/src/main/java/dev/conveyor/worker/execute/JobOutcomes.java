@@ -22,7 +22,8 @@ final class JobOutcomes {
     /** Longest error message sent, in characters. */
     static final int MAX_MESSAGE_CHARS = 8192;
     /** Longest wait before the next attempt a handler can ask for. */
-    static final Duration MAX_RETRY_AFTER = Duration.ofDays(7);
+    /** Keeps a handler's ask in range; whether it is honoured is the api's call ({@code max-retry-after}). */
+    static final Duration MAX_RETRY_AFTER = Duration.ofDays(36_500);
     /** Deepest nesting of arrays and objects in a result (JSON readers refuse 500 and more). */
     static final int MAX_DEPTH = 256;
     /** Most significant digits of a number in a result, and its largest decimal exponent either way. */

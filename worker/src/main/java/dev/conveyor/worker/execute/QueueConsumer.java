@@ -26,6 +26,7 @@ final class QueueConsumer implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(QueueConsumer.class);
     private static final Duration POLL = Duration.ofMillis(500);
+    private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration FULL_PAUSE = Duration.ofMillis(50);
 
     private final String topic;
@@ -82,18 +83,39 @@ final class QueueConsumer implements Runnable {
             return;
         }
         var taking = new ArrayList<Taking>();
+        var committed = new CompletableFuture<Void>();
         for (var record : records) {
             var acknowledge = new CompletableFuture<AcknowledgeType>();
             taking.add(new Taking(record, acknowledge));
-            Thread.ofVirtual().name("take-" + record.key()).start(() -> take(record, acknowledge));
+            Thread.ofVirtual().name("take-" + record.key()).start(() -> take(record, acknowledge, committed));
         }
-        for (var t : taking) {
-            consumer.acknowledge(t.record(), t.acknowledge().join());
+        try {
+            for (var t : taking) {
+                consumer.acknowledge(t.record(), t.acknowledge().join());
+            }
+            commit();
+        } finally {
+            committed.complete(null);
         }
-        consumer.commitAsync();
     }
 
-    private void take(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge) {
+    /**
+     * Commits the poll's acknowledgements before any of its jobs starts its handler: a worker that dies as a job
+     * starts (a job that crashes it, say) has then settled the record, and Kafka does not hand it to another worker
+     * to run a second time; the api rescues the attempt instead. A commit that fails is logged and the jobs run
+     * anyway: their starts are on Kafka, so the api counts them as running.
+     */
+    private void commit() {
+        try {
+            consumer.commitSync(COMMIT_TIMEOUT).forEach((partition, failure) -> failure.ifPresent(e ->
+                    log.warn("Kafka did not take the acknowledgements for {}: {}", partition, e.getMessage())));
+        } catch (RuntimeException e) {
+            log.warn("Committing acknowledgements of {} failed: {}", topic, e.getMessage());
+        }
+    }
+
+    private void take(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge,
+            CompletableFuture<Void> committed) {
         JobRunner.Taken taken;
         try {
             taken = runner.take(record);
@@ -103,6 +125,7 @@ final class QueueConsumer implements Runnable {
         }
         acknowledge.complete(taken.acknowledge());
         if (taken.rest() != null) {
+            committed.join();
             taken.rest().run();
         }
     }

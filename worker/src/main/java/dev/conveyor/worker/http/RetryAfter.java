@@ -15,7 +15,11 @@ import java.util.regex.Pattern;
 final class RetryAfter {
 
     /** The longest wait a server can ask for; longer asks (10,000 years, say) wait this long. */
-    static final Duration MAX = Duration.ofDays(7);
+    /**
+     * Far beyond any wait the api honours ({@code conveyor.api.retry.max-retry-after}, which decides): this bound only
+     * keeps absurd numbers and dates in range, so that the api sees how absurd the ask was.
+     */
+    static final Duration MAX = Duration.ofDays(36_500);
 
     // ASCII digits only: Long.parseLong would also take "+5" and digits of other scripts.
     private static final Pattern SECONDS = Pattern.compile("[0-9]+");
