@@ -97,6 +97,20 @@ final class EventLog implements AutoCloseable {
         return of(jobId).stream().filter(e -> e.kind().equals("started")).toList();
     }
 
+    /**
+     * The runs of one job: its starts, less copies of one message (same worker, attempt and instant), which a
+     * producer retrying across a broker crash can write twice.
+     */
+    List<Event> runs(UUID jobId) {
+        return starts(jobId).stream().distinct().toList();
+    }
+
+    /** How many of the job's events are copies of another (same content). */
+    int copies(UUID jobId) {
+        var events = of(jobId);
+        return events.size() - (int) events.stream().distinct().count();
+    }
+
     long unreadable() {
         return unreadable.get();
     }

@@ -185,7 +185,7 @@ class FaultSuiteTest {
         }
         var unexplained = unexplainedRetries(ledger, cutShort);
         var slowest = reran.stream().max(Comparator.naturalOrder()).orElse(null);
-        record(report.line() + " | in flight at kill=" + inFlightAtKill + " on " + victim.id() + ": cut short="
+        record(report.line() + " | " + runs(ledger) + " | in flight at kill=" + inFlightAtKill + " on " + victim.id() + ": cut short="
                 + cutShort.size() + ", slowest rerun=" + (slowest == null ? "n/a" : seconds(slowest)));
 
         var soft = new SoftAssertions();
@@ -266,7 +266,7 @@ class FaultSuiteTest {
                 replays.put(entry.getKey(), e.toString());
             }
         });
-        record(report.line() + " | api restart took " + seconds(restart) + ", keys=" + keys.size() + " no answer, retried on the other api=" + noAnswer.get()
+        record(report.line() + " | " + runs(ledger) + " | api restart took " + seconds(restart) + ", keys=" + keys.size() + " no answer, retried on the other api=" + noAnswer.get()
                 + " (answered 200 replay=" + replayed.get() + ", 202=" + (retried.get() - replayed.get()) + ")");
 
         var soft = new SoftAssertions();
@@ -302,7 +302,7 @@ class FaultSuiteTest {
         }
         ledger.settle(this::apis, Duration.ofSeconds(90));
         var report = ledger.report(killedAt, FaultSuiteTest::history);
-        record(report.line() + " | Kafka answered again " + seconds(Duration.between(killedAt, back))
+        record(report.line() + " | " + runs(ledger) + " | Kafka answered again " + seconds(Duration.between(killedAt, back))
                 + " after the kill (restart " + seconds(Duration.between(restartedAt, back)) + "), "
                 + load.summary());
 
@@ -331,7 +331,7 @@ class FaultSuiteTest {
         }
         ledger.settle(this::apis, Duration.ofSeconds(60));
         var report = ledger.report(stoppedAt, FaultSuiteTest::history);
-        record(report.line() + " | " + load.summary());
+        record(report.line() + " | " + runs(ledger) + " | " + load.summary());
 
         var soft = new SoftAssertions();
         soft.assertThat(load.problems()).as("503 problems during the outage").containsKey(503);
@@ -421,7 +421,7 @@ class FaultSuiteTest {
             var byWorker = new TreeMap<String, Integer>();
             spread.ids().forEach(id -> events.starts(id).forEach(s -> byWorker.merge(s.workerId(), 1, Integer::sum)));
             var longJob = ledger.job(long_);
-            var longRuns = events.starts(long_);
+            var longRuns = events.runs(long_);
             record(report.line() + " | 12 s job with a 5 s record lock: runs=" + longRuns.size() + " attempts="
                     + (longJob == null ? "?" : longJob.get("attempts")));
             record(spreadReport.line() + " | runs per worker " + byWorker);
@@ -457,14 +457,14 @@ class FaultSuiteTest {
         var report = ledger.report(killedAt, FaultSuiteTest::history);
         var rerun = new TreeMap<UUID, String>();
         ledger.ids().forEach(id -> {
-            var starts = events.starts(id);
+            var starts = events.runs(id);
             var job = ledger.job(id);
             if (starts.size() != 1 || job == null || job.get("attempts").asInt() != 1) {
                 rerun.put(id, "runs " + starts.stream().map(s -> s.attempt() + "@" + s.workerId() + " " + s.at()).toList()
                         + " attempts=" + (job == null ? "?" : job.get("attempts") + " error=" + job.get("error")));
             }
         });
-        record(report.line() + " | Kafka answered again " + seconds(outage) + " after the kill; retried while still "
+        record(report.line() + " | " + runs(ledger) + " | Kafka answered again " + seconds(outage) + " after the kill; retried while still "
                 + "running=" + rerun.size());
 
         var soft = new SoftAssertions();
@@ -579,7 +579,7 @@ class FaultSuiteTest {
         var listed = Http.get(apis().getFirst(), "/v1/workers", Duration.ofSeconds(10));
         soft.assertThat(listed.status()).as("GET /v1/workers after the poison: %s", listed).isEqualTo(200);
         awaitWorkersListed(cluster.liveWorkers().stream().map(FaultCluster.Worker::id).toList());
-        record(report.line() + " | unreadable events seen by the suite=" + events.unreadable() + ", api events lag="
+        record(report.line() + " | " + runs(ledger) + " | unreadable events seen by the suite=" + events.unreadable() + ", api events lag="
                 + lag + ", targets " + targets.ids().stream().map(id -> Optional.ofNullable(targets.job(id))
                         .map(j -> j.get("status").asString()).orElse("?")).toList());
 
@@ -776,6 +776,34 @@ class FaultSuiteTest {
         failures.add(key + ": no answer from either api in 6 tries");
     }
 
+    /**
+     * How the jobs ran, from {@code conveyor.events}: jobs run more than once (and of those, how many re-ran an
+     * attempt number already started, which {@code attempts} does not count), copied event messages, and jobs the
+     * api shows unfinished although their outcome is on Kafka.
+     */
+    private static String runs(Ledger ledger) {
+        int rerun = 0, sameAttempt = 0, copied = 0, unrecorded = 0;
+        for (var id : ledger.ids()) {
+            var runs = events.runs(id);
+            if (runs.size() > 1) {
+                rerun++;
+                if (runs.stream().map(EventLog.Event::attempt).distinct().count() < runs.size()) {
+                    sameAttempt++;
+                }
+            }
+            if (events.copies(id) > 0) {
+                copied++;
+            }
+            var job = ledger.job(id);
+            if (job != null && !Ledger.isTerminal(job) && events.of(id).stream().anyMatch(e -> e.kind().equals("finished")
+                    && e.attempt() == job.get("attempts").asInt())) {
+                unrecorded++;
+            }
+        }
+        return "runs>1=" + rerun + " (re-ran a started attempt number=" + sameAttempt + ") jobs with copied events="
+                + copied + " unfinished although their outcome is on Kafka=" + unrecorded;
+    }
+
     /** Every job of the report ended SUCCEEDED: none lost, none stuck, none failed. */
     private static void allSucceeded(SoftAssertions soft, Ledger.Report report) {
         soft.assertThat(report.accepted()).as("jobs accepted in %s", report.scenario()).isPositive();
@@ -816,7 +844,7 @@ class FaultSuiteTest {
         var out = new TreeMap<UUID, String>();
         for (var id : ledger.ids()) {
             var job = ledger.job(id);
-            var starts = events.starts(id);
+            var starts = events.runs(id);
             var attempts = job == null ? 0 : job.get("attempts").asInt();
             if ((attempts > 1 || starts.size() > 1) && !explained.contains(id)) {
                 out.put(id, "attempts=" + attempts + " runs=" + starts.stream()
