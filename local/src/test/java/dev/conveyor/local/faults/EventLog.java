@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -161,13 +160,6 @@ final class EventLog implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    /** Jobs the worker started before {@code at} and never reported finished: cut short by its death. */
-    Set<UUID> cutShortOn(Set<UUID> ids, String workerId, Instant at) {
-        return unfinishedOn(ids, workerId).stream()
-                .filter(id -> starts(id).stream().anyMatch(s -> s.workerId().equals(workerId) && s.at().isBefore(at)))
-                .collect(Collectors.toSet());
     }
 
     /** Jobs run more than once, or with attempts > 1, that are not among those the fault explains. */
