@@ -5,6 +5,10 @@ import dev.conveyor.common.Topics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -95,6 +99,88 @@ final class EventLog implements AutoCloseable {
     /** The starts of one job: each is a run of its handler (or about to be). */
     List<Event> starts(UUID jobId) {
         return of(jobId).stream().filter(e -> e.kind().equals("started")).toList();
+    }
+
+    /**
+     * The runs of one job: its starts, less copies of one message (same worker, attempt and instant), which a
+     * producer retrying across a broker crash can write twice.
+     */
+    List<Event> runs(UUID jobId) {
+        return starts(jobId).stream().distinct().toList();
+    }
+
+    /** How many of the job's events are copies of another (same content). */
+    int copies(UUID jobId) {
+        var events = of(jobId);
+        return events.size() - (int) events.stream().distinct().count();
+    }
+
+    /**
+     * How the jobs ran, from {@code conveyor.events}: jobs run more than once (and of those, how many re-ran an
+     * attempt number already started, which {@code attempts} does not count), copied event messages, and jobs the
+     * api shows unfinished although their outcome is on Kafka.
+     */
+    String runs(Ledger ledger) {
+        int rerun = 0, sameAttempt = 0, copied = 0, unrecorded = 0;
+        for (var id : ledger.ids()) {
+            var runs = runs(id);
+            if (runs.size() > 1) {
+                rerun++;
+                if (runs.stream().map(EventLog.Event::attempt).distinct().count() < runs.size()) {
+                    sameAttempt++;
+                }
+            }
+            if (copies(id) > 0) {
+                copied++;
+            }
+            var job = ledger.job(id);
+            if (job != null && !Ledger.isTerminal(job) && of(id).stream().anyMatch(e -> e.kind().equals("finished")
+                    && e.attempt() == job.get("attempts").asInt())) {
+                unrecorded++;
+            }
+        }
+        return "runs>1=" + rerun + " (re-ran a started attempt number=" + sameAttempt + ") jobs with copied events="
+                + copied + " unfinished although their outcome is on Kafka=" + unrecorded;
+    }
+
+    /** Jobs the worker started and did not report finished. */
+    Set<UUID> unfinishedOn(Set<UUID> ids, String workerId) {
+        var out = new HashSet<UUID>();
+        for (var id : ids) {
+            var starts = new HashMap<Integer, Boolean>();
+            for (var e : of(id)) {
+                if (workerId.equals(e.workerId()) && e.kind().equals("started")) {
+                    starts.put(e.attempt(), Boolean.TRUE);
+                } else if (workerId.equals(e.workerId()) && e.kind().equals("finished")) {
+                    starts.remove(e.attempt());
+                }
+            }
+            if (!starts.isEmpty()) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+
+    /** Jobs run more than once, or with attempts > 1, that are not among those the fault explains. */
+    Map<UUID, String> unexplainedRetries(Ledger ledger, Set<UUID> explained) {
+        var out = new TreeMap<UUID, String>();
+        for (var id : ledger.ids()) {
+            var job = ledger.job(id);
+            var starts = runs(id);
+            var attempts = job == null ? 0 : job.get("attempts").asInt();
+            if ((attempts > 1 || starts.size() > 1) && !explained.contains(id)) {
+                out.put(id, "attempts=" + attempts + " runs=" + starts.stream()
+                        .map(s -> s.attempt() + "@" + s.workerId() + " " + s.at()).toList());
+            }
+        }
+        return out;
+    }
+
+    /** What {@code conveyor.events} holds about a job: each event as kind attempt@worker (outcome), in order. */
+    String history(UUID id) {
+        return " events=" + of(id).stream().map(e -> e.kind() + " " + e.attempt() + "@" + e.workerId()
+                + (e.outcome() == null ? "" : " " + e.outcome())).toList();
     }
 
     long unreadable() {

@@ -13,25 +13,18 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.assertj.core.api.SoftAssertions;
@@ -153,18 +146,19 @@ class FaultSuiteTest {
         var workers = cluster.liveWorkers();
         // In flight on every worker: started (the start is on Kafka) and not finished.
         await("jobs in flight on every worker").atMost(Duration.ofSeconds(60)).until(() ->
-                workers.stream().allMatch(w -> unfinishedOn(ledger.ids(), w.id()).size() >= 50));
-        var victim = workers.stream().max(Comparator.comparingInt(w -> unfinishedOn(ledger.ids(), w.id()).size()))
+                workers.stream().allMatch(w -> events.unfinishedOn(ledger.ids(), w.id()).size() >= 50));
+        var victim = workers.stream().max(Comparator.comparingInt(w -> events.unfinishedOn(ledger.ids(), w.id()).size()))
                 .orElseThrow();
-        var inFlightAtKill = workers.stream().mapToInt(w -> unfinishedOn(ledger.ids(), w.id()).size()).sum();
+        var inFlightAtKill = workers.stream().mapToInt(w -> events.unfinishedOn(ledger.ids(), w.id()).size()).sum();
         var killedAt = Instant.now();
         victim.kill();
         cluster.startWorker(); // the replacement a supervisor would start
         ledger.settle(this::apis, Duration.ofSeconds(90));
 
-        var report = ledger.report(killedAt, FaultSuiteTest::history);
-        // The victim's runs cut short: it started them and never reported their end.
-        var cutShort = cutShortOn(ledger.ids(), victim.id(), killedAt);
+        var report = ledger.report(killedAt, events::history);
+        // The victim's runs cut short: it started them and never reported their end (a start may be stamped a
+        // moment after killedAt, which is taken just before the signal).
+        var cutShort = events.unfinishedOn(ledger.ids(), victim.id());
         var late = new TreeMap<UUID, String>();
         var reran = new ArrayList<Duration>();
         for (var id : cutShort) {
@@ -180,9 +174,9 @@ class FaultSuiteTest {
                 }
             }
         }
-        var unexplained = unexplainedRetries(ledger, cutShort);
+        var unexplained = events.unexplainedRetries(ledger, cutShort);
         var slowest = reran.stream().max(Comparator.naturalOrder()).orElse(null);
-        record(report.line() + " | in flight at kill=" + inFlightAtKill + " on " + victim.id() + ": cut short="
+        record(report.line() + " | " + events.runs(ledger) + " | in flight at kill=" + inFlightAtKill + " on " + victim.id() + ": cut short="
                 + cutShort.size() + ", slowest rerun=" + (slowest == null ? "n/a" : seconds(slowest)));
 
         var soft = new SoftAssertions();
@@ -233,7 +227,7 @@ class FaultSuiteTest {
             client.join(Duration.ofSeconds(30));
         }
         ledger.settle(this::apis, Duration.ofSeconds(60));
-        var report = ledger.report(killedAt, FaultSuiteTest::history);
+        var report = ledger.report(killedAt, events::history);
 
         var jobsByKey = listJobs("type=echo").stream().filter(j -> j.hasNonNull("idempotencyKey"))
                 .filter(j -> j.get("idempotencyKey").asString().startsWith("b-"))
@@ -263,7 +257,7 @@ class FaultSuiteTest {
                 replays.put(entry.getKey(), e.toString());
             }
         });
-        record(report.line() + " | api restart took " + seconds(restart) + ", keys=" + keys.size() + " no answer, retried on the other api=" + noAnswer.get()
+        record(report.line() + " | " + events.runs(ledger) + " | api restart took " + seconds(restart) + ", keys=" + keys.size() + " no answer, retried on the other api=" + noAnswer.get()
                 + " (answered 200 replay=" + replayed.get() + ", 202=" + (retried.get() - replayed.get()) + ")");
 
         var soft = new SoftAssertions();
@@ -298,8 +292,8 @@ class FaultSuiteTest {
             window(Duration.ofSeconds(3)); // and after it
         }
         ledger.settle(this::apis, Duration.ofSeconds(90));
-        var report = ledger.report(killedAt, FaultSuiteTest::history);
-        record(report.line() + " | Kafka answered again " + seconds(Duration.between(killedAt, back))
+        var report = ledger.report(killedAt, events::history);
+        record(report.line() + " | " + events.runs(ledger) + " | Kafka answered again " + seconds(Duration.between(killedAt, back))
                 + " after the kill (restart " + seconds(Duration.between(restartedAt, back)) + "), "
                 + load.summary());
 
@@ -327,8 +321,8 @@ class FaultSuiteTest {
             window(Duration.ofSeconds(4)); // and after it
         }
         ledger.settle(this::apis, Duration.ofSeconds(60));
-        var report = ledger.report(stoppedAt, FaultSuiteTest::history);
-        record(report.line() + " | " + load.summary());
+        var report = ledger.report(stoppedAt, events::history);
+        record(report.line() + " | " + events.runs(ledger) + " | " + load.summary());
 
         var soft = new SoftAssertions();
         soft.assertThat(load.problems()).as("503 problems during the outage").containsKey(503);
@@ -364,7 +358,7 @@ class FaultSuiteTest {
         for (var i = 1; i < starts.size(); i++) {
             gaps.add(seconds(Duration.between(starts.get(i - 1).at(), starts.get(i).at())));
         }
-        var report = ledger.report(submittedAt, FaultSuiteTest::history);
+        var report = ledger.report(submittedAt, events::history);
         record(report.line() + " | workers halted=" + halted.size() + ", runs=" + starts.size() + " on "
                 + starts.stream().map(EventLog.Event::workerId).toList() + ", between runs " + gaps + ", job: "
                 + (job == null ? "never read" : job.get("status") + " " + job.get("error")));
@@ -377,7 +371,7 @@ class FaultSuiteTest {
         var after = new Ledger("f fleet after halts");
         submitBatches(after, 100, ECHO);
         after.settle(this::apis, Duration.ofSeconds(60));
-        var afterReport = after.report(null, FaultSuiteTest::history);
+        var afterReport = after.report(null, events::history);
         record(afterReport.line());
 
         var soft = new SoftAssertions();
@@ -413,12 +407,12 @@ class FaultSuiteTest {
             }
             spread.settle(this::apis, Duration.ofSeconds(60));
             ledger.settle(this::apis, Duration.ofSeconds(40));
-            var report = ledger.report(null, FaultSuiteTest::history);
-            var spreadReport = spread.report(started, FaultSuiteTest::history);
+            var report = ledger.report(null, events::history);
+            var spreadReport = spread.report(started, events::history);
             var byWorker = new TreeMap<String, Integer>();
             spread.ids().forEach(id -> events.starts(id).forEach(s -> byWorker.merge(s.workerId(), 1, Integer::sum)));
             var longJob = ledger.job(long_);
-            var longRuns = events.starts(long_);
+            var longRuns = events.runs(long_);
             record(report.line() + " | 12 s job with a 5 s record lock: runs=" + longRuns.size() + " attempts="
                     + (longJob == null ? "?" : longJob.get("attempts")));
             record(spreadReport.line() + " | runs per worker " + byWorker);
@@ -451,17 +445,17 @@ class FaultSuiteTest {
         cluster.restartKafka();
         var outage = Duration.between(killedAt, Instant.now());
         ledger.settle(this::apis, Duration.ofSeconds(90));
-        var report = ledger.report(killedAt, FaultSuiteTest::history);
+        var report = ledger.report(killedAt, events::history);
         var rerun = new TreeMap<UUID, String>();
         ledger.ids().forEach(id -> {
-            var starts = events.starts(id);
+            var starts = events.runs(id);
             var job = ledger.job(id);
             if (starts.size() != 1 || job == null || job.get("attempts").asInt() != 1) {
                 rerun.put(id, "runs " + starts.stream().map(s -> s.attempt() + "@" + s.workerId() + " " + s.at()).toList()
                         + " attempts=" + (job == null ? "?" : job.get("attempts") + " error=" + job.get("error")));
             }
         });
-        record(report.line() + " | Kafka answered again " + seconds(outage) + " after the kill; retried while still "
+        record(report.line() + " | " + events.runs(ledger) + " | Kafka answered again " + seconds(outage) + " after the kill; retried while still "
                 + "running=" + rerun.size());
 
         var soft = new SoftAssertions();
@@ -484,7 +478,7 @@ class FaultSuiteTest {
         var toCancel = submit(targets, "{\"type\":\"sleep\",\"payload\":{\"ms\":60000}}");
         submitBatches(ledger, 500, ECHO);
         var firstPoisonAt = Instant.now();
-        hostileRequests(soft);
+        Poison.hostileRequests(soft, apis());
         ledger.settle(this::apis, Duration.ofSeconds(60));
         var doneEarlier = ledger.ids().stream().filter(id -> Ledger.isTerminal(ledger.job(id))).limit(2).toList();
         await("the target jobs running").atMost(Duration.ofSeconds(60)).until(() ->
@@ -495,38 +489,38 @@ class FaultSuiteTest {
             var now = Instant.now().toString();
             var garbage = new byte[] {0, (byte) 0xff, 'n', 'o', 't', ' ', 'j', 's', 'o', 'n', (byte) 0xc3};
             for (var topic : List.of(Topics.jobs("default"), Topics.EVENTS, Topics.CONTROL, Topics.WORKERS)) {
-                send(producer, topic, "garbage", garbage);
-                send(producer, topic, "wrong-fields", "{\"v\":1,\"jobId\":\"not-a-uuid\",\"attempt\":\"x\",\"event\":\"finished\"}");
-                send(producer, topic, "empty-object", "{}");
+                Poison.send(producer, topic, "garbage", garbage);
+                Poison.send(producer, topic, "wrong-fields", "{\"v\":1,\"jobId\":\"not-a-uuid\",\"attempt\":\"x\",\"event\":\"finished\"}");
+                Poison.send(producer, topic, "empty-object", "{}");
             }
             // jobs: a dispatch of a job the api never had, and one that would fail a job that SUCCEEDED already
             var stranger = UUID.randomUUID();
-            send(producer, Topics.jobs("default"), stranger.toString(), dispatch(stranger, "echo", "{}", now));
+            Poison.send(producer, Topics.jobs("default"), stranger.toString(), Poison.dispatch(stranger, "echo", "{}", now));
             var done = doneEarlier.getFirst();
-            send(producer, Topics.jobs("default"), done.toString(),
-                    dispatch(done, "fail", "{\"message\":\"forged\",\"retryable\":false}", now));
+            Poison.send(producer, Topics.jobs("default"), done.toString(),
+                    Poison.dispatch(done, "fail", "{\"message\":\"forged\",\"retryable\":false}", now));
             // events: an unknown kind, a success whose result holds NUL, a retry in 292 million years, NUL progress,
             // and a start of a new attempt of a job that ended
-            send(producer, Topics.EVENTS, nulResult.toString(), "{\"event\":\"exploded\",\"v\":99,\"jobId\":\"" + nulResult
+            Poison.send(producer, Topics.EVENTS, nulResult.toString(), "{\"event\":\"exploded\",\"v\":99,\"jobId\":\"" + nulResult
                     + "\",\"attempt\":1,\"at\":\"" + now + "\"}");
             var worker = events.starts(nulResult).getFirst().workerId();
-            send(producer, Topics.EVENTS, nulResult.toString(), finished(nulResult, worker, "SUCCEEDED",
+            Poison.send(producer, Topics.EVENTS, nulResult.toString(), Poison.finished(nulResult, worker, "SUCCEEDED",
                     "{\"s\":\"a\\u0000b\"}", "null", "null", now));
-            send(producer, Topics.EVENTS, hugeRetryAfter.toString(), finished(hugeRetryAfter,
+            Poison.send(producer, Topics.EVENTS, hugeRetryAfter.toString(), Poison.finished(hugeRetryAfter,
                     events.starts(hugeRetryAfter).getFirst().workerId(), "FAILED", "null",
                     "{\"code\":\"HANDLER_ERROR\",\"message\":\"forged\",\"retryable\":true}", "9000000000000000000", now));
-            send(producer, Topics.EVENTS, nulProgress.toString(), "{\"event\":\"progress\",\"v\":1,\"jobId\":\"" + nulProgress
+            Poison.send(producer, Topics.EVENTS, nulProgress.toString(), "{\"event\":\"progress\",\"v\":1,\"jobId\":\"" + nulProgress
                     + "\",\"attempt\":1,\"fraction\":1e308,\"message\":\"a\\u0000b\",\"at\":\"" + now + "\"}");
             var ended = doneEarlier.getLast();
-            send(producer, Topics.EVENTS, ended.toString(), "{\"event\":\"started\",\"v\":1,\"jobId\":\"" + ended
+            Poison.send(producer, Topics.EVENTS, ended.toString(), "{\"event\":\"started\",\"v\":1,\"jobId\":\"" + ended
                     + "\",\"attempt\":5,\"workerId\":\"fw-evil@faults\",\"at\":\"" + now + "\"}");
-            send(producer, Topics.EVENTS, stranger.toString(), finished(stranger, "fw-evil@faults", "SUCCEEDED",
+            Poison.send(producer, Topics.EVENTS, stranger.toString(), Poison.finished(stranger, "fw-evil@faults", "SUCCEEDED",
                     "{}", "null", "null", now));
             // control: a cancellation of a job nobody has
-            send(producer, Topics.CONTROL, stranger.toString(), "{\"v\":1,\"jobId\":\"" + stranger
+            Poison.send(producer, Topics.CONTROL, stranger.toString(), "{\"v\":1,\"jobId\":\"" + stranger
                     + "\",\"generation\":-1,\"at\":\"" + now + "\"}");
             // workers: a heartbeat from the year 300000 with nonsense counts
-            send(producer, Topics.WORKERS, "fw-evil@faults", "{\"v\":1,\"workerId\":\"fw-evil@faults\",\"queues\":[\"\\u0000\"],"
+            Poison.send(producer, Topics.WORKERS, "fw-evil@faults", "{\"v\":1,\"workerId\":\"fw-evil@faults\",\"queues\":[\"\\u0000\"],"
                     + "\"types\":null,\"inFlight\":-1,\"completed\":-9,\"startedAt\":\"+300000-01-01T00:00:00Z\","
                     + "\"at\":\"+300000-01-01T00:00:00Z\"}");
             producer.flush();
@@ -539,14 +533,14 @@ class FaultSuiteTest {
         soft.assertThat(cancel.status()).as("cancelling a running job after the poison: %s", cancel).isEqualTo(202);
         ledger.settle(this::apis, Duration.ofSeconds(45));
         targets.settle(this::apis, Duration.ofSeconds(20));
-        var lag = eventsLag(Duration.ofSeconds(15));
-        var report = ledger.report(firstPoisonAt, FaultSuiteTest::history);
+        var lag = Poison.eventsLag(cluster.bootstrapServers(), Duration.ofSeconds(15));
+        var report = ledger.report(firstPoisonAt, events::history);
         ledger.refresh(apis());
 
         var t = targets.job(nulResult);
         soft.assertThat(t).as("the job whose forged result held NUL").isNotNull();
         if (t != null) {
-            soft.assertThat(endedCleanly(t, "{\"sleptMs\":15000}")).as("the job whose forged result held NUL: %s", t)
+            soft.assertThat(Poison.endedCleanly(t, "{\"sleptMs\":15000}")).as("the job whose forged result held NUL: %s", t)
                     .isTrue();
         }
         var r = targets.job(hugeRetryAfter);
@@ -555,7 +549,7 @@ class FaultSuiteTest {
             var status = r.get("status").asString();
             var cappedRetry = status.equals("SCHEDULED") && Instant.parse(r.get("runAt").asString())
                     .isBefore(Instant.now().plus(Duration.ofMinutes(75)));
-            soft.assertThat(endedCleanly(r, "{\"sleptMs\":15000}") || cappedRetry)
+            soft.assertThat(Poison.endedCleanly(r, "{\"sleptMs\":15000}") || cappedRetry)
                     .as("the job told to retry in 9e18 ms ends, or waits no longer than retry.max-delay: %s", r).isTrue();
             if (cappedRetry) {
                 Http.post(apis().getFirst(), "/v1/jobs/" + hugeRetryAfter + "/cancel", "", Duration.ofSeconds(10));
@@ -576,7 +570,7 @@ class FaultSuiteTest {
         var listed = Http.get(apis().getFirst(), "/v1/workers", Duration.ofSeconds(10));
         soft.assertThat(listed.status()).as("GET /v1/workers after the poison: %s", listed).isEqualTo(200);
         awaitWorkersListed(cluster.liveWorkers().stream().map(FaultCluster.Worker::id).toList());
-        record(report.line() + " | unreadable events seen by the suite=" + events.unreadable() + ", api events lag="
+        record(report.line() + " | " + events.runs(ledger) + " | unreadable events seen by the suite=" + events.unreadable() + ", api events lag="
                 + lag + ", targets " + targets.ids().stream().map(id -> Optional.ofNullable(targets.job(id))
                         .map(j -> j.get("status").asString()).orElse("?")).toList());
 
@@ -584,125 +578,6 @@ class FaultSuiteTest {
         soft.assertThat(lag).as("events the api has not read past (conveyor-api lag on %s)", Topics.EVENTS)
                 .isZero();
         soft.assertAll();
-    }
-
-    // ---- hostile requests (scenario e)
-
-    private void hostileRequests(SoftAssertions soft) throws IOException {
-        refused(soft, "{\"type\":\"echo\",\"payload\":{\"s\":\"a\\u0000b\"}}", "payload");
-        refused(soft, "{\"type\":\"echo\",\"payload\":{\"a\\u0000\":1}}", "payload");
-        refused(soft, "{\"type\":\"ec\\u0000ho\"}", "type");
-        refused(soft, "{\"type\":\"echo\",\"idempotencyKey\":\"k\\u0000\"}", "idempotencyKey");
-        refused(soft, "{\"type\":\"echo\",\"runAt\":\"+300000-01-01T00:00:00Z\"}", "runAt");
-        refused(soft, "{\"type\":\"echo\",\"maxAttempts\":1e300}", "maxAttempts");
-        refused(soft, "{\"type\":\"echo\",\"timeoutSeconds\":99999999999999999999999}", "timeoutSeconds");
-        refused(soft, "{\"type\":\"echo\",\"delaySeconds\":9223372036854775807}", "delaySeconds");
-        // A batch is all or nothing: one bad item, nothing stored (its good items' keys are still free).
-        var items = new ArrayList<String>();
-        for (var i = 0; i < 10; i++) {
-            items.add(i == 3 ? "{\"type\":\"echo\",\"payload\":{\"s\":\"\\u0000\"}}"
-                    : "{\"type\":\"echo\",\"idempotencyKey\":\"e-batch-" + i + "\"}");
-        }
-        var batch = Http.post(apis().getFirst(), "/v1/jobs/batch", "{\"jobs\":[" + String.join(",", items) + "]}",
-                Duration.ofSeconds(10));
-        soft.assertThat(batch.status()).as("a batch with NUL in item 3: %s", batch).isEqualTo(400);
-        soft.assertThat(fields(batch)).as("fields named for a batch with NUL in item 3").anyMatch(f -> f.startsWith("jobs[3]"));
-        for (var i = 0; i < 10; i++) {
-            if (i != 3) {
-                var again = Http.post(apis().getLast(), "/v1/jobs", "{\"type\":\"echo\",\"idempotencyKey\":\"e-batch-" + i
-                        + "\"}", Duration.ofSeconds(10));
-                soft.assertThat(again.status()).as("key e-batch-%d of the refused batch, used again: %s", i, again)
-                        .isEqualTo(202);
-            }
-        }
-        // A number beyond double: refused naming the payload, or stored and echoed faithfully.
-        var huge = Http.post(apis().getFirst(), "/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"n\":1e400}}",
-                Duration.ofSeconds(10));
-        if (huge.status() == 202) {
-            var id = huge.json().get("id").asString();
-            var job = Http.get(apis().getFirst(), "/v1/jobs/" + id + "?wait=30", Duration.ofSeconds(40)).json();
-            soft.assertThat(job.get("status").asString() + " " + job.get("result"))
-                    .as("the job whose payload holds 1e400").startsWith("SUCCEEDED");
-        } else {
-            soft.assertThat(huge.status()).as("payload 1e400: %s", huge).isEqualTo(400);
-            soft.assertThat(fields(huge)).as("fields named for payload 1e400").anyMatch(f -> f.startsWith("payload"));
-        }
-    }
-
-    private void refused(SoftAssertions soft, String body, String field) throws IOException {
-        var answer = Http.post(apis().getFirst(), "/v1/jobs", body, Duration.ofSeconds(10));
-        soft.assertThat(answer.status()).as("%s → %s", body, answer).isEqualTo(400);
-        soft.assertThat(answer.isProblem()).as("%s answered with a problem document: %s", body, answer).isTrue();
-        soft.assertThat(fields(answer)).as("fields named for %s (%s)", body, answer).anyMatch(f -> f.startsWith(field));
-    }
-
-    private static List<String> fields(Http.Answer answer) {
-        var fields = new ArrayList<String>();
-        try {
-            var json = answer.json();
-            if (json != null && json.has("errors")) {
-                json.get("errors").forEach(e -> fields.add(e.path("field").asString("")));
-            }
-        } catch (RuntimeException e) {
-            // not JSON: no fields
-        }
-        return fields;
-    }
-
-    private static boolean endedCleanly(JsonNode job, String realResult) {
-        var status = job.get("status").asString();
-        if (status.equals("SUCCEEDED")) {
-            return job.get("result").toString().equals(realResult);
-        }
-        return status.equals("FAILED") && !job.path("error").path("code").asString("").isEmpty()
-                && !job.path("error").path("message").asString("").isEmpty();
-    }
-
-    private static String dispatch(UUID id, String type, String payload, String now) {
-        return "{\"v\":1,\"jobId\":\"" + id + "\",\"type\":\"" + type + "\",\"queue\":\"default\",\"attempt\":1,"
-                + "\"maxAttempts\":1,\"timeoutSeconds\":30,\"payload\":" + payload + ",\"dispatchedAt\":\"" + now
-                + "\",\"generation\":0}";
-    }
-
-    private static String finished(UUID id, String worker, String outcome, String result, String error,
-            String retryAfterMs, String now) {
-        return "{\"event\":\"finished\",\"v\":1,\"jobId\":\"" + id + "\",\"attempt\":1,\"maxAttempts\":3,\"workerId\":\""
-                + worker + "\",\"outcome\":\"" + outcome + "\",\"result\":" + result + ",\"error\":" + error
-                + ",\"retryAfterMs\":" + retryAfterMs + ",\"at\":\"" + now + "\"}";
-    }
-
-    private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, String value) {
-        send(producer, topic, key, value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value) {
-        try {
-            producer.send(new ProducerRecord<>(topic, key, value)).get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot produce to " + topic + ": " + e, e);
-        }
-    }
-
-    /** How many events the api's consumer group has not committed past, once it had {@code atMost} to catch up. */
-    private long eventsLag(Duration atMost) {
-        try (var admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
-            var lag = new long[] {-1};
-            try {
-                await("the api reads past every event").atMost(atMost).pollInterval(Duration.ofMillis(500)).until(() -> {
-                    var committed = admin.listConsumerGroupOffsets(Topics.API_EVENTS_GROUP).partitionsToOffsetAndMetadata()
-                            .get(10, TimeUnit.SECONDS);
-                    var partitions = committed.keySet().stream().filter(tp -> tp.topic().equals(Topics.EVENTS))
-                            .collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest()));
-                    var ends = admin.listOffsets(partitions).all().get(10, TimeUnit.SECONDS);
-                    lag[0] = 0;
-                    ends.forEach((tp, end) -> lag[0] += end.offset() - committed.get(tp).offset());
-                    return lag[0] == 0;
-                });
-            } catch (org.awaitility.core.ConditionTimeoutException e) {
-                // the lag says how far behind
-            }
-            return lag[0];
-        }
     }
 
     // ---- shared steps
@@ -782,47 +657,6 @@ class FaultSuiteTest {
         soft.assertThat(report.stuck()).as("jobs stuck in a non-final state: %s", report).isZero();
     }
 
-    /** Jobs the worker started and did not report finished. */
-    private static Set<UUID> unfinishedOn(Set<UUID> ids, String workerId) {
-        var out = new HashSet<UUID>();
-        for (var id : ids) {
-            var starts = new HashMap<Integer, Boolean>();
-            for (var e : events.of(id)) {
-                if (workerId.equals(e.workerId()) && e.kind().equals("started")) {
-                    starts.put(e.attempt(), Boolean.TRUE);
-                } else if (workerId.equals(e.workerId()) && e.kind().equals("finished")) {
-                    starts.remove(e.attempt());
-                }
-            }
-            if (!starts.isEmpty()) {
-                out.add(id);
-            }
-        }
-        return out;
-    }
-
-    /** Jobs the worker started before {@code at} and never reported finished: cut short by its death. */
-    private static Set<UUID> cutShortOn(Set<UUID> ids, String workerId, Instant at) {
-        return unfinishedOn(ids, workerId).stream()
-                .filter(id -> events.starts(id).stream().anyMatch(s -> s.workerId().equals(workerId) && s.at().isBefore(at)))
-                .collect(Collectors.toSet());
-    }
-
-    /** Jobs run more than once, or with attempts > 1, that are not among those the fault explains. */
-    private static Map<UUID, String> unexplainedRetries(Ledger ledger, Set<UUID> explained) {
-        var out = new TreeMap<UUID, String>();
-        for (var id : ledger.ids()) {
-            var job = ledger.job(id);
-            var starts = events.starts(id);
-            var attempts = job == null ? 0 : job.get("attempts").asInt();
-            if ((attempts > 1 || starts.size() > 1) && !explained.contains(id)) {
-                out.put(id, "attempts=" + attempts + " runs=" + starts.stream()
-                        .map(s -> s.attempt() + "@" + s.workerId() + " " + s.at()).toList());
-            }
-        }
-        return out;
-    }
-
     /** Restarts the worker when it exits while {@code supervising}, as a process supervisor would. */
     private static void supervise(FaultCluster.Worker worker, AtomicBoolean supervising, List<String> exited) {
         worker.onExit().thenRun(() -> {
@@ -875,12 +709,6 @@ class FaultSuiteTest {
 
     private static void pace(Duration pause) {
         window(pause);
-    }
-
-    /** What {@code conveyor.events} holds about a job: each event as kind attempt@worker (outcome), in order. */
-    private static String history(UUID id) {
-        return " events=" + events.of(id).stream().map(e -> e.kind() + " " + e.attempt() + "@" + e.workerId()
-                + (e.outcome() == null ? "" : " " + e.outcome())).toList();
     }
 
     /** At most five entries of a map of violations, and how many there are: enough to see the cause. */
