@@ -38,12 +38,19 @@ final class Attempt {
     }
 
     private final int generation;
+    private final int number;
     private final CompletableFuture<End> end = new CompletableFuture<>();
     private final CompletableFuture<Void> handlerEnded = new CompletableFuture<>();
     private volatile Thread thread;
 
-    Attempt(int generation) {
+    Attempt(int generation, int number) {
         this.generation = generation;
+        this.number = number;
+    }
+
+    /** Whether this is the same attempt of the same generation (a second record of one dispatch). */
+    boolean isSameAs(Attempt other) {
+        return generation == other.generation && number == other.number;
     }
 
     int generation() {

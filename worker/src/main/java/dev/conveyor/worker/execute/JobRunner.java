@@ -85,13 +85,21 @@ public class JobRunner {
                     false), null)));
         }
         var permitted = !draining && limits.acquire(job.type(), properties.maxStartWait(), () -> draining);
-        var running = new Attempt(job.generation());
-        if (draining || !attempts.register(job.jobId(), running)) {
+        var running = new Attempt(job.generation(), job.attempt());
+        var registration = draining ? null : attempts.register(job.jobId(), running);
+        if (registration != RunningAttempts.Registration.REGISTERED) {
             if (permitted) {
                 limits.release(job.type());
             }
-            return draining ? Taken.done(AcknowledgeType.RELEASE)
-                    : Taken.done(report(job, cancelled(job, "cancelled before it started")));
+            if (registration == null) {
+                return Taken.done(AcknowledgeType.RELEASE);
+            }
+            if (registration == RunningAttempts.Registration.ALREADY_RUNNING) {
+                log.info("Job {} attempt {} runs here already; accepting its second record without running it",
+                        job.jobId(), job.attempt());
+                return Taken.done(AcknowledgeType.ACCEPT);
+            }
+            return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
         if (!events.sendAndWait(JobStarted.of(job, properties.id(), clock.instant()))) {
             attempts.unregister(job.jobId(), running);

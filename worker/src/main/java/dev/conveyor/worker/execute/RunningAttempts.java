@@ -43,17 +43,28 @@ public class RunningAttempts {
         return c != null && c.generation() >= generation;
     }
 
+    /** What became of an attempt offered to {@link #register}. */
+    enum Registration { REGISTERED, CANCELLED, ALREADY_RUNNING }
+
     /**
-     * Registers an attempt before it starts; false when the job is cancelled already (checked after registering,
-     * so a cancellation arriving in between is not missed).
+     * Registers an attempt before it starts. {@code CANCELLED} when the job is cancelled already (checked after
+     * registering, so a cancellation arriving in between is not missed); {@code ALREADY_RUNNING} when this worker
+     * runs that very attempt already: a second record of one dispatch (a publish reported failed that reached Kafka
+     * all the same, then published again), which must not run twice here.
      */
-    boolean register(UUID jobId, Attempt attempt) {
-        running.put(jobId, attempt);
+    Registration register(UUID jobId, Attempt attempt) {
+        var earlier = running.putIfAbsent(jobId, attempt);
+        if (earlier != null) {
+            if (earlier.isSameAs(attempt)) {
+                return Registration.ALREADY_RUNNING;
+            }
+            running.put(jobId, attempt);
+        }
         if (isCancelled(jobId, attempt.generation())) {
             running.remove(jobId, attempt);
-            return false;
+            return Registration.CANCELLED;
         }
-        return true;
+        return Registration.REGISTERED;
     }
 
     void unregister(UUID jobId, Attempt attempt) {
