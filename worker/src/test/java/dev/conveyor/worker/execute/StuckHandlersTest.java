@@ -97,15 +97,17 @@ class StuckHandlersTest {
 
     @Test
     void aHandlerThatEndsWhenInterruptedIsNotStuck() throws Exception {
+        var never = new java.util.concurrent.CountDownLatch(1);
         var sleeper = new JobHandler() {
             @Override
             public String type() {
                 return "stubborn";
             }
 
+            /** Blocks until interrupted, as a handler waiting on I/O would. */
             @Override
             public JsonNode handle(JobContext context) throws InterruptedException {
-                Thread.sleep(60_000);
+                never.await();
                 return Json.object();
             }
         };
