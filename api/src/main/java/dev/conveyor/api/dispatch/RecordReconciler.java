@@ -6,8 +6,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -22,10 +24,12 @@ import org.springframework.stereotype.Component;
  *
  * <p>A record below its share partition's start offset (or below the end, when Kafka reports no lag; see
  * {@link SharePositions#settledOffsets}) is acknowledged or archived. It may also have been accepted by a worker
- * whose {@code JobStarted} is on {@code conveyor.events} but not yet applied (workers accept only once Kafka has
- * their start). So a round reads the share groups' offsets first, then the end of
- * {@code conveyor.events}, waits until the api has applied events that far, and only then puts back jobs that are
- * still QUEUED on the same record: any start accepted before the first read is applied by then.
+ * whose {@code JobStarted} is on {@code conveyor.events} but not yet applied, or still on its way: a worker sends
+ * a poll's starts and commits its acknowledgements side by side, so Kafka may settle a record a few milliseconds
+ * before the start reaches {@code conveyor.events}. So a round reads the share groups' offsets first, then the
+ * end of {@code conveyor.events}, waits until the api has applied events that far, and only then puts back jobs
+ * that are still QUEUED on the same record <em>and were found so in the round before as well</em>, a whole
+ * interval earlier: a start sent by a live worker has long been applied by then.
  *
  * <p>Every api instance runs this. Two rounds that find the same job are safe: each update is guarded on the job
  * still waiting on that very record (status, attempts, position), with the rows locked in id order, so the second
@@ -44,6 +48,8 @@ class RecordReconciler implements SmartLifecycle {
     private final Counter redispatched;
     private volatile boolean running;
     private Thread reconciler;
+    /** Jobs found waiting on a settled record by the last round that got that far; only these may be put back. */
+    private Set<LostRecords.Waiting> foundBefore = Set.of();
 
     RecordReconciler(LostRecords lost, SharePositions kafka, ApiProperties properties, MeterRegistry meters) {
         this.lost = lost;
@@ -64,9 +70,10 @@ class RecordReconciler implements SmartLifecycle {
     }
 
     /** One round; answers what it did. */
-    Round reconcile() throws InterruptedException {
+    synchronized Round reconcile() throws InterruptedException {
         var queues = lost.queues();
         if (queues.isEmpty()) {
+            foundBefore = Set.of();
             return Round.NOTHING;
         }
         var starts = kafka.settledOffsets(queues);
@@ -76,6 +83,7 @@ class RecordReconciler implements SmartLifecycle {
             suspects += lost.below(queue.getKey(), queue.getValue(), null, BATCH).size();
         }
         if (suspects == 0) {
+            foundBefore = Set.of();
             return Round.NOTHING;
         }
         var ends = kafka.eventsEnd();
@@ -86,13 +94,16 @@ class RecordReconciler implements SmartLifecycle {
             return new Round(suspects, false, List.of());
         }
         var done = new ArrayList<UUID>();
+        var found = new HashSet<LostRecords.Waiting>();
         for (var queue : starts.entrySet()) {
-            done.addAll(redispatch(queue.getKey(), queue.getValue()));
+            done.addAll(redispatch(queue.getKey(), queue.getValue(), found));
         }
+        foundBefore = found;
         return new Round(suspects, true, done);
     }
 
-    private List<UUID> redispatch(String queue, Map<Integer, Long> starts) {
+    /** Puts back the jobs of the queue found lost in this round and the one before; adds this round's to found. */
+    private List<UUID> redispatch(String queue, Map<Integer, Long> starts, Set<LostRecords.Waiting> found) {
         var done = new ArrayList<UUID>();
         UUID after = null;
         while (true) {
@@ -100,7 +111,9 @@ class RecordReconciler implements SmartLifecycle {
             if (batch.isEmpty()) {
                 return done;
             }
-            var ids = lost.redispatch(batch);
+            found.addAll(batch);
+            var confirmed = batch.stream().filter(foundBefore::contains).toList();
+            var ids = confirmed.isEmpty() ? List.<UUID>of() : lost.redispatch(confirmed);
             if (!ids.isEmpty()) {
                 redispatched.increment(ids.size());
                 log.warn("Kafka archived the records of {} jobs of queue '{}' that no worker started; publishing "

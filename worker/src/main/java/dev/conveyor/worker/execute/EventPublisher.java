@@ -3,7 +3,9 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.common.message.JobStarted;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +42,25 @@ class EventPublisher {
     }
 
     /**
+     * Sends an attempt's start without waiting; the answer completes with whether Kafka took it. The start of a
+     * poll's records and the acknowledgement of those records go to Kafka side by side, and a job's handler waits
+     * for both; an end of the same attempt carries its start anyway, so a start Kafka refused costs nothing.
+     */
+    CompletableFuture<Boolean> sendStarted(JobStarted event) {
+        try {
+            return kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event)).handle((sent, failure) -> {
+                if (failure != null) {
+                    log.warn("Kafka did not take the start of job {}: {}", event.jobId(), failure.getMessage());
+                }
+                return failure == null;
+            });
+        } catch (RuntimeException e) {
+            log.warn("Could not send the start of job {}: {}", event.jobId(), e.getMessage());
+            return CompletableFuture.completedFuture(false);
+        }
+    }
+
+    /**
      * Sends an attempt's outcome and waits until Kafka has it, trying again (with backoff up to
      * {@link #MAX_BACKOFF}) for as long as Kafka is unreachable, unless {@code givingUp} says to stop: an outcome is
      * the one thing about a job that only this worker knows. Answers whether Kafka has it.
@@ -51,11 +72,11 @@ class EventPublisher {
         for (var tries = 1; ; tries++) {
             // One send at a time: the producer keeps retrying it until its delivery timeout, so waiting on the same
             // send (rather than sending again) puts no copies in its buffer during an outage.
-            java.util.concurrent.CompletableFuture<?> sent;
+            CompletableFuture<?> sent;
             try {
                 sent = kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event));
             } catch (RuntimeException e) {
-                sent = java.util.concurrent.CompletableFuture.failedFuture(e);
+                sent = CompletableFuture.failedFuture(e);
             }
             while (true) {
                 try {

@@ -13,6 +13,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -23,8 +27,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Takes delivered records and runs their jobs. A cancelled job, or one no handler runs, is reported and accepted
- * without running. Otherwise the job gets its type's permit, its start is reported (and Kafka has that), its
- * record is accepted, and it runs as an {@link Attempt} whose outcome is reported. From the accepted start on, the
+ * without running. Otherwise the job gets its type's permit, its start is sent and its record accepted side by side,
+ * and once Kafka has both it runs as an {@link Attempt} whose outcome is reported. From the accepted start on, the
  * api knows which worker has the job and rescues it if that worker dies. While the worker drains, records not
  * started are released for other workers, and attempts abandoned at the end of the grace period are handed back.
  */
@@ -32,6 +36,7 @@ import tools.jackson.databind.JsonNode;
 public class JobRunner {
 
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+    private static final Duration START_WAIT = Duration.ofSeconds(30);
 
     private final HandlerRegistry handlers;
     private final EventPublisher events;
@@ -101,14 +106,42 @@ public class JobRunner {
             }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
-        if (!events.sendAndWait(JobStarted.of(job, properties.id(), clock.instant()))) {
-            attempts.unregister(job.jobId(), running);
-            if (permitted) {
-                limits.release(job.type());
+        // The start and the record's acknowledgement travel side by side; the handler waits for both.
+        var start = events.sendStarted(JobStarted.of(job, properties.id(), clock.instant()));
+        return new Taken(AcknowledgeType.ACCEPT, () -> {
+            awaitStart(job, start);
+            runAttempt(job, handler, running, permitted);
+        });
+    }
+
+    /**
+     * Waits until Kafka has the attempt's start (or refused it), so that from the handler's first line on the api
+     * can tell which worker runs the job. A start Kafka refused is not fatal: the attempt's end carries its start.
+     * An interrupt (the worker stopping) is kept for the attempt, which then hands the job back.
+     */
+    private void awaitStart(JobDispatch job, CompletableFuture<Boolean> start) {
+        var interrupted = false;
+        try {
+            while (true) {
+                try {
+                    if (!start.get(START_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                        log.warn("Running job {} attempt {} although Kafka did not take its start", job.jobId(),
+                                job.attempt());
+                    }
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException | TimeoutException e) {
+                    log.warn("Running job {} attempt {} although Kafka has not confirmed its start: {}",
+                            job.jobId(), job.attempt(), e.getMessage());
+                    return;
+                }
             }
-            return Taken.done(AcknowledgeType.RELEASE);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
-        return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted));
     }
 
     /** The record's job, or null (logged) when it cannot be read or holds values no api would send. */

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One share consumer's loop: poll, take every record on a virtual thread of its own, acknowledge each once it is
- * taken (ACCEPT when its start is on Kafka), poll again. Jobs run on after their record is accepted, so a long job
- * never holds back the next poll and never needs its record lock renewed.
+ * taken (ACCEPT, with its start sent to Kafka side by side), commit, poll again. Jobs run on after their record is
+ * accepted, so a long job never holds back the next poll and never needs its record lock renewed.
  *
  * <p>Why not accept only after the outcome: Kafka lets a share consumer poll again only when every record of its
  * last poll is acknowledged, and (measured with kafka-clients 4.2.1) a consumer holding a renewed record receives

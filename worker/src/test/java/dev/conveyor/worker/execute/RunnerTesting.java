@@ -100,6 +100,11 @@ final class RunnerTesting {
         }
 
         @Override
+        java.util.concurrent.CompletableFuture<Boolean> sendStarted(dev.conveyor.common.message.JobStarted event) {
+            return java.util.concurrent.CompletableFuture.completedFuture(sendAndWait(event));
+        }
+
+        @Override
         boolean sendUntilDelivered(JobEvent event, java.util.function.BooleanSupplier givingUp) {
             return sendAndWait(event);
         }
