@@ -18,9 +18,13 @@ final class LocalSystem {
     static final String WORKER_MAIN = "dev.conveyor.worker.ConveyorWorkerApplication";
     static final Duration API_TIMEOUT = Duration.ofSeconds(120);
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
+    static final String API_HEAP = "1g";
+    static final String WORKER_HEAP = "512m";
 
     private final LocalOptions options;
-    private final JavaLauncher java;
+    private JavaLauncher java;
+    private WarmStart warmStart = WarmStart.off();
+    private final List<ChildProcess> training = new ArrayList<>();
     private final PrintStream out;
     private final List<String> jvmOptions;
     private final List<ChildProcess> workers = new ArrayList<>();
@@ -40,6 +44,10 @@ final class LocalSystem {
 
     /** Starts everything and waits until the api is healthy; throws (having stopped nothing) on failure. */
     void start() {
+        WarmStart.prepare(java, options.home(), out).ifPresent(prepared -> {
+            java = prepared.java();
+            warmStart = prepared.warmStart();
+        });
         String jdbcUrl;
         String user;
         String password;
@@ -73,7 +81,11 @@ final class LocalSystem {
         if (password != null) {
             apiArgs.add("--spring.datasource.password=" + password);
         }
-        api = ChildProcess.start("api", java.command(API_MAIN, jvmOptions, apiArgs), log("api"));
+        api = ChildProcess.start("api", java.command(API_MAIN, childOptions("api", true, API_HEAP), apiArgs),
+                log("api"));
+        if (warmStart.trains("api")) {
+            training.add(api);
+        }
         var host = hostname();
         for (var n = 1; n <= options.workers(); n++) {
             var args = new ArrayList<>(List.of("--server.port=0", "--spring.kafka.bootstrap-servers=" + bootstrap,
@@ -85,7 +97,12 @@ final class LocalSystem {
                         "--conveyor.worker.sql.username=" + EmbeddedPostgresService.USER,
                         "--conveyor.worker.sql.password=" + EmbeddedPostgresService.PASSWORD));
             }
-            workers.add(ChildProcess.start("worker-" + n, java.command(WORKER_MAIN, jvmOptions, args), log("worker-" + n)));
+            var worker = ChildProcess.start("worker-" + n,
+                    java.command(WORKER_MAIN, childOptions("worker", n == 1, WORKER_HEAP), args), log("worker-" + n));
+            if (n == 1 && warmStart.trains("worker")) {
+                training.add(worker);
+            }
+            workers.add(worker);
         }
         var watched = new ArrayList<>(children());
         step("starting api and " + options.workers() + " worker(s)", () -> {
@@ -93,6 +110,17 @@ final class LocalSystem {
             return null;
         });
         children().forEach(this::watch);
+    }
+
+    /**
+     * The JVM options of an api or worker: ours, a heap bound (a JVM otherwise takes up to a quarter of the machine's
+     * memory, and keeps it), and the AOT cache.
+     */
+    private List<String> childOptions(String kind, boolean trains, String maxHeap) {
+        var all = new ArrayList<>(jvmOptions);
+        all.add("-Xmx" + maxHeap);
+        all.addAll(warmStart.options(kind, trains));
+        return all;
     }
 
     URI healthUri() {
@@ -167,7 +195,13 @@ final class LocalSystem {
 
     private Void stopAll(List<ChildProcess> children) {
         children.forEach(ChildProcess::requestStop);
-        var killed = children.stream().filter(child -> !child.stop(STOP_GRACE)).toList();
+        if (children.stream().anyMatch(training::contains)) {
+            out.print("(writing the AOT cache for a warm start next time) ");
+            out.flush();
+        }
+        var killed = children.stream()
+                .filter(child -> !child.stop(training.contains(child) ? WarmStart.TRAINING_STOP_GRACE : STOP_GRACE))
+                .toList();
         if (!killed.isEmpty()) {
             out.print("(killed " + killed + " after " + STOP_GRACE.toSeconds() + " s) ");
         }
