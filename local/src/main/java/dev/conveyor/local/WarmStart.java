@@ -56,10 +56,13 @@ final class WarmStart {
             var stamp = Files.size(jar) + "-" + Files.getLastModifiedTime(jar).toMillis();
             var appDir = home.resolve("app").resolve(stamp).toAbsolutePath().normalize();
             var extracted = appDir.resolve(jar.getFileName());
+            var cache = home.resolve("aot").resolve(stamp).toAbsolutePath().normalize();
+            // earlier builds' jars and caches are of no more use (hundreds of MB each)
+            deleteOthers(appDir);
+            deleteOthers(cache);
             if (!Files.isRegularFile(extracted)) {
                 extract(java, jar, appDir);
             }
-            var cache = home.resolve("aot").resolve(stamp).toAbsolutePath().normalize();
             Files.createDirectories(cache);
             return Optional.of(new Prepared(new JavaLauncher(java.java(), extracted.toString(), false),
                     using(cache)));
@@ -94,6 +97,17 @@ final class WarmStart {
         // Whole or not at all: a run stopped while extracting leaves only the .partial folder, extracted again.
         deleteTree(appDir);
         Files.move(partial, appDir);
+    }
+
+    private static void deleteOthers(Path keep) throws IOException {
+        if (!Files.isDirectory(keep.getParent())) {
+            return;
+        }
+        try (var siblings = Files.list(keep.getParent())) {
+            for (var sibling : siblings.filter(path -> !path.equals(keep)).toList()) {
+                deleteTree(sibling);
+            }
+        }
     }
 
     private static void deleteTree(Path dir) throws IOException {
