@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,6 +21,11 @@ import org.springframework.stereotype.Component;
  * Records that jobs are on Kafka, many per statement, on a thread of its own. A mark that is not written costs a
  * second record (the poller publishes the job again after its lease), so a batch the database refuses is kept and
  * tried again, and a stop writes what still waits; memory and the wait at shutdown are bounded.
+ *
+ * <p>A mark waits {@code delay} before it is written, and is dropped if meanwhile this api reads a worker's event
+ * of that attempt ({@link #settled}): the job has left QUEUED (or will once the event is applied), so neither the
+ * poller nor the {@link RecordReconciler} needs its mark. Most jobs run within the delay, and then cost one row
+ * update fewer. The delay must stay well below the dispatch lease, or the poller would publish them again.
  */
 @Component
 class DispatchMarks implements SmartLifecycle {
@@ -38,15 +44,27 @@ class DispatchMarks implements SmartLifecycle {
      * @param maxBackoff    longest wait between tries of a failing batch
      * @param shutdownWait  how long a stop may take to write the marks still waiting
      */
-    record Limits(int capacity, Duration firstBackoff, Duration maxBackoff, Duration shutdownWait) {
+    record Limits(int capacity, Duration firstBackoff, Duration maxBackoff, Duration shutdownWait, Duration delay) {
 
         static final Limits DEFAULTS = new Limits(100_000, Duration.ofMillis(100), Duration.ofSeconds(5),
-                Duration.ofSeconds(5));
+                Duration.ofSeconds(5), Duration.ofSeconds(1));
+
+        Limits(int capacity, Duration firstBackoff, Duration maxBackoff, Duration shutdownWait) {
+            this(capacity, firstBackoff, maxBackoff, shutdownWait, Duration.ZERO);
+        }
+    }
+
+    /** A mark and when it is due to be written. */
+    private record Waiting(DispatchMark mark, long dueNanos) {
     }
 
     private final Writer writer;
     private final Limits limits;
-    private final BlockingQueue<DispatchMark> marks;
+    private final BlockingQueue<Waiting> marks;
+    /** The latest mark of each job not written yet; a mark gone from here (settled, or replaced) is not written. */
+    private final ConcurrentHashMap<UUID, DispatchMark> unwritten = new ConcurrentHashMap<>();
+    /** Taken from the queue by the flusher, not due yet. */
+    private Waiting held;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean running;
     private volatile long stopDeadline;
@@ -68,9 +86,20 @@ class DispatchMarks implements SmartLifecycle {
      * blocks: with {@code capacity} marks already waiting (the database has been away a while) the mark is dropped.
      */
     void add(UUID id, int attempts, int partition, long offset) {
-        if (!marks.offer(new DispatchMark(id, attempts, partition, offset))) {
+        var mark = new DispatchMark(id, attempts, partition, offset);
+        unwritten.put(id, mark);
+        if (!marks.offer(new Waiting(mark, System.nanoTime() + limits.delay().toNanos()))) {
+            unwritten.remove(id, mark);
             dropped.incrementAndGet();
         }
+    }
+
+    /**
+     * A worker reported on attempt {@code attempt} of the job (it started it, or ended it): the marks of that
+     * attempt and earlier ones need not be written.
+     */
+    void settled(UUID id, int attempt) {
+        unwritten.computeIfPresent(id, (key, mark) -> mark.attempts() < attempt ? null : mark);
     }
 
     /**
@@ -82,15 +111,13 @@ class DispatchMarks implements SmartLifecycle {
         var batch = new ArrayList<DispatchMark>();
         var failures = 0;
         try {
-            while (!(stopping() && (batch.isEmpty() && marks.isEmpty() || pastShutdownWait()))) {
+            while (!(stopping() && (batch.isEmpty() && marks.isEmpty() && held == null || pastShutdownWait()))) {
                 if (batch.isEmpty()) {
-                    var first = marks.poll(100, TimeUnit.MILLISECONDS);
-                    if (first == null) {
+                    takeDue(batch);
+                    if (batch.isEmpty()) {
                         continue;
                     }
-                    batch.add(first);
                 }
-                marks.drainTo(batch, BATCH - batch.size());
                 reportDropped();
                 try {
                     writer.write(batch);
@@ -107,10 +134,48 @@ class DispatchMarks implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        var unwritten = batch.size() + marks.size();
-        if (unwritten > 0) {
+        var left = batch.size() + marks.size() + (held == null ? 0 : 1);
+        if (left > 0) {
             log.warn("Stopped with {} dispatch marks unwritten; the poller publishes those jobs again after their "
-                    + "lease (a second record, not a lost job)", unwritten);
+                    + "lease (a second record, not a lost job)", left);
+        }
+    }
+
+    /**
+     * Moves up to a batch of due marks (all waiting marks once stopping) into {@code batch}, leaving out those
+     * settled or replaced meanwhile; waits up to 100 ms for the first one to fall due.
+     */
+    private void takeDue(List<DispatchMark> batch) throws InterruptedException {
+        var waitUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        while (batch.size() < BATCH) {
+            var next = held != null ? held : marks.poll();
+            held = null;
+            if (next == null) {
+                if (!batch.isEmpty() || stopping()) {
+                    return;
+                }
+                next = marks.poll(Math.max(0, waitUntil - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (next == null) {
+                    return;
+                }
+            }
+            var early = next.dueNanos() - System.nanoTime();
+            if (early > 0 && !stopping()) {
+                held = next; // marks fall due in the order they came: nothing behind it is due either
+                if (!batch.isEmpty() || System.nanoTime() - waitUntil > 0) {
+                    return;
+                }
+                LockSupport.parkNanos(Math.min(early, Math.max(1, waitUntil - System.nanoTime())));
+                continue;
+            }
+            take(next, batch);
+        }
+    }
+
+    private void take(Waiting waiting, List<DispatchMark> batch) {
+        var mark = waiting.mark();
+        if (unwritten.remove(mark.id(), mark)) {
+            batch.add(mark);
         }
     }
 

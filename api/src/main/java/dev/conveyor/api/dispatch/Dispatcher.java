@@ -104,6 +104,14 @@ public class Dispatcher implements SmartLifecycle {
         }
     }
 
+    /**
+     * A worker's event of the job's attempt {@code attempt} has been read: its dispatch mark, if this api still holds
+     * it, need not be written (see {@link DispatchMarks}).
+     */
+    public void settled(UUID id, int attempt) {
+        marks.settled(id, attempt);
+    }
+
     @Override
     public void start() {
         running = true;

@@ -1,5 +1,6 @@
 package dev.conveyor.api.results;
 
+import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.message.JobError;
@@ -42,6 +43,7 @@ class EventApplier {
     private final JobLifecycle lifecycle;
     private final TransactionTemplate transaction;
     private final JobNotifications notifications;
+    private final Dispatcher dispatcher;
     private final Clock clock;
     private final Retrying retrying;
     private final Map<JobStatus, Counter> transitions = new EnumMap<>(JobStatus.class);
@@ -49,8 +51,9 @@ class EventApplier {
     private final Counter rejected;
 
     EventApplier(JobWrites writes, JobLifecycle lifecycle, TransactionTemplate transaction,
-            JobNotifications notifications, Clock clock, MeterRegistry meters) {
+            JobNotifications notifications, Dispatcher dispatcher, Clock clock, MeterRegistry meters) {
         this.writes = writes;
+        this.dispatcher = dispatcher;
         this.lifecycle = lifecycle;
         this.transaction = transaction;
         this.notifications = notifications;
@@ -72,6 +75,12 @@ class EventApplier {
         }
         if (events.isEmpty()) {
             return;
+        }
+        // Each of these jobs has left QUEUED, or will once its events are applied (they are retried until they are).
+        for (var event : events) {
+            if (!(event instanceof JobProgress)) {
+                dispatcher.settled(event.jobId(), event.attempt());
+            }
         }
         try {
             retrying.untilDone("applying " + events.size() + " events", () -> applyTogether(events));

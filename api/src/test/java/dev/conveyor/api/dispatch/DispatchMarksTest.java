@@ -118,4 +118,40 @@ class DispatchMarksTest {
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(FAST.shutdownWait().plusSeconds(2));
         assertThat(database.written).isEmpty();
     }
+
+    @Test
+    void aMarkWhoseAttemptAWorkerReportedWithinTheDelayIsNeverWritten() {
+        var database = new FlakyDatabase(0);
+        var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
+                Duration.ofSeconds(2), Duration.ofMillis(300));
+        marks = new DispatchMarks(database, delayed);
+        marks.start();
+        var started = new DispatchMark(UUID.randomUUID(), 0, 0, 1);
+        var staleReport = new DispatchMark(UUID.randomUUID(), 2, 1, 2);
+        var waiting = new DispatchMark(UUID.randomUUID(), 0, 2, 3);
+        add(List.of(started, staleReport, waiting));
+
+        marks.settled(started.id(), 1); // the start of its first attempt
+        marks.settled(staleReport.id(), 2); // an event of attempt 2, published again as attempt 3 since
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.written.size() == 2);
+        assertThat(database.written).containsExactlyInAnyOrder(staleReport, waiting);
+    }
+
+    @Test
+    void marksWaitForTheirDelayButAllAreWrittenAtShutdown() {
+        var database = new FlakyDatabase(0);
+        var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
+                Duration.ofSeconds(2), Duration.ofMinutes(10));
+        marks = new DispatchMarks(database, delayed);
+        marks.start();
+        var expected = someMarks(4);
+        add(expected);
+        marks.settled(expected.getFirst().id(), 1);
+
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> database.written.isEmpty());
+        marks.stop();
+
+        assertThat(database.written).containsExactlyInAnyOrderElementsOf(expected.subList(1, 4));
+    }
 }
