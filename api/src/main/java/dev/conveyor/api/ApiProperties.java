@@ -73,7 +73,7 @@ public record ApiProperties(
     public record Dispatch(
             @DefaultValue("250ms") Duration pollInterval,
             @DefaultValue("500") int batchSize,
-            @DefaultValue("30s") Duration lease,
+            @DefaultValue("60s") Duration lease,
             @DefaultValue("10s") Duration reconcileInterval) {
 
         @ConstructorBinding
