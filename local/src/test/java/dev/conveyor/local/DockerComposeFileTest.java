@@ -85,12 +85,19 @@ class DockerComposeFileTest {
                 assertThat(dockerfile).contains("FROM maven:3.9-eclipse-temurin-25 AS build",
                         "mvn -B -q -pl " + module + " -am package -DskipTests", "FROM eclipse-temurin:25-jre",
                         "COPY --from=build /src/" + module + "/target/conveyor-" + module + "-*-exec.jar /app/app.jar",
-                        "ENTRYPOINT [\"java\", \"-jar\", \"/app/app.jar\"]");
+                        "java -Djarmode=tools -jar /app/app.jar extract --destination /app/extracted",
+                        "ENTRYPOINT [\"java\", \"-XX:MaxRAMPercentage=75\", \"-jar\", \"/app/extracted/app.jar\"]");
                 assertThat(dockerfile).containsPattern("(?m)^USER (?!root)\\w+");
                 assertThat(Files.readString(root.resolve(module + "/pom.xml")))
                         .as("the Dockerfile copies the jar with classifier exec").contains("<classifier>exec</classifier>");
             }
             assertThat(Files.readString(root.resolve(".dockerignore"))).contains("**/target");
+        }
+
+        @Test
+        void kafkaAndPostgresAreReachableFromTheHostOnlyOnLoopback() {
+            assertThat(services.get("kafka").get("ports")).isEqualTo(List.of("127.0.0.1:9094:9094"));
+            assertThat(services.get("postgres")).doesNotContainKey("ports");
         }
 
         @Test
