@@ -2,6 +2,7 @@ package dev.conveyor.api.dispatch;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.job.Job;
+import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
@@ -35,17 +36,19 @@ public class Dispatcher implements SmartLifecycle {
     private final LeaseReleases releases;
     private final Clock clock;
     private final PublishWindow window;
+    private final JobMetrics jobMetrics;
     // Publishing can block (topic creation, Kafka unreachable): never on the thread that answers a request.
     private final ExecutorService publishers = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running;
 
     Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, LeaseReleases releases,
-            Clock clock, ApiProperties properties) {
+            Clock clock, ApiProperties properties, JobMetrics jobMetrics) {
         this.kafka = kafka;
         this.releases = releases;
         this.queues = queues;
         this.marks = marks;
         this.clock = clock;
+        this.jobMetrics = jobMetrics;
         this.window = PublishWindow.of(kafka.getProducerFactory().getConfigurationProperties(),
                 properties.dispatch());
     }
@@ -91,6 +94,7 @@ public class Dispatcher implements SmartLifecycle {
                             if (failure == null) {
                                 var record = sent.getRecordMetadata();
                                 marks.add(item.id(), item.attempts(), record.partition(), record.offset());
+                                jobMetrics.dispatched(item.queue());
                             } else {
                                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
                                         failure.getMessage());
