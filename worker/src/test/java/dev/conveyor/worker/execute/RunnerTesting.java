@@ -9,6 +9,7 @@ import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.worker.HttpSettings;
 import dev.conveyor.worker.SqlSettings;
 import dev.conveyor.worker.WorkerProperties;
+import dev.conveyor.worker.metrics.WorkerMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,7 +40,7 @@ final class RunnerTesting {
                 HttpSettings.defaults(), SqlSettings.off());
         limits = new TypeLimits(properties);
         runner = new JobRunner(new HandlerRegistry(handlers), events, attempts, limits, properties,
-                Clock.systemUTC(), meters);
+                Clock.systemUTC(), meters, new WorkerMetrics(meters));
     }
 
     RunnerTesting(JobHandler... handlers) {
