@@ -4,9 +4,7 @@ import dev.conveyor.api.ApiProperties;
 import dev.conveyor.common.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -37,7 +35,7 @@ class KafkaLags {
     private final Admin admin;
     private final ApiProperties properties;
     private final AtomicLong eventsLag = new AtomicLong();
-    private final MultiGauge queueLag;
+    private final GaugeSet queueLag;
 
     KafkaLags(Admin admin, ApiProperties properties, MeterRegistry meters) {
         this.admin = admin;
@@ -45,9 +43,8 @@ class KafkaLags {
         Gauge.builder("conveyor.events.lag", eventsLag, AtomicLong::get)
                 .description("records on conveyor.events that the api's consumer group has not committed yet")
                 .register(meters);
-        queueLag = MultiGauge.builder("conveyor.queue.records.lag")
-                .description("records of the queue's topic its share group has not acknowledged yet")
-                .register(meters);
+        queueLag = new GaugeSet("conveyor.queue.records.lag",
+                "records of the queue's topic its share group has not acknowledged yet", null, meters);
     }
 
     @Scheduled(fixedDelayString = "${conveyor.metrics.refresh-interval:5s}")
@@ -86,7 +83,7 @@ class KafkaLags {
         var specs = new HashMap<String, ListShareGroupOffsetsSpec>();
         properties.queues().forEach(queue -> specs.put(Topics.shareGroup(queue), new ListShareGroupOffsetsSpec()));
         var listed = admin.listShareGroupOffsets(specs);
-        var rows = new ArrayList<MultiGauge.Row<?>>();
+        var lags = new HashMap<Tags, Double>();
         for (var queue : properties.queues()) {
             Map<TopicPartition, SharePartitionOffsetInfo> offsets;
             try {
@@ -101,8 +98,8 @@ class KafkaLags {
                     lag += info.lag().orElse(0L);
                 }
             }
-            rows.add(MultiGauge.Row.of(Tags.of("queue", queue), lag));
+            lags.put(Tags.of("queue", queue), (double) lag);
         }
-        queueLag.register(rows, true);
+        queueLag.set(lags);
     }
 }

@@ -2,10 +2,8 @@ package dev.conveyor.api.metrics;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,16 +46,15 @@ class QueueGauges {
             """;
 
     private final JdbcClient jdbc;
-    private final MultiGauge jobs;
-    private final MultiGauge oldestQueued;
+    private final GaugeSet jobs;
+    private final GaugeSet oldestQueued;
     private final AtomicReference<double[]> pending = new AtomicReference<>(new double[] {0, 0});
 
     QueueGauges(JdbcClient jdbc, MeterRegistry meters) {
         this.jdbc = jdbc;
-        this.jobs = MultiGauge.builder("conveyor.queue.jobs").description("jobs by queue and status")
-                .register(meters);
-        this.oldestQueued = MultiGauge.builder("conveyor.queue.oldest.queued.age").baseUnit("seconds")
-                .description("how long the oldest QUEUED job of the queue has been due").register(meters);
+        this.jobs = new GaugeSet("conveyor.queue.jobs", "jobs by queue and status", null, meters);
+        this.oldestQueued = new GaugeSet("conveyor.queue.oldest.queued.age",
+                "how long the oldest QUEUED job of the queue has been due", "seconds", meters);
         Gauge.builder("conveyor.dispatch.pending", pending, p -> p.get()[0])
                 .description("jobs due but not on Kafka yet (counted up to " + MAX_COUNTED_PENDING + ")")
                 .register(meters);
@@ -69,18 +66,16 @@ class QueueGauges {
     @Scheduled(fixedDelayString = "${conveyor.metrics.refresh-interval:5s}")
     void refresh() {
         try {
-            var counts = new ArrayList<MultiGauge.Row<?>>();
-            var oldest = new LinkedHashMap<String, Double>();
+            var counts = new HashMap<Tags, Double>();
+            var oldest = new HashMap<Tags, Double>();
             jdbc.sql(QUEUES).query(rs -> {
                 var queue = rs.getString("queue");
-                counts.add(MultiGauge.Row.of(Tags.of("queue", queue, "status", rs.getString("status")),
-                        rs.getLong("n")));
+                counts.put(Tags.of("queue", queue, "status", rs.getString("status")), (double) rs.getLong("n"));
                 // a queue with no QUEUED job has kept nobody waiting
-                oldest.merge(queue, rs.getDouble("oldest_seconds"), Math::max);
+                oldest.merge(Tags.of("queue", queue), rs.getDouble("oldest_seconds"), Math::max);
             });
-            jobs.register(counts, true);
-            oldestQueued.register(oldest.entrySet().stream()
-                    .map(e -> MultiGauge.Row.of(Tags.of("queue", e.getKey()), e.getValue())).toList(), true);
+            jobs.set(counts);
+            oldestQueued.set(oldest);
             var pendingNow = jdbc.sql(PENDING).param("limit", MAX_COUNTED_PENDING)
                     .query((rs, row) -> new double[] {rs.getLong("n"), rs.getDouble("oldest_seconds")}).single();
             pending.set(pendingNow);

@@ -3,6 +3,7 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.worker.tracing.JobTracing;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
@@ -24,14 +25,16 @@ class EventPublisher {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final KafkaTemplate<String, String> kafka;
+    private final JobTracing tracing;
 
-    EventPublisher(KafkaTemplate<String, String> kafka) {
+    EventPublisher(KafkaTemplate<String, String> kafka, JobTracing tracing) {
         this.kafka = kafka;
+        this.tracing = tracing;
     }
 
     /** Sends without waiting: a lost start is harmless, the end of the same attempt carries the outcome. */
     void send(JobEvent event) {
-        kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event)).whenComplete((sent, failure) -> {
+        kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event))).whenComplete((sent, failure) -> {
             if (failure != null) {
                 log.warn("Could not send {} of job {}: {}", event.getClass().getSimpleName(), event.jobId(),
                         failure.getMessage());
@@ -53,7 +56,7 @@ class EventPublisher {
             // send (rather than sending again) puts no copies in its buffer during an outage.
             java.util.concurrent.CompletableFuture<?> sent;
             try {
-                sent = kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event));
+                sent = kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event)));
             } catch (RuntimeException e) {
                 sent = java.util.concurrent.CompletableFuture.failedFuture(e);
             }
@@ -101,7 +104,7 @@ class EventPublisher {
         var json = Json.write(event);
         for (var attempt = 1; attempt <= SEND_TRIES; attempt++) {
             try {
-                kafka.send(Topics.EVENTS, event.jobId().toString(), json).get(30, TimeUnit.SECONDS);
+                kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), json)).get(30, TimeUnit.SECONDS);
                 return true;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

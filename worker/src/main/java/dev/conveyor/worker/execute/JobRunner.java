@@ -10,6 +10,7 @@ import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.common.message.JobStarted;
 import dev.conveyor.worker.WorkerProperties;
 import dev.conveyor.worker.metrics.WorkerMetrics;
+import dev.conveyor.worker.tracing.JobTracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,12 +41,14 @@ public class JobRunner {
     private final WorkerProperties properties;
     private final Clock clock;
     private final WorkerMetrics metrics;
+    private final JobTracing tracing;
     private final StuckHandlers stuck;
     private final AtomicLong completed = new AtomicLong();
     private volatile boolean draining;
 
     JobRunner(HandlerRegistry handlers, EventPublisher events, RunningAttempts attempts, TypeLimits limits,
-            WorkerProperties properties, Clock clock, MeterRegistry meters, WorkerMetrics metrics) {
+            WorkerProperties properties, Clock clock, MeterRegistry meters, WorkerMetrics metrics,
+            JobTracing tracing) {
         this.handlers = handlers;
         this.events = events;
         this.attempts = attempts;
@@ -53,6 +56,7 @@ public class JobRunner {
         this.properties = properties;
         this.clock = clock;
         this.metrics = metrics;
+        this.tracing = tracing;
         this.stuck = new StuckHandlers(meters);
         meters.gauge("conveyor.worker.in.flight", attempts, RunningAttempts::count);
     }
@@ -109,6 +113,11 @@ public class JobRunner {
             return Taken.done(AcknowledgeType.RELEASE);
         }
         return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted));
+    }
+
+    /** The span (when tracing is on) in which a record's job is taken and run, on the calling thread. */
+    JobTracing.Traced trace(ConsumerRecord<String, String> record) {
+        return tracing.attempt(record);
     }
 
     /** The record's job, or null (logged) when it cannot be read or holds values no api would send. */

@@ -116,17 +116,19 @@ final class QueueConsumer implements Runnable {
 
     private void take(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge,
             CompletableFuture<Void> committed) {
-        JobRunner.Taken taken;
-        try {
-            taken = runner.take(record);
-        } catch (Throwable t) {
-            log.error("Taking job {} failed unexpectedly; releasing its record", record.key(), t);
-            taken = JobRunner.Taken.done(AcknowledgeType.RELEASE);
-        }
-        acknowledge.complete(taken.acknowledge());
-        if (taken.rest() != null) {
-            committed.join();
-            taken.rest().run();
+        try (var traced = runner.trace(record)) {
+            JobRunner.Taken taken;
+            try {
+                taken = runner.take(record);
+            } catch (Throwable t) {
+                log.error("Taking job {} failed unexpectedly; releasing its record", record.key(), t);
+                taken = JobRunner.Taken.done(AcknowledgeType.RELEASE);
+            }
+            acknowledge.complete(taken.acknowledge());
+            if (taken.rest() != null) {
+                committed.join();
+                taken.rest().run();
+            }
         }
     }
 
