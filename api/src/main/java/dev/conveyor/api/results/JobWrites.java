@@ -89,12 +89,10 @@ class JobWrites {
         this.jdbc = jdbc;
     }
 
-    /** Locks the jobs that exist among {@code ids} (call inside the writing transaction) and answers their state. */
-    Map<UUID, JobState> lock(Collection<UUID> ids) {
-        return lock(ids, new LinkedHashMap<>());
-    }
-
-    /** {@link #lock(Collection)}, also putting each job's {@link JobFacts} (for the metrics) in {@code facts}. */
+    /**
+     * Locks the jobs that exist among {@code ids} (call inside the writing transaction) and answers their state; puts
+     * what the metrics need of each ({@link JobFacts}) in {@code facts}.
+     */
     Map<UUID, JobState> lock(Collection<UUID> ids, Map<UUID, JobFacts> facts) {
         var states = new LinkedHashMap<UUID, JobState>();
         jdbc.sql(LOCK).param("ids", new SqlArrayValue("uuid", ids.toArray()))

@@ -34,7 +34,8 @@ class EventPublisher {
 
     /** Sends without waiting: a lost start is harmless, the end of the same attempt carries the outcome. */
     void send(JobEvent event) {
-        kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event))).whenComplete((sent, failure) -> {
+        var record = tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event));
+        kafka.send(record).whenComplete((sent, failure) -> {
             if (failure != null) {
                 log.warn("Could not send {} of job {}: {}", event.getClass().getSimpleName(), event.jobId(),
                         failure.getMessage());
