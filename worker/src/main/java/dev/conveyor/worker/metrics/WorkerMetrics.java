@@ -54,7 +54,7 @@ public class WorkerMetrics {
             started = Counter.builder("conveyor.worker.attempts.started").description("attempts this worker started")
                     .tags(tags).register(meters);
             Gauge.builder("conveyor.worker.jobs.in.flight", inFlight, AtomicInteger::get)
-                    .description("attempts running on this worker, or waiting for their type's limit")
+                    .description("attempts this worker has started and not yet ended")
                     .tags(tags).register(meters);
         }
 
