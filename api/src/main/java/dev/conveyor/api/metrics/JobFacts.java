@@ -3,6 +3,7 @@ package dev.conveyor.api.metrics;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 
 /**
  * What the metrics need of a job whose events are applied, read with its row lock (no query of its own).
@@ -16,7 +17,7 @@ public record JobFacts(String queue, String type, Instant createdAt, Instant run
 
     public static JobFacts read(ResultSet rs) throws SQLException {
         return new JobFacts(rs.getString("queue"), rs.getString("type"),
-                rs.getObject("created_at", java.time.OffsetDateTime.class).toInstant(),
-                rs.getObject("run_at", java.time.OffsetDateTime.class).toInstant());
+                rs.getObject("created_at", OffsetDateTime.class).toInstant(),
+                rs.getObject("run_at", OffsetDateTime.class).toInstant());
     }
 }
