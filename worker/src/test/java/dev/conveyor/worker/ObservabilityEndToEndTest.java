@@ -13,6 +13,7 @@ import dev.conveyor.common.test.HttpJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -80,6 +81,10 @@ class ObservabilityEndToEndTest {
             jobIds.add(submit("{\"type\": \"fail\", \"queue\": \"" + QUEUE + "\", \"maxAttempts\": 1, "
                     + "\"payload\": {\"message\": \"no\", \"retryable\": false}}"));
         }
+        // one that never runs: cancelled while it waits for its time
+        var later = submit("{\"type\": \"sleep\", \"queue\": \"" + QUEUE + "\", \"runAt\": \""
+                + Instant.now().plus(Duration.ofHours(1)) + "\", \"payload\": {\"ms\": 1}}");
+        assertThat(system.http().post("/v1/jobs/" + later + "/cancel", "").status()).isEqualTo(202);
         for (var id : jobIds) {
             var job = system.http().get("/v1/jobs/" + id + "?wait=60").json();
             assertThat(job.get("status").asString()).isIn("SUCCEEDED", "FAILED");
@@ -141,6 +146,9 @@ class ObservabilityEndToEndTest {
                     .isEqualTo(2);
             assertThat(api.value("conveyor_jobs_ended_total", "queue", QUEUE, "type", "echo", "status", "FAILED"))
                     .isZero();
+            assertThat(api.value("conveyor_jobs_ended_total", "queue", QUEUE, "type", "sleep", "status", "CANCELLED"))
+                    .as("a job cancelled before it ran").isEqualTo(1);
+            assertThat(api.value("conveyor_jobs_started_total", "queue", QUEUE, "type", "sleep")).isNull();
             assertThat(api.value("conveyor_jobs_queue_wait_seconds_count", "queue", QUEUE)).isEqualTo(7);
             assertThat(api.value("conveyor_jobs_submit_to_end_seconds_bucket", "queue", QUEUE, "type", "echo",
                     "status", "SUCCEEDED", "le", "+Inf")).isEqualTo(5);
@@ -154,6 +162,7 @@ class ObservabilityEndToEndTest {
                 var api = scrapeApi();
                 assertThat(api.value("conveyor_queue_jobs", "queue", QUEUE, "status", "SUCCEEDED")).isEqualTo(5);
                 assertThat(api.value("conveyor_queue_jobs", "queue", QUEUE, "status", "FAILED")).isEqualTo(2);
+                assertThat(api.value("conveyor_queue_jobs", "queue", QUEUE, "status", "CANCELLED")).isEqualTo(1);
                 assertThat(api.value("conveyor_queue_oldest_queued_age_seconds", "queue", QUEUE)).isZero();
                 assertThat(api.value("conveyor_dispatch_pending")).isZero();
                 assertThat(api.value("conveyor_dispatch_oldest_pending_age_seconds")).isZero();

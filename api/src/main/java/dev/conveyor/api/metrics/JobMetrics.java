@@ -128,12 +128,16 @@ public class JobMetrics {
                 start.queueWait().record(positive(move.job().runAt(), move.startedAt()));
             }
             if (move.to() != null && move.to().isTerminal()) {
-                var end = ended.get(queue, type).get(move.to());
-                end.count().increment();
-                end.submitToEnd().record(positive(move.job().createdAt(),
-                        move.finishedAt() != null ? move.finishedAt() : Instant.now()));
+                ended(move.job().queue(), move.job().type(), move.to(), move.job().createdAt(), move.finishedAt());
             }
         }
+    }
+
+    /** A job reached its final {@code status} (a terminal one) at {@code finishedAt} (null: now). */
+    public void ended(String queue, String type, JobStatus status, Instant createdAt, Instant finishedAt) {
+        var end = ended.get(queues.of(queue), types.of(type)).get(status);
+        end.count().increment();
+        end.submitToEnd().record(positive(createdAt, finishedAt != null ? finishedAt : Instant.now()));
     }
 
     /** Clocks of api and workers differ a little: a start "before" its due time waited zero. */
