@@ -36,15 +36,20 @@ final class RunningSystem implements AutoCloseable {
     }
 
     RunningSystem(Services services, String queues, String... workerIds) {
+        this(services, queues, List.of(), workerIds);
+    }
+
+    /** With {@code apiArgs} added to the api's command line. */
+    RunningSystem(Services services, String queues, List<String> apiArgs, String... workerIds) {
         kafka = services.kafka();
-        api = ConveyorApiApplication.application().run(
+        api = ConveyorApiApplication.application().run(Stream.concat(Stream.of(
                 "--server.port=0",
                 "--spring.datasource.url=" + services.jdbcUrl(),
                 "--spring.datasource.username=" + services.user(),
                 "--spring.datasource.password=" + services.password(),
                 "--spring.kafka.bootstrap-servers=" + kafka,
                 "--conveyor.api.retry.base-delay=100ms", "--conveyor.api.queues=" + queues,
-                "--conveyor.api.dispatch.poll-interval=50ms");
+                "--conveyor.api.dispatch.poll-interval=50ms"), apiArgs.stream()).toArray(String[]::new));
         http = new HttpJson("http://localhost:" + api.getEnvironment().getProperty("local.server.port"));
         for (var id : workerIds) {
             startWorker(queues, id);

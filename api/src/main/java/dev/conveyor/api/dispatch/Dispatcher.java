@@ -2,6 +2,8 @@ package dev.conveyor.api.dispatch;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.job.Job;
+import dev.conveyor.api.metrics.JobMetrics;
+import dev.conveyor.api.tracing.JobTracing;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
@@ -35,17 +37,21 @@ public class Dispatcher implements SmartLifecycle {
     private final LeaseReleases releases;
     private final Clock clock;
     private final PublishWindow window;
+    private final JobMetrics jobMetrics;
+    private final JobTracing tracing;
     // Publishing can block (topic creation, Kafka unreachable): never on the thread that answers a request.
     private final ExecutorService publishers = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running;
 
     Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, LeaseReleases releases,
-            Clock clock, ApiProperties properties) {
+            Clock clock, ApiProperties properties, JobMetrics jobMetrics, JobTracing tracing) {
         this.kafka = kafka;
         this.releases = releases;
         this.queues = queues;
         this.marks = marks;
         this.clock = clock;
+        this.jobMetrics = jobMetrics;
+        this.tracing = tracing;
         this.window = PublishWindow.of(kafka.getProducerFactory().getConfigurationProperties(),
                 properties.dispatch());
     }
@@ -86,11 +92,12 @@ public class Dispatcher implements SmartLifecycle {
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
                         item.attempts() + 1, item.maxAttempts(), item.timeoutSeconds(), item.payload(), now,
                         item.generation());
-                kafka.send(Topics.jobs(item.queue()), item.id().toString(), Json.write(message))
+                kafka.send(tracing.jobRecord(Topics.jobs(item.queue()), item.id(), Json.write(message)))
                         .whenComplete((sent, failure) -> {
                             if (failure == null) {
                                 var record = sent.getRecordMetadata();
                                 marks.add(item.id(), item.attempts(), record.partition(), record.offset());
+                                jobMetrics.dispatched(item.queue());
                             } else {
                                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
                                         failure.getMessage());

@@ -3,6 +3,7 @@ package dev.conveyor.api.manage;
 import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
+import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.PathIds;
@@ -24,15 +25,17 @@ class ManageController {
     private final Dispatcher dispatcher;
     private final JobNotifications notifications;
     private final TransactionTemplate transaction;
+    private final JobMetrics jobMetrics;
 
     ManageController(JobCommands commands, JobRepository jobs, ControlPublisher control, Dispatcher dispatcher,
-            JobNotifications notifications, TransactionTemplate transaction) {
+            JobNotifications notifications, TransactionTemplate transaction, JobMetrics jobMetrics) {
         this.commands = commands;
         this.jobs = jobs;
         this.control = control;
         this.dispatcher = dispatcher;
         this.notifications = notifications;
         this.transaction = transaction;
+        this.jobMetrics = jobMetrics;
     }
 
     @PostMapping("/v1/jobs/{id}/cancel")
@@ -44,6 +47,10 @@ class ManageController {
             }
             return c;
         })).orElseThrow(() -> refusal(jobId, "cancelled"));
+        if (changed.job().status().isTerminal()) {
+            var job = changed.job();
+            jobMetrics.ended(job.queue(), job.type(), job.status(), job.createdAt(), job.finishedAt());
+        }
         // Even a job cancelled at once may have its record on Kafka already: the workers must skip it.
         control.cancel(jobId, changed.generation());
         return ResponseEntity.accepted().body(changed.job());

@@ -1,6 +1,8 @@
 package dev.conveyor.api.results;
 
 import dev.conveyor.api.dispatch.Dispatcher;
+import dev.conveyor.api.metrics.JobFacts;
+import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.message.JobError;
@@ -13,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,15 +52,18 @@ class EventApplier {
     private final Map<JobStatus, Counter> transitions = new EnumMap<>(JobStatus.class);
     private final Counter ignored;
     private final Counter rejected;
+    private final JobMetrics jobMetrics;
 
     EventApplier(JobWrites writes, JobLifecycle lifecycle, TransactionTemplate transaction,
-            JobNotifications notifications, Dispatcher dispatcher, Clock clock, MeterRegistry meters) {
+            JobNotifications notifications, Dispatcher dispatcher, Clock clock, MeterRegistry meters,
+            JobMetrics jobMetrics) {
         this.writes = writes;
         this.dispatcher = dispatcher;
         this.lifecycle = lifecycle;
         this.transaction = transaction;
         this.notifications = notifications;
         this.clock = clock;
+        this.jobMetrics = jobMetrics;
         this.retrying = new Retrying(log);
         for (var status : JobStatus.values()) {
             transitions.put(status, meters.counter("conveyor.jobs.transitions", "status", status.name()));
@@ -158,7 +164,8 @@ class EventApplier {
             var ids = new LinkedHashSet<UUID>();
             events.forEach(event -> ids.add(event.jobId()));
             var updates = new LinkedHashMap<UUID, JobUpdate>();
-            writes.lock(ids).forEach((id, state) -> updates.put(id, JobUpdate.of(state)));
+            var facts = new HashMap<UUID, JobFacts>();
+            writes.lock(ids, facts).forEach((id, state) -> updates.put(id, JobUpdate.of(state)));
             var now = clock.instant();
             var unapplied = 0;
             for (var event : events) {
@@ -184,7 +191,10 @@ class EventApplier {
                         + " job changes under their locks");
             }
             var ended = new ArrayList<UUID>();
+            var moves = jobMetrics.afterCommit();
             for (var update : changed) {
+                moves.moved(facts.get(update.to().id()), update.from().status(), update.to().status(),
+                        update.startedAt(), update.finishedAt());
                 if (update.to().status() != update.from().status()) {
                     transitions.get(update.to().status()).increment();
                     if (update.to().status().isTerminal()) {

@@ -1,5 +1,6 @@
 package dev.conveyor.api.results;
 
+import dev.conveyor.api.tracing.JobTracing;
 import dev.conveyor.common.Topics;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,14 +15,18 @@ import org.springframework.stereotype.Component;
 class EventsListener {
 
     private final EventApplier applier;
+    private final JobTracing tracing;
 
-    EventsListener(EventApplier applier) {
+    EventsListener(EventApplier applier, JobTracing tracing) {
         this.applier = applier;
+        this.tracing = tracing;
     }
 
     @KafkaListener(id = "conveyor-events", topics = Topics.EVENTS, groupId = Topics.API_EVENTS_GROUP,
             batch = "true")
     void onEvents(List<ConsumerRecord<String, String>> records) {
-        applier.apply(records.stream().map(ConsumerRecord::value).toList());
+        try (var traced = tracing.recording(records)) {
+            applier.apply(records.stream().map(ConsumerRecord::value).toList());
+        }
     }
 }

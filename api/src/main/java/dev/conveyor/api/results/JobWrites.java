@@ -1,5 +1,6 @@
 package dev.conveyor.api.results;
 
+import dev.conveyor.api.metrics.JobFacts;
 import dev.conveyor.common.JobStatus;
 import java.util.ArrayList;
 import java.sql.ResultSet;
@@ -31,7 +32,7 @@ class JobWrites {
             id, status, attempts, generation, max_attempts, uncharged_attempts, lost_attempts,
             cancel_requested_at IS NOT NULL AS cancel_requested""";
 
-    private static final String LOCK = "SELECT " + STATE_COLUMNS
+    private static final String LOCK = "SELECT " + STATE_COLUMNS + ", " + JobFacts.COLUMNS
             + " FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
 
     private static final String WRITE = """
@@ -88,11 +89,18 @@ class JobWrites {
         this.jdbc = jdbc;
     }
 
-    /** Locks the jobs that exist among {@code ids} (call inside the writing transaction) and answers their state. */
-    Map<UUID, JobState> lock(Collection<UUID> ids) {
+    /**
+     * Locks the jobs that exist among {@code ids} (call inside the writing transaction) and answers their state; puts
+     * what the metrics need of each ({@link JobFacts}) in {@code facts}.
+     */
+    Map<UUID, JobState> lock(Collection<UUID> ids, Map<UUID, JobFacts> facts) {
         var states = new LinkedHashMap<UUID, JobState>();
         jdbc.sql(LOCK).param("ids", new SqlArrayValue("uuid", ids.toArray()))
-                .query((rs, n) -> state(rs))
+                .query((rs, n) -> {
+                    var state = state(rs);
+                    facts.put(state.id(), JobFacts.read(rs));
+                    return state;
+                })
                 .list()
                 .forEach(state -> states.put(state.id(), state));
         return states;

@@ -2,12 +2,13 @@ package dev.conveyor.api.submit;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.dispatch.Dispatcher;
+import dev.conveyor.api.metrics.JobMetrics;
+import dev.conveyor.api.tracing.JobTracing;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.api.web.StoreUnavailableException;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.Threads;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,19 +41,21 @@ class JobSubmitter implements SmartLifecycle {
     private final TransactionTemplate transaction;
     private final Dispatcher dispatcher;
     private final ApiProperties properties;
-    private final Counter submitted;
+    private final JobMetrics jobMetrics;
+    private final JobTracing tracing;
     private final DistributionSummary insertBatches;
     private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private volatile boolean running;
 
     JobSubmitter(JobInserts inserts, TransactionTemplate transaction, Dispatcher dispatcher,
-            ApiProperties properties, MeterRegistry meters) {
+            ApiProperties properties, MeterRegistry meters, JobMetrics jobMetrics, JobTracing tracing) {
         this.inserts = inserts;
         this.transaction = transaction;
         this.dispatcher = dispatcher;
         this.properties = properties;
-        this.submitted = meters.counter("conveyor.jobs.submitted");
+        this.jobMetrics = jobMetrics;
+        this.tracing = tracing;
         this.insertBatches = DistributionSummary.builder("conveyor.jobs.insert.batch")
                 .description("jobs written per insert statement").register(meters);
         Gauge.builder("conveyor.jobs.insert.waiting", pending, BlockingQueue::size)
@@ -64,6 +67,7 @@ class JobSubmitter implements SmartLifecycle {
         if (!running) {
             throw new StoreUnavailableException("The api is shutting down", null);
         }
+        tracing.submitted(job.id());
         var outcome = new CompletableFuture<InsertOutcome>();
         pending.add(new Pending(job, outcome));
         try {
@@ -84,6 +88,7 @@ class JobSubmitter implements SmartLifecycle {
      * a job the store refuses (a 400 naming the item).
      */
     List<InsertOutcome> submitAll(List<NewJob> jobs) {
+        jobs.forEach(job -> tracing.submitted(job.id()));
         List<InsertOutcome> outcomes;
         try {
             outcomes = transaction.execute(status -> {
@@ -223,7 +228,7 @@ class JobSubmitter implements SmartLifecycle {
 
     private void dispatchNew(List<InsertOutcome> outcomes) {
         insertBatches.record(outcomes.size());
-        submitted.increment(outcomes.stream().filter(o -> o instanceof InsertOutcome.Inserted).count());
+        outcomes.forEach(o -> countSubmitted(o));
         var due = outcomes.stream()
                 .filter(o -> o instanceof InsertOutcome.Inserted)
                 .map(o -> ((InsertOutcome.Inserted) o).job())
@@ -232,6 +237,12 @@ class JobSubmitter implements SmartLifecycle {
                 .toList();
         if (!due.isEmpty()) {
             dispatcher.publish(due);
+        }
+    }
+
+    private void countSubmitted(InsertOutcome outcome) {
+        if (outcome instanceof InsertOutcome.Inserted(var job)) {
+            jobMetrics.submitted(job.queue(), job.type());
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.MDC;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -70,7 +71,12 @@ final class Attempt {
         if (end.isDone()) {
             return end.join();
         }
+        // the handler's log lines name the job and its trace, as the runner's do (an empty MDC costs nothing)
+        var logContext = MDC.getCopyOfContextMap();
         thread = Thread.ofVirtual().name("job-" + context.jobId()).start(() -> {
+            if (logContext != null) {
+                MDC.setContextMap(logContext);
+            }
             try {
                 end.complete(new End.Returned(handler.handle(context)));
             } catch (Throwable t) {

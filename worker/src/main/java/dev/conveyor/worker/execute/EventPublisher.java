@@ -4,6 +4,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobStarted;
+import dev.conveyor.worker.tracing.JobTracing;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -26,14 +27,17 @@ class EventPublisher {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final KafkaTemplate<String, String> kafka;
+    private final JobTracing tracing;
 
-    EventPublisher(KafkaTemplate<String, String> kafka) {
+    EventPublisher(KafkaTemplate<String, String> kafka, JobTracing tracing) {
         this.kafka = kafka;
+        this.tracing = tracing;
     }
 
     /** Sends without waiting: a lost start is harmless, the end of the same attempt carries the outcome. */
     void send(JobEvent event) {
-        kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event)).whenComplete((sent, failure) -> {
+        var record = tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event));
+        kafka.send(record).whenComplete((sent, failure) -> {
             if (failure != null) {
                 log.warn("Could not send {} of job {}: {}", event.getClass().getSimpleName(), event.jobId(),
                         failure.getMessage());
@@ -48,12 +52,14 @@ class EventPublisher {
      */
     CompletableFuture<Boolean> sendStarted(JobStarted event) {
         try {
-            return kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event)).handle((sent, failure) -> {
-                if (failure != null) {
-                    log.warn("Kafka did not take the start of job {}: {}", event.jobId(), failure.getMessage());
-                }
-                return failure == null;
-            });
+            return kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event)))
+                    .handle((sent, failure) -> {
+                        if (failure != null) {
+                            log.warn("Kafka did not take the start of job {}: {}", event.jobId(),
+                                    failure.getMessage());
+                        }
+                        return failure == null;
+                    });
         } catch (RuntimeException e) {
             log.warn("Could not send the start of job {}: {}", event.jobId(), e.getMessage());
             return CompletableFuture.completedFuture(false);
@@ -74,7 +80,7 @@ class EventPublisher {
             // send (rather than sending again) puts no copies in its buffer during an outage.
             CompletableFuture<?> sent;
             try {
-                sent = kafka.send(Topics.EVENTS, event.jobId().toString(), Json.write(event));
+                sent = kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event)));
             } catch (RuntimeException e) {
                 sent = CompletableFuture.failedFuture(e);
             }
@@ -122,7 +128,7 @@ class EventPublisher {
         var json = Json.write(event);
         for (var attempt = 1; attempt <= SEND_TRIES; attempt++) {
             try {
-                kafka.send(Topics.EVENTS, event.jobId().toString(), json).get(30, TimeUnit.SECONDS);
+                kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), json)).get(30, TimeUnit.SECONDS);
                 return true;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

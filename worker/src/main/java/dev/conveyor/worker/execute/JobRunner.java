@@ -9,8 +9,9 @@ import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.common.message.JobStarted;
 import dev.conveyor.worker.WorkerProperties;
+import dev.conveyor.worker.metrics.WorkerMetrics;
+import dev.conveyor.worker.tracing.JobTracing;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -44,20 +45,23 @@ public class JobRunner {
     private final TypeLimits limits;
     private final WorkerProperties properties;
     private final Clock clock;
-    private final MeterRegistry meters;
+    private final WorkerMetrics metrics;
+    private final JobTracing tracing;
     private final StuckHandlers stuck;
     private final AtomicLong completed = new AtomicLong();
     private volatile boolean draining;
 
     JobRunner(HandlerRegistry handlers, EventPublisher events, RunningAttempts attempts, TypeLimits limits,
-            WorkerProperties properties, Clock clock, MeterRegistry meters) {
+            WorkerProperties properties, Clock clock, MeterRegistry meters, WorkerMetrics metrics,
+            JobTracing tracing) {
         this.handlers = handlers;
         this.events = events;
         this.attempts = attempts;
         this.limits = limits;
         this.properties = properties;
         this.clock = clock;
-        this.meters = meters;
+        this.metrics = metrics;
+        this.tracing = tracing;
         this.stuck = new StuckHandlers(meters);
         meters.gauge("conveyor.worker.in.flight", attempts, RunningAttempts::count);
     }
@@ -144,6 +148,11 @@ public class JobRunner {
         }
     }
 
+    /** The span (when tracing is on) in which a record's job is taken and run, on the calling thread. */
+    JobTracing.Traced trace(ConsumerRecord<String, String> record) {
+        return tracing.attempt(record);
+    }
+
     /** The record's job, or null (logged) when it cannot be read or holds values no api would send. */
     private static JobDispatch readable(ConsumerRecord<String, String> record) {
         String problem;
@@ -164,6 +173,8 @@ public class JobRunner {
 
     private void runAttempt(JobDispatch job, JobHandler handler, Attempt running, boolean permitted) {
         var holdsPermit = permitted;
+        var metered = metrics.of(job.queue(), job.type());
+        metered.started();
         try {
             if (!holdsPermit) {
                 // until a permit comes, or the attempt is cancelled or abandoned (then it ends without running)
@@ -173,10 +184,9 @@ public class JobRunner {
             var progress = new ProgressSender(events, job, clock);
             var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
                     job.payload(), started.plusSeconds(job.timeoutSeconds()), progress);
-            var sample = Timer.start(meters);
+            var began = System.nanoTime();
             var outcome = outcome(job, running.run(handler, context));
-            sample.stop(meters.timer("conveyor.worker.attempts", "type", job.type(),
-                    "outcome", outcome.error() == null ? "SUCCEEDED" : outcome.error().code()));
+            metered.ran(outcome.error() == null ? "SUCCEEDED" : outcome.error().code(), System.nanoTime() - began);
             // Kept until Kafka has it, through an outage, unless the worker is being stopped meanwhile.
             publish(job, outcome, true);
         } catch (InterruptedException e) {
@@ -191,6 +201,7 @@ public class JobRunner {
                 }
             });
             attempts.unregister(job.jobId(), running);
+            metered.left();
         }
     }
 

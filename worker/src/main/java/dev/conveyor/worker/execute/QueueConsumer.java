@@ -103,7 +103,7 @@ final class QueueConsumer implements Runnable {
      * Commits the poll's acknowledgements before any of its jobs starts its handler: a worker that dies as a job
      * starts (a job that crashes it, say) has then settled the record, and Kafka does not hand it to another worker
      * to run a second time; the api rescues the attempt instead. A commit that fails is logged and the jobs run
-     * anyway: their starts are on Kafka, so the api counts them as running.
+     * anyway: their starts are sent to Kafka, so the api counts them as running.
      */
     private void commit() {
         try {
@@ -116,17 +116,19 @@ final class QueueConsumer implements Runnable {
 
     private void take(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge,
             CompletableFuture<Void> committed) {
-        JobRunner.Taken taken;
-        try {
-            taken = runner.take(record);
-        } catch (Throwable t) {
-            log.error("Taking job {} failed unexpectedly; releasing its record", record.key(), t);
-            taken = JobRunner.Taken.done(AcknowledgeType.RELEASE);
-        }
-        acknowledge.complete(taken.acknowledge());
-        if (taken.rest() != null) {
-            committed.join();
-            taken.rest().run();
+        try (var traced = runner.trace(record)) {
+            JobRunner.Taken taken;
+            try {
+                taken = runner.take(record);
+            } catch (Throwable t) {
+                log.error("Taking job {} failed unexpectedly; releasing its record", record.key(), t);
+                taken = JobRunner.Taken.done(AcknowledgeType.RELEASE);
+            }
+            acknowledge.complete(taken.acknowledge());
+            if (taken.rest() != null) {
+                committed.join();
+                taken.rest().run();
+            }
         }
     }
 

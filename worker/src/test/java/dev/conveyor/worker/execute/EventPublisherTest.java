@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobFinished;
+import dev.conveyor.worker.tracing.JobTracing;
 import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -32,7 +33,7 @@ class EventPublisherTest {
         public Producer<String, String> createProducer() {
             return producer;
         }
-    }));
+    }), JobTracing.off());
 
     private final JobFinished outcome = new JobFinished(JobEvent.VERSION, UUID.randomUUID(), 1, 0, 3, "w",
             JobFinished.Outcome.FAILED, null, new JobError("TIMEOUT", "late", true), null, Instant.now());

@@ -9,6 +9,8 @@ import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.worker.HttpSettings;
 import dev.conveyor.worker.SqlSettings;
 import dev.conveyor.worker.WorkerProperties;
+import dev.conveyor.worker.metrics.WorkerMetrics;
+import dev.conveyor.worker.tracing.JobTracing;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,7 +41,7 @@ final class RunnerTesting {
                 HttpSettings.defaults(), SqlSettings.off());
         limits = new TypeLimits(properties);
         runner = new JobRunner(new HandlerRegistry(handlers), events, attempts, limits, properties,
-                Clock.systemUTC(), meters);
+                Clock.systemUTC(), meters, new WorkerMetrics(meters), JobTracing.off());
     }
 
     RunnerTesting(JobHandler... handlers) {
@@ -78,7 +80,7 @@ final class RunnerTesting {
         final List<String> sent = new CopyOnWriteArrayList<>();
 
         RecordingEvents() {
-            super(null);
+            super(null, JobTracing.off());
         }
 
         @Override

@@ -1,0 +1,26 @@
+package dev.conveyor.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class PromQlTest {
+
+    @Test
+    void findsTheMetricsOfAnExpressionAndNotItsFunctionsLabelsOrKeywords() {
+        assertThat(PromQl.metricNames("histogram_quantile(0.95, sum by (le, queue) "
+                + "(rate(conveyor_jobs_queue_wait_seconds_bucket{queue=~\"$queue\", status!=\"x y\"}"
+                + "[$__rate_interval])))"))
+                .containsExactly("conveyor_jobs_queue_wait_seconds_bucket");
+        assertThat(PromQl.metricNames("max(a_total) / on (queue) group_left sum without (type) (b) > bool 3"))
+                .containsExactly("a_total", "b");
+    }
+
+    @Test
+    void refusesUnbalancedBracketsAndUnknownVariables() {
+        assertThatThrownBy(() -> PromQl.metricNames("max(conveyor_events_lag")).hasMessageContaining("unbalanced");
+        assertThatThrownBy(() -> PromQl.metricNames("max(conveyor_events_lag{x=\"$other\"})"))
+                .hasMessageContaining("unknown variable");
+    }
+}
