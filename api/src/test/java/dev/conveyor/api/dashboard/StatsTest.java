@@ -154,6 +154,22 @@ class StatsTest {
     }
 
     @Nested
+    class Page {
+
+        @Test
+        void theDashboardIsServedAtTheRoot() {
+            var page = http.get("/");
+            assertThat(page.status()).isEqualTo(200);
+            assertThat(page.contentType()).startsWith("text/html");
+            assertThat(page.text()).contains("<script type=\"module\" src=\"js/app.js\">");
+
+            var script = http.get("/js/app.js");
+            assertThat(script.status()).isEqualTo(200);
+            assertThat(script.contentType()).contains("javascript");
+        }
+    }
+
+    @Nested
     class Series {
 
         @Test

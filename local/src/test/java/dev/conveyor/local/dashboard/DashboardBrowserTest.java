@@ -1,7 +1,6 @@
 package dev.conveyor.local.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conveyor.common.test.HttpJson;
 import dev.conveyor.local.FaultCluster;
@@ -22,6 +21,10 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
@@ -36,14 +39,31 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The dashboard in headless Chromium against the whole system in real processes (PostgreSQL, Kafka, one api, two
  * workers). Skipped where {@code /usr/bin/chromium} or {@code /usr/bin/chromedriver} is missing (Debian packages
- * {@code chromium} and {@code chromium-driver}). With {@code -Dconveyor.screenshots=DIR} it first runs a minute of
+ * {@code chromium} and {@code chromium-driver}; {@code -Dconveyor.chromium=PATH} and
+ * {@code -Dconveyor.chromedriver=PATH} name others). With {@code -Dconveyor.screenshots=DIR} it first runs a minute of
  * mixed load, so that the charts have something to show, and saves its screenshots in DIR.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(DashboardBrowserTest.NeedsChromium.class)
 class DashboardBrowserTest {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** Skips every test, saying why, where the browser or its driver is missing. */
+    static final class NeedsChromium implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            for (var binary : List.of(CHROMIUM, CHROMEDRIVER)) {
+                if (!Files.isExecutable(binary)) {
+                    return ConditionEvaluationResult.disabled("skipped: no " + binary + " (install the Debian "
+                            + "packages chromium and chromium-driver to run the dashboard's browser test)");
+                }
+            }
+            return ConditionEvaluationResult.enabled("Chromium and ChromeDriver are installed");
+        }
+    }
+
+    private static final Path CHROMIUM = Path.of(System.getProperty("conveyor.chromium", "/usr/bin/chromium"));
+    private static final Path CHROMEDRIVER =
+            Path.of(System.getProperty("conveyor.chromedriver", "/usr/bin/chromedriver"));
     private static final Duration WAIT = Duration.ofSeconds(45);
     private static final String SCREENSHOTS = System.getProperty("conveyor.screenshots", "");
 
@@ -56,10 +76,6 @@ class DashboardBrowserTest {
 
     @BeforeAll
     static void start() throws IOException {
-        assumeTrue(Files.isExecutable(CHROMIUM), "skipped: no Chromium at " + CHROMIUM
-                + " (install the Debian packages chromium and chromium-driver to run the dashboard's browser test)");
-        assumeTrue(Files.isExecutable(CHROMEDRIVER), "skipped: no ChromeDriver at " + CHROMEDRIVER
-                + " (install the Debian package chromium-driver to run the dashboard's browser test)");
         home = Path.of("target", "dashboard-test", Instant.now().toString().replace(':', '-'));
         Files.createDirectories(home);
         cluster = FaultCluster.start(new FaultCluster.Settings(1, 2, List.of("default", "emails", "reports"), Map.of(),
@@ -145,8 +161,10 @@ class DashboardBrowserTest {
     @Test
     @Order(1)
     void theOverviewShowsAQueueOnceJobsAreSubmittedAndChartsItsThroughput() throws Exception {
+        Thread load = null;
         if (!SCREENSHOTS.isBlank()) {
-            Load.run(http, Duration.ofSeconds(60));
+            load = Thread.ofVirtual().start(() -> Load.run(http, Duration.ofSeconds(75)));
+            Thread.sleep(Duration.ofSeconds(60)); // lets the charts fill for the screenshot (pacing, not an outcome)
         }
         open("");
         for (var i = 0; i < 30; i++) {
@@ -164,6 +182,9 @@ class DashboardBrowserTest {
         assertThat(browser.findElements(By.cssSelector("#throughput path.line")).getFirst().getAttribute("d"))
                 .startsWith("M");
         screenshot("dashboard-overview");
+        if (load != null) {
+            load.join();
+        }
     }
 
     @Test

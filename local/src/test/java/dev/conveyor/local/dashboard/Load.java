@@ -19,7 +19,7 @@ final class Load {
     private Load() {
     }
 
-    static void run(HttpJson http, Duration duration) throws InterruptedException {
+    static void run(HttpJson http, Duration duration) {
         var end = System.nanoTime() + duration.toNanos();
         while (System.nanoTime() < end) {
             var started = System.nanoTime();
@@ -27,7 +27,12 @@ final class Load {
             assertThat(response.status()).as(response.text()).isEqualTo(202);
             var left = EVERY.toNanos() - (System.nanoTime() - started);
             if (left > 0) {
-                Thread.sleep(Duration.ofNanos(left)); // pacing the load, not waiting for an outcome
+                try {
+                    Thread.sleep(Duration.ofNanos(left)); // pacing the load, not waiting for an outcome
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }
