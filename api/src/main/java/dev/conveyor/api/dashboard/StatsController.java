@@ -4,6 +4,7 @@ import dev.conveyor.api.queues.QueueCounts;
 import dev.conveyor.api.queues.QueueStats;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -68,7 +69,7 @@ class StatsController {
             if (fresh(current)) {
                 return current; // another viewer read them while this one waited
             }
-            var read = new Counts(clock.instant(), counts.all());
+            var read = new Counts(clock.instant().truncatedTo(ChronoUnit.MILLIS), counts.all());
             cached = read;
             return read;
         } finally {

@@ -183,6 +183,7 @@ class DashboardBrowserTest {
                 .startsWith("M");
         screenshot("dashboard-overview");
         if (load != null) {
+            System.out.println("[dashboard] GET /v1/stats at the screenshot: " + http.get("/v1/stats").text());
             load.join();
         }
     }
