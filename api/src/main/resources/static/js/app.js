@@ -15,9 +15,8 @@ let current = null;
  * left.
  */
 class ViewContext {
-  constructor(params, path) {
+  constructor(params) {
     this.params = params;
-    this.path = path;
     this.stopped = false;
     this.timer = null;
     this.controller = new AbortController();
@@ -43,7 +42,7 @@ class ViewContext {
           if (this.stopped || error.name === 'AbortError') {
             return;
           }
-          status(`cannot reach the api: ${error.message}`, true);
+          status(error.status ? `the api answered ${error.message}` : `cannot reach the api: ${error.message}`, true);
         }
       }
       running = false;
@@ -55,7 +54,7 @@ class ViewContext {
     run();
   }
 
-  /** Refreshes at once (after an action), unless a refresh is under way. */
+  /** Refreshes at once (after an action), unless a refresh is under way; poll() sets what it runs. */
   refreshNow() {
   }
 
@@ -96,7 +95,7 @@ function show() {
   for (const link of document.querySelectorAll('nav a')) {
     link.classList.toggle('active', link.dataset.view === name);
   }
-  current = new ViewContext(params, location.hash);
+  current = new ViewContext(params);
   view.replaceChildren();
   render(view, current);
 }
