@@ -9,7 +9,7 @@ import org.springframework.stereotype.Repository;
  * number of queues, not of jobs.
  */
 @Repository
-class QueueCounts {
+public class QueueCounts {
 
     /**
      * The counters summed over their slots; a queue whose jobs are all gone sums to zero and is left out. The
@@ -47,7 +47,7 @@ class QueueCounts {
     }
 
     /** Every queue that has jobs, sorted by name. */
-    List<QueueStats> all() {
+    public List<QueueStats> all() {
         return jdbc.sql(QUEUES)
                 .query((rs, row) -> new QueueStats(rs.getString("queue"), rs.getLong("scheduled"),
                         rs.getLong("queued"), rs.getLong("running"), rs.getLong("succeeded"), rs.getLong("failed"),

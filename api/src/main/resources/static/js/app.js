@@ -1,0 +1,104 @@
+// The dashboard: a hash router over three views, each refreshing itself while it is shown.
+
+import { overview } from './overview.js';
+import { jobs } from './jobs.js';
+import { job } from './job.js';
+import { workers } from './workers.js';
+
+const view = document.getElementById('view');
+const live = document.getElementById('live');
+let current = null;
+
+/**
+ * What a view gets: where to draw, the route's parameters, and a poller that calls `refresh` now and then every
+ * `ms` after each call has finished (never two at once), pauses while the page is hidden, and stops when the view is
+ * left.
+ */
+class ViewContext {
+  constructor(params) {
+    this.params = params;
+    this.stopped = false;
+    this.timer = null;
+    this.controller = new AbortController();
+  }
+
+  get signal() {
+    return this.controller.signal;
+  }
+
+  poll(ms, refresh) {
+    let running = false;
+    const run = async () => {
+      if (this.stopped || running) {
+        return;
+      }
+      clearTimeout(this.timer);
+      running = true;
+      if (!document.hidden) {
+        try {
+          await refresh();
+          status(`updated ${new Date().toLocaleTimeString()}`, false);
+        } catch (error) {
+          if (this.stopped || error.name === 'AbortError') {
+            return;
+          }
+          status(error.status ? `the api answered ${error.message}` : `cannot reach the api: ${error.message}`, true);
+        }
+      }
+      running = false;
+      if (!this.stopped) {
+        this.timer = setTimeout(run, ms);
+      }
+    };
+    this.refreshNow = run;
+    run();
+  }
+
+  /** Refreshes at once (after an action), unless a refresh is under way; poll() sets what it runs. */
+  refreshNow() {
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.controller.abort();
+  }
+}
+
+function status(text, error) {
+  live.textContent = text;
+  live.classList.toggle('error', error);
+}
+
+function route() {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const [path, search = ''] = hash.split('?');
+  const params = Object.fromEntries(new URLSearchParams(search));
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'jobs' && parts[1]) {
+    return { name: 'jobs', render: job, params: { ...params, id: decodeURIComponent(parts[1]) } };
+  }
+  if (parts[0] === 'jobs') {
+    return { name: 'jobs', render: jobs, params };
+  }
+  if (parts[0] === 'workers') {
+    return { name: 'workers', render: workers, params };
+  }
+  return { name: 'overview', render: overview, params };
+}
+
+function show() {
+  if (current) {
+    current.stop();
+  }
+  const { name, render, params } = route();
+  for (const link of document.querySelectorAll('nav a')) {
+    link.classList.toggle('active', link.dataset.view === name);
+  }
+  current = new ViewContext(params);
+  view.replaceChildren();
+  render(view, current);
+}
+
+window.addEventListener('hashchange', show);
+show();

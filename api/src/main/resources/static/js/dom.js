@@ -1,0 +1,56 @@
+// Builds DOM nodes. Text always goes in as text (textContent, text nodes), never as HTML: jobs' payloads, results,
+// errors, types and worker ids are whatever clients and workers sent.
+
+/**
+ * h('a', {href: '#/x', class: 'y', dataset: {id: 1}, onclick: f}, 'text', child) makes an element. Children may be
+ * strings (added as text), nodes, arrays of them, or null (skipped).
+ */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === undefined || value === null || value === false) {
+      continue;
+    }
+    if (name === 'dataset') {
+      Object.assign(element.dataset, value);
+    } else if (name.startsWith('on') && typeof value === 'function') {
+      element.addEventListener(name.slice(2), value);
+    } else if (name === 'value') {
+      element.value = value;
+    } else {
+      element.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) {
+      continue;
+    }
+    if (Array.isArray(child)) {
+      append(element, child);
+    } else if (child instanceof Node) {
+      element.appendChild(child);
+    } else {
+      element.appendChild(document.createTextNode(String(child)));
+    }
+  }
+}
+
+/** An SVG element (charts). */
+export function svg(tag, attributes = {}) {
+  const element = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    element.setAttribute(name, String(value));
+  }
+  return element;
+}
+
+/** A status badge. */
+export function badge(status) {
+  const known = ['SCHEDULED', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+  return h('span', { class: `badge ${known.includes(status) ? status : ''}` }, status);
+}

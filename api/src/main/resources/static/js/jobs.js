@@ -1,0 +1,93 @@
+// Jobs: filtered by status, queue and type (GET /v1/jobs), newest first, 50 a page, paged with the api's cursor.
+
+import { api, query } from './api.js';
+import { h, badge } from './dom.js';
+import * as format from './format.js';
+
+const STATUSES = ['SCHEDULED', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+const PAGE = 50;
+/** The cursors of the pages before the current one, per filter, so that "Newer" can go back. */
+const earlier = new Map();
+
+/** The route of a list with these filters (and cursor). */
+export function jobsHash(filters) {
+  return `#/jobs${query(filters)}`;
+}
+
+export function jobs(root, context) {
+  const filters = { status: context.params.status || '', queue: context.params.queue || '',
+    type: context.params.type || '' };
+  const after = context.params.after || '';
+  const key = JSON.stringify(filters);
+  const history = earlier.get(key) || [];
+  earlier.set(key, history);
+
+  const status = h('select', { name: 'status' }, h('option', { value: '' }, 'any'),
+    STATUSES.map(s => h('option', { value: s }, s)));
+  status.value = filters.status;
+  const queue = h('select', { name: 'queue' }, h('option', { value: '' }, 'any'));
+  if (filters.queue) {
+    queue.append(h('option', { value: filters.queue }, filters.queue));
+  }
+  queue.value = filters.queue;
+  const type = h('input', { name: 'type', placeholder: 'any', size: 14, value: filters.type });
+  const apply = event => {
+    event.preventDefault();
+    location.hash = jobsHash({ status: status.value, queue: queue.value, type: type.value.trim() });
+  };
+  status.addEventListener('change', apply);
+  queue.addEventListener('change', apply);
+  const form = h('form', { class: 'filters', onsubmit: apply },
+    h('label', {}, 'Status', status), h('label', {}, 'Queue', queue), h('label', {}, 'Type', type),
+    h('button', { type: 'submit' }, 'Filter'));
+
+  const body = h('tbody');
+  const newer = h('button', { id: 'newer', disabled: !after }, '‹ Newer');
+  const first = h('button', { id: 'first', disabled: !after }, '« Newest');
+  const older = h('button', { id: 'older', disabled: true }, 'Older ›');
+  const where = h('span', { class: 'muted' }, after ? `page ${history.length + 1}` : 'newest jobs, live');
+  let next = null;
+  newer.addEventListener('click', () => {
+    const previous = history.pop();
+    location.hash = jobsHash({ ...filters, after: previous || '' });
+  });
+  first.addEventListener('click', () => {
+    history.length = 0;
+    location.hash = jobsHash(filters);
+  });
+  older.addEventListener('click', () => {
+    if (next) {
+      history.push(after);
+      location.hash = jobsHash({ ...filters, after: next });
+    }
+  });
+
+  root.append(h('h1', {}, 'Jobs'), form,
+    h('table', { id: 'jobs' }, h('thead', {}, h('tr', {},
+      ['Job', 'Type', 'Queue', 'Status', 'Attempts', 'Created', 'Ended', 'Error'].map(t => h('th', {}, t)))), body),
+    h('div', { class: 'pager' }, first, newer, older, where));
+
+  // the queues to pick from: those that have jobs (one cheap, cached read)
+  api('v1/stats', { signal: context.signal }).then(stats => {
+    const names = stats.queues.map(q => q.name).filter(name => name !== filters.queue);
+    queue.append(...names.map(name => h('option', { value: name }, name)));
+    queue.value = filters.queue;
+  }).catch(() => {});
+
+  function row(job) {
+    const link = h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'mono' }, job.id);
+    return h('tr', { dataset: { id: job.id, status: job.status } },
+      h('td', {}, link), h('td', {}, job.type), h('td', {}, job.queue), h('td', {}, badge(job.status)),
+      h('td', { class: 'num' }, `${job.attempts} / ${job.maxAttempts}`),
+      h('td', {}, format.instant(job.createdAt)), h('td', {}, format.instant(job.finishedAt)),
+      h('td', { class: 'mono' }, job.error ? job.error.code : ''));
+  }
+
+  context.poll(2000, async () => {
+    const page = await api(`v1/jobs${query({ ...filters, limit: PAGE, after })}`, { signal: context.signal });
+    body.replaceChildren(...(page.jobs.length ? page.jobs.map(row)
+      : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No jobs match.'))]));
+    next = page.next;
+    older.disabled = !next;
+  });
+}

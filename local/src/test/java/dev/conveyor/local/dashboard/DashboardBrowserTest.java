@@ -1,0 +1,259 @@
+package dev.conveyor.local.dashboard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.common.test.HttpJson;
+import dev.conveyor.local.FaultCluster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in headless Chromium against the whole system in real processes (PostgreSQL, Kafka, one api, two
+ * workers). Skipped where {@code /usr/bin/chromium} or {@code /usr/bin/chromedriver} is missing (Debian packages
+ * {@code chromium} and {@code chromium-driver}; {@code -Dconveyor.chromium=PATH} and
+ * {@code -Dconveyor.chromedriver=PATH} name others). With {@code -Dconveyor.screenshots=DIR} it first runs a minute of
+ * mixed load, so that the charts have something to show, and saves its screenshots in DIR.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(DashboardBrowserTest.NeedsChromium.class)
+class DashboardBrowserTest {
+
+    /** Skips every test, saying why, where the browser or its driver is missing. */
+    static final class NeedsChromium implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            for (var binary : List.of(CHROMIUM, CHROMEDRIVER)) {
+                if (!Files.isExecutable(binary)) {
+                    return ConditionEvaluationResult.disabled("skipped: no " + binary + " (install the Debian "
+                            + "packages chromium and chromium-driver to run the dashboard's browser test)");
+                }
+            }
+            return ConditionEvaluationResult.enabled("Chromium and ChromeDriver are installed");
+        }
+    }
+
+    private static final Path CHROMIUM = Path.of(System.getProperty("conveyor.chromium", "/usr/bin/chromium"));
+    private static final Path CHROMEDRIVER =
+            Path.of(System.getProperty("conveyor.chromedriver", "/usr/bin/chromedriver"));
+    private static final Duration WAIT = Duration.ofSeconds(45);
+    private static final String SCREENSHOTS = System.getProperty("conveyor.screenshots", "");
+
+    static Path home;
+    static FaultCluster cluster;
+    static ChromeDriverService service;
+    static ChromeDriver browser;
+    static HttpJson http;
+    static String base;
+
+    @BeforeAll
+    static void start() throws IOException {
+        home = Path.of("target", "dashboard-test", Instant.now().toString().replace(':', '-'));
+        Files.createDirectories(home);
+        cluster = FaultCluster.start(new FaultCluster.Settings(1, 2, List.of("default", "emails", "reports"), Map.of(),
+                List.of("--conveyor.api.queues=default,emails,reports", "--conveyor.api.retry.base-delay=200ms"), List.of(),
+                List.of()), home, Map.of());
+        base = cluster.apis().getFirst().baseUrl();
+        http = new HttpJson(base);
+        // workers take a while to start on a busy machine; the tests are about the page, not about that
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> http.get("/v1/workers").json().get("workers").size() == cluster.workers().size());
+        browser = startBrowser(home.resolve("chromium-profile"));
+    }
+
+    private static ChromeDriver startBrowser(Path profile) throws IOException {
+        Files.createDirectories(profile);
+        var options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=1280,860");
+        var logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
+        service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort()
+                .withLogFile(home.resolve("logs/chromedriver.log").toFile()).build();
+        return new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (service != null) {
+            service.stop();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    /** What the browser's console said, for a failing test's report. */
+    @AfterEach
+    void printConsole(TestInfo test) {
+        if (browser != null) {
+            browser.manage().logs().get(LogType.BROWSER).forEach(entry -> System.out.println("[browser] "
+                    + test.getDisplayName() + ": " + entry));
+        }
+    }
+
+    private static void open(String hash) {
+        browser.get(base + "/" + hash);
+    }
+
+    private static <T> T await(java.util.function.Function<WebDriver, T> condition) {
+        return new WebDriverWait(browser, WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .withMessage(() -> "the page at " + browser.getCurrentUrl() + " shows:\n" + text("main")
+                        + "\nthe api's /v1/queues: " + http.get("/v1/queues").text())
+                .until(condition);
+    }
+
+    private static String text(String css) {
+        var found = browser.findElements(By.cssSelector(css));
+        return found.isEmpty() ? null : found.getFirst().getText();
+    }
+
+    private static String submit(String body) {
+        var response = http.post("/v1/jobs", body);
+        assertThat(response.status()).as(response.text()).isEqualTo(202);
+        return response.json().get("id").asString();
+    }
+
+    private static void screenshot(String name) throws IOException {
+        if (SCREENSHOTS.isBlank()) {
+            return;
+        }
+        var dir = Path.of(SCREENSHOTS);
+        Files.createDirectories(dir);
+        Files.copy(browser.getScreenshotAs(OutputType.FILE).toPath(), dir.resolve(name + ".png"),
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    @Order(1)
+    void theOverviewShowsAQueueOnceJobsAreSubmittedAndChartsItsThroughput() throws Exception {
+        Thread load = null;
+        if (!SCREENSHOTS.isBlank()) {
+            load = Thread.ofVirtual().start(() -> Load.run(http, Duration.ofSeconds(75)));
+            Thread.sleep(Duration.ofSeconds(60)); // lets the charts fill for the screenshot (pacing, not an outcome)
+        }
+        open("");
+        for (var i = 0; i < 30; i++) {
+            submit("{\"type\": \"echo\", \"queue\": \"emails\", \"payload\": {\"n\": " + i + "}}");
+        }
+
+        var row = "#queues tbody tr[data-queue='emails']";
+        await(d -> "30".equals(text(row + " td[data-status='succeeded']")));
+        assertThat(text(row + " td:first-child")).isEqualTo("emails");
+        // the throughput chart's latest point counts the ends (5 s buckets, counted 2 s after they end)
+        await(d -> {
+            var latest = text("#throughput .legend b");
+            return latest != null && !latest.equals("–") && !latest.equals("0");
+        });
+        assertThat(browser.findElements(By.cssSelector("#throughput path.line")).getFirst().getAttribute("d"))
+                .startsWith("M");
+        screenshot("dashboard-overview");
+        if (load != null) {
+            System.out.println("[dashboard] GET /v1/stats at the screenshot: " + http.get("/v1/stats").text());
+            load.join();
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aFailedJobsRetryButtonRunsItAgainAndThePageShowsItSucceed() throws Exception {
+        // attempt 1 fails and uses up the budget; the retry's attempt 2 reaches untilAttempt and succeeds
+        var id = submit("""
+                {"type": "fail", "maxAttempts": 1,
+                 "payload": {"message": "card declined", "retryable": true, "untilAttempt": 2}}""");
+
+        open("#/jobs?status=FAILED&type=fail");
+        var link = "#jobs tbody tr[data-id='" + id + "'] a";
+        await(d -> !d.findElements(By.cssSelector(link)).isEmpty());
+        screenshot("dashboard-jobs");
+        browser.findElement(By.cssSelector(link)).click();
+
+        await(d -> "FAILED".equals(statusShown()));
+        assertThat(text("#error")).contains("HANDLER_ERROR", "card declined");
+        assertThat(text("dd[data-field='attempts']")).isEqualTo("1 of 1");
+        assertThat(button("retry").isEnabled()).isTrue();
+        assertThat(button("cancel").isEnabled()).isFalse();
+
+        button("retry").click();
+
+        await(d -> "SUCCEEDED".equals(statusShown()));
+        assertThat(text("#result")).contains("\"attempt\": 2");
+        assertThat(text("dd[data-field='attempts']")).isEqualTo("2 of 2");
+        assertThat(text("#message")).startsWith("Retried");
+        assertThat(button("retry").isEnabled()).isFalse();
+        assertThat(http.get("/v1/jobs/" + id).json().get("status").asString()).isEqualTo("SUCCEEDED");
+        screenshot("dashboard-job");
+    }
+
+    @Test
+    @Order(3)
+    void theWorkersPageListsTheWorkers() throws Exception {
+        open("#/workers");
+
+        for (var worker : cluster.liveWorkers()) {
+            await(d -> !d.findElements(By.cssSelector("#workers tbody tr[data-worker='" + worker.id() + "']")).isEmpty());
+            assertThat(text("#workers tbody tr[data-worker='" + worker.id() + "'] td:nth-child(2)"))
+                    .contains("default", "emails", "reports");
+        }
+        assertThat(browser.findElements(By.cssSelector("#workers tbody tr"))).hasSize(cluster.liveWorkers().size());
+        screenshot("dashboard-workers");
+    }
+
+    @Test
+    @Order(4)
+    void aPayloadIsShownAsTextNeverAsMarkup() {
+        var id = submit("""
+                {"type": "echo", "payload": {"html": "<img src=x onerror=\\"document.title='owned'\\"><b id=injected>x</b>"}}""");
+
+        open("#/jobs/" + id);
+
+        await(d -> "SUCCEEDED".equals(statusShown()));
+        assertThat(text("#payload")).contains("<b id=injected>x</b>");
+        assertThat(browser.findElements(By.id("injected"))).isEmpty();
+        assertThat(browser.findElements(By.cssSelector("#payload img, #result img"))).isEmpty();
+        assertThat(browser.getTitle()).isEqualTo("Conveyor");
+    }
+
+    private static String statusShown() {
+        var found = browser.findElements(By.id("job-status"));
+        return found.isEmpty() ? null : found.getFirst().getAttribute("data-status");
+    }
+
+    private static WebElement button(String id) {
+        return browser.findElement(By.id(id));
+    }
+}
