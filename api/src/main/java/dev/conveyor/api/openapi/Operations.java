@@ -10,10 +10,11 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.parameters.RequestBody;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import java.math.BigDecimal;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * What each operation of {@code /v1} takes and answers, keyed by {@code "METHOD /path"}. The operations themselves
@@ -26,7 +27,7 @@ final class Operations {
             ApiResponses responses) {
     }
 
-    private static final Set<String> JSON_TYPES = Set.of("application/json");
+    private static final String JSON = "application/json";
 
     private Operations() {
     }
@@ -109,20 +110,20 @@ final class Operations {
         return Map.of(
                 "id", Schemas.string("The job's id.").format("uuid"),
                 "wait", Schemas.number("Seconds to wait for the job to end, 0 to 60.").minimum(
-                        java.math.BigDecimal.ZERO).maximum(java.math.BigDecimal.valueOf(60)),
+                        BigDecimal.ZERO).maximum(BigDecimal.valueOf(60)),
                 "status", Schemas.string("Only jobs in this status.")._enum(List.of("SCHEDULED", "QUEUED", "RUNNING",
                         "SUCCEEDED", "FAILED", "CANCELLED")),
                 "queue", Schemas.string("Only jobs of this queue."),
                 "type", Schemas.string("Only jobs of this type."),
-                "limit", Schemas.integer("Jobs per page, 1 to 500.").minimum(java.math.BigDecimal.ONE)
-                        .maximum(java.math.BigDecimal.valueOf(500))._default(50),
+                "limit", Schemas.integer("Jobs per page, 1 to 500.").minimum(BigDecimal.ONE)
+                        .maximum(BigDecimal.valueOf(500))._default(50),
                 "after", Schemas.string("The `next` cursor of the previous page."),
                 "Idempotency-Key", Schemas.string("1 to 255 printable characters; instead of the `idempotencyKey` "
                         + "field. Refused on `/v1/jobs/batch`.").minLength(1).maxLength(255));
     }
 
     private static RequestBody body(String schema) {
-        return new RequestBody().required(true).content(content("application/json", ref(schema)));
+        return new RequestBody().required(true).content(content(JSON, ref(schema)));
     }
 
     private static ApiResponses responses(Object... statusesAndResponses) {
@@ -134,7 +135,7 @@ final class Operations {
     }
 
     private static ApiResponse json(String description, String schema) {
-        return new ApiResponse().description(description).content(content(JSON_TYPES.iterator().next(), ref(schema)));
+        return new ApiResponse().description(description).content(content(JSON, ref(schema)));
     }
 
     private static ApiResponse problem(String description) {
@@ -148,7 +149,7 @@ final class Operations {
     }
 
     private static Header header(String description) {
-        return new Header().description(description).schema(new JsonSchema().types(new java.util.LinkedHashSet<>(
+        return new Header().description(description).schema(new JsonSchema().types(new LinkedHashSet<>(
                 List.of("string"))));
     }
 

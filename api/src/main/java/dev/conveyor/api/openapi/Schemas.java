@@ -2,6 +2,7 @@ package dev.conveyor.api.openapi;
 
 import io.swagger.v3.oas.models.media.JsonSchema;
 import io.swagger.v3.oas.models.media.Schema;
+import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -209,8 +210,8 @@ final class Schemas {
         return new LinkedHashSet<>(List.of(types));
     }
 
-    private static java.math.BigDecimal bound(long value) {
-        return java.math.BigDecimal.valueOf(value);
+    private static BigDecimal bound(long value) {
+        return BigDecimal.valueOf(value);
     }
 
     /** Properties in the order given: name, schema, name, schema, ... */

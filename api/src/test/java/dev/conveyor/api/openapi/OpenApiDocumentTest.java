@@ -189,6 +189,7 @@ class OpenApiDocumentTest {
         assertThat(ui.status()).isEqualTo(302);
         assertThat(ui.header("Location")).endsWith("/swagger-ui/index.html");
         assertThat(http.get("/swagger-ui/index.html").status()).isEqualTo(200);
+        assertThat(http.get("/v3/api-docs/swagger-config").json().get("url").asString()).isEqualTo("/v3/api-docs");
         // the root stays free for the dashboard
         assertThat(http.get("/").header("Location")).as("/ is not sent to springdoc").isNull();
         assertThat(document.get("paths").propertyNames()).noneMatch(path -> path.startsWith("/actuator"));
