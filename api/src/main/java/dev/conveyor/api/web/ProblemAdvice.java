@@ -6,12 +6,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
@@ -24,6 +27,7 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
     /** Base of the {@code type} URIs of Conveyor's problems. */
     public static final String PROBLEM_BASE = "https://conveyor.dev/problems/";
 
+    private static final URI ABOUT_BLANK = URI.create("about:blank");
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
 
     @ExceptionHandler(ApiException.class)
@@ -35,6 +39,19 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
             problem.setProperty("errors", e.errors());
         }
         return ResponseEntity.status(e.status()).body(problem);
+    }
+
+    /**
+     * Spring's own problems (415, 405, ...) leave {@code type} out, meaning {@code about:blank}; the contract wants
+     * every problem to carry it.
+     */
+    @Override
+    protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode status,
+            WebRequest request) {
+        if (body instanceof ProblemDetail problem && problem.getType() == null) {
+            problem.setType(ABOUT_BLANK);
+        }
+        return super.createResponseEntity(body, headers, status, request);
     }
 
     /** Tomcat could not decode the query string (not UTF-8); it names the parameter only in its message. */

@@ -1,0 +1,66 @@
+package dev.conveyor.api.openapi;
+
+import io.swagger.v3.oas.models.Components;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.servers.Server;
+import io.swagger.v3.oas.models.tags.Tag;
+import java.util.List;
+import java.util.Map;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The OpenAPI 3.1 document of {@code /v1} at {@code /v3/api-docs}, browsable at {@code /swagger-ui.html}. springdoc
+ * finds the operations in the controllers' mappings; {@link Operations} and {@link Schemas} say what they take and
+ * answer. Springdoc builds the document on the first request for it and caches it: no other request passes through it.
+ */
+@Configuration(proxyBeanMethods = false)
+class OpenApiConfig {
+
+    @Bean
+    OpenAPI conveyorOpenApi() {
+        return new OpenAPI()
+                .info(new Info().title("Conveyor API").version("1")
+                        .description("A distributed job queue. Every error is an RFC 9457 problem document "
+                                + "(application/problem+json). The reference with examples is docs/api.md in the "
+                                + "repository."))
+                // relative: the document is right for whatever host and port serve it
+                .servers(List.of(new Server().url("/")))
+                .tags(List.of(new Tag().name("jobs").description("Submit, read, cancel and retry jobs"),
+                        new Tag().name("queues").description("Jobs by status per queue"),
+                        new Tag().name("workers").description("The live workers")));
+    }
+
+    @Bean
+    OpenApiCustomizer conveyorOperations() {
+        var operations = Operations.all();
+        var parameters = Operations.parameters();
+        return openApi -> {
+            openApi.setComponents(new Components().schemas(Schemas.all()));
+            openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, operation) -> {
+                var described = operations.get(method + " " + path);
+                if (described != null) {
+                    describe(operation, described, parameters);
+                }
+            }));
+        };
+    }
+
+    private static void describe(Operation operation, Operations.Operation described, Map<String, Schema> parameters) {
+        operation.operationId(described.id()).tags(List.of(described.tag())).summary(described.summary())
+                .description(described.description()).requestBody(described.body())
+                .responses(described.responses());
+        if (operation.getParameters() != null) {
+            operation.getParameters().forEach(parameter -> {
+                var schema = parameters.get(parameter.getName());
+                if (schema != null) {
+                    parameter.schema(schema).description(schema.getDescription());
+                }
+            });
+        }
+    }
+}

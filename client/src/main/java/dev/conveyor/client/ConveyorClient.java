@@ -1,0 +1,221 @@
+package dev.conveyor.client;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.UUID;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A client of the Conveyor HTTP api (docs/api.md), on the JDK's HTTP client. Thread-safe; make one per api and
+ * share it.
+ *
+ * <p>Retries: a request that gets 503 or 429, or no answer at all, is sent again as {@link RetryPolicy} says, but
+ * only when repeating it cannot do anything twice: GETs, and submits. A submit without an idempotency key gets one
+ * made up by the client ({@code conveyor-client-<uuid>}, shown in the job's {@code idempotencyKey}), so that sending
+ * it again answers the job the first try may have made instead of making a second one; turn that off with
+ * {@link Builder#generateIdempotencyKeys(boolean)}, and submits without a key are then not retried. Cancel and retry
+ * are never sent again. Refusals throw {@link ProblemException} with the api's problem document.
+ */
+public final class ConveyorClient implements AutoCloseable {
+
+    private static final int MAX_WAIT_SECONDS = 60;
+
+    private final Transport transport;
+    private final HttpClient http;
+    private final boolean ownsHttp;
+    private final boolean generateKeys;
+
+    private ConveyorClient(Builder builder) {
+        this.ownsHttp = builder.http == null;
+        this.http = ownsHttp ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build() : builder.http;
+        this.transport = new Transport(http, builder.base, builder.retry, builder.timeout);
+        this.generateKeys = builder.generateKeys;
+    }
+
+    /** A client with the defaults, for the api at {@code base} (such as {@code http://localhost:8080}). */
+    public static ConveyorClient create(String base) {
+        return builder(URI.create(base)).build();
+    }
+
+    public static Builder builder(URI base) {
+        return new Builder(base);
+    }
+
+    /** Submits a job ({@code POST /v1/jobs}); answers the new job, or the earlier one of the same idempotency key. */
+    public Job submit(JobRequest request) {
+        var key = key(request);
+        return job(transport.send(Transport.Call.post("/v1/jobs", request.toJson(key), key != null)));
+    }
+
+    /** Submits 1 to 1000 jobs at once, all or none ({@code POST /v1/jobs/batch}); answers them in order. */
+    public List<Job> submitAll(List<JobRequest> requests) {
+        var body = ClientJson.MAPPER.createObjectNode();
+        var items = body.putArray("jobs");
+        var repeatable = true;
+        for (var request : requests) {
+            var key = key(request);
+            repeatable &= key != null;
+            items.add(request.toJson(key));
+        }
+        var answer = transport.send(Transport.Call.post("/v1/jobs/batch", body, repeatable));
+        var jobs = new ArrayList<Job>(requests.size());
+        answer.get("jobs").forEach(job -> jobs.add(job(job)));
+        return jobs;
+    }
+
+    /** The job as it stands ({@code GET /v1/jobs/{id}}); a {@link ProblemException} with status 404 if none. */
+    public Job get(UUID id) {
+        return job(transport.send(Transport.Call.get("/v1/jobs/" + id)));
+    }
+
+    /**
+     * Waits until the job ends or {@code timeout} passes, with long-polls of up to 60 s each (no polling in
+     * between), and answers the job as it then stands: check {@link Job#isTerminal()}.
+     */
+    public Job await(UUID id, Duration timeout) {
+        var deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            var left = Math.max(0, deadline - System.nanoTime());
+            var wait = Math.min(MAX_WAIT_SECONDS, left / 1e9);
+            var call = new Transport.Call("GET", "/v1/jobs/" + id + "?wait=" + String.format(Locale.ROOT, "%.3f",
+                    wait), null, null, true, Duration.ofMillis((long) (wait * 1000)));
+            var job = job(transport.send(call));
+            if (job.isTerminal() || deadline - System.nanoTime() <= 0) {
+                return job;
+            }
+        }
+    }
+
+    /** One page of jobs, newest first; {@code after} is the {@code next} of the previous page, or null for the first. */
+    public JobPage page(JobQuery query, String after) {
+        var path = new StringBuilder("/v1/jobs?limit=").append(query.pageSize());
+        parameter(path, "status", query.status() == null ? null : query.status().name());
+        parameter(path, "queue", query.queue());
+        parameter(path, "type", query.type());
+        parameter(path, "after", after);
+        var answer = transport.send(Transport.Call.get(path.toString()));
+        var jobs = new ArrayList<Job>();
+        answer.get("jobs").forEach(job -> jobs.add(job(job)));
+        var next = answer.get("next");
+        return new JobPage(jobs, next == null || next.isNull() ? null : next.asString());
+    }
+
+    /** Every job the query matches, newest first, fetched a page at a time as the stream is read. */
+    public Stream<Job> list(JobQuery query) {
+        var pages = new Iterator<Job>() {
+            private Iterator<Job> page = List.<Job>of().iterator();
+            private String next;
+            private boolean last;
+
+            @Override
+            public boolean hasNext() {
+                while (!page.hasNext() && !last) {
+                    var fetched = page(query, next);
+                    page = fetched.jobs().iterator();
+                    next = fetched.next();
+                    last = next == null;
+                }
+                return page.hasNext();
+            }
+
+            @Override
+            public Job next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return page.next();
+            }
+        };
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(pages,
+                Spliterator.ORDERED | Spliterator.NONNULL), false);
+    }
+
+    /** Cancels the job ({@code POST /v1/jobs/{id}/cancel}); 409 if it already ended. Not retried. */
+    public Job cancel(UUID id) {
+        return job(transport.send(Transport.Call.post("/v1/jobs/" + id + "/cancel", null, false)));
+    }
+
+    /** Runs a FAILED or CANCELLED job again ({@code POST /v1/jobs/{id}/retry}); 409 otherwise. Not retried. */
+    public Job retry(UUID id) {
+        return job(transport.send(Transport.Call.post("/v1/jobs/" + id + "/retry", null, false)));
+    }
+
+    /** Closes the HTTP client, if this client made it. */
+    @Override
+    public void close() {
+        if (ownsHttp) {
+            http.close();
+        }
+    }
+
+    private String key(JobRequest request) {
+        if (request.idempotencyKey() != null) {
+            return request.idempotencyKey();
+        }
+        return generateKeys ? "conveyor-client-" + UUID.randomUUID() : null;
+    }
+
+    private static Job job(JsonNode json) {
+        return ClientJson.MAPPER.treeToValue(json, Job.class);
+    }
+
+    private static void parameter(StringBuilder path, String name, String value) {
+        if (value != null) {
+            path.append('&').append(name).append('=').append(URLEncoder.encode(value, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Settings of a {@link ConveyorClient}. */
+    public static final class Builder {
+
+        private final URI base;
+        private HttpClient http;
+        private RetryPolicy retry = RetryPolicy.DEFAULT;
+        private Duration timeout = Duration.ofSeconds(30);
+        private boolean generateKeys = true;
+
+        private Builder(URI base) {
+            this.base = Objects.requireNonNull(base, "base");
+        }
+
+        /** The JDK HTTP client to use (the caller closes it); by default the client makes its own. */
+        public Builder httpClient(HttpClient http) {
+            this.http = http;
+            return this;
+        }
+
+        public Builder retryPolicy(RetryPolicy retry) {
+            this.retry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /** How long one request may take, beyond the time a long-poll asks the api to wait (default 30 s). */
+        public Builder requestTimeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /** Whether submits without an idempotency key get one made up, so that they can be retried (default yes). */
+        public Builder generateIdempotencyKeys(boolean generate) {
+            this.generateKeys = generate;
+            return this;
+        }
+
+        public ConveyorClient build() {
+            return new ConveyorClient(this);
+        }
+    }
+}
