@@ -50,9 +50,11 @@ public final class LocalMain {
             }
             var leftovers = new Leftovers(options.home());
             leftovers.stopAll(out);
-            if (!portFree(options.port())) {
-                out.println("conveyor-local: port " + options.port() + " is in use; choose another with --port=N");
-                return 1;
+            for (var n = 1; n <= options.apis(); n++) {
+                if (!portFree(options.apiPort(n))) {
+                    out.println("conveyor-local: port " + options.apiPort(n) + " is in use; choose another with --port=N");
+                    return 1;
+                }
             }
             return runLocked(options, out, leftovers);
         }
