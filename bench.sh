@@ -10,7 +10,7 @@ fi
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 if [ ! -f local/target/conveyor-local.jar ] || \
    [ -n "$(find pom.xml common api worker local -newer local/target/conveyor-local.jar \( -name pom.xml -o -path '*/src/main/*' \) -type f | head -1)" ]; then
-  echo "building local/target/conveyor-local.jar (./mvnw -B -q install -DskipTests)..."
+  echo "building local/target/conveyor-local.jar (./mvnw install -DskipTests)..."
   # Offline first: a machine with a filled ~/.m2 needs no network.
   JAVA_HOME="$JAVA_HOME" ./mvnw -B -q -o install -DskipTests || JAVA_HOME="$JAVA_HOME" ./mvnw -B -q install -DskipTests
 fi

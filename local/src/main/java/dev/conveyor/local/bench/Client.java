@@ -17,17 +17,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import tools.jackson.databind.JsonNode;
 
 /**
  * The benchmark's HTTP client of the api: HTTP/1.1 keep-alive connections (one per concurrent request, reused), on
- * virtual threads. Every answer that is not 2xx fails loudly.
+ * virtual threads. A 503 is counted and tried again; any other answer that is not 2xx fails loudly.
  */
 final class Client implements AutoCloseable {
 
     static final String QUEUE = "default";
     private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
     private static final int LIST_PAGE = 500;
+    private static final int MAX_TRIES = 10;
+
+    private final AtomicLong unavailable = new AtomicLong();
 
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -125,14 +129,30 @@ final class Client implements AutoCloseable {
         return send(HttpRequest.newBuilder(api.resolve(path)).GET().build());
     }
 
+    /** How many answers were 503 (and the request sent again) so far. */
+    long unavailable() {
+        return unavailable.get();
+    }
+
+    /**
+     * Sends the request; a 503 (the job store was unavailable: nothing was stored, try again, says the contract) is
+     * counted and sent again after a pause, up to {@link #MAX_TRIES} times.
+     */
     private JsonNode send(HttpRequest request) {
         try {
-            var response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() / 100 != 2) {
-                throw new IllegalStateException(request.method() + " " + request.uri() + " answered "
-                        + response.statusCode() + ": " + response.body());
+            for (var attempt = 1; ; attempt++) {
+                var response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 503 && attempt < MAX_TRIES) {
+                    unavailable.incrementAndGet();
+                    Thread.sleep(Duration.ofMillis(100L * attempt));
+                    continue;
+                }
+                if (response.statusCode() / 100 != 2) {
+                    throw new IllegalStateException(request.method() + " " + request.uri() + " answered "
+                            + response.statusCode() + ": " + response.body());
+                }
+                return Json.tree(response.body());
             }
-            return Json.tree(response.body());
         } catch (IOException e) {
             throw new UncheckedIOException(request.method() + " " + request.uri() + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -1,5 +1,9 @@
 package dev.conveyor.local.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,10 +22,14 @@ final class Meter implements AutoCloseable {
     record Usage(double cpuSeconds, long peakRssKb, int peakThreads) {
     }
 
+    /** The role that stands for every other process on the machine: CPU only. */
+    static final String OTHERS = "others";
+
     private final List<Role> roles;
     private final Map<String, Long> cpuBefore = new LinkedHashMap<>();
     private final Map<String, Long> sampledMemory = new ConcurrentHashMap<>();
     private final Map<String, Integer> sampledThreads = new ConcurrentHashMap<>();
+    private final long machineBefore;
     private final Thread sampler;
     private volatile boolean running = true;
 
@@ -32,6 +40,7 @@ final class Meter implements AutoCloseable {
             role.resetPeaks();
             cpuBefore.put(role.name(), role.cpuTicks());
         }
+        machineBefore = machineBusyTicks();
         sample();
         sampler = Thread.ofPlatform().daemon().name("bench-sampler").start(this::sampleUntilStopped);
     }
@@ -41,12 +50,24 @@ final class Meter implements AutoCloseable {
         close();
         sample();
         var usage = new LinkedHashMap<String, Usage>();
+        var ours = 0.0;
         for (var role : roles) {
             var cpu = (role.cpuTicks() - cpuBefore.get(role.name())) / (double) Proc.TICKS_PER_SECOND;
+            ours += cpu;
             var memory = role.peakRssKb().orElse(sampledMemory.getOrDefault(role.name(), 0L));
             usage.put(role.name(), new Usage(cpu, memory, sampledThreads.getOrDefault(role.name(), 0)));
         }
+        var machine = (machineBusyTicks() - machineBefore) / (double) Proc.TICKS_PER_SECOND;
+        usage.put(OTHERS, new Usage(Math.max(0, machine - ours), 0, 0));
         return usage;
+    }
+
+    private static long machineBusyTicks() {
+        try {
+            return Proc.machineBusyTicks(Files.readString(Path.of("/proc/stat")));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read /proc/stat", e);
+        }
     }
 
     private void sampleUntilStopped() {

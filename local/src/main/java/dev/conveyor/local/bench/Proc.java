@@ -28,6 +28,20 @@ final class Proc {
         return children ? ticks + Long.parseLong(fields[13]) + Long.parseLong(fields[14]) : ticks;
     }
 
+    /**
+     * Busy CPU time of the whole machine in ticks, from the {@code cpu} line of {@code /proc/stat}: everything but
+     * idle and I/O wait (guest time is already inside user time).
+     */
+    static long machineBusyTicks(String procStat) {
+        var fields = procStat.lines().findFirst().orElseThrow().strip().split("\\s+");
+        var busy = 0L;
+        // cpu user nice system idle iowait irq softirq steal
+        for (var i : new int[] {1, 2, 3, 6, 7, 8}) {
+            busy += Long.parseLong(fields[i]);
+        }
+        return busy;
+    }
+
     /** A {@code kB} field such as {@code VmHWM} or {@code Pss} of {@code /proc/<pid>/status} or {@code smaps_rollup}. */
     static Optional<Long> kilobytes(String text, String field) {
         return field(text, field).map(value -> Long.parseLong(value.replace("kB", "").strip()));

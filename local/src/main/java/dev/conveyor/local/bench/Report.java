@@ -16,7 +16,7 @@ final class Report {
 
     private final Table table = new Table(List.of("workload", "system", "warm-up", "runs", "jobs", "jobs/s",
             "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU ms/job: api / worker / broker / pg = sum",
-            "peak RSS MB: api / worker / broker / pg", "worker threads", "notes"));
+            "peak RSS MB: api / worker / broker / pg", "worker threads", "others, cores", "notes"));
 
     /** Adds the row of one workload's runs. */
     void add(Workload workload, String system, int warmup, List<RunResult> runs) {
@@ -29,6 +29,7 @@ final class Report {
                 Stats.number(spread(runs, run -> run.latency().max()).median()),
                 cpu(runs), memory(runs),
                 Stats.number(runs.stream().mapToInt(run -> threads(run, "worker")).max().orElse(0)),
+                Stats.number(spread(runs, RunResult::otherCores).median()),
                 runs.getLast().note()));
     }
 
@@ -66,13 +67,14 @@ final class Report {
     /** One line for a run as it ends. */
     static String line(RunResult run) {
         var cpu = new StringBuilder();
-        run.usage().forEach((role, usage) -> cpu.append(' ').append(role).append(' ')
-                .append(Stats.number(run.cpuMsPerJob(role))));
+        run.usage().keySet().stream().filter(role -> !role.equals(Meter.OTHERS)).forEach(role -> cpu.append(' ')
+                .append(role).append(' ').append(Stats.number(run.cpuMsPerJob(role))));
         var latency = run.latency();
         return String.format(Locale.ROOT, "%,d jobs in %.2f s = %s jobs/s; latency ms p50 %s p95 %s p99 %s max %s;"
-                        + " CPU ms/job%s%s", run.jobs(), run.seconds(), Stats.number(run.jobsPerSecond()),
-                Stats.number(latency.p50()), Stats.number(latency.p95()), Stats.number(latency.p99()),
-                Stats.number(latency.max()), cpu, run.note().isEmpty() ? "" : "; " + run.note());
+                        + " CPU ms/job%s; other processes on the machine used %s cores%s", run.jobs(), run.seconds(),
+                Stats.number(run.jobsPerSecond()), Stats.number(latency.p50()), Stats.number(latency.p95()),
+                Stats.number(latency.p99()), Stats.number(latency.max()), cpu, Stats.number(run.otherCores()),
+                run.note().isEmpty() ? "" : "; " + run.note());
     }
 
     @Override

@@ -21,6 +21,12 @@ record RunResult(int jobs, double seconds, Stats.Latencies latency, Map<String, 
         return jobs / seconds;
     }
 
+    /** Cores that processes outside the measured system and the benchmark kept busy, on average over the run. */
+    double otherCores() {
+        var others = usage.get(Meter.OTHERS);
+        return others == null ? 0 : others.cpuSeconds() / seconds;
+    }
+
     /** CPU milliseconds per job of one role; NaN when that role was not measured. */
     double cpuMsPerJob(String role) {
         var used = usage.get(role);

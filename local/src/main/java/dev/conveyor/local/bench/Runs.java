@@ -65,6 +65,17 @@ final class Runs {
     }
 
     private RunResult run(Workload workload, int jobs, int sleepMs) {
+        var unavailable = client.unavailable();
+        var result = runOnce(workload, jobs, sleepMs);
+        var refused = client.unavailable() - unavailable;
+        if (refused == 0) {
+            return result;
+        }
+        var note = "the api answered 503 (store unavailable) " + refused + " times; sent again";
+        return result.withNote(result.note().isEmpty() ? note : result.note() + "; " + note);
+    }
+
+    private RunResult runOnce(Workload workload, int jobs, int sleepMs) {
         return switch (workload) {
             case W1_BATCH -> burst(jobs, () -> inBatches(jobs, Runs::echo), null);
             case W1_SINGLE -> burst(jobs, () -> singly(jobs, options.clients()), null);

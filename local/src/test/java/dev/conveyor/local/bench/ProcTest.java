@@ -51,6 +51,13 @@ class ProcTest {
     }
 
     @Test
+    void machineBusyTimeIsEverythingButIdleAndIoWait() {
+        var stat = "cpu  100 2 30 5000 40 6 7 8 0 0\ncpu0 50 1 15 2500 20 3 3 4 0 0\n";
+
+        assertThat(Proc.machineBusyTicks(stat)).isEqualTo(100 + 2 + 30 + 6 + 7 + 8);
+    }
+
+    @Test
     void measuresThisProcess() {
         var self = new Role("bench", List.of(ProcessHandle.current().pid()), false);
 
