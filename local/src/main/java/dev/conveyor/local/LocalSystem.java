@@ -20,7 +20,8 @@ public final class LocalSystem {
 
     static final String API_MAIN = "dev.conveyor.api.ConveyorApiApplication";
     static final String WORKER_MAIN = "dev.conveyor.worker.ConveyorWorkerApplication";
-    static final Duration API_TIMEOUT = Duration.ofSeconds(120);
+    // Generous: on two cores shared with builds, the api has been seen to need 115 s to start.
+    static final Duration API_TIMEOUT = Duration.ofSeconds(300);
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
     private final LocalOptions options;
