@@ -75,10 +75,10 @@ public final class Bench {
                 continue;
             }
             onSystem(new BenchOptions.SystemShape(1, 1), warmup, options.workloads());
-            var w1 = options.workloads().stream().filter(Workload::isW1).toList();
-            for (var shape : options.scaling()) {
-                if (!w1.isEmpty()) {
-                    onSystem(shape, warmup, w1);
+            var scaled = options.scalingWorkloads().stream().filter(options.workloads()::contains).toList();
+            if (!scaled.isEmpty()) {
+                for (var shape : options.scaling()) {
+                    onSystem(shape, warmup, scaled);
                 }
             }
         }
@@ -155,11 +155,12 @@ public final class Bench {
     private String settings() {
         return String.format("settings: workloads %s; %d run(s) each; warm-up %s jobs; W1 %,d jobs (batches of %,d, or"
                         + " single POSTs from %d clients); W2 %,d http GETs answered after %d ms; W3 %d jobs/s for %d s;"
-                        + " W4 %,d sleep jobs of %,d ms; scaling %s; %s",
+                        + " W4 %,d sleep jobs of %,d ms; scaling %s with %s; %s",
                 options.workloads().stream().map(Workload::title).toList(), options.runs(), options.warmups(),
                 options.w1Jobs(), options.batchSize(), options.clients(), options.w2Jobs(), options.w2DelayMs(),
                 options.w3Rate(), options.w3Seconds(), options.w4Jobs(), options.w4SleepMs(),
                 options.scaling().isEmpty() ? "none" : options.scaling(),
+                options.scalingWorkloads().stream().map(Workload::title).toList(),
                 options.urls().isEmpty() ? "systems started with conveyor-local's defaults (embedded PostgreSQL,"
                         + " one Kafka broker), workers allowing 127.0.0.1 for W2"
                         : "running system at " + options.urls());

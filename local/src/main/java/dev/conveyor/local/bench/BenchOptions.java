@@ -14,7 +14,8 @@ import java.util.Set;
  * The benchmark's command line: which workloads, how big, how many runs, against which systems.
  *
  * @param workloads  the workloads to run on the base system (one api, one worker), in table order
- * @param scaling    further systems on which W1 runs again (its batch and single variants, as selected)
+ * @param scaling    further systems on which W1 runs again
+ * @param scalingWorkloads the W1 variants that run on the scaling systems
  * @param runs       measured runs per workload
  * @param warmups    warm-up sizes; each gets fresh systems and rows of its own
  * @param w1Jobs     jobs per W1 run
@@ -32,7 +33,7 @@ import java.util.Set;
  * @param home       where started systems keep their data and logs
  * @param help       whether only the help text was asked for
  */
-record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, int runs, List<Integer> warmups,
+record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Workload> scalingWorkloads, int runs, List<Integer> warmups,
                     int w1Jobs, int batchSize, int clients, int w2Jobs, int w2DelayMs, int w3Rate, int w3Seconds,
                     int w4Jobs, int w4SleepMs, List<URI> urls, Map<String, List<Long>> pids, Path home, boolean help) {
 
@@ -50,6 +51,8 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, int run
               --warmup=N[,M]          jobs sent through the same path before measuring; with two sizes, each
                                       gets fresh systems (default 1000; cold 1000, steady 10000)
               --scaling=LIST          more systems for W1, as APIS x WORKERS: 1x2,1x4,2x2 (default), or none
+              --scaling-workloads=L   the W1 variants run on them, when also in --workloads: w1-batch
+                                      (default), w1-single or both
               --w1-jobs=N             (default 20000; --quick 5000)
               --batch-size=N          jobs per POST /v1/jobs/batch (default 1000)
               --clients=N             clients of W1's single POSTs (default 64)
@@ -104,6 +107,7 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, int run
                 read.list("workloads", "w1-batch,w1-single,w2,w3,w4").stream().map(Workload::named).distinct().toList(),
                 read.list("scaling", quick ? "none" : "1x2,1x4,2x2").stream().filter(s -> !s.equals("none"))
                         .map(SystemShape::parse).toList(),
+                scalingWorkloads(read.list("scaling-workloads", "w1-batch")),
                 read.number("runs", quick ? 1 : 3, 1, 100),
                 read.list("warmup", "1000").stream().map(n -> number("--warmup", n, 0, 1_000_000)).toList(),
                 read.number("w1-jobs", quick ? 5_000 : 20_000, 1, 10_000_000),
@@ -121,6 +125,17 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, int run
                 help);
         read.checkAllUsed();
         return options;
+    }
+
+    private static List<Workload> scalingWorkloads(List<String> ids) {
+        var workloads = ids.stream().map(Workload::named).distinct().toList();
+        for (var workload : workloads) {
+            if (!workload.isW1()) {
+                throw new IllegalArgumentException("--scaling-workloads takes only w1-batch and w1-single, not "
+                        + workload.title());
+            }
+        }
+        return workloads;
     }
 
     private static Map<String, List<Long>> pids(List<String> items) {

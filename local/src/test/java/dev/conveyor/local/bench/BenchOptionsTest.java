@@ -18,6 +18,7 @@ class BenchOptionsTest {
         assertThat(options.runs()).isEqualTo(3);
         assertThat(options.warmups()).containsExactly(1_000);
         assertThat(options.scaling()).containsExactly(new SystemShape(1, 2), new SystemShape(1, 4), new SystemShape(2, 2));
+        assertThat(options.scalingWorkloads()).containsExactly(Workload.W1_BATCH);
         assertThat(List.of(options.w1Jobs(), options.batchSize(), options.clients(), options.w2Jobs(),
                 options.w2DelayMs(), options.w3Rate(), options.w3Seconds(), options.w4Jobs(), options.w4SleepMs()))
                 .containsExactly(20_000, 1_000, 64, 5_000, 50, 500, 20, 10_000, 10_000);
@@ -55,6 +56,7 @@ class BenchOptionsTest {
         assertThatThrownBy(() -> BenchOptions.parse("--scaling=4")).hasMessageContaining("APIS x WORKERS");
         assertThatThrownBy(() -> BenchOptions.parse("--batch-size=1001")).hasMessageContaining("from 1 to 1000");
         assertThatThrownBy(() -> BenchOptions.parse("--pids=kafka:1")).hasMessageContaining("ROLE:PID");
+        assertThatThrownBy(() -> BenchOptions.parse("--scaling-workloads=w3")).hasMessageContaining("only w1-batch");
         assertThatThrownBy(() -> BenchOptions.parse("20000")).hasMessageContaining("unexpected argument");
     }
 
