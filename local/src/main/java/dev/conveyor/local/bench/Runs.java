@@ -1,13 +1,10 @@
 package dev.conveyor.local.bench;
 
 import java.net.URI;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -15,24 +12,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
-import java.util.stream.Collectors;
-import tools.jackson.databind.JsonNode;
 
 /**
- * Runs the workloads against one system: submits, waits until every job has ended, checks that each SUCCEEDED
- * (failing loudly otherwise) and measures. Jobs get one attempt, so a failure shows at once instead of as a retry.
+ * Runs the workloads against one system: W1, W2 and W4 as a {@link Burst}, W3 paced. Every job must end SUCCEEDED
+ * (the run fails loudly otherwise); jobs get one attempt, so a failure shows at once instead of as a retry.
  */
 final class Runs {
-
-    /** With no job ending for this long, a run has stalled and fails. */
-    private static final Duration STALL = Duration.ofSeconds(60);
-    private static final long POLL_MS = 100;
 
     private final Client client;
     private final List<URI> apis;
     private final List<Role> roles;
     private final BenchOptions options;
     private final DelayServer server;
+    private final Burst burst;
 
     Runs(Client client, List<URI> apis, List<Role> roles, BenchOptions options, DelayServer server) {
         this.client = client;
@@ -40,6 +32,7 @@ final class Runs {
         this.roles = List.copyOf(roles);
         this.options = options;
         this.server = server;
+        this.burst = new Burst(client, this.apis.getFirst(), roles);
     }
 
     /** Sends {@code jobs} jobs through the workload's own path and waits for them, measuring nothing. */
@@ -77,74 +70,25 @@ final class Runs {
 
     private RunResult runOnce(Workload workload, int jobs, int sleepMs) {
         return switch (workload) {
-            case W1_BATCH -> burst(jobs, () -> inBatches(jobs, Runs::echo), null);
-            case W1_SINGLE -> burst(jobs, () -> singly(jobs, options.clients()), null);
+            case W1_BATCH -> burst.run(jobs, () -> inBatches(jobs, Runs::echo), null);
+            case W1_SINGLE -> burst.run(jobs, () -> singly(jobs, options.clients()), null);
             case W2 -> {
                 server.reset();
-                var result = burst(jobs, () -> inBatches(jobs, this::http), null);
+                var result = burst.run(jobs, () -> inBatches(jobs, this::http), null);
                 yield result.withNote("HTTP server: at most " + server.mostAtOnce() + " requests at once on "
                         + server.connections() + " connections");
             }
             case W3 -> paced(jobs, options.w3Rate());
             case W4 -> {
                 var inFlight = new AtomicInteger();
-                var result = burst(jobs, () -> inBatches(jobs, n -> sleep(sleepMs)), inFlight);
+                var result = burst.run(jobs, () -> inBatches(jobs, n -> sleep(sleepMs)), inFlight);
                 yield result.withNote("at most " + inFlight.get() + " jobs in flight");
             }
         };
     }
 
-    /** A job submitted, and when its submit began. */
-    private record Submitted(String id, Instant at) {
-    }
-
-    @FunctionalInterface
-    private interface Submission {
-        List<Submitted> submit() throws InterruptedException;
-    }
-
-    /**
-     * Submits everything as fast as the submission goes, then waits until the queue has counted that many more
-     * ended jobs; latency and the end of the run come from each job's {@code updatedAt} (the api's record of its
-     * outcome, on this machine's clock).
-     */
-    private RunResult burst(int jobs, Submission submission, AtomicInteger inFlight) {
-        var before = client.counts(apis.getFirst());
-        var meter = new Meter(roles);
-        var first = Instant.now();
-        List<Submitted> submitted;
-        Thread watcher = null;
-        if (inFlight != null) {
-            watcher = Thread.ofVirtual().start(() -> watchInFlight(inFlight));
-        }
-        try {
-            submitted = submission.submit();
-            awaitEnded(before.ended() + jobs);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } finally {
-            if (watcher != null) {
-                watcher.interrupt();
-            }
-        }
-        var usage = meter.stop();
-        var ended = client.newest(apis.getFirst(), submitted.stream().map(Submitted::id)
-                .collect(Collectors.toSet()));
-        checkSucceeded(ended.values());
-        var latencies = new double[submitted.size()];
-        var last = first;
-        for (var i = 0; i < latencies.length; i++) {
-            var job = submitted.get(i);
-            var end = Client.ended(ended.get(job.id()));
-            last = end.isAfter(last) ? end : last;
-            latencies[i] = Math.max(0, Duration.between(job.at(), end).toNanos() / 1e6);
-        }
-        return new RunResult(jobs, Duration.between(first, last).toNanos() / 1e9, Stats.Latencies.of(latencies), usage, "");
-    }
-
-    private List<Submitted> inBatches(int jobs, IntFunction<String> job) throws InterruptedException {
-        var submitted = Collections.synchronizedList(new ArrayList<Submitted>(jobs));
+    private List<Burst.Submitted> inBatches(int jobs, IntFunction<String> job) throws InterruptedException {
+        var submitted = Collections.synchronizedList(new ArrayList<Burst.Submitted>(jobs));
         var next = new AtomicInteger();
         // One submitting client per api instance, each sending its batches one after another.
         try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -157,7 +101,7 @@ final class Runs {
                             items.add(job.apply(n));
                         }
                         var at = Instant.now();
-                        client.submitBatch(api, items).forEach(id -> submitted.add(new Submitted(id, at)));
+                        client.submitBatch(api, items).forEach(id -> submitted.add(new Burst.Submitted(id, at)));
                     }
                 });
             }
@@ -165,8 +109,8 @@ final class Runs {
         return checked(submitted, jobs);
     }
 
-    private List<Submitted> singly(int jobs, int clients) {
-        var submitted = Collections.synchronizedList(new ArrayList<Submitted>(jobs));
+    private List<Burst.Submitted> singly(int jobs, int clients) {
+        var submitted = Collections.synchronizedList(new ArrayList<Burst.Submitted>(jobs));
         var next = new AtomicInteger();
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (var c = 0; c < clients; c++) {
@@ -175,7 +119,7 @@ final class Runs {
                     int n;
                     while ((n = next.getAndIncrement()) < jobs) {
                         var at = Instant.now();
-                        submitted.add(new Submitted(client.submit(api, echo(n)), at));
+                        submitted.add(new Burst.Submitted(client.submit(api, echo(n)), at));
                     }
                 });
             }
@@ -183,7 +127,7 @@ final class Runs {
         return checked(submitted, jobs);
     }
 
-    private static List<Submitted> checked(List<Submitted> submitted, int jobs) {
+    private static List<Burst.Submitted> checked(List<Burst.Submitted> submitted, int jobs) {
         if (submitted.size() != jobs) {
             throw new IllegalStateException("submitted " + submitted.size() + " of " + jobs + " jobs; see the errors above");
         }
@@ -231,51 +175,6 @@ final class Runs {
                     + failures.peek());
         }
         return new RunResult(jobs, (lastEnd.get() - start) / 1e9, Stats.Latencies.of(latencies), usage, "");
-    }
-
-    private void awaitEnded(long target) throws InterruptedException {
-        var lastProgress = System.nanoTime();
-        var seen = -1L;
-        while (true) {
-            var counts = client.counts(apis.getFirst());
-            if (counts.ended() >= target) {
-                return;
-            }
-            if (counts.ended() != seen) {
-                seen = counts.ended();
-                lastProgress = System.nanoTime();
-            } else if (System.nanoTime() - lastProgress > STALL.toNanos()) {
-                throw new IllegalStateException("no job ended for " + STALL.toSeconds() + " s: " + (target - seen)
-                        + " still to end (" + counts + ")");
-            }
-            TimeUnit.MILLISECONDS.sleep(POLL_MS);
-        }
-    }
-
-    private void watchInFlight(AtomicInteger most) {
-        try {
-            while (true) {
-                most.accumulateAndGet(client.inFlight(apis.getFirst()), Math::max);
-                TimeUnit.MILLISECONDS.sleep(500);
-            }
-        } catch (InterruptedException | IllegalStateException e) {
-            // the run is over
-        }
-    }
-
-    private static void checkSucceeded(Collection<JsonNode> jobs) {
-        var byStatus = new TreeMap<String, Integer>();
-        JsonNode example = null;
-        for (var job : jobs) {
-            var status = job.get("status").asString();
-            byStatus.merge(status, 1, Integer::sum);
-            if (!status.equals("SUCCEEDED") && example == null) {
-                example = job;
-            }
-        }
-        if (example != null) {
-            throw new IllegalStateException("not every job SUCCEEDED: " + byStatus + "; for example " + example);
-        }
     }
 
     private static String echo(int n) {
