@@ -84,6 +84,7 @@ public final class LocalMain {
         var base = "localhost:" + options.port();
         out.println();
         out.println("Conveyor is running: http://" + base + "  (health: " + system.healthUri() + ")");
+        system.apiUris().stream().skip(1).forEach(api -> out.println("  and another api at " + api));
         if (system.postgresEmbedded()) {
             out.printf("  %-10s port %-6d log %s%n", "postgres", system.postgresPort(), system.log("postgres"));
         }

@@ -155,12 +155,12 @@ public final class Bench {
     private String settings() {
         return String.format("settings: workloads %s; %d run(s) each; warm-up %s jobs; W1 %,d jobs (batches of %,d, or"
                         + " single POSTs from %d clients); W2 %,d http GETs answered after %d ms; W3 %d jobs/s for %d s;"
-                        + " W4 %,d sleep jobs of %,d ms; scaling %s with %s; %s",
+                        + " W4 %,d sleep jobs of %,d ms; scaling: %s; %s",
                 options.workloads().stream().map(Workload::title).toList(), options.runs(), options.warmups(),
                 options.w1Jobs(), options.batchSize(), options.clients(), options.w2Jobs(), options.w2DelayMs(),
                 options.w3Rate(), options.w3Seconds(), options.w4Jobs(), options.w4SleepMs(),
-                options.scaling().isEmpty() ? "none" : options.scaling(),
-                options.scalingWorkloads().stream().map(Workload::title).toList(),
+                options.scaling().isEmpty() ? "none" : options.scalingWorkloads().stream().map(Workload::title).toList()
+                        + " on " + options.scaling(),
                 options.urls().isEmpty() ? "systems started with conveyor-local's defaults (embedded PostgreSQL,"
                         + " one Kafka broker), workers allowing 127.0.0.1 for W2"
                         : "running system at " + options.urls());
