@@ -77,7 +77,11 @@ final class Meter implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            sample();
+            try {
+                sample();
+            } catch (RuntimeException e) {
+                // a process that ended mid-sample; the next sample goes on without it
+            }
         }
     }
 

@@ -1,9 +1,7 @@
 package dev.conveyor.local.bench;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -58,17 +56,14 @@ final class Proc {
                 .map(line -> line.substring(prefix.length()).strip());
     }
 
-    /** The file {@code /proc/<pid>/<name>}; empty once the process has gone. */
+    /** The file {@code /proc/<pid>/<name>}; empty once the process has gone (or when it cannot be read). */
     static Optional<String> read(long pid, String name) {
         try {
             return Optional.of(Files.readString(Path.of("/proc", Long.toString(pid), name)));
-        } catch (NoSuchFileException gone) {
-            return Optional.empty();
         } catch (IOException e) {
-            if (!Files.exists(Path.of("/proc", Long.toString(pid)))) {
-                return Optional.empty();
-            }
-            throw new UncheckedIOException("cannot read /proc/" + pid + "/" + name, e);
+            // A process that ends while it is read (a PostgreSQL backend) fails with "No such process" or no file:
+            // it is gone, and so are its figures.
+            return Optional.empty();
         }
     }
 

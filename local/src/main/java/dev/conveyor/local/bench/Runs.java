@@ -59,12 +59,15 @@ final class Runs {
 
     private RunResult run(Workload workload, int jobs, int sleepMs) {
         var unavailable = client.unavailable();
+        var dropped = client.dropped();
         var result = runOnce(workload, jobs, sleepMs);
         var refused = client.unavailable() - unavailable;
-        if (refused == 0) {
+        var lost = client.dropped() - dropped;
+        if (refused == 0 && lost == 0) {
             return result;
         }
-        var note = "the api answered 503 (store unavailable) " + refused + " times; sent again";
+        var note = "sent again: " + refused + " requests answered 503 (store unavailable), " + lost
+                + " whose connection failed";
         return result.withNote(result.note().isEmpty() ? note : result.note() + "; " + note);
     }
 
