@@ -45,7 +45,8 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
             submit to the outcome, CPU per job and peak memory of each process. Figures are the median of the runs,
             with the smallest and largest in brackets.
 
-              --quick                 one run each, smaller sizes, no scaling rows (about 3 minutes)
+              --quick                 one run each, smaller sizes, no scaling rows (4 to 6 minutes on a
+                                      busy 2-core machine, half of it starting the system)
               --workloads=LIST        of w1-batch, w1-single, w2, w3, w4 (default all)
               --runs=N                measured runs per workload (default 3; --quick 1)
               --warmup=N[,M]          jobs sent through the same path before measuring; with two sizes, each
