@@ -50,9 +50,11 @@ public final class LocalMain {
             }
             var leftovers = new Leftovers(options.home());
             leftovers.stopAll(out);
-            if (!portFree(options.port())) {
-                out.println("conveyor-local: port " + options.port() + " is in use; choose another with --port=N");
-                return 1;
+            for (var n = 1; n <= options.apis(); n++) {
+                if (!portFree(options.apiPort(n))) {
+                    out.println("conveyor-local: port " + options.apiPort(n) + " is in use; choose another with --port=N");
+                    return 1;
+                }
             }
             return runLocked(options, out, leftovers);
         }
@@ -82,6 +84,7 @@ public final class LocalMain {
         var base = "localhost:" + options.port();
         out.println();
         out.println("Conveyor is running: http://" + base + "  (health: " + system.healthUri() + ")");
+        system.apiUris().stream().skip(1).forEach(api -> out.println("  and another api at " + api));
         if (system.postgresEmbedded()) {
             out.printf("  %-10s port %-6d log %s%n", "postgres", system.postgresPort(), system.log("postgres"));
         }

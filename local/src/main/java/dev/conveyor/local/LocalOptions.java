@@ -1,6 +1,7 @@
 package dev.conveyor.local;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -8,18 +9,21 @@ import java.util.Optional;
 /**
  * The command-line options of {@code conveyor-local}.
  *
- * @param port the api's HTTP port
+ * @param port the api's HTTP port (the first api's, when there are several: the others take the next ports)
+ * @param apis how many api processes to start
  * @param workers how many worker processes to start
  * @param queues the queues every worker consumes
  * @param postgres an external PostgreSQL to use instead of the embedded one
  * @param kafka an external Kafka bootstrap address to use instead of the broker started here
  * @param home where data and logs go
+ * @param workerArgs extra arguments for every worker, such as {@code --conveyor.worker.max-in-flight=500}
  * @param help whether only the help text was asked for
  */
-record LocalOptions(int port, int workers, List<String> queues, Optional<ExternalPostgres> postgres,
-                    Optional<String> kafka, Path home, boolean help) {
+public record LocalOptions(int port, int apis, int workers, List<String> queues, Optional<ExternalPostgres> postgres,
+                           Optional<String> kafka, Path home, List<String> workerArgs, boolean help) {
 
     static final int DEFAULT_PORT = 8080;
+    static final int DEFAULT_APIS = 1;
     static final int DEFAULT_WORKERS = 2;
     static final String DEFAULT_QUEUE = "default";
     static final Path DEFAULT_HOME = Path.of(".conveyor");
@@ -32,6 +36,8 @@ record LocalOptions(int port, int workers, List<String> queues, Optional<Externa
             and stops them all on Ctrl-C.
 
               --port=N                  HTTP port of the api (default %d)
+              --apis=N                  number of api processes, 1 to 8 (default %d); they listen on
+                                        --port and the ports after it
               --workers=N               number of worker processes, 0 to 64 (default %d)
               --queues=a,b              queues the workers consume (default %s)
               --postgres-url=JDBC_URL   use this PostgreSQL instead of an embedded one
@@ -40,18 +46,25 @@ record LocalOptions(int port, int workers, List<String> queues, Optional<Externa
               --postgres-password=PW    password for --postgres-url
               --kafka=HOST:PORT         use this Kafka instead of starting a broker
               --home=DIR                where data and logs go (default ./%s; data is wiped on start)
+              --worker-arg=ARG          pass ARG to every worker (repeatable), e.g.
+                                        --worker-arg=--conveyor.worker.http.allowed-addresses=127.0.0.1/32
               --help                    print this text
-            """.formatted(DEFAULT_PORT, DEFAULT_WORKERS, DEFAULT_QUEUE, DEFAULT_HOME);
+            """.formatted(DEFAULT_PORT, DEFAULT_APIS, DEFAULT_WORKERS, DEFAULT_QUEUE, DEFAULT_HOME);
 
     /** An external PostgreSQL given with {@code --postgres-url}. */
-    record ExternalPostgres(String url, String user, String password) {
+    public record ExternalPostgres(String url, String user, String password) {
     }
 
     /** Thrown for command-line arguments that cannot be used; its message says what to change. */
-    static final class InvalidOptionException extends RuntimeException {
+    public static final class InvalidOptionException extends RuntimeException {
         InvalidOptionException(String message) {
             super(message);
         }
+    }
+
+    /** The HTTP port of api number {@code n} (from 1). */
+    public int apiPort(int n) {
+        return port + n - 1;
     }
 
     Path logs() {
@@ -62,8 +75,10 @@ record LocalOptions(int port, int workers, List<String> queues, Optional<Externa
         return home.resolve("data");
     }
 
-    static LocalOptions parse(String... args) {
+    /** Reads the command line; throws {@link InvalidOptionException} saying what to change. */
+    public static LocalOptions parse(String... args) {
         var port = DEFAULT_PORT;
+        var apis = DEFAULT_APIS;
         var workers = DEFAULT_WORKERS;
         var queues = List.of(DEFAULT_QUEUE);
         String postgresUrl = null;
@@ -71,6 +86,7 @@ record LocalOptions(int port, int workers, List<String> queues, Optional<Externa
         String postgresPassword = null;
         String kafka = null;
         var home = DEFAULT_HOME;
+        var workerArgs = new ArrayList<String>();
         var help = false;
         for (var arg : args) {
             if (arg.equals("--help") || arg.equals("-h")) {
@@ -84,6 +100,7 @@ record LocalOptions(int port, int workers, List<String> queues, Optional<Externa
             var value = arg.substring(arg.indexOf('=') + 1);
             switch (name) {
                 case "port" -> port = integer(name, value, 1, 65535);
+                case "apis" -> apis = integer(name, value, 1, 8);
                 case "workers" -> workers = integer(name, value, 0, 64);
                 case "queues" -> queues = queues(value);
                 case "postgres-url" -> postgresUrl = postgresUrl(value);
@@ -91,6 +108,7 @@ record LocalOptions(int port, int workers, List<String> queues, Optional<Externa
                 case "postgres-password" -> postgresPassword = value;
                 case "kafka" -> kafka = kafka(value);
                 case "home" -> home = Path.of(nonBlank(name, value));
+                case "worker-arg" -> workerArgs.add(nonBlank(name, value));
                 default -> throw new InvalidOptionException("unknown option --" + name + "; see --help");
             }
         }
@@ -99,7 +117,11 @@ record LocalOptions(int port, int workers, List<String> queues, Optional<Externa
         }
         var postgres = postgresUrl == null ? Optional.<ExternalPostgres>empty()
                 : Optional.of(new ExternalPostgres(postgresUrl, postgresUser, postgresPassword));
-        return new LocalOptions(port, workers, queues, postgres, Optional.ofNullable(kafka), home, help);
+        if (port + apis - 1 > 65535) {
+            throw new InvalidOptionException("--apis=" + apis + " needs the ports from --port=" + port + " on; choose a lower --port");
+        }
+        return new LocalOptions(port, apis, workers, queues, postgres, Optional.ofNullable(kafka), home,
+                List.copyOf(workerArgs), help);
     }
 
     private static int integer(String name, String value, int min, int max) {

@@ -1,22 +1,27 @@
 package dev.conveyor.local;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 
 /** The processes of one local Conveyor: starts them in order, watches them, stops them in reverse. */
-final class LocalSystem {
+public final class LocalSystem {
 
     static final String API_MAIN = "dev.conveyor.api.ConveyorApiApplication";
     static final String WORKER_MAIN = "dev.conveyor.worker.ConveyorWorkerApplication";
-    static final Duration API_TIMEOUT = Duration.ofSeconds(120);
+    // Generous: on two cores shared with builds, the api has been seen to need 115 s to start.
+    static final Duration API_TIMEOUT = Duration.ofSeconds(300);
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
     static final String API_HEAP = "1g";
     static final String WORKER_HEAP = "512m";
@@ -27,11 +32,11 @@ final class LocalSystem {
     private final List<ChildProcess> training = new ArrayList<>();
     private final PrintStream out;
     private final List<String> jvmOptions;
+    private final List<ChildProcess> apis = new ArrayList<>();
     private final List<ChildProcess> workers = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private EmbeddedPostgresService postgres;
     private KafkaBrokerProcess kafka;
-    private ChildProcess api;
     private volatile boolean stopping;
 
     LocalSystem(LocalOptions options, JavaLauncher java, PrintStream out) {
@@ -40,6 +45,27 @@ final class LocalSystem {
         this.out = out;
         // Marks the children as ours, so that a later run can recognise leftovers by their command line.
         this.jvmOptions = List.of("-Dconveyor.local.home=" + options.home().toAbsolutePath().normalize());
+    }
+
+    /**
+     * For programs that run a system of their own (the benchmark): stops what an earlier run with the same home left
+     * behind, starts everything (stopping it again if that fails) and records the pids for the next run.
+     */
+    public static LocalSystem start(LocalOptions options, PrintStream out) throws IOException {
+        Files.createDirectories(options.home());
+        var leftovers = new Leftovers(options.home());
+        leftovers.stopAll(out);
+        FileTrees.delete(options.logs());
+        Files.createDirectories(options.logs());
+        var system = new LocalSystem(options, JavaLauncher.current(), out);
+        try {
+            system.start();
+        } catch (RuntimeException e) {
+            system.stop();
+            throw e;
+        }
+        leftovers.record(system.pids());
+        return system;
     }
 
     /** Starts everything and waits until the api is healthy; throws (having stopped nothing) on failure. */
@@ -73,7 +99,7 @@ final class LocalSystem {
                     log("kafka")));
             bootstrap = kafka.bootstrapServers();
         }
-        var apiArgs = new ArrayList<>(List.of("--server.port=" + options.port(), "--spring.datasource.url=" + jdbcUrl,
+        var apiArgs = new ArrayList<>(List.of("--spring.datasource.url=" + jdbcUrl,
                 "--spring.kafka.bootstrap-servers=" + bootstrap, "--conveyor.api.queues=" + String.join(",", options.queues())));
         if (user != null) {
             apiArgs.add("--spring.datasource.username=" + user);
@@ -81,16 +107,23 @@ final class LocalSystem {
         if (password != null) {
             apiArgs.add("--spring.datasource.password=" + password);
         }
-        api = ChildProcess.start("api", java.command(API_MAIN, childOptions("api", true, API_HEAP), apiArgs),
-                log("api"));
-        if (warmStart.trains("api")) {
-            training.add(api);
+        for (var n = 1; n <= options.apis(); n++) {
+            var name = options.apis() == 1 ? "api" : "api-" + n;
+            var args = new ArrayList<>(apiArgs);
+            args.addFirst("--server.port=" + options.apiPort(n));
+            var api = ChildProcess.start(name, java.command(API_MAIN, childOptions("api", n == 1, API_HEAP), args),
+                    log(name));
+            if (n == 1 && warmStart.trains("api")) {
+                training.add(api);
+            }
+            apis.add(api);
         }
         var host = hostname();
         for (var n = 1; n <= options.workers(); n++) {
             var args = new ArrayList<>(List.of("--server.port=0", "--spring.kafka.bootstrap-servers=" + bootstrap,
                     "--conveyor.worker.id=worker-" + n + "@" + host,
                     "--conveyor.worker.queues=" + String.join(",", options.queues())));
+            args.addAll(options.workerArgs());
             if (postgres != null) {
                 // `sql` jobs run the demo statements (worker profile `demo`) on the embedded server's demo database.
                 args.addAll(List.of("--spring.profiles.active=demo", "--conveyor.worker.sql.url=" + postgres.demoJdbcUrl(),
@@ -105,8 +138,12 @@ final class LocalSystem {
             workers.add(worker);
         }
         var watched = new ArrayList<>(children());
-        step("starting api and " + options.workers() + " worker(s)", () -> {
-            Readiness.await("the api at " + healthUri(), API_TIMEOUT, watched, Readiness.httpOk(healthUri()));
+        var what = (options.apis() == 1 ? "api" : options.apis() + " apis") + " and " + options.workers() + " worker(s)";
+        step("starting " + what, () -> {
+            for (var n = 1; n <= options.apis(); n++) {
+                var health = healthUri(n);
+                Readiness.await("the api at " + health, API_TIMEOUT, watched, Readiness.httpOk(health));
+            }
             return null;
         });
         children().forEach(this::watch);
@@ -124,7 +161,33 @@ final class LocalSystem {
     }
 
     URI healthUri() {
-        return URI.create("http://localhost:" + options.port() + "/actuator/health");
+        return healthUri(1);
+    }
+
+    private URI healthUri(int api) {
+        return URI.create("http://localhost:" + options.apiPort(api) + "/actuator/health");
+    }
+
+    /** The base URIs of the apis, such as {@code http://localhost:8080}. */
+    public List<URI> apiUris() {
+        var uris = new ArrayList<URI>();
+        for (var n = 1; n <= options.apis(); n++) {
+            uris.add(URI.create("http://localhost:" + options.apiPort(n)));
+        }
+        return uris;
+    }
+
+    /**
+     * The pid of every process by name: {@code kafka}, {@code api} (or {@code api-1}, {@code api-2}, ...),
+     * {@code worker-1}, ..., and {@code postgres} (the postmaster) when they were started here.
+     */
+    public Map<String, Long> processes() {
+        var pids = new LinkedHashMap<String, Long>();
+        children().forEach(child -> pids.put(child.name(), child.pid()));
+        if (postgres != null) {
+            postgres.pid().ifPresent(pid -> pids.put("postgres", pid));
+        }
+        return pids;
     }
 
     /** Everything that runs in its own JVM: the broker (when started here), the api and the workers. */
@@ -133,9 +196,7 @@ final class LocalSystem {
         if (kafka != null) {
             children.add(kafka.process());
         }
-        if (api != null) {
-            children.add(api);
-        }
+        children.addAll(apis);
         children.addAll(workers);
         return children;
     }
@@ -167,7 +228,7 @@ final class LocalSystem {
     }
 
     /** Stops workers, then the api, then Kafka, then PostgreSQL; safe to call more than once. */
-    synchronized void stop() {
+    public synchronized void stop() {
         if (stopping) {
             return;
         }
@@ -176,8 +237,8 @@ final class LocalSystem {
             if (!workers.isEmpty()) {
                 step("stopping workers", () -> stopAll(workers));
             }
-            if (api != null) {
-                step("stopping api", () -> stopAll(List.of(api)));
+            if (!apis.isEmpty()) {
+                step("stopping api", () -> stopAll(apis));
             }
             if (kafka != null) {
                 step("stopping Kafka", () -> stopAll(List.of(kafka.process())));

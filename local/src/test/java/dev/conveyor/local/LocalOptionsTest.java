@@ -19,7 +19,9 @@ class LocalOptionsTest {
             var options = LocalOptions.parse();
 
             assertThat(options.port()).isEqualTo(8080);
+            assertThat(options.apis()).isEqualTo(1);
             assertThat(options.workers()).isEqualTo(2);
+            assertThat(options.workerArgs()).isEmpty();
             assertThat(options.queues()).containsExactly("default");
             assertThat(options.postgres()).isEmpty();
             assertThat(options.kafka()).isEmpty();
@@ -45,6 +47,20 @@ class LocalOptionsTest {
                     "jdbc:postgresql://db:5432/conveyor", "conveyor", "secret"));
             assertThat(options.kafka()).contains("broker:9092");
             assertThat(options.home()).isEqualTo(Path.of("/tmp/c"));
+        }
+
+        @Test
+        void startsSeveralApisOnConsecutivePortsAndPassesWorkerArguments() {
+            var options = LocalOptions.parse("--port=9090", "--apis=3",
+                    "--worker-arg=--conveyor.worker.http.allowed-addresses=127.0.0.1/32",
+                    "--worker-arg=--conveyor.worker.max-in-flight=500");
+
+            assertThat(options.apis()).isEqualTo(3);
+            assertThat(List.of(options.apiPort(1), options.apiPort(2), options.apiPort(3))).containsExactly(9090, 9091, 9092);
+            assertThat(options.workerArgs()).containsExactly("--conveyor.worker.http.allowed-addresses=127.0.0.1/32",
+                    "--conveyor.worker.max-in-flight=500");
+            assertThatThrownBy(() -> LocalOptions.parse("--apis=9")).hasMessageStartingWith("--apis must be");
+            assertThatThrownBy(() -> LocalOptions.parse("--port=65535", "--apis=2")).hasMessageContaining("lower --port");
         }
 
         @Test

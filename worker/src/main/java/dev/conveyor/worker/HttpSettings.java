@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param defaultTimeout   how long a request may take when the payload names no {@code timeoutMs}
  * @param connectTimeout   how long connecting to a host may take
  * @param maxRedirects     most redirects followed per request (each one checked like the first request)
+ * @param maxConnectionsPerHost most requests in flight at once to one host (scheme, host and port), and so most
+ *                         connections open to it; jobs over the limit wait for a free connection within their timeout
  */
 public record HttpSettings(
         @DefaultValue("1048576") int maxResponseBytes,
@@ -26,7 +28,11 @@ public record HttpSettings(
         List<String> allowedAddresses,
         @DefaultValue("10s") Duration defaultTimeout,
         @DefaultValue("5s") Duration connectTimeout,
-        @DefaultValue("5") int maxRedirects) {
+        @DefaultValue("5") int maxRedirects,
+        @DefaultValue("" + DEFAULT_MAX_CONNECTIONS_PER_HOST) int maxConnectionsPerHost) {
+
+    /** Enough for a busy service; far fewer sockets than thousands of jobs in flight would otherwise open. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_HOST = 256;
 
     public HttpSettings {
         require(maxResponseBytes >= 0, "conveyor.worker.http.max-response-bytes must not be negative");
@@ -35,10 +41,12 @@ public record HttpSettings(
         require(defaultTimeout.isPositive(), "conveyor.worker.http.default-timeout must be positive");
         require(connectTimeout.isPositive(), "conveyor.worker.http.connect-timeout must be positive");
         require(maxRedirects >= 0, "conveyor.worker.http.max-redirects must not be negative");
+        require(maxConnectionsPerHost >= 1, "conveyor.worker.http.max-connections-per-host must be at least 1");
     }
 
     /** The settings when none are given. */
     public static HttpSettings defaults() {
-        return new HttpSettings(1_048_576, List.of(), List.of(), Duration.ofSeconds(10), Duration.ofSeconds(5), 5);
+        return new HttpSettings(1_048_576, List.of(), List.of(), Duration.ofSeconds(10), Duration.ofSeconds(5), 5,
+                DEFAULT_MAX_CONNECTIONS_PER_HOST);
     }
 }

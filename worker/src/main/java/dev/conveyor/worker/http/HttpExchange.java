@@ -30,40 +30,69 @@ final class HttpExchange implements AutoCloseable {
 
     private final HttpClient client;
     private final int maxBytes;
+    private final HostLimits hosts;
 
-    HttpExchange(HttpClient client, int maxBytes) {
+    HttpExchange(HttpClient client, int maxBytes, HostLimits hosts) {
         this.client = client;
         this.maxBytes = maxBytes;
+        this.hosts = hosts;
     }
 
-    /** Sends {@code call}; {@code deadline} ({@link System#nanoTime()}) bounds every hop of one job together. */
+    HostLimits hostLimits() {
+        return hosts;
+    }
+
+    /**
+     * Sends {@code call} once a connection to its host is free (at most {@code max-connections-per-host} requests to
+     * one host at once); {@code deadline} ({@link System#nanoTime()}) bounds the wait and every hop of one job together.
+     */
     HttpResponse<CappedBody.Body> send(HttpCall call, long deadline) throws InterruptedException {
-        var left = Duration.ofNanos(deadline - System.nanoTime());
-        if (!left.isPositive()) {
+        var budget = Duration.ofNanos(deadline - System.nanoTime());
+        if (!budget.isPositive()) {
             throw timedOut(call);
         }
-        HttpRequest request;
+        // Built first, so that bad headers fail at once; a wait for a connection below counts against the same
+        // deadline, which the bounded get enforces whatever the request's own timeout says.
+        var request = request(call, budget);
+        HostLimits.Permit permit;
         try {
-            var builder = HttpRequest.newBuilder(call.uri()).timeout(left).method(call.method(),
+            permit = hosts.acquire(call.uri(), deadline);
+        } catch (TimeoutException e) {
+            throw retryable(call.method() + " " + call.uri() + " had no complete response within "
+                    + call.timeout().toMillis() + " ms (payload.timeoutMs): it waited all that time for one of the "
+                    + hosts.limit() + " connections to " + HostLimits.key(call.uri())
+                    + " (conveyor.worker.http.max-connections-per-host)", null);
+        }
+        try (permit) {
+            var left = Duration.ofNanos(deadline - System.nanoTime());
+            if (!left.isPositive()) {
+                throw timedOut(call);
+            }
+            // sendAsync and a bounded get: the request timeout alone does not cover reading the body.
+            var future = client.sendAsync(request, CappedBody.handler(maxBytes));
+            try {
+                return future.get(left.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                future.cancel(true);
+                throw e;
+            } catch (TimeoutException e) {
+                future.cancel(true);
+                throw timedOut(call);
+            } catch (ExecutionException e) {
+                throw failed(call, e.getCause());
+            }
+        }
+    }
+
+    private static HttpRequest request(HttpCall call, Duration timeout) {
+        try {
+            var builder = HttpRequest.newBuilder(call.uri()).timeout(timeout).method(call.method(),
                     call.body() == null ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofString(call.body()));
             call.headers().forEach(builder::header);
-            request = builder.build();
+            return builder.build();
         } catch (IllegalArgumentException e) {
             throw JobFailure.notRetryable("payload.headers: " + e.getMessage());
-        }
-        // sendAsync and a bounded get: the request timeout alone does not cover reading the body.
-        var future = client.sendAsync(request, CappedBody.handler(maxBytes));
-        try {
-            return future.get(left.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            throw e;
-        } catch (TimeoutException e) {
-            future.cancel(true);
-            throw timedOut(call);
-        } catch (ExecutionException e) {
-            throw failed(call, e.getCause());
         }
     }
 

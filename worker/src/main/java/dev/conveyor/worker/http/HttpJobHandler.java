@@ -44,7 +44,13 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
                 .connectTimeout(settings.connectTimeout())
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .build();
-        this.exchange = new HttpExchange(client, settings.maxResponseBytes());
+        this.exchange = new HttpExchange(client, settings.maxResponseBytes(),
+                new HostLimits(settings.maxConnectionsPerHost()));
+    }
+
+    /** The per-host limits, for tests. */
+    HostLimits hostLimits() {
+        return exchange.hostLimits();
     }
 
     @Override

@@ -23,7 +23,14 @@ final class HttpHandlerTesting {
     }
 
     static HttpSettings settings(int maxResponseBytes, List<String> hosts, List<String> addresses) {
-        return new HttpSettings(maxResponseBytes, hosts, addresses, Duration.ofSeconds(10), Duration.ofSeconds(2), 5);
+        return new HttpSettings(maxResponseBytes, hosts, addresses, Duration.ofSeconds(10), Duration.ofSeconds(2), 5,
+                HttpSettings.DEFAULT_MAX_CONNECTIONS_PER_HOST);
+    }
+
+    /** Loopback allowed, and at most {@code perHost} requests at once to one host. */
+    static HttpJobHandler allowingLoopback(int perHost) {
+        return new HttpJobHandler(new HttpSettings(1_048_576, List.of(), LOOPBACK, Duration.ofSeconds(10),
+                Duration.ofSeconds(2), 5, perHost), Clock.systemUTC());
     }
 
     static HttpJobHandler allowingLoopback() {

@@ -1,0 +1,217 @@
+package dev.conveyor.local.bench;
+
+import dev.conveyor.local.LocalOptions;
+import dev.conveyor.local.LocalSystem;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code ./bench.sh}: starts Conveyor on this machine (or measures a running one), runs issue #8's workloads W1-W4
+ * and the W1 scaling systems, and prints one table. See {@link BenchOptions#HELP}.
+ */
+public final class Bench {
+
+    private static final String WORKER_ALLOWS_BENCH_SERVER = "--conveyor.worker.http.allowed-addresses=127.0.0.1/32";
+
+    private final BenchOptions options;
+    private final Report report = new Report();
+    private final Client client = new Client();
+    private final DelayServer server;
+
+    private Bench(BenchOptions options) {
+        this.options = options;
+        this.server = new DelayServer(Duration.ofMillis(options.w2DelayMs()));
+    }
+
+    public static void main(String[] args) {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "conveyor-local-logback.xml");
+        }
+        if (System.getProperty("conveyor.local.cold") == null) {
+            // A system that trains an AOT cache works harder while measured; -Dconveyor.local.cold=false measures
+            // warm starts (the first system started then trains, the later ones load its cache).
+            System.setProperty("conveyor.local.cold", "true");
+        }
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (options.help()) {
+            System.out.print(BenchOptions.HELP);
+            return;
+        }
+        var started = System.nanoTime();
+        var bench = new Bench(options);
+        try {
+            bench.run();
+        } catch (RuntimeException e) {
+            System.out.println();
+            System.out.println("bench: FAILED: " + e.getMessage());
+            e.printStackTrace();
+            System.exit(1);
+        } finally {
+            bench.close();
+        }
+        System.out.printf("%nbench took %.1f min%n", (System.nanoTime() - started) / 60e9);
+        System.exit(0);
+    }
+
+    private void run() {
+        var header = Report.machine() + System.lineSeparator() + settings();
+        System.out.println(header);
+        for (var warmup : options.warmups()) {
+            if (!options.urls().isEmpty()) {
+                var roles = new ArrayList<Role>();
+                options.pids().forEach((role, pids) -> roles.add(new Role(role, pids, role.equals("postgres"))));
+                measure(options.urls(), roles, "running system", warmup, options.workloads());
+                continue;
+            }
+            onSystem(new BenchOptions.SystemShape(1, 1), warmup, options.workloads());
+            var scaled = options.scalingWorkloads().stream().filter(options.workloads()::contains).toList();
+            if (!scaled.isEmpty()) {
+                for (var shape : options.scaling()) {
+                    onSystem(shape, warmup, scaled);
+                }
+            }
+        }
+        var table = header + System.lineSeparator() + System.lineSeparator() + report;
+        System.out.println();
+        System.out.println(table);
+        save(table);
+    }
+
+    private void onSystem(BenchOptions.SystemShape shape, int warmup, List<Workload> workloads) {
+        System.out.println();
+        System.out.println("== " + shape + ", warm-up " + warmup + " jobs");
+        var local = LocalOptions.parse("--port=" + freePorts(shape.apis()), "--apis=" + shape.apis(),
+                "--workers=" + shape.workers(), "--home=" + options.home(), "--worker-arg=" + WORKER_ALLOWS_BENCH_SERVER);
+        LocalSystem system;
+        try {
+            system = LocalSystem.start(local, System.out);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the system: " + e.getMessage(), e);
+        }
+        var stop = new Thread(system::stop, "bench-stop");
+        Runtime.getRuntime().addShutdownHook(stop);
+        try {
+            measure(system.apiUris().stream().map(uri -> uri.resolve("/")).toList(), roles(system.processes()),
+                    shape.toString(), warmup, workloads);
+        } finally {
+            system.stop();
+            Runtime.getRuntime().removeShutdownHook(stop);
+        }
+    }
+
+    private void measure(List<URI> apis, List<Role> roles, String system, int warmup, List<Workload> workloads) {
+        var withBench = new ArrayList<>(roles);
+        withBench.add(new Role("bench", List.of(ProcessHandle.current().pid()), false));
+        var runs = new Runs(client, apis, withBench, options, server);
+        for (var workload : workloads) {
+            System.out.printf("%s: warming up with %,d jobs... ", workload.title(), warmup);
+            System.out.flush();
+            runs.warmUp(workload, warmup);
+            System.out.println("done");
+            var results = new ArrayList<RunResult>();
+            for (var n = 1; n <= options.runs(); n++) {
+                var result = runs.measure(workload);
+                results.add(result);
+                System.out.println("  run " + n + "/" + options.runs() + ": " + Report.line(result));
+            }
+            report.add(workload, system, warmup, results);
+        }
+    }
+
+    /** The roles of a system that {@code LocalSystem} started, from its processes by name. */
+    static List<Role> roles(Map<String, Long> processes) {
+        var apis = new ArrayList<Long>();
+        var workers = new ArrayList<Long>();
+        var roles = new ArrayList<Role>();
+        processes.forEach((name, pid) -> {
+            if (name.startsWith("api")) {
+                apis.add(pid);
+            } else if (name.startsWith("worker")) {
+                workers.add(pid);
+            }
+        });
+        roles.add(new Role("api", apis, false));
+        roles.add(new Role("worker", workers, false));
+        if (processes.containsKey("kafka")) {
+            roles.add(new Role("broker", List.of(processes.get("kafka")), false));
+        }
+        if (processes.containsKey("postgres")) {
+            roles.add(new Role("postgres", List.of(processes.get("postgres")), true));
+        }
+        return roles;
+    }
+
+    private String settings() {
+        return String.format("settings: workloads %s; %d run(s) each; warm-up %s jobs; W1 %,d jobs (batches of %,d, or"
+                        + " single POSTs from %d clients); W2 %,d http GETs answered after %d ms; W3 %d jobs/s for %d s;"
+                        + " W4 %,d sleep jobs of %,d ms; scaling: %s; %s",
+                options.workloads().stream().map(Workload::title).toList(), options.runs(), options.warmups(),
+                options.w1Jobs(), options.batchSize(), options.clients(), options.w2Jobs(), options.w2DelayMs(),
+                options.w3Rate(), options.w3Seconds(), options.w4Jobs(), options.w4SleepMs(),
+                options.scaling().isEmpty() ? "none" : options.scalingWorkloads().stream().map(Workload::title).toList()
+                        + " on " + options.scaling(),
+                options.urls().isEmpty() ? "systems started with conveyor-local's defaults (embedded PostgreSQL,"
+                        + " one Kafka broker), workers allowing 127.0.0.1 for W2"
+                        : "running system at " + options.urls());
+    }
+
+    private void save(String table) {
+        try {
+            Files.createDirectories(options.home());
+            var file = options.home().resolve("bench-" + LocalDateTime.now()
+                    .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".md");
+            Files.writeString(file, table);
+            System.out.println("(saved in " + file + ")");
+        } catch (IOException e) {
+            System.out.println("(could not save the table: " + e.getMessage() + ")");
+        }
+    }
+
+    /** A port from which {@code count} consecutive ports are free. */
+    private static int freePorts(int count) {
+        for (var attempt = 0; attempt < 50; attempt++) {
+            int first;
+            try (var socket = new ServerSocket(0)) {
+                first = socket.getLocalPort();
+            } catch (IOException e) {
+                continue;
+            }
+            if (first + count - 1 <= 65535 && allFree(first, count)) {
+                return first;
+            }
+        }
+        throw new IllegalStateException("found no " + count + " consecutive free ports");
+    }
+
+    private static boolean allFree(int first, int count) {
+        for (var port = first; port < first + count; port++) {
+            try (var socket = new ServerSocket(port, 1, InetAddress.getByName("0.0.0.0"))) {
+                // free
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void close() {
+        client.close();
+        server.close();
+    }
+}

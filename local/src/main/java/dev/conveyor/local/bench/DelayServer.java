@@ -1,0 +1,80 @@
+package dev.conveyor.local.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The target of W2's {@code http} jobs, in the benchmark's JVM: answers every request on 127.0.0.1 after a fixed delay,
+ * one virtual thread per request, and counts the most requests it had at once and the connections they came on.
+ */
+final class DelayServer implements AutoCloseable {
+
+    private static final byte[] BODY = "ok".getBytes(StandardCharsets.UTF_8);
+
+    private final HttpServer server;
+    private final AtomicInteger current = new AtomicInteger();
+    private final AtomicInteger most = new AtomicInteger();
+    private final Set<InetSocketAddress> connections = ConcurrentHashMap.newKeySet();
+
+    DelayServer(Duration delay) {
+        // Read when the server class is first used: the JDK server otherwise keeps only 200 idle connections open
+        // and closes the rest under a client that reuses them.
+        System.setProperty("sun.net.httpserver.maxIdleConnections", "20000");
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the benchmark's HTTP server", e);
+        }
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/", exchange -> {
+            most.accumulateAndGet(current.incrementAndGet(), Math::max);
+            connections.add(exchange.getRemoteAddress());
+            try (exchange) {
+                Thread.sleep(delay);
+                exchange.getResponseHeaders().add("Content-Type", "text/plain");
+                exchange.sendResponseHeaders(200, BODY.length);
+                exchange.getResponseBody().write(BODY);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                current.decrementAndGet();
+            }
+        });
+        server.start();
+    }
+
+    /** The base URI, such as {@code http://127.0.0.1:40123/}. */
+    URI uri() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+    }
+
+    /** Forgets the counts, for a new run. */
+    void reset() {
+        most.set(current.get());
+        connections.clear();
+    }
+
+    int mostAtOnce() {
+        return most.get();
+    }
+
+    /** Client connections seen since {@link #reset()} (distinct client address and port). */
+    int connections() {
+        return connections.size();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,195 @@
+package dev.conveyor.local.bench;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
+
+/**
+ * Runs the workloads against one system: W1, W2 and W4 as a {@link Burst}, W3 paced. Every job must end SUCCEEDED
+ * (the run fails loudly otherwise); jobs get one attempt, so a failure shows at once instead of as a retry.
+ */
+final class Runs {
+
+    private final Client client;
+    private final List<URI> apis;
+    private final List<Role> roles;
+    private final BenchOptions options;
+    private final DelayServer server;
+    private final Burst burst;
+
+    Runs(Client client, List<URI> apis, List<Role> roles, BenchOptions options, DelayServer server) {
+        this.client = client;
+        this.apis = List.copyOf(apis);
+        this.roles = List.copyOf(roles);
+        this.options = options;
+        this.server = server;
+        this.burst = new Burst(client, this.apis.getFirst(), roles);
+    }
+
+    /** Sends {@code jobs} jobs through the workload's own path and waits for them, measuring nothing. */
+    void warmUp(Workload workload, int jobs) {
+        if (jobs > 0) {
+            run(workload, jobs, warmUpSleepMs(workload));
+        }
+    }
+
+    /** One measured run of the workload at its configured size. */
+    RunResult measure(Workload workload) {
+        var jobs = switch (workload) {
+            case W1_BATCH, W1_SINGLE -> options.w1Jobs();
+            case W2 -> options.w2Jobs();
+            case W3 -> options.w3Rate() * options.w3Seconds();
+            case W4 -> options.w4Jobs();
+        };
+        return run(workload, jobs, options.w4SleepMs());
+    }
+
+    private static int warmUpSleepMs(Workload workload) {
+        return workload == Workload.W4 ? 10 : 0;
+    }
+
+    private RunResult run(Workload workload, int jobs, int sleepMs) {
+        var unavailable = client.unavailable();
+        var dropped = client.dropped();
+        var result = runOnce(workload, jobs, sleepMs);
+        var refused = client.unavailable() - unavailable;
+        var lost = client.dropped() - dropped;
+        if (refused == 0 && lost == 0) {
+            return result;
+        }
+        var note = "sent again: " + refused + " requests answered 503 (store unavailable), " + lost
+                + " whose connection failed";
+        return result.withNote(result.note().isEmpty() ? note : result.note() + "; " + note);
+    }
+
+    private RunResult runOnce(Workload workload, int jobs, int sleepMs) {
+        return switch (workload) {
+            case W1_BATCH -> burst.run(jobs, () -> inBatches(jobs, Runs::echo), null);
+            case W1_SINGLE -> burst.run(jobs, () -> singly(jobs, options.clients()), null);
+            case W2 -> {
+                server.reset();
+                var result = burst.run(jobs, () -> inBatches(jobs, this::http), null);
+                yield result.withNote("HTTP server: at most " + server.mostAtOnce() + " requests at once on "
+                        + server.connections() + " connections");
+            }
+            case W3 -> paced(jobs, options.w3Rate());
+            case W4 -> {
+                var inFlight = new AtomicInteger();
+                var result = burst.run(jobs, () -> inBatches(jobs, n -> sleep(sleepMs)), inFlight);
+                yield result.withNote("at most " + inFlight.get() + " jobs in flight");
+            }
+        };
+    }
+
+    private List<Burst.Submitted> inBatches(int jobs, IntFunction<String> job) throws InterruptedException {
+        var submitted = Collections.synchronizedList(new ArrayList<Burst.Submitted>(jobs));
+        var next = new AtomicInteger();
+        // One submitting client per api instance, each sending its batches one after another.
+        try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (var api : apis) {
+                clients.execute(() -> {
+                    int from;
+                    while ((from = next.getAndAdd(options.batchSize())) < jobs) {
+                        var items = new ArrayList<String>();
+                        for (var n = from; n < Math.min(jobs, from + options.batchSize()); n++) {
+                            items.add(job.apply(n));
+                        }
+                        var at = Instant.now();
+                        client.submitBatch(api, items).forEach(id -> submitted.add(new Burst.Submitted(id, at)));
+                    }
+                });
+            }
+        }
+        return checked(submitted, jobs);
+    }
+
+    private List<Burst.Submitted> singly(int jobs, int clients) {
+        var submitted = Collections.synchronizedList(new ArrayList<Burst.Submitted>(jobs));
+        var next = new AtomicInteger();
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (var c = 0; c < clients; c++) {
+                var api = apis.get(c % apis.size());
+                threads.execute(() -> {
+                    int n;
+                    while ((n = next.getAndIncrement()) < jobs) {
+                        var at = Instant.now();
+                        submitted.add(new Burst.Submitted(client.submit(api, echo(n)), at));
+                    }
+                });
+            }
+        }
+        return checked(submitted, jobs);
+    }
+
+    private static List<Burst.Submitted> checked(List<Burst.Submitted> submitted, int jobs) {
+        if (submitted.size() != jobs) {
+            throw new IllegalStateException("submitted " + submitted.size() + " of " + jobs + " jobs; see the errors above");
+        }
+        return submitted;
+    }
+
+    /**
+     * W3: one {@code POST /v1/jobs} every {@code 1/rate} seconds by the clock (open loop: a slow answer does not delay
+     * the next submit), each followed by a long-poll for its outcome; latency counts from the planned submit time.
+     */
+    private RunResult paced(int jobs, int rate) {
+        var latencies = new double[jobs];
+        var failures = new ConcurrentLinkedQueue<String>();
+        var lastEnd = new AtomicLong();
+        var period = TimeUnit.SECONDS.toNanos(1) / (double) rate;
+        var meter = new Meter(roles);
+        var start = System.nanoTime();
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (var i = 0; i < jobs; i++) {
+                var planned = start + (long) (i * period);
+                var wait = planned - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                var n = i;
+                threads.execute(() -> {
+                    try {
+                        var api = apis.get(n % apis.size());
+                        var job = client.awaitEnd(api, client.submit(api, echo(n)));
+                        var end = System.nanoTime();
+                        lastEnd.accumulateAndGet(end, Math::max);
+                        latencies[n] = (end - planned) / 1e6;
+                        if (!job.get("status").asString().equals("SUCCEEDED")) {
+                            failures.add(job.toString());
+                        }
+                    } catch (RuntimeException e) {
+                        failures.add(e.toString());
+                    }
+                });
+            }
+        }
+        var usage = meter.stop();
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException(failures.size() + " of " + jobs + " jobs did not succeed, e.g. "
+                    + failures.peek());
+        }
+        return new RunResult(jobs, (lastEnd.get() - start) / 1e9, Stats.Latencies.of(latencies), usage, "");
+    }
+
+    private static String echo(int n) {
+        return "{\"type\":\"echo\",\"maxAttempts\":1,\"payload\":{\"n\":" + n + "}}";
+    }
+
+    private String http(int n) {
+        return "{\"type\":\"http\",\"maxAttempts\":1,\"payload\":{\"url\":\"" + server.uri() + n + "\"}}";
+    }
+
+    private static String sleep(int ms) {
+        return "{\"type\":\"sleep\",\"maxAttempts\":1,\"timeoutSeconds\":" + (ms / 1000 + 300)
+                + ",\"payload\":{\"ms\":" + ms + "}}";
+    }
+}
