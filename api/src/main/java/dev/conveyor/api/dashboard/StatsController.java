@@ -1,5 +1,7 @@
 package dev.conveyor.api.dashboard;
 
+import dev.conveyor.api.auth.RequiresScope;
+import dev.conveyor.api.auth.Scope;
 import dev.conveyor.api.queues.QueueCounts;
 import dev.conveyor.api.queues.QueueStats;
 import java.time.Clock;
@@ -17,6 +19,7 @@ import org.springframework.web.bind.annotation.RestController;
  * once per bucket. So any number of open dashboards costs the database about one cheap query per second.
  */
 @RestController
+@RequiresScope(Scope.ADMIN)
 class StatsController {
 
     /**

@@ -1,5 +1,7 @@
 package dev.conveyor.api.job;
 
+import static dev.conveyor.api.auth.Caller.DEFAULT_TENANT;
+
 import dev.conveyor.common.Json;
 import dev.conveyor.common.JobStatus;
 import java.sql.ResultSet;
@@ -25,6 +27,7 @@ public class JobRepository {
             """;
 
     private static final String FIND = "SELECT " + COLUMNS_SQL + " FROM jobs WHERE id = :id";
+    private static final String FIND_IN_TENANT = FIND + " AND tenant = :tenant";
 
     /** Rows in the order of the contract's Job. */
     public static final RowMapper<Job> JOB = JobRepository::map;
@@ -39,10 +42,31 @@ public class JobRepository {
         return jdbc.sql(FIND).param("id", id).query(JOB).optional();
     }
 
-    /** Newest first; {@code after} is the id of the last job of the previous page. */
+    /**
+     * The job if {@code tenant} may see it: its own, or any for a null tenant (an admin). Another tenant's job is
+     * answered as absent, so its existence does not show.
+     */
+    public Optional<Job> find(UUID id, String tenant) {
+        if (tenant == null) {
+            return find(id);
+        }
+        return jdbc.sql(FIND_IN_TENANT).param("id", id).param("tenant", tenant).query(JOB).optional();
+    }
+
+    /**
+     * Newest first; {@code after} is the id of the last job of the previous page. A tenant sees its own jobs only;
+     * {@code filter.tenant()} null means every tenant's (an admin).
+     */
     public List<Job> list(JobFilter filter, UUID after, int limit) {
         var where = new ArrayList<String>();
         var sql = new StringBuilder("SELECT ").append(COLUMNS_SQL).append(" FROM jobs");
+        if (filter.tenant() != null) {
+            where.add("tenant = :tenant");
+            if (!filter.tenant().equals(DEFAULT_TENANT)) {
+                // implies the predicate of the partial index jobs_tenant_id_idx, also for a generic plan
+                where.add("tenant <> '" + DEFAULT_TENANT + "'");
+            }
+        }
         if (filter.status() != null) {
             where.add("status = :status");
         }
@@ -60,6 +84,9 @@ public class JobRepository {
         }
         sql.append(" ORDER BY id DESC LIMIT :limit");
         var statement = jdbc.sql(sql.toString()).param("limit", limit);
+        if (filter.tenant() != null) {
+            statement = statement.param("tenant", filter.tenant());
+        }
         if (filter.status() != null) {
             statement = statement.param("status", filter.status().name());
         }
@@ -76,8 +103,9 @@ public class JobRepository {
     }
 
     /** Exact-match filters of {@code GET /v1/jobs}; null means any. */
-    public record JobFilter(JobStatus status, String queue, String type) {
+    public record JobFilter(String tenant, JobStatus status, String queue, String type) {
     }
+
 
     private static Job map(ResultSet rs, int row) throws SQLException {
         return new Job(

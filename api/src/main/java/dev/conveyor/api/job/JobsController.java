@@ -1,5 +1,8 @@
 package dev.conveyor.api.job;
 
+import dev.conveyor.api.auth.Caller;
+import dev.conveyor.api.auth.RequiresScope;
+import dev.conveyor.api.auth.Scope;
 import dev.conveyor.api.wakeup.JobWaiters;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
@@ -34,13 +37,15 @@ class JobsController {
     }
 
     @GetMapping("/v1/jobs/{id}")
-    Job get(@PathVariable String id, @RequestParam(required = false) String wait) throws InterruptedException {
+    @RequiresScope(Scope.JOBS_READ)
+    Job get(@PathVariable String id, @RequestParam(required = false) String wait, Caller caller)
+            throws InterruptedException {
         var jobId = PathIds.jobId(id);
         var waitFor = waitDuration(wait);
         var deadline = Instant.now().plus(waitFor);
         while (true) {
             try (var registration = waiters.register(jobId)) {
-                var job = jobs.find(jobId).orElseThrow(() -> ApiException.notFound("No job " + jobId));
+                var job = jobs.find(jobId, caller.visibleTenant()).orElseThrow(() -> ApiException.notFound("No job " + jobId));
                 var left = Duration.between(Instant.now(), deadline);
                 if (job.status().isTerminal() || !left.isPositive()) {
                     return job;
@@ -51,11 +56,12 @@ class JobsController {
     }
 
     @GetMapping("/v1/jobs")
-    Map<String, Object> list(@RequestParam(required = false) String status,
+    @RequiresScope(Scope.JOBS_READ)
+    Map<String, Object> list(Caller caller, @RequestParam(required = false) String status,
             @RequestParam(required = false) String queue, @RequestParam(required = false) String type,
             @RequestParam(required = false) String limit, @RequestParam(required = false) String after) {
         var errors = new ArrayList<FieldError>();
-        var filter = new JobRepository.JobFilter(status(status, errors), text("queue", queue, errors),
+        var filter = new JobRepository.JobFilter(caller.visibleTenant(), status(status, errors), text("queue", queue, errors),
                 text("type", type, errors));
         var size = limit(limit, errors);
         var cursor = cursor(after, errors);

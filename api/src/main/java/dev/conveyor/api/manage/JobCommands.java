@@ -24,6 +24,7 @@ class JobCommands {
                 cancel_requested_at = now(),
                 updated_at = now()
             WHERE id = :id AND status IN ('SCHEDULED', 'QUEUED', 'RUNNING')
+              AND (:tenant::text IS NULL OR tenant = :tenant::text)
             RETURNING generation,\s""" + JobRepository.COLUMNS_SQL;
 
     /**
@@ -47,6 +48,7 @@ class JobCommands {
                 dispatch_owner = :owner,
                 updated_at = now()
             WHERE id = :id AND status IN ('FAILED', 'CANCELLED')
+              AND (:tenant::text IS NULL OR tenant = :tenant::text)
             RETURNING generation,\s""" + JobRepository.COLUMNS_SQL;
 
     private final JdbcClient jdbc;
@@ -63,12 +65,14 @@ class JobCommands {
     record Changed(Job job, int generation) {
     }
 
-    Optional<Changed> cancel(UUID id) {
-        return jdbc.sql(CANCEL).param("id", id).query(JobCommands::changed).optional();
+    /** {@code tenant}: the only tenant whose job may change, or null for any (an admin). */
+    Optional<Changed> cancel(UUID id, String tenant) {
+        return jdbc.sql(CANCEL).param("id", id).param("tenant", tenant, java.sql.Types.VARCHAR)
+                .query(JobCommands::changed).optional();
     }
 
-    Optional<Changed> retry(UUID id) {
-        return jdbc.sql(RETRY).param("id", id)
+    Optional<Changed> retry(UUID id, String tenant) {
+        return jdbc.sql(RETRY).param("id", id).param("tenant", tenant, java.sql.Types.VARCHAR)
                 .param("leaseSeconds", properties.dispatch().lease().toMillis() / 1000.0)
                 .param("owner", instance.id())
                 .query(JobCommands::changed).optional();

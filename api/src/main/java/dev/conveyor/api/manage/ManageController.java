@@ -1,5 +1,8 @@
 package dev.conveyor.api.manage;
 
+import dev.conveyor.api.auth.Caller;
+import dev.conveyor.api.auth.RequiresScope;
+import dev.conveyor.api.auth.Scope;
 import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
@@ -39,14 +42,16 @@ class ManageController {
     }
 
     @PostMapping("/v1/jobs/{id}/cancel")
-    ResponseEntity<Job> cancel(@PathVariable String id) {
+    @RequiresScope(Scope.JOBS_WRITE)
+    ResponseEntity<Job> cancel(@PathVariable String id, Caller caller) {
         var jobId = PathIds.jobId(id);
-        var changed = transaction.execute(status -> commands.cancel(jobId).map(c -> {
+        var tenant = caller.visibleTenant();
+        var changed = transaction.execute(status -> commands.cancel(jobId, tenant).map(c -> {
             if (c.job().status().isTerminal()) {
                 notifications.notifyEnded(List.of(jobId));
             }
             return c;
-        })).orElseThrow(() -> refusal(jobId, "cancelled"));
+        })).orElseThrow(() -> refusal(jobId, tenant, "cancelled"));
         if (changed.job().status().isTerminal()) {
             var job = changed.job();
             jobMetrics.ended(job.queue(), job.type(), job.status(), job.createdAt(), job.finishedAt());
@@ -57,15 +62,18 @@ class ManageController {
     }
 
     @PostMapping("/v1/jobs/{id}/retry")
-    ResponseEntity<Job> retry(@PathVariable String id) {
+    @RequiresScope(Scope.JOBS_WRITE)
+    ResponseEntity<Job> retry(@PathVariable String id, Caller caller) {
         var jobId = PathIds.jobId(id);
-        var changed = commands.retry(jobId).orElseThrow(() -> refusal(jobId, "retried"));
+        var tenant = caller.visibleTenant();
+        var changed = commands.retry(jobId, tenant).orElseThrow(() -> refusal(jobId, tenant, "retried"));
         dispatcher.publish(List.of(Dispatcher.Item.of(changed.job(), changed.generation())));
         return ResponseEntity.accepted().body(changed.job());
     }
 
-    private ApiException refusal(UUID id, String what) {
-        var job = jobs.find(id).orElseThrow(() -> ApiException.notFound("No job " + id));
+    /** Why the change was not made: no such job (for this tenant), or one in a state that does not allow it. */
+    private ApiException refusal(UUID id, String tenant, String what) {
+        var job = jobs.find(id, tenant).orElseThrow(() -> ApiException.notFound("No job " + id));
         var allowed = what.equals("retried") ? "FAILED or CANCELLED" : "SCHEDULED, QUEUED or RUNNING";
         return ApiException.conflict("invalid-state", "Job cannot be " + what,
                 "Job " + id + " is " + job.status() + "; only a " + allowed + " job can be " + what);

@@ -19,23 +19,23 @@ import org.springframework.stereotype.Repository;
 class JobInserts {
 
     private static final String INSERT = """
-            INSERT INTO jobs (id, type, queue, status, payload, max_attempts, initial_max_attempts, timeout_seconds,
+            INSERT INTO jobs (id, tenant, type, queue, status, payload, max_attempts, initial_max_attempts, timeout_seconds,
                               idempotency_key, request_hash, created_at, run_at, updated_at, dispatch_lease_until,
                               dispatch_owner)
-            SELECT id, type, queue, status, payload::jsonb, max_attempts, max_attempts, timeout_seconds,
+            SELECT id, tenant, type, queue, status, payload::jsonb, max_attempts, max_attempts, timeout_seconds,
                    idempotency_key, request_hash, created_at, run_at, created_at, lease,
                    CASE WHEN lease IS NULL THEN NULL ELSE :owner::bigint END
-            FROM unnest(:ids::uuid[], :types::text[], :queues::text[], :statuses::text[], :payloads::text[],
+            FROM unnest(:ids::uuid[], :tenants::text[], :types::text[], :queues::text[], :statuses::text[], :payloads::text[],
                         :maxAttempts::int[], :timeouts::int[], :keys::text[], :hashes::text[],
                         :createdAt::timestamptz[], :runAt::timestamptz[], :leases::timestamptz[])
-                 AS v(id, type, queue, status, payload, max_attempts, timeout_seconds, idempotency_key,
+                 AS v(id, tenant, type, queue, status, payload, max_attempts, timeout_seconds, idempotency_key,
                       request_hash, created_at, run_at, lease)
-            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
             """;
 
-    private static final String BY_KEYS = "SELECT request_hash, " + JobRepository.COLUMNS_SQL
-            + " FROM jobs WHERE idempotency_key = ANY(:keys::text[])";
+    private static final String BY_KEYS = "SELECT request_hash, tenant AS key_tenant, " + JobRepository.COLUMNS_SQL
+            + " FROM jobs WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest(:tenants::text[], :keys::text[]))";
 
     private final JdbcClient jdbc;
     private final ApiProperties properties;
@@ -55,6 +55,7 @@ class JobInserts {
     List<InsertOutcome> insert(List<NewJob> jobs) {
         var n = jobs.size();
         var ids = new UUID[n];
+        var tenants = new String[n];
         var types = new String[n];
         var queues = new String[n];
         var statuses = new String[n];
@@ -69,6 +70,7 @@ class JobInserts {
         for (var i = 0; i < n; i++) {
             var job = jobs.get(i);
             ids[i] = job.id();
+            tenants[i] = job.tenant();
             types[i] = job.type();
             queues[i] = job.queue();
             statuses[i] = job.status().name();
@@ -84,6 +86,7 @@ class JobInserts {
         }
         var inserted = new HashSet<>(jdbc.sql(INSERT)
                 .param("ids", new SqlArrayValue("uuid", (Object[]) ids))
+                .param("tenants", new SqlArrayValue("text", (Object[]) tenants))
                 .param("types", new SqlArrayValue("text", (Object[]) types))
                 .param("queues", new SqlArrayValue("text", (Object[]) queues))
                 .param("statuses", new SqlArrayValue("text", (Object[]) statuses))
@@ -104,7 +107,7 @@ class JobInserts {
                 outcomes.add(new InsertOutcome.Inserted(job.toJob()));
                 continue;
             }
-            var earlier = existing.get(job.idempotencyKey());
+            var earlier = existing.get(keyOf(job.tenant(), job.idempotencyKey()));
             if (earlier == null) {
                 throw new IllegalStateException("Job " + job.id() + " was neither inserted nor found by its key");
             }
@@ -116,15 +119,24 @@ class JobInserts {
     }
 
     private HashMap<String, Existing> existingByKey(List<NewJob> jobs, HashSet<UUID> inserted) {
-        var keys = jobs.stream().filter(j -> !inserted.contains(j.id())).map(NewJob::idempotencyKey).toArray();
+        var replays = jobs.stream().filter(j -> !inserted.contains(j.id())).toList();
+        var tenants = replays.stream().map(NewJob::tenant).toArray();
+        var keys = replays.stream().map(NewJob::idempotencyKey).toArray();
         var found = new HashMap<String, Existing>();
-        jdbc.sql(BY_KEYS).param("keys", new SqlArrayValue("text", keys))
-                .query((rs, row) -> new Existing(rs.getString("request_hash"), JobRepository.JOB.mapRow(rs, row)))
+        jdbc.sql(BY_KEYS).param("tenants", new SqlArrayValue("text", tenants))
+                .param("keys", new SqlArrayValue("text", keys))
+                .query((rs, row) -> new Existing(rs.getString("key_tenant"), rs.getString("request_hash"),
+                        JobRepository.JOB.mapRow(rs, row)))
                 .list()
-                .forEach(e -> found.put(e.job().idempotencyKey(), e));
+                .forEach(e -> found.put(keyOf(e.tenant(), e.job().idempotencyKey()), e));
         return found;
     }
 
-    private record Existing(String requestHash, Job job) {
+    /** Idempotency keys are per tenant; tenant names hold no NUL. */
+    private static String keyOf(String tenant, String idempotencyKey) {
+        return tenant + '\u0000' + idempotencyKey;
+    }
+
+    private record Existing(String tenant, String requestHash, Job job) {
     }
 }

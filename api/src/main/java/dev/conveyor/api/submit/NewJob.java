@@ -9,6 +9,7 @@ import tools.jackson.databind.node.ObjectNode;
 /** A valid submission, ready to insert. */
 record NewJob(
         UUID id,
+        String tenant,
         String type,
         String queue,
         ObjectNode payload,

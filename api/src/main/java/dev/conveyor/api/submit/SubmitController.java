@@ -1,6 +1,9 @@
 package dev.conveyor.api.submit;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.auth.Caller;
+import dev.conveyor.api.auth.RequiresScope;
+import dev.conveyor.api.auth.Scope;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
@@ -39,9 +42,10 @@ class SubmitController {
     }
 
     @PostMapping(path = "/v1/jobs", consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<Job> submit(HttpServletRequest http,
+    @RequiresScope(Scope.JOBS_WRITE)
+    ResponseEntity<Job> submit(HttpServletRequest http, Caller caller,
             @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
-        var checked = requests.check(body(http), "", idempotencyKey);
+        var checked = requests.check(body(http), "", idempotencyKey, caller.tenant());
         refuseIfInvalid(checked.errors(), checked.tooLarge());
         return switch (submitter.submit(checked.job())) {
             case InsertOutcome.Inserted(var job) -> accepted(job);
@@ -53,7 +57,8 @@ class SubmitController {
     }
 
     @PostMapping(path = "/v1/jobs/batch", consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<Map<String, List<Job>>> submitBatch(HttpServletRequest http,
+    @RequiresScope(Scope.JOBS_WRITE)
+    ResponseEntity<Map<String, List<Job>>> submitBatch(HttpServletRequest http, Caller caller,
             @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
         if (idempotencyKey != null) {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
@@ -74,7 +79,7 @@ class SubmitController {
         // 413 only when the one thing wrong is payloads that are too large
         var tooLarge = errors.isEmpty();
         for (var i = 0; i < items.size(); i++) {
-            var checked = requests.check(items.get(i), "jobs[" + i + "].", null);
+            var checked = requests.check(items.get(i), "jobs[" + i + "].", null, caller.tenant());
             if (checked.job() != null) {
                 jobs.add(checked.job());
             } else {

@@ -59,7 +59,7 @@ class SubmitRequests {
      * @param prefix    put before field names, e.g. {@code jobs[3].}
      * @param headerKey the {@code Idempotency-Key} header, or null
      */
-    Checked check(JsonNode request, String prefix, String headerKey) {
+    Checked check(JsonNode request, String prefix, String headerKey, String tenant) {
         var errors = new ArrayList<FieldError>();
         if (request == null || !request.isObject()) {
             errors.add(new FieldError(prefix.isEmpty() ? "body" : prefix.substring(0, prefix.length() - 1),
@@ -114,7 +114,7 @@ class SubmitRequests {
         var now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         var due = runAt != null && runAt.isAfter(now) ? runAt
                 : delaySeconds != null ? now.plusSeconds(delaySeconds) : now;
-        var job = new NewJob(ids.get(), type, queue == null ? DEFAULT_QUEUE : queue,
+        var job = new NewJob(ids.get(), tenant, type, queue == null ? DEFAULT_QUEUE : queue,
                 payload == null ? Json.object() : payload,
                 maxAttempts == null ? 3 : maxAttempts, timeoutSeconds == null ? 300 : timeoutSeconds,
                 due, key, key == null ? null : hash(request), now);

@@ -31,14 +31,14 @@ class QueueAllowListTest {
     @Test
     void servesTheDefaultQueueUnlessConfigured() {
         assertThat(properties(Map.of()).queues()).containsExactly("default");
-        assertThat(requests("default").check(Json.tree("{\"type\": \"echo\"}"), "", null).job().queue())
+        assertThat(requests("default").check(Json.tree("{\"type\": \"echo\"}"), "", null, "default").job().queue())
                 .isEqualTo("default");
     }
 
     @Test
     void acceptsEveryConfiguredQueue() {
         var checked = requests("default,emails").check(Json.tree("{\"type\": \"echo\", \"queue\": \"emails\"}"), "",
-                null);
+                null, "default");
 
         assertThat(checked.errors()).isEmpty();
         assertThat(checked.job().queue()).isEqualTo("emails");
@@ -47,7 +47,7 @@ class QueueAllowListTest {
     @Test
     void refusesAnotherQueueListingTheServedOnes() {
         var checked = requests("default,emails").check(Json.tree("{\"type\": \"echo\", \"queue\": \"emials\"}"),
-                "jobs[2].", null);
+                "jobs[2].", null, "default");
 
         assertThat(checked.job()).isNull();
         assertThat(checked.errors()).singleElement().satisfies(error -> {
@@ -58,7 +58,7 @@ class QueueAllowListTest {
 
     @Test
     void withoutTheDefaultQueueAmongTheServedOnesAQueueIsRequired() {
-        var checked = requests("emails").check(Json.tree("{\"type\": \"echo\"}"), "", null);
+        var checked = requests("emails").check(Json.tree("{\"type\": \"echo\"}"), "", null, "default");
 
         assertThat(checked.errors()).extracting(FieldError::field).containsExactly("queue");
         assertThat(checked.errors().getFirst().message()).contains("'default'", "emails");

@@ -284,7 +284,7 @@ class SubmitIsolationTest {
 
     private NewJob job(String type, ObjectNode payload, Instant runAt, String key) {
         var now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        return new NewJob(jobIds.get(), type, "default", payload, 1, 60, runAt.isAfter(now) ? runAt : now, key,
+        return new NewJob(jobIds.get(), "default", type, "default", payload, 1, 60, runAt.isAfter(now) ? runAt : now, key,
                 key == null ? null : "hash", now);
     }
 }

@@ -13,11 +13,24 @@ import tools.jackson.databind.JsonNode;
 /** A small JSON client for black-box tests of the HTTP contract. */
 public final class HttpJson {
 
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final HttpClient client = CLIENT;
     private final String base;
+    private final String authorization;
 
     public HttpJson(String base) {
+        this(base, null);
+    }
+
+    private HttpJson(String base, String authorization) {
         this.base = base;
+        this.authorization = authorization;
+    }
+
+    /** The same client sending {@code Authorization: Bearer <key>} with every request. */
+    public HttpJson withKey(String key) {
+        return new HttpJson(base, "Bearer " + key);
     }
 
     /** A response: status, headers and the body parsed as JSON (null when empty). */
@@ -40,6 +53,18 @@ public final class HttpJson {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET().timeout(Duration.ofSeconds(90)));
     }
 
+    public Response get(String path, String... headers) {
+        var request = HttpRequest.newBuilder(URI.create(base + path)).GET().timeout(Duration.ofSeconds(90));
+        for (var i = 0; i + 1 < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return send(request);
+    }
+
+    public Response delete(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE().timeout(Duration.ofSeconds(60)));
+    }
+
     public Response post(String path, String json) {
         return post(path, json, "application/json");
     }
@@ -56,6 +81,9 @@ public final class HttpJson {
     }
 
     private Response send(HttpRequest.Builder request) {
+        if (authorization != null) {
+            request.setHeader("Authorization", authorization);
+        }
         try {
             var response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             return new Response(response.statusCode(), response.headers(), response.body());

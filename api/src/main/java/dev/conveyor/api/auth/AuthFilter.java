@@ -1,0 +1,115 @@
+package dev.conveyor.api.auth;
+
+import dev.conveyor.api.web.ProblemAdvice;
+import dev.conveyor.common.Json;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Set;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Finds who sends each request from its {@code Authorization: Bearer <key>} header and refuses requests without a
+ * valid key (401), before anything else runs. What the caller may then do is decided by the endpoint
+ * ({@link RequiresScope}); the actuator's endpoints, which are not controllers, need {@code admin} here.
+ *
+ * <p>Open without a key: the dashboard's files (they hold no data: its pages fetch the data with the key), the
+ * OpenAPI document and its viewer, and the liveness and readiness probes (no details). Everything else, including
+ * paths that match nothing (so that a caller without a key learns nothing from a 404), needs a key.
+ */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE + 10)
+public class AuthFilter extends OncePerRequestFilter {
+
+    /** The request attribute holding the {@link Caller}. */
+    public static final String CALLER = Caller.class.getName();
+
+    private static final Set<String> OPEN_PATHS = Set.of("/", "/index.html", "/style.css", "/favicon.ico",
+            "/swagger-ui.html", "/actuator/health/liveness", "/actuator/health/readiness");
+    private static final String[] OPEN_PREFIXES = {"/js/", "/v3/api-docs", "/swagger-ui/"};
+
+    private final ApiKeys keys;
+
+    AuthFilter(ApiKeys keys) {
+        this.keys = keys;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        if (!keys.enabled()) {
+            request.setAttribute(CALLER, Caller.OPEN);
+            chain.doFilter(request, response);
+            return;
+        }
+        var path = path(request);
+        var presented = bearer(request.getHeader(HttpHeaders.AUTHORIZATION));
+        var caller = presented == null ? null : keys.authenticate(presented).orElse(null);
+        if (caller != null) {
+            if (path.startsWith("/actuator/") && !isOpen(path) && !caller.admin()) {
+                refuse(response, 403, "forbidden", "Forbidden",
+                        "This key lacks the scope admin, which the actuator's endpoints need");
+                return;
+            }
+            request.setAttribute(CALLER, caller);
+            chain.doFilter(request, response);
+        } else if (isOpen(path)) {
+            chain.doFilter(request, response);
+        } else {
+            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, presented == null
+                    ? "Bearer realm=\"conveyor\""
+                    : "Bearer realm=\"conveyor\", error=\"invalid_token\"");
+            refuse(response, 401, "unauthorized", "Unauthorized", presented == null
+                    ? "Send an API key: Authorization: Bearer <key>"
+                    : "The API key is not valid (unknown or revoked)");
+        }
+    }
+
+    /** The path as the servlet container decoded and normalized it, which is what the mappings see. */
+    private static String path(HttpServletRequest request) {
+        var path = request.getServletPath();
+        var info = request.getPathInfo();
+        return info == null ? path : path + info;
+    }
+
+    private static boolean isOpen(String path) {
+        if (OPEN_PATHS.contains(path)) {
+            return true;
+        }
+        for (var prefix : OPEN_PREFIXES) {
+            if (path.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The key of {@code Bearer <key>} (the scheme in any case), or null. */
+    static String bearer(String header) {
+        if (header == null || header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        var key = header.substring(7).strip();
+        return key.isEmpty() ? null : key;
+    }
+
+    static void refuse(HttpServletResponse response, int status, String type, String title, String detail)
+            throws IOException {
+        var problem = new LinkedHashMap<String, Object>();
+        problem.put("type", ProblemAdvice.PROBLEM_BASE + type);
+        problem.put("title", title);
+        problem.put("status", status);
+        problem.put("detail", detail);
+        response.setStatus(status);
+        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+        response.getOutputStream().write(Json.MAPPER.writeValueAsBytes(problem));
+    }
+}

@@ -1,0 +1,361 @@
+package dev.conveyor.api.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.test.HttpJson;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** API keys, scopes and tenants, against an api with keys configured. */
+@ApiTest
+@ExtendWith(OutputCaptureExtension.class)
+class AuthTest {
+
+    static final String ADMIN = "cvk_test-admin-0123456789abcdef0123456789abcdef";
+    static final String ACME = "cvk_test-acme-rw-0123456789abcdef0123456789abcdef";
+    static final String ACME_READ = "cvk_test-acme-ro-0123456789abcdef0123456789abcdef";
+    static final String ACME_WRITE = "cvk_test-acme-wo-0123456789abcdef0123456789abcdef";
+    static final String GLOBEX = "cvk_test-globex-rw-0123456789abcdef0123456789abcdef";
+    static final String DOOMED = "cvk_test-doomed-0123456789abcdef0123456789abcdef";
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+        key(registry, 0, "ops-admin", "ops", ADMIN, "admin");
+        key(registry, 1, "acme-rw", "acme", ACME, "jobs:write", "jobs:read");
+        key(registry, 2, "acme-ro", "acme", ACME_READ, "jobs:read");
+        key(registry, 3, "acme-wo", "acme", ACME_WRITE, "jobs:write");
+        key(registry, 4, "globex-rw", "globex", GLOBEX, "jobs:write", "jobs:read");
+        key(registry, 5, "doomed", "acme", DOOMED, "jobs:read");
+    }
+
+    private static void key(DynamicPropertyRegistry registry, int i, String id, String tenant, String key,
+            String... scopes) {
+        var prefix = "conveyor.api.auth.keys[" + i + "].";
+        registry.add(prefix + "id", () -> id);
+        registry.add(prefix + "tenant", () -> tenant);
+        registry.add(prefix + "hash", () -> KeyHash.of(key));
+        registry.add(prefix + "scopes", () -> String.join(",", scopes));
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+
+    HttpJson anonymous;
+    HttpJson admin;
+    HttpJson acme;
+    HttpJson globex;
+
+    @BeforeEach
+    void clients() {
+        anonymous = ApiTests.client(port);
+        admin = anonymous.withKey(ADMIN);
+        acme = anonymous.withKey(ACME);
+        globex = anonymous.withKey(GLOBEX);
+    }
+
+    private String submit(HttpJson client, String body) {
+        var response = client.post("/v1/jobs", body);
+        assertThat(response.status()).as(response.text()).isEqualTo(202);
+        return response.json().get("id").asString();
+    }
+
+    /** Every endpoint, with a request that would succeed or fail on its merits once the key is right. */
+    private List<Call> everyEndpoint(String jobId) {
+        return List.of(
+                new Call("POST", "/v1/jobs", "{\"type\": \"echo\"}"),
+                new Call("POST", "/v1/jobs/batch", "{\"jobs\": [{\"type\": \"echo\"}]}"),
+                new Call("GET", "/v1/jobs", null),
+                new Call("GET", "/v1/jobs/" + jobId, null),
+                new Call("GET", "/v1/jobs/" + jobId + "?wait=1", null),
+                new Call("POST", "/v1/jobs/" + jobId + "/cancel", ""),
+                new Call("POST", "/v1/jobs/" + jobId + "/retry", ""),
+                new Call("GET", "/v1/queues", null),
+                new Call("GET", "/v1/workers", null),
+                new Call("GET", "/v1/stats", null),
+                new Call("GET", "/v1/keys", null),
+                new Call("POST", "/v1/keys", "{\"name\": \"x\", \"tenant\": \"acme\", \"scopes\": [\"jobs:read\"]}"),
+                new Call("DELETE", "/v1/keys/acme-ro", null),
+                new Call("GET", "/actuator/prometheus", null),
+                new Call("GET", "/actuator/health", null),
+                new Call("GET", "/v1/no-such-thing", null));
+    }
+
+    record Call(String method, String path, String body) {
+
+        HttpJson.Response send(HttpJson client) {
+            return switch (method) {
+                case "GET" -> client.get(path);
+                case "DELETE" -> client.delete(path);
+                default -> client.post(path, body);
+            };
+        }
+    }
+
+    @Nested
+    class WithoutAValidKey {
+
+        @Test
+        void everyEndpointAnswers401WithAProblemAndNothingIsStored() {
+            var jobId = submit(acme, "{\"type\": \"echo\"}");
+            var jobsBefore = jdbc.sql("SELECT count(*) FROM jobs").query(Long.class).single();
+            for (var client : List.of(anonymous, anonymous.withKey("cvk_wrong"), anonymous.withKey(""),
+                    anonymous.withKey(ADMIN + "x"), anonymous.withKey(KeyHash.of(ADMIN)))) {
+                for (var call : everyEndpoint(jobId)) {
+                    var response = call.send(client);
+                    assertThat(response.status()).as(call.toString()).isEqualTo(401);
+                    assertThat(response.contentType()).isEqualTo("application/problem+json");
+                    assertThat(response.json().get("title").asString()).isEqualTo("Unauthorized");
+                    assertThat(response.header("WWW-Authenticate")).startsWith("Bearer realm=\"conveyor\"");
+                }
+            }
+            assertThat(jdbc.sql("SELECT count(*) FROM jobs").query(Long.class).single()).isEqualTo(jobsBefore);
+            assertThat(acme.get("/v1/jobs/" + jobId).json().get("status").asString()).isNotEqualTo("CANCELLED");
+        }
+
+        @Test
+        void aKeyInAnotherSchemeIsNoKey() {
+            var response = anonymous.get("/v1/jobs", "Authorization", "Basic " + ACME);
+
+            assertThat(response.status()).isEqualTo(401);
+        }
+
+        @Test
+        void theDashboardFilesTheApiDocumentAndTheProbesNeedNoKey() {
+            for (var path : List.of("/", "/js/app.js", "/style.css", "/v3/api-docs", "/actuator/health/liveness",
+                    "/actuator/health/readiness")) {
+                assertThat(anonymous.get(path).status()).as(path).isEqualTo(200);
+            }
+        }
+
+        @Test
+        void theProbesShowNoDetails() {
+            assertThat(anonymous.get("/actuator/health/readiness").json().has("components")).isFalse();
+        }
+    }
+
+    @Nested
+    class Scopes {
+
+        @Test
+        void aReadOnlyKeyCannotSubmitCancelOrRetry() {
+            var jobId = submit(acme, "{\"type\": \"echo\"}");
+            var reader = anonymous.withKey(ACME_READ);
+
+            for (var call : List.of(new Call("POST", "/v1/jobs", "{\"type\": \"echo\"}"),
+                    new Call("POST", "/v1/jobs/batch", "{\"jobs\": [{\"type\": \"echo\"}]}"),
+                    new Call("POST", "/v1/jobs/" + jobId + "/cancel", ""),
+                    new Call("POST", "/v1/jobs/" + jobId + "/retry", ""))) {
+                var response = call.send(reader);
+                assertThat(response.status()).as(call.toString()).isEqualTo(403);
+                assertThat(response.json().get("detail").asString()).contains("jobs:write");
+            }
+            assertThat(reader.get("/v1/jobs/" + jobId).status()).isEqualTo(200);
+            assertThat(reader.get("/v1/jobs").status()).isEqualTo(200);
+        }
+
+        @Test
+        void aWriteOnlyKeyCannotRead() {
+            var writer = anonymous.withKey(ACME_WRITE);
+            var jobId = submit(writer, "{\"type\": \"echo\"}");
+
+            assertThat(writer.get("/v1/jobs/" + jobId).status()).isEqualTo(403);
+            assertThat(writer.get("/v1/jobs").status()).isEqualTo(403);
+            assertThat(writer.post("/v1/jobs/" + jobId + "/cancel", "").status()).isEqualTo(202);
+        }
+
+        @Test
+        void onlyAdminsSeeQueuesWorkersStatsKeysAndMetrics() {
+            for (var path : List.of("/v1/queues", "/v1/workers", "/v1/stats", "/v1/keys", "/actuator/prometheus",
+                    "/actuator/health")) {
+                var refused = acme.get(path);
+                assertThat(refused.status()).as(path).isEqualTo(403);
+                assertThat(refused.contentType()).isEqualTo("application/problem+json");
+                assertThat(admin.get(path).status()).as(path).isEqualTo(200);
+            }
+            assertThat(acme.post("/v1/keys", "{\"name\": \"mine\", \"tenant\": \"globex\", \"scopes\": [\"admin\"]}")
+                    .status()).isEqualTo(403);
+            assertThat(acme.delete("/v1/keys/globex-rw").status()).isEqualTo(403);
+            assertThat(globex.get("/v1/jobs").status()).isEqualTo(200);
+        }
+    }
+
+    @Nested
+    class KeysMadeAndRevoked {
+
+        @Test
+        void aKeyMadeThroughTheApiWorksAtOnceAndStopsWhenRevoked(CapturedOutput output) {
+            var made = admin.post("/v1/keys",
+                    "{\"name\": \"ci deploys\", \"tenant\": \"initech\", \"scopes\": [\"jobs:write\", \"jobs:read\"]}");
+            assertThat(made.status()).as(made.text()).isEqualTo(201);
+            var key = made.json().get("key").asString();
+            var id = made.json().get("id").asString();
+            assertThat(key).startsWith("cvk_").hasSizeGreaterThan(40);
+            assertThat(made.header("Location")).isEqualTo("/v1/keys/" + id);
+            assertThat(made.json().get("tenant").asString()).isEqualTo("initech");
+
+            var initech = anonymous.withKey(key);
+            var jobId = submit(initech, "{\"type\": \"echo\"}");
+            assertThat(initech.get("/v1/jobs/" + jobId).status()).isEqualTo(200);
+            assertThat(jdbc.sql("SELECT tenant FROM jobs WHERE id = :id").param("id", UUID.fromString(jobId))
+                    .query(String.class).single()).isEqualTo("initech");
+
+            var listed = admin.get("/v1/keys").json().get("keys");
+            var shown = Json.write(listed);
+            assertThat(shown).contains(id).doesNotContain(key).doesNotContain(KeyHash.of(key));
+
+            var revoked = admin.delete("/v1/keys/" + id);
+            assertThat(revoked.status()).isEqualTo(200);
+            assertThat(revoked.json().get("revokedAt").isNull()).isFalse();
+            assertThat(initech.get("/v1/jobs/" + jobId).status()).isEqualTo(401);
+            assertThat(initech.post("/v1/jobs", "{\"type\": \"echo\"}").status()).isEqualTo(401);
+
+            assertThat(output.getAll()).contains(id).doesNotContain(key);
+        }
+
+        @Test
+        void aConfiguredKeyCanBeRevokedWithoutARestart() {
+            var doomed = anonymous.withKey(DOOMED);
+            assertThat(doomed.get("/v1/jobs").status()).isEqualTo(200);
+
+            assertThat(admin.delete("/v1/keys/doomed").status()).isEqualTo(200);
+
+            assertThat(doomed.get("/v1/jobs").status()).isEqualTo(401);
+            var listed = Json.write(admin.get("/v1/keys").json());
+            assertThat(listed).contains("\"id\":\"doomed\"");
+        }
+
+        @Test
+        void aKeyRevokedInTheTableIsRefusedWithinTheRefreshInterval() {
+            var made = admin.post("/v1/keys", "{\"name\": \"elsewhere\", \"tenant\": \"acme\", \"scopes\": [\"jobs:read\"]}");
+            var key = anonymous.withKey(made.json().get("key").asString());
+            assertThat(key.get("/v1/jobs").status()).isEqualTo(200);
+
+            // as another api instance revokes it: straight in the table, this instance learns it on its next read
+            jdbc.sql("UPDATE api_keys SET revoked_at = now() WHERE id = :id")
+                    .param("id", made.json().get("id").asString()).update();
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> key.get("/v1/jobs").status() == 401);
+        }
+
+        @Test
+        void badRequestsToMakeAKeyNameTheirFields() {
+            var response = admin.post("/v1/keys", "{\"name\": \"\", \"tenant\": \"Not A Tenant\", "
+                    + "\"scopes\": [\"root\"], \"extra\": 1}");
+
+            assertThat(response.status()).isEqualTo(400);
+            var fields = response.json().get("errors").valueStream().map(e -> e.get("field").asString()).toList();
+            assertThat(fields).containsExactlyInAnyOrder("extra", "name", "tenant", "scopes[0]");
+            assertThat(admin.delete("/v1/keys/no-such-key").status()).isEqualTo(404);
+        }
+    }
+
+    @Nested
+    class Tenants {
+
+        @Test
+        void anotherTenantsJobDoesNotExist() {
+            var jobId = submit(acme, "{\"type\": \"echo\", \"payload\": {\"secret\": \"acme's\"}}");
+
+            for (var call : List.of(new Call("GET", "/v1/jobs/" + jobId, null),
+                    new Call("GET", "/v1/jobs/" + jobId + "?wait=0.5", null),
+                    new Call("POST", "/v1/jobs/" + jobId + "/cancel", ""),
+                    new Call("POST", "/v1/jobs/" + jobId + "/retry", ""))) {
+                var theirs = call.send(globex);
+                var none = call.send(globex.withKey(GLOBEX));
+                assertThat(theirs.status()).as(call.toString()).isEqualTo(404);
+                assertThat(theirs.text()).doesNotContain("acme");
+                var random = new Call(call.method(), call.path().replace(jobId, UUID.randomUUID().toString()),
+                        call.body()).send(globex);
+                assertThat(random.status()).isEqualTo(none.status());
+                assertThat(random.json().get("title").asString()).isEqualTo(theirs.json().get("title").asString());
+            }
+            assertThat(acme.get("/v1/jobs/" + jobId).json().get("status").asString()).isNotEqualTo("CANCELLED");
+            assertThat(admin.get("/v1/jobs/" + jobId).status()).isEqualTo(200);
+        }
+
+        @Test
+        void listingsShowOnlyTheTenantsOwnJobsWhateverTheFiltersAndCursors() {
+            var acmeJobs = new java.util.ArrayList<String>();
+            for (var i = 0; i < 5; i++) {
+                acmeJobs.add(submit(acme, "{\"type\": \"report\", \"queue\": \"list-q\"}"));
+            }
+            var globexJob = submit(globex, "{\"type\": \"report\", \"queue\": \"list-q\"}");
+
+            for (var query : List.of("", "?queue=list-q", "?type=report", "?status=QUEUED", "?limit=500",
+                    "?queue=list-q&type=report&limit=2")) {
+                var ids = ids(globex.get("/v1/jobs" + query));
+                assertThat(ids).as(query).contains(globexJob).doesNotContainAnyElementsOf(acmeJobs);
+            }
+            // acme's cursor, used by globex, pages through globex's jobs only
+            var acmePage = acme.get("/v1/jobs?limit=1").json();
+            var cursor = acmePage.get("next").asString();
+            assertThat(ids(globex.get("/v1/jobs?after=" + cursor))).doesNotContainAnyElementsOf(acmeJobs);
+            assertThat(ids(acme.get("/v1/jobs?queue=list-q&limit=500"))).containsAll(acmeJobs)
+                    .doesNotContain(globexJob);
+            assertThat(ids(admin.get("/v1/jobs?queue=list-q&limit=500"))).containsAll(acmeJobs).contains(globexJob);
+        }
+
+        @Test
+        void idempotencyKeysArePerTenant() {
+            var body = "{\"type\": \"echo\", \"idempotencyKey\": \"order-42\"}";
+            var first = acme.post("/v1/jobs", body);
+            assertThat(first.status()).isEqualTo(202);
+
+            var same = globex.post("/v1/jobs", body);
+            assertThat(same.status()).isEqualTo(202);
+            assertThat(same.header("Idempotent-Replayed")).isNull();
+            assertThat(same.json().get("id").asString()).isNotEqualTo(first.json().get("id").asString());
+
+            var different = globex.post("/v1/jobs", "{\"type\": \"other\", \"idempotencyKey\": \"order-43\"}");
+            assertThat(acme.post("/v1/jobs", "{\"type\": \"changed\", \"idempotencyKey\": \"order-43\"}").status())
+                    .isEqualTo(202);
+            assertThat(different.status()).isEqualTo(202);
+
+            var replay = acme.post("/v1/jobs", body);
+            assertThat(replay.status()).isEqualTo(200);
+            assertThat(replay.json().get("id").asString()).isEqualTo(first.json().get("id").asString());
+            var batch = globex.post("/v1/jobs/batch", "{\"jobs\": [" + body + "]}");
+            assertThat(batch.status()).isEqualTo(202);
+            assertThat(batch.json().get("jobs").get(0).get("id").asString())
+                    .isEqualTo(same.json().get("id").asString());
+        }
+
+        private List<String> ids(HttpJson.Response response) {
+            assertThat(response.status()).as(response.text()).isEqualTo(200);
+            return response.json().get("jobs").valueStream().map(job -> job.get("id").asString()).toList();
+        }
+    }
+
+    @Nested
+    class Secrets {
+
+        @Test
+        void keysAppearNeitherInLogsNorInToString(CapturedOutput output) {
+            acme.post("/v1/jobs", "{\"type\": \"echo\"}");
+            anonymous.withKey("cvk_not-a-real-key").get("/v1/jobs");
+
+            assertThat(output.getAll()).doesNotContain(ACME).doesNotContain("cvk_not-a-real-key");
+            var configured = new AuthProperties.ConfiguredKey("k", "t", List.of("admin"), KeyHash.of(ADMIN));
+            assertThat(configured.toString()).doesNotContain(KeyHash.of(ADMIN));
+        }
+    }
+}
