@@ -15,6 +15,13 @@ CREATE UNIQUE INDEX jobs_tenant_idempotency_key_idx ON jobs (tenant, idempotency
 -- (tenant <> 'default') so that the planner may use this index with a generic plan too.
 CREATE INDEX jobs_tenant_id_idx ON jobs (tenant, id DESC) WHERE tenant <> 'default';
 
+-- The dispatcher's question, per (queue, tenant): which jobs are due and not on Kafka yet? It takes an equal share
+-- of each tenant's due jobs (see TenantWindows), oldest first (in submission order when due at the same time), finding
+-- the tenants with a skip scan over this index.
+DROP INDEX jobs_due_idx;
+CREATE INDEX jobs_due_idx ON jobs (queue, tenant, run_at, id)
+    WHERE dispatched_at IS NULL AND status IN ('SCHEDULED', 'QUEUED');
+
 -- API keys made through the api (POST /v1/keys), and revocations of keys given in configuration (a row with no
 -- hash). Only a hash of each key is stored: SHA-256 of a key of 256 random bits, which cannot be reversed.
 CREATE TABLE api_keys (

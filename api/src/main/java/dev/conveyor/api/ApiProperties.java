@@ -69,12 +69,18 @@ public record ApiProperties(
      * @param lease        how long a taken job is left to its dispatcher before another may publish it
      * @param reconcileInterval how often to look for dispatched jobs whose record Kafka acknowledged or archived
      *                     without a start reaching the api, and publish them again
+     * @param tenantWindow most jobs of one tenant in one queue that an api instance keeps on Kafka not started yet;
+     *                     the rest wait in PostgreSQL, so another tenant's new job waits behind at most this many
+     * @param tenantWindowExpiry a job on Kafka whose start this instance has not seen for this long (another instance
+     *                     read it, or the record was lost) no longer counts against its tenant's window
      */
     public record Dispatch(
             @DefaultValue("250ms") Duration pollInterval,
             @DefaultValue("500") int batchSize,
             @DefaultValue("60s") Duration lease,
-            @DefaultValue("10s") Duration reconcileInterval) {
+            @DefaultValue("10s") Duration reconcileInterval,
+            @DefaultValue("1000") int tenantWindow,
+            @DefaultValue("30s") Duration tenantWindowExpiry) {
 
         @ConstructorBinding
         public Dispatch {
@@ -83,11 +89,14 @@ public record ApiProperties(
             require(lease.compareTo(Duration.ofSeconds(1)) >= 0, "conveyor.api.dispatch.lease must be at least 1s");
             require(reconcileInterval.compareTo(Duration.ofMillis(100)) >= 0,
                     "conveyor.api.dispatch.reconcile-interval must be at least 100ms");
+            require(tenantWindow >= 1, "conveyor.api.dispatch.tenant-window must be at least 1");
+            require(tenantWindowExpiry.compareTo(Duration.ofSeconds(1)) >= 0,
+                    "conveyor.api.dispatch.tenant-window-expiry must be at least 1s");
         }
 
-        /** With the default reconcile interval (for code written before it existed). */
+        /** With the default reconcile interval and window (for code written before they existed). */
         public Dispatch(Duration pollInterval, int batchSize, Duration lease) {
-            this(pollInterval, batchSize, lease, Duration.ofSeconds(10));
+            this(pollInterval, batchSize, lease, Duration.ofSeconds(10), 1000, Duration.ofSeconds(30));
         }
     }
 

@@ -39,12 +39,14 @@ public class Dispatcher implements SmartLifecycle {
     private final PublishWindow window;
     private final JobMetrics jobMetrics;
     private final JobTracing tracing;
+    private final TenantWindows windows;
     // Publishing can block (topic creation, Kafka unreachable): never on the thread that answers a request.
     private final ExecutorService publishers = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running;
 
     Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, LeaseReleases releases,
-            Clock clock, ApiProperties properties, JobMetrics jobMetrics, JobTracing tracing) {
+            Clock clock, ApiProperties properties, JobMetrics jobMetrics, JobTracing tracing, TenantWindows windows) {
+        this.windows = windows;
         this.kafka = kafka;
         this.releases = releases;
         this.queues = queues;
@@ -60,11 +62,11 @@ public class Dispatcher implements SmartLifecycle {
      * One attempt to hand to the workers; {@code attempts} counts the attempts started so far, {@code generation}
      * the explicit retries.
      */
-    public record Item(UUID id, String type, String queue, int attempts, int maxAttempts, int timeoutSeconds,
-            JsonNode payload, int generation) {
+    public record Item(UUID id, String tenant, String type, String queue, int attempts, int maxAttempts,
+            int timeoutSeconds, JsonNode payload, int generation) {
 
-        public static Item of(Job job, int generation) {
-            return new Item(job.id(), job.type(), job.queue(), job.attempts(), job.maxAttempts(),
+        public static Item of(Job job, String tenant, int generation) {
+            return new Item(job.id(), tenant, job.type(), job.queue(), job.attempts(), job.maxAttempts(),
                     job.timeoutSeconds(), job.payload(), generation);
         }
     }
@@ -86,7 +88,7 @@ public class Dispatcher implements SmartLifecycle {
                     // send begun now might still be in the producer when the lease ends and the poller publishes.
                     log.warn("Left {} jobs unpublished because their dispatch lease is nearly over; the poller "
                             + "publishes them again", items.size() - i);
-                    items.subList(i, items.size()).forEach(left -> releases.release(left.id()));
+                    items.subList(i, items.size()).forEach(left -> unpublished(left.id()));
                     return;
                 }
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
@@ -101,14 +103,19 @@ public class Dispatcher implements SmartLifecycle {
                             } else {
                                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
                                         failure.getMessage());
-                                releases.release(item.id());
+                                unpublished(item.id());
                             }
                         });
             } catch (RuntimeException e) {
                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(), e.getMessage());
-                releases.release(item.id());
+                unpublished(item.id());
             }
         }
+    }
+
+    private void unpublished(UUID id) {
+        releases.release(id);
+        windows.settled(id);
     }
 
     /**
@@ -117,6 +124,7 @@ public class Dispatcher implements SmartLifecycle {
      */
     public void settled(UUID id, int attempt) {
         marks.settled(id, attempt);
+        windows.settled(id);
     }
 
     @Override

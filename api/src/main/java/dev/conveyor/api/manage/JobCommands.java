@@ -25,7 +25,7 @@ class JobCommands {
                 updated_at = now()
             WHERE id = :id AND status IN ('SCHEDULED', 'QUEUED', 'RUNNING')
               AND (:tenant::text IS NULL OR tenant = :tenant::text)
-            RETURNING generation,\s""" + JobRepository.COLUMNS_SQL;
+            RETURNING generation, tenant AS job_tenant,\s""" + JobRepository.COLUMNS_SQL;
 
     /**
      * Back to QUEUED with a fresh budget (every attempt so far counts as charged against the raised maxAttempts, and
@@ -49,7 +49,7 @@ class JobCommands {
                 updated_at = now()
             WHERE id = :id AND status IN ('FAILED', 'CANCELLED')
               AND (:tenant::text IS NULL OR tenant = :tenant::text)
-            RETURNING generation,\s""" + JobRepository.COLUMNS_SQL;
+            RETURNING generation, tenant AS job_tenant,\s""" + JobRepository.COLUMNS_SQL;
 
     private final JdbcClient jdbc;
     private final ApiProperties properties;
@@ -61,8 +61,8 @@ class JobCommands {
         this.instance = instance;
     }
 
-    /** The job after the change, with its generation; empty when it was not in a state that allows it. */
-    record Changed(Job job, int generation) {
+    /** The job after the change, with its generation and tenant; empty when it was not in a state that allows it. */
+    record Changed(Job job, int generation, String tenant) {
     }
 
     /** {@code tenant}: the only tenant whose job may change, or null for any (an admin). */
@@ -79,6 +79,6 @@ class JobCommands {
     }
 
     private static Changed changed(java.sql.ResultSet rs, int row) throws java.sql.SQLException {
-        return new Changed(JobRepository.JOB.mapRow(rs, row), rs.getInt("generation"));
+        return new Changed(JobRepository.JOB.mapRow(rs, row), rs.getInt("generation"), rs.getString("job_tenant"));
     }
 }

@@ -4,6 +4,7 @@ import dev.conveyor.api.auth.Caller;
 import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.api.auth.Scope;
 import dev.conveyor.api.dispatch.Dispatcher;
+import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.api.metrics.JobMetrics;
@@ -29,9 +30,12 @@ class ManageController {
     private final JobNotifications notifications;
     private final TransactionTemplate transaction;
     private final JobMetrics jobMetrics;
+    private final TenantWindows windows;
 
     ManageController(JobCommands commands, JobRepository jobs, ControlPublisher control, Dispatcher dispatcher,
-            JobNotifications notifications, TransactionTemplate transaction, JobMetrics jobMetrics) {
+            JobNotifications notifications, TransactionTemplate transaction, JobMetrics jobMetrics,
+            TenantWindows windows) {
+        this.windows = windows;
         this.commands = commands;
         this.jobs = jobs;
         this.control = control;
@@ -67,7 +71,9 @@ class ManageController {
         var jobId = PathIds.jobId(id);
         var tenant = caller.visibleTenant();
         var changed = commands.retry(jobId, tenant).orElseThrow(() -> refusal(jobId, tenant, "retried"));
-        dispatcher.publish(List.of(Dispatcher.Item.of(changed.job(), changed.generation())));
+        var job = changed.job();
+        windows.take(job.id(), job.queue(), changed.tenant());
+        dispatcher.publish(List.of(Dispatcher.Item.of(job, changed.tenant(), changed.generation())));
         return ResponseEntity.accepted().body(changed.job());
     }
 

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
@@ -48,11 +49,12 @@ class JobInserts {
     }
 
     /**
-     * Inserts the jobs (in the caller's transaction) and answers an outcome per job, in order. Due jobs are
-     * inserted with a dispatch lease, so that the poller leaves them to the fast path that publishes them right
-     * after the commit.
+     * Inserts the jobs (in the caller's transaction) and answers an outcome per job, in order. The due jobs of
+     * {@code publishing} are inserted with a dispatch lease, so that the poller leaves them to the fast path that
+     * publishes them right after the commit; the other due jobs (their tenant's window is full) are left to the
+     * poller.
      */
-    List<InsertOutcome> insert(List<NewJob> jobs) {
+    List<InsertOutcome> insert(List<NewJob> jobs, Set<UUID> publishing) {
         var n = jobs.size();
         var ids = new UUID[n];
         var tenants = new String[n];
@@ -81,7 +83,7 @@ class JobInserts {
             hashes[i] = job.requestHash();
             createdAt[i] = job.createdAt().toString();
             runAt[i] = job.runAt().toString();
-            leases[i] = job.status() == JobStatus.QUEUED
+            leases[i] = job.status() == JobStatus.QUEUED && publishing.contains(job.id())
                     ? job.createdAt().plus(properties.dispatch().lease()).toString() : null;
         }
         var inserted = new HashSet<>(jdbc.sql(INSERT)

@@ -2,6 +2,7 @@ package dev.conveyor.api.submit;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.dispatch.Dispatcher;
+import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.tracing.JobTracing;
 import dev.conveyor.api.web.ApiException;
@@ -14,6 +15,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Set;
+import java.util.UUID;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -43,13 +48,16 @@ class JobSubmitter implements SmartLifecycle {
     private final ApiProperties properties;
     private final JobMetrics jobMetrics;
     private final JobTracing tracing;
+    private final TenantWindows windows;
     private final DistributionSummary insertBatches;
     private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private volatile boolean running;
 
     JobSubmitter(JobInserts inserts, TransactionTemplate transaction, Dispatcher dispatcher,
-            ApiProperties properties, MeterRegistry meters, JobMetrics jobMetrics, JobTracing tracing) {
+            ApiProperties properties, MeterRegistry meters, JobMetrics jobMetrics, JobTracing tracing,
+            TenantWindows windows) {
+        this.windows = windows;
         this.inserts = inserts;
         this.transaction = transaction;
         this.dispatcher = dispatcher;
@@ -89,10 +97,11 @@ class JobSubmitter implements SmartLifecycle {
      */
     List<InsertOutcome> submitAll(List<NewJob> jobs) {
         jobs.forEach(job -> tracing.submitted(job.id()));
+        var publishing = reserve(jobs);
         List<InsertOutcome> outcomes;
         try {
             outcomes = transaction.execute(status -> {
-                var result = inserts.insert(jobs);
+                var result = inserts.insert(jobs, publishing);
                 for (var i = 0; i < result.size(); i++) {
                     if (result.get(i) instanceof InsertOutcome.KeyConflict conflict) {
                         throw ApiException.conflict("idempotency-conflict", "Idempotency key reused",
@@ -104,11 +113,13 @@ class JobSubmitter implements SmartLifecycle {
                 return result;
             });
         } catch (ApiException e) {
+            unreserve(jobs, publishing);
             throw e;
         } catch (RuntimeException e) {
+            unreserve(jobs, publishing);
             throw batchFailure(jobs, e);
         }
-        dispatchNew(outcomes);
+        dispatchNew(jobs, outcomes, publishing);
         return outcomes;
     }
 
@@ -137,7 +148,7 @@ class JobSubmitter implements SmartLifecycle {
     private RuntimeException findRefused(List<NewJob> jobs, int offset, List<FieldError> refused) {
         try {
             transaction.executeWithoutResult(status -> {
-                inserts.insert(jobs);
+                inserts.insert(jobs, Set.of());
                 status.setRollbackOnly();
             });
             return null;
@@ -181,10 +192,12 @@ class JobSubmitter implements SmartLifecycle {
 
     private void write(List<Pending> batch) {
         List<InsertOutcome> outcomes;
+        var jobs = batch.stream().map(Pending::job).toList();
+        var publishing = reserve(jobs);
         try {
-            var jobs = batch.stream().map(Pending::job).toList();
-            outcomes = transaction.execute(status -> inserts.insert(jobs));
+            outcomes = transaction.execute(status -> inserts.insert(jobs, publishing));
         } catch (RuntimeException e) {
+            unreserve(jobs, publishing);
             failed(batch, e);
             return;
         }
@@ -192,7 +205,7 @@ class JobSubmitter implements SmartLifecycle {
             batch.get(i).outcome().complete(outcomes.get(i));
         }
         try {
-            dispatchNew(outcomes);
+            dispatchNew(jobs, outcomes, publishing);
         } catch (RuntimeException e) {
             // the jobs are stored: the poller publishes them after their lease
             log.warn("Could not hand {} stored jobs to the dispatcher: {}", outcomes.size(), e.getMessage());
@@ -226,15 +239,50 @@ class JobSubmitter implements SmartLifecycle {
         return "could not be stored: " + StoreFailures.reason(failure);
     }
 
-    private void dispatchNew(List<InsertOutcome> outcomes) {
+    /**
+     * Takes a slot of its tenant's window for each due job (see {@link TenantWindows}); answers the jobs that got
+     * one, to be published right after the commit. The others are stored without a lease, for the poller.
+     */
+    private Set<UUID> reserve(List<NewJob> jobs) {
+        var due = new LinkedHashMap<List<String>, List<UUID>>();
+        for (var job : jobs) {
+            if (job.status() == JobStatus.QUEUED) {
+                due.computeIfAbsent(List.of(job.queue(), job.tenant()), pair -> new ArrayList<>()).add(job.id());
+            }
+        }
+        var publishing = new HashSet<UUID>();
+        due.forEach((pair, ids) -> {
+            var granted = windows.reserve(pair.get(0), pair.get(1), ids.size());
+            publishing.addAll(ids.subList(0, granted));
+        });
+        return publishing;
+    }
+
+    private void unreserve(List<NewJob> jobs, Set<UUID> publishing) {
+        for (var job : jobs) {
+            if (publishing.contains(job.id())) {
+                windows.unreserve(job.queue(), job.tenant(), 1);
+            }
+        }
+    }
+
+    /** Publishes the jobs inserted in a slot of their window; gives back the slots of the others. */
+    private void dispatchNew(List<NewJob> jobs, List<InsertOutcome> outcomes, Set<UUID> publishing) {
         insertBatches.record(outcomes.size());
         outcomes.forEach(o -> countSubmitted(o));
-        var due = outcomes.stream()
-                .filter(o -> o instanceof InsertOutcome.Inserted)
-                .map(o -> ((InsertOutcome.Inserted) o).job())
-                .filter(job -> job.status() == JobStatus.QUEUED)
-                .map(job -> Dispatcher.Item.of(job, 0))
-                .toList();
+        var due = new ArrayList<Dispatcher.Item>();
+        for (var i = 0; i < jobs.size(); i++) {
+            var job = jobs.get(i);
+            if (!publishing.contains(job.id())) {
+                continue;
+            }
+            if (outcomes.get(i) instanceof InsertOutcome.Inserted(var inserted)) {
+                windows.hold(job.id(), job.queue(), job.tenant());
+                due.add(Dispatcher.Item.of(inserted, job.tenant(), 0));
+            } else {
+                windows.unreserve(job.queue(), job.tenant(), 1);
+            }
+        }
         if (!due.isEmpty()) {
             dispatcher.publish(due);
         }

@@ -1,5 +1,6 @@
 package dev.conveyor.api.wakeup;
 
+import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.common.Threads;
 import java.sql.Connection;
 import java.time.Duration;
@@ -25,12 +26,14 @@ class EndedJobsListener implements SmartLifecycle {
 
     private final DataSource dataSource;
     private final JobWaiters waiters;
+    private final TenantWindows windows;
     private volatile boolean running;
     private Thread listener;
 
-    EndedJobsListener(DataSource dataSource, JobWaiters waiters) {
+    EndedJobsListener(DataSource dataSource, JobWaiters waiters, TenantWindows windows) {
         this.dataSource = dataSource;
         this.waiters = waiters;
+        this.windows = windows;
     }
 
     private void listen() {
@@ -72,6 +75,8 @@ class EndedJobsListener implements SmartLifecycle {
                 }
             }
             waiters.wake(ids);
+            // a job that ended holds no slot of its tenant's window, whichever instance read its start
+            ids.forEach(windows::settled);
         }
     }
 

@@ -15,7 +15,7 @@ import org.springframework.core.io.ClassPathResource;
 class PublishWindowTest {
 
     private static final ApiProperties.Dispatch DEFAULTS = new ApiProperties.Dispatch(Duration.ofMillis(250), 500,
-            Duration.ofSeconds(30), Duration.ofSeconds(10));
+            Duration.ofSeconds(30), Duration.ofSeconds(10), 1000, Duration.ofSeconds(30));
 
     /** The producer settings the api ships with, under Kafka's names. */
     private static Map<String, Object> shippedProducer() {
