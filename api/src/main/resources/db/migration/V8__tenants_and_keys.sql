@@ -33,3 +33,50 @@ CREATE TABLE api_keys (
     created_at timestamptz NOT NULL,
     revoked_at timestamptz
 );
+
+-- Jobs by (tenant, queue, status), so that a tenant's waiting jobs can be counted for conveyor.api.limits
+-- .queued-per-tenant from a few rows. Every job so far is the default tenant's, which is what the new column says.
+-- Counter rows are upserted in (tenant, queue, status) order, the key's order, so that statements sharing a slot
+-- lock them in the same order and cannot deadlock (see V2).
+ALTER TABLE queue_counts ADD COLUMN tenant text NOT NULL DEFAULT 'default';
+ALTER TABLE queue_counts DROP CONSTRAINT queue_counts_pkey;
+ALTER TABLE queue_counts ADD PRIMARY KEY (tenant, queue, status, slot);
+
+CREATE OR REPLACE FUNCTION queue_counts_add_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO queue_counts AS c (tenant, queue, status, slot, n)
+    SELECT tenant, queue, status, pg_backend_pid() % 16, count(*)
+    FROM inserted_jobs
+    GROUP BY tenant, queue, status
+    ORDER BY tenant, queue, status
+    ON CONFLICT (tenant, queue, status, slot) DO UPDATE SET n = c.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION queue_counts_move_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO queue_counts AS c (tenant, queue, status, slot, n)
+    SELECT tenant, queue, status, pg_backend_pid() % 16, sum(d)
+    FROM (SELECT tenant, queue, status, 1 AS d FROM new_jobs
+          UNION ALL
+          SELECT tenant, queue, status, -1 FROM old_jobs) moved
+    GROUP BY tenant, queue, status
+    HAVING sum(d) <> 0
+    ORDER BY tenant, queue, status
+    ON CONFLICT (tenant, queue, status, slot) DO UPDATE SET n = c.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION queue_counts_subtract_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO queue_counts AS c (tenant, queue, status, slot, n)
+    SELECT tenant, queue, status, pg_backend_pid() % 16, -count(*)
+    FROM deleted_jobs
+    GROUP BY tenant, queue, status
+    ORDER BY tenant, queue, status
+    ON CONFLICT (tenant, queue, status, slot) DO UPDATE SET n = c.n + excluded.n;
+    RETURN NULL;
+END
+$$;

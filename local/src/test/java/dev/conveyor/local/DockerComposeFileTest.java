@@ -103,7 +103,8 @@ class DockerComposeFileTest {
         @Test
         void workerCanBeScaled() {
             assertThat(services.get("worker")).doesNotContainKeys("ports", "container_name");
-            assertThat(services.get("api").get("ports")).isEqualTo(List.of("8080:8080"));
+            // open without keys: published on the host's loopback only
+            assertThat(services.get("api").get("ports")).isEqualTo(List.of("127.0.0.1:8080:8080"));
         }
 
         @Test

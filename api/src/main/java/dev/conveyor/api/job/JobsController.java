@@ -3,6 +3,7 @@ package dev.conveyor.api.job;
 import dev.conveyor.api.auth.Caller;
 import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.api.auth.Scope;
+import dev.conveyor.api.limits.Limits;
 import dev.conveyor.api.wakeup.JobWaiters;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
@@ -30,10 +31,12 @@ class JobsController {
 
     private final JobRepository jobs;
     private final JobWaiters waiters;
+    private final Limits limits;
 
-    JobsController(JobRepository jobs, JobWaiters waiters) {
+    JobsController(JobRepository jobs, JobWaiters waiters, Limits limits) {
         this.jobs = jobs;
         this.waiters = waiters;
+        this.limits = limits;
     }
 
     @GetMapping("/v1/jobs/{id}")
@@ -42,10 +45,24 @@ class JobsController {
             throws InterruptedException {
         var jobId = PathIds.jobId(id);
         var waitFor = waitDuration(wait);
-        var deadline = Instant.now().plus(waitFor);
+        if (!waitFor.isPositive()) {
+            return find(jobId, caller);
+        }
+        try (var permit = limits.longPoll(caller)) {
+            return await(jobId, caller, Instant.now().plus(waitFor));
+        }
+    }
+
+    /** Another tenant's job is answered as one that does not exist. */
+    private Job find(UUID jobId, Caller caller) {
+        return jobs.find(jobId, caller.visibleTenant()).orElseThrow(() -> ApiException.notFound("No job " + jobId));
+    }
+
+    /** The job once it has ended, or as it stands at the deadline. */
+    private Job await(UUID jobId, Caller caller, Instant deadline) throws InterruptedException {
         while (true) {
             try (var registration = waiters.register(jobId)) {
-                var job = jobs.find(jobId, caller.visibleTenant()).orElseThrow(() -> ApiException.notFound("No job " + jobId));
+                var job = find(jobId, caller);
                 var left = Duration.between(Instant.now(), deadline);
                 if (job.status().isTerminal() || !left.isPositive()) {
                     return job;

@@ -5,6 +5,7 @@ import dev.conveyor.api.auth.Caller;
 import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.api.auth.Scope;
 import dev.conveyor.api.job.Job;
+import dev.conveyor.api.limits.Limits;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.common.Json;
@@ -34,8 +35,10 @@ class SubmitController {
     private final SubmitRequests requests;
     private final JobSubmitter submitter;
     private final ApiProperties properties;
+    private final Limits limits;
 
-    SubmitController(SubmitRequests requests, JobSubmitter submitter, ApiProperties properties) {
+    SubmitController(SubmitRequests requests, JobSubmitter submitter, ApiProperties properties, Limits limits) {
+        this.limits = limits;
         this.requests = requests;
         this.submitter = submitter;
         this.properties = properties;
@@ -47,6 +50,7 @@ class SubmitController {
             @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
         var checked = requests.check(body(http), "", idempotencyKey, caller.tenant());
         refuseIfInvalid(checked.errors(), checked.tooLarge());
+        limits.submitting(caller, 1);
         return switch (submitter.submit(checked.job())) {
             case InsertOutcome.Inserted(var job) -> accepted(job);
             case InsertOutcome.Replayed(var job) -> ResponseEntity.ok().header(REPLAYED, "true").body(job);
@@ -88,6 +92,7 @@ class SubmitController {
             }
         }
         refuseIfInvalid(errors, tooLarge);
+        limits.submitting(caller, jobs.size());
         var outcomes = submitter.submitAll(jobs);
         var answer = outcomes.stream().map(o -> switch (o) {
             case InsertOutcome.Inserted(var job) -> job;

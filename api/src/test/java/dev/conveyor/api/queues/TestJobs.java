@@ -20,7 +20,7 @@ final class TestJobs {
             SELECT id, 'echo', queue, status, '{"n": 1}', 3, 3, 300, idempotency_key, now(), run_at, now(), now()
             FROM unnest(:ids::uuid[], :queues::text[], :statuses::text[], :runAt::timestamptz[], :keys::text[])
                  AS v(id, queue, status, run_at, idempotency_key)
-            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """;
 
     static final String SET_STATUS = """

@@ -1,0 +1,109 @@
+package dev.conveyor.api.limits;
+
+import dev.conveyor.api.auth.Caller;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Enforces {@link LimitsProperties} per API key and tenant, in memory (no query on the request path, except one
+ * count per tenant and second for {@code queued-per-tenant}). Each api instance counts on its own: with N instances
+ * behind a balancer a key may submit up to N times the rate.
+ */
+@Component
+public class Limits {
+
+    private static final String QUEUED = """
+            SELECT coalesce(sum(n), 0) FROM queue_counts
+            WHERE tenant = :tenant AND status IN ('SCHEDULED', 'QUEUED')""";
+    private static final long COUNT_EVERY_NANOS = 1_000_000_000L;
+
+    private final LimitsProperties limits;
+    private final JdbcClient jdbc;
+    private final ConcurrentHashMap<String, TokenBucket> submits = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Semaphore> longPolls = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Backlog> backlogs = new ConcurrentHashMap<>();
+
+    Limits(LimitsProperties limits, JdbcClient jdbc) {
+        this.limits = limits;
+        this.jdbc = jdbc;
+    }
+
+    /** Takes {@code jobs} from the key's submission budget, or throws a 429 saying when they would fit. */
+    public void submitting(Caller caller, int jobs) {
+        if (limits.queuedPerTenant() > 0) {
+            checkBacklog(caller.tenant(), jobs);
+        }
+        if (limits.submitRate() <= 0) {
+            return;
+        }
+        var bucket = submits.computeIfAbsent(caller.keyId(),
+                key -> new TokenBucket(limits.submitRate(), limits.submitBurst()));
+        var wait = bucket.take(jobs, System.nanoTime());
+        if (wait > 0) {
+            throw new TooManyRequests("rate-limited", "Too many submissions", "This key may submit "
+                    + format(limits.submitRate()) + " jobs per second (bursts of " + limits.submitBurst()
+                    + "); these " + jobs + " would fit in " + Math.max(1, (wait + 999_999_999L) / 1_000_000_000L)
+                    + " s", (wait + 999_999_999L) / 1_000_000_000L);
+        }
+    }
+
+    /** Holds one of the key's long-polls until the returned handle is closed; or throws a 429. */
+    public Permit longPoll(Caller caller) {
+        if (limits.longPollsPerKey() <= 0) {
+            return () -> { };
+        }
+        var open = longPolls.computeIfAbsent(caller.keyId(), key -> new Semaphore(limits.longPollsPerKey()));
+        if (!open.tryAcquire()) {
+            throw new TooManyRequests("too-many-long-polls", "Too many open long-polls", "This key has "
+                    + limits.longPollsPerKey() + " requests with wait open at once, the most allowed; wait for one "
+                    + "to answer, or poll without wait", 1);
+        }
+        return open::release;
+    }
+
+    /** An open long-poll's place, given back on close. */
+    public interface Permit extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private void checkBacklog(String tenant, int jobs) {
+        var backlog = backlogs.computeIfAbsent(tenant, t -> new Backlog());
+        var queued = backlog.queued(tenant, System.nanoTime());
+        if (queued + jobs > limits.queuedPerTenant()) {
+            throw new TooManyRequests("tenant-backlog-full", "Too many jobs waiting", "This tenant has about "
+                    + queued + " jobs waiting (SCHEDULED or QUEUED), and may have at most "
+                    + limits.queuedPerTenant() + "; submit again as they run", 5);
+        }
+        backlog.added(jobs);
+    }
+
+    /** A tenant's waiting jobs as last counted, plus those accepted here since. */
+    private final class Backlog {
+
+        private long counted;
+        private long addedSince;
+        private long countedAt;
+        private boolean ever;
+
+        synchronized long queued(String tenant, long now) {
+            if (!ever || now - countedAt > COUNT_EVERY_NANOS) {
+                counted = jdbc.sql(QUEUED).param("tenant", tenant).query(Long.class).single();
+                addedSince = 0;
+                countedAt = now;
+                ever = true;
+            }
+            return counted + addedSince;
+        }
+
+        synchronized void added(int jobs) {
+            addedSince += jobs;
+        }
+    }
+
+    private static String format(double rate) {
+        return rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate);
+    }
+}

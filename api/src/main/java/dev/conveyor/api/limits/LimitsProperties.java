@@ -1,0 +1,33 @@
+package dev.conveyor.api.limits;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * What one API key or tenant may take of the api, under {@code conveyor.api.limits}. A request over a limit gets a
+ * 429 problem with {@code Retry-After}, and nothing is stored. 0 turns a limit off. (Body and payload sizes are
+ * {@code conveyor.api.max-payload-bytes} and {@code max-batch-body-bytes}: 413.)
+ *
+ * @param submitRate      jobs per second one key may submit, on average (a batch counts each of its jobs)
+ * @param submitBurst     jobs one key may submit at once after a quiet while (the bucket's size)
+ * @param longPollsPerKey {@code GET /v1/jobs/{id}?wait=} requests one key may have open at once, per api instance
+ * @param queuedPerTenant jobs one tenant may have waiting (SCHEDULED or QUEUED); checked against counts at most a
+ *                        second old, so it can be passed by about a second's submissions
+ */
+@ConfigurationProperties("conveyor.api.limits")
+public record LimitsProperties(
+        @DefaultValue("10000") double submitRate,
+        @DefaultValue("20000") int submitBurst,
+        @DefaultValue("1000") int longPollsPerKey,
+        @DefaultValue("1000000") long queuedPerTenant) {
+
+    public LimitsProperties {
+        if (submitRate < 0 || submitBurst < 0 || longPollsPerKey < 0 || queuedPerTenant < 0) {
+            throw new IllegalArgumentException("conveyor.api.limits.* must not be negative (0 turns a limit off)");
+        }
+        if (submitRate > 0 && submitBurst < 1000) {
+            throw new IllegalArgumentException("conveyor.api.limits.submit-burst must be at least 1000 (a batch of "
+                    + "1000 jobs must fit) when submit-rate is set");
+        }
+    }
+}

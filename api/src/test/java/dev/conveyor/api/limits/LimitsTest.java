@@ -1,0 +1,121 @@
+package dev.conveyor.api.limits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import dev.conveyor.api.auth.KeyHash;
+import dev.conveyor.common.test.HttpJson;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** Submission rate per key, open long-polls per key and waiting jobs per tenant: 429 with Retry-After. */
+@ApiTest
+class LimitsTest {
+
+    private static final List<String[]> KEYS = List.of(
+            new String[] {"rated", "rated", "cvk_limits-rated-0123456789abcdef0123456789abcdef"},
+            new String[] {"poller", "poller", "cvk_limits-poller-0123456789abcdef0123456789abcdef"},
+            new String[] {"big-1", "big", "cvk_limits-big1-0123456789abcdef0123456789abcdef"},
+            new String[] {"big-2", "big", "cvk_limits-big2-0123456789abcdef0123456789abcdef"});
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+        registry.add("conveyor.api.limits.submit-rate", () -> "0.01");
+        registry.add("conveyor.api.limits.submit-burst", () -> "1000");
+        registry.add("conveyor.api.limits.long-polls-per-key", () -> "2");
+        registry.add("conveyor.api.limits.queued-per-tenant", () -> "1005");
+        for (var i = 0; i < KEYS.size(); i++) {
+            var key = KEYS.get(i);
+            var prefix = "conveyor.api.auth.keys[" + i + "].";
+            registry.add(prefix + "id", () -> key[0]);
+            registry.add(prefix + "tenant", () -> key[1]);
+            registry.add(prefix + "scopes", () -> "jobs:write,jobs:read");
+            registry.add(prefix + "hash", () -> KeyHash.of(key[2]));
+        }
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+
+    private HttpJson as(String id) {
+        var key = KEYS.stream().filter(k -> k[0].equals(id)).findFirst().orElseThrow();
+        return ApiTests.client(port).withKey(key[2]);
+    }
+
+    private static String batch(int n) {
+        var items = new ArrayList<String>();
+        for (var i = 0; i < n; i++) {
+            items.add("{\"type\": \"echo\"}");
+        }
+        return "{\"jobs\": [" + String.join(",", items) + "]}";
+    }
+
+    private long jobs(String tenant) {
+        return jdbc.sql("SELECT count(*) FROM jobs WHERE tenant = :tenant").param("tenant", tenant)
+                .query(Long.class).single();
+    }
+
+    private static void assertTooMany(HttpJson.Response response, String type) {
+        assertThat(response.status()).as(response.text()).isEqualTo(429);
+        assertThat(response.contentType()).isEqualTo("application/problem+json");
+        assertThat(response.json().get("type").asString()).endsWith("/" + type);
+        assertThat(Long.parseLong(response.header("Retry-After"))).isPositive();
+    }
+
+    @Test
+    void aKeyOverItsSubmissionRateGets429AndNothingIsStored() {
+        var rated = as("rated");
+        assertThat(rated.post("/v1/jobs/batch", batch(1000)).status()).isEqualTo(202);
+
+        var single = rated.post("/v1/jobs", "{\"type\": \"echo\"}");
+        assertTooMany(single, "rate-limited");
+        // 0.01 jobs a second: the next job fits in about 100 s
+        assertThat(Long.parseLong(single.header("Retry-After"))).isBetween(90L, 101L);
+        assertTooMany(rated.post("/v1/jobs/batch", batch(2)), "rate-limited");
+        assertThat(jobs("rated")).isEqualTo(1000);
+        // other keys have buckets of their own
+        assertThat(as("poller").post("/v1/jobs", "{\"type\": \"echo\"}").status()).isEqualTo(202);
+    }
+
+    @Test
+    void aKeyMayHoldOnlySoManyLongPollsOpen() {
+        var poller = as("poller");
+        var id = poller.post("/v1/jobs", "{\"type\": \"echo\"}").json().get("id").asString();
+        var open = List.of(CompletableFuture.supplyAsync(() -> poller.get("/v1/jobs/" + id + "?wait=60")),
+                CompletableFuture.supplyAsync(() -> poller.get("/v1/jobs/" + id + "?wait=60")));
+
+        // once both are open, a third is refused; a plain read is not a long-poll and still answers
+        await().atMost(Duration.ofSeconds(30)).until(() -> poller.get("/v1/jobs/" + id + "?wait=0.2").status() == 429);
+        assertTooMany(poller.get("/v1/jobs/" + id + "?wait=5"), "too-many-long-polls");
+        assertThat(poller.get("/v1/jobs/" + id).status()).isEqualTo(200);
+        assertThat(as("rated").get("/v1/jobs?limit=1").status()).isEqualTo(200);
+
+        // the job ends: both long-polls answer, and their places are free again
+        assertThat(poller.post("/v1/jobs/" + id + "/cancel", "").status()).isEqualTo(202);
+        open.forEach(future -> assertThat(future.join().json().get("status").asString()).isEqualTo("CANCELLED"));
+        assertThat(poller.get("/v1/jobs/" + id + "?wait=1").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aTenantWithTooManyJobsWaitingGets429OnEveryKey() {
+        assertThat(as("big-1").post("/v1/jobs/batch", batch(1000)).status()).isEqualTo(202);
+
+        assertTooMany(as("big-2").post("/v1/jobs/batch", batch(10)), "tenant-backlog-full");
+        assertThat(as("big-2").post("/v1/jobs/batch", batch(5)).status()).isEqualTo(202);
+        assertTooMany(as("big-2").post("/v1/jobs", "{\"type\": \"echo\"}"), "tenant-backlog-full");
+        assertThat(jobs("big")).isEqualTo(1005);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.conveyor.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.auth.KeyHash;
+import dev.conveyor.common.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Fair sharing, measured: tenant A submits a backlog of {@code conveyor.fairness.backlog} (100,000) noop jobs, then
+ * tenant B submits one job every 250 ms for 15 s while A's backlog drains; printed is how long B's jobs waited from
+ * their submission to their start (the worker's start time minus the api's creation time, one clock), and how much of
+ * A's backlog was still waiting. Run once with the default tenant window and once with the window so large that
+ * nothing stays in PostgreSQL (as before fair sharing). One api, one worker, all on this machine. Run it with
+ * {@code ./mvnw -B verify -pl common,api,worker,local -Dconveyor.benchmark=fairness -Dtest=FairnessBenchmark
+ * -Dsurefire.failIfNoSpecifiedTests=false}.
+ */
+@EnabledIfSystemProperty(named = "conveyor.benchmark", matches = "fairness")
+class FairnessBenchmark {
+
+    private static final String A = "cvk_fairness-a-0123456789abcdef0123456789abcdef";
+    private static final String B = "cvk_fairness-b-0123456789abcdef0123456789abcdef";
+    private static final int BACKLOG = Integer.getInteger("conveyor.fairness.backlog", 100_000);
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void printsHowLongAnotherTenantWaitsBehindABacklog() throws Exception {
+        var fair = run("window 1000 (default)", 1000);
+        var unfair = run("window 10,000,000 (no fair sharing)", 10_000_000);
+        assertThat(fair).isNotEmpty();
+        assertThat(unfair).isNotEmpty();
+    }
+
+    private List<Double> run(String name, int window) throws Exception {
+        var home = Path.of("target", "fairness", DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .format(java.time.LocalDateTime.now()) + "-" + window).toAbsolutePath();
+        Files.createDirectories(home);
+        var settings = new FaultCluster.Settings(1, 1, List.of("default"), Map.of(),
+                List.of("--conveyor.api.dispatch.tenant-window=" + window,
+                        "--conveyor.api.limits.queued-per-tenant=0",
+                        "--conveyor.api.auth.keys[0].id=a", "--conveyor.api.auth.keys[0].tenant=a",
+                        "--conveyor.api.auth.keys[0].scopes=jobs:write,jobs:read",
+                        "--conveyor.api.auth.keys[0].hash=" + KeyHash.of(A),
+                        "--conveyor.api.auth.keys[1].id=b", "--conveyor.api.auth.keys[1].tenant=b",
+                        "--conveyor.api.auth.keys[1].scopes=jobs:write,jobs:read",
+                        "--conveyor.api.auth.keys[1].hash=" + KeyHash.of(B)),
+                List.of(), List.of());
+        try (var cluster = FaultCluster.start(settings, home, Map.of())) {
+            var base = cluster.apis().getFirst().baseUrl();
+            var batch = new StringBuilder("{\"jobs\": [");
+            for (var i = 0; i < 1000; i++) {
+                batch.append(i == 0 ? "" : ",").append("{\"type\": \"echo\"}");
+            }
+            batch.append("]}");
+            var submitStarted = System.nanoTime();
+            for (var sent = 0; sent < BACKLOG; sent += 1000) {
+                var response = send(base, "POST", "/v1/jobs/batch", batch.toString(), A);
+                assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+            }
+            var submitSeconds = (System.nanoTime() - submitStarted) / 1e9;
+            var bJobs = new ArrayList<String>();
+            for (var i = 0; i < 60; i++) {
+                var response = send(base, "POST", "/v1/jobs", "{\"type\": \"echo\"}", B);
+                assertThat(response.statusCode()).isEqualTo(202);
+                bJobs.add(Json.tree(response.body()).get("id").asString());
+                Thread.sleep(250);
+            }
+            var waits = new ArrayList<Double>();
+            String aLeft = null;
+            for (var id : bJobs) {
+                var job = Json.tree(send(base, "GET", "/v1/jobs/" + id + "?wait=60", null, B).body());
+                aLeft = aLeft == null ? queuedOf(base, A) : aLeft;
+                for (var tries = 0; tries < 10 && job.get("finishedAt").isNull(); tries++) {
+                    job = Json.tree(send(base, "GET", "/v1/jobs/" + id + "?wait=60", null, B).body());
+                }
+                waits.add(startDelay(job));
+            }
+            Collections.sort(waits);
+            System.out.printf("[fairness] %s: A's %,d jobs submitted in %.1f s; B's 60 jobs waited from submit to "
+                    + "start p50 %.3f s, p99 %.3f s, max %.3f s; A had %s jobs QUEUED when B's first ended%n",
+                    name, BACKLOG, submitSeconds, waits.get(waits.size() / 2), waits.get(waits.size() * 99 / 100),
+                    waits.getLast(), aLeft);
+            return waits;
+        }
+    }
+
+    private static double startDelay(JsonNode job) {
+        if (job.get("startedAt").isNull()) {
+            return Double.POSITIVE_INFINITY;
+        }
+        return Duration.between(Instant.parse(job.get("createdAt").asString()),
+                Instant.parse(job.get("startedAt").asString())).toMillis() / 1000.0;
+    }
+
+    /** A's jobs not ended yet, as far as one page of 500 QUEUED ones shows ("500+" when more). */
+    private String queuedOf(String base, String key) throws Exception {
+        var page = Json.tree(send(base, "GET", "/v1/jobs?status=QUEUED&limit=500", null, key).body());
+        var n = page.get("jobs").size();
+        return page.get("next").isNull() ? Integer.toString(n) : n + "+";
+    }
+
+    private HttpResponse<String> send(String base, String method, String path, String body, String key)
+            throws Exception {
+        var request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(90))
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+}
