@@ -121,7 +121,7 @@ public class TenantWindows {
         var now = System.nanoTime();
         var expired = 0;
         for (var entry : held.entrySet()) {
-            if (now - entry.getValue().since() > expiryNanos && held.remove(entry.getKey(), entry.getValue())) {
+            if (now - entry.getValue().since() >= expiryNanos && held.remove(entry.getKey(), entry.getValue())) {
                 counts.get(entry.getValue().pair()).decrementAndGet();
                 expired++;
             }

@@ -1,0 +1,83 @@
+package dev.conveyor.api.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class TenantWindowsTest {
+
+    private final TenantWindows windows = new TenantWindows(3, Duration.ofHours(1).toNanos());
+    private final AtomicInteger wakes = new AtomicInteger();
+
+    {
+        windows.onFreed(wakes::incrementAndGet);
+    }
+
+    @Test
+    void reservesNoMoreThanTheWindowPerQueueAndTenant() {
+        assertThat(windows.reserve("q", "a", 2)).isEqualTo(2);
+        assertThat(windows.reserve("q", "a", 2)).isEqualTo(1);
+        assertThat(windows.reserve("q", "a", 1)).isZero();
+        assertThat(windows.backlog()).isTrue();
+        // another tenant, or the same tenant on another queue, has a window of its own
+        assertThat(windows.reserve("q", "b", 3)).isEqualTo(3);
+        assertThat(windows.reserve("other", "a", 3)).isEqualTo(3);
+        assertThat(windows.rooms()).containsEntry(new TenantWindows.Pair("q", "a"), 0)
+                .containsEntry(new TenantWindows.Pair("q", "b"), 0);
+    }
+
+    @Test
+    void aStartedJobFreesItsSlotOnceAndWakesThePollerWhenSomeoneWaits() {
+        var first = UUID.randomUUID();
+        var second = UUID.randomUUID();
+        windows.reserve("q", "a", 2);
+        windows.hold(first, "q", "a");
+        windows.hold(second, "q", "a");
+        windows.backlog(true);
+
+        windows.settled(first);
+        windows.settled(first);
+        windows.settled(UUID.randomUUID());
+
+        assertThat(windows.rooms()).containsEntry(new TenantWindows.Pair("q", "a"), 2);
+        assertThat(wakes).hasValue(1);
+        assertThat(windows.held()).isEqualTo(1);
+    }
+
+    @Test
+    void unusedReservationsAndUnpublishedJobsGiveTheirSlotsBack() {
+        var published = UUID.randomUUID();
+        windows.reserve("q", "a", 3);
+        windows.hold(published, "q", "a");
+        windows.unreserve("q", "a", 2);
+        assertThat(windows.rooms()).containsEntry(new TenantWindows.Pair("q", "a"), 2);
+
+        windows.settled(published);
+        assertThat(windows.rooms()).doesNotContainKey(new TenantWindows.Pair("q", "a"));
+    }
+
+    @Test
+    void aJobPublishedAgainHoldsOneSlot() {
+        var job = UUID.randomUUID();
+        windows.take(job, "q", "a");
+        windows.take(job, "q", "a");
+        windows.reserve("q", "a", 1);
+        windows.hold(job, "q", "a");
+
+        assertThat(windows.rooms()).containsEntry(new TenantWindows.Pair("q", "a"), 2);
+    }
+
+    @Test
+    void slotsHeldPastTheExpiryAreFreed() {
+        var expiring = new TenantWindows(3, 0);
+        expiring.take(UUID.randomUUID(), "q", "a");
+        expiring.take(UUID.randomUUID(), "q", "a");
+
+        assertThat(expiring.expire()).isEqualTo(2);
+        assertThat(expiring.rooms()).isEmpty();
+        assertThat(expiring.held()).isZero();
+    }
+}
