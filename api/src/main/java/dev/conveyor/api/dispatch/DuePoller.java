@@ -97,6 +97,7 @@ class DuePoller implements SmartLifecycle {
 
     /** Publishes one batch of due jobs, an equal share of each tenant's within its window; answers how many. */
     int dispatchDue() {
+        windows.looking();
         windows.expire();
         var rooms = windows.rooms();
         var queues = new String[rooms.size()];

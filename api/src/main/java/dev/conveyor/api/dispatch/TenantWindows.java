@@ -37,6 +37,9 @@ public class TenantWindows {
     private final ConcurrentHashMap<UUID, Held> held = new ConcurrentHashMap<>();
     private volatile boolean backlog;
     private volatile Runnable onFreed = () -> { };
+    /** Slots freed since the poller last looked; it is woken once a tenth of a window has freed up. */
+    private final AtomicInteger freedSinceLook = new AtomicInteger();
+    private final int wakeAfter;
 
     @Autowired
     TenantWindows(ApiProperties properties) {
@@ -46,6 +49,7 @@ public class TenantWindows {
     TenantWindows(int size, long expiryNanos) {
         this.size = size;
         this.expiryNanos = expiryNanos;
+        this.wakeAfter = Math.max(1, size / 10);
     }
 
     /** The most jobs of one (queue, tenant) on Kafka and not started, per api instance. */
@@ -146,8 +150,17 @@ public class TenantWindows {
         this.onFreed = onFreed;
     }
 
+    /** The poller is about to look: slots freed from now on count towards its next wake-up. */
+    void looking() {
+        freedSinceLook.set(0);
+    }
+
+    /**
+     * Wakes the poller when enough slots have freed up while some tenant waits: a claim per freed slot would cost a
+     * query per job.
+     */
     private void freed() {
-        if (backlog) {
+        if (backlog && freedSinceLook.incrementAndGet() == wakeAfter) {
             onFreed.run();
         }
     }

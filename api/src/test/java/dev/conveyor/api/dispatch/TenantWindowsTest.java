@@ -48,6 +48,25 @@ class TenantWindowsTest {
     }
 
     @Test
+    void thePollerIsWokenOnceATenthOfAWindowHasFreedUp() {
+        var large = new TenantWindows(30, Duration.ofHours(1).toNanos());
+        var woken = new AtomicInteger();
+        large.onFreed(woken::incrementAndGet);
+        var jobs = java.util.stream.Stream.generate(UUID::randomUUID).limit(7).toList();
+        jobs.forEach(job -> large.take(job, "q", "a"));
+        large.backlog(true);
+
+        jobs.subList(0, 2).forEach(large::settled);
+        assertThat(woken).hasValue(0);
+        jobs.subList(2, 6).forEach(large::settled);
+        assertThat(woken).hasValue(1);
+
+        large.looking();
+        large.settled(jobs.get(6));
+        assertThat(woken).hasValue(1);
+    }
+
+    @Test
     void unusedReservationsAndUnpublishedJobsGiveTheirSlotsBack() {
         var published = UUID.randomUUID();
         windows.reserve("q", "a", 3);
