@@ -4,6 +4,7 @@ import { overview } from './overview.js';
 import { jobs } from './jobs.js';
 import { job } from './job.js';
 import { workers } from './workers.js';
+import { keyControls } from './key.js';
 
 const view = document.getElementById('view');
 const live = document.getElementById('live');
@@ -37,9 +38,17 @@ class ViewContext {
       if (!document.hidden) {
         try {
           await refresh();
+          if (this.stopped) {
+            return;
+          }
           status(`updated ${new Date().toLocaleTimeString()}`, false);
         } catch (error) {
           if (this.stopped || error.name === 'AbortError') {
+            return;
+          }
+          if (error.status === 401) {
+            // the key prompt is shown; the view is drawn again once a key is given
+            status('this api needs an API key', true);
             return;
           }
           status(error.status ? `the api answered ${error.message}` : `cannot reach the api: ${error.message}`, true);
@@ -100,5 +109,6 @@ function show() {
   render(view, current);
 }
 
+keyControls(document.getElementById('key-prompt'), document.getElementById('forget-key'), show);
 window.addEventListener('hashchange', show);
 show();

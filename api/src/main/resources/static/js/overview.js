@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { h } from './dom.js';
+import { needsAdmin } from './key.js';
 import { LineChart } from './chart.js';
 import * as format from './format.js';
 
@@ -92,8 +93,14 @@ export function overview(root, context) {
     draw();
   }
 
+  const refused = needsAdmin(root, context, 'Overview');
   context.poll(2000, async () => {
-    stats = await api('v1/stats', { signal: context.signal });
+    try {
+      stats = await api('v1/stats', { signal: context.signal });
+    } catch (error) {
+      refused(error);
+      return;
+    }
     render();
   });
 }

@@ -2,6 +2,7 @@
 
 import { api } from './api.js';
 import { h } from './dom.js';
+import { needsAdmin } from './key.js';
 import * as format from './format.js';
 
 export function workers(root, context) {
@@ -14,8 +15,15 @@ export function workers(root, context) {
     h('p', { class: 'muted' }, 'Workers heard from within the api\'s worker-ttl (30 s by default). Completed counts '
       + 'attempts since the worker started.'));
 
+  const refused = needsAdmin(root, context, 'Workers');
   context.poll(2000, async () => {
-    const list = (await api('v1/workers', { signal: context.signal })).workers;
+    let list;
+    try {
+      list = (await api('v1/workers', { signal: context.signal })).workers;
+    } catch (error) {
+      refused(error);
+      return;
+    }
     const now = Date.now();
     body.replaceChildren(...(list.length ? list.map(w => h('tr', { dataset: { worker: w.id } },
       h('td', { class: 'mono' }, w.id), h('td', { class: 'wrap' }, w.queues.join(', ')),

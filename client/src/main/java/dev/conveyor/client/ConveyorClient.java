@@ -28,6 +28,10 @@ import tools.jackson.databind.JsonNode;
  * it again answers the job the first try may have made instead of making a second one; turn that off with
  * {@link Builder#generateIdempotencyKeys(boolean)}, and submits without a key are then not retried. Cancel and retry
  * are never sent again. Refusals throw {@link ProblemException} with the api's problem document.
+ *
+ * <p>An api with API keys configured needs one: {@link Builder#apiKey(String)}. Without a valid key every call throws
+ * a {@link ProblemException} with status 401; with a key that lacks the scope a call needs, status 403. Neither is
+ * sent again. The key is sent only in the {@code Authorization} header, never shown in messages.
  */
 public final class ConveyorClient implements AutoCloseable {
 
@@ -41,7 +45,7 @@ public final class ConveyorClient implements AutoCloseable {
     private ConveyorClient(Builder builder) {
         this.ownsHttp = builder.http == null;
         this.http = ownsHttp ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build() : builder.http;
-        this.transport = new Transport(http, builder.base, builder.retry, builder.timeout);
+        this.transport = new Transport(http, builder.base, builder.retry, builder.timeout, builder.apiKey);
         this.generateKeys = builder.generateKeys;
     }
 
@@ -186,6 +190,7 @@ public final class ConveyorClient implements AutoCloseable {
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private Duration timeout = Duration.ofSeconds(30);
         private boolean generateKeys = true;
+        private String apiKey;
 
         private Builder(URI base) {
             this.base = Objects.requireNonNull(base, "base");
@@ -211,6 +216,22 @@ public final class ConveyorClient implements AutoCloseable {
         /** Whether submits without an idempotency key get one made up, so that they can be retried (default yes). */
         public Builder generateIdempotencyKeys(boolean generate) {
             this.generateKeys = generate;
+            return this;
+        }
+
+        /**
+         * The API key to send on every request ({@code Authorization: Bearer <key>}), for an api with keys configured;
+         * none by default (an api without keys needs none). A key with {@code jobs:write} and {@code jobs:read} can
+         * do everything this client does with its tenant's jobs.
+         */
+        public Builder apiKey(String apiKey) {
+            Objects.requireNonNull(apiKey, "apiKey");
+            // no key text in the message: it may be a real key with one wrong character
+            if (apiKey.isEmpty() || !apiKey.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("apiKey must be printable ASCII without spaces (as cvk_... keys "
+                        + "are)");
+            }
+            this.apiKey = apiKey;
             return this;
         }
 

@@ -8,7 +8,13 @@ public class ProblemException extends ConveyorException {
     private final Problem problem;
 
     public ProblemException(Problem problem) {
-        super(problem.status() + " " + problem.title() + ": " + problem.detail(), null);
+        this(problem, null);
+    }
+
+    /** With a note of the client's after the problem's detail (how to fix it, as the client sees it). */
+    ProblemException(Problem problem, String note) {
+        super(problem.status() + " " + problem.title() + ": " + problem.detail() + (note == null ? "" : " (" + note
+                + ")"), null);
         this.problem = problem;
     }
 

@@ -25,13 +25,16 @@ final class Transport {
     private final String base;
     private final RetryPolicy retry;
     private final Duration timeout;
+    /** {@code Bearer <key>}, or null; never logged nor put in a message. */
+    private final String authorization;
 
-    Transport(HttpClient http, URI base, RetryPolicy retry, Duration timeout) {
+    Transport(HttpClient http, URI base, RetryPolicy retry, Duration timeout, String apiKey) {
         this.http = http;
         // a base with a path (a proxy's prefix) keeps it
         this.base = base.toString().replaceAll("/+$", "");
         this.retry = retry;
         this.timeout = timeout;
+        this.authorization = apiKey == null ? null : "Bearer " + apiKey;
     }
 
     /** What a request is. {@code repeatable}: safe to send again (a GET, or a POST with an idempotency key). */
@@ -74,6 +77,10 @@ final class Transport {
                     continue;
                 }
             }
+            if (status == 401 && authorization == null) {
+                throw new ProblemException(problem(response), "this client sends no API key: set one with "
+                        + "ConveyorClient.Builder.apiKey");
+            }
             if (status >= 400) {
                 throw new ProblemException(problem(response));
             }
@@ -91,6 +98,9 @@ final class Transport {
                     HttpRequest.BodyPublishers.ofByteArray(ClientJson.MAPPER.writeValueAsBytes(call.body())));
         } else {
             builder.method(call.method(), HttpRequest.BodyPublishers.noBody());
+        }
+        if (authorization != null) {
+            builder.header("Authorization", authorization);
         }
         if (call.idempotencyKey() != null) {
             builder.header("Idempotency-Key", call.idempotencyKey());

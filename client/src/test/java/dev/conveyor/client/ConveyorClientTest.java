@@ -228,4 +228,82 @@ class ConveyorClientTest {
                     "/v1/jobs?limit=1&status=FAILED&queue=mail+q", "/v1/jobs?limit=1&status=FAILED&queue=mail+q&after=c1");
         }
     }
+
+    @Nested
+    class ApiKeys {
+
+        private static final String KEY = "cvk_client-test-0123456789abcdef0123456789abcdef";
+        private static final String UNAUTHORIZED = "{\"type\":\"https://conveyor.dev/problems/unauthorized\","
+                + "\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"The API key is not valid (unknown or "
+                + "revoked)\"}";
+
+        private ConveyorClient withKey(String key) {
+            return ConveyorClient.builder(api.uri()).apiKey(key).build();
+        }
+
+        @Test
+        void theKeyGoesAsABearerTokenOnEveryRequest() {
+            api.then(202, job("QUEUED", "null")).then(200, job("RUNNING", "null"))
+                    .then(200, "{\"jobs\":[],\"next\":null}").then(202, job("CANCELLED", "null"));
+            var client = withKey(KEY);
+
+            client.submit(JobRequest.of("echo"));
+            client.get(ID);
+            client.page(JobQuery.all(), null);
+            client.cancel(ID);
+
+            assertThat(api.received()).hasSize(4)
+                    .allSatisfy(request -> assertThat(request.header("Authorization")).isEqualTo("Bearer " + KEY));
+        }
+
+        @Test
+        void withoutAKeyNoAuthorizationHeaderIsSent() {
+            api.then(200, job("RUNNING", "null"));
+            client(RetryPolicy.DEFAULT).get(ID);
+            assertThat(api.received().getFirst().header("Authorization")).isNull();
+        }
+
+        @Test
+        void a401IsAProblemExceptionThatIsNotSentAgainAndNeverShowsTheKey() {
+            api.then(401, UNAUTHORIZED, "WWW-Authenticate", "Bearer realm=\"conveyor\", error=\"invalid_token\"")
+                    .then(200, job("RUNNING", "null"));
+            assertThatThrownBy(() -> withKey(KEY).get(ID)).isInstanceOfSatisfying(ProblemException.class, e -> {
+                assertThat(e.status()).isEqualTo(401);
+                assertThat(e.getMessage()).contains("unknown or revoked").doesNotContain(KEY);
+                assertThat(e.toString()).doesNotContain(KEY);
+                assertThat(e.problem().toString()).doesNotContain(KEY);
+            });
+            assertThat(api.received()).hasSize(1);
+        }
+
+        @Test
+        void a401WithoutAKeySaysHowToSendOne() {
+            api.then(401, UNAUTHORIZED.replace("The API key is not valid (unknown or revoked)",
+                    "Send an API key: Authorization: Bearer <key>"));
+            assertThatThrownBy(() -> client(RetryPolicy.DEFAULT).submit(JobRequest.of("echo")))
+                    .isInstanceOfSatisfying(ProblemException.class, e -> assertThat(e.status()).isEqualTo(401))
+                    .hasMessageContaining("ConveyorClient.Builder.apiKey");
+        }
+
+        @Test
+        void a403NamesTheScopeTheKeyLacks() {
+            api.then(403, "{\"type\":\"https://conveyor.dev/problems/forbidden\",\"title\":\"Forbidden\","
+                    + "\"status\":403,\"detail\":\"This key lacks the scope jobs:write, which this endpoint needs\"}");
+            assertThatThrownBy(() -> withKey(KEY).retry(ID)).isInstanceOfSatisfying(ProblemException.class, e -> {
+                assertThat(e.status()).isEqualTo(403);
+                assertThat(e.problem().detail()).contains("jobs:write");
+                assertThat(e.getMessage()).doesNotContain(KEY).doesNotContain("Builder.apiKey");
+            });
+        }
+
+        @Test
+        void aKeyThatCannotGoInAHeaderIsRefusedWithoutShowingIt() {
+            var builder = ConveyorClient.builder(api.uri());
+            for (var bad : List.of("", "cvk_secret-part\r\nX-Injected: 1", "cvk_secret part", "cvk_sécret")) {
+                assertThatThrownBy(() -> builder.apiKey(bad)).isInstanceOf(IllegalArgumentException.class)
+                        .message().doesNotContain("secret");
+            }
+            assertThat(api.received()).isEmpty();
+        }
+    }
 }

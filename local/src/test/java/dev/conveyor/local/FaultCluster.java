@@ -31,11 +31,13 @@ public final class FaultCluster implements AutoCloseable {
     public final class Api {
         private final String name;
         private final int port;
+        private final List<String> extraArgs;
         private volatile ChildProcess process;
 
-        private Api(String name, int port) {
+        private Api(String name, int port, List<String> extraArgs) {
             this.name = name;
             this.port = port;
+            this.extraArgs = List.copyOf(extraArgs);
         }
 
         public String name() {
@@ -74,12 +76,14 @@ public final class FaultCluster implements AutoCloseable {
                     "--spring.datasource.password=" + EmbeddedPostgresService.PASSWORD,
                     "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers()));
             args.addAll(settings.apiArgs());
+            args.addAll(extraArgs);
             process = ChildProcess.start(name, java.command(LocalSystem.API_MAIN, jvmOptions, args), log(name));
         }
 
+        /** Readiness (the database and Kafka), which needs no API key even where the api has keys configured. */
         private void awaitHealthy() {
             Readiness.await(name + " at " + baseUrl(), LocalSystem.API_TIMEOUT, List.of(process),
-                    Readiness.httpOk(URI.create(baseUrl() + "/actuator/health")));
+                    Readiness.httpOk(URI.create(baseUrl() + "/actuator/health/readiness")));
         }
     }
 
@@ -176,7 +180,7 @@ public final class FaultCluster implements AutoCloseable {
         try {
             var ports = KafkaBrokerProcess.freePorts(settings.apis());
             for (var n = 0; n < settings.apis(); n++) {
-                apis.add(new Api("api-" + (n + 1), ports[n]));
+                apis.add(new Api("api-" + (n + 1), ports[n], List.of()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -193,6 +197,26 @@ public final class FaultCluster implements AutoCloseable {
             startWorker();
         }
         apis.forEach(Api::awaitHealthy);
+    }
+
+    /**
+     * Starts one more api on a free port, with {@code extraArgs} after the settings' (API keys, say), sharing the
+     * database and Kafka with the others; returns once it is ready.
+     */
+    public Api startApi(String... extraArgs) {
+        Api api;
+        try {
+            synchronized (this) {
+                api = new Api("api-" + (apis.size() + 1), KafkaBrokerProcess.freePorts(1)[0], List.of(extraArgs));
+                apis.add(api);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        api.launch();
+        everyChild.add(api.process);
+        api.awaitHealthy();
+        return api;
     }
 
     /** Starts one more worker (a replacement, or an extra one) with the next free name; does not wait for it. */

@@ -2,6 +2,7 @@ package dev.conveyor.api.openapi;
 
 import static dev.conveyor.api.openapi.Schemas.ref;
 
+import dev.conveyor.api.auth.Scope;
 import io.swagger.v3.oas.models.headers.Header;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.JsonSchema;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What each operation of {@code /v1} takes and answers, keyed by {@code "METHOD /path"}. The operations themselves
@@ -22,9 +24,28 @@ import java.util.Map;
  */
 final class Operations {
 
-    /** One operation's description. */
-    record Operation(String id, String tag, String summary, String description, RequestBody body,
-            ApiResponses responses) {
+    /**
+     * One operation's description.
+     *
+     * @param scope      what the caller's key needs ({@code @RequiresScope} of its handler); the answers 401 and 403
+     *                   are added from it
+     * @param parameters schemas of this operation's parameters that differ from {@link #parameters()}
+     */
+    record Operation(String id, String tag, String summary, String description, Scope scope, RequestBody body,
+            ApiResponses responses, Map<String, Schema> parameters) {
+
+        Operation(String id, String tag, String summary, String description, Scope scope, RequestBody body,
+                ApiResponses responses) {
+            this(id, tag, summary, description, scope, body, responses, Map.of());
+        }
+
+        Operation {
+            var all = new TreeMap<String, ApiResponse>(responses);
+            all.put("401", unauthorized());
+            all.put("403", forbidden(scope));
+            responses = new ApiResponses();
+            all.forEach(responses::addApiResponse);
+        }
     }
 
     private static final String JSON = "application/json";
@@ -38,7 +59,7 @@ final class Operations {
                 "Stores the job durably, then answers. With an idempotency key (field or header), a repeat of the "
                         + "same request answers the earlier job (200) and a different request with the same key is a "
                         + "409.",
-                body("SubmitRequest"), responses(
+                Scope.JOBS_WRITE, body("SubmitRequest"), responses(
                         "200", json("The same idempotency key was used before with the same request: the earlier "
                                 + "job.", "Job").addHeaderObject("Idempotent-Replayed",
                                 header("Always `true`.")),
@@ -52,7 +73,7 @@ final class Operations {
         operations.put("POST /v1/jobs/batch", new Operation("submitBatch", "jobs", "Submit many jobs",
                 "All or nothing: any invalid item makes a 400 naming it (`jobs[3].type`) and nothing is stored. "
                         + "Give idempotency keys in the items; the Idempotency-Key header is refused here.",
-                body("BatchRequest"), responses(
+                Scope.JOBS_WRITE, body("BatchRequest"), responses(
                         "202", json("Accepted: every job is durable.", "BatchAnswer"),
                         "400", problem("Invalid request; `errors` names every bad item field. Nothing was stored."),
                         "409", problem("An item's idempotency key was used before with a different request. "
@@ -63,14 +84,14 @@ final class Operations {
         operations.put("GET /v1/jobs/{id}", new Operation("getJob", "jobs", "Get a job, optionally waiting for its end",
                 "With `wait`, a job that is not terminal is held until it ends or `wait` seconds pass; then the job "
                         + "as it stands. Waiting costs no polling and no platform thread.",
-                null, responses(
+                Scope.JOBS_READ, null, responses(
                         "200", json("The job.", "Job"),
                         "400", problem("`id` is not a UUID, or `wait` is out of range."),
-                        "404", problem("No such job."),
+                        "404", problem("No such job, or one of another tenant (the same answer)."),
                         "503", unavailable())));
         operations.put("GET /v1/jobs", new Operation("listJobs", "jobs", "List jobs, newest first",
                 "Filters match exactly. Page with the `next` cursor of the previous answer.",
-                null, responses(
+                Scope.JOBS_READ, null, responses(
                         "200", json("A page of jobs.", "JobPage"),
                         "400", problem("A filter, `limit` or `after` is invalid; `errors` names each."),
                         "503", unavailable())));
@@ -78,35 +99,67 @@ final class Operations {
                 "No new attempt starts after this. A job that is not running is CANCELLED at once (already in the "
                         + "answer); a running attempt is interrupted, and the job ends CANCELLED unless that attempt "
                         + "had already finished.",
-                null, responses(
+                Scope.JOBS_WRITE, null, responses(
                         "202", json("The job as it stands.", "Job"),
                         "400", problem("`id` is not a UUID."),
-                        "404", problem("No such job."),
+                        "404", problem("No such job, or one of another tenant (the same answer)."),
                         "409", problem("The job is already terminal."),
                         "503", unavailable())));
         operations.put("POST /v1/jobs/{id}/retry", new Operation("retryJob", "jobs", "Retry a failed or cancelled job",
                 "Back to QUEUED with a fresh budget: `attempts` keeps counting and `maxAttempts` becomes `attempts` "
                         + "plus the `maxAttempts` it was submitted with. `error` keeps the last failure until a new "
                         + "attempt finishes.",
-                null, responses(
+                Scope.JOBS_WRITE, null, responses(
                         "202", json("The job, QUEUED.", "Job"),
                         "400", problem("`id` is not a UUID."),
-                        "404", problem("No such job."),
+                        "404", problem("No such job, or one of another tenant (the same answer)."),
                         "409", problem("The job is not FAILED or CANCELLED."),
                         "503", unavailable())));
         operations.put("GET /v1/queues", new Operation("listQueues", "queues", "Jobs by status, per queue",
                 "Every queue that has jobs, from counters (cheap to poll every second).",
-                null, responses(
+                Scope.ADMIN, null, responses(
                         "200", json("The queues.", "Queues"),
                         "503", unavailable())));
         operations.put("GET /v1/stats", new Operation("getStats", "queues", "What the dashboard's overview shows",
                 "The queue counters (read at most once a second for every caller) and, per 5-s bucket over the last "
                         + "10 minutes, the jobs whose end was recorded in it and their latency from due to recorded end.",
-                null, responses("200", json("The counters and series.", "Stats"), "503", unavailable())));
+                Scope.ADMIN, null, responses("200", json("The counters and series.", "Stats"), "503", unavailable())));
         operations.put("GET /v1/workers", new Operation("listWorkers", "workers", "The live workers",
                 "The workers heard from within worker-ttl, from their heartbeats (answered from memory).",
-                null, responses("200", json("The workers.", "Workers"))));
+                Scope.ADMIN, null, responses("200", json("The workers.", "Workers"))));
+        keys(operations);
         return operations;
+    }
+
+    private static void keys(Map<String, Operation> operations) {
+        operations.put("POST /v1/keys", new Operation("createKey", "keys", "Make an API key",
+                "The answer holds the key itself (`key`), this once: the api keeps only its SHA-256. The key works "
+                        + "at once on this api instance and within `conveyor.api.auth.refresh-interval` (1 s) on the "
+                        + "others.",
+                Scope.ADMIN, body("KeyRequest"), responses(
+                        "201", json("The key made, with `key`.", "Key").addHeaderObject("Location",
+                                header("`/v1/keys/{id}` of the new key.")),
+                        "400", problem("Invalid request; `errors` names every bad field. Nothing was stored."),
+                        "409", problem("The api runs without keys (open mode): `keys-disabled`. Configure an admin "
+                                + "key first."),
+                        "413", problem("The body is larger than 64 KiB."),
+                        "415", problem("The body is not `application/json`."),
+                        "503", unavailable())));
+        operations.put("GET /v1/keys", new Operation("listKeys", "keys", "List the API keys",
+                "Every key, active or revoked, from the configuration and made through the api, newest first; never "
+                        + "a key itself nor its hash.",
+                Scope.ADMIN, null, responses("200", json("The keys.", "Keys"))));
+        operations.put("DELETE /v1/keys/{id}", new Operation("revokeKey", "keys", "Revoke an API key",
+                "The key is refused at once on this api instance and within `conveyor.api.auth.refresh-interval` "
+                        + "(1 s) on the others. A key of the configuration can be revoked too, and stays revoked across "
+                        + "restarts by its id (give a replacement a new id). Revoking a revoked key answers it as it "
+                        + "is.",
+                Scope.ADMIN, null, responses(
+                        "200", json("The key, revoked.", "Key"),
+                        "404", problem("No such key."),
+                        "409", problem("The api runs without keys (open mode): `keys-disabled`."),
+                        "503", unavailable()),
+                Map.of("id", Schemas.string("The key's id (not the key)."))));
     }
 
     /** Query and path parameters by name: their schema and meaning. */
@@ -145,6 +198,17 @@ final class Operations {
     private static ApiResponse problem(String description) {
         return new ApiResponse().description(description).content(content("application/problem+json",
                 ref("Problem")));
+    }
+
+    private static ApiResponse unauthorized() {
+        return problem("No API key, or one that is unknown or revoked (only when the api has keys configured).")
+                .addHeaderObject("WWW-Authenticate", header("`Bearer realm=\"conveyor\"`, with "
+                        + "`error=\"invalid_token\"` when a key was sent."));
+    }
+
+    private static ApiResponse forbidden(Scope scope) {
+        return problem(scope == Scope.ADMIN ? "The key lacks the scope `admin`."
+                : "The key lacks the scope `" + scope.value() + "` (or `admin`).");
     }
 
     private static ApiResponse unavailable() {

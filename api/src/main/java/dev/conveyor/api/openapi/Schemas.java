@@ -15,6 +15,7 @@ import java.util.Map;
 final class Schemas {
 
     static final String REF = "#/components/schemas/";
+    private static final List<String> SCOPES = List.of("jobs:write", "jobs:read", "admin");
     private static final List<String> STATUSES = List.of("SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "FAILED",
             "CANCELLED");
 
@@ -62,6 +63,10 @@ final class Schemas {
         schemas.put("Workers", object("The workers heard from within the api's worker-ttl (30 s by default).",
                 Map.of("workers", array(ref("Worker"), "One entry per live worker."))).addRequiredItem("workers"));
         schemas.put("Worker", worker());
+        schemas.put("KeyRequest", keyRequest());
+        schemas.put("Key", key());
+        schemas.put("Keys", object("Every API key, active or revoked, newest first.",
+                Map.of("keys", array(ref("Key"), "One entry per key."))).addRequiredItem("keys"));
         schemas.put("Problem", problem());
         schemas.put("FieldError", object("One offending field of a request.", fields(
                 "field", string("The field: `type`, `jobs[3].payload.name`, `Idempotency-Key`, `wait`, ..."),
@@ -161,11 +166,37 @@ final class Schemas {
         return object("A live worker.", properties).required(List.copyOf(properties.keySet()));
     }
 
+    private static Schema keyRequest() {
+        return object("An API key to make. Unknown fields are a 400 naming them.", fields(
+                "name", string("What the key is for, 1 to 100 printable characters (not secret).").minLength(1)
+                        .maxLength(100),
+                "tenant", string("The tenant its jobs belong to.").pattern("^[a-z0-9][a-z0-9_-]{0,63}$"),
+                "scopes", array(string("A scope.")._enum(SCOPES), "What the key may do; `admin` includes the others, "
+                        + "for every tenant.").minItems(1)))
+                .required(List.of("name", "tenant", "scopes")).additionalProperties(false);
+    }
+
+    private static Schema key() {
+        var properties = fields(
+                "id", string("The key's id (not secret): in logs, and to revoke it."),
+                "name", string("What the key is for; for a key of the configuration, its id."),
+                "tenant", string("The tenant its jobs belong to."),
+                "scopes", array(string("A scope.")._enum(SCOPES), "What the key may do."),
+                "source", string("Where the key comes from.")._enum(List.of("configuration", "api")),
+                "createdAt", nullable(instant("When it was made through the api; null for a key of the "
+                        + "configuration.")),
+                "revokedAt", nullable(instant("When it was revoked, or null while it is active.")),
+                "key", nullable(string("The key itself (`cvk_...`): only in the answer that made it, null everywhere "
+                        + "else. The api keeps only its SHA-256.")));
+        return object("An API key as the api shows it.", properties).required(List.copyOf(properties.keySet()));
+    }
+
     private static Schema problem() {
         return object("An RFC 9457 problem document (application/problem+json).", fields(
                 "type", string("A URI naming the kind of problem: https://conveyor.dev/problems/ followed by "
-                        + "validation, payload-too-large, idempotency-conflict, not-found, invalid-state or "
-                        + "store-unavailable; about:blank for errors of the HTTP layer (405, 406, 415).").format("uri"),
+                        + "validation, payload-too-large, idempotency-conflict, not-found, invalid-state, "
+                        + "store-unavailable, unauthorized, forbidden or keys-disabled; about:blank for errors of the "
+                        + "HTTP layer (405, 406, 415).").format("uri"),
                 "title", string("A short summary of the kind of problem."),
                 "status", integer("The HTTP status code."),
                 "detail", string("What went wrong with this request."),

@@ -4,15 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
+import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.test.HttpJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -23,6 +22,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.servlet.HandlerInterceptor;
@@ -128,60 +128,94 @@ class OpenApiDocumentTest {
     }
 
     /**
-     * Calls every operation so that it answers each documented status except 503 (the store being away), and checks
-     * each answer's content type and body against the document.
+     * Calls every operation so that it answers each documented status except 503 (the store being away) and those
+     * that need API keys configured ({@link OpenApiDocumentWithKeysTest}), and checks each answer's content type and
+     * body against the document.
      */
     @Test
     void everyOperationAnswersAsDocumented() {
-        var seen = new LinkedHashMap<String, Set<String>>();
+        var answers = new DocumentedAnswers(document);
         var key = "key-" + UUID.randomUUID();
         var submit = "{\"type\":\"echo\",\"payload\":{\"n\":1},\"idempotencyKey\":\"" + key + "\"}";
-        var job = check(seen, "POST /v1/jobs", http.post("/v1/jobs", submit), 202);
-        assertThat(check(seen, "POST /v1/jobs", http.post("/v1/jobs", submit), 200).get("id")).isEqualTo(job.get("id"));
-        check(seen, "POST /v1/jobs", http.post("/v1/jobs", submit.replace("\"n\":1", "\"n\":2")), 409);
-        check(seen, "POST /v1/jobs", http.post("/v1/jobs", "{\"queue\":\"Bad!\"}"), 400);
-        check(seen, "POST /v1/jobs", http.post("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"s\":\""
+        var job = answers.check("POST /v1/jobs", http.post("/v1/jobs", submit), 202);
+        assertThat(answers.check("POST /v1/jobs", http.post("/v1/jobs", submit), 200).get("id")).isEqualTo(job.get("id"));
+        answers.check("POST /v1/jobs", http.post("/v1/jobs", submit.replace("\"n\":1", "\"n\":2")), 409);
+        answers.check("POST /v1/jobs", http.post("/v1/jobs", "{\"queue\":\"Bad!\"}"), 400);
+        answers.check("POST /v1/jobs", http.post("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"s\":\""
                 + "x".repeat(300_000) + "\"}}"), 413);
-        check(seen, "POST /v1/jobs", http.post("/v1/jobs", submit, "text/plain"), 415);
+        answers.check("POST /v1/jobs", http.post("/v1/jobs", submit, "text/plain"), 415);
 
         var batch = "/v1/jobs/batch";
-        check(seen, "POST " + batch, http.post(batch, "{\"jobs\":[{\"type\":\"echo\"},{\"type\":\"sleep\","
+        answers.check("POST " + batch, http.post(batch, "{\"jobs\":[{\"type\":\"echo\"},{\"type\":\"sleep\","
                 + "\"payload\":{\"ms\":1}}]}"), 202);
-        check(seen, "POST " + batch, http.post(batch, "{\"jobs\":[{\"type\":\"echo\"},{\"type\":\"\"}]}"), 400);
-        check(seen, "POST " + batch, http.post(batch, "{\"jobs\":[{\"type\":\"echo\",\"idempotencyKey\":\"" + key
+        answers.check("POST " + batch, http.post(batch, "{\"jobs\":[{\"type\":\"echo\"},{\"type\":\"\"}]}"), 400);
+        answers.check("POST " + batch, http.post(batch, "{\"jobs\":[{\"type\":\"echo\",\"idempotencyKey\":\"" + key
                 + "\"}]}"), 409);
-        check(seen, "POST " + batch, http.post(batch, "{\"jobs\":[{\"type\":\"echo\",\"payload\":{\"s\":\""
+        answers.check("POST " + batch, http.post(batch, "{\"jobs\":[{\"type\":\"echo\",\"payload\":{\"s\":\""
                 + "x".repeat(300_000) + "\"}}]}"), 413);
-        check(seen, "POST " + batch, http.post(batch, "{}", "text/plain"), 415);
+        answers.check("POST " + batch, http.post(batch, "{}", "text/plain"), 415);
 
         var id = job.get("id").asString();
-        check(seen, "GET /v1/jobs/{id}", http.get("/v1/jobs/" + id + "?wait=0.1"), 200);
-        check(seen, "GET /v1/jobs/{id}", http.get("/v1/jobs/not-a-uuid"), 400);
-        check(seen, "GET /v1/jobs/{id}", http.get("/v1/jobs/" + UUID.randomUUID()), 404);
-        var page = check(seen, "GET /v1/jobs", http.get("/v1/jobs?queue=default&limit=1"), 200);
-        check(seen, "GET /v1/jobs", http.get("/v1/jobs?after=" + page.get("next").asString() + "&type=echo"), 200);
-        check(seen, "GET /v1/jobs", http.get("/v1/jobs?limit=0&status=DONE"), 400);
+        answers.check("GET /v1/jobs/{id}", http.get("/v1/jobs/" + id + "?wait=0.1"), 200);
+        answers.check("GET /v1/jobs/{id}", http.get("/v1/jobs/not-a-uuid"), 400);
+        answers.check("GET /v1/jobs/{id}", http.get("/v1/jobs/" + UUID.randomUUID()), 404);
+        var page = answers.check("GET /v1/jobs", http.get("/v1/jobs?queue=default&limit=1"), 200);
+        answers.check("GET /v1/jobs", http.get("/v1/jobs?after=" + page.get("next").asString() + "&type=echo"), 200);
+        answers.check("GET /v1/jobs", http.get("/v1/jobs?limit=0&status=DONE"), 400);
 
         // no worker runs here: the job is QUEUED, so cancel ends it at once, and then it can be retried
-        check(seen, "POST /v1/jobs/{id}/retry", http.post("/v1/jobs/" + id + "/retry", ""), 409);
-        check(seen, "POST /v1/jobs/{id}/cancel", http.post("/v1/jobs/" + id + "/cancel", ""), 202);
-        check(seen, "POST /v1/jobs/{id}/cancel", http.post("/v1/jobs/" + id + "/cancel", ""), 409);
-        check(seen, "POST /v1/jobs/{id}/retry", http.post("/v1/jobs/" + id + "/retry", ""), 202);
+        answers.check("POST /v1/jobs/{id}/retry", http.post("/v1/jobs/" + id + "/retry", ""), 409);
+        answers.check("POST /v1/jobs/{id}/cancel", http.post("/v1/jobs/" + id + "/cancel", ""), 202);
+        answers.check("POST /v1/jobs/{id}/cancel", http.post("/v1/jobs/" + id + "/cancel", ""), 409);
+        answers.check("POST /v1/jobs/{id}/retry", http.post("/v1/jobs/" + id + "/retry", ""), 202);
         for (var action : new String[] {"cancel", "retry"}) {
-            check(seen, "POST /v1/jobs/{id}/" + action, http.post("/v1/jobs/x/" + action, ""), 400);
-            check(seen, "POST /v1/jobs/{id}/" + action, http.post("/v1/jobs/" + UUID.randomUUID() + "/" + action,
+            answers.check("POST /v1/jobs/{id}/" + action, http.post("/v1/jobs/x/" + action, ""), 400);
+            answers.check("POST /v1/jobs/{id}/" + action, http.post("/v1/jobs/" + UUID.randomUUID() + "/" + action,
                     ""), 404);
         }
-        check(seen, "GET /v1/queues", http.get("/v1/queues"), 200);
-        check(seen, "GET /v1/stats", http.get("/v1/stats"), 200);
-        check(seen, "GET /v1/workers", http.get("/v1/workers"), 200);
+        answers.check("GET /v1/queues", http.get("/v1/queues"), 200);
+        answers.check("GET /v1/stats", http.get("/v1/stats"), 200);
+        answers.check("GET /v1/workers", http.get("/v1/workers"), 200);
 
-        operations().forEach((operation, described) -> {
-            var documented = new TreeSet<>(described.get("responses").propertyNames());
+        // without keys configured, keys can be neither made nor revoked
+        var made = answers.check("POST /v1/keys", http.post("/v1/keys",
+                "{\"name\": \"ci\", \"tenant\": \"acme\", \"scopes\": [\"jobs:read\"]}"), 409);
+        assertThat(made.get("type").asString()).endsWith("/keys-disabled");
+        answers.check("GET /v1/keys", http.get("/v1/keys"), 200);
+        answers.check("DELETE /v1/keys/{id}", http.delete("/v1/keys/ci"), 409);
+
+        answers.operations().keySet().forEach(operation -> {
+            var documented = answers.documented(operation);
             documented.remove("503");
-            assertThat(seen.get(operation)).as("statuses seen from " + operation)
+            documented.removeAll(OpenApiDocumentWithKeysTest.onlyWithKeys(operation));
+            assertThat(answers.seen(operation)).as("statuses seen from " + operation)
                     .containsExactlyInAnyOrderElementsOf(documented);
         });
+    }
+
+    @Test
+    void everyOperationNeedsAnApiKeyWithTheScopeItsHandlerRequires(
+            @Autowired @Qualifier("requestMappingHandlerMapping") RequestMappingHandlerMapping mappings) {
+        var scheme = document.get("components").get("securitySchemes").get(OpenApiConfig.BEARER);
+        assertThat(scheme.get("type").asString()).isEqualTo("http");
+        assertThat(scheme.get("scheme").asString()).isEqualTo("bearer");
+        var operations = operations();
+        mappings.getHandlerMethods().forEach((info, handler) -> info.getPatternValues().stream()
+                .filter(path -> path.startsWith("/v1/"))
+                .forEach(path -> info.getMethodsCondition().getMethods().forEach(method -> {
+                    var required = AnnotatedElementUtils.findMergedAnnotation(handler.getMethod(), RequiresScope.class);
+                    if (required == null) {
+                        required = AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(),
+                                RequiresScope.class);
+                    }
+                    var operation = method.name() + " " + path;
+                    assertThat(required).as(operation + " declares a scope").isNotNull();
+                    var security = operations.get(operation).get("security");
+                    assertThat(Json.write(security)).as(operation).isEqualTo("[{\"" + OpenApiConfig.BEARER + "\":[\""
+                            + required.value().value() + "\"]}]");
+                    assertThat(operations.get(operation).get("responses").propertyNames()).as(operation)
+                            .contains("401", "403");
+                })));
     }
 
     @Test
@@ -201,34 +235,11 @@ class OpenApiDocumentTest {
                 .noneMatch(bean -> bean.getClass().getName().startsWith("org.springdoc"));
     }
 
-    /** The operations of the document by {@code "METHOD /path"}. */
     private Map<String, JsonNode> operations() {
-        var operations = new LinkedHashMap<String, JsonNode>();
-        document.get("paths").properties().forEach(path -> path.getValue().properties().forEach(
-                operation -> operations.put(operation.getKey().toUpperCase() + " " + path.getKey(),
-                        operation.getValue())));
-        return operations;
+        return new DocumentedAnswers(document).operations();
     }
 
     private static JsonNode ref(String name) {
         return Json.tree("{\"$ref\":\"" + Schemas.REF + name + "\"}");
-    }
-
-    /** Asserts the status, and that content type and body are those the document gives for it; returns the body. */
-    private JsonNode check(Map<String, Set<String>> seen, String operation, HttpJson.Response response, int status) {
-        assertThat(response.status()).as(operation + ": " + response.text()).isEqualTo(status);
-        seen.computeIfAbsent(operation, o -> new LinkedHashSet<>()).add(String.valueOf(status));
-        var documented = operations().get(operation).get("responses").get(String.valueOf(status));
-        assertThat(documented).as(operation + " documents " + status).isNotNull();
-        var mediaType = documented.get("content").propertyNames().iterator().next();
-        assertThat(response.contentType()).as(operation + " " + status).startsWith(mediaType);
-        var body = response.json();
-        var shapes = new Shapes(document);
-        assertThat(shapes.problems(body, documented.get("content").get(mediaType).get("schema"), "body"))
-                .as(operation + " " + status + ": " + response.text()).isEmpty();
-        documented.path("headers").propertyNames().stream().filter(header -> !header.equals("Retry-After"))
-                .forEach(header -> assertThat(response.header(header)).as(operation + " " + status + " " + header)
-                        .isNotNull());
-        return body;
     }
 }

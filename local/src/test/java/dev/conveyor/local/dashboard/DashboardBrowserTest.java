@@ -2,6 +2,7 @@ package dev.conveyor.local.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.api.auth.KeyHash;
 import dev.conveyor.common.test.HttpJson;
 import dev.conveyor.local.FaultCluster;
 import java.io.IOException;
@@ -41,7 +42,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * workers). Skipped where {@code /usr/bin/chromium} or {@code /usr/bin/chromedriver} is missing (Debian packages
  * {@code chromium} and {@code chromium-driver}; {@code -Dconveyor.chromium=PATH} and
  * {@code -Dconveyor.chromedriver=PATH} name others). With {@code -Dconveyor.screenshots=DIR} it first runs a minute of
- * mixed load, so that the charts have something to show, and saves its screenshots in DIR.
+ * mixed load, so that the charts have something to show, and saves its screenshots in DIR. The api runs without keys
+ * (as under {@code local}), except in the last test, which starts a second api with API keys.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(DashboardBrowserTest.NeedsChromium.class)
@@ -223,6 +225,9 @@ class DashboardBrowserTest {
     @Order(3)
     void theWorkersPageListsTheWorkers() throws Exception {
         open("#/workers");
+        // the api runs without keys: nothing asks for one
+        assertThat(browser.findElement(By.id("key-prompt")).isDisplayed()).isFalse();
+        assertThat(browser.findElement(By.id("forget-key")).isDisplayed()).isFalse();
 
         for (var worker : cluster.liveWorkers()) {
             await(d -> !d.findElements(By.cssSelector("#workers tbody tr[data-worker='" + worker.id() + "']")).isEmpty());
@@ -246,6 +251,99 @@ class DashboardBrowserTest {
         assertThat(browser.findElements(By.id("injected"))).isEmpty();
         assertThat(browser.findElements(By.cssSelector("#payload img, #result img"))).isEmpty();
         assertThat(browser.getTitle()).isEqualTo("Conveyor");
+    }
+
+    static final String ADMIN = "cvk_dashboard-admin-0123456789abcdef0123456789abcdef";
+    static final String ACME_READER = "cvk_dashboard-acme-ro-0123456789abcdef0123456789abcdef";
+    static final String ACME_WRITER = "cvk_dashboard-acme-wo-0123456789abcdef0123456789abcdef";
+    static final String GLOBEX = "cvk_dashboard-globex-0123456789abcdef0123456789abcdef";
+
+    @Test
+    @Order(5)
+    void withApiKeysThePageAsksForOneAndATenantSeesOnlyItsOwnJobs() throws Exception {
+        var keyed = cluster.startApi(keys(
+                key("ops-admin", "ops", ADMIN, "admin"),
+                key("acme-ro", "acme", ACME_READER, "jobs:read"),
+                key("acme-wo", "acme", ACME_WRITER, "jobs:write"),
+                key("globex-rw", "globex", GLOBEX, "jobs:write,jobs:read")));
+        var api = new HttpJson(keyed.baseUrl());
+        var acmeJob = submitted(api.withKey(ACME_WRITER).post("/v1/jobs",
+                "{\"type\": \"acme-report\", \"queue\": \"reports\", \"payload\": {\"for\": \"acme\"}}"));
+        var globexJob = submitted(api.withKey(GLOBEX).post("/v1/jobs",
+                "{\"type\": \"globex-report\", \"queue\": \"reports\", \"payload\": {\"for\": \"globex\"}}"));
+
+        // another origin than the open api's: its own sessionStorage, so no key yet
+        browser.get(keyed.baseUrl() + "/#/jobs");
+        await(d -> d.findElement(By.id("key-prompt")).isDisplayed());
+        assertThat(browser.findElement(By.id("api-key")).getAttribute("type")).isEqualTo("password");
+        useKey("cvk_not-a-key");
+        await(d -> d.findElement(By.id("key-prompt")).isDisplayed()
+                && text("#key-message").contains("refused"));
+
+        useKey(ACME_READER);
+        var acmeRow = "#jobs tbody tr[data-id='" + acmeJob + "']";
+        await(d -> !d.findElements(By.cssSelector(acmeRow)).isEmpty());
+        assertThat(browser.findElements(By.cssSelector("#jobs tbody tr[data-id='" + globexJob + "']"))).isEmpty();
+        assertThat(text("#jobs tbody")).doesNotContain("globex-report");
+        assertThat(browser.findElement(By.id("forget-key")).isDisplayed()).isTrue();
+        assertThat(browser.executeScript("return sessionStorage.getItem('conveyor.apiKey')")).isEqualTo(ACME_READER);
+        assertThat(browser.executeScript("return localStorage.length")).isEqualTo(0L);
+
+        // another tenant's job does not exist for this key
+        open(keyed, "#/jobs/" + globexJob);
+        await(d -> text("#message") != null && text("#message").startsWith("404"));
+        assertThat(text("#payload")).doesNotContain("globex");
+
+        // no admin scope: the overview and workers pages say so
+        for (var page : List.of("#/", "#/workers")) {
+            open(keyed, page);
+            await(d -> text("#no-admin") != null);
+            assertThat(text("#no-admin")).contains("no admin scope");
+        }
+
+        browser.findElement(By.id("forget-key")).click();
+        await(d -> d.findElement(By.id("key-prompt")).isDisplayed());
+        assertThat(browser.executeScript("return sessionStorage.getItem('conveyor.apiKey')")).isNull();
+
+        useKey(ADMIN);
+        open(keyed, "#/");
+        var row = "#queues tbody tr[data-queue='reports']";
+        await(d -> !d.findElements(By.cssSelector(row)).isEmpty());
+        assertThat(browser.findElements(By.id("no-admin"))).isEmpty();
+        open(keyed, "#/jobs?queue=reports");
+        await(d -> !d.findElements(By.cssSelector("#jobs tbody tr[data-id='" + globexJob + "']")).isEmpty());
+        assertThat(browser.findElements(By.cssSelector(acmeRow))).isNotEmpty();
+    }
+
+    @SafeVarargs
+    private static String[] keys(List<String>... keys) {
+        var args = new java.util.ArrayList<String>();
+        for (var i = 0; i < keys.length; i++) {
+            for (var setting : keys[i]) {
+                args.add("--conveyor.api.auth.keys[" + i + "]." + setting);
+            }
+        }
+        return args.toArray(String[]::new);
+    }
+
+    private static List<String> key(String id, String tenant, String key, String scopes) {
+        return List.of("id=" + id, "tenant=" + tenant, "scopes=" + scopes, "hash=" + KeyHash.of(key));
+    }
+
+    private static String submitted(HttpJson.Response response) {
+        assertThat(response.status()).as(response.text()).isEqualTo(202);
+        return response.json().get("id").asString();
+    }
+
+    private static void useKey(String key) {
+        var input = browser.findElement(By.id("api-key"));
+        input.clear();
+        input.sendKeys(key);
+        browser.findElement(By.id("use-key")).click();
+    }
+
+    private static void open(FaultCluster.Api api, String hash) {
+        browser.get(api.baseUrl() + "/" + hash);
     }
 
     private static String statusShown() {
