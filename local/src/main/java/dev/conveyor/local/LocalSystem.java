@@ -165,7 +165,7 @@ public final class LocalSystem {
     }
 
     private URI healthUri(int api) {
-        return URI.create("http://localhost:" + options.apiPort(api) + "/actuator/health");
+        return URI.create("http://localhost:" + options.apiPort(api) + "/actuator/health/readiness");
     }
 
     /** The base URIs of the apis, such as {@code http://localhost:8080}. */
