@@ -41,10 +41,42 @@ class FairnessBenchmark {
 
     @Test
     void printsHowLongAnotherTenantWaitsBehindABacklog() throws Exception {
-        var fair = run("window 1000 (default)", 1000);
-        var unfair = run("window 10,000,000 (no fair sharing)", 10_000_000);
-        assertThat(fair).isNotEmpty();
-        assertThat(unfair).isNotEmpty();
+        for (var window : System.getProperty("conveyor.fairness.windows", "1000,10000000").split(",")) {
+            var size = Integer.parseInt(window.strip());
+            var waits = run(size == 1000 ? "window 1000 (default)" : "window " + size, size);
+            assertThat(waits).hasSize(60);
+        }
+    }
+
+    /** Every second: tenant a's jobs on Kafka (leased, not started), waiting in PostgreSQL, running, ended. */
+    private static Thread sample(String jdbcUrl) {
+        return Thread.ofPlatform().daemon().start(() -> {
+            try (var connection = java.sql.DriverManager.getConnection(jdbcUrl, EmbeddedPostgresService.USER,
+                    EmbeddedPostgresService.PASSWORD)) {
+                long lastEnded = 0;
+                while (!Thread.currentThread().isInterrupted()) {
+                    try (var statement = connection.createStatement(); var rs = statement.executeQuery("""
+                            SELECT count(*) FILTER (WHERE status = 'QUEUED' AND dispatch_lease_until IS NOT NULL),
+                                   count(*) FILTER (WHERE status IN ('QUEUED', 'SCHEDULED')
+                                                    AND dispatch_lease_until IS NULL),
+                                   count(*) FILTER (WHERE status = 'RUNNING'),
+                                   count(*) FILTER (WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED'))
+                            FROM jobs WHERE tenant = 'a'""")) {
+                        rs.next();
+                        var ended = rs.getLong(4);
+                        System.out.printf("[fairness]   %s a: on Kafka %d, in PostgreSQL %d, running %d, ended %d "
+                                + "(+%d/s)%n", java.time.LocalTime.now().withNano(0), rs.getLong(1), rs.getLong(2),
+                                rs.getLong(3), ended, ended - lastEnded);
+                        lastEnded = ended;
+                    }
+                    Thread.sleep(1000);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.sql.SQLException e) {
+                System.out.println("[fairness]   sampling stopped: " + e.getMessage());
+            }
+        });
     }
 
     private List<Double> run(String name, int window) throws Exception {
@@ -63,6 +95,7 @@ class FairnessBenchmark {
                 List.of(), List.of());
         try (var cluster = FaultCluster.start(settings, home, Map.of())) {
             var base = cluster.apis().getFirst().baseUrl();
+            var sampler = Boolean.getBoolean("conveyor.fairness.sample") ? sample(cluster.jdbcUrl()) : null;
             var batch = new StringBuilder("{\"jobs\": [");
             for (var i = 0; i < 1000; i++) {
                 batch.append(i == 0 ? "" : ",").append("{\"type\": \"echo\"}");
@@ -96,6 +129,9 @@ class FairnessBenchmark {
                     + "start p50 %.3f s, p99 %.3f s, max %.3f s; A had %s jobs QUEUED when B's first ended%n",
                     name, BACKLOG, submitSeconds, waits.get(waits.size() / 2), waits.get(waits.size() * 99 / 100),
                     waits.getLast(), aLeft);
+            if (sampler != null) {
+                sampler.interrupt();
+            }
             return waits;
         }
     }
