@@ -13,6 +13,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import tools.jackson.databind.JsonNode;
 
@@ -38,11 +39,16 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         this.settings = settings;
         this.guard = new AddressGuard(settings);
         this.clock = clock;
-        // Virtual threads for the client's own work too: thousands of requests in flight cost no platform threads.
+        // Virtual threads for the client's own work too: thousands of requests in flight cost no platform threads. They
+        // carry the guard's rules, so that any lookup the client makes of a host no job has pinned is checked too.
+        var threads = Executors.newVirtualThreadPerTaskExecutor();
+        var rules = guard.rules();
+        Executor checkedLookups = task -> threads.execute(
+                () -> ScopedValue.where(GuardedResolver.CLIENT, rules).run(task));
         var client = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(settings.connectTimeout())
-                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                .executor(checkedLookups)
                 .build();
         this.exchange = new HttpExchange(client, settings.maxResponseBytes(),
                 new HostLimits(settings.maxConnectionsPerHost()));
@@ -63,8 +69,11 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         var call = HttpCall.from(context.payload(), settings.defaultTimeout());
         var deadline = System.nanoTime() + call.timeout().toNanos();
         for (var redirects = 0; ; redirects++) {
-            guard.check(call.uri());
-            var response = exchange.send(call, deadline);
+            HttpResponse<CappedBody.Body> response;
+            // The host stays pinned to the checked addresses until the exchange has ended (the body read, or given up).
+            try (var pinned = guard.check(call.uri())) {
+                response = exchange.send(call, deadline);
+            }
             var location = response.headers().firstValue("location");
             if (!REDIRECTS.contains(response.statusCode()) || location.isEmpty()) {
                 return outcome(call, response);
