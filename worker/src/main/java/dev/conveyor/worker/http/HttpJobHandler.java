@@ -5,6 +5,7 @@ import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobFailure;
 import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.worker.HttpSettings;
+import dev.conveyor.worker.Secrets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
@@ -26,9 +27,10 @@ import tools.jackson.databind.JsonNode;
 final class HttpJobHandler implements JobHandler, AutoCloseable {
 
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
-    // Credentials meant for one origin must not follow a redirect to another.
-    private static final Set<String> ORIGIN_BOUND = Set.of("authorization", "cookie", "proxy-authorization");
     private static final int SNIPPET = 200;
+    // How much of a failing body is searched for the call's secrets: the snippet, and room for a long token across
+    // its end.
+    private static final int SCANNED = SNIPPET + 8_192;
 
     private final HttpSettings settings;
     private final AddressGuard guard;
@@ -100,7 +102,8 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         var headers = call.headers();
         if (!sameOrigin(call.uri(), next)) {
             headers = new HashMap<>(headers);
-            headers.keySet().removeIf(name -> ORIGIN_BOUND.contains(name.toLowerCase(Locale.ROOT)));
+            // Credentials meant for one origin must not follow a redirect to another.
+            headers.keySet().removeIf(SensitiveHeaders::sensitive);
         }
         return new HttpCall(toGet ? "GET" : call.method(), next, headers, toGet ? null : call.body(), call.timeout());
     }
@@ -153,7 +156,9 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
             return call.method() + " " + call.uri() + " answered " + status + " with a body of " + bytes
                     + " bytes that is not text";
         }
-        var snippet = body.length() > SNIPPET ? body.substring(0, SNIPPET) + "..." : body;
+        // A server may echo the request (its Authorization header too): hide the call's secrets before cutting.
+        var text = Secrets.hide(body.substring(0, Math.min(body.length(), SCANNED)), call.secrets());
+        var snippet = text.length() > SNIPPET ? text.substring(0, SNIPPET) + "..." : text;
         return call.method() + " " + call.uri() + " answered " + status
                 + (snippet.isBlank() ? "" : ": " + snippet.strip());
     }
