@@ -48,6 +48,7 @@ class HttpSafetyTest {
                 "http://[fd00::1]/, unique-local",
                 "http://0.0.0.0/, unspecified",
                 "http://[::ffff:127.0.0.1]/, loopback",
+                "http://2130706433:1/, loopback",
                 "http://[::ffff:a9fe:a9fe]/, link-local",
                 "http://198.18.0.1/, benchmarking",
                 "http://240.0.0.1/, reserved",
