@@ -14,8 +14,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param allowedHosts     host names (exact, or {@code *.example.org} for its subdomains) that jobs may call;
  *                         empty means any host whose address is public
  * @param allowedAddresses address ranges (CIDR, like {@code 10.1.0.0/16} or {@code 127.0.0.1/32}) that jobs may
- *                         reach although they are loopback, link-local, private or unique-local, which are refused
- *                         otherwise (server-side request forgery)
+ *                         reach although they are not public (loopback, link-local, private, unique-local, NAT64,
+ *                         6to4 and the other ranges refused otherwise against server-side request forgery)
  * @param defaultTimeout   how long a request may take when the payload names no {@code timeoutMs}
  * @param connectTimeout   how long connecting to a host may take
  * @param maxRedirects     most redirects followed per request (each one checked like the first request)

@@ -47,6 +47,14 @@ public record SqlSettings(
         });
     }
 
+    /** Shows the settings with the password, and any password inside the URL, masked. */
+    @Override
+    public String toString() {
+        return "SqlSettings[url=" + Secrets.url(url) + ", username=" + username + ", password="
+                + (password == null || password.isEmpty() ? password : Secrets.MASK) + ", poolSize=" + poolSize
+                + ", connectTimeout=" + connectTimeout + ", maxRows=" + maxRows + ", statements=" + statements + "]";
+    }
+
     /** No {@code sql} handler. */
     public static SqlSettings off() {
         return new SqlSettings(null, null, null, 10, Duration.ofSeconds(10), 1000, Map.of());

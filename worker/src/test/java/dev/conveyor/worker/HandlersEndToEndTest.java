@@ -2,6 +2,9 @@ package dev.conveyor.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.example.invoices.InvoiceTotalHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.conveyor.common.Json;
@@ -13,12 +16,14 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /** The {@code http}, {@code sql} and a typed handler through api, Kafka and a worker, configured as an operator would. */
@@ -46,6 +51,13 @@ class HandlersEndToEndTest {
             var body = new byte[] {'G', 'I', 'F', '8', '9', 'a', 0, 0, (byte) 0xff, (byte) 0xfe};
             exchange.getResponseHeaders().add("Content-Type", "text/plain");
             exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.createContext("/echo-credentials", exchange -> {
+            var body = ("Authorization: " + exchange.getRequestHeaders().getFirst("Authorization") + "\nCookie: "
+                    + exchange.getRequestHeaders().getFirst("Cookie")).getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(500, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
@@ -98,6 +110,30 @@ class HandlersEndToEndTest {
             assertThat(job.get("result").get("bodyEncoding").asString()).isEqualTo("base64");
             assertThat(Base64.getDecoder().decode(job.get("result").get("body").asString()))
                     .containsExactly('G', 'I', 'F', '8', '9', 'a', 0, 0, (byte) 0xff, (byte) 0xfe);
+        }
+
+        @Test
+        void keepsTheCallsCredentialsOutOfTheStoredErrorAndTheLogs() {
+            var token = "tok-" + UUID.randomUUID();
+            var session = "sess-" + UUID.randomUUID();
+            var logs = new ListAppender<ILoggingEvent>();
+            var root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+            logs.start();
+            root.addAppender(logs);
+            JsonNode job;
+            try {
+                job = runToEnd("http", "{\"url\": \"http://localhost:" + server.getAddress().getPort()
+                        + "/echo-credentials\", \"headers\": {\"Authorization\": \"Bearer " + token
+                        + "\", \"Cookie\": \"session=" + session + "\"}}");
+            } finally {
+                root.detachAppender(logs);
+            }
+            assertThat(job.get("status").asString()).as("%s", job).isEqualTo("FAILED");
+            assertThat(job.get("error").get("message").asString()).contains("answered 500", "Authorization: ****",
+                    "Cookie: ****").doesNotContain(token, session);
+            assertThat(logs.list).allSatisfy(event -> assertThat(event.getFormattedMessage()
+                    + (event.getThrowableProxy() == null ? "" : event.getThrowableProxy().getMessage()))
+                    .doesNotContain(token, session));
         }
 
         @Test

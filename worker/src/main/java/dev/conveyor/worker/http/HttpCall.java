@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -102,6 +103,18 @@ record HttpCall(String method, URI uri, Map<String, String> headers, String body
             throw invalid("payload." + field + " must be text");
         }
         return value.asString();
+    }
+
+    /** The secrets in this call's headers, to hide in any message that could echo them. */
+    List<String> secrets() {
+        return SensitiveHeaders.secrets(headers);
+    }
+
+    /** Shows the call with the values of credential headers masked, and the body only by its length. */
+    @Override
+    public String toString() {
+        return "HttpCall[method=" + method + ", uri=" + uri + ", headers=" + SensitiveHeaders.masked(headers)
+                + ", body=" + (body == null ? "none" : body.length() + " chars") + ", timeout=" + timeout + "]";
     }
 
     static JobFailure invalid(String message) {

@@ -1,6 +1,7 @@
 package dev.conveyor.worker.http;
 
 import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.worker.Secrets;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
@@ -85,15 +86,19 @@ final class HttpExchange implements AutoCloseable {
     }
 
     private static HttpRequest request(HttpCall call, Duration timeout) {
-        try {
-            var builder = HttpRequest.newBuilder(call.uri()).timeout(timeout).method(call.method(),
-                    call.body() == null ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofString(call.body()));
-            call.headers().forEach(builder::header);
-            return builder.build();
-        } catch (IllegalArgumentException e) {
-            throw JobFailure.notRetryable("payload.headers: " + e.getMessage());
-        }
+        var builder = HttpRequest.newBuilder(call.uri()).timeout(timeout).method(call.method(),
+                call.body() == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(call.body()));
+        call.headers().forEach((name, value) -> {
+            try {
+                builder.header(name, value);
+            } catch (IllegalArgumentException e) {
+                // The JDK's message quotes the value, which may be a credential: name the header only.
+                throw JobFailure.notRetryable("payload.headers." + name + " is not a valid header: its name must be a "
+                        + "token and its value must hold no line breaks or other control characters");
+            }
+        });
+        return builder.build();
     }
 
     private static JobFailure failed(HttpCall call, Throwable cause) {
@@ -101,10 +106,11 @@ final class HttpExchange implements AutoCloseable {
         return switch (cause) {
             case HttpConnectTimeoutException t -> retryable("could not connect for " + where + " in time", t);
             case HttpTimeoutException t -> timedOut(call);
-            case ConnectException c -> retryable("could not connect for " + where + ": " + reason(c), c);
-            case IOException io -> retryable(where + " failed: " + reason(io), io);
-            case IllegalArgumentException bad -> JobFailure.notRetryable(where + " cannot be sent: " + reason(bad));
-            default -> retryable(where + " failed: " + reason(cause), cause);
+            case ConnectException c -> retryable("could not connect for " + where + ": " + reason(call, c), c);
+            case IOException io -> retryable(where + " failed: " + reason(call, io), io);
+            case IllegalArgumentException bad -> JobFailure.notRetryable(where + " cannot be sent: "
+                    + reason(call, bad));
+            default -> retryable(where + " failed: " + reason(call, cause), cause);
         };
     }
 
@@ -117,8 +123,9 @@ final class HttpExchange implements AutoCloseable {
         return new JobFailure("HANDLER_ERROR", message, true, null, cause);
     }
 
-    private static String reason(Throwable error) {
-        return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    private static String reason(HttpCall call, Throwable error) {
+        return error.getMessage() == null ? error.getClass().getSimpleName()
+                : Secrets.hide(error.getMessage(), call.secrets());
     }
 
     /** The charset named in Content-Type, else UTF-8 (the default for JSON and most text today). */

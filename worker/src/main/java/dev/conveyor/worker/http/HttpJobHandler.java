@@ -5,6 +5,7 @@ import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobFailure;
 import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.worker.HttpSettings;
+import dev.conveyor.worker.Secrets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
@@ -13,6 +14,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import tools.jackson.databind.JsonNode;
 
@@ -25,9 +27,10 @@ import tools.jackson.databind.JsonNode;
 final class HttpJobHandler implements JobHandler, AutoCloseable {
 
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
-    // Credentials meant for one origin must not follow a redirect to another.
-    private static final Set<String> ORIGIN_BOUND = Set.of("authorization", "cookie", "proxy-authorization");
     private static final int SNIPPET = 200;
+    // How much of a failing body is searched for the call's secrets: the snippet, and room for a long token across
+    // its end.
+    private static final int SCANNED = SNIPPET + 8_192;
 
     private final HttpSettings settings;
     private final AddressGuard guard;
@@ -38,11 +41,16 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         this.settings = settings;
         this.guard = new AddressGuard(settings);
         this.clock = clock;
-        // Virtual threads for the client's own work too: thousands of requests in flight cost no platform threads.
+        // Virtual threads for the client's own work too: thousands of requests in flight cost no platform threads. They
+        // carry the guard's rules, so that any lookup the client makes of a host no job has pinned is checked too.
+        var threads = Executors.newVirtualThreadPerTaskExecutor();
+        var rules = guard.rules();
+        Executor checkedLookups = task -> threads.execute(
+                () -> ScopedValue.where(GuardedResolver.CLIENT, rules).run(task));
         var client = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(settings.connectTimeout())
-                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                .executor(checkedLookups)
                 .build();
         this.exchange = new HttpExchange(client, settings.maxResponseBytes(),
                 new HostLimits(settings.maxConnectionsPerHost()));
@@ -63,8 +71,11 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         var call = HttpCall.from(context.payload(), settings.defaultTimeout());
         var deadline = System.nanoTime() + call.timeout().toNanos();
         for (var redirects = 0; ; redirects++) {
-            guard.check(call.uri());
-            var response = exchange.send(call, deadline);
+            HttpResponse<CappedBody.Body> response;
+            // The host stays pinned to the checked addresses until the exchange has ended (the body read, or given up).
+            try (var pinned = guard.check(call.uri())) {
+                response = exchange.send(call, deadline);
+            }
             var location = response.headers().firstValue("location");
             if (!REDIRECTS.contains(response.statusCode()) || location.isEmpty()) {
                 return outcome(call, response);
@@ -91,7 +102,8 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         var headers = call.headers();
         if (!sameOrigin(call.uri(), next)) {
             headers = new HashMap<>(headers);
-            headers.keySet().removeIf(name -> ORIGIN_BOUND.contains(name.toLowerCase(Locale.ROOT)));
+            // Credentials meant for one origin must not follow a redirect to another.
+            headers.keySet().removeIf(SensitiveHeaders::sensitive);
         }
         return new HttpCall(toGet ? "GET" : call.method(), next, headers, toGet ? null : call.body(), call.timeout());
     }
@@ -144,7 +156,9 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
             return call.method() + " " + call.uri() + " answered " + status + " with a body of " + bytes
                     + " bytes that is not text";
         }
-        var snippet = body.length() > SNIPPET ? body.substring(0, SNIPPET) + "..." : body;
+        // A server may echo the request (its Authorization header too): hide the call's secrets before cutting.
+        var text = Secrets.hide(body.substring(0, Math.min(body.length(), SCANNED)), call.secrets());
+        var snippet = text.length() > SNIPPET ? text.substring(0, SNIPPET) + "..." : text;
         return call.method() + " " + call.uri() + " answered " + status
                 + (snippet.isBlank() ? "" : ": " + snippet.strip());
     }

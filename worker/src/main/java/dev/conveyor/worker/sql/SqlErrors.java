@@ -1,7 +1,9 @@
 package dev.conveyor.worker.sql;
 
 import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.worker.Secrets;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * Database errors as failures with code {@code SQL_ERROR}. They are retryable (a lost connection, a serialization
@@ -15,11 +17,15 @@ final class SqlErrors {
     private SqlErrors() {
     }
 
-    static JobFailure failure(String statement, SQLException e) {
+    /**
+     * {@code e} as a failure of {@code statement}; the database's password ({@code secret}) is masked should the
+     * driver's message hold it.
+     */
+    static JobFailure failure(String statement, SQLException e, String secret) {
         var state = e.getSQLState() == null ? "" : e.getSQLState();
         var permanent = state.startsWith("22") || state.startsWith("23");
         var message = "statement '" + statement + "' failed" + (state.isEmpty() ? "" : " (SQLSTATE " + state + ")")
-                + ": " + e.getMessage();
+                + ": " + Secrets.url(Secrets.hide(e.getMessage(), secret == null ? List.of() : List.of(secret)));
         return new JobFailure(CODE, message, !permanent, null, e);
     }
 }

@@ -57,7 +57,7 @@ final class SqlJobHandler implements JobHandler {
         try (var connection = pool.getConnection()) {
             return run(connection, call, context);
         } catch (SQLException e) {
-            throw SqlErrors.failure(call.statement().name(), e);
+            throw SqlErrors.failure(call.statement().name(), e, settings.password());
         } finally {
             connections.release();
         }

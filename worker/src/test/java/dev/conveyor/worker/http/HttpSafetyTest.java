@@ -47,7 +47,16 @@ class HttpSafetyTest {
                 "http://172.16.5.4/, private",
                 "http://[fd00::1]/, unique-local",
                 "http://0.0.0.0/, unspecified",
-                "http://[::ffff:127.0.0.1]/, loopback"})
+                "http://[::ffff:127.0.0.1]/, loopback",
+                "http://2130706433:1/, loopback",
+                "http://[::ffff:a9fe:a9fe]/, link-local",
+                "http://198.18.0.1/, benchmarking",
+                "http://240.0.0.1/, reserved",
+                "http://255.255.255.255/, broadcast",
+                "http://[64:ff9b::7f00:1]/, NAT64",
+                "http://[2002:7f00:1::1]/, 6to4",
+                "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/, Teredo",
+                "http://[::7f00:1]/, deprecated IPv4-compatible"})
         void refusesNonPublicAddressesByDefaultNamingTheRule(String url, String rule) {
             var failure = failure(handler(List.of(), List.of()), get(url));
             assertThat(failure.retryable()).isFalse();

@@ -21,8 +21,13 @@ final class TestServer implements AutoCloseable {
     private final HttpServer server;
 
     TestServer() {
+        this(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    /** On {@code address} and {@code port} (0 for any free one). */
+    TestServer(InetAddress address, int port) {
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10_000);
+            server = HttpServer.create(new InetSocketAddress(address, port), 10_000);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
