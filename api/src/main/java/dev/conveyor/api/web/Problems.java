@@ -53,6 +53,7 @@ final class Problems {
             case 415 -> "The request body is not of a supported media type; send application/json.";
             case 417 -> "The Expect header asks for something this server does not do.";
             case 431 -> "The request's headers are too large.";
+            case 501 -> "The request uses a transfer coding this server does not implement; only chunked is.";
             case 505 -> "Only HTTP/1.1 (and HTTP/1.0) are served.";
             default -> status >= 500 ? "The request failed inside the api; the failure has been logged. Try again later."
                     : "The request was refused.";
