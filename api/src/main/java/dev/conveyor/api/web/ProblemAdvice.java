@@ -14,6 +14,7 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -71,7 +72,8 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     /** The job store cannot be reached: nothing was stored, the client may try again. */
     @ExceptionHandler({CannotGetJdbcConnectionException.class, DataAccessResourceFailureException.class,
-            TransientDataAccessException.class, StoreUnavailableException.class})
+            TransientDataAccessException.class, CannotCreateTransactionException.class,
+            StoreUnavailableException.class})
     ResponseEntity<ProblemDetail> storeUnavailable(RuntimeException e) {
         log.warn("Job store unavailable: {}", e.getMessage());
         var problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
