@@ -102,9 +102,9 @@ final class RequestCases {
     }
 
     /**
-     * Hostile headers on a submission that is refused anyway ({@code type} is invalid), so every answer must be a
-     * 4xx: Content-Type, Accept and Idempotency-Key of any bytes, CR and LF inside values, huge headers, and a
-     * Content-Length or Transfer-Encoding that lies.
+     * Hostile headers on requests that are refused anyway (an invalid submission or batch, an unknown job, a bad
+     * limit), so every answer must be a 4xx: Content-Type, Accept and Idempotency-Key of any bytes, CR and LF inside
+     * values, huge headers, and a Content-Length or Transfer-Encoding that lies.
      */
     static Arbitrary<Case> headers() {
         var value = Arbitraries.oneOf(
@@ -116,14 +116,15 @@ final class RequestCases {
                         "x\r\n\r\nGET /v1/queues HTTP/1.1\r\nHost: x", "a\u0000b", "\u007f", "\u00ff\u00fe"),
                 Arbitraries.integers().between(8_000, 100_000).map("a"::repeat));
         var oneHeader = Combinators.combine(Arbitraries.of("Content-Type", "Accept", "Idempotency-Key",
-                "Content-Encoding", "Expect", "X-Anything", "Bad Name", "X(", "\u00e9", ""), value)
-                .as((name, v) -> {
+                "Content-Encoding", "Expect", "X-Anything", "Bad Name", "X(", "\u00e9", ""), value, refusedRequests())
+                .as((name, v, request) -> {
                     var lines = new ArrayList<String>();
                     if (!name.equals("Content-Type")) {
                         lines.add("Content-Type: application/json");
                     }
                     lines.add(name + ": " + v);
-                    return Case.request("POST", "/v1/jobs", lines, SubmitCases.utf8(BAD_SUBMIT), Case.refused(null));
+                    return Case.request(request.method(), request.target(), lines,
+                            request.body() == null ? null : SubmitCases.utf8(request.body()), Case.refused(null));
                 });
         var manyHeaders = Arbitraries.integers().between(100, 2000).map(count -> {
             var lines = new ArrayList<String>(List.of("Content-Type: application/json"));
@@ -147,6 +148,21 @@ final class RequestCases {
                         + "Content-Type: application/json\r\nTransfer-Encoding: " + coding + "\r\n",
                         SubmitCases.utf8(body), UNKNOWN_CODING_OR_BAD_CHUNKS)));
         return Arbitraries.oneOf(oneHeader, manyHeaders, lyingLength, twoLengths, chunks);
+    }
+
+    /** A request refused whatever its headers say: a 400 or a 404. {@code body} null: none. */
+    private record Refusable(String method, String target, String body) {
+    }
+
+    private static Arbitrary<Refusable> refusedRequests() {
+        var unknown = UUID.randomUUID();
+        return Arbitraries.of(
+                new Refusable("POST", "/v1/jobs", BAD_SUBMIT),
+                new Refusable("POST", "/v1/jobs/batch", "{\"jobs\":[]}"),
+                new Refusable("GET", "/v1/jobs/" + unknown + "?wait=1", null),
+                new Refusable("GET", "/v1/jobs?limit=0", null),
+                new Refusable("POST", "/v1/jobs/" + unknown + "/cancel", ""),
+                new Refusable("POST", "/v1/jobs/" + unknown + "/retry", ""));
     }
 
     /** Bytes that look like a cursor and are not one the api gave out. */
