@@ -1,5 +1,6 @@
 package dev.conveyor.api.web;
 
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import org.apache.catalina.connector.ClientAbortException;
 import org.apache.tomcat.util.http.InvalidParameterException;
@@ -92,8 +93,8 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     /** Anything else is the api's fault (a bug, or a store failure it did not foresee): logged, never described. */
     @ExceptionHandler(Exception.class)
-    ResponseEntity<ProblemDetail> failed(Exception e) {
-        log.error("Request failed", e);
+    ResponseEntity<ProblemDetail> failed(Exception e, HttpServletRequest request) {
+        log.error("{} {} failed", request.getMethod(), request.getRequestURI(), e);
         var problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
                 "The request failed inside the api; the failure has been logged. Try again later.");
         problem.setType(URI.create(PROBLEM_BASE + "internal-error"));

@@ -27,7 +27,7 @@ final class Problems {
         return problem;
     }
 
-    /** The document as JSON, in the member order the api's other problems use. */
+    /** The document as JSON: {@code type}, {@code title}, {@code status}, {@code detail}, then any extensions. */
     static byte[] json(ProblemDetail problem) {
         var members = new LinkedHashMap<String, Object>();
         members.put("type", problem.getType().toString());
