@@ -38,6 +38,7 @@ class FuzzTest {
     private static final Set<String> accepted = ConcurrentHashMap.newKeySet();
     private static final Map<String, AtomicInteger> sent = new ConcurrentHashMap<>();
     private static final Map<String, java.util.concurrent.atomic.AtomicLong> millis = new ConcurrentHashMap<>();
+    private static final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
     private static volatile String slowest = "";
     private static volatile long slowestMillis;
 
@@ -142,6 +143,7 @@ class FuzzTest {
             var total = sent.values().stream().mapToInt(AtomicInteger::get).sum();
             System.out.printf("Fuzz: %d requests sent, %d jobs accepted (valid inputs); by kind: %s%n", total,
                     accepted.size(), new TreeMap<>(sent));
+            System.out.printf("Fuzz: answers by status %s%n", new TreeMap<>(statuses));
             System.out.printf("Fuzz: ms by kind %s; slowest %d ms: %s%n", new TreeMap<>(millis), slowestMillis,
                     slowest.length() > 300 ? slowest.substring(0, 300) : slowest);
             var health = http.get("/actuator/health");
@@ -168,6 +170,7 @@ class FuzzTest {
     private static RawHttp.Answer check(String kind, Case request) {
         sent.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
         var answer = http.raw(request.head(), request.body());
+        statuses.computeIfAbsent(answer.status(), k -> new AtomicInteger()).incrementAndGet();
         millis.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.AtomicLong()).addAndGet(answer.took().toMillis());
         if (answer.took().toMillis() > slowestMillis) {
             slowestMillis = answer.took().toMillis();
