@@ -2,6 +2,10 @@ package dev.conveyor.api.web;
 
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
 import org.apache.catalina.connector.ClientAbortException;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
@@ -75,7 +79,7 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
     @ExceptionHandler({CannotGetJdbcConnectionException.class, DataAccessResourceFailureException.class,
             TransientDataAccessException.class, CannotCreateTransactionException.class,
             StoreUnavailableException.class})
-    ResponseEntity<ProblemDetail> storeUnavailable(RuntimeException e) {
+    ResponseEntity<ProblemDetail> storeUnavailable(Exception e) {
         log.warn("Job store unavailable: {}", e.getMessage());
         var problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
                 "The job store is unavailable; nothing was stored. Try again.");
@@ -94,12 +98,34 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
     /** Anything else is the api's fault (a bug, or a store failure it did not foresee): logged, never described. */
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> failed(Exception e, HttpServletRequest request) {
+        if (lostTheStore(e)) {
+            return storeUnavailable(e);
+        }
         log.error("{} {} failed", request.getMethod(), request.getRequestURI(), e);
         var problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
                 "The request failed inside the api; the failure has been logged. Try again later.");
         problem.setType(URI.create(PROBLEM_BASE + "internal-error"));
         problem.setTitle("Internal error");
         return answer(HttpStatus.INTERNAL_SERVER_ERROR, problem);
+    }
+
+    /**
+     * A failure that Spring does not classify as the store's, but that lost the connection to it: a rollback or
+     * commit on a connection PostgreSQL closed ({@code TransactionSystemException}), SQLSTATE class 08
+     * (connection exception) or 57P (the server shut the session down).
+     */
+    private static boolean lostTheStore(Throwable failure) {
+        for (var cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLTransientConnectionException || cause instanceof SQLNonTransientConnectionException
+                    || cause instanceof SQLRecoverableException) {
+                return true;
+            }
+            if (cause instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ResponseEntity<ProblemDetail> answer(HttpStatusCode status, ProblemDetail problem) {
