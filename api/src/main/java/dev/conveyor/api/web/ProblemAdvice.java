@@ -1,6 +1,12 @@
 package dev.conveyor.api.web;
 
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
+import org.apache.catalina.connector.ClientAbortException;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,9 +15,11 @@ import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -19,7 +27,9 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 
 /**
  * Turns refusals into RFC 9457 problem documents. Spring's own errors (415, 405, unknown paths) are problem
- * documents too, through the base class.
+ * documents too, through the base class. Every problem is written as {@code application/problem+json} whatever the
+ * request's {@code Accept} says (even one that cannot be parsed). A failure the api did not foresee is a 500 whose
+ * detail says nothing about it (no exception name, message, SQL or stack frame); it is logged here instead.
  */
 @RestControllerAdvice
 public class ProblemAdvice extends ResponseEntityExceptionHandler {
@@ -38,7 +48,7 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
         if (!e.errors().isEmpty()) {
             problem.setProperty("errors", e.errors());
         }
-        return ResponseEntity.status(e.status()).body(problem);
+        return answer(e.status(), problem);
     }
 
     /**
@@ -51,7 +61,12 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
         if (body instanceof ProblemDetail problem && problem.getType() == null) {
             problem.setType(ABOUT_BLANK);
         }
-        return super.createResponseEntity(body, headers, status, request);
+        var problemHeaders = new HttpHeaders();
+        problemHeaders.addAll(headers);
+        if (body instanceof ProblemDetail) {
+            problemHeaders.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+        }
+        return super.createResponseEntity(body, problemHeaders, status, request);
     }
 
     /** Tomcat could not decode the query string (not UTF-8); it names the parameter only in its message. */
@@ -62,13 +77,58 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     /** The job store cannot be reached: nothing was stored, the client may try again. */
     @ExceptionHandler({CannotGetJdbcConnectionException.class, DataAccessResourceFailureException.class,
-            TransientDataAccessException.class, StoreUnavailableException.class})
-    ResponseEntity<ProblemDetail> storeUnavailable(RuntimeException e) {
+            TransientDataAccessException.class, CannotCreateTransactionException.class,
+            StoreUnavailableException.class})
+    ResponseEntity<ProblemDetail> storeUnavailable(Exception e) {
         log.warn("Job store unavailable: {}", e.getMessage());
         var problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
                 "The job store is unavailable; nothing was stored. Try again.");
         problem.setType(URI.create(PROBLEM_BASE + "store-unavailable"));
         problem.setTitle("Job store unavailable");
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1").body(problem);
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1")
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+    }
+
+    /** The client went away while its answer was written: there is nobody left to answer. */
+    @ExceptionHandler(ClientAbortException.class)
+    void clientGone(ClientAbortException e) {
+        log.debug("Client gone: {}", e.getMessage());
+    }
+
+    /** Anything else is the api's fault (a bug, or a store failure it did not foresee): logged, never described. */
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<ProblemDetail> failed(Exception e, HttpServletRequest request) {
+        if (lostTheStore(e)) {
+            return storeUnavailable(e);
+        }
+        log.error("{} {} failed", request.getMethod(), request.getRequestURI(), e);
+        var problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
+                "The request failed inside the api; the failure has been logged. Try again later.");
+        problem.setType(URI.create(PROBLEM_BASE + "internal-error"));
+        problem.setTitle("Internal error");
+        return answer(HttpStatus.INTERNAL_SERVER_ERROR, problem);
+    }
+
+    /**
+     * A failure that Spring does not classify as the store's, but that lost the connection to it: a rollback or
+     * commit on a connection PostgreSQL closed ({@code TransactionSystemException}), SQLSTATE class 08
+     * (connection exception) or 57P (the server shut the session down).
+     */
+    private static boolean lostTheStore(Throwable failure) {
+        for (var cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLTransientConnectionException || cause instanceof SQLNonTransientConnectionException
+                    || cause instanceof SQLRecoverableException) {
+                return true;
+            }
+            if (cause instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ResponseEntity<ProblemDetail> answer(HttpStatusCode status, ProblemDetail problem) {
+        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
 }

@@ -1,0 +1,122 @@
+package dev.conveyor.api.fuzz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+/**
+ * When PostgreSQL fails, the answer is a problem document that says so in general words: never the SQL, the
+ * database's message, an exception's name or a stack frame. The failure itself is logged on the server.
+ */
+@ApiTest
+@TestPropertySource(properties = "spring.datasource.hikari.connection-timeout=1000")
+@ExtendWith(OutputCaptureExtension.class)
+class StoreFailureTest {
+
+    /** What a body may not say about a store failure, besides {@link Answers#LEAKS}. */
+    private static final List<String> STORE_LEAKS = List.of("jobs_gone", "does not exist", "ERROR:", "PSQL",
+            "Hikari", "jdbc", "connection", "42P01", "55000", "57P01");
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+    @Value("${spring.datasource.url}")
+    String url;
+
+    RawHttp http;
+
+    @BeforeEach
+    void client() {
+        http = new RawHttp(port, System.getProperty("conveyor.fuzz.authorization"));
+    }
+
+    @Test
+    void aFailingStatementIsA500ThatNamesNothing(CapturedOutput output) {
+        var job = http.postJson("/v1/jobs", "{\"type\":\"echo\"}").json().get("id").asString();
+        jdbc.sql("ALTER TABLE jobs RENAME TO jobs_gone").update();
+        try {
+            for (var answer : everyRouteThatReadsTheStore(job)) {
+                assertGeneric(answer, 500);
+            }
+        } finally {
+            jdbc.sql("ALTER TABLE jobs_gone RENAME TO jobs").update();
+        }
+        assertThat(output.getOut()).as("the failure, logged on the server")
+                .contains("relation \"jobs\" does not exist");
+        assertThat(http.get("/v1/jobs/" + job).status()).isEqualTo(200);
+    }
+
+    @Test
+    void anUnreachableStoreIsA503ThatNamesNothing(CapturedOutput output) throws SQLException {
+        var job = http.postJson("/v1/jobs", "{\"type\":\"echo\"}").json().get("id").asString();
+        var path = url.substring(url.lastIndexOf('/') + 1);
+        var database = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+        try (var admin = DriverManager.getConnection(url.replace("/" + database, "/postgres"), "postgres", "");
+                var statement = admin.createStatement()) {
+            statement.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
+            statement.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + database
+                    + "'");
+            try {
+                for (var answer : everyRouteThatReadsTheStore(job)) {
+                    assertGeneric(answer, 503);
+                    assertThat(answer.header("Retry-After")).isNotNull();
+                }
+            } finally {
+                statement.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
+            }
+        }
+        assertThat(output.getOut()).as("the failure, logged on the server").contains("Job store unavailable");
+        await().untilAsserted(() ->
+                assertThat(http.get("/v1/jobs/" + job).status()).isEqualTo(200));
+    }
+
+    private List<RawHttp.Answer> everyRouteThatReadsTheStore(String job) {
+        var answers = new ArrayList<RawHttp.Answer>();
+        answers.add(http.get("/v1/jobs/" + job));
+        answers.add(http.get("/v1/jobs/" + job + "?wait=1"));
+        answers.add(http.get("/v1/jobs/" + UUID.randomUUID()));
+        answers.add(http.get("/v1/jobs?limit=5"));
+        answers.add(http.postJson("/v1/jobs", "{\"type\":\"echo\"}"));
+        answers.add(http.postJson("/v1/jobs", "{\"type\":\"echo\"}", "Idempotency-Key: k-" + UUID.randomUUID()));
+        answers.add(http.postJson("/v1/jobs/batch", "{\"jobs\":[{\"type\":\"echo\"},{\"type\":\"echo\"}]}"));
+        answers.add(http.send("POST", "/v1/jobs/" + job + "/cancel", List.of(), (byte[]) null));
+        answers.add(http.send("POST", "/v1/jobs/" + job + "/retry", List.of(), (byte[]) null));
+        return answers;
+    }
+
+    private static void assertGeneric(RawHttp.Answer answer, int status) {
+        assertThat(answer.status()).as("%s", answer).isEqualTo(status);
+        assertThat(answer.contentType()).startsWith("application/problem+json");
+        var problem = answer.json();
+        assertThat(problem.get("status").asInt()).isEqualTo(status);
+        assertThat(problem.get("title").asString()).isNotBlank();
+        assertThat(problem.get("type").asString()).startsWith("https://conveyor.dev/problems/");
+        assertThat(answer.text()).as("a problem that names nothing").doesNotContain(Answers.LEAKS)
+                .doesNotContainIgnoringCase(STORE_LEAKS.toArray(String[]::new));
+    }
+}
