@@ -69,7 +69,8 @@ class KeysController {
         }
         JsonNode request;
         try {
-            request = Json.MAPPER.readTree(body);
+            request = Json.MAPPER.reader().with(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .readTree(body);
         } catch (JacksonException e) {
             throw ApiException.invalid("body", "is not valid JSON: " + e.getOriginalMessage());
         }

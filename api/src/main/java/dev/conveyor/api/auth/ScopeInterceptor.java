@@ -1,5 +1,6 @@
 package dev.conveyor.api.auth;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -19,7 +20,8 @@ class ScopeInterceptor implements HandlerInterceptor {
     @Override
     public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler)
             throws IOException {
-        if (!(handler instanceof HandlerMethod method)) {
+        // an error page for a request already refused or failed (Tomcat's own refusals never passed AuthFilter)
+        if (!(handler instanceof HandlerMethod method) || request.getDispatcherType() == DispatcherType.ERROR) {
             return true;
         }
         var required = AnnotatedElementUtils.findMergedAnnotation(method.getMethod(), RequiresScope.class);

@@ -22,7 +22,10 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectReader;
 
 /** {@code POST /v1/jobs} and {@code POST /v1/jobs/batch}. */
 @RestController
@@ -31,6 +34,9 @@ class SubmitController {
     static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     static final String REPLAYED = "Idempotent-Replayed";
     private static final int MAX_BATCH = 1000;
+    /** A field given twice is refused, not settled by whichever comes last. */
+    private static final ObjectReader STRICT = Json.MAPPER.reader()
+            .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
 
     private final SubmitRequests requests;
     private final JobSubmitter submitter;
@@ -117,12 +123,22 @@ class SubmitController {
         throw ApiException.invalid(errors);
     }
 
+    /** What is wrong with the JSON, in the reader's words but without its class and method names. */
+    static String invalidJson(JacksonException e) {
+        if (e instanceof StreamConstraintsException) {
+            return "is past the JSON reader's limits: nested too deep, or a number or a text too long";
+        }
+        var where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                + e.getLocation().getColumnNr() + ")";
+        return "is not valid JSON" + where + ": " + e.getOriginalMessage();
+    }
+
     private JsonNode body(HttpServletRequest http) {
         byte[] bytes;
         try (var in = http.getInputStream()) {
             bytes = in.readNBytes(properties.maxBatchBodyBytes() + 1);
         } catch (IOException e) {
-            throw ApiException.invalid("body", "could not be read: " + e.getMessage());
+            throw ApiException.invalid("body", "could not be read to its end");
         }
         if (bytes.length > properties.maxBatchBodyBytes()) {
             throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request too large",
@@ -132,9 +148,9 @@ class SubmitController {
             throw ApiException.invalid("body", "is empty; send a JSON object");
         }
         try {
-            return Json.MAPPER.readTree(bytes);
+            return STRICT.readTree(bytes);
         } catch (JacksonException e) {
-            throw ApiException.invalid("body", "is not valid JSON: " + e.getOriginalMessage());
+            throw ApiException.invalid("body", invalidJson(e));
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.conveyor.api.submit;
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.common.Json;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -169,15 +170,31 @@ class SubmitRequests {
             return null;
         }
         var range = "must be an integer from " + min + " to " + max;
-        if (!node.isNumber() || !isWhole(node) || node.asDouble() < min || node.asDouble() > max) {
+        var value = node.isNumber() ? wholeValue(node) : null;
+        if (value == null || value.compareTo(BigDecimal.valueOf(min)) < 0
+                || value.compareTo(BigDecimal.valueOf(max)) > 0) {
             errors.add(new FieldError(prefix + field, range));
             return null;
         }
-        return node.asInt();
+        return value.intValueExact();
     }
 
-    private static boolean isWhole(JsonNode number) {
-        return number.isIntegralNumber() || number.asDouble() == Math.rint(number.asDouble());
+    /**
+     * The number if it is whole ({@code 3} or {@code 3.0}), else null. Exact, whatever its size: an integer of a
+     * thousand digits is out of range, not a double Jackson refuses to make.
+     */
+    private static BigDecimal wholeValue(JsonNode number) {
+        if (number.isDouble() || number.isFloat()) {
+            // a double past its range (1e999999) reads as Infinity, which has no exact value
+            var value = number.asDouble();
+            return Double.isFinite(value) && value == Math.rint(value) ? new BigDecimal(value) : null;
+        }
+        try {
+            var value = number.isIntegralNumber() ? new BigDecimal(number.bigIntegerValue()) : number.decimalValue();
+            return value.stripTrailingZeros().scale() <= 0 ? value : null;
+        } catch (ArithmeticException e) {
+            return null; // a scale past an int's range: 1e-2147483648, say
+        }
     }
 
     private static Instant instant(JsonNode request, String field, String prefix, List<FieldError> errors) {

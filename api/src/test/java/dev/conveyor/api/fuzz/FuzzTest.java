@@ -10,7 +10,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Disabled;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -107,12 +106,10 @@ class FuzzTest {
     }
 
     /**
-     * Found by this test: Jackson keeps the last of two equal keys, so {@code {"type":"echo","type":"x"}} is
-     * accepted as a job of type {@code x}. The body is read in {@code submit/SubmitController}; enable
-     * {@code StreamReadFeature.STRICT_DUPLICATE_DETECTION} there, then this example.
+     * Found by this test: Jackson kept the last of two equal keys, so {@code {"type":"echo","type":"x"}} was accepted
+     * as a job of type {@code x}. {@code SubmitController} now reads with strict duplicate detection.
      */
     @Example
-    @Disabled("duplicate keys are accepted (last one wins) until submit/SubmitController reads strictly")
     void refusesDuplicateKeys() {
         check("submit: duplicate keys", Case.postJson("/v1/jobs", "{\"type\":\"echo\",\"type\":\"Bad\"}",
                 Case.refused(null, 400)));
@@ -122,12 +119,10 @@ class FuzzTest {
 
     /**
      * Found by this test: an integer past a double's range (309 digits or more, up to the 1000 Jackson reads) in
-     * {@code maxAttempts}, {@code timeoutSeconds} or {@code delaySeconds} is a 500: {@code SubmitRequests.integer}
-     * calls {@code asDouble()}, which Jackson 3 refuses for such a {@code BigIntegerNode} (JsonNodeException). Enable
-     * once {@code submit/SubmitRequests} compares integral nodes without converting them to double.
+     * {@code maxAttempts}, {@code timeoutSeconds} or {@code delaySeconds} was a 500: {@code SubmitRequests.integer}
+     * called {@code asDouble()}, which Jackson 3 refuses for such a {@code BigIntegerNode}. It now compares exactly.
      */
     @Example
-    @Disabled("a 500 until submit/SubmitRequests.integer stops calling asDouble() on huge integers")
     void refusesIntegersPastADoublesRange() {
         for (var field : List.of("maxAttempts", "timeoutSeconds", "delaySeconds")) {
             check("submit: huge integer", Case.postJson("/v1/jobs", "{\"type\":\"echo\",\"" + field + "\":"
