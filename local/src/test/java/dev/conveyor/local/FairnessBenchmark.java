@@ -22,9 +22,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Fair sharing, measured: tenant A submits a backlog of {@code conveyor.fairness.backlog} (100,000) noop jobs, then
- * tenant B submits one job every 250 ms for 15 s while A's backlog drains; printed is how long B's jobs waited from
- * their submission to their start (the worker's start time minus the api's creation time, one clock), and how much of
+ * Fair sharing, measured: tenant A submits a backlog of {@code conveyor.fairness.backlog} (100,000) jobs that each
+ * sleep {@code conveyor.fairness.job-ms} (100 ms) on a worker that runs at most 100 at once (so the worker, as always
+ * when there is a backlog, is what limits the pace), then tenant B submits one such job every 250 ms for 15 s while
+ * A's backlog drains; printed is how long B's jobs waited from their submission to their start (the worker's start time minus the api's creation time, one clock), and how much of
  * A's backlog was still waiting. Both tenants first run 200 jobs each, so that nothing is measured cold. Runs once
  * with the default tenant window and once with one so large that nothing stays in PostgreSQL (as before fair
  * sharing). One api, one worker, all on this machine. Run it with {@code ./mvnw -B verify
@@ -39,6 +40,9 @@ class FairnessBenchmark {
     private static final String A = "cvk_fairness-a-0123456789abcdef0123456789abcdef";
     private static final String B = "cvk_fairness-b-0123456789abcdef0123456789abcdef";
     private static final int BACKLOG = Integer.getInteger("conveyor.fairness.backlog", 100_000);
+    /** Each job sleeps this long, on a worker running at most 100 at once: it is the bottleneck, as with a backlog. */
+    private static final int JOB_MS = Integer.getInteger("conveyor.fairness.job-ms", 100);
+    private static final String JOB = "{\"type\": \"sleep\", \"payload\": {\"ms\": " + JOB_MS + "}}";
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -95,13 +99,13 @@ class FairnessBenchmark {
                         "--conveyor.api.auth.keys[1].id=b", "--conveyor.api.auth.keys[1].tenant=b",
                         "--conveyor.api.auth.keys[1].scopes=jobs:write,jobs:read",
                         "--conveyor.api.auth.keys[1].hash=" + KeyHash.of(B)),
-                List.of(), List.of());
+                List.of("--conveyor.worker.max-in-flight=100"), List.of());
         try (var cluster = FaultCluster.start(settings, home, Map.of())) {
             var base = cluster.apis().getFirst().baseUrl();
             var sampler = Boolean.getBoolean("conveyor.fairness.sample") ? sample(cluster.jdbcUrl()) : null;
             var batch = new StringBuilder("{\"jobs\": [");
             for (var i = 0; i < 1000; i++) {
-                batch.append(i == 0 ? "" : ",").append("{\"type\": \"echo\"}");
+                batch.append(i == 0 ? "" : ",").append(JOB);
             }
             batch.append("]}");
             warmUp(base);
@@ -113,7 +117,7 @@ class FairnessBenchmark {
             var submitSeconds = (System.nanoTime() - submitStarted) / 1e9;
             var bJobs = new ArrayList<String>();
             for (var i = 0; i < 60; i++) {
-                var response = send(base, "POST", "/v1/jobs", "{\"type\": \"echo\"}", B);
+                var response = send(base, "POST", "/v1/jobs", JOB, B);
                 assertThat(response.statusCode()).isEqualTo(202);
                 bJobs.add(Json.tree(response.body()).get("id").asString());
                 Thread.sleep(250);
