@@ -1,5 +1,6 @@
 package dev.conveyor.api;
 
+import dev.conveyor.api.auth.KeyHash;
 import dev.conveyor.common.test.HttpJson;
 import dev.conveyor.common.test.TestKafka;
 import dev.conveyor.common.test.TestPostgres;
@@ -17,6 +18,19 @@ public final class ApiTests {
         registry.add("spring.datasource.username", () -> "postgres");
         registry.add("spring.datasource.password", () -> "");
         registry.add("spring.kafka.bootstrap-servers", TestKafka::bootstrapServers);
+    }
+
+    /**
+     * Configures API key number {@code index}: its id, tenant, scopes ({@code jobs:write}, ...) and the hash of
+     * {@code key}, as an operator would.
+     */
+    public static void apiKey(DynamicPropertyRegistry registry, int index, String id, String tenant, String key,
+            String... scopes) {
+        var prefix = "conveyor.api.auth.keys[" + index + "].";
+        registry.add(prefix + "id", () -> id);
+        registry.add(prefix + "tenant", () -> tenant);
+        registry.add(prefix + "scopes", () -> String.join(",", scopes));
+        registry.add(prefix + "hash", () -> KeyHash.of(key));
     }
 
     public static HttpJson client(int port) {

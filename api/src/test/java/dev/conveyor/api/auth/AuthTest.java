@@ -37,21 +37,12 @@ class AuthTest {
     @DynamicPropertySource
     static void services(DynamicPropertyRegistry registry) {
         ApiTests.services(registry);
-        key(registry, 0, "ops-admin", "ops", ADMIN, "admin");
-        key(registry, 1, "acme-rw", "acme", ACME, "jobs:write", "jobs:read");
-        key(registry, 2, "acme-ro", "acme", ACME_READ, "jobs:read");
-        key(registry, 3, "acme-wo", "acme", ACME_WRITE, "jobs:write");
-        key(registry, 4, "globex-rw", "globex", GLOBEX, "jobs:write", "jobs:read");
-        key(registry, 5, "doomed", "acme", DOOMED, "jobs:read");
-    }
-
-    private static void key(DynamicPropertyRegistry registry, int i, String id, String tenant, String key,
-            String... scopes) {
-        var prefix = "conveyor.api.auth.keys[" + i + "].";
-        registry.add(prefix + "id", () -> id);
-        registry.add(prefix + "tenant", () -> tenant);
-        registry.add(prefix + "hash", () -> KeyHash.of(key));
-        registry.add(prefix + "scopes", () -> String.join(",", scopes));
+        ApiTests.apiKey(registry, 0, "ops-admin", "ops", ADMIN, "admin");
+        ApiTests.apiKey(registry, 1, "acme-rw", "acme", ACME, "jobs:write", "jobs:read");
+        ApiTests.apiKey(registry, 2, "acme-ro", "acme", ACME_READ, "jobs:read");
+        ApiTests.apiKey(registry, 3, "acme-wo", "acme", ACME_WRITE, "jobs:write");
+        ApiTests.apiKey(registry, 4, "globex-rw", "globex", GLOBEX, "jobs:write", "jobs:read");
+        ApiTests.apiKey(registry, 5, "doomed", "acme", DOOMED, "jobs:read");
     }
 
     @LocalServerPort

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
-import dev.conveyor.api.auth.KeyHash;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.test.HttpJson;
@@ -53,15 +52,8 @@ class FairnessTest {
         registry.add("conveyor.api.queues", () -> QUEUE);
         registry.add("conveyor.api.queue-partitions", () -> "1");
         registry.add("conveyor.api.dispatch.tenant-window", () -> String.valueOf(WINDOW));
-        var keys = Map.of("acme", ACME, "globex", GLOBEX);
-        var i = 0;
-        for (var key : keys.entrySet()) {
-            var prefix = "conveyor.api.auth.keys[" + i++ + "].";
-            registry.add(prefix + "id", key::getKey);
-            registry.add(prefix + "tenant", key::getKey);
-            registry.add(prefix + "scopes", () -> "jobs:write,jobs:read");
-            registry.add(prefix + "hash", () -> KeyHash.of(key.getValue()));
-        }
+        ApiTests.apiKey(registry, 0, "acme", "acme", ACME, "jobs:write", "jobs:read");
+        ApiTests.apiKey(registry, 1, "globex", "globex", GLOBEX, "jobs:write", "jobs:read");
     }
 
     @LocalServerPort

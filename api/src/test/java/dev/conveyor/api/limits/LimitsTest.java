@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
-import dev.conveyor.api.auth.KeyHash;
 import dev.conveyor.common.test.HttpJson;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,11 +36,7 @@ class LimitsTest {
         registry.add("conveyor.api.limits.queued-per-tenant", () -> "1005");
         for (var i = 0; i < KEYS.size(); i++) {
             var key = KEYS.get(i);
-            var prefix = "conveyor.api.auth.keys[" + i + "].";
-            registry.add(prefix + "id", () -> key[0]);
-            registry.add(prefix + "tenant", () -> key[1]);
-            registry.add(prefix + "scopes", () -> "jobs:write,jobs:read");
-            registry.add(prefix + "hash", () -> KeyHash.of(key[2]));
+            ApiTests.apiKey(registry, i, key[0], key[1], key[2], "jobs:write", "jobs:read");
         }
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
-import dev.conveyor.api.auth.KeyHash;
 import dev.conveyor.common.test.HttpJson;
 import java.util.Set;
 import java.util.TreeSet;
@@ -35,11 +34,7 @@ class OpenApiDocumentWithKeysTest {
     }
 
     private static void key(DynamicPropertyRegistry registry, int i, String id, String key, String scope) {
-        var prefix = "conveyor.api.auth.keys[" + i + "].";
-        registry.add(prefix + "id", () -> id);
-        registry.add(prefix + "tenant", () -> "acme");
-        registry.add(prefix + "hash", () -> KeyHash.of(key));
-        registry.add(prefix + "scopes", () -> scope);
+        ApiTests.apiKey(registry, i, id, "acme", key, scope);
     }
 
     /**
