@@ -120,9 +120,12 @@ class FairnessTest {
         var backlog = submitBatch(acme, 50);
         var newcomer = submitBatch(globex, 1).getFirst();
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> readPublished().contains(newcomer));
-        var ahead = List.copyOf(published.subList(0, published.indexOf(newcomer)));
-        assertThat(ahead).hasSize(WINDOW).allMatch(backlog::contains);
+        // globex's job goes out at once although acme has 45 waiting; acme's window holds exactly 5 on Kafka (the two
+        // tenants' records are published side by side, so globex's may come before some of acme's first 5)
+        await().atMost(Duration.ofSeconds(30)).until(() -> readPublished().contains(newcomer)
+                && published.stream().filter(backlog::contains).count() >= WINDOW);
+        var ahead = published.stream().filter(backlog::contains).toList();
+        assertThat(ahead).hasSize(WINDOW);
         assertThat(jdbc.sql("SELECT count(*) FROM jobs WHERE tenant = 'acme' AND dispatch_lease_until IS NULL")
                 .query(Long.class).single()).isEqualTo(50 - WINDOW);
 
