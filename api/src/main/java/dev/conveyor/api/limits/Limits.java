@@ -32,20 +32,20 @@ public class Limits {
 
     /** Takes {@code jobs} from the key's submission budget, or throws a 429 saying when they would fit. */
     public void submitting(Caller caller, int jobs) {
-        if (limits.queuedPerTenant() > 0) {
-            checkBacklog(caller.tenant(), jobs);
+        var backlog = limits.queuedPerTenant() > 0 ? checkBacklog(caller.tenant(), jobs) : null;
+        if (limits.submitRate() > 0) {
+            var bucket = submits.computeIfAbsent(caller.keyId(),
+                    key -> new TokenBucket(limits.submitRate(), limits.submitBurst()));
+            var wait = bucket.take(jobs, System.nanoTime());
+            if (wait > 0) {
+                var seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
+                throw new TooManyRequests("rate-limited", "Too many submissions", "This key may submit "
+                        + format(limits.submitRate()) + " jobs per second (bursts of " + limits.submitBurst()
+                        + "); these " + jobs + " would fit in " + seconds + " s", seconds);
+            }
         }
-        if (limits.submitRate() <= 0) {
-            return;
-        }
-        var bucket = submits.computeIfAbsent(caller.keyId(),
-                key -> new TokenBucket(limits.submitRate(), limits.submitBurst()));
-        var wait = bucket.take(jobs, System.nanoTime());
-        if (wait > 0) {
-            throw new TooManyRequests("rate-limited", "Too many submissions", "This key may submit "
-                    + format(limits.submitRate()) + " jobs per second (bursts of " + limits.submitBurst()
-                    + "); these " + jobs + " would fit in " + Math.max(1, (wait + 999_999_999L) / 1_000_000_000L)
-                    + " s", (wait + 999_999_999L) / 1_000_000_000L);
+        if (backlog != null) {
+            backlog.added(jobs);
         }
     }
 
@@ -69,7 +69,8 @@ public class Limits {
         void close();
     }
 
-    private void checkBacklog(String tenant, int jobs) {
+    /** Throws a 429 when the jobs would take the tenant past its limit; answers its count to add them to. */
+    private Backlog checkBacklog(String tenant, int jobs) {
         var backlog = backlogs.computeIfAbsent(tenant, t -> new Backlog());
         var queued = backlog.queued(tenant, System.nanoTime());
         if (queued + jobs > limits.queuedPerTenant()) {
@@ -77,7 +78,7 @@ public class Limits {
                     + queued + " jobs waiting (SCHEDULED or QUEUED), and may have at most "
                     + limits.queuedPerTenant() + "; submit again as they run", 5);
         }
-        backlog.added(jobs);
+        return backlog;
     }
 
     /** A tenant's waiting jobs as last counted, plus those accepted here since. */
