@@ -20,6 +20,7 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -116,6 +117,11 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
      */
     private static boolean lostTheStore(Throwable failure) {
         for (var cause = failure; cause != null; cause = cause.getCause()) {
+            // a commit or rollback that failed: the connection went away under the transaction (Hikari's closed
+            // connection answers "Connection is closed" without an SQLSTATE)
+            if (cause instanceof TransactionSystemException) {
+                return true;
+            }
             if (cause instanceof SQLTransientConnectionException || cause instanceof SQLNonTransientConnectionException
                     || cause instanceof SQLRecoverableException) {
                 return true;
