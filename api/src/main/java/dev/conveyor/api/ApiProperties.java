@@ -68,7 +68,8 @@ public record ApiProperties(
      * @param batchSize    most jobs it takes per look
      * @param lease        how long a taken job is left to its dispatcher before another may publish it
      * @param reconcileInterval how often to look for dispatched jobs whose record Kafka acknowledged or archived
-     *                     without a start reaching the api, and publish them again
+     *                     without an event of the attempt reaching the api, and count the attempt as lost; at least
+     *                     1s, twice the most a worker waits before it reports a start ({@code start-event-after})
      * @param tenantWindow most jobs of one tenant in one queue that an api instance keeps on Kafka not started yet;
      *                     the rest wait in PostgreSQL, so another tenant's new job waits behind at most this many
      * @param tenantWindowExpiry a job on Kafka whose start this instance has not seen for this long (another instance
@@ -87,8 +88,8 @@ public record ApiProperties(
             require(pollInterval.isPositive(), "conveyor.api.dispatch.poll-interval must be positive");
             require(batchSize >= 1, "conveyor.api.dispatch.batch-size must be at least 1");
             require(lease.compareTo(Duration.ofSeconds(1)) >= 0, "conveyor.api.dispatch.lease must be at least 1s");
-            require(reconcileInterval.compareTo(Duration.ofMillis(100)) >= 0,
-                    "conveyor.api.dispatch.reconcile-interval must be at least 100ms");
+            require(reconcileInterval.compareTo(Duration.ofSeconds(1)) >= 0,
+                    "conveyor.api.dispatch.reconcile-interval must be at least 1s");
             require(tenantWindow >= 1, "conveyor.api.dispatch.tenant-window must be at least 1");
             require(tenantWindowExpiry.compareTo(Duration.ofSeconds(1)) >= 0,
                     "conveyor.api.dispatch.tenant-window-expiry must be at least 1s");

@@ -26,6 +26,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param replicationFactor  replication factor of topics this worker creates
  * @param shutdownGrace      on shutdown, how long running jobs may take to finish before they are interrupted
  * @param heartbeatInterval  how often the worker tells the api instances it is alive
+ * @param startEventAfter    how long an attempt runs before the worker tells the api it started; an attempt that
+ *                           ends sooner sends only its end, which stands for its start (0: send every start at once)
  * @param typeLimits         most jobs of a type running at once on this worker (type → limit); others unlimited
  * @param http               settings of the built-in {@code http} handler
  * @param sql                settings of the built-in {@code sql} handler; off unless a datasource is named
@@ -43,6 +45,7 @@ public record WorkerProperties(
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("30s") Duration shutdownGrace,
         @DefaultValue("1s") Duration heartbeatInterval,
+        @DefaultValue("100ms") Duration startEventAfter,
         Map<String, Integer> typeLimits,
         @DefaultValue HttpSettings http,
         @DefaultValue SqlSettings sql) {
@@ -69,6 +72,10 @@ public record WorkerProperties(
         require(replicationFactor >= 1, "conveyor.worker.replication-factor must be at least 1");
         require(!shutdownGrace.isNegative(), "conveyor.worker.shutdown-grace must not be negative");
         require(heartbeatInterval.isPositive(), "conveyor.worker.heartbeat-interval must be positive");
+        // The api's reconciler, every reconcile-interval (at least 1s), takes a settled record without a start for a
+        // lost attempt once two rounds found it so: a start must be well on its way by then.
+        require(!startEventAfter.isNegative() && startEventAfter.compareTo(Duration.ofMillis(500)) <= 0,
+                "conveyor.worker.start-event-after must be from 0 to 500ms");
         typeLimits = typeLimits == null ? Map.of() : Map.copyOf(typeLimits);
         typeLimits.forEach((type, limit) -> require(limit != null && limit >= 1,
                 "conveyor.worker.type-limits." + type + " must be at least 1"));

@@ -1,6 +1,7 @@
 package dev.conveyor.api.dispatch;
 
 import dev.conveyor.api.job.JobLocks;
+import dev.conveyor.api.results.LostAttempts;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -38,17 +39,17 @@ class LostRecords {
             """;
 
     /**
-     * Applies only while the job waits on the very record that was found lost: a start applied meanwhile (status,
-     * attempts) or a newer publication (position) leaves the row alone.
+     * The jobs that still wait on the very record that was found lost: a start applied meanwhile (status, attempts) or
+     * a newer publication (position) leaves the row alone.
      */
-    private static final String REDISPATCH = """
-            UPDATE jobs j SET dispatched_at = NULL, dispatch_lease_until = NULL,
-                record_partition = NULL, record_offset = NULL
+    private static final String STILL_WAITING = """
+            SELECT j.id
             FROM unnest(:ids::uuid[], :attempts::int[], :partitions::int[], :offsets::int8[])
                 AS v(id, attempts, partition, record_offset)
-            WHERE j.id = v.id AND j.status = 'QUEUED' AND j.dispatched_at IS NOT NULL AND j.attempts = v.attempts
+            JOIN jobs j ON j.id = v.id
+            WHERE j.status = 'QUEUED' AND j.dispatched_at IS NOT NULL AND j.attempts = v.attempts
               AND j.record_partition = v.partition AND j.record_offset = v.record_offset
-            RETURNING j.id
+            ORDER BY j.id
             """;
 
     // PostgreSQL orders uuids as unsigned bytes: the nil uuid comes first (and is never a job id, all UUIDv7)
@@ -57,11 +58,13 @@ class LostRecords {
     private final JdbcClient jdbc;
     private final TransactionTemplate transaction;
     private final JobLocks locks;
+    private final LostAttempts lostAttempts;
 
-    LostRecords(JdbcClient jdbc, TransactionTemplate transaction, JobLocks locks) {
+    LostRecords(JdbcClient jdbc, TransactionTemplate transaction, JobLocks locks, LostAttempts lostAttempts) {
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.locks = locks;
+        this.lostAttempts = lostAttempts;
     }
 
     /** A dispatched job waiting for a worker, and where its record is. */
@@ -94,17 +97,21 @@ class LostRecords {
                 .list();
     }
 
-    /** Makes the jobs due for the poller again, those still waiting on the same record; answers which. */
+    /**
+     * Counts the attempt of each job still waiting on the same record as lost ({@link LostAttempts}), which makes
+     * the job due again (or fails it, past max-lost-attempts); answers which jobs.
+     */
     List<UUID> redispatch(List<Waiting> jobs) {
         return transaction.execute(status -> {
             locks.lock(jobs.stream().map(Waiting::id).toList());
-            return jdbc.sql(REDISPATCH)
+            var waiting = jdbc.sql(STILL_WAITING)
                     .param("ids", new SqlArrayValue("uuid", jobs.stream().map(Waiting::id).toArray()))
                     .param("attempts", new SqlArrayValue("int4", jobs.stream().map(Waiting::attempts).toArray()))
                     .param("partitions", new SqlArrayValue("int4", jobs.stream().map(Waiting::partition).toArray()))
                     .param("offsets", new SqlArrayValue("int8", jobs.stream().map(Waiting::offset).toArray()))
                     .query(UUID.class)
                     .list();
+            return lostAttempts.lose(waiting);
         });
     }
 }

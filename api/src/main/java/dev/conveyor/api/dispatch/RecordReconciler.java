@@ -1,6 +1,7 @@
 package dev.conveyor.api.dispatch;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.results.LostAttempts;
 import dev.conveyor.common.Threads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,22 +19,24 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Finds jobs that wait QUEUED although Kafka will never deliver their record again, and makes them due for the
- * {@link DuePoller}. Kafka archives a record that no worker started when its delivery limit is reached through
- * releases (workers draining, a start Kafka did not confirm, an expired acquisition lock) or when it is rejected.
+ * Finds jobs that wait QUEUED although Kafka will never deliver their record again, counts the attempt as lost
+ * ({@link LostAttempts}: due again at once the first time, failed past max-lost-attempts) and so hands the job back
+ * to the {@link DuePoller}. Such a record was accepted by a worker that stopped before it reported the attempt (a
+ * worker reports a start only once a job has run for {@code start-event-after}, and a short job only its end), or
+ * Kafka archived it unstarted: rejected, or released up to the delivery limit (workers draining, an expired
+ * acquisition lock).
  *
  * <p>A record below its share partition's start offset (or below the end, when Kafka reports no lag; see
  * {@link SharePositions#settledOffsets}) is acknowledged or archived. It may also have been accepted by a worker
- * whose {@code JobStarted} is on {@code conveyor.events} but not yet applied, or still on its way: a worker sends
- * a poll's starts and commits its acknowledgements side by side, so Kafka may settle a record a few milliseconds
- * before the start reaches {@code conveyor.events}. So a round reads the share groups' offsets first, then the
- * end of {@code conveyor.events}, waits until the api has applied events that far, and only then puts back jobs
- * that are still QUEUED on the same record <em>and were found so in the round before as well</em>, a whole
- * interval earlier: a start sent by a live worker has long been applied by then.
+ * that runs the job now and reports it soon (within {@code start-event-after}), or whose event is on
+ * {@code conveyor.events} but not yet applied. So a round reads the share groups' offsets first, then the end of
+ * {@code conveyor.events}, waits until the api has applied events that far, and only then takes up jobs that are
+ * still QUEUED on the same record <em>and were found so in the round before as well</em>, a whole interval
+ * earlier: an event sent by a live worker has long been applied by then.
  *
  * <p>Every api instance runs this. Two rounds that find the same job are safe: each update is guarded on the job
  * still waiting on that very record (status, attempts, position), with the rows locked in id order, so the second
- * finds the position cleared (or a new one) and changes nothing; each lost record is published again once.
+ * finds the position cleared (or a new one) and changes nothing; each lost record costs one attempt, once.
  */
 @Component
 class RecordReconciler implements SmartLifecycle {
@@ -56,7 +59,7 @@ class RecordReconciler implements SmartLifecycle {
         this.kafka = kafka;
         this.interval = properties.dispatch().reconcileInterval();
         this.redispatched = Counter.builder("conveyor.dispatch.redispatched")
-                .description("Jobs published again because Kafka archived their record without a start")
+                .description("Attempts lost because Kafka settled their record and no event of the attempt came")
                 .register(meters);
     }
 
@@ -116,8 +119,8 @@ class RecordReconciler implements SmartLifecycle {
             var ids = confirmed.isEmpty() ? List.<UUID>of() : lost.redispatch(confirmed);
             if (!ids.isEmpty()) {
                 redispatched.increment(ids.size());
-                log.warn("Kafka archived the records of {} jobs of queue '{}' that no worker started; publishing "
-                        + "them again: {}", ids.size(), queue, ids);
+                log.warn("Kafka settled the records of {} jobs of queue '{}' whose attempt was never reported; "
+                        + "counting it as lost: {}", ids.size(), queue, ids);
                 done.addAll(ids);
             }
             if (batch.size() < BATCH) {

@@ -77,9 +77,12 @@ final class EventReader {
             }
         }
         var retryAfter = f.retryAfterMs() == null ? null : Math.max(0, f.retryAfterMs());
+        var at = instant(f.at(), now);
+        // when the attempt started (an end that stands for its start): never after its end
+        var startedAt = f.startedAt() == null ? null : instant(f.startedAt(), now);
         return new JobFinished(f.v(), f.jobId(), f.attempt(), f.generation(), f.maxAttempts(), workerId(f.workerId()),
-                outcome, outcome == JobFinished.Outcome.SUCCEEDED ? result : null, error, retryAfter,
-                instant(f.at(), now));
+                outcome, outcome == JobFinished.Outcome.SUCCEEDED ? result : null, error, retryAfter, at,
+                startedAt == null || startedAt.isAfter(at) ? null : startedAt);
     }
 
     /**

@@ -19,7 +19,8 @@ import org.springframework.stereotype.Component;
  *
  * <p>An event applies only to the job's current generation and attempt: a start only to a QUEUED job's next
  * attempt, an end or progress only to the attempt running (an end of the next attempt of a QUEUED job implies its
- * start, whose event came late or not at all). So duplicates, replays and stale events change nothing.
+ * start: a short attempt sends no start of its own, and its end says when it started). So duplicates, replays and
+ * stale events change nothing.
  */
 @Component
 class JobLifecycle {
@@ -57,7 +58,8 @@ class JobLifecycle {
 
     JobUpdate finished(JobUpdate update, JobFinished event, Instant now) {
         if (isNextAttempt(update.to(), event.attempt(), event.generation())) {
-            update = update.start(update.to().started(event.attempt()), event.workerId(), event.at());
+            var startedAt = event.startedAt() == null ? event.at() : event.startedAt();
+            update = update.start(update.to().started(event.attempt()), event.workerId(), startedAt);
         }
         var state = update.to();
         if (!isRunningAttempt(state, event.attempt(), event.generation())) {

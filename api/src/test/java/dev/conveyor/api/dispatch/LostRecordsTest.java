@@ -14,6 +14,7 @@ import dev.conveyor.common.message.JobStarted;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
@@ -33,8 +34,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * A job whose record Kafka archives without a start (rejected, or released up to the delivery limit) is put back
- * and published again; a job whose record a worker took after reporting its start is not.
+ * A job whose record Kafka settles while no event of its attempt reaches the api (accepted by a worker that then
+ * stopped, rejected, or released up to the delivery limit) loses that attempt and is published again, until
+ * max-lost-attempts fails it; a job whose record a worker holds, or took and reported, is left alone.
  */
 @ApiTest
 @Import(OwnEventsGroup.class)
@@ -46,7 +48,9 @@ class LostRecordsTest {
     @DynamicPropertySource
     static void services(DynamicPropertyRegistry registry) {
         ApiTests.services(registry);
-        registry.add("conveyor.api.dispatch.reconcile-interval", () -> "500ms");
+        registry.add("conveyor.api.dispatch.reconcile-interval", () -> "1s");
+        // the second loss waits base-delay (with jitter) before the job is due again
+        registry.add("conveyor.api.retry.base-delay", () -> "100ms");
     }
 
     @LocalServerPort
@@ -76,6 +80,11 @@ class LostRecordsTest {
     /** A queue of the test's own (listed in {@code ApiTest}'s allowed queues), so no other test's records mix in. */
     private static String newQueue(String name) {
         return "lost-" + name;
+    }
+
+    private Map<String, Object> row(UUID id) {
+        return jdbc.sql("SELECT status, attempts, lost_attempts, error->>'code' AS code FROM jobs WHERE id = :id")
+                .param("id", id).query().singleRow();
     }
 
     private String status(UUID id) {
@@ -112,9 +121,33 @@ class LostRecordsTest {
 
                 assertThat(again.offset()).isNotEqualTo(first.offset());
                 var dispatch = Json.read(again.value(), JobDispatch.class);
-                assertThat(dispatch.attempt()).isEqualTo(1);
-                assertThat(status(id)).isEqualTo("QUEUED");
+                assertThat(dispatch.attempt()).isEqualTo(2);
+                assertThat(row(id)).containsEntry("status", "QUEUED").containsEntry("attempts", 1)
+                        .containsEntry("lost_attempts", 1).containsEntry("code", "WORKER_LOST");
             }
+        }
+
+        @Test
+        void aRecordAcceptedByAWorkerThatStoppedBeforeReportingCostsALostAttemptUntilTheJobFails() {
+            var queue = newQueue("halted");
+            var id = submit(queue);
+            try (var worker = new TestShareConsumer(queue)) {
+                // what a worker that dies in a short job leaves: an accepted record, and no start or end
+                var first = worker.next(id, Duration.ofSeconds(30));
+                worker.acknowledge(first, AcknowledgeType.ACCEPT);
+                var second = worker.next(id, REDISPATCHED_WITHIN);
+                assertThat(Json.read(second.value(), JobDispatch.class).attempt()).isEqualTo(2);
+                worker.acknowledge(second, AcknowledgeType.ACCEPT);
+                var third = worker.next(id, REDISPATCHED_WITHIN);
+                assertThat(Json.read(third.value(), JobDispatch.class).attempt()).isEqualTo(3);
+                worker.acknowledge(third, AcknowledgeType.ACCEPT);
+            }
+            // max-lost-attempts (3): the third loss fails the job, which the worker it stops never reports
+            await().atMost(REDISPATCHED_WITHIN).until(() -> status(id).equals("FAILED"));
+            assertThat(row(id)).containsEntry("attempts", 3).containsEntry("lost_attempts", 3)
+                    .containsEntry("code", "WORKER_LOST");
+            var job = http.get("/v1/jobs/" + id).json();
+            assertThat(job.get("error").get("message").asString()).contains("neither its start nor its end");
         }
 
         @Test
@@ -134,6 +167,7 @@ class LostRecordsTest {
 
                 // group.share.delivery.count.limit, 5 unless the broker says otherwise
                 assertThat(releases).isEqualTo(5);
+                assertThat(Json.read(record.value(), JobDispatch.class).attempt()).isEqualTo(2);
                 assertThat(status(id)).isEqualTo("QUEUED");
             }
         }

@@ -112,6 +112,42 @@ class EventsTest {
                  "retryAfterMs": %d, "at": "%s"}""".formatted(id, attempt, retryable, retryAfterMs, Instant.now());
     }
 
+    private static String succeededStartedAt(UUID id, String startedAt, Instant at) {
+        return """
+                {"event": "finished", "v": 1, "jobId": "%s", "attempt": 1, "generation": 0, "maxAttempts": 3,
+                 "workerId": "w1", "outcome": "SUCCEEDED", "result": {}, "at": "%s", "startedAt": %s}"""
+                .formatted(id, at, startedAt);
+    }
+
+    @Test
+    void anEndWithoutAStartStandsForItAndSaysWhenTheAttemptStarted() {
+        // the api shows instants to the millisecond
+        var at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        var started = at.minusMillis(40);
+        var plain = submit();
+        var later = submit();
+        var absurd = submit();
+        var garbled = submit();
+
+        send(List.of(succeededStartedAt(plain, "\"" + started + "\"", at),
+                succeededStartedAt(later, "\"" + at.plusSeconds(5) + "\"", at),
+                succeededStartedAt(absurd, "\"+99999-01-01T00:00:00Z\"", at),
+                succeededStartedAt(garbled, "\"yesterday\"", at)));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(plain).equals("SUCCEEDED"));
+        assertThat(Instant.parse(job(plain).get("startedAt").asString())).isEqualTo(started);
+        assertThat(job(plain).get("workerId").asString()).isEqualTo("w1");
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(later).equals("SUCCEEDED"));
+        assertThat(Instant.parse(job(later).get("startedAt").asString())).as("a start after the end is not taken")
+                .isEqualTo(at);
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(absurd).equals("SUCCEEDED"));
+        assertThat(Instant.parse(job(absurd).get("startedAt").asString())).as("a date past any clock's slack")
+                .isBeforeOrEqualTo(Instant.now());
+        // an end that cannot be read still ends its attempt
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(garbled).equals("FAILED"));
+        assertThat(job(garbled).get("error").get("code").asString()).isEqualTo("INVALID_REPORT");
+    }
+
     @Test
     void aResultThePostgresCannotStoreFailsOnlyItsOwnJob() {
         var poisoned = submit();

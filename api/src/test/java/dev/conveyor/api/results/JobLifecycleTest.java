@@ -92,6 +92,20 @@ class JobLifecycleTest {
         }
 
         @Test
+        void anEndThatStandsForItsStartSaysWhenTheAttemptStarted() {
+            var startedAt = NOW.minusMillis(40);
+
+            var done = lifecycle.finished(job(JobStatus.QUEUED, 0, 3), success(1, 0).withStartedAt(startedAt), NOW);
+            var afterStart = lifecycle.finished(lifecycle.started(job(JobStatus.QUEUED, 0, 3), start(1, 0)),
+                    success(1, 0).withStartedAt(startedAt), NOW);
+
+            assertThat(done.to().status()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(done.startedAt()).isEqualTo(startedAt);
+            assertThat(done.workerId()).isEqualTo("w1");
+            assertThat(afterStart.startedAt()).as("the start event's time stands").isEqualTo(NOW);
+        }
+
+        @Test
         void anEndAppliesOnlyToTheAttemptRunning() {
             var running = job(JobStatus.RUNNING, 2, 3);
 

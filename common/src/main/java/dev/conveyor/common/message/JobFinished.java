@@ -9,7 +9,9 @@ import tools.jackson.databind.JsonNode;
 /**
  * An attempt ended. {@code result} is set when it succeeded, {@code error} otherwise. {@code maxAttempts} is the
  * budget the attempt was dispatched with, so the api can decide on a retry from the event alone.
- * {@code retryAfterMs}, when set, asks for at least that long before the next attempt.
+ * {@code retryAfterMs}, when set, asks for at least that long before the next attempt. {@code startedAt}, when set,
+ * is when the worker took the attempt: a short attempt sends no {@link JobStarted} of its own, and its end stands for
+ * its start (absent in events of workers older than the field: the api then takes {@code at}).
  */
 public record JobFinished(
         int v,
@@ -22,7 +24,20 @@ public record JobFinished(
         JsonNode result,
         JobError error,
         Long retryAfterMs,
-        Instant at) implements JobEvent {
+        Instant at,
+        Instant startedAt) implements JobEvent {
+
+    /** An end that does not say when its attempt started. */
+    public JobFinished(int v, UUID jobId, int attempt, int generation, int maxAttempts, String workerId,
+            Outcome outcome, JsonNode result, JobError error, Long retryAfterMs, Instant at) {
+        this(v, jobId, attempt, generation, maxAttempts, workerId, outcome, result, error, retryAfterMs, at, null);
+    }
+
+    /** The same end, saying when its attempt started. */
+    public JobFinished withStartedAt(Instant started) {
+        return new JobFinished(v, jobId, attempt, generation, maxAttempts, workerId, outcome, result, error,
+                retryAfterMs, at, started);
+    }
 
     /** How an attempt ended. */
     public enum Outcome { SUCCEEDED, FAILED, CANCELLED }

@@ -3,7 +3,6 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.JobEvent;
-import dev.conveyor.common.message.JobStarted;
 import dev.conveyor.worker.tracing.JobTracing;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +33,7 @@ class EventPublisher {
         this.tracing = tracing;
     }
 
-    /** Sends without waiting: a lost start is harmless, the end of the same attempt carries the outcome. */
+    /** Sends without waiting: a lost start or progress is harmless, the end of the same attempt stands for both. */
     void send(JobEvent event) {
         var record = tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event));
         kafka.send(record).whenComplete((sent, failure) -> {
@@ -43,27 +42,6 @@ class EventPublisher {
                         failure.getMessage());
             }
         });
-    }
-
-    /**
-     * Sends an attempt's start without waiting; the answer completes with whether Kafka took it. The start of a
-     * poll's records and the acknowledgement of those records go to Kafka side by side, and a job's handler waits
-     * for both; an end of the same attempt carries its start anyway, so a start Kafka refused costs nothing.
-     */
-    CompletableFuture<Boolean> sendStarted(JobStarted event) {
-        try {
-            return kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event)))
-                    .handle((sent, failure) -> {
-                        if (failure != null) {
-                            log.warn("Kafka did not take the start of job {}: {}", event.jobId(),
-                                    failure.getMessage());
-                        }
-                        return failure == null;
-                    });
-        } catch (RuntimeException e) {
-            log.warn("Could not send the start of job {}: {}", event.jobId(), e.getMessage());
-            return CompletableFuture.completedFuture(false);
-        }
     }
 
     /**

@@ -14,10 +14,6 @@ import dev.conveyor.worker.tracing.JobTracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,19 +24,21 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Takes delivered records and runs their jobs. A cancelled job, or one no handler runs, is reported and accepted
- * without running. Otherwise the job gets its type's permit, its start is sent and its record accepted side by side,
- * and once Kafka has both it runs as an {@link Attempt} whose outcome is reported. From the accepted start on, the
- * api knows which worker has the job and rescues it if that worker dies. While the worker drains, records not
- * started are released for other workers, and attempts abandoned at the end of the grace period are handed back.
+ * without running. Otherwise the job gets its type's permit, its record is accepted, and once Kafka has the
+ * acceptance it runs as an {@link Attempt} whose outcome is reported. Its start is reported only if it runs longer
+ * than {@code start-event-after} ({@link StartReports}); a shorter attempt's end stands for its start. From the start
+ * (or, before it, from the settled record) the api knows the attempt was taken and rescues it if its worker dies.
+ * While the worker drains, records not started are released for other workers, and attempts abandoned at the end
+ * of the grace period are handed back.
  */
 @Component
 public class JobRunner {
 
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
-    private static final Duration START_WAIT = Duration.ofSeconds(30);
 
     private final HandlerRegistry handlers;
     private final EventPublisher events;
+    private final StartReports starts;
     private final RunningAttempts attempts;
     private final TypeLimits limits;
     private final WorkerProperties properties;
@@ -56,6 +54,7 @@ public class JobRunner {
             JobTracing tracing) {
         this.handlers = handlers;
         this.events = events;
+        this.starts = new StartReports(events, properties.startEventAfter());
         this.attempts = attempts;
         this.limits = limits;
         this.properties = properties;
@@ -110,42 +109,9 @@ public class JobRunner {
             }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
-        // The start and the record's acknowledgement travel side by side; the handler waits for both.
-        var start = events.sendStarted(JobStarted.of(job, properties.id(), clock.instant()));
-        return new Taken(AcknowledgeType.ACCEPT, () -> {
-            awaitStart(job, start);
-            runAttempt(job, handler, running, permitted);
-        });
-    }
-
-    /**
-     * Waits until Kafka has the attempt's start (or refused it), so that from the handler's first line on the api
-     * can tell which worker runs the job. A start Kafka refused is not fatal: the attempt's end carries its start.
-     * An interrupt (the worker stopping) is kept for the attempt, which then hands the job back.
-     */
-    private void awaitStart(JobDispatch job, CompletableFuture<Boolean> start) {
-        var interrupted = false;
-        try {
-            while (true) {
-                try {
-                    if (!start.get(START_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                        log.warn("Running job {} attempt {} although Kafka did not take its start", job.jobId(),
-                                job.attempt());
-                    }
-                    return;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException | TimeoutException e) {
-                    log.warn("Running job {} attempt {} although Kafka has not confirmed its start: {}",
-                            job.jobId(), job.attempt(), e.getMessage());
-                    return;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        // The handler runs once the record's acceptance is committed; its start follows only if it runs long enough.
+        var start = starts.begin(JobStarted.of(job, properties.id(), clock.instant()));
+        return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted, start));
     }
 
     /** The span (when tracing is on) in which a record's job is taken and run, on the calling thread. */
@@ -171,7 +137,8 @@ public class JobRunner {
         return null;
     }
 
-    private void runAttempt(JobDispatch job, JobHandler handler, Attempt running, boolean permitted) {
+    private void runAttempt(JobDispatch job, JobHandler handler, Attempt running, boolean permitted,
+            StartReports.Report start) {
         var holdsPermit = permitted;
         var metered = metrics.of(job.queue(), job.type());
         metered.started();
@@ -181,17 +148,20 @@ public class JobRunner {
                 holdsPermit = limits.acquire(job.type(), Duration.ofDays(365), running::isOver);
             }
             var started = clock.instant();
-            var progress = new ProgressSender(events, job, clock);
+            var progress = new ProgressSender(events, job, clock, start::sendNow);
             var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
                     job.payload(), started.plusSeconds(job.timeoutSeconds()), progress);
             var began = System.nanoTime();
-            var outcome = outcome(job, running.run(handler, context));
+            var end = running.run(handler, context);
+            start.ended();
+            var outcome = outcome(job, end).withStartedAt(start.takenAt());
             metered.ran(outcome.error() == null ? "SUCCEEDED" : outcome.error().code(), System.nanoTime() - began);
             // Kept until Kafka has it, through an outage, unless the worker is being stopped meanwhile.
             publish(job, outcome, true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            publish(job, handedBack(job));
+            start.ended();
+            publish(job, handedBack(job).withStartedAt(start.takenAt()));
         } finally {
             // A handler that ignores interrupts keeps its permit until its thread really ends.
             var release = holdsPermit;
@@ -230,10 +200,12 @@ public class JobRunner {
         return attempts.count() + stuck.count();
     }
 
-    /** Reports an attempt that ends without running; its record is accepted once Kafka has the outcome. */
+    /**
+     * Reports an attempt that ends without running (its end stands for its start); its record is accepted once Kafka
+     * has the outcome.
+     */
     private AcknowledgeType report(JobDispatch job, JobFinished outcome) {
-        events.send(JobStarted.of(job, properties.id(), clock.instant()));
-        return publish(job, outcome) ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE;
+        return publish(job, outcome.withStartedAt(outcome.at())) ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE;
     }
 
     private boolean publish(JobDispatch job, JobFinished outcome) {

@@ -18,12 +18,15 @@ final class ProgressSender implements ProgressReporter {
     private final EventPublisher events;
     private final JobDispatch job;
     private final Clock clock;
+    private final Runnable startFirst;
     private long lastSent;
 
-    ProgressSender(EventPublisher events, JobDispatch job, Clock clock) {
+    /** @param startFirst sends the attempt's start if it has not gone yet: the api applies progress to a RUNNING job */
+    ProgressSender(EventPublisher events, JobDispatch job, Clock clock, Runnable startFirst) {
         this.events = events;
         this.job = job;
         this.clock = clock;
+        this.startFirst = startFirst;
     }
 
     @Override
@@ -36,6 +39,7 @@ final class ProgressSender implements ProgressReporter {
             return;
         }
         lastSent = now;
+        startFirst.run();
         events.send(new JobProgress(JobEvent.VERSION, job.jobId(), job.attempt(), job.generation(), fraction,
                 JobOutcomes.text(message, MAX_MESSAGE), clock.instant()));
     }

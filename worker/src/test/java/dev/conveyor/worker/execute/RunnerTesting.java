@@ -36,9 +36,13 @@ final class RunnerTesting {
     final JobRunner runner;
 
     RunnerTesting(List<JobHandler> handlers, Map<String, Integer> typeLimits) {
+        this(handlers, typeLimits, Duration.ofMillis(100));
+    }
+
+    RunnerTesting(List<JobHandler> handlers, Map<String, Integer> typeLimits, Duration startEventAfter) {
         var properties = new WorkerProperties("test-worker", List.of("default"), 1, 10, 1_048_576,
-                Duration.ZERO, 100, 1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), typeLimits,
-                HttpSettings.defaults(), SqlSettings.off());
+                Duration.ZERO, 100, 1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), startEventAfter,
+                typeLimits, HttpSettings.defaults(), SqlSettings.off());
         limits = new TypeLimits(properties);
         runner = new JobRunner(new HandlerRegistry(handlers), events, attempts, limits, properties,
                 Clock.systemUTC(), meters, new WorkerMetrics(meters), JobTracing.off());
@@ -99,11 +103,6 @@ final class RunnerTesting {
             }
             sent.add(json);
             return true;
-        }
-
-        @Override
-        java.util.concurrent.CompletableFuture<Boolean> sendStarted(dev.conveyor.common.message.JobStarted event) {
-            return java.util.concurrent.CompletableFuture.completedFuture(sendAndWait(event));
         }
 
         @Override
