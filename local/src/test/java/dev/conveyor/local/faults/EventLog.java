@@ -27,7 +27,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 final class EventLog implements AutoCloseable {
 
     /** One event about a job: {@code kind} is started, progress or finished. */
-    record Event(String kind, int attempt, String workerId, Instant at, String outcome, String errorCode) {
+    record Event(String kind, int attempt, String workerId, Instant at, String outcome, String errorCode,
+            Instant startedAt) {
     }
 
     private final Map<UUID, List<Event>> byJob = new ConcurrentHashMap<>();
@@ -78,7 +79,8 @@ final class EventLog implements AutoCloseable {
                     Instant.parse(node.get("at").asString()),
                     node.hasNonNull("outcome") ? node.get("outcome").asString() : null,
                     node.hasNonNull("error") && node.get("error").hasNonNull("code")
-                            ? node.get("error").get("code").asString() : null);
+                            ? node.get("error").get("code").asString() : null,
+                    node.hasNonNull("startedAt") ? Instant.parse(node.get("startedAt").asString()) : null);
             byJob.computeIfAbsent(id, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(event);
         } catch (RuntimeException e) {
             unreadable.incrementAndGet();
@@ -96,9 +98,46 @@ final class EventLog implements AutoCloseable {
         }
     }
 
-    /** The starts of one job: each is a run of its handler (or about to be). */
+    /**
+     * The starts of one job: each is a run of its handler (or about to be). A worker reports the start of a short
+     * attempt only with its end (which says when it started): such an end counts as the attempt's start here.
+     */
     List<Event> starts(UUID jobId) {
-        return of(jobId).stream().filter(e -> e.kind().equals("started")).toList();
+        var events = of(jobId);
+        var started = new HashSet<String>();
+        events.stream().filter(e -> e.kind().equals("started")).forEach(e -> started.add(e.attempt() + "@"
+                + e.workerId()));
+        var out = new ArrayList<Event>();
+        for (var e : events) {
+            if (e.kind().equals("started")) {
+                out.add(e);
+            } else if (e.kind().equals("finished") && e.startedAt() != null
+                    && !started.contains(e.attempt() + "@" + e.workerId())) {
+                out.add(new Event("started", e.attempt(), e.workerId(), e.startedAt(), null, null, null));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Jobs with an attempt below their last that left no event at all: a worker took its record and stopped before
+     * it reported the attempt (the api's reconciler counted it as lost). Only a fault that stops workers explains it.
+     */
+    Set<UUID> lostWithoutATrace(Ledger ledger) {
+        var out = new HashSet<UUID>();
+        for (var id : ledger.ids()) {
+            var job = ledger.job(id);
+            if (job == null) {
+                continue;
+            }
+            var reported = of(id).stream().map(Event::attempt).collect(java.util.stream.Collectors.toSet());
+            for (var attempt = 1; attempt < job.get("attempts").asInt(); attempt++) {
+                if (!reported.contains(attempt)) {
+                    out.add(id);
+                }
+            }
+        }
+        return out;
     }
 
     /**
