@@ -35,6 +35,7 @@ final class Client implements AutoCloseable {
 
     private final AtomicLong unavailable = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong limited = new AtomicLong();
 
     static {
         // Below the api's keep-alive timeout, so that the client does not send on connections the server is closing.
@@ -143,6 +144,11 @@ final class Client implements AutoCloseable {
         return unavailable.get();
     }
 
+    /** How many answers were 429 (a limit of the key: sent again after its Retry-After) so far. */
+    long limited() {
+        return limited.get();
+    }
+
     /** How many requests failed on their connection (and were sent again) so far. */
     long dropped() {
         return dropped.get();
@@ -150,7 +156,8 @@ final class Client implements AutoCloseable {
 
     /**
      * Sends the request; a 503 (the job store was unavailable: nothing was stored, try again, says the contract) is
-     * counted and sent again after a pause, up to {@link #MAX_TRIES} times.
+     * counted and sent again after a pause, up to {@link #MAX_TRIES} times, and so is a 429 (a limit of the key, say
+     * 1,000 long-polls open at once, which an overloaded system reaches in W3), after its {@code Retry-After}.
      */
     private JsonNode send(HttpRequest request) {
         try {
@@ -172,6 +179,11 @@ final class Client implements AutoCloseable {
                     Thread.sleep(Duration.ofMillis(100L * attempt));
                     continue;
                 }
+                if (response.statusCode() == 429 && attempt < MAX_TRIES) {
+                    limited.incrementAndGet();
+                    Thread.sleep(retryAfter(response));
+                    continue;
+                }
                 if (response.statusCode() / 100 != 2) {
                     throw new IllegalStateException(request.method() + " " + request.uri() + " answered "
                             + response.statusCode() + ": " + response.body());
@@ -184,6 +196,18 @@ final class Client implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    /** The pause a 429 asks for: its Retry-After in seconds, between 0.1 and 5 s (1 s when it names none). */
+    private static Duration retryAfter(HttpResponse<?> response) {
+        var seconds = response.headers().firstValue("Retry-After").map(value -> {
+            try {
+                return Long.parseLong(value.trim());
+            } catch (NumberFormatException e) {
+                return 1L;
+            }
+        }).orElse(1L);
+        return Duration.ofMillis(Math.clamp(seconds * 1000, 100, 5000));
     }
 
     @Override

@@ -60,14 +60,16 @@ final class Runs {
     private RunResult run(Workload workload, int jobs, int sleepMs) {
         var unavailable = client.unavailable();
         var dropped = client.dropped();
+        var limited = client.limited();
         var result = runOnce(workload, jobs, sleepMs);
         var refused = client.unavailable() - unavailable;
         var lost = client.dropped() - dropped;
-        if (refused == 0 && lost == 0) {
+        var overLimit = client.limited() - limited;
+        if (refused == 0 && lost == 0 && overLimit == 0) {
             return result;
         }
-        var note = "sent again: " + refused + " requests answered 503 (store unavailable), " + lost
-                + " whose connection failed";
+        var note = "sent again: " + refused + " requests answered 503 (store unavailable), " + overLimit
+                + " answered 429 (a limit of the key, after its Retry-After), " + lost + " whose connection failed";
         return result.withNote(result.note().isEmpty() ? note : result.note() + "; " + note);
     }
 
