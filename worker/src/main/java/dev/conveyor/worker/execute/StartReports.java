@@ -3,10 +3,10 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.message.JobStarted;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Sends an attempt's start only once the attempt has run for {@code start-event-after}: most jobs end sooner, and
@@ -18,36 +18,62 @@ import java.util.concurrent.atomic.AtomicInteger;
  * accepted is settled in Kafka and no event of the attempt ever comes: the api's record reconciler finds the job
  * waiting on a settled record and counts the attempt as lost with its worker, as it does for a worker that dies
  * after its start.
+ *
+ * <p>Every attempt waits the same delay, so attempts fall due in the order they were taken: one queue in that order
+ * and one thread that sleeps until the first is due do the work of a timer per attempt, without a wake-up or a
+ * cancellation per job. An attempt that ended meanwhile is just dropped when its turn comes.
  */
 final class StartReports implements AutoCloseable {
 
     private final EventPublisher events;
     private final long delayNanos;
-    private final ScheduledThreadPoolExecutor timers;
+    private final Queue<Report> due = new ConcurrentLinkedQueue<>();
+    private final Thread sender;
+    private volatile boolean running = true;
 
     StartReports(EventPublisher events, Duration delay) {
         this.events = events;
         this.delayNanos = delay.toNanos();
-        this.timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("start-events").factory());
-        timers.setRemoveOnCancelPolicy(true);
+        this.sender = delayNanos == 0 ? null : Thread.ofVirtual().name("start-events").start(this::send);
     }
 
     /** The start of an attempt taken now: sent after the delay unless the attempt ends (or reports) first. */
     Report begin(JobStarted start) {
-        var report = new Report(start);
+        var report = new Report(start, System.nanoTime() + delayNanos);
         if (delayNanos == 0) {
             report.sendNow();
         } else {
-            // A send can block (Kafka unreachable): never on the one timer thread that all attempts share.
-            report.timer = timers.schedule(() -> Thread.startVirtualThread(report::sendNow), delayNanos,
-                    TimeUnit.NANOSECONDS);
+            due.add(report);
         }
         return report;
     }
 
+    private void send() {
+        while (running) {
+            var first = due.peek();
+            if (first == null) {
+                LockSupport.parkNanos(delayNanos);
+                continue;
+            }
+            var wait = first.dueAt - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+                continue;
+            }
+            due.poll();
+            if (first.isPending()) {
+                // A send can block (Kafka unreachable): never on the one thread every attempt's start waits on.
+                Thread.startVirtualThread(first::sendNow);
+            }
+        }
+    }
+
     @Override
     public void close() {
-        timers.shutdownNow();
+        running = false;
+        if (sender != null) {
+            LockSupport.unpark(sender);
+        }
     }
 
     /** One attempt's start: pending, sent, or never to be sent (the attempt's end stands for it). */
@@ -58,26 +84,24 @@ final class StartReports implements AutoCloseable {
         private static final int FOLDED = 2;
 
         private final JobStarted start;
+        private final long dueAt;
         private final AtomicInteger state = new AtomicInteger(PENDING);
-        private volatile ScheduledFuture<?> timer;
 
-        private Report(JobStarted start) {
+        private Report(JobStarted start, long dueAt) {
             this.start = start;
+            this.dueAt = dueAt;
         }
 
         /** Sends the start now, unless it was sent or the attempt has ended. */
         void sendNow() {
             if (state.compareAndSet(PENDING, SENT)) {
-                cancelTimer();
                 events.send(start);
             }
         }
 
         /** The attempt ends: its start is no longer sent on its own. */
         void ended() {
-            if (state.compareAndSet(PENDING, FOLDED)) {
-                cancelTimer();
-            }
+            state.compareAndSet(PENDING, FOLDED);
         }
 
         /** When the attempt was taken: its end carries this, which stands for the start if it was never sent. */
@@ -85,11 +109,8 @@ final class StartReports implements AutoCloseable {
             return start.at();
         }
 
-        private void cancelTimer() {
-            var scheduled = timer;
-            if (scheduled != null) {
-                scheduled.cancel(false);
-            }
+        private boolean isPending() {
+            return state.get() == PENDING;
         }
     }
 }
