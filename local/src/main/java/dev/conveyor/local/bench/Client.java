@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -168,7 +169,9 @@ final class Client implements AutoCloseable {
                 } catch (IOException e) {
                     // Most often a keep-alive connection that the server closed as the request went out: nothing
                     // reached the api. (Should one have, a W1 or W3 job runs twice; the run still counts its own.)
-                    if (attempt < MAX_TRIES && !(e instanceof HttpTimeoutException)) {
+                    // A connect that timed out sent nothing either (an overloaded api's accept queue is full).
+                    if (attempt < MAX_TRIES && (!(e instanceof HttpTimeoutException)
+                            || e instanceof HttpConnectTimeoutException)) {
                         dropped.incrementAndGet();
                         continue;
                     }
