@@ -33,6 +33,8 @@ final class Client implements AutoCloseable {
     private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
     private static final int LIST_PAGE = 500;
     private static final int MAX_TRIES = 10;
+    /** 429s a request may get (each followed by its Retry-After, at most 5 s) before the run fails. */
+    private static final int MAX_LIMITED_TRIES = 120;
 
     private final AtomicLong unavailable = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
@@ -162,6 +164,7 @@ final class Client implements AutoCloseable {
      */
     private JsonNode send(HttpRequest request) {
         try {
+            var overLimit = 0;
             for (var attempt = 1; ; attempt++) {
                 HttpResponse<String> response;
                 try {
@@ -182,7 +185,9 @@ final class Client implements AutoCloseable {
                     Thread.sleep(Duration.ofMillis(100L * attempt));
                     continue;
                 }
-                if (response.statusCode() == 429 && attempt < MAX_TRIES) {
+                if (response.statusCode() == 429 && ++overLimit < MAX_LIMITED_TRIES) {
+                    // not one of the MAX_TRIES: an overloaded W3 keeps a key at its long-poll limit for a while
+                    attempt--;
                     limited.incrementAndGet();
                     Thread.sleep(retryAfter(response));
                     continue;
