@@ -27,7 +27,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param shutdownGrace      on shutdown, how long running jobs may take to finish before they are interrupted
  * @param heartbeatInterval  how often the worker tells the api instances it is alive
  * @param startEventAfter    how long an attempt runs before the worker tells the api it started; an attempt that
- *                           ends sooner sends only its end, which stands for its start (0: send every start at once)
+ *                           ends sooner sends only its end, which stands for its start. 0 (the default): every start
+ *                           is sent as the record is taken, so the api shows RUNNING (and a cancel waits for the
+ *                           attempt's end) as soon as the contract says
  * @param typeLimits         most jobs of a type running at once on this worker (type → limit); others unlimited
  * @param http               settings of the built-in {@code http} handler
  * @param sql                settings of the built-in {@code sql} handler; off unless a datasource is named
@@ -45,7 +47,7 @@ public record WorkerProperties(
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("30s") Duration shutdownGrace,
         @DefaultValue("1s") Duration heartbeatInterval,
-        @DefaultValue("100ms") Duration startEventAfter,
+        @DefaultValue("0ms") Duration startEventAfter,
         Map<String, Integer> typeLimits,
         @DefaultValue HttpSettings http,
         @DefaultValue SqlSettings sql) {

@@ -58,7 +58,7 @@ class FaultSuiteTest {
     static final Duration RERUN_WITHIN = Duration.ofSeconds(10);
     static final Duration SLACK = Duration.ofSeconds(2);
     /**
-     * Jobs a killed worker had taken but not reported (younger than start-event-after) run again once the api's
+     * Jobs a killed worker had taken but whose start never reached Kafka (a start is not awaited) run again once the api's
      * reconciler, every reconcile-interval (10 s), has found their settled records twice.
      */
     static final Duration UNTRACED_RERUN_WITHIN = Duration.ofSeconds(40);
