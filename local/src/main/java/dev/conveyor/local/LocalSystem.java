@@ -37,6 +37,10 @@ public final class LocalSystem {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private EmbeddedPostgresService postgres;
     private KafkaBrokerProcess kafka;
+    private String jdbcUrl;
+    private String jdbcUser;
+    private String jdbcPassword;
+    private String bootstrap;
     private volatile boolean stopping;
 
     LocalSystem(LocalOptions options, JavaLauncher java, PrintStream out) {
@@ -74,23 +78,19 @@ public final class LocalSystem {
             java = prepared.java();
             warmStart = prepared.warmStart();
         });
-        String jdbcUrl;
-        String user;
-        String password;
         if (options.postgres().isPresent()) {
             var external = options.postgres().get();
             jdbcUrl = external.url();
-            user = external.user();
-            password = external.password();
+            jdbcUser = external.user();
+            jdbcPassword = external.password();
             out.println("using PostgreSQL at " + jdbcUrl);
         } else {
             postgres = step("starting PostgreSQL", () -> EmbeddedPostgresService.start(
                     options.data().resolve("postgres"), 0, log("postgres")));
             jdbcUrl = postgres.jdbcUrl();
-            user = EmbeddedPostgresService.USER;
-            password = EmbeddedPostgresService.PASSWORD;
+            jdbcUser = EmbeddedPostgresService.USER;
+            jdbcPassword = EmbeddedPostgresService.PASSWORD;
         }
-        String bootstrap;
         if (options.kafka().isPresent()) {
             bootstrap = options.kafka().get();
             out.println("using Kafka at " + bootstrap);
@@ -101,11 +101,11 @@ public final class LocalSystem {
         }
         var apiArgs = new ArrayList<>(List.of("--spring.datasource.url=" + jdbcUrl,
                 "--spring.kafka.bootstrap-servers=" + bootstrap, "--conveyor.api.queues=" + String.join(",", options.queues())));
-        if (user != null) {
-            apiArgs.add("--spring.datasource.username=" + user);
+        if (jdbcUser != null) {
+            apiArgs.add("--spring.datasource.username=" + jdbcUser);
         }
-        if (password != null) {
-            apiArgs.add("--spring.datasource.password=" + password);
+        if (jdbcPassword != null) {
+            apiArgs.add("--spring.datasource.password=" + jdbcPassword);
         }
         for (var n = 1; n <= options.apis(); n++) {
             var name = options.apis() == 1 ? "api" : "api-" + n;
@@ -175,6 +175,26 @@ public final class LocalSystem {
             uris.add(URI.create("http://localhost:" + options.apiPort(n)));
         }
         return uris;
+    }
+
+    /** The JDBC URL of the system's PostgreSQL database (the benchmark's bare path uses a schema of its own there). */
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    /** The user for {@link #jdbcUrl()}; null when the URL carries it. */
+    public String jdbcUser() {
+        return jdbcUser;
+    }
+
+    /** The password for {@link #jdbcUrl()}; null when the URL carries it. */
+    public String jdbcPassword() {
+        return jdbcPassword;
+    }
+
+    /** The Kafka bootstrap servers the system uses, such as {@code localhost:39092}. */
+    public String kafkaBootstrap() {
+        return bootstrap;
     }
 
     /**
