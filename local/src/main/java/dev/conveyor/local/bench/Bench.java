@@ -13,6 +13,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * {@code ./bench.sh}: starts Conveyor on this machine (or measures a running one), runs issue #8's workloads W1-W4
@@ -76,7 +79,8 @@ public final class Bench {
             if (!options.urls().isEmpty()) {
                 var roles = new ArrayList<Role>();
                 options.pids().forEach((role, pids) -> roles.add(new Role(role, pids, role.equals("postgres"))));
-                measure(options.urls(), roles, "running system", warmup, options.workloads());
+                measure(options.urls(), roles, "running system", warmup, options.workloads(),
+                        new FloorTarget(options.jdbc(), null, null, options.kafka()));
                 continue;
             }
             onSystem(new BenchOptions.SystemShape(1, 1), warmup, options.workloads());
@@ -108,30 +112,58 @@ public final class Bench {
         Runtime.getRuntime().addShutdownHook(stop);
         try {
             measure(system.apiUris().stream().map(uri -> uri.resolve("/")).toList(), roles(system.processes()),
-                    shape.toString(), warmup, workloads);
+                    shape.toString(), warmup, workloads, new FloorTarget(system.jdbcUrl(), system.jdbcUser(),
+                            system.jdbcPassword(), system.kafkaBootstrap()));
         } finally {
             system.stop();
             Runtime.getRuntime().removeShutdownHook(stop);
         }
     }
 
-    private void measure(List<URI> apis, List<Role> roles, String system, int warmup, List<Workload> workloads) {
+    private void measure(List<URI> apis, List<Role> roles, String system, int warmup, List<Workload> workloads,
+            FloorTarget floor) {
         var withBench = new ArrayList<>(roles);
         withBench.add(new Role("bench", List.of(ProcessHandle.current().pid()), false));
         var runs = new Runs(client, apis, withBench, options, server);
-        for (var workload : workloads) {
-            System.out.printf("%s: warming up with %,d jobs... ", workload.title(), warmup);
-            System.out.flush();
-            runs.warmUp(workload, warmup);
-            System.out.println("done");
-            var results = new ArrayList<RunResult>();
-            for (var n = 1; n <= options.runs(); n++) {
-                var result = runs.measure(workload);
-                results.add(result);
-                System.out.println("  run " + n + "/" + options.runs() + ": " + Report.line(result));
-            }
-            report.add(workload, system, warmup, results);
+        for (var workload : workloads.stream().filter(w -> !w.onFloor()).toList()) {
+            measure(workload, system, warmup, runs::warmUp, runs::measure);
         }
+        var floorWorkloads = workloads.stream().filter(Workload::onFloor).toList();
+        if (floorWorkloads.isEmpty()) {
+            return;
+        }
+        if (floor.jdbcUrl().isEmpty()) {
+            floorWorkloads.forEach(w -> System.out.println(w.title() + ": skipped: on a running system it needs --jdbc"
+                    + (w.bare() ? " and --kafka" : "")));
+            return;
+        }
+        // Conveyor's api and worker idle meanwhile: their CPU shows among the others.
+        var floorRoles = withBench.stream().filter(role -> Set.of("broker", "postgres", "bench").contains(role.name()))
+                .toList();
+        try (var floors = new FloorRuns(floor, floorRoles, options)) {
+            for (var workload : floorWorkloads) {
+                if (workload.bare() && floor.bootstrap().isEmpty()) {
+                    System.out.println(workload.title() + ": skipped: on a running system it needs --kafka");
+                    continue;
+                }
+                measure(workload, workload.floorSystem(), warmup, floors::warmUp, floors::measure);
+            }
+        }
+    }
+
+    private void measure(Workload workload, String system, int warmup, BiConsumer<Workload, Integer> warmUp,
+            Function<Workload, RunResult> run) {
+        System.out.printf("%s: warming up with %,d jobs... ", workload.title(), warmup);
+        System.out.flush();
+        warmUp.accept(workload, warmup);
+        System.out.println("done");
+        var results = new ArrayList<RunResult>();
+        for (var n = 1; n <= options.runs(); n++) {
+            var result = run.apply(workload);
+            results.add(result);
+            System.out.println("  run " + n + "/" + options.runs() + ": " + Report.line(result));
+        }
+        report.add(workload, system, warmup, results);
     }
 
     /** The roles of a system that {@code LocalSystem} started, from its processes by name. */

@@ -30,12 +30,15 @@ import java.util.Set;
  * @param urls       apis of a running system to measure instead of starting one
  * @param pids       processes of that running system by role ({@code api}, {@code worker}, {@code broker},
  *                   {@code postgres}), for the CPU and memory columns
+ * @param jdbc       with {@code urls}: the running system's database, for the floor workloads; empty without
+ * @param kafka      with {@code urls}: the running system's Kafka bootstrap servers, for the floor; empty without
  * @param home       where started systems keep their data and logs
  * @param help       whether only the help text was asked for
  */
 record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Workload> scalingWorkloads, int runs, List<Integer> warmups,
                     int w1Jobs, int batchSize, int clients, int w2Jobs, int w2DelayMs, int w3Rate, int w3Seconds,
-                    int w4Jobs, int w4SleepMs, List<URI> urls, Map<String, List<Long>> pids, Path home, boolean help) {
+                    int w4Jobs, int w4SleepMs, List<URI> urls, Map<String, List<Long>> pids, String jdbc, String kafka,
+                    Path home, boolean help) {
 
     static final String HELP = """
             Usage: ./bench.sh [options]
@@ -43,11 +46,15 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
             Starts Conveyor with the embedded defaults (PostgreSQL, a Kafka broker, one api, one worker), runs the
             workloads, checks that every job SUCCEEDED, and prints one table: jobs/s, latency from the client's
             submit to the outcome, CPU per job and peak memory of each process. Figures are the median of the runs,
-            with the smallest and largest in brackets.
+            with the smallest and largest in brackets. Then, on the same PostgreSQL and broker, the floor: a bare
+            hand-written Kafka + PostgreSQL job path and PostgreSQL alone, to compare Conveyor's rows with.
 
               --quick                 one run each, smaller sizes, no scaling rows (4 to 6 minutes on a
                                       busy 2-core machine, half of it starting the system)
-              --workloads=LIST        of w1-batch, w1-single, w2, w3, w4 (default all)
+              --workloads=LIST        of w1-batch, w1-single, w2, w3, w4, and without Conveyor on the same
+                                      PostgreSQL and broker: floor-w1, floor-w3 (the bare Kafka + PostgreSQL
+                                      path in W1's and W3's shapes), pg-batches, pg-single (PostgreSQL alone;
+                                      pg-alone is both) (default all, the floor after Conveyor's)
               --runs=N                measured runs per workload (default 3; --quick 1)
               --warmup=N[,M]          jobs sent through the same path before measuring; with two sizes, each
                                       gets fresh systems (default 1000; cold 1000, steady 10000)
@@ -67,6 +74,11 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                                       workers must allow 127.0.0.1 for W2
                                       (conveyor.worker.http.allowed-addresses=127.0.0.1/32)
               --pids=ROLE:PID,...     with --url: processes to measure, roles api, worker, broker, postgres
+              --jdbc=URL              with --url: the system's database for the floor workloads, such as
+                                      jdbc:postgresql://localhost:5432/conveyor?user=conveyor&password=conveyor
+                                      (the floor uses a schema of its own, bench_floor); without it and
+                                      --kafka the floor workloads are skipped
+              --kafka=HOST:PORT,...   with --url: the system's Kafka bootstrap servers, for the floor
               --home=DIR              data and logs of started systems (default ./.conveyor-bench)
             """;
 
@@ -105,7 +117,8 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
         }
         var read = new Reader(values);
         var options = new BenchOptions(
-                read.list("workloads", "w1-batch,w1-single,w2,w3,w4").stream().map(Workload::named).distinct().toList(),
+                read.list("workloads", "w1-batch,w1-single,w2,w3,w4,floor-w1,floor-w3,pg-alone").stream()
+                        .flatMap(id -> Workload.listed(id).stream()).distinct().toList(),
                 read.list("scaling", quick ? "none" : "1x2,1x4,2x2").stream().filter(s -> !s.equals("none"))
                         .map(SystemShape::parse).toList(),
                 scalingWorkloads(read.list("scaling-workloads", "w1-batch")),
@@ -122,9 +135,18 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                 read.number("w4-sleep-ms", 10_000, 0, 600_000),
                 read.list("url", "").stream().map(url -> URI.create(url.endsWith("/") ? url : url + "/")).toList(),
                 pids(read.list("pids", "")),
+                read.text("jdbc", ""),
+                read.text("kafka", ""),
                 Path.of(read.text("home", ".conveyor-bench")),
                 help);
         read.checkAllUsed();
+        if (options.urls().isEmpty() && !(options.jdbc().isEmpty() && options.kafka().isEmpty())) {
+            throw new IllegalArgumentException("--jdbc and --kafka go with --url: a started system brings its own");
+        }
+        if (!options.jdbc().isEmpty() && !options.jdbc().startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("--jdbc must be a PostgreSQL JDBC URL (jdbc:postgresql://...), not '"
+                    + options.jdbc() + "'");
+        }
         return options;
     }
 

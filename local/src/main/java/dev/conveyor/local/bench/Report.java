@@ -28,7 +28,8 @@ final class Report {
                 spread(runs, run -> run.latency().p99()).format(),
                 Stats.number(spread(runs, run -> run.latency().max()).median()),
                 cpu(runs), memory(runs),
-                Stats.number(runs.stream().mapToInt(run -> threads(run, "worker")).max().orElse(0)),
+                runs.getFirst().usage().containsKey("worker")
+                        ? Stats.number(runs.stream().mapToInt(run -> threads(run, "worker")).max().orElse(0)) : "-",
                 Stats.number(spread(runs, RunResult::otherCores).median()),
                 runs.getLast().note()));
     }
