@@ -50,6 +50,37 @@ class BenchOptionsTest {
     }
 
     @Test
+    void runsTheFloorAfterConveyorsWorkloadsByDefault() {
+        var options = BenchOptions.parse("--quick");
+
+        assertThat(options.workloads()).endsWith(Workload.FLOOR_W1, Workload.FLOOR_W3, Workload.PG_BATCHES,
+                Workload.PG_SINGLE);
+        assertThat(options.workloads().stream().filter(Workload::onFloor)).hasSize(4);
+        assertThat(options.jdbc()).isEmpty();
+        assertThat(options.kafka()).isEmpty();
+    }
+
+    @Test
+    void readsFloorWorkloadsAndTheStoresOfARunningSystem() {
+        var options = BenchOptions.parse("--workloads=pg-alone,floor-w3,pg-single", "--url=http://a:8080",
+                "--jdbc=jdbc:postgresql://db:5432/conveyor?user=u&password=p=q", "--kafka=k1:9092,k2:9092");
+
+        assertThat(options.workloads()).containsExactly(Workload.PG_BATCHES, Workload.PG_SINGLE, Workload.FLOOR_W3);
+        assertThat(options.jdbc()).isEqualTo("jdbc:postgresql://db:5432/conveyor?user=u&password=p=q");
+        assertThat(options.kafka()).isEqualTo("k1:9092,k2:9092");
+        assertThat(Workload.FLOOR_W3.floorSystem()).isEqualTo("bare Kafka + PostgreSQL");
+        assertThat(Workload.PG_SINGLE.floorSystem()).isEqualTo("PostgreSQL alone");
+    }
+
+    @Test
+    void refusesTheFloorsStoresWithoutARunningSystemOrOfAnotherKind() {
+        assertThatThrownBy(() -> BenchOptions.parse("--kafka=k:9092")).hasMessageContaining("go with --url");
+        assertThatThrownBy(() -> BenchOptions.parse("--url=http://a:8080", "--jdbc=jdbc:mysql://db/x"))
+                .hasMessageContaining("PostgreSQL JDBC URL");
+        assertThatThrownBy(() -> BenchOptions.parse("--workloads=floor")).hasMessageContaining("pg-alone");
+    }
+
+    @Test
     void refusesWhatItCannotUseSayingWhy() {
         assertThatThrownBy(() -> BenchOptions.parse("--w1-jobz=5")).hasMessage("unknown option --w1-jobz; see --help");
         assertThatThrownBy(() -> BenchOptions.parse("--workloads=w5")).hasMessageContaining("no workload 'w5'");

@@ -1,0 +1,65 @@
+package dev.conveyor.local;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * For tests outside this package (the benchmark's floor): an embedded PostgreSQL and a Kafka broker process, as
+ * {@code LocalSystem} starts them, without Conveyor.
+ */
+public final class BareServices implements AutoCloseable {
+
+    private final EmbeddedPostgresService postgres;
+    private final KafkaBrokerProcess kafka;
+
+    private BareServices(EmbeddedPostgresService postgres, KafkaBrokerProcess kafka) {
+        this.postgres = postgres;
+        this.kafka = kafka;
+    }
+
+    /** Starts both, with their data and logs under {@code home}. */
+    public static BareServices start(Path home) {
+        var postgres = EmbeddedPostgresService.start(home.resolve("data/postgres"), 0, home.resolve("logs/postgres.log"));
+        try {
+            return new BareServices(postgres, KafkaBrokerProcess.start(JavaLauncher.current(), List.of(),
+                    home.resolve("data/kafka"), home.resolve("logs/kafka.log")));
+        } catch (RuntimeException e) {
+            postgres.close();
+            throw e;
+        }
+    }
+
+    public String jdbcUrl() {
+        return postgres.jdbcUrl();
+    }
+
+    public String user() {
+        return EmbeddedPostgresService.USER;
+    }
+
+    public String password() {
+        return EmbeddedPostgresService.PASSWORD;
+    }
+
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    /** PostgreSQL's postmaster. */
+    public long postgresPid() {
+        return postgres.pid().orElseThrow();
+    }
+
+    public long brokerPid() {
+        return kafka.process().pid();
+    }
+
+    @Override
+    public void close() {
+        try {
+            kafka.stop();
+        } finally {
+            postgres.close();
+        }
+    }
+}

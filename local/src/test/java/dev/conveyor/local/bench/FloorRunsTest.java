@@ -1,0 +1,78 @@
+package dev.conveyor.local.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.local.BareServices;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FloorRunsTest {
+
+    @TempDir
+    static Path home;
+
+    private static BareServices services;
+
+    @BeforeAll
+    static void startServices() {
+        services = BareServices.start(home);
+    }
+
+    @AfterAll
+    static void stopServices() {
+        if (services != null) {
+            services.close();
+        }
+    }
+
+    @Test
+    void runsTheBarePathInW1AndW3ShapesAndPostgresAloneWithEveryJobEnded() throws Exception {
+        var options = BenchOptions.parse("--w1-jobs=200", "--w3-rate=50", "--w3-seconds=2", "--batch-size=50");
+        var target = new FloorTarget(services.jdbcUrl(), services.user(), services.password(),
+                services.bootstrapServers());
+        var roles = List.of(new Role("broker", List.of(services.brokerPid()), false),
+                new Role("postgres", List.of(services.postgresPid()), true),
+                new Role("bench", List.of(ProcessHandle.current().pid()), false));
+
+        try (var floors = new FloorRuns(target, roles, options)) {
+            var burst = floors.measure(Workload.FLOOR_W1);
+            assertThat(burst.jobs()).isEqualTo(200);
+            assertThat(burst.jobsPerSecond()).isPositive();
+            assertThat(burst.latency().p50()).isPositive().isLessThanOrEqualTo(burst.latency().max());
+            assertThat(burst.usage()).containsKeys("broker", "postgres", "bench");
+            assertThat(burst.cpuMsPerJob("postgres")).isPositive();
+            assertThat(burst.note()).contains("bench JVM (the floor's api, worker and load)");
+
+            var paced = floors.measure(Workload.FLOOR_W3);
+            assertThat(paced.jobs()).isEqualTo(100);
+            assertThat(paced.seconds()).as("100 jobs paced at 50/s take two seconds to submit").isGreaterThan(1.9);
+            assertThat(paced.latency().p50()).isPositive();
+            assertThat(succeeded()).isEqualTo(100);
+
+            var batches = floors.measure(Workload.PG_BATCHES);
+            assertThat(batches.jobs()).isEqualTo(200);
+            assertThat(batches.usage()).containsKeys("postgres", "bench").doesNotContainKey("broker");
+            assertThat(succeeded()).isEqualTo(200);
+
+            var singles = floors.measure(Workload.PG_SINGLE);
+            assertThat(singles.jobs()).isEqualTo(100);
+            assertThat(singles.jobsPerSecond()).isPositive();
+            assertThat(singles.latency().p50()).isPositive();
+            assertThat(singles.note()).contains("single-row INSERT transactions from 20 connections");
+        }
+    }
+
+    private static long succeeded() throws Exception {
+        try (var connection = DriverManager.getConnection(services.jdbcUrl(), services.user(), services.password());
+             var rows = connection.createStatement().executeQuery(
+                     "SELECT count(*) FROM bench_floor.jobs WHERE status = 'SUCCEEDED' AND finished_at IS NOT NULL")) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+}
