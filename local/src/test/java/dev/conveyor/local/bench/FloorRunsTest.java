@@ -45,7 +45,8 @@ class FloorRunsTest {
             assertThat(burst.jobsPerSecond()).isPositive();
             assertThat(burst.latency().p50()).isPositive().isLessThanOrEqualTo(burst.latency().max());
             assertThat(burst.usage()).containsKeys("broker", "postgres", "bench");
-            assertThat(burst.cpuMsPerJob("postgres")).isPositive();
+            // CPU is counted in ticks of 10 ms, which 200 jobs may not fill
+            assertThat(burst.cpuMsPerJob("postgres")).isNotNegative();
             assertThat(burst.note()).contains("bench JVM (the floor's api, worker and load)");
 
             var paced = floors.measure(Workload.FLOOR_W3);
