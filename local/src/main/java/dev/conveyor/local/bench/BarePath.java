@@ -3,29 +3,17 @@ package dev.conveyor.local.bench;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -42,18 +30,11 @@ final class BarePath implements AutoCloseable {
 
     static final String JOBS = "bench-floor.jobs";
     static final String RESULTS = "bench-floor.results";
-    static final String SHARE_GROUP = "bench-floor";
-    static final String RESULTS_GROUP = "bench-floor-api";
-    /** As Conveyor's queue topics and {@code conveyor.events}: {@code conveyor.api.queue-partitions} (3). */
-    static final int PARTITIONS = 3;
-    /** As the worker's {@code conveyor.worker.consumers-per-queue} (4). */
-    static final int SHARE_CONSUMERS = 4;
 
+    /** As the worker's and the api's loops. */
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
-    private static final long ADMIN_TIMEOUT_SECONDS = 30;
 
-    private final FloorTarget target;
     private final FloorStore store;
     private final DataSource dataSource;
     private final KafkaProducer<String, String> apiProducer;
@@ -67,91 +48,23 @@ final class BarePath implements AutoCloseable {
 
     /** Creates the topics and the share group's start, and starts the worker's and the api's consumers. */
     BarePath(FloorTarget target, FloorStore store, DataSource dataSource) {
-        this.target = target;
         this.store = store;
         this.dataSource = dataSource;
-        prepareTopics();
-        apiProducer = new KafkaProducer<>(apiProducerConfig(), new StringSerializer(), new StringSerializer());
-        workerProducer = new KafkaProducer<>(workerProducerConfig(), new StringSerializer(), new StringSerializer());
-        for (var n = 1; n <= SHARE_CONSUMERS; n++) {
-            shareConsumers.add(new KafkaShareConsumer<>(shareConsumerConfig(), new StringDeserializer(),
+        var kafka = new FloorKafka(target.bootstrap());
+        kafka.prepareTopics();
+        apiProducer = new KafkaProducer<>(kafka.apiProducer(), new StringSerializer(), new StringSerializer());
+        workerProducer = new KafkaProducer<>(kafka.workerProducer(), new StringSerializer(), new StringSerializer());
+        for (var n = 1; n <= FloorKafka.SHARE_CONSUMERS; n++) {
+            shareConsumers.add(new KafkaShareConsumer<>(kafka.shareConsumer(), new StringDeserializer(),
                     new StringDeserializer()));
         }
-        resultsConsumer = new KafkaConsumer<>(resultsConsumerConfig(), new StringDeserializer(), new StringDeserializer());
-        for (var n = 0; n < SHARE_CONSUMERS; n++) {
+        resultsConsumer = new KafkaConsumer<>(kafka.resultsConsumer(), new StringDeserializer(),
+                new StringDeserializer());
+        for (var n = 0; n < shareConsumers.size(); n++) {
             var consumer = shareConsumers.get(n);
             loops.add(Thread.ofPlatform().daemon().name("floor-worker-" + (n + 1)).start(() -> work(consumer)));
         }
         loops.add(Thread.ofPlatform().daemon().name("floor-results").start(this::applyResults));
-    }
-
-    /** The api's producer: {@code spring.kafka.producer} of {@code conveyor-api.yml}. */
-    private Map<String, Object> apiProducerConfig() {
-        var config = workerProducerConfig();
-        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
-        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        return config;
-    }
-
-    /** The worker's producer: {@code spring.kafka.producer} of {@code conveyor-worker.yml}. */
-    private Map<String, Object> workerProducerConfig() {
-        var config = new HashMap<String, Object>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrap());
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 131_072);
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-        return config;
-    }
-
-    /** The worker's share consumers: {@code WorkerKafkaSetup} with the default {@code max-poll-records} (100). */
-    private Map<String, Object> shareConsumerConfig() {
-        return Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrap(),
-                ConsumerConfig.GROUP_ID_CONFIG, SHARE_GROUP,
-                ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit",
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100,
-                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 25 * 60 * 60 * 1000);
-    }
-
-    /**
-     * The api's consumer of outcomes: {@code spring.kafka.consumer} of {@code conveyor-api.yml}, with offsets committed
-     * after each poll's batch is stored (Spring Kafka's batch ack mode, one listener).
-     */
-    private Map<String, Object> resultsConsumerConfig() {
-        return Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrap(),
-                ConsumerConfig.GROUP_ID_CONFIG, RESULTS_GROUP,
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000,
-                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6000,
-                ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2000);
-    }
-
-    /** Both topics, and the share group set to start at the earliest offset (a new one starts at the latest). */
-    private void prepareTopics() {
-        try (var admin = Admin.create(Map.of("bootstrap.servers", target.bootstrap()))) {
-            for (var topic : List.of(JOBS, RESULTS)) {
-                try {
-                    admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all()
-                            .get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw e;
-                    }
-                }
-            }
-            var group = new ConfigResource(ConfigResource.Type.GROUP, SHARE_GROUP);
-            var earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
-                    AlterConfigOp.OpType.SET);
-            admin.incrementalAlterConfigs(Map.of(group, List.of(earliest))).all()
-                    .get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot prepare the bare path's topics: " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
     }
 
     /** Makes {@code run} the one whose ends are recorded; fails if a loop of the path has failed. */

@@ -18,8 +18,9 @@ import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
- * {@code ./bench.sh}: starts Conveyor on this machine (or measures a running one), runs issue #8's workloads W1-W4
- * and the W1 scaling systems, and prints one table. See {@link BenchOptions#HELP}.
+ * {@code ./bench.sh}: starts Conveyor on this machine (or measures a running one), runs issue #8's workloads W1-W4,
+ * then the floor under them on the same PostgreSQL and broker ({@link FloorRuns}), and the W1 scaling systems, and
+ * prints one table. See {@link BenchOptions#HELP}.
  */
 public final class Bench {
 
