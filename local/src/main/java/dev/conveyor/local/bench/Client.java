@@ -5,11 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,14 +14,31 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.io.entity.StringEntity;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The benchmark's HTTP client of the api: HTTP/1.1 keep-alive connections (one per concurrent request, reused), on
- * virtual threads. A 503 or a dropped connection is counted and tried again; any other answer that is not 2xx fails
- * loudly.
+ * The benchmark's HTTP client of the api: HTTP/1.1 keep-alive connections (one per concurrent request, pooled and
+ * reused), blocking calls on virtual threads. A 503 or a dropped connection is counted and tried again; any other
+ * answer that is not 2xx fails loudly.
+ *
+ * <p>Apache HttpClient's classic (blocking) client, not the JDK's {@code java.net.http.HttpClient}: the client shares
+ * the cores with the system it measures, and in W3 (two requests per job) the JDK's asynchronous client, its selector
+ * thread and its hand-offs between threads cost more CPU per job than the api it was measuring.
  */
 final class Client implements AutoCloseable {
 
@@ -40,17 +53,33 @@ final class Client implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong limited = new AtomicLong();
 
-    static {
-        // Below the api's keep-alive timeout, so that the client does not send on connections the server is closing.
-        // Read once, when the JDK's first HttpClient is built: the benchmark builds this one first.
-        System.setProperty("jdk.httpclient.keepalive.timeout", "5");
-    }
+    /** Below the api's keep-alive timeout, so that the client does not send on connections the server is closing. */
+    private static final TimeValue KEEP_ALIVE = TimeValue.ofSeconds(5);
+    /** W3's long-polls wait up to 30 s for an answer; a request unanswered for 2 minutes has failed. */
+    private static final Timeout ANSWER_WITHIN = Timeout.ofMinutes(2);
 
-    private final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10))
-            .executor(Executors.newVirtualThreadPerTaskExecutor())
+    private final CloseableHttpClient http = HttpClients.custom()
+            .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                    // one connection per request in flight: W3 holds up to a thousand long-polls at once
+                    .setMaxConnTotal(10_000)
+                    .setMaxConnPerRoute(10_000)
+                    .setDefaultConnectionConfig(ConnectionConfig.custom()
+                            .setConnectTimeout(Timeout.ofSeconds(10))
+                            .setSocketTimeout(ANSWER_WITHIN)
+                            .build())
+                    .build())
+            .setKeepAliveStrategy((response, context) -> KEEP_ALIVE)
+            .evictIdleConnections(KEEP_ALIVE)
+            // send() counts and repeats failed requests itself, so that the notes column shows them
+            .disableAutomaticRetries()
+            .disableCookieManagement()
+            .disableAuthCaching()
+            .disableRedirectHandling()
             .build();
+
+    /** An answer: its status, body and {@code Retry-After}. */
+    private record Answer(int status, String body, String retryAfter) {
+    }
 
     /** Jobs counted by status in the bench's queue, from {@code GET /v1/queues}. */
     record Counts(long succeeded, long failed, long cancelled) {
@@ -134,12 +163,13 @@ final class Client implements AutoCloseable {
     }
 
     private JsonNode post(URI api, String path, String body) {
-        return send(HttpRequest.newBuilder(api.resolve(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        var request = new HttpPost(api.resolve(path));
+        request.setEntity(new StringEntity(body, ContentType.APPLICATION_JSON));
+        return send(request);
     }
 
     private JsonNode get(URI api, String path) {
-        return send(HttpRequest.newBuilder(api.resolve(path)).GET().build());
+        return send(new HttpGet(api.resolve(path)));
     }
 
     /** How many answers were 503 (and the request sent again) so far. */
@@ -162,44 +192,48 @@ final class Client implements AutoCloseable {
      * counted and sent again after a pause, up to {@link #MAX_TRIES} times, and so is a 429 (a limit of the key, say
      * 1,000 long-polls open at once, which an overloaded system reaches in W3), after its {@code Retry-After}.
      */
-    private JsonNode send(HttpRequest request) {
+    private JsonNode send(HttpUriRequestBase request) {
         try {
             var overLimit = 0;
             for (var attempt = 1; ; attempt++) {
-                HttpResponse<String> response;
+                Answer answer;
                 try {
-                    response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                    answer = http.execute(request, response -> {
+                        var retryAfter = response.getFirstHeader("Retry-After");
+                        return new Answer(response.getCode(), response.getEntity() == null ? ""
+                                : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8),
+                                retryAfter == null ? null : retryAfter.getValue());
+                    });
                 } catch (IOException e) {
                     // Most often a keep-alive connection that the server closed as the request went out: nothing
                     // reached the api. (Should one have, a W1 or W3 job runs twice; the run still counts its own.)
                     // A connect that timed out sent nothing either (an overloaded api's accept queue is full).
-                    if (attempt < MAX_TRIES && (!(e instanceof HttpTimeoutException)
-                            || e instanceof HttpConnectTimeoutException)) {
+                    if (attempt < MAX_TRIES && (!(e instanceof SocketTimeoutException)
+                            || e instanceof ConnectTimeoutException)) {
                         dropped.incrementAndGet();
                         continue;
                     }
                     throw e;
                 }
-                if (response.statusCode() == 503 && attempt < MAX_TRIES) {
+                if (answer.status() == 503 && attempt < MAX_TRIES) {
                     unavailable.incrementAndGet();
                     Thread.sleep(Duration.ofMillis(100L * attempt));
                     continue;
                 }
-                if (response.statusCode() == 429 && ++overLimit < MAX_LIMITED_TRIES) {
+                if (answer.status() == 429 && ++overLimit < MAX_LIMITED_TRIES) {
                     // not one of the MAX_TRIES: an overloaded W3 keeps a key at its long-poll limit for a while
                     attempt--;
                     limited.incrementAndGet();
-                    Thread.sleep(retryAfter(response));
+                    Thread.sleep(retryAfter(answer.retryAfter()));
                     continue;
                 }
-                if (response.statusCode() / 100 != 2) {
-                    throw new IllegalStateException(request.method() + " " + request.uri() + " answered "
-                            + response.statusCode() + ": " + response.body());
+                if (answer.status() / 100 != 2) {
+                    throw new IllegalStateException(request + " answered " + answer.status() + ": " + answer.body());
                 }
-                return Json.tree(response.body());
+                return Json.tree(answer.body());
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(request.method() + " " + request.uri() + " failed: " + e.getMessage(), e);
+            throw new UncheckedIOException(request + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -207,19 +241,20 @@ final class Client implements AutoCloseable {
     }
 
     /** The pause a 429 asks for: its Retry-After in seconds, between 0.1 and 5 s (1 s when it names none). */
-    private static Duration retryAfter(HttpResponse<?> response) {
-        var seconds = response.headers().firstValue("Retry-After").map(value -> {
+    static Duration retryAfter(String value) {
+        var seconds = 1L;
+        if (value != null) {
             try {
-                return Long.parseLong(value.trim());
+                seconds = Long.parseLong(value.trim());
             } catch (NumberFormatException e) {
-                return 1L;
+                // an HTTP date or garbage: the default pause
             }
-        }).orElse(1L);
+        }
         return Duration.ofMillis(Math.clamp(seconds * 1000, 100, 5000));
     }
 
     @Override
     public void close() {
-        http.close();
+        http.close(CloseMode.GRACEFUL);
     }
 }

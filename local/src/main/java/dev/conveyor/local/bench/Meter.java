@@ -12,11 +12,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Measures the processes of each {@link Role} over one phase: CPU time spent, peak memory and the most OS threads.
- * Peaks that {@code /proc} cannot keep (the threads, PostgreSQL's memory) are sampled four times a second.
+ * Peaks that {@code /proc} cannot keep (the threads, PostgreSQL's memory) are sampled once a second: reading the
+ * memory of every PostgreSQL process ({@code smaps_rollup}) walks its page tables, and four times a second that cost
+ * the benchmark a tenth of a core, taken from the system it measures.
  */
 final class Meter implements AutoCloseable {
 
-    private static final long SAMPLE_MS = 250;
+    private static final long SAMPLE_MS = 1000;
 
     /** What one role used during the phase. */
     record Usage(double cpuSeconds, long peakRssKb, int peakThreads) {
