@@ -8,8 +8,9 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.stereotype.Component;
 
 /**
- * Reads what workers report, a batch at a time. The offsets are committed only after the batch is applied, so a
- * crash here replays events, and the guarded updates make replays change nothing.
+ * Reads what workers report, a batch at a time. Offsets are committed only for batches applied, at most once a
+ * second ({@code spring.kafka.listener.ack-time}), so a crash here replays up to a second of events, and the guarded
+ * updates make replays change nothing.
  */
 @Component
 class EventsListener {
