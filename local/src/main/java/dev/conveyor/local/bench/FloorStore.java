@@ -36,10 +36,14 @@ final class FloorStore {
     private static final String INSERT_ONE = """
             INSERT INTO bench_floor.jobs (id, queue, payload, status, created_at)
             VALUES (?, 'default', ?::jsonb, 'QUEUED', now())""";
+    /**
+     * By primary key ({@code = ANY}), not joined with {@code unnest}: joined, on a table emptied by {@code TRUNCATE}
+     * at the start of the run, PostgreSQL alone's batches made 1,420 rows/s at 0.71 ms of PostgreSQL's CPU per row
+     * (a plan made while the table looked empty, we take it); by key, 35,000-40,000 rows/s at 0.02-0.03 ms.
+     */
     private static final String START = """
-            UPDATE bench_floor.jobs j SET status = 'RUNNING', started_at = now()
-            FROM unnest(?::uuid[]) AS u(id)
-            WHERE j.id = u.id AND j.status = 'QUEUED'""";
+            UPDATE bench_floor.jobs SET status = 'RUNNING', started_at = now()
+            WHERE id = ANY(?::uuid[]) AND status = 'QUEUED'""";
     /** Guarded: a result delivered twice (Kafka delivers at least once) ends nothing the second time. */
     private static final String END = """
             UPDATE bench_floor.jobs j SET status = 'SUCCEEDED', result = u.result::jsonb, finished_at = now()
