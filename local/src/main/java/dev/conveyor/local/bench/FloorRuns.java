@@ -6,8 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Runs the workloads that measure what the machine allows, on the system's own PostgreSQL and Kafka broker: the
@@ -130,30 +128,20 @@ final class FloorRuns implements AutoCloseable {
         store.reset();
         var run = new FloorRun(jobs);
         path.begin(run);
-        var period = 1e9 / rate;
         var meter = new Meter(roles);
         try {
-            var start = System.nanoTime();
-            try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
-                for (var i = 0; i < jobs; i++) {
-                    var planned = start + (long) (i * period);
-                    var wait = planned - System.nanoTime();
-                    if (wait > 0) {
-                        LockSupport.parkNanos(wait);
+            var start = OpenLoop.run(jobs, rate, (job, planned) -> {
+                run.submitted(job, planned);
+                return () -> {
+                    try (var connection = dataSource.getConnection()) {
+                        store.insert(connection, run.id(job), FloorRun.payload(job));
+                    } catch (SQLException | RuntimeException e) {
+                        run.fail(e);
+                        return;
                     }
-                    run.submitted(i, planned);
-                    var job = i;
-                    threads.execute(() -> {
-                        try (var connection = dataSource.getConnection()) {
-                            store.insert(connection, run.id(job), FloorRun.payload(job));
-                        } catch (SQLException | RuntimeException e) {
-                            run.fail(e);
-                            return;
-                        }
-                        path.publish(run, job);
-                    });
-                }
-            }
+                    path.publish(run, job);
+                };
+            });
             run.awaitAll(STALL);
             return result(run, start, meter.stop());
         } finally {

@@ -7,10 +7,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
@@ -153,33 +151,21 @@ final class Runs {
         var latencies = new double[jobs];
         var failures = new ConcurrentLinkedQueue<String>();
         var lastEnd = new AtomicLong();
-        var period = TimeUnit.SECONDS.toNanos(1) / (double) rate;
         var meter = new Meter(roles);
-        var start = System.nanoTime();
-        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (var i = 0; i < jobs; i++) {
-                var planned = start + (long) (i * period);
-                var wait = planned - System.nanoTime();
-                if (wait > 0) {
-                    LockSupport.parkNanos(wait);
+        var start = OpenLoop.run(jobs, rate, (n, planned) -> () -> {
+            try {
+                var api = apis.get(n % apis.size());
+                var job = client.awaitEnd(api, client.submit(api, echo(n)));
+                var end = System.nanoTime();
+                lastEnd.accumulateAndGet(end, Math::max);
+                latencies[n] = (end - planned) / 1e6;
+                if (!job.get("status").asString().equals("SUCCEEDED")) {
+                    failures.add(job.toString());
                 }
-                var n = i;
-                threads.execute(() -> {
-                    try {
-                        var api = apis.get(n % apis.size());
-                        var job = client.awaitEnd(api, client.submit(api, echo(n)));
-                        var end = System.nanoTime();
-                        lastEnd.accumulateAndGet(end, Math::max);
-                        latencies[n] = (end - planned) / 1e6;
-                        if (!job.get("status").asString().equals("SUCCEEDED")) {
-                            failures.add(job.toString());
-                        }
-                    } catch (RuntimeException e) {
-                        failures.add(e.toString());
-                    }
-                });
+            } catch (RuntimeException e) {
+                failures.add(e.toString());
             }
-        }
+        });
         var usage = meter.stop();
         if (!failures.isEmpty()) {
             throw new IllegalStateException(failures.size() + " of " + jobs + " jobs did not succeed, e.g. "
