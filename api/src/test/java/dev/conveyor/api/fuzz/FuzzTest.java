@@ -2,6 +2,7 @@ package dev.conveyor.api.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -90,6 +91,16 @@ class FuzzTest {
     void hostileHeadersAreRefused(@ForAll("headers") Case request) {
         var answer = check("headers", request);
         assertThat(answer.headers()).as("no header a request injected").doesNotContainKey("x-injected");
+    }
+
+    /** Found by {@link #hostileHeadersAreRefused}: a body that claims to be multipart but has no boundary was a 500. */
+    @Example
+    void aMultipartClaimWithoutABoundaryIsRefused() {
+        for (var type : List.of("multipart/form-data", "multipart/mixed; boundary=", "multipart/form-data; boundary=x")) {
+            var body = "{\"type\":\"Bad\"}".getBytes(StandardCharsets.UTF_8);
+            check("headers", Case.request("POST", "/v1/jobs", List.of("Content-Type: " + type), body,
+                    new Case.Refused(Set.of(), List.of())));
+        }
     }
 
     @Property(tries = 300, shrinking = ShrinkingMode.BOUNDED)
