@@ -149,9 +149,11 @@ class FaultSuiteTest {
         var ledger = new Ledger("a worker SIGKILL");
         submitBatches(ledger, 2000, "{\"type\":\"sleep\",\"payload\":{\"ms\":3000}}");
         var workers = cluster.liveWorkers();
-        // In flight on every worker: started (the start is on Kafka) and not finished.
-        await("jobs in flight on every worker").atMost(Duration.ofSeconds(60)).until(() ->
-                workers.stream().allMatch(w -> events.unfinishedOn(ledger.ids(), w.id()).size() >= 50));
+        // In flight (started: the start is on Kafka; not finished) on at least two workers, so that one survives the
+        // kill of the busiest. Not on every worker: on a cold 2-core machine the share group sometimes leaves a
+        // worker without records for over a minute (CI, 1 December), which says nothing about the rescue tested here.
+        await("jobs in flight on two workers").atMost(Duration.ofSeconds(90)).until(() ->
+                workers.stream().filter(w -> events.unfinishedOn(ledger.ids(), w.id()).size() >= 50).count() >= 2);
         var victim = workers.stream().max(Comparator.comparingInt(w -> events.unfinishedOn(ledger.ids(), w.id()).size()))
                 .orElseThrow();
         var inFlightAtKill = workers.stream().mapToInt(w -> events.unfinishedOn(ledger.ids(), w.id()).size()).sum();
