@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -257,6 +258,35 @@ class EventsTest {
                         .sql("UPDATE jobs SET status = 'RUNNING' WHERE id = :id").param("id", id).update())
                 .hasMessageContaining("may not move from SUCCEEDED to RUNNING");
         assertThat(status(id)).isEqualTo("SUCCEEDED");
+    }
+
+    /** The check is one statement per batch: a forbidden move among allowed ones and unchanged rows still fails it. */
+    @Test
+    void theDatabaseRefusesAForbiddenMoveHiddenInABatch() {
+        var done = submit();
+        send(List.of(started(done, 1, 0), succeeded(done, 1, 0, "{}")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(done).equals("SUCCEEDED"));
+        var queued = new ArrayList<UUID>();
+        for (var i = 0; i < 300; i++) {
+            queued.add(submit());
+        }
+        var ids = new ArrayList<>(queued);
+        ids.add(150, done);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> jdbc
+                        .sql("UPDATE jobs SET status = CASE WHEN id = :done THEN 'RUNNING' ELSE status END "
+                                + "WHERE id = ANY(:ids)")
+                        .param("done", done)
+                        .param("ids", new SqlArrayValue("uuid", ids.toArray())).update())
+                .hasMessageContaining("job " + done + " may not move from SUCCEEDED to RUNNING");
+        assertThat(status(done)).isEqualTo("SUCCEEDED");
+
+        var moved = jdbc.sql("UPDATE jobs SET status = CASE WHEN id = :first THEN 'CANCELLED' ELSE status END "
+                        + "WHERE id = ANY(:ids)")
+                .param("first", queued.getFirst())
+                .param("ids", new SqlArrayValue("uuid", queued.toArray())).update();
+        assertThat(moved).isEqualTo(queued.size());
+        assertThat(status(queued.getFirst())).isEqualTo("CANCELLED");
     }
 
     @Test
