@@ -6,9 +6,11 @@ import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.test.HttpJson;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -69,6 +71,21 @@ class SubmitTest {
             assertThat(job.get("result").isNull()).isTrue();
             assertThat(Instant.parse(job.get("createdAt").asString())).isAfter(before);
             assertThat(job.get("runAt").asString()).isEqualTo(job.get("createdAt").asString());
+        }
+
+        /** Spring flushes a ResponseEntity before the handler returns; the answer must still leave whole. */
+        @Test
+        void answersWholeWithAContentLengthNotChunked() {
+            var accepted = http.post("/v1/jobs", "{\"type\": \"echo\"}");
+            var refused = http.post("/v1/jobs", "{\"type\": \"\"}");
+
+            assertThat(accepted.status()).isEqualTo(202);
+            assertThat(refused.status()).isEqualTo(400);
+            for (var response : List.of(accepted, refused)) {
+                assertThat(response.headers().firstValue("Content-Length"))
+                        .hasValue(Integer.toString(response.text().getBytes(StandardCharsets.UTF_8).length));
+                assertThat(response.headers().firstValue("Transfer-Encoding")).isEmpty();
+            }
         }
 
         @Test
