@@ -49,10 +49,10 @@ class JobInserts {
     }
 
     /**
-     * Inserts the jobs (in the caller's transaction) and answers an outcome per job, in order. The due jobs of
-     * {@code publishing} are inserted with a dispatch lease, so that the poller leaves them to the fast path that
-     * publishes them right after the commit; the other due jobs (their tenant's window is full) are left to the
-     * poller.
+     * Inserts the jobs (in the caller's transaction, if any: the insert is one statement) and answers an outcome per
+     * job, in order. The due jobs of {@code publishing} are inserted with a dispatch lease, so that the poller leaves
+     * them to the fast path that publishes them right after the commit; the other due jobs (their tenant's window is
+     * full) are left to the poller.
      */
     List<InsertOutcome> insert(List<NewJob> jobs, Set<UUID> publishing) {
         var n = jobs.size();
