@@ -49,8 +49,8 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
             with the smallest and largest in brackets. Then, on the same PostgreSQL and broker, the floor: a bare
             hand-written Kafka + PostgreSQL job path and PostgreSQL alone, to compare Conveyor's rows with.
 
-              --quick                 one run each, smaller sizes, no scaling rows (4 to 6 minutes on a
-                                      busy 2-core machine, half of it starting the system)
+              --quick                 one run each, smaller sizes, no scaling rows (about 2 minutes on a
+                                      quiet 2-core machine, the floor included; 4 to 6 on a busy one)
               --workloads=LIST        of w1-batch, w1-single, w2, w3, w4, and without Conveyor on the same
                                       PostgreSQL and broker: floor-w1, floor-w3 (the bare Kafka + PostgreSQL
                                       path in W1's and W3's shapes), pg-batches, pg-single (PostgreSQL alone;
