@@ -63,7 +63,11 @@ final class EmbeddedPostgresService implements AutoCloseable {
                 .setServerConfig("max_connections", "200")
                 // Zonky turns synchronous_commit off; then a commit (and the api's 202) can precede the WAL flush,
                 // and a crash of the server loses jobs the api promised were durable.
-                .setServerConfig("synchronous_commit", "on");
+                .setServerConfig("synchronous_commit", "on")
+                // Zonky turns fsync off too; then that flush stops at the operating system's cache, and a crash of
+                // the machine (power, kernel, a VM stopped) loses committed jobs and can leave a corrupt database.
+                .setServerConfig("fsync", "on")
+                .setServerConfig("full_page_writes", "on");
         if (port != 0) {
             builder.setPort(port);
         }

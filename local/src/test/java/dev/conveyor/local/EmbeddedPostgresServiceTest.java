@@ -31,6 +31,16 @@ class EmbeddedPostgresServiceTest {
                 assertThat(result.getString(1)).isEqualTo("conveyor");
                 assertThat(result.getInt(2)).isGreaterThanOrEqualTo(180000);
             }
+            try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresService.USER,
+                    EmbeddedPostgresService.PASSWORD);
+                 var result = connection.createStatement().executeQuery("SELECT current_setting('fsync'),"
+                         + " current_setting('synchronous_commit'), current_setting('full_page_writes')")) {
+                result.next();
+                // a commit (and the api's 202) waits until the disk has it: zonky's defaults would not
+                assertThat(result.getString(1)).as("fsync").isEqualTo("on");
+                assertThat(result.getString(2)).as("synchronous_commit").isEqualTo("on");
+                assertThat(result.getString(3)).as("full_page_writes").isEqualTo("on");
+            }
             assertThat(postgres.jdbcUrl()).isEqualTo("jdbc:postgresql://localhost:" + postgres.port() + "/conveyor");
             assertThat(dataDirectory.resolve("stale-file")).doesNotExist();
             pid = postgres.pid().orElseThrow();
