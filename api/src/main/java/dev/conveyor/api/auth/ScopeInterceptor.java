@@ -4,6 +4,10 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.lang.reflect.Method;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
@@ -17,6 +21,12 @@ class ScopeInterceptor implements HandlerInterceptor {
 
     private static final String OWN_PACKAGE = "dev.conveyor.";
 
+    /**
+     * Each endpoint's rule, found once: looking the annotation up (method, then class, merged) walks the type
+     * hierarchy, a cost paid on every request otherwise. Bounded by the application's handler methods.
+     */
+    private final ConcurrentMap<Endpoint, Rule> rules = new ConcurrentHashMap<>();
+
     @Override
     public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler)
             throws IOException {
@@ -24,13 +34,12 @@ class ScopeInterceptor implements HandlerInterceptor {
         if (!(handler instanceof HandlerMethod method) || request.getDispatcherType() == DispatcherType.ERROR) {
             return true;
         }
-        var required = AnnotatedElementUtils.findMergedAnnotation(method.getMethod(), RequiresScope.class);
-        if (required == null) {
-            required = AnnotatedElementUtils.findMergedAnnotation(method.getBeanType(), RequiresScope.class);
-        }
-        if (required == null && !method.getBeanType().getName().startsWith(OWN_PACKAGE)) {
+        var rule = rules.computeIfAbsent(new Endpoint(method.getBeanType(), method.getMethod()),
+                key -> Rule.of(method));
+        if (rule.open()) {
             return true;
         }
+        var required = rule.required().orElse(null);
         var caller = (Caller) request.getAttribute(AuthFilter.CALLER);
         if (caller == null) {
             // only open paths reach here without a caller, and none of them is an endpoint of ours
@@ -48,5 +57,25 @@ class ScopeInterceptor implements HandlerInterceptor {
             return false;
         }
         return true;
+    }
+
+    /** A handler method of a bean type (a method inherited by two controllers is two endpoints). */
+    private record Endpoint(Class<?> beanType, Method method) {
+    }
+
+    /**
+     * What an endpoint needs: a scope, or nothing because it is not one of Conveyor's own ({@code open}); one of
+     * ours without a scope is refused.
+     */
+    private record Rule(Optional<RequiresScope> required, boolean open) {
+
+        static Rule of(HandlerMethod method) {
+            var required = AnnotatedElementUtils.findMergedAnnotation(method.getMethod(), RequiresScope.class);
+            if (required == null) {
+                required = AnnotatedElementUtils.findMergedAnnotation(method.getBeanType(), RequiresScope.class);
+            }
+            return new Rule(Optional.ofNullable(required),
+                    required == null && !method.getBeanType().getName().startsWith(OWN_PACKAGE));
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.metrics.JobFacts;
 import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.wakeup.JobNotifications;
+import dev.conveyor.api.wakeup.JobWaiters;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobEvent;
@@ -46,6 +47,7 @@ class EventApplier {
     private final JobLifecycle lifecycle;
     private final TransactionTemplate transaction;
     private final JobNotifications notifications;
+    private final JobWaiters waiters;
     private final Dispatcher dispatcher;
     private final Clock clock;
     private final Retrying retrying;
@@ -55,13 +57,14 @@ class EventApplier {
     private final JobMetrics jobMetrics;
 
     EventApplier(JobWrites writes, JobLifecycle lifecycle, TransactionTemplate transaction,
-            JobNotifications notifications, Dispatcher dispatcher, Clock clock, MeterRegistry meters,
-            JobMetrics jobMetrics) {
+            JobNotifications notifications, JobWaiters waiters, Dispatcher dispatcher, Clock clock,
+            MeterRegistry meters, JobMetrics jobMetrics) {
         this.writes = writes;
         this.dispatcher = dispatcher;
         this.lifecycle = lifecycle;
         this.transaction = transaction;
         this.notifications = notifications;
+        this.waiters = waiters;
         this.clock = clock;
         this.jobMetrics = jobMetrics;
         this.retrying = new Retrying(log);
@@ -160,7 +163,7 @@ class EventApplier {
         if (events.isEmpty()) {
             return;
         }
-        transaction.executeWithoutResult(status -> {
+        var endedHere = transaction.execute(status -> {
             var ids = new LinkedHashSet<UUID>();
             events.forEach(event -> ids.add(event.jobId()));
             var updates = new LinkedHashMap<UUID, JobUpdate>();
@@ -204,6 +207,10 @@ class EventApplier {
             }
             ignored.increment(unapplied);
             notifications.notifyEnded(ended);
+            return ended;
         });
+        // Committed: this instance's long-polls answer now, without waiting for the NOTIFY to come back through
+        // PostgreSQL to the listener (which wakes the other instances' and finds these already gone).
+        waiters.wake(endedHere);
     }
 }

@@ -1,5 +1,7 @@
 package dev.conveyor.api.wakeup;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -16,6 +18,13 @@ import org.springframework.stereotype.Component;
 public class JobWaiters {
 
     private final Map<UUID, Signal> signals = new ConcurrentHashMap<>();
+
+    JobWaiters(MeterRegistry registry) {
+        // read on scrape only: no per-request meter work
+        Gauge.builder("conveyor.longpolls.open", this, JobWaiters::waiting)
+                .description("long-polls (GET /v1/jobs/{id}?wait=...) waiting on this api instance")
+                .register(registry);
+    }
 
     /** Registers interest in a job before its state is read, so that an end in between is not missed. */
     public Registration register(UUID id) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.test.HttpJson;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +43,9 @@ class LimitsTest {
 
     @LocalServerPort
     int port;
+    @Autowired
+    MeterRegistry meters;
+
     @Autowired
     JdbcClient jdbc;
 
@@ -94,6 +98,7 @@ class LimitsTest {
 
         // once both are open, a third is refused; a plain read is not a long-poll and still answers
         await().atMost(Duration.ofSeconds(30)).until(() -> poller.get("/v1/jobs/" + id + "?wait=0.2").status() == 429);
+        await().atMost(Duration.ofSeconds(10)).until(() -> openLongPolls() == 2);
         assertTooMany(poller.get("/v1/jobs/" + id + "?wait=5"), "too-many-long-polls");
         assertThat(poller.get("/v1/jobs/" + id).status()).isEqualTo(200);
         assertThat(as("rated").get("/v1/jobs?limit=1").status()).isEqualTo(200);
@@ -101,6 +106,7 @@ class LimitsTest {
         // the job ends: both long-polls answer, and their places are free again
         assertThat(poller.post("/v1/jobs/" + id + "/cancel", "").status()).isEqualTo(202);
         open.forEach(future -> assertThat(future.join().json().get("status").asString()).isEqualTo("CANCELLED"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> openLongPolls() == 0);
         assertThat(poller.get("/v1/jobs/" + id + "?wait=1").status()).isEqualTo(200);
     }
 
@@ -112,5 +118,9 @@ class LimitsTest {
         assertThat(as("big-2").post("/v1/jobs/batch", batch(5)).status()).isEqualTo(202);
         assertTooMany(as("big-2").post("/v1/jobs", "{\"type\": \"echo\"}"), "tenant-backlog-full");
         assertThat(jobs("big")).isEqualTo(1005);
+    }
+
+    private double openLongPolls() {
+        return meters.get("conveyor.longpolls.open").gauge().value();
     }
 }

@@ -7,12 +7,14 @@ import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.test.HttpJson;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -22,6 +24,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.Lifecycle;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -44,6 +48,10 @@ class EventsTest {
     int port;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    MeterRegistry meters;
+    @Autowired
+    ApplicationContext context;
 
     HttpJson http;
     KafkaProducer<String, String> producer;
@@ -118,6 +126,28 @@ class EventsTest {
                 {"event": "finished", "v": 1, "jobId": "%s", "attempt": 1, "generation": 0, "maxAttempts": 3,
                  "workerId": "w1", "outcome": "SUCCEEDED", "result": {}, "at": "%s", "startedAt": %s}"""
                 .formatted(id, at, startedAt);
+    }
+
+    @Test
+    void aLongPollOnThisInstanceAnswersAsTheEndIsCommittedWithoutTheNotify() {
+        var id = submit();
+        var listener = context.getBean("endedJobsListener", Lifecycle.class);
+        listener.stop();
+        try {
+            var poll = CompletableFuture.supplyAsync(() -> http.get("/v1/jobs/" + id + "?wait=30"));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> meters.get("conveyor.longpolls.open").gauge().value() >= 1);
+            var sent = System.nanoTime();
+
+            send(List.of(started(id, 1, 0), succeeded(id, 1, 0, "{}")));
+
+            var answer = poll.join().json();
+            assertThat(answer.get("status").asString()).isEqualTo("SUCCEEDED");
+            // woken by the applier, not by the long-poll's 30 s running out (no NOTIFY reaches this instance)
+            assertThat(Duration.ofNanos(System.nanoTime() - sent)).isLessThan(Duration.ofSeconds(15));
+        } finally {
+            listener.start();
+        }
     }
 
     @Test
