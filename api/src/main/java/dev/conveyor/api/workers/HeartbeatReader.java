@@ -4,6 +4,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.WorkerHeartbeat;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -40,13 +41,15 @@ class HeartbeatReader implements SmartLifecycle {
     private static final Duration CATCH_UP_CHECK = Duration.ofMillis(500);
 
     private final WorkerTable table;
+    private final Clock clock;
     private final Map<String, Object> config;
     private volatile boolean running;
     private volatile Consumer<String, String> consumer;
     private Thread reader;
 
-    HeartbeatReader(WorkerTable table, KafkaProperties kafka) {
+    HeartbeatReader(WorkerTable table, Clock clock, KafkaProperties kafka) {
         this.table = table;
+        this.clock = clock;
         var config = new HashMap<>(kafka.buildConsumerProperties());
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -87,36 +90,15 @@ class HeartbeatReader implements SmartLifecycle {
         consumer.seekToBeginning(partitions);
         // What is already on the topic now is backlog: it arrives now, but was not sent now.
         var backlogEnds = consumer.endOffsets(partitions);
-        var checked = 0L;
+        // Only a read up to date makes a silent worker's silence mean anything. A poll that returns nothing does not
+        // say so by itself (it returns nothing when Kafka is unreachable too): the broker's end offsets do.
+        var catchUp = new CatchUp(clock, CATCH_UP_CHECK, WorkerTable.MAX_READ_GAP);
         while (running) {
             for (var record : consumer.poll(POLL)) {
                 var end = backlogEnds.get(new TopicPartition(record.topic(), record.partition()));
                 apply(record, end != null && record.offset() < end);
             }
-            if (System.nanoTime() - checked >= CATCH_UP_CHECK.toNanos()) {
-                checked = System.nanoTime();
-                checkCaughtUp(consumer, partitions);
-            }
-        }
-    }
-
-    /**
-     * Tells the table when everything on the topic has been read: only then does a silent worker's silence mean
-     * anything. A poll that returns nothing does not say so by itself (it returns nothing when Kafka is unreachable
-     * too), so this asks the broker for the end of each partition.
-     */
-    private void checkCaughtUp(Consumer<String, String> consumer, List<TopicPartition> partitions) {
-        try {
-            var ends = consumer.endOffsets(partitions, CATCH_UP_CHECK.multipliedBy(4));
-            for (var partition : partitions) {
-                var end = ends.get(partition);
-                if (end == null || consumer.position(partition, CATCH_UP_CHECK) < end) {
-                    return;
-                }
-            }
-            table.caughtUp();
-        } catch (org.apache.kafka.common.errors.TimeoutException e) {
-            // Kafka is unreachable: not caught up, and the table's evidence ages
+            catchUp.check(consumer, partitions).ifPresent(table::caughtUp);
         }
     }
 

@@ -46,14 +46,16 @@ class WorkerTable {
         this.lostAfter = properties.workerLostAfter();
     }
 
-    /** The reader has read everything on the topic, as of now. */
-    void caughtUp() {
-        var now = clock.instant();
+    /** The reader has read everything that was on the topic at {@code asOf} (by this table's clock). */
+    void caughtUp(Instant asOf) {
         var last = lastCaughtUp;
-        if (last == null || now.isAfter(last.plus(MAX_READ_GAP))) {
-            caughtUpSince = now;
+        if (last != null && !asOf.isAfter(last)) {
+            return;
         }
-        lastCaughtUp = now;
+        if (last == null || asOf.isAfter(last.plus(MAX_READ_GAP))) {
+            caughtUpSince = asOf;
+        }
+        lastCaughtUp = asOf;
     }
 
     /**

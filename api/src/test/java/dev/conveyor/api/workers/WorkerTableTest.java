@@ -128,10 +128,10 @@ class WorkerTableTest {
         /** Reads the topic up to date every half second for {@code duration}. */
         private void readUpToDateFor(Duration duration) {
             for (var t = Duration.ZERO; t.compareTo(duration) < 0; t = t.plusMillis(500)) {
-                table.caughtUp();
+                table.caughtUp(clock.instant());
                 clock.advance(Duration.ofMillis(500));
             }
-            table.caughtUp();
+            table.caughtUp(clock.instant());
         }
 
         @Test
@@ -145,7 +145,7 @@ class WorkerTableTest {
             assertThat(table.aliveIfCurrent()).isEmpty();
 
             clock.advance(Duration.ofMillis(500));
-            table.caughtUp();
+            table.caughtUp(clock.instant());
             assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of());
         }
 
@@ -157,6 +157,18 @@ class WorkerTableTest {
             readUpToDateFor(Duration.ofSeconds(2));
 
             assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of("busy"));
+        }
+
+        @Test
+        void countsAReadAsOfWhenItsEndsWereAskedForNotWhenTheyWereReached() {
+            readUpToDateFor(LOST_AFTER);
+            clock.advance(Duration.ofSeconds(1));
+            var asked = clock.instant();
+
+            // the positions reach the ends asked for 3.5 s later: that read shows nothing about those 3.5 s
+            clock.advance(Duration.ofMillis(3500));
+            table.caughtUp(asked);
+            assertThat(table.aliveIfCurrent()).isEmpty();
         }
 
         @Test
