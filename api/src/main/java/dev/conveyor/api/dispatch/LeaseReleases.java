@@ -3,6 +3,8 @@ package dev.conveyor.api.dispatch;
 import dev.conveyor.common.Threads;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -13,6 +15,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Gives up this instance's dispatch lease on jobs it could not publish (Kafka refused or was unreachable), many per
@@ -26,19 +29,28 @@ class LeaseReleases implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(LeaseReleases.class);
     private static final int BATCH = 1000;
 
-    private static final String RELEASE = """
-            UPDATE jobs SET dispatch_lease_until = NULL
-            WHERE id = ANY(:ids::uuid[]) AND dispatched_at IS NULL AND status = 'QUEUED' AND dispatch_owner = :owner
+    /**
+     * The jobs still unpublished and leased by this instance, read as their rows are locked, by primary key: with the
+     * guard in the update's {@code WHERE}, stale statistics let the planner scan a partial index of waiting jobs
+     * instead (see {@link JdbcMarkWriter}).
+     */
+    static final String OURS = """
+            SELECT id, dispatched_at IS NULL AND status = 'QUEUED' AND dispatch_owner = :owner AS ours
+            FROM jobs WHERE id = ANY(:ids::uuid[])
+            ORDER BY id FOR UPDATE
             """;
+    static final String RELEASE = "UPDATE jobs SET dispatch_lease_until = NULL WHERE id = ANY(:ids::uuid[])";
 
     private final JdbcClient jdbc;
+    private final TransactionTemplate transaction;
     private final ApiInstance instance;
     private final BlockingQueue<UUID> released = new LinkedBlockingQueue<>();
     private volatile boolean running;
     private Thread flusher;
 
-    LeaseReleases(JdbcClient jdbc, ApiInstance instance) {
+    LeaseReleases(JdbcClient jdbc, TransactionTemplate transaction, ApiInstance instance) {
         this.jdbc = jdbc;
+        this.transaction = transaction;
         this.instance = instance;
     }
 
@@ -62,15 +74,26 @@ class LeaseReleases implements SmartLifecycle {
             }
             released.drainTo(batch, BATCH - 1);
             try {
-                // no lock order needed: one statement, and a row this instance leased is not being marked
-                jdbc.sql(RELEASE).param("ids", new SqlArrayValue("uuid", batch.toArray()))
-                        .param("owner", instance.id()).update();
+                release(batch);
             } catch (RuntimeException e) {
                 log.warn("Could not give up the dispatch lease of {} unpublished jobs (they wait for it to run "
                         + "out): {}", batch.size(), e.getMessage());
             }
             batch.clear();
         }
+    }
+
+    private void release(List<UUID> ids) {
+        transaction.executeWithoutResult(status -> {
+            // locked in id order, as every batched write of jobs locks (JobLocks)
+            var ours = jdbc.sql(OURS).param("ids", new SqlArrayValue("uuid", ids.toArray()))
+                    .param("owner", instance.id())
+                    .query((rs, row) -> rs.getBoolean("ours") ? rs.getObject("id", UUID.class) : null).list()
+                    .stream().filter(Objects::nonNull).toList();
+            if (!ours.isEmpty()) {
+                jdbc.sql(RELEASE).param("ids", new SqlArrayValue("uuid", ours.toArray())).update();
+            }
+        });
     }
 
     @Override
