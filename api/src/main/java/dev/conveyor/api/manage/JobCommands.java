@@ -30,8 +30,12 @@ class JobCommands {
     /**
      * Back to QUEUED with a fresh budget (every attempt so far counts as charged against the raised maxAttempts, and
      * the lost attempts start again from none); the lease leaves the publish to the caller's fast path.
+     *
+     * <p>The status guard is wrapped in {@code IS TRUE} so that the planner cannot match it to {@code jobs_ended_idx}
+     * (its predicate, ended jobs, is implied by {@code status IN ('FAILED', 'CANCELLED')}): with statistics taken
+     * before many jobs had ended, it took that index for one row and scanned every ended job to find this one.
      */
-    private static final String RETRY = """
+    static final String RETRY = """
             UPDATE jobs SET
                 status = 'QUEUED',
                 max_attempts = attempts + initial_max_attempts,
@@ -47,7 +51,7 @@ class JobCommands {
                 dispatch_lease_until = now() + make_interval(secs => :leaseSeconds),
                 dispatch_owner = :owner,
                 updated_at = now()
-            WHERE id = :id AND status IN ('FAILED', 'CANCELLED')
+            WHERE id = :id AND (status IN ('FAILED', 'CANCELLED')) IS TRUE
               AND (:tenant::text IS NULL OR tenant = :tenant::text)
             RETURNING generation, tenant AS job_tenant,\s""" + JobRepository.COLUMNS_SQL;
 
