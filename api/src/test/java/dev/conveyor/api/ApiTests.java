@@ -4,6 +4,8 @@ import dev.conveyor.api.auth.KeyHash;
 import dev.conveyor.common.test.HttpJson;
 import dev.conveyor.common.test.TestKafka;
 import dev.conveyor.common.test.TestPostgres;
+import org.flywaydb.core.Flyway;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** Wiring for {@link ApiTest} classes. */
@@ -31,6 +33,15 @@ public final class ApiTests {
         registry.add(prefix + "tenant", () -> tenant);
         registry.add(prefix + "scopes", () -> String.join(",", scopes));
         registry.add(prefix + "hash", () -> KeyHash.of(key));
+    }
+
+    /** A database of its own with the api's migrations applied, for tests of its statements without the api. */
+    public static PGSimpleDataSource migratedDatabase() {
+        var dataSource = new PGSimpleDataSource();
+        dataSource.setUrl(TestPostgres.newDatabase());
+        dataSource.setUser("postgres");
+        Flyway.configure().dataSource(dataSource).load().migrate();
+        return dataSource;
     }
 
     public static HttpJson client(int port) {

@@ -3,13 +3,12 @@ package dev.conveyor.api.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.common.test.TestPostgres;
+import dev.conveyor.api.ApiTests;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,10 +28,7 @@ class DispatchWritesTest {
 
     @BeforeAll
     static void database() throws Exception {
-        dataSource = new PGSimpleDataSource();
-        dataSource.setUrl(TestPostgres.newDatabase());
-        dataSource.setUser("postgres");
-        Flyway.configure().dataSource(dataSource).load().migrate();
+        dataSource = ApiTests.migratedDatabase();
         connection = dataSource.getConnection();
         var single = new SingleConnectionDataSource(connection, true);
         jdbc = JdbcClient.create(single);

@@ -2,17 +2,15 @@ package dev.conveyor.api.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.common.test.TestPostgres;
+import dev.conveyor.api.ApiTests;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.IntStream;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.jdbc.support.SqlArrayValue;
@@ -33,10 +31,7 @@ class StaleStatisticsPlansTest {
 
     @BeforeAll
     static void aTableAnalyzedWhileNothingWaited() throws Exception {
-        var dataSource = new PGSimpleDataSource();
-        dataSource.setUrl(TestPostgres.newDatabase());
-        dataSource.setUser("postgres");
-        Flyway.configure().dataSource(dataSource).load().migrate();
+        var dataSource = ApiTests.migratedDatabase();
         connection = dataSource.getConnection();
         jdbc = JdbcClient.create(new SingleConnectionDataSource(connection, true));
         jdbc.sql("""

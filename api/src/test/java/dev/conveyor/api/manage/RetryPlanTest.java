@@ -2,14 +2,12 @@ package dev.conveyor.api.manage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.common.test.TestPostgres;
+import dev.conveyor.api.ApiTests;
 import java.sql.Connection;
 import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 
@@ -25,10 +23,7 @@ class RetryPlanTest {
 
     @BeforeAll
     static void aTableAnalyzedBeforeJobsEnded() throws Exception {
-        var dataSource = new PGSimpleDataSource();
-        dataSource.setUrl(TestPostgres.newDatabase());
-        dataSource.setUser("postgres");
-        Flyway.configure().dataSource(dataSource).load().migrate();
+        var dataSource = ApiTests.migratedDatabase();
         connection = dataSource.getConnection();
         jdbc = JdbcClient.create(new SingleConnectionDataSource(connection, true));
         insert("QUEUED", 3000);
