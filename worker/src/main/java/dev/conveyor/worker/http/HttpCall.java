@@ -18,8 +18,11 @@ record HttpCall(String method, URI uri, Map<String, String> headers, String body
     static final long MAX_TIMEOUT_MS = 3_600_000;
     private static final Set<String> FIELDS = Set.of("method", "url", "headers", "body", "timeoutMs");
     private static final Pattern METHOD = Pattern.compile("[A-Z][A-Z-]{0,19}");
-    // java.net.http sets these itself and refuses them from callers.
-    private static final Set<String> RESTRICTED = Set.of("connection", "content-length", "expect", "host", "upgrade");
+    // The client sets these itself: from a payload they could desynchronise the connection it shares with other jobs.
+    private static final Set<String> RESTRICTED = Set.of("connection", "content-length", "expect", "host", "upgrade",
+            "transfer-encoding");
+    // RFC 9110's token: the characters a header name may have.
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9A-Za-z]+");
 
     static HttpCall from(JsonNode payload, Duration defaultTimeout) {
         if (payload == null || !payload.isObject()) {
@@ -79,9 +82,26 @@ record HttpCall(String method, URI uri, Map<String, String> headers, String body
             if (RESTRICTED.contains(name.toLowerCase(Locale.ROOT))) {
                 throw invalid("payload.headers." + name + " cannot be set: the client sets it");
             }
-            result.put(name, entry.getValue().asString());
+            var value = entry.getValue().asString();
+            if (!TOKEN.matcher(name).matches() || !fieldValue(value)) {
+                // The value is not quoted: it may be a credential.
+                throw invalid("payload.headers." + name + " is not a valid header: its name must be a token and its "
+                        + "value must hold no line breaks or other control characters");
+            }
+            result.put(name, value);
         }
         return result;
+    }
+
+    /** Visible characters, spaces, tabs and bytes 0x80-0xFF (obsolete text), as RFC 9110 allows in a field value. */
+    private static boolean fieldValue(String value) {
+        for (var i = 0; i < value.length(); i++) {
+            var c = value.charAt(i);
+            if (c != '\t' && (c < 0x20 || c == 0x7F || c > 0xFF)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Duration timeout(JsonNode timeoutMs, Duration defaultTimeout) {

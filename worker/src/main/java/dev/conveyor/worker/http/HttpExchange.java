@@ -1,60 +1,134 @@
 package dev.conveyor.worker.http;
 
 import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.worker.HttpSettings;
 import dev.conveyor.worker.Secrets;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpHeaders;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.concurrent.ExecutionException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.DefaultHttpRequestRetryStrategy;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ConnectionClosedException;
+import org.apache.hc.core5.http.io.entity.StringEntity;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
+import org.apache.hc.core5.pool.PoolReusePolicy;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
 
 /**
- * One request and its capped response, within the call's time budget (headers and body together). Network
- * failures become retryable failures that say what went wrong.
+ * One request and its capped response, within the call's time budget (the wait for a connection, the headers and the
+ * body together), sent by Apache HttpClient's blocking client on the job's own virtual thread: no hand-off to another
+ * thread on the way, and a job that is cancelled or timed out is interrupted out of any wait. Connections are pooled
+ * per origin (scheme, host and port), at most {@code max-connections-per-host} of them, kept alive between jobs;
+ * requests over the limit wait their turn in {@link HostLimits}. Every connection is opened to addresses that the
+ * {@link AddressGuard} answered. Network failures become retryable failures that say what went wrong.
  */
 final class HttpExchange implements AutoCloseable {
 
     private static final Pattern CHARSET = Pattern.compile("(?i)charset=\"?([^\";\\s]+)");
+    private static final int CHUNK = 8_192;
+    // A pooled connection idle this long is checked before reuse (a cheap read that finds one the server closed).
+    private static final TimeValue VALIDATE_AFTER = TimeValue.ofSeconds(2);
+    private static final TimeValue EVICT_IDLE = TimeValue.ofSeconds(30);
 
-    private final HttpClient client;
+    /** A response: its status, its headers (names in lower case, in order), and its body up to the cap. */
+    record Response(int status, Map<String, List<String>> headers, byte[] body, boolean tooLarge) {
+
+        Optional<String> header(String name) {
+            var values = headers.get(name);
+            return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
+        }
+    }
+
     private final int maxBytes;
     private final HostLimits hosts;
+    private final PoolingHttpClientConnectionManager connections;
+    private final CloseableHttpClient client;
+    // Ends an exchange whose deadline passes while it reads a slow body (a socket timeout alone is per read).
+    private final ScheduledThreadPoolExecutor deadlines;
 
-    HttpExchange(HttpClient client, int maxBytes, HostLimits hosts) {
-        this.client = client;
-        this.maxBytes = maxBytes;
-        this.hosts = hosts;
+    HttpExchange(HttpSettings settings, DnsResolver guard) {
+        this.maxBytes = settings.maxResponseBytes();
+        this.hosts = new HostLimits(settings.maxConnectionsPerHost());
+        this.connections = PoolingHttpClientConnectionManagerBuilder.create()
+                .setDnsResolver(guard)
+                .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.STRICT)
+                .setConnPoolPolicy(PoolReusePolicy.LIFO)
+                .setMaxConnPerRoute(settings.maxConnectionsPerHost())
+                .setMaxConnTotal(Integer.MAX_VALUE)
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(Timeout.of(settings.connectTimeout()))
+                        .setValidateAfterInactivity(VALIDATE_AFTER)
+                        .build())
+                .build();
+        this.client = HttpClients.custom()
+                .setConnectionManager(connections)
+                // Redirects are the handler's, so that each hop is checked; no cookies, no authentication state, no
+                // proxy: every job's request stands alone.
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .disableContentCompression()
+                .setRetryStrategy(new StaleConnectionRetry())
+                .setUserAgent("conveyor-worker")
+                .evictIdleConnections(EVICT_IDLE)
+                .build();
+        this.deadlines = new ScheduledThreadPoolExecutor(1, task -> {
+            var thread = new Thread(task, "conveyor-http-deadlines");
+            thread.setDaemon(true);
+            return thread;
+        });
+        deadlines.setRemoveOnCancelPolicy(true);
     }
 
     HostLimits hostLimits() {
         return hosts;
     }
 
+    /** Connections open now, in use or idle in the pool. */
+    int openConnections() {
+        var stats = connections.getTotalStats();
+        return stats.getLeased() + stats.getAvailable();
+    }
+
     /**
-     * Sends {@code call} once a connection to its host is free (at most {@code max-connections-per-host} requests to
-     * one host at once); {@code deadline} ({@link System#nanoTime()}) bounds the wait and every hop of one job together.
+     * Sends {@code call} once a connection to its origin is free (at most {@code max-connections-per-host} requests to
+     * one origin at once); {@code deadline} ({@link System#nanoTime()}) bounds the wait, the exchange and every hop of
+     * one job together.
      */
-    HttpResponse<CappedBody.Body> send(HttpCall call, long deadline) throws InterruptedException {
-        var budget = Duration.ofNanos(deadline - System.nanoTime());
-        if (!budget.isPositive()) {
+    Response send(HttpCall call, long deadline) throws InterruptedException {
+        if (deadline - System.nanoTime() <= 0) {
             throw timedOut(call);
         }
-        // Built first, so that bad headers fail at once; a wait for a connection below counts against the same
-        // deadline, which the bounded get enforces whatever the request's own timeout says.
-        var request = request(call, budget);
         HostLimits.Permit permit;
         try {
             permit = hosts.acquire(call.uri(), deadline);
@@ -64,48 +138,94 @@ final class HttpExchange implements AutoCloseable {
                     + hosts.limit() + " connections to " + HostLimits.key(call.uri())
                     + " (conveyor.worker.http.max-connections-per-host)", null);
         }
+        // The pool holds as many connections per origin as there are permits: with a permit, one is free or opened.
         try (permit) {
-            var left = Duration.ofNanos(deadline - System.nanoTime());
-            if (!left.isPositive()) {
+            var left = deadline - System.nanoTime();
+            if (left <= 0) {
                 throw timedOut(call);
             }
-            // sendAsync and a bounded get: the request timeout alone does not cover reading the body.
-            var future = client.sendAsync(request, CappedBody.handler(maxBytes));
-            try {
-                return future.get(left.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                future.cancel(true);
-                throw e;
-            } catch (TimeoutException e) {
-                future.cancel(true);
+            return exchange(call, left);
+        }
+    }
+
+    private Response exchange(HttpCall call, long left) throws InterruptedException {
+        var request = request(call, left);
+        var late = deadlines.schedule(request::cancel, left, TimeUnit.NANOSECONDS);
+        ClassicHttpResponse response = null;
+        try {
+            response = client.executeOpen(null, request, null);
+            return read(request, response);
+        } catch (IOException | RuntimeException e) {
+            if (Thread.interrupted()) {
+                request.cancel();
+                throw new InterruptedException("the job was stopped during " + call.method() + " " + call.uri());
+            }
+            if (late.isDone() || e instanceof SocketTimeoutException) {
                 throw timedOut(call);
-            } catch (ExecutionException e) {
-                throw failed(call, e.getCause());
+            }
+            throw failed(call, e);
+        } finally {
+            late.cancel(false);
+            if (response != null) {
+                try {
+                    // After the whole body this returns the connection to the pool; after a cancel it is gone.
+                    response.close();
+                } catch (IOException closedAlready) {
+                    // The exchange has its outcome; a connection that fails to close is dropped by the pool.
+                }
             }
         }
     }
 
-    private static HttpRequest request(HttpCall call, Duration timeout) {
-        var builder = HttpRequest.newBuilder(call.uri()).timeout(timeout).method(call.method(),
-                call.body() == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(call.body()));
-        call.headers().forEach((name, value) -> {
-            try {
-                builder.header(name, value);
-            } catch (IllegalArgumentException e) {
-                // The JDK's message quotes the value, which may be a credential: name the header only.
-                throw JobFailure.notRetryable("payload.headers." + name + " is not a valid header: its name must be a "
-                        + "token and its value must hold no line breaks or other control characters");
-            }
-        });
-        return builder.build();
+    private HttpUriRequestBase request(HttpCall call, long nanos) {
+        var request = new HttpUriRequestBase(call.method(), call.uri());
+        call.headers().forEach(request::addHeader);
+        if (call.body() != null) {
+            request.setEntity(new StringEntity(call.body(), StandardCharsets.UTF_8));
+        }
+        var budget = Timeout.of(nanos, TimeUnit.NANOSECONDS);
+        request.setConfig(RequestConfig.custom()
+                .setConnectionRequestTimeout(budget)
+                .setResponseTimeout(budget)
+                .setProtocolUpgradeEnabled(false)
+                .build());
+        return request;
     }
 
-    private static JobFailure failed(HttpCall call, Throwable cause) {
+    /**
+     * Reads the body up to the cap. A body known or found to be larger is not read on: the request is cancelled, which
+     * closes its connection at once (closing the stream instead would read the rest, however long).
+     */
+    private Response read(HttpUriRequestBase request, ClassicHttpResponse response) throws IOException {
+        var headers = new LinkedHashMap<String, List<String>>();
+        for (var header : response.getHeaders()) {
+            headers.computeIfAbsent(header.getName().toLowerCase(Locale.ROOT), name -> new ArrayList<>(1))
+                    .add(header.getValue());
+        }
+        var entity = response.getEntity();
+        if (entity == null) {
+            return new Response(response.getCode(), headers, new byte[0], false);
+        }
+        if (entity.getContentLength() > maxBytes) {
+            request.cancel();
+            return new Response(response.getCode(), headers, new byte[0], true);
+        }
+        var in = entity.getContent();
+        var body = in.readNBytes(maxBytes);
+        if (in.read() != -1) {
+            request.cancel();
+            return new Response(response.getCode(), headers, body, true);
+        }
+        return new Response(response.getCode(), headers, body, false);
+    }
+
+    private JobFailure failed(HttpCall call, Exception cause) {
         var where = call.method() + " " + call.uri();
         return switch (cause) {
-            case HttpConnectTimeoutException t -> retryable("could not connect for " + where + " in time", t);
-            case HttpTimeoutException t -> timedOut(call);
+            case AddressGuard.Refused refused -> JobFailure.notRetryable("refused: " + refused.getMessage());
+            case UnknownHostException unknown -> new JobFailure("HANDLER_ERROR",
+                    "cannot resolve host '" + call.uri().getHost() + "'", true, null, unknown);
+            case ConnectTimeoutException t -> retryable("could not connect for " + where + " in time", t);
             case ConnectException c -> retryable("could not connect for " + where + ": " + reason(call, c), c);
             case IOException io -> retryable(where + " failed: " + reason(call, io), io);
             case IllegalArgumentException bad -> JobFailure.notRetryable(where + " cannot be sent: "
@@ -129,8 +249,8 @@ final class HttpExchange implements AutoCloseable {
     }
 
     /** The charset named in Content-Type, else UTF-8 (the default for JSON and most text today). */
-    static Charset charset(HttpHeaders headers) {
-        var matcher = CHARSET.matcher(headers.firstValue("content-type").orElse(""));
+    static Charset charset(Optional<String> contentType) {
+        var matcher = CHARSET.matcher(contentType.orElse(""));
         if (matcher.find()) {
             try {
                 return Charset.forName(matcher.group(1));
@@ -160,6 +280,20 @@ final class HttpExchange implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
+        deadlines.shutdownNow();
+        client.close(CloseMode.IMMEDIATE);
+    }
+
+    /**
+     * Sends an idempotent request once more on a fresh connection when a pooled one turns out closed by the server
+     * before it answered (the usual race of keep-alive); no retry on any status (the job's own retries and the
+     * server's {@code Retry-After} handle those), nor after a timeout, a refused lookup or a failed connect.
+     */
+    private static final class StaleConnectionRetry extends DefaultHttpRequestRetryStrategy {
+        StaleConnectionRetry() {
+            super(1, TimeValue.ZERO_MILLISECONDS, List.of(InterruptedIOException.class, UnknownHostException.class,
+                    ConnectException.class, ConnectionClosedException.class, NoRouteToHostException.class,
+                    SSLException.class), List.of());
+        }
     }
 }

@@ -7,15 +7,12 @@ import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.worker.HttpSettings;
 import dev.conveyor.worker.Secrets;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -38,27 +35,25 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
     private final HttpExchange exchange;
 
     HttpJobHandler(HttpSettings settings, Clock clock) {
+        this(settings, clock, SystemDefaultDnsResolver.INSTANCE);
+    }
+
+    /** With the names of hosts looked up in {@code dns} (tests script its answers). */
+    HttpJobHandler(HttpSettings settings, Clock clock, DnsResolver dns) {
         this.settings = settings;
-        this.guard = new AddressGuard(settings);
+        this.guard = new AddressGuard(settings, dns);
         this.clock = clock;
-        // Virtual threads for the client's own work too: thousands of requests in flight cost no platform threads. They
-        // carry the guard's rules, so that any lookup the client makes of a host no job has pinned is checked too.
-        var threads = Executors.newVirtualThreadPerTaskExecutor();
-        var rules = guard.rules();
-        Executor checkedLookups = task -> threads.execute(
-                () -> ScopedValue.where(GuardedResolver.CLIENT, rules).run(task));
-        var client = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(settings.connectTimeout())
-                .executor(checkedLookups)
-                .build();
-        this.exchange = new HttpExchange(client, settings.maxResponseBytes(),
-                new HostLimits(settings.maxConnectionsPerHost()));
+        this.exchange = new HttpExchange(settings, guard);
     }
 
     /** The per-host limits, for tests. */
     HostLimits hostLimits() {
         return exchange.hostLimits();
+    }
+
+    /** Connections open now, in use or idle, for tests. */
+    int openConnections() {
+        return exchange.openConnections();
     }
 
     @Override
@@ -71,20 +66,17 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         var call = HttpCall.from(context.payload(), settings.defaultTimeout());
         var deadline = System.nanoTime() + call.timeout().toNanos();
         for (var redirects = 0; ; redirects++) {
-            HttpResponse<CappedBody.Body> response;
-            // The host stays pinned to the checked addresses until the exchange has ended (the body read, or given up).
-            try (var pinned = guard.check(call.uri())) {
-                response = exchange.send(call, deadline);
-            }
-            var location = response.headers().firstValue("location");
-            if (!REDIRECTS.contains(response.statusCode()) || location.isEmpty()) {
+            guard.checkHost(call.uri());
+            var response = exchange.send(call, deadline);
+            var location = response.header("location");
+            if (!REDIRECTS.contains(response.status()) || location.isEmpty()) {
                 return outcome(call, response);
             }
             if (redirects == settings.maxRedirects()) {
                 throw JobFailure.notRetryable(call.method() + " " + call.uri() + " redirected more than "
                         + settings.maxRedirects() + " times (conveyor.worker.http.max-redirects)");
             }
-            call = redirected(call, response.statusCode(), location.get());
+            call = redirected(call, response.status(), location.get());
         }
     }
 
@@ -117,35 +109,31 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         return uri.getPort() != -1 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
     }
 
-    private JsonNode outcome(HttpCall call, HttpResponse<CappedBody.Body> response) {
-        var status = response.statusCode();
-        var body = response.body();
-        if (body.tooLarge()) {
+    private JsonNode outcome(HttpCall call, HttpExchange.Response response) {
+        var status = response.status();
+        if (response.tooLarge()) {
             throw new JobFailure("RESULT_TOO_LARGE", "the response body of " + call.method() + " " + call.uri()
                     + " (status " + status + ") is larger than " + settings.maxResponseBytes()
                     + " bytes (conveyor.worker.http.max-response-bytes)", false, null, null);
         }
-        var text = HttpExchange.text(body.bytes(), HttpExchange.charset(response.headers()));
+        var bytes = response.body();
+        var text = HttpExchange.text(bytes, HttpExchange.charset(response.header("content-type")));
         if (status == 429 || status >= 500) {
-            throw new JobFailure("HTTP_STATUS", describe(call, status, text, body.bytes().length), true,
-                    RetryAfter.parse(response.headers().firstValue("retry-after"), clock).orElse(null), null);
+            throw new JobFailure("HTTP_STATUS", describe(call, status, text, bytes.length), true,
+                    RetryAfter.parse(response.header("retry-after"), clock).orElse(null), null);
         }
         if (status >= 400) {
-            throw new JobFailure("HTTP_STATUS", describe(call, status, text, body.bytes().length), false, null, null);
+            throw new JobFailure("HTTP_STATUS", describe(call, status, text, bytes.length), false, null, null);
         }
         var result = Json.object();
         result.put("status", status);
         var headers = result.putObject("headers");
-        response.headers().map().forEach((name, values) -> {
-            if (!name.startsWith(":")) {
-                headers.put(name.toLowerCase(Locale.ROOT), String.join(", ", values));
-            }
-        });
+        response.headers().forEach((name, values) -> headers.put(name, String.join(", ", values)));
         if (text != null) {
             result.put("body", text);
         } else {
             // Not text, or text with NUL characters, which no JSON store keeps: the bytes, base64-encoded.
-            result.put("body", Base64.getEncoder().encodeToString(body.bytes()));
+            result.put("body", Base64.getEncoder().encodeToString(bytes));
             result.put("bodyEncoding", "base64");
         }
         return result;

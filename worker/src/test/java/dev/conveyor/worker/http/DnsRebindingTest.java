@@ -8,11 +8,9 @@ import static dev.conveyor.worker.http.StubDns.addresses;
 import static dev.conveyor.worker.http.TestServer.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
+import dev.conveyor.common.handler.JobFailure;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,15 +24,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * DNS rebinding through the JVM's own resolver: a name answers a permitted address first and 127.0.0.1 after. The
- * test JVM caches no answers ({@code sun.net.inetaddr.ttl=0}), as for a TTL-0 name once the JVM's cache has expired,
- * so every lookup the HTTP client makes reaches the resolver.
+ * DNS rebinding: a name answers a permitted address first and 127.0.0.1 after (the test's {@link StubDns}, as an
+ * attacker's DNS server with a TTL of 0 would). The handler's client looks a host up only through its
+ * {@link AddressGuard}, once per connection it opens, and connects to the addresses that lookup answered and the guard
+ * checked: a later, different answer can refuse a job but never redirect one.
  */
 class DnsRebindingTest {
 
+    private final StubDns dns = new StubDns();
     // 127.0.0.2 plays the public address: the handler allows it, and refuses the rest of loopback.
     private final HttpJobHandler handler = new HttpJobHandler(settings(1_048_576, List.of(), List.of("127.0.0.2/32")),
-            Clock.systemUTC());
+            Clock.systemUTC(), dns);
     private final AtomicInteger victimHits = new AtomicInteger();
     private TestServer checked;
     private TestServer victim;
@@ -70,60 +70,46 @@ class DnsRebindingTest {
     }
 
     @Test
-    void theJvmRunsTheGuardedResolverAndTheWorkerJarNamesIt() throws IOException {
-        assertThat(GuardedResolver.installed()).isNotNull();
-        var named = new ArrayList<String>();
-        for (var file : Collections.list(getClass().getClassLoader()
-                .getResources("META-INF/services/java.net.spi.InetAddressResolverProvider"))) {
-            try (InputStream in = file.openStream()) {
-                named.add(new String(in.readAllBytes(), StandardCharsets.UTF_8).strip());
-            }
-        }
-        assertThat(named).contains(GuardedResolverProvider.class.getName(), StubDns.class.getName());
-    }
-
-    @Test
-    void aSecondLookupOutsideTheHandlerReallyAnswersLoopback() throws Exception {
-        StubDns.answer("control.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
-        assertThat(InetAddress.getByName("control.test")).isEqualTo(InetAddress.ofLiteral("127.0.0.2"));
-        assertThat(InetAddress.getByName("control.test")).isEqualTo(InetAddress.ofLiteral("127.0.0.1"));
-    }
-
-    @Test
     void sendsTheRequestToTheCheckedAddressWithoutASecondLookup() throws Exception {
-        StubDns.answer("rebind-one.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
+        dns.answer("rebind-one.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
         checked.route("/", exchange -> send(exchange, 200, "checked"));
         var result = run(handler, get(url("rebind-one.test", "/")));
         assertThat(result.get("body").asString()).isEqualTo("checked");
         assertThat(victimHits).hasValue(0);
-        assertThat(StubDns.lookups("rebind-one.test")).isEqualTo(1);
+        assertThat(dns.lookups("rebind-one.test")).isEqualTo(1);
     }
 
     @Test
-    void concurrentJobsToOneHostShareTheCheckedAddress() throws Exception {
+    void concurrentJobsEachConnectWhereTheirOwnCheckedLookupSaid() throws Exception {
         var jobs = 8;
-        StubDns.answer("rebind-many.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
-        var arrived = new CountDownLatch(jobs);
-        checked.route("/", exchange -> {
-            arrived.countDown();
-            // Held until every job is in flight, so that all of them overlap.
-            send(exchange, 200, arrived.await(10, TimeUnit.SECONDS) ? "checked" : "alone");
-        });
+        dns.answer("rebind-many.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
+        checked.route("/", exchange -> send(exchange, 200, "checked"));
         var bodies = Collections.synchronizedList(new ArrayList<String>());
+        var refusals = Collections.synchronizedList(new ArrayList<String>());
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (var i = 0; i < jobs; i++) {
-                threads.submit(() -> bodies.add(run(handler, get(url("rebind-many.test", "/"))).get("body").asString()));
+                threads.submit(() -> {
+                    try {
+                        bodies.add(run(handler, get(url("rebind-many.test", "/"))).get("body").asString());
+                    } catch (JobFailure refused) {
+                        refusals.add(refused.getMessage());
+                    }
+                    return null;
+                });
             }
         }
-        assertThat(bodies).hasSize(jobs).containsOnly("checked");
+        // The first lookup's connection reached the checked server; every later lookup answered loopback and was
+        // refused, whichever job made it; jobs that reused a connection went where it was opened.
+        assertThat(bodies).contains("checked").containsOnly("checked");
+        assertThat(refusals).hasSize(dns.lookups("rebind-many.test") - 1)
+                .allSatisfy(message -> assertThat(message).contains("resolves to 127.0.0.1, a loopback address"));
+        assertThat(bodies.size() + refusals.size()).isEqualTo(jobs);
         assertThat(victimHits).hasValue(0);
-        assertThat(StubDns.lookups("rebind-many.test")).isEqualTo(1);
-        assertThat(GuardedResolver.installed().pinned()).isZero();
     }
 
     @Test
-    void letsThePinGoWhenAJobGivesUpWaiting() {
-        StubDns.answer("slow.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
+    void aJobThatGivesUpWaitingFailsAsTimedOut() {
+        dns.answer("slow.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
         var release = new CountDownLatch(1);
         checked.route("/", exchange -> {
             release.await(10, TimeUnit.SECONDS);
@@ -133,37 +119,58 @@ class DnsRebindingTest {
         release.countDown();
         assertThat(failure.retryable()).isTrue();
         assertThat(failure.getMessage()).contains("had no complete response within 200 ms");
-        assertThat(GuardedResolver.installed().pinned()).isZero();
         assertThat(victimHits).hasValue(0);
     }
 
     @Test
-    void refusesTheNextJobOnceTheNameAnswersLoopback() throws Exception {
-        StubDns.answer("rebind-next.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
-        checked.route("/", exchange -> send(exchange, 200, "checked"));
-        run(handler, get(url("rebind-next.test", "/")));
+    void refusesTheNextConnectionOnceTheNameAnswersLoopback() throws Exception {
+        dns.answer("rebind-next.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
+        // The server closes each connection, so the next job must open (and look up for) one of its own.
+        checked.route("/", exchange -> send(exchange, 200, "checked", "Connection", "close"));
+        assertThat(run(handler, get(url("rebind-next.test", "/"))).get("body").asString()).isEqualTo("checked");
         var failure = failure(handler, get(url("rebind-next.test", "/")));
         assertThat(failure.retryable()).isFalse();
-        assertThat(failure.getMessage()).contains("host 'rebind-next.test' resolves to 127.0.0.1, a loopback address");
+        assertThat(failure.getMessage()).isEqualTo("refused: host 'rebind-next.test' resolves to 127.0.0.1, a "
+                + "loopback address; allow its range in conveyor.worker.http.allowed-addresses");
+        assertThat(dns.lookups("rebind-next.test")).isEqualTo(2);
+        assertThat(victimHits).hasValue(0);
+    }
+
+    @Test
+    void aPooledConnectionGoesWhereItWasOpenedWhateverTheNameAnswersNow() throws Exception {
+        dns.answer("rebind-pooled.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
+        checked.route("/", exchange -> send(exchange, 200, "checked"));
+        run(handler, get(url("rebind-pooled.test", "/")));
+        assertThat(run(handler, get(url("rebind-pooled.test", "/"))).get("body").asString()).isEqualTo("checked");
+        assertThat(dns.lookups("rebind-pooled.test")).isEqualTo(1);
         assertThat(victimHits).hasValue(0);
     }
 
     @Test
     void refusesANameWithAnyRefusedAddressAmongItsAnswers() {
-        StubDns.answer("mixed.test", addresses("127.0.0.2", "127.0.0.1"));
+        dns.answer("mixed.test", addresses("127.0.0.2", "127.0.0.1"));
         var failure = failure(handler, get(url("mixed.test", "/")));
         assertThat(failure.getMessage()).contains("resolves to 127.0.0.1, a loopback address");
         assertThat(victimHits).hasValue(0);
     }
 
     @Test
-    void pinsEachRedirectHopToItsCheckedAddress() throws Exception {
-        StubDns.answer("hop.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
+    void checksEachRedirectHopsOwnLookup() throws Exception {
+        dns.answer("hop.test", addresses("127.0.0.2"), addresses("127.0.0.1"));
         checked.route("/start", exchange -> send(exchange, 302, "", "Location", url("hop.test", "/end")));
         checked.route("/end", exchange -> send(exchange, 200, "checked"));
         var result = run(handler, get(url("127.0.0.2", "/start")));
         assertThat(result.get("body").asString()).isEqualTo("checked");
         assertThat(victimHits).hasValue(0);
-        assertThat(StubDns.lookups("hop.test")).isEqualTo(1);
+        assertThat(dns.lookups("hop.test")).isEqualTo(1);
+    }
+
+    @Test
+    void aRedirectToARefusedLiteralIsRefused() {
+        checked.route("/start", exchange -> send(exchange, 302, "", "Location", "http://127.0.0.1:" + checked.port() + "/"));
+        var failure = failure(handler, get(url("127.0.0.2", "/start")));
+        assertThat(failure.retryable()).isFalse();
+        assertThat(failure.getMessage()).contains("refused: host '127.0.0.1' resolves to 127.0.0.1, a loopback address");
+        assertThat(victimHits).hasValue(0);
     }
 }

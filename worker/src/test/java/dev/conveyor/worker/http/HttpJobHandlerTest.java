@@ -6,7 +6,9 @@ import static dev.conveyor.worker.http.HttpHandlerTesting.get;
 import static dev.conveyor.worker.http.HttpHandlerTesting.run;
 import static dev.conveyor.worker.http.TestServer.send;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,6 +16,8 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -57,6 +61,20 @@ class HttpJobHandlerTest {
                     + "\", \"headers\": {\"X-Key\": \"k1\"}, \"body\": \"{\\\"a\\\": 1}\"}");
             assertThat(result.get("status").asInt()).isEqualTo(201);
             assertThat(result.get("body").asString()).isEqualTo("PUT k1 {\"a\": 1}");
+        }
+
+        @Test
+        void reusesOneKeepAliveConnectionForJobsOneAfterAnother() throws Exception {
+            Set<InetSocketAddress> connections = ConcurrentHashMap.newKeySet();
+            server.route("/again", exchange -> {
+                connections.add(exchange.getRemoteAddress());
+                send(exchange, 200, "ok");
+            });
+            for (var i = 0; i < 20; i++) {
+                assertThat(run(handler, get(server.url("/again"))).get("status").asInt()).isEqualTo(200);
+            }
+            assertThat(connections).hasSize(1);
+            assertThat(handler.openConnections()).isEqualTo(1);
         }
 
         @Test
@@ -121,6 +139,25 @@ class HttpJobHandlerTest {
             assertThat(failure.retryable()).isTrue();
             assertThat(failure.getMessage()).contains("within 300 ms");
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+        }
+
+        @Test
+        void endsABodyThatTricklesPastTimeoutMs() {
+            // Headers at once, then a byte every 50 ms for ever: no single read waits long, the whole body does.
+            server.route("/trickle", exchange -> {
+                exchange.sendResponseHeaders(200, 0);
+                while (never.getCount() > 0) {
+                    exchange.getResponseBody().write('x');
+                    exchange.getResponseBody().flush();
+                    never.await(50, TimeUnit.MILLISECONDS);
+                }
+            });
+            var started = System.nanoTime();
+            var failure = failure(handler, "{\"url\": \"" + server.url("/trickle") + "\", \"timeoutMs\": 400}");
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.getMessage()).contains("had no complete response within 400 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(5)).until(() -> handler.openConnections() == 0);
         }
 
         @Test
@@ -192,6 +229,24 @@ class HttpJobHandlerTest {
             var failure = failure(capped, get(server.url("/stream")));
             assertThat(failure.code()).isEqualTo("RESULT_TOO_LARGE");
             assertThat(failure.getMessage()).contains("max-response-bytes");
+        }
+
+        @Test
+        void stopsReadingAnEndlessBodyAtTheCapAndDropsItsConnection() {
+            server.route("/endless", exchange -> {
+                exchange.sendResponseHeaders(200, 0);
+                var chunk = "z".repeat(4096).getBytes(StandardCharsets.UTF_8);
+                while (true) {
+                    // Fails once the client has closed the connection, which ends this exchange.
+                    exchange.getResponseBody().write(chunk);
+                }
+            });
+            var started = System.nanoTime();
+            var failure = failure(capped, get(server.url("/endless")));
+            assertThat(failure.code()).isEqualTo("RESULT_TOO_LARGE");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+            // Not returned to the pool: the rest of the body would be the next job's response.
+            assertThat(capped.openConnections()).isZero();
         }
     }
 }

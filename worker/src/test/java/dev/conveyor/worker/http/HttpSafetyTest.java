@@ -168,6 +168,9 @@ class HttpSafetyTest {
                 "{\"url\": \"http://example.org/\", \"timeoutMs\": 0}| payload.timeoutMs must be an integer",
                 "{\"url\": \"http://example.org/\", \"headers\": {\"Host\": \"x\"}}| payload.headers.Host cannot be set",
                 "{\"url\": \"http://example.org/\", \"headers\": {\"X-N\": 1}}| payload.headers.X-N must be text",
+                "{\"url\": \"http://example.org/\", \"headers\": {\"Transfer-Encoding\": \"chunked\"}}| payload.headers.Transfer-Encoding cannot be set",
+                "{\"url\": \"http://example.org/\", \"headers\": {\"X A\": \"1\"}}| payload.headers.X A is not a valid header",
+                "{\"url\": \"http://example.org/\", \"headers\": {\"X-A\": \"1\\r\\nX-B: 2\"}}| payload.headers.X-A is not a valid header",
                 "{\"url\": \"http://example.org/\", \"verb\": \"GET\"}| payload.verb is not a field",
                 "{\"url\": \"http://example.org/\", \"method\": \"G T\"}| payload.method 'G T' is not an HTTP method"})
         void failsFinallyNamingTheField(String payload, String message) {

@@ -2,34 +2,34 @@ package dev.conveyor.worker.http;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.net.spi.InetAddressResolver;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 
 /**
- * The worker's resolver provider over a scripted DNS for names ending in {@code .test}: each lookup of such a name
- * takes the next scripted answer (the last one repeats), as a rebinding attacker's DNS server would answer. All other
- * names go to the JVM's built-in resolver. Registered in the test resources' {@code META-INF/services}, which come
- * first on the test class path, so the JVM installs it instead of the plain {@link GuardedResolverProvider}.
+ * A scripted DNS for names ending in {@code .test}: each lookup of such a name takes the next scripted answer (the last
+ * one repeats), as a rebinding attacker's DNS server would answer. All other names, IP literals among them, go to the
+ * JVM's resolver. Handed to the {@code http} handler in place of the JVM's resolver.
  */
-public class StubDns extends GuardedResolverProvider {
-
-    private static final Map<String, Script> SCRIPTS = new ConcurrentHashMap<>();
+final class StubDns implements DnsResolver {
 
     private record Script(List<InetAddress[]> answers, AtomicInteger lookups) {
     }
 
+    private final Map<String, Script> scripts = new ConcurrentHashMap<>();
+
     /** Scripts {@code host}'s answers, in order. */
-    static void answer(String host, InetAddress[]... answers) {
-        SCRIPTS.put(host, new Script(List.of(answers), new AtomicInteger()));
+    void answer(String host, InetAddress[]... answers) {
+        scripts.put(host, new Script(List.of(answers), new AtomicInteger()));
     }
 
     /** How many lookups of {@code host} reached this DNS. */
-    static int lookups(String host) {
-        var script = SCRIPTS.get(host);
+    int lookups(String host) {
+        var script = scripts.get(host);
         return script == null ? 0 : script.lookups().get();
     }
 
@@ -38,26 +38,20 @@ public class StubDns extends GuardedResolverProvider {
     }
 
     @Override
-    protected InetAddressResolver upstream(Configuration configuration) {
-        var builtin = configuration.builtinResolver();
-        return new InetAddressResolver() {
-            @Override
-            public Stream<InetAddress> lookupByName(String host, LookupPolicy policy) throws UnknownHostException {
-                if (!host.endsWith(".test")) {
-                    return builtin.lookupByName(host, policy);
-                }
-                var script = SCRIPTS.get(host);
-                if (script == null) {
-                    throw new UnknownHostException(host);
-                }
-                var turn = script.lookups().getAndIncrement();
-                return Stream.of(script.answers().get(Math.min(turn, script.answers().size() - 1)));
-            }
+    public InetAddress[] resolve(String host) throws UnknownHostException {
+        if (!host.endsWith(".test")) {
+            return SystemDefaultDnsResolver.INSTANCE.resolve(host);
+        }
+        var script = scripts.get(host);
+        if (script == null) {
+            throw new UnknownHostException(host);
+        }
+        var turn = script.lookups().getAndIncrement();
+        return script.answers().get(Math.min(turn, script.answers().size() - 1)).clone();
+    }
 
-            @Override
-            public String lookupByAddress(byte[] address) throws UnknownHostException {
-                return builtin.lookupByAddress(address);
-            }
-        };
+    @Override
+    public String resolveCanonicalHostname(String host) {
+        return host;
     }
 }
