@@ -64,6 +64,14 @@ class HttpJobHandlerTest {
         }
 
         @Test
+        void namesItselfUnlessThePayloadSetsAUserAgent() throws Exception {
+            server.route("/agent", exchange -> send(exchange, 200, exchange.getRequestHeaders().getFirst("User-Agent")));
+            assertThat(run(handler, get(server.url("/agent"))).get("body").asString()).isEqualTo("conveyor-worker");
+            var own = run(handler, "{\"url\": \"" + server.url("/agent") + "\", \"headers\": {\"User-Agent\": \"mine/1\"}}");
+            assertThat(own.get("body").asString()).isEqualTo("mine/1");
+        }
+
+        @Test
         void reusesOneKeepAliveConnectionForJobsOneAfterAnother() throws Exception {
             Set<InetSocketAddress> connections = ConcurrentHashMap.newKeySet();
             server.route("/again", exchange -> {
