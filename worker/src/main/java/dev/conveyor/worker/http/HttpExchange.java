@@ -160,7 +160,9 @@ final class HttpExchange implements AutoCloseable {
                 request.cancel();
                 throw new InterruptedException("the job was stopped during " + call.method() + " " + call.uri());
             }
-            if (late.isDone() || e instanceof SocketTimeoutException) {
+            // Cancelled means the deadline passed (the cap's cancel in read() ends no exchange in failure); the flag
+            // is set before the cancel takes effect, unlike the timer task's own completion.
+            if (request.isCancelled() || e instanceof SocketTimeoutException) {
                 throw timedOut(call);
             }
             throw failed(call, e);
