@@ -34,6 +34,9 @@ class KafkaBrokerProcessTest {
         var broker = KafkaBrokerProcess.start(JavaLauncher.current(), List.of(), dir.resolve("kafka"),
                 dir.resolve("logs/kafka.log"));
         var pid = broker.process().pid();
+        // ProcessHandle.Info gives no arguments for a process this long a command line; /proc has them all.
+        assertThat(Path.of("/proc/" + pid + "/cmdline")).content()
+                .as("the broker's JIT: C1 only").contains("-XX:TieredStopAtLevel=1");
         try (var admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
             assertThat(admin.describeCluster().nodes().get(10, TimeUnit.SECONDS)).hasSize(1);
 
