@@ -37,7 +37,7 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
-import org.apache.hc.core5.http.io.entity.StringEntity;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.apache.hc.core5.pool.PoolReusePolicy;
@@ -183,7 +183,8 @@ final class HttpExchange implements AutoCloseable {
         var request = new HttpUriRequestBase(call.method(), call.uri());
         call.headers().forEach(request::addHeader);
         if (call.body() != null) {
-            request.setEntity(new StringEntity(call.body(), StandardCharsets.UTF_8));
+            // UTF-8, with no Content-Type of the client's own: the payload's headers say what the body is.
+            request.setEntity(new ByteArrayEntity(call.body().getBytes(StandardCharsets.UTF_8), null));
         }
         var budget = Timeout.of(nanos, TimeUnit.NANOSECONDS);
         request.setConfig(RequestConfig.custom()

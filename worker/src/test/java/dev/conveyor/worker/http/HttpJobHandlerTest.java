@@ -64,6 +64,17 @@ class HttpJobHandlerTest {
         }
 
         @Test
+        void sendsTheBodyInUtf8WithTheContentTypeThePayloadGivesOrNone() throws Exception {
+            server.route("/type", exchange -> send(exchange, 200, exchange.getRequestHeaders().getFirst("Content-Type")
+                    + " " + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+            var none = run(handler, "{\"method\": \"POST\", \"url\": \"" + server.url("/type") + "\", \"body\": \"zürich\"}");
+            assertThat(none.get("body").asString()).isEqualTo("null zürich");
+            var json = run(handler, "{\"method\": \"POST\", \"url\": \"" + server.url("/type")
+                    + "\", \"headers\": {\"Content-Type\": \"application/json\"}, \"body\": \"{}\"}");
+            assertThat(json.get("body").asString()).isEqualTo("application/json {}");
+        }
+
+        @Test
         void namesItselfUnlessThePayloadSetsAUserAgent() throws Exception {
             server.route("/agent", exchange -> send(exchange, 200, exchange.getRequestHeaders().getFirst("User-Agent")));
             assertThat(run(handler, get(server.url("/agent"))).get("body").asString()).isEqualTo("conveyor-worker");
