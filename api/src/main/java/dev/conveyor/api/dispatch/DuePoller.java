@@ -34,7 +34,7 @@ class DuePoller implements SmartLifecycle {
      * The (queue, tenant) pairs with jobs not on Kafka are found with a skip scan of {@code jobs_due_idx} (one index
      * probe per pair), so a tenant's backlog of a million rows costs no more than one of ten.
      */
-    private static final String CLAIM = """
+    static final String CLAIM = """
             WITH RECURSIVE live AS MATERIALIZED (SELECT coalesce(array_agg(owner), '{}') AS owners
                                                  FROM (%s) AS held(owner)),
             pairs AS (
