@@ -40,14 +40,18 @@ final class DelayServer implements AutoCloseable {
             most.accumulateAndGet(current.incrementAndGet(), Math::max);
             connections.add(exchange.getRemoteAddress());
             try (exchange) {
-                Thread.sleep(delay);
+                try {
+                    Thread.sleep(delay);
+                } finally {
+                    // before the answer goes out: once the client has it, its next request on the same connection
+                    // may arrive before this thread gets further, and would be counted as a second one at once
+                    current.decrementAndGet();
+                }
                 exchange.getResponseHeaders().add("Content-Type", "text/plain");
                 exchange.sendResponseHeaders(200, BODY.length);
                 exchange.getResponseBody().write(BODY);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } finally {
-                current.decrementAndGet();
             }
         });
         server.start();
