@@ -5,14 +5,18 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
@@ -77,20 +81,29 @@ class DuePoller implements SmartLifecycle {
             """.formatted(ApiInstance.LIVE_OWNERS_SQL);
 
     private final JdbcClient jdbc;
-    private final Dispatcher dispatcher;
-    private final ApiInstance instance;
+    private final Consumer<List<Dispatcher.Item>> publisher;
+    private final Consumer<UUID> releaser;
+    private final LongSupplier owner;
     private final ApiProperties.Dispatch settings;
     private final TenantWindows windows;
     private final BlockingQueue<Boolean> wakeups = new ArrayBlockingQueue<>(1);
     private volatile boolean running;
     private Thread poller;
 
-    DuePoller(JdbcClient jdbc, Dispatcher dispatcher, ApiInstance instance, ApiProperties properties,
-            TenantWindows windows) {
+    @Autowired
+    DuePoller(JdbcClient jdbc, Dispatcher dispatcher, LeaseReleases releases, ApiInstance instance,
+            ApiProperties properties, TenantWindows windows) {
+        this(jdbc, dispatcher::publish, releases::release, instance::id, properties.dispatch(), windows);
+    }
+
+    /** With what it publishes to and gives leases back through (for tests), and the id its leases carry. */
+    DuePoller(JdbcClient jdbc, Consumer<List<Dispatcher.Item>> publisher, Consumer<UUID> releaser, LongSupplier owner,
+            ApiProperties.Dispatch settings, TenantWindows windows) {
         this.jdbc = jdbc;
-        this.instance = instance;
-        this.dispatcher = dispatcher;
-        this.settings = properties.dispatch();
+        this.publisher = publisher;
+        this.releaser = releaser;
+        this.owner = owner;
+        this.settings = settings;
         this.windows = windows;
         windows.onFreed(() -> wakeups.offer(Boolean.TRUE));
     }
@@ -109,9 +122,9 @@ class DuePoller implements SmartLifecycle {
             tenants[i] = entry.getKey().tenant();
             room[i++] = entry.getValue();
         }
-        var taken = jdbc.sql(CLAIM)
+        var taken = new ArrayList<Taken>(jdbc.sql(CLAIM)
                 .param("leaseSeconds", settings.lease().toMillis() / 1000.0)
-                .param("owner", instance.id())
+                .param("owner", owner.getAsLong())
                 .param("limit", settings.batchSize())
                 .param("window", windows.size())
                 .param("roomQueues", new SqlArrayValue("text", (Object[]) queues))
@@ -122,17 +135,24 @@ class DuePoller implements SmartLifecycle {
                                 rs.getString("type"), rs.getString("queue"), rs.getInt("attempts"),
                                 rs.getInt("max_attempts"), rs.getInt("timeout_seconds"),
                                 Json.tree(rs.getString("payload")), rs.getInt("generation"))))
-                .list();
+                .list());
         // on Kafka in the order they were due (RETURNING keeps none)
-        var due = taken.stream().sorted(Comparator.comparing(Taken::runAt).thenComparing(t -> t.item().id()))
-                .map(Taken::item).toList();
-        for (var item : due) {
-            windows.take(item.id(), item.queue(), item.tenant());
+        taken.sort(Comparator.comparing(Taken::runAt).thenComparing(t -> t.item().id()));
+        var due = new ArrayList<Dispatcher.Item>(taken.size());
+        for (var job : taken) {
+            var item = job.item();
+            // the room was read before the claim: a submission may have filled the window since, and what does not
+            // fit goes back to PostgreSQL at once (its lease given up) rather than past the window onto Kafka
+            if (windows.admit(item.id(), item.queue(), item.tenant())) {
+                due.add(item);
+            } else {
+                releaser.accept(item.id());
+            }
         }
         // a tenant whose window is full may have more waiting: look again as soon as slots free up
         windows.backlog(windows.rooms().containsValue(0));
         if (!due.isEmpty()) {
-            dispatcher.publish(due);
+            publisher.accept(due);
         }
         return due.size();
     }

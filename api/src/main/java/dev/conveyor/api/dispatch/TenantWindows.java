@@ -91,7 +91,24 @@ public class TenantWindows {
         }
     }
 
-    /** A job published whatever the room (the poller took it within the room, or an operator retried it). */
+    /**
+     * A job the poller took within the room it saw when it looked: takes a slot for it if one is still free, since a
+     * submission may have reserved the room between that look and the claim. A job this instance holds already (it is
+     * published again) keeps its slot. Answers whether the job may be published; if not, its tenant has a backlog.
+     */
+    boolean admit(UUID id, String queue, String tenant) {
+        var pair = new Pair(queue, tenant);
+        if (held.computeIfPresent(id, (job, was) -> new Held(pair, System.nanoTime())) != null) {
+            return true;
+        }
+        if (reserve(queue, tenant, 1) == 0) {
+            return false;
+        }
+        hold(id, queue, tenant);
+        return true;
+    }
+
+    /** A job published whatever the room (an operator retried it). */
     public void take(UUID id, String queue, String tenant) {
         var pair = new Pair(queue, tenant);
         if (held.put(id, new Held(pair, System.nanoTime())) == null) {

@@ -90,6 +90,28 @@ class TenantWindowsTest {
     }
 
     @Test
+    void aJobThePollerTookIsAdmittedOnlyIfItsWindowStillHasRoom() {
+        var submitted = UUID.randomUUID();
+        windows.reserve("q", "a", 1);
+        windows.hold(submitted, "q", "a");
+
+        assertThat(windows.admit(UUID.randomUUID(), "q", "a")).isTrue();
+        assertThat(windows.admit(UUID.randomUUID(), "q", "a")).isTrue();
+        assertThat(windows.backlog()).isFalse();
+        assertThat(windows.admit(UUID.randomUUID(), "q", "a")).isFalse();
+        assertThat(windows.backlog()).isTrue();
+        // published again while it holds its slot: it keeps that one
+        assertThat(windows.admit(submitted, "q", "a")).isTrue();
+        assertThat(windows.admit(UUID.randomUUID(), "q", "b")).isTrue();
+
+        assertThat(windows.rooms()).containsEntry(new TenantWindows.Pair("q", "a"), 0)
+                .containsEntry(new TenantWindows.Pair("q", "b"), 2);
+        assertThat(windows.held()).isEqualTo(4);
+        windows.settled(submitted);
+        assertThat(windows.rooms()).containsEntry(new TenantWindows.Pair("q", "a"), 1);
+    }
+
+    @Test
     void slotsHeldPastTheExpiryAreFreed() {
         var expiring = new TenantWindows(3, 0);
         expiring.take(UUID.randomUUID(), "q", "a");
