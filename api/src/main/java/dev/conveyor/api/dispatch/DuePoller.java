@@ -82,7 +82,7 @@ class DuePoller implements SmartLifecycle {
 
     private final JdbcClient jdbc;
     private final Consumer<List<Dispatcher.Item>> publisher;
-    private final Consumer<UUID> releaser;
+    private final Consumer<List<UUID>> releaser;
     private final LongSupplier owner;
     private final ApiProperties.Dispatch settings;
     private final TenantWindows windows;
@@ -93,12 +93,12 @@ class DuePoller implements SmartLifecycle {
     @Autowired
     DuePoller(JdbcClient jdbc, Dispatcher dispatcher, LeaseReleases releases, ApiInstance instance,
             ApiProperties properties, TenantWindows windows) {
-        this(jdbc, dispatcher::publish, releases::release, instance::id, properties.dispatch(), windows);
+        this(jdbc, dispatcher::publish, releases::releaseNow, instance::id, properties.dispatch(), windows);
     }
 
     /** With what it publishes to and gives leases back through (for tests), and the id its leases carry. */
-    DuePoller(JdbcClient jdbc, Consumer<List<Dispatcher.Item>> publisher, Consumer<UUID> releaser, LongSupplier owner,
-            ApiProperties.Dispatch settings, TenantWindows windows) {
+    DuePoller(JdbcClient jdbc, Consumer<List<Dispatcher.Item>> publisher, Consumer<List<UUID>> releaser,
+            LongSupplier owner, ApiProperties.Dispatch settings, TenantWindows windows) {
         this.jdbc = jdbc;
         this.publisher = publisher;
         this.releaser = releaser;
@@ -139,15 +139,20 @@ class DuePoller implements SmartLifecycle {
         // on Kafka in the order they were due (RETURNING keeps none)
         taken.sort(Comparator.comparing(Taken::runAt).thenComparing(t -> t.item().id()));
         var due = new ArrayList<Dispatcher.Item>(taken.size());
+        var refused = new ArrayList<UUID>();
         for (var job : taken) {
             var item = job.item();
             // the room was read before the claim: a submission may have filled the window since, and what does not
-            // fit goes back to PostgreSQL at once (its lease given up) rather than past the window onto Kafka
+            // fit goes back to PostgreSQL (its lease given up before the next claim, which takes it first) rather
+            // than past the window onto Kafka
             if (windows.admit(item.id(), item.queue(), item.tenant())) {
                 due.add(item);
             } else {
-                releaser.accept(item.id());
+                refused.add(item.id());
             }
+        }
+        if (!refused.isEmpty()) {
+            releaser.accept(refused);
         }
         // a tenant whose window is full may have more waiting: look again as soon as slots free up
         windows.backlog(windows.rooms().containsValue(0));

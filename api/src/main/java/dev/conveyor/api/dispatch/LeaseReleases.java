@@ -83,6 +83,20 @@ class LeaseReleases implements SmartLifecycle {
         }
     }
 
+    /**
+     * Gives up the lease of these jobs now, on the calling thread, if they are still unpublished and leased by this
+     * instance; if that cannot be written, they are left to the background releases.
+     */
+    void releaseNow(List<UUID> ids) {
+        try {
+            release(ids);
+        } catch (RuntimeException e) {
+            log.warn("Could not give up the dispatch lease of {} jobs at once (retrying in the background): {}",
+                    ids.size(), e.getMessage());
+            released.addAll(ids);
+        }
+    }
+
     private void release(List<UUID> ids) {
         transaction.executeWithoutResult(status -> {
             // locked in id order, as every batched write of jobs locks (JobLocks)
