@@ -1,14 +1,29 @@
 package dev.conveyor.local.bench;
 
+import dev.conveyor.common.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.io.CloseMode;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -25,6 +40,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * {@value #RESULTS}, waits until Kafka has the poll's results, accepts the records and commits the acknowledgements;
  * the api's consumer stores the results of a poll with one {@code UPDATE}, then commits its offsets. Nothing is
  * parsed, no event but the result is sent, and nothing else is written: a floor under Conveyor's path, not a rival.
+ *
+ * <p>In W2's shape each job is a GET first, all of a poll's at once on virtual threads, through one pool of
+ * keep-alive connections with at most {@value #CONNECTIONS_PER_HOST} to the host (as Conveyor's worker's default
+ * {@code max-connections-per-host}); its result is the answer's status and body.
  */
 final class BarePath implements AutoCloseable {
 
@@ -34,6 +53,8 @@ final class BarePath implements AutoCloseable {
     /** As the worker's and the api's loops. */
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
+    /** As the worker's {@code conveyor.worker.http.max-connections-per-host}. */
+    static final int CONNECTIONS_PER_HOST = 256;
 
     private final FloorStore store;
     private final DataSource dataSource;
@@ -42,6 +63,14 @@ final class BarePath implements AutoCloseable {
     private final List<Thread> loops = new ArrayList<>();
     private final List<KafkaShareConsumer<String, String>> shareConsumers = new ArrayList<>();
     private final KafkaConsumer<String, String> resultsConsumer;
+    private final CloseableHttpClient http = HttpClients.custom()
+            .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                    .setMaxConnTotal(CONNECTIONS_PER_HOST)
+                    .setMaxConnPerRoute(CONNECTIONS_PER_HOST)
+                    .build())
+            .disableAutomaticRetries()
+            .disableCookieManagement()
+            .build();
     private volatile FloorRun current;
     private volatile Throwable broken;
     private volatile boolean running = true;
@@ -85,8 +114,9 @@ final class BarePath implements AutoCloseable {
     }
 
     /**
-     * A worker's loop: per poll, sends every job's result (a noop job's result is its payload), waits until Kafka has
-     * them all, then accepts the records and commits the acknowledgements, as Conveyor's worker does per poll.
+     * A worker's loop: per poll, sends every job's result (a noop job's result is its payload; an http job's, the
+     * answer to its GET), waits until Kafka has them all, then accepts the records and commits the acknowledgements,
+     * as Conveyor's worker does per poll.
      */
     private void work(KafkaShareConsumer<String, String> consumer) {
         try (consumer) {
@@ -96,9 +126,12 @@ final class BarePath implements AutoCloseable {
                 if (records.isEmpty()) {
                     continue;
                 }
+                var run = current;
+                var results = run == null || run.call() == null ? payloads(records) : call(records, run.call());
                 var sent = new ArrayList<Future<RecordMetadata>>(records.count());
+                var i = 0;
                 for (var record : records) {
-                    sent.add(workerProducer.send(new ProducerRecord<>(RESULTS, record.key(), record.value())));
+                    sent.add(workerProducer.send(new ProducerRecord<>(RESULTS, record.key(), results.get(i++))));
                 }
                 for (var result : sent) {
                     result.get();
@@ -111,6 +144,39 @@ final class BarePath implements AutoCloseable {
         } catch (Exception e) {
             failCurrent(e);
         }
+    }
+
+    private static List<String> payloads(ConsumerRecords<String, String> records) {
+        var payloads = new ArrayList<String>(records.count());
+        records.forEach(record -> payloads.add(record.value()));
+        return payloads;
+    }
+
+    /** GETs {@code uri} once per record, all at once (the connection pool holds back those over its limit). */
+    private List<String> call(ConsumerRecords<String, String> records, URI uri)
+            throws InterruptedException, ExecutionException {
+        var answers = new ArrayList<Future<String>>(records.count());
+        try (var calls = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (ConsumerRecord<String, String> ignored : records) {
+                answers.add(calls.submit(() -> get(uri)));
+            }
+        }
+        var results = new ArrayList<String>(answers.size());
+        for (var answer : answers) {
+            results.add(answer.get());
+        }
+        return results;
+    }
+
+    /** The answer as the job's result; an answer other than 2xx fails the run. */
+    private String get(URI uri) throws IOException {
+        return http.execute(new HttpGet(uri), response -> {
+            var body = EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
+            if (response.getCode() / 100 != 2) {
+                throw new IllegalStateException("GET " + uri + " answered " + response.getCode());
+            }
+            return Json.write(Map.of("status", response.getCode(), "body", body));
+        });
     }
 
     /** The api's loop: stores the results of one poll with one statement, then commits the poll's offsets. */
@@ -170,6 +236,7 @@ final class BarePath implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        http.close(CloseMode.GRACEFUL);
         apiProducer.close(Duration.ofSeconds(10));
         workerProducer.close(Duration.ofSeconds(10));
     }

@@ -141,7 +141,7 @@ public final class Bench {
         // Conveyor's api and worker idle meanwhile: their CPU shows among the others.
         var floorRoles = withBench.stream().filter(role -> Set.of("broker", "postgres", "bench").contains(role.name()))
                 .toList();
-        try (var floors = new FloorRuns(floor, floorRoles, options)) {
+        try (var floors = new FloorRuns(floor, floorRoles, options, server)) {
             for (var workload : floorWorkloads) {
                 if (workload.bare() && floor.bootstrap().isEmpty()) {
                     System.out.println(workload.title() + ": skipped: on a running system it needs --kafka");

@@ -52,9 +52,10 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
               --quick                 one run each, smaller sizes, no scaling rows (about 2 minutes on a
                                       quiet 2-core machine, the floor included; 4 to 6 on a busy one)
               --workloads=LIST        of w1-batch, w1-single, w2, w3, w4, and without Conveyor on the same
-                                      PostgreSQL and broker: floor-w1, floor-w3 (the bare Kafka + PostgreSQL
-                                      path in W1's and W3's shapes), pg-batches, pg-single (PostgreSQL alone;
-                                      pg-alone is both) (default all, the floor after Conveyor's)
+                                      PostgreSQL and broker: floor-w1, floor-w2, floor-w3 (the bare Kafka +
+                                      PostgreSQL path in W1's, W2's and W3's shapes), pg-batches, pg-single
+                                      (PostgreSQL alone; pg-alone is both) (default all, the floor after
+                                      Conveyor's)
               --runs=N                measured runs per workload (default 3; --quick 1)
               --warmup=N[,M]          jobs sent through the same path before measuring; with two sizes, each
                                       gets fresh systems (default 1000; cold 1000, steady 10000)
@@ -117,7 +118,7 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
         }
         var read = new Reader(values);
         var options = new BenchOptions(
-                read.list("workloads", "w1-batch,w1-single,w2,w3,w4,floor-w1,floor-w3,pg-alone").stream()
+                read.list("workloads", "w1-batch,w1-single,w2,w3,w4,floor-w1,floor-w2,floor-w3,pg-alone").stream()
                         .flatMap(id -> Workload.listed(id).stream()).distinct().toList(),
                 read.list("scaling", quick ? "none" : "1x2,1x4,2x2").stream().filter(s -> !s.equals("none"))
                         .map(SystemShape::parse).toList(),

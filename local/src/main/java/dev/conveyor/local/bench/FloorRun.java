@@ -1,5 +1,6 @@
 package dev.conveyor.local.bench;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -15,16 +16,28 @@ final class FloorRun {
     private static final AtomicInteger RUNS = new AtomicInteger();
 
     private final long high;
+    private final URI call;
     private final long[] submitted;
     private final long[] ended;
     private int endedCount;
     private Throwable failure;
 
     FloorRun(int jobs) {
+        this(jobs, null);
+    }
+
+    /** @param call what each job GETs before its result is sent (W2's shape), or null for noop jobs */
+    FloorRun(int jobs, URI call) {
+        this.call = call;
         // UUIDv7 layout: 48 bits of Unix milliseconds, version 7, 12 bits that tell the runs apart; variant 2 below.
         high = System.currentTimeMillis() << 16 | 0x7000 | (RUNS.incrementAndGet() & 0xfff);
         submitted = new long[jobs];
         ended = new long[jobs];
+    }
+
+    /** The URI each job GETs, or null when the jobs are noops. */
+    URI call() {
+        return call;
     }
 
     int jobs() {

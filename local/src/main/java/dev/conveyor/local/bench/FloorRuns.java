@@ -9,7 +9,7 @@ import java.util.UUID;
 
 /**
  * Runs the workloads that measure what the machine allows, on the system's own PostgreSQL and Kafka broker: the
- * {@link BarePath} in W1's and W3's shapes, and {@link PgAlone}. Each run starts from an empty table and checks that
+ * {@link BarePath} in W1's, W2's and W3's shapes, and {@link PgAlone}. Each run starts from an empty table and checks that
  * every job ended; latency counts, as in Conveyor's workloads, from the submit to the end being committed.
  */
 final class FloorRuns implements AutoCloseable {
@@ -22,15 +22,20 @@ final class FloorRuns implements AutoCloseable {
     private final FloorTarget target;
     private final List<Role> roles;
     private final BenchOptions options;
+    private final DelayServer server;
     private final HikariDataSource dataSource;
     private final FloorStore store;
     private BarePath path;
 
-    /** @param roles what to measure: the broker, PostgreSQL and the benchmark's own process ({@code bench}) */
-    FloorRuns(FloorTarget target, List<Role> roles, BenchOptions options) {
+    /**
+     * @param roles  what to measure: the broker, PostgreSQL and the benchmark's own process ({@code bench})
+     * @param server what W2's jobs GET, as Conveyor's
+     */
+    FloorRuns(FloorTarget target, List<Role> roles, BenchOptions options, DelayServer server) {
         this.target = target;
         this.roles = List.copyOf(roles);
         this.options = options;
+        this.server = server;
         this.dataSource = target.dataSource("bench-floor");
         this.store = new FloorStore(dataSource);
     }
@@ -46,6 +51,7 @@ final class FloorRuns implements AutoCloseable {
     RunResult measure(Workload workload) {
         var jobs = switch (workload) {
             case FLOOR_W1, PG_BATCHES -> options.w1Jobs();
+            case FLOOR_W2 -> options.w2Jobs();
             case FLOOR_W3, PG_SINGLE -> options.w3Rate() * options.w3Seconds();
             default -> throw new IllegalArgumentException(workload.title() + " is Conveyor's, not the floor's");
         };
@@ -58,7 +64,13 @@ final class FloorRuns implements AutoCloseable {
     private RunResult run(Workload workload, int jobs) {
         try {
             return switch (workload) {
-                case FLOOR_W1 -> burst(path(), jobs);
+                case FLOOR_W1 -> burst(path(), new FloorRun(jobs));
+                case FLOOR_W2 -> {
+                    server.reset();
+                    var result = burst(path(), new FloorRun(jobs, server.uri().resolve("floor")));
+                    yield result.withNote("HTTP server: at most " + server.mostAtOnce() + " requests at once on "
+                            + server.connections() + " connections");
+                }
                 case FLOOR_W3 -> paced(path(), jobs, options.w3Rate());
                 case PG_BATCHES -> new PgAlone(store, dataSource, withoutBroker()).batches(jobs, options.batchSize());
                 case PG_SINGLE -> new PgAlone(store, dataSource, withoutBroker()).singles(jobs);
@@ -76,7 +88,7 @@ final class FloorRuns implements AutoCloseable {
     private BarePath path() throws SQLException, InterruptedException {
         if (path == null) {
             path = new BarePath(target, store, dataSource);
-            burst(path, SETTLE_JOBS);
+            burst(path, new FloorRun(SETTLE_JOBS));
         }
         return path;
     }
@@ -85,10 +97,13 @@ final class FloorRuns implements AutoCloseable {
         return roles.stream().filter(role -> !role.name().equals("broker")).toList();
     }
 
-    /** W1's shape: the jobs inserted in batches (one statement and transaction each), one after another. */
-    private RunResult burst(BarePath path, int jobs) throws SQLException, InterruptedException {
+    /**
+     * W1's and W2's shape: the jobs inserted in batches (one statement and transaction each), one after another; in
+     * W2's each job GETs the run's {@link FloorRun#call()} before its result is sent.
+     */
+    private RunResult burst(BarePath path, FloorRun run) throws SQLException, InterruptedException {
         store.reset();
-        var run = new FloorRun(jobs);
+        var jobs = run.jobs();
         path.begin(run);
         var batch = options.batchSize();
         var meter = new Meter(roles);

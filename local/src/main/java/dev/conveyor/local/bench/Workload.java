@@ -15,6 +15,7 @@ enum Workload {
     W3("w3", "W3 paced single POSTs"),
     W4("w4", "W4 sleep in flight"),
     FLOOR_W1("floor-w1", "W1 bare path, batches"),
+    FLOOR_W2("floor-w2", "W2 bare path, http GET"),
     FLOOR_W3("floor-w3", "W3 bare path, paced single inserts"),
     PG_BATCHES("pg-batches", "PostgreSQL alone: insert + 2 updates, batches"),
     PG_SINGLE("pg-single", "PostgreSQL alone: single-row inserts");
@@ -51,12 +52,12 @@ enum Workload {
 
     /** Whether it runs without Conveyor, on the system's PostgreSQL and Kafka broker. */
     boolean onFloor() {
-        return this == FLOOR_W1 || this == FLOOR_W3 || this == PG_BATCHES || this == PG_SINGLE;
+        return bare() || this == PG_BATCHES || this == PG_SINGLE;
     }
 
     /** Whether it is the bare Kafka + PostgreSQL path (the PostgreSQL-alone workloads need no Kafka). */
     boolean bare() {
-        return this == FLOOR_W1 || this == FLOOR_W3;
+        return this == FLOOR_W1 || this == FLOOR_W2 || this == FLOOR_W3;
     }
 
     /** What the table's system column says for a workload that runs without Conveyor. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.local.BareServices;
 import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,15 +32,17 @@ class FloorRunsTest {
     }
 
     @Test
-    void runsTheBarePathInW1AndW3ShapesAndPostgresAloneWithEveryJobEnded() throws Exception {
-        var options = BenchOptions.parse("--w1-jobs=200", "--w3-rate=50", "--w3-seconds=2", "--batch-size=50");
+    void runsTheBarePathInW1W2AndW3ShapesAndPostgresAloneWithEveryJobEnded() throws Exception {
+        var options = BenchOptions.parse("--w1-jobs=200", "--w2-jobs=300", "--w2-delay-ms=50", "--w3-rate=50",
+                "--w3-seconds=2", "--batch-size=50");
         var target = new FloorTarget(services.jdbcUrl(), services.user(), services.password(),
                 services.bootstrapServers());
         var roles = List.of(new Role("broker", List.of(services.brokerPid()), false),
                 new Role("postgres", List.of(services.postgresPid()), true),
                 new Role("bench", List.of(ProcessHandle.current().pid()), false));
 
-        try (var floors = new FloorRuns(target, roles, options)) {
+        try (var server = new DelayServer(Duration.ofMillis(50));
+             var floors = new FloorRuns(target, roles, options, server)) {
             var burst = floors.measure(Workload.FLOOR_W1);
             assertThat(burst.jobs()).isEqualTo(200);
             assertThat(burst.jobsPerSecond()).isPositive();
@@ -48,6 +51,15 @@ class FloorRunsTest {
             // CPU is counted in ticks of 10 ms, which 200 jobs may not fill
             assertThat(burst.cpuMsPerJob("postgres")).isNotNegative();
             assertThat(burst.note()).contains("bench JVM (the floor's api, worker and load)");
+
+            var http = floors.measure(Workload.FLOOR_W2);
+            assertThat(http.jobs()).isEqualTo(300);
+            assertThat(http.latency().p50()).as("each job waits for its 50 ms answer").isGreaterThanOrEqualTo(50);
+            assertThat(http.note()).contains("HTTP server: at most");
+            assertThat(server.mostAtOnce()).as("more than one GET at once").isGreaterThan(1)
+                    .isLessThanOrEqualTo(BarePath.CONNECTIONS_PER_HOST);
+            assertThat(succeeded()).isEqualTo(300);
+            assertThat(httpResults()).isEqualTo(300);
 
             var paced = floors.measure(Workload.FLOOR_W3);
             assertThat(paced.jobs()).isEqualTo(100);
@@ -65,6 +77,16 @@ class FloorRunsTest {
             assertThat(singles.jobsPerSecond()).isPositive();
             assertThat(singles.latency().p50()).isPositive();
             assertThat(singles.note()).contains("single-row INSERT transactions from 20 connections");
+        }
+    }
+
+    /** Jobs whose result is the answer of the benchmark's HTTP server. */
+    private static long httpResults() throws Exception {
+        try (var connection = DriverManager.getConnection(services.jdbcUrl(), services.user(), services.password());
+             var rows = connection.createStatement().executeQuery(
+                     "SELECT count(*) FROM bench_floor.jobs WHERE result->>'status' = '200' AND result->>'body' = 'ok'")) {
+            rows.next();
+            return rows.getLong(1);
         }
     }
 
