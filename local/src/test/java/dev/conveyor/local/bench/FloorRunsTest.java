@@ -80,20 +80,19 @@ class FloorRunsTest {
         }
     }
 
-    /** Jobs whose result is the answer of the benchmark's HTTP server. */
-    private static long httpResults() throws Exception {
-        try (var connection = DriverManager.getConnection(services.jdbcUrl(), services.user(), services.password());
-             var rows = connection.createStatement().executeQuery(
-                     "SELECT count(*) FROM bench_floor.jobs WHERE result->>'status' = '200' AND result->>'body' = 'ok'")) {
-            rows.next();
-            return rows.getLong(1);
-        }
+    private static long succeeded() throws Exception {
+        return jobsWhere("status = 'SUCCEEDED' AND finished_at IS NOT NULL");
     }
 
-    private static long succeeded() throws Exception {
+    /** Jobs whose result is the answer of the benchmark's HTTP server. */
+    private static long httpResults() throws Exception {
+        return jobsWhere("result->>'status' = '200' AND result->>'body' = 'ok'");
+    }
+
+    private static long jobsWhere(String condition) throws Exception {
         try (var connection = DriverManager.getConnection(services.jdbcUrl(), services.user(), services.password());
              var rows = connection.createStatement().executeQuery(
-                     "SELECT count(*) FROM bench_floor.jobs WHERE status = 'SUCCEEDED' AND finished_at IS NOT NULL")) {
+                     "SELECT count(*) FROM bench_floor.jobs WHERE " + condition)) {
             rows.next();
             return rows.getLong(1);
         }
