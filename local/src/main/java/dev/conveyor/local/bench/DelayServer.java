@@ -72,6 +72,11 @@ final class DelayServer implements AutoCloseable {
         return most.get();
     }
 
+    /** What a run's notes say of the server since {@link #reset()}. */
+    String note() {
+        return "HTTP server: at most " + mostAtOnce() + " requests at once on " + connections() + " connections";
+    }
+
     /** Client connections seen since {@link #reset()} (distinct client address and port). */
     int connections() {
         return connections.size();

@@ -68,8 +68,7 @@ final class FloorRuns implements AutoCloseable {
                 case FLOOR_W2 -> {
                     server.reset();
                     var result = burst(path(), new FloorRun(jobs, server.uri().resolve("floor")));
-                    yield result.withNote("HTTP server: at most " + server.mostAtOnce() + " requests at once on "
-                            + server.connections() + " connections");
+                    yield result.withNote(server.note());
                 }
                 case FLOOR_W3 -> paced(path(), jobs, options.w3Rate());
                 case PG_BATCHES -> new PgAlone(store, dataSource, withoutBroker()).batches(jobs, options.batchSize());

@@ -79,8 +79,7 @@ final class Runs {
             case W2 -> {
                 server.reset();
                 var result = burst.run(jobs, () -> inBatches(jobs, this::http), null);
-                yield result.withNote("HTTP server: at most " + server.mostAtOnce() + " requests at once on "
-                        + server.connections() + " connections");
+                yield result.withNote(server.note());
             }
             case W3 -> paced(jobs, options.w3Rate());
             case W4 -> {
