@@ -68,7 +68,8 @@ final class BarePath implements AutoCloseable {
                     .setMaxConnTotal(CONNECTIONS_PER_HOST)
                     .setMaxConnPerRoute(CONNECTIONS_PER_HOST)
                     .build())
-            .disableAutomaticRetries()
+            // the client's default retry: a GET sent on a keep-alive connection that the server closed meanwhile
+            // (NoHttpResponseException) goes again once, as Conveyor's worker's does
             .disableCookieManagement()
             .build();
     private volatile FloorRun current;
