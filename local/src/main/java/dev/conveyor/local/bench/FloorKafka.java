@@ -26,8 +26,8 @@ final class FloorKafka {
     static final String RESULTS_GROUP = "bench-floor-api";
     /** As Conveyor's queue topics and {@code conveyor.events}: {@code conveyor.api.queue-partitions} (3). */
     static final int PARTITIONS = 3;
-    /** As the worker's {@code conveyor.worker.consumers-per-queue} (4). */
-    static final int SHARE_CONSUMERS = 4;
+    /** As the worker's {@code conveyor.worker.consumers-per-queue} (1). */
+    static final int SHARE_CONSUMERS = 1;
     /** As {@code conveyor.api.replication-factor} (1): one broker. */
     static final short REPLICATION_FACTOR = 1;
     private static final long ADMIN_TIMEOUT_SECONDS = 30;
