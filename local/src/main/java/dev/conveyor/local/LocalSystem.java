@@ -47,8 +47,11 @@ public final class LocalSystem {
         this.options = options;
         this.java = java;
         this.out = out;
-        // Marks the children as ours, so that a later run can recognise leftovers by their command line.
-        this.jvmOptions = List.of("-Dconveyor.local.home=" + options.home().toAbsolutePath().normalize());
+        // The marker lets a later run recognise leftovers by their command line. Compact object headers (JDK 25,
+        // JEP 519): 8-byte headers instead of 12 cost the api, the worker and the broker less CPU per job in four
+        // side-by-side pairs (README "Compact object headers").
+        this.jvmOptions = List.of("-Dconveyor.local.home=" + options.home().toAbsolutePath().normalize(),
+                "-XX:+UseCompactObjectHeaders");
     }
 
     /**
