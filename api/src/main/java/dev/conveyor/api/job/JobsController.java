@@ -67,7 +67,11 @@ class JobsController {
                 if (job.status().isTerminal() || !left.isPositive()) {
                     return job;
                 }
-                registration.await(left);
+                // the job as its end committed, when this instance wrote it; found visible to the caller above
+                var ended = registration.await(left);
+                if (ended.isPresent()) {
+                    return ended.get();
+                }
             }
         }
     }

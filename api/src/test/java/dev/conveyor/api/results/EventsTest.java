@@ -151,6 +151,23 @@ class EventsTest {
     }
 
     @Test
+    void aLongPollIsAnsweredWithTheJobAsItsEndWasWritten() {
+        var id = submit();
+        var poll = CompletableFuture.supplyAsync(() -> http.get("/v1/jobs/" + id + "?wait=30"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> meters.get("conveyor.longpolls.open").gauge().value() >= 1);
+
+        var result = "{\"n\": 1, \"text\": \"caf\\u00e9\", \"none\": null}";
+        send(List.of(started(id, 1, 0), succeeded(id, 1, 0, result)));
+
+        var answer = poll.join().json();
+        assertThat(answer.get("status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(answer.get("result").get("text").asString()).isEqualTo("café");
+        assertThat(answer.get("finishedAt").isNull()).isFalse();
+        // handed over by the applier as it wrote the job: the same document a read of the job gives
+        assertThat(answer).isEqualTo(job(id));
+    }
+
+    @Test
     void anEndWithoutAStartStandsForItAndSaysWhenTheAttemptStarted() {
         // the api shows instants to the millisecond
         var at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
