@@ -67,11 +67,7 @@ class JobsController {
                 if (job.status().isTerminal() || !left.isPositive()) {
                     return job;
                 }
-                // the job as its end committed, when this instance wrote it; found visible to the caller above
-                var ended = registration.await(left);
-                if (ended.isPresent()) {
-                    return ended.get();
-                }
+                registration.await(left);
             }
         }
     }

@@ -1,7 +1,6 @@
 package dev.conveyor.api.results;
 
 import dev.conveyor.api.dispatch.Dispatcher;
-import dev.conveyor.api.job.Job;
 import dev.conveyor.api.metrics.JobFacts;
 import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.wakeup.JobNotifications;
@@ -18,7 +17,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -190,23 +188,12 @@ class EventApplier {
                 updates.put(event.jobId(), next);
             }
             var changed = updates.values().stream().filter(JobUpdate::changes).toList();
-            var wanted = new HashSet<UUID>();
-            for (var update : changed) {
-                if (update.to().status().isTerminal() && waiters.isWaitedFor(update.to().id())) {
-                    wanted.add(update.to().id());
-                }
-            }
-            var written = writes.write(changed, wanted);
+            var written = writes.write(changed);
             if (written.size() != changed.size()) {
                 throw new IllegalStateException("wrote " + written.size() + " of " + changed.size()
                         + " job changes under their locks");
             }
-            var ended = new Ended(new ArrayList<>(), new HashMap<>());
-            for (var job : written) {
-                if (job.job() != null) {
-                    ended.jobs().put(job.id(), job.job());
-                }
-            }
+            var ended = new ArrayList<UUID>();
             var moves = jobMetrics.afterCommit();
             for (var update : changed) {
                 moves.moved(facts.get(update.to().id()), update.from().status(), update.to().status(),
@@ -214,21 +201,16 @@ class EventApplier {
                 if (update.to().status() != update.from().status()) {
                     transitions.get(update.to().status()).increment();
                     if (update.to().status().isTerminal()) {
-                        ended.ids().add(update.to().id());
+                        ended.add(update.to().id());
                     }
                 }
             }
             ignored.increment(unapplied);
-            notifications.notifyEnded(ended.ids());
+            notifications.notifyEnded(ended);
             return ended;
         });
         // Committed: this instance's long-polls answer now, without waiting for the NOTIFY to come back through
-        // PostgreSQL to the listener (which wakes the other instances' and finds these already gone), and with the
-        // job as written, without reading it again.
-        waiters.wake(endedHere.ids(), endedHere.jobs());
-    }
-
-    /** The jobs a transaction ended, and those of them written for a waiting long-poll. */
-    private record Ended(List<UUID> ids, Map<UUID, Job> jobs) {
+        // PostgreSQL to the listener (which wakes the other instances' and finds these already gone).
+        waiters.wake(endedHere);
     }
 }

@@ -1,11 +1,9 @@
 package dev.conveyor.api.results;
 
-import dev.conveyor.api.job.Job;
-import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.api.metrics.JobFacts;
 import dev.conveyor.common.JobStatus;
+import java.util.ArrayList;
 import java.sql.ResultSet;
-import java.util.Arrays;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collection;
@@ -15,7 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Repository;
@@ -38,16 +35,6 @@ class JobWrites {
     private static final String LOCK = "SELECT " + STATE_COLUMNS + ", " + JobFacts.COLUMNS
             + " FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
 
-    /**
-     * The job as {@code GET /v1/jobs/{id}} shows it, returned for the rows written that a long-poll on this instance
-     * waits for (and nulls for the others), so that it answers without reading the job again.
-     */
-    private static final String WANTED_COLUMNS = Arrays.stream(JobRepository.COLUMNS_SQL.split(","))
-            .map(String::strip)
-            .filter(column -> !column.equals("id")) // returned for every row
-            .map(column -> "CASE WHEN v.wanted THEN j." + column + " END AS " + column)
-            .collect(Collectors.joining(", "));
-
     private static final String WRITE = """
             UPDATE jobs j SET
                 status = v.status,
@@ -69,15 +56,13 @@ class JobWrites {
             FROM unnest(:ids::uuid[], :fromStatus::text[], :fromAttempts::int[], :generation::int[],
                         :status::text[], :attempts::int[], :uncharged::int[], :lost::int[], :workerId::text[],
                         :startedAt::timestamptz[], :finishedAt::timestamptz[], :result::text[], :error::text[],
-                        :setsProgress::boolean[], :progress::text[], :runAt::timestamptz[], :redispatch::boolean[],
-                        :wanted::boolean[])
+                        :setsProgress::boolean[], :progress::text[], :runAt::timestamptz[], :redispatch::boolean[])
                  AS v(id, from_status, from_attempts, generation, status, attempts, uncharged, lost, worker_id,
-                      started_at, finished_at, result, error, sets_progress, progress, run_at, redispatch,
-                      wanted)
+                      started_at, finished_at, result, error, sets_progress, progress, run_at, redispatch)
             WHERE j.id = v.id AND j.status = v.from_status AND j.attempts = v.from_attempts
               AND j.generation = v.generation
-            RETURNING j.id, v.wanted,
-            """ + WANTED_COLUMNS;
+            RETURNING j.id
+            """;
 
     /** RUNNING attempts of workers that are not alive, silent since at least the given time; locked. */
     private static final String SILENT_WORKERS = "SELECT worker_id, " + STATE_COLUMNS + """
@@ -145,23 +130,12 @@ class JobWrites {
      * every guard holds, so the caller can treat a missing id as a bug.
      */
     List<UUID> write(List<JobUpdate> updates) {
-        return write(updates, Set.of()).stream().map(Written::id).toList();
-    }
-
-    /** A job written; {@code job} as it now stands if it was {@code wanted}, else null. */
-    record Written(UUID id, Job job) {
-    }
-
-    /**
-     * Writes the updates that change something, and answers them written: with the job as written for those whose
-     * id is in {@code wanted} (cheaper than reading them again once committed).
-     */
-    List<Written> write(List<JobUpdate> updates, Set<UUID> wanted) {
         var changes = updates.stream().filter(JobUpdate::changes).toList();
         if (changes.isEmpty()) {
             return List.of();
         }
-        return jdbc.sql(WRITE)
+        var written = new ArrayList<UUID>(changes.size());
+        jdbc.sql(WRITE)
                 .param("ids", array("uuid", changes, u -> u.from().id()))
                 .param("fromStatus", array("text", changes, u -> u.from().status().name()))
                 .param("fromAttempts", array("int4", changes, u -> u.from().attempts()))
@@ -179,10 +153,9 @@ class JobWrites {
                 .param("progress", array("text", changes, JobUpdate::progress))
                 .param("runAt", array("text", changes, u -> text(u.runAt())))
                 .param("redispatch", array("bool", changes, JobUpdate::redispatch))
-                .param("wanted", array("bool", changes, u -> wanted.contains(u.from().id())))
-                .query((rs, n) -> new Written(rs.getObject("id", UUID.class),
-                        rs.getBoolean("wanted") ? JobRepository.JOB.mapRow(rs, n) : null))
+                .query((rs, n) -> written.add(rs.getObject("id", UUID.class)))
                 .list();
+        return written;
     }
 
     private static String text(Object value) {

@@ -1,11 +1,9 @@
 package dev.conveyor.api.wakeup;
 
-import dev.conveyor.api.job.Job;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -14,8 +12,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * The long-polls waiting on this instance, by job. A waiter blocks its (virtual) request thread on a latch, which
- * costs no platform thread and no polling; an ended job opens its latch. The writer that ended the job may hand
- * over the job as it committed it, so that its waiters answer without reading it again.
+ * costs no platform thread and no polling; an ended job opens its latch.
  */
 @Component
 public class JobWaiters {
@@ -39,33 +36,13 @@ public class JobWaiters {
         return new Registration(id, signal);
     }
 
-    /** Whether a long-poll on this instance waits for the job (it may stop waiting at any time). */
-    public boolean isWaitedFor(UUID id) {
-        return signals.containsKey(id);
-    }
-
-    /** Wakes the waiters of these jobs, who then read their job again. */
+    /** Wakes the waiters of these jobs. */
     public void wake(Iterable<UUID> ids) {
         for (var id : ids) {
-            wake(id, null);
-        }
-    }
-
-    /**
-     * Wakes the waiters of these ended jobs with the job as it was committed (call after the commit); those of
-     * {@code ids} missing from {@code ended} read their job again.
-     */
-    public void wake(Iterable<UUID> ids, Map<UUID, Job> ended) {
-        for (var id : ids) {
-            wake(id, ended.get(id));
-        }
-    }
-
-    private void wake(UUID id, Job ended) {
-        var signal = signals.remove(id);
-        if (signal != null) {
-            signal.ended = ended;
-            signal.latch.countDown();
+            var signal = signals.remove(id);
+            if (signal != null) {
+                signal.latch.countDown();
+            }
         }
     }
 
@@ -89,15 +66,9 @@ public class JobWaiters {
             this.signal = signal;
         }
 
-        /**
-         * Blocks until the job is woken or the time is up; answers the ended job when its writer handed it over,
-         * empty when the waiter must read it (woken without it, or the time is up).
-         */
-        public Optional<Job> await(Duration timeout) throws InterruptedException {
-            if (!signal.latch.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                return Optional.empty();
-            }
-            return Optional.ofNullable(signal.ended);
+        /** Blocks until the job is woken or the time is up; true when woken. */
+        public boolean await(Duration timeout) throws InterruptedException {
+            return signal.latch.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
         }
 
         @Override
@@ -115,7 +86,5 @@ public class JobWaiters {
     private static final class Signal {
         final CountDownLatch latch = new CountDownLatch(1);
         int waiters;
-        // written before the latch opens, read after: the latch orders the two
-        Job ended;
     }
 }

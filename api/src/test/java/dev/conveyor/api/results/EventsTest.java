@@ -151,7 +151,7 @@ class EventsTest {
     }
 
     @Test
-    void aLongPollIsAnsweredWithTheJobAsItsEndWasWritten() {
+    void aLongPollAnswersWithTheEndedJobAsAReadOfItGivesIt() {
         var id = submit();
         var poll = CompletableFuture.supplyAsync(() -> http.get("/v1/jobs/" + id + "?wait=30"));
         await().atMost(Duration.ofSeconds(10)).until(() -> meters.get("conveyor.longpolls.open").gauge().value() >= 1);
@@ -163,7 +163,6 @@ class EventsTest {
         assertThat(answer.get("status").asString()).isEqualTo("SUCCEEDED");
         assertThat(answer.get("result").get("text").asString()).isEqualTo("café");
         assertThat(answer.get("finishedAt").isNull()).isFalse();
-        // handed over by the applier as it wrote the job: the same document a read of the job gives
         assertThat(answer).isEqualTo(job(id));
     }
 
