@@ -151,6 +151,10 @@ final class KafkaBrokerProcess {
                 share.coordinator.state.topic.replication.factor=1
                 share.coordinator.state.topic.min.isr=1
                 share.coordinator.state.topic.num.partitions=10
+                group.share.min.session.timeout.ms=6000
+                group.share.session.timeout.ms=6000
+                group.share.min.heartbeat.interval.ms=2000
+                group.share.heartbeat.interval.ms=2000
                 """.formatted(port, controllerPort, logDirectory.toString().replace("\\", "/"));
     }
 

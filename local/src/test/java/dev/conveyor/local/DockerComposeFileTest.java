@@ -57,6 +57,14 @@ class DockerComposeFileTest {
         }
 
         @Test
+        void handsADeadWorkersSharePartitionsToTheOthersAfterSixSeconds() {
+            assertThat(environment("kafka")).containsEntry("KAFKA_GROUP_SHARE_MIN_SESSION_TIMEOUT_MS", "6000")
+                    .containsEntry("KAFKA_GROUP_SHARE_SESSION_TIMEOUT_MS", "6000")
+                    .containsEntry("KAFKA_GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS", "2000")
+                    .containsEntry("KAFKA_GROUP_SHARE_HEARTBEAT_INTERVAL_MS", "2000");
+        }
+
+        @Test
         void runsPostgres18WithTheConveyorDatabase() {
             assertThat((String) services.get("postgres").get("image")).matches("postgres:18(\\..*|-.*)?");
             assertThat(environment("postgres")).containsEntry("POSTGRES_DB", "conveyor")

@@ -70,7 +70,12 @@ class KafkaBrokerProcessTest {
                 "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1",
                 "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1");
+                "share.coordinator.state.topic.min.isr=1",
+                // a dead worker's share partitions go to the others after 6 s, not 45
+                "group.share.min.session.timeout.ms=6000",
+                "group.share.session.timeout.ms=6000",
+                "group.share.min.heartbeat.interval.ms=2000",
+                "group.share.heartbeat.interval.ms=2000");
     }
 
     @Test
