@@ -171,6 +171,18 @@ public final class LocalSystem {
         return URI.create("http://localhost:" + options.apiPort(api) + "/actuator/health/readiness");
     }
 
+    /**
+     * How the apis and workers started: {@code "trains"} when one of them records an AOT cache as it stops (none
+     * existed for this build), {@code "cache"} when they load one, {@code "cold"} without (turned off, or the jar
+     * could not be extracted).
+     */
+    public String warmStart() {
+        if (!training.isEmpty()) {
+            return "trains";
+        }
+        return warmStart.options("api", false).isEmpty() ? "cold" : "cache";
+    }
+
     /** The base URIs of the apis, such as {@code http://localhost:8080}. */
     public List<URI> apiUris() {
         var uris = new ArrayList<URI>();

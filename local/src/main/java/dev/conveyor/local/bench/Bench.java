@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -25,6 +26,8 @@ import java.util.function.Function;
 public final class Bench {
 
     private static final String WORKER_ALLOWS_BENCH_SERVER = "--conveyor.worker.http.allowed-addresses=127.0.0.1/32";
+    /** The fewest jobs of each workload that train an AOT cache (--aot). */
+    static final int TRAINING_JOBS = 10_000;
 
     private final BenchOptions options;
     private final Report report = new Report();
@@ -40,11 +43,6 @@ public final class Bench {
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", "conveyor-local-logback.xml");
         }
-        if (System.getProperty("conveyor.local.cold") == null) {
-            // A system that trains an AOT cache works harder while measured; -Dconveyor.local.cold=false measures
-            // warm starts (the first system started then trains, the later ones load its cache).
-            System.setProperty("conveyor.local.cold", "true");
-        }
         BenchOptions options;
         try {
             options = BenchOptions.parse(args);
@@ -53,6 +51,9 @@ public final class Bench {
             System.exit(2);
             return;
         }
+        // Cold unless --aot: a system that trains an AOT cache works harder while measured, so with --aot a system
+        // of its own trains it first (see onSystem).
+        System.setProperty("conveyor.local.cold", Boolean.toString(!options.aot()));
         if (options.help()) {
             System.out.print(BenchOptions.HELP);
             return;
@@ -101,23 +102,63 @@ public final class Bench {
     private void onSystem(BenchOptions.SystemShape shape, int warmup, List<Workload> workloads) {
         System.out.println();
         System.out.println("== " + shape + ", warm-up " + warmup + " jobs");
+        var first = start(shape);
+        if (first.warmStart().equals("trains")) {
+            // --aot and no cache for this build yet: this system records one as it stops. Training works the JVMs
+            // harder, so it is not measured; the system measured next loads the cache.
+            onStarted(first, system -> train(system, warmup, workloads));
+            System.out.println();
+            first = start(shape);
+        }
+        if (options.aot() && !first.warmStart().equals("cache")) {
+            System.out.println("(--aot, but this system started " + first.warmStart() + ", without an AOT cache)");
+        }
+        onStarted(first, system -> measure(apis(system), roles(system.processes()), shape.toString(), warmup,
+                workloads, new FloorTarget(system.jdbcUrl(), system.jdbcUser(), system.jdbcPassword(),
+                        system.kafkaBootstrap())));
+    }
+
+    private LocalSystem start(BenchOptions.SystemShape shape) {
         var local = LocalOptions.parse("--port=" + freePorts(shape.apis()), "--apis=" + shape.apis(),
                 "--workers=" + shape.workers(), "--home=" + options.home(), "--worker-arg=" + WORKER_ALLOWS_BENCH_SERVER);
-        LocalSystem system;
         try {
-            system = LocalSystem.start(local, System.out);
+            return LocalSystem.start(local, System.out);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the system: " + e.getMessage(), e);
         }
+    }
+
+    /** Runs {@code work} on a started system, then stops it, also when the benchmark is stopped meanwhile. */
+    private static void onStarted(LocalSystem system, Consumer<LocalSystem> work) {
         var stop = new Thread(system::stop, "bench-stop");
         Runtime.getRuntime().addShutdownHook(stop);
         try {
-            measure(system.apiUris().stream().map(uri -> uri.resolve("/")).toList(), roles(system.processes()),
-                    shape.toString(), warmup, workloads, new FloorTarget(system.jdbcUrl(), system.jdbcUser(),
-                            system.jdbcPassword(), system.kafkaBootstrap()));
+            work.accept(system);
         } finally {
             system.stop();
             Runtime.getRuntime().removeShutdownHook(stop);
+        }
+    }
+
+    private static List<URI> apis(LocalSystem system) {
+        return system.apiUris().stream().map(uri -> uri.resolve("/")).toList();
+    }
+
+    /**
+     * Sends each of Conveyor's workloads through the system as its warm-up does, at least {@link #TRAINING_JOBS}
+     * jobs each, so that the cache the system writes as it stops holds the classes and method profiles of the paths
+     * that are measured.
+     */
+    private void train(LocalSystem system, int warmup, List<Workload> workloads) {
+        var jobs = Math.max(TRAINING_JOBS, warmup);
+        System.out.printf("training the AOT cache (not measured): each workload's warm-up with %,d jobs, then a stop"
+                + " that writes the cache%n", jobs);
+        var runs = new Runs(client, apis(system), roles(system.processes()), options, server);
+        for (var workload : workloads.stream().filter(w -> !w.onFloor()).toList()) {
+            System.out.printf("%s: %,d jobs... ", workload.title(), jobs);
+            System.out.flush();
+            runs.warmUp(workload, jobs);
+            System.out.println("done");
         }
     }
 
@@ -200,7 +241,8 @@ public final class Bench {
                 options.scaling().isEmpty() ? "none" : options.scalingWorkloads().stream().map(Workload::title).toList()
                         + " on " + options.scaling(),
                 options.urls().isEmpty() ? "systems started with conveyor-local's defaults (embedded PostgreSQL,"
-                        + " one Kafka broker), workers allowing 127.0.0.1 for W2"
+                        + " one Kafka broker), workers allowing 127.0.0.1 for W2, api and workers "
+                        + (options.aot() ? "from the AOT cache (--aot)" : "started cold (no AOT cache)")
                         : "running system at " + options.urls());
     }
 

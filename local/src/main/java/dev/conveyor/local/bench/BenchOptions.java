@@ -33,12 +33,14 @@ import java.util.Set;
  * @param jdbc       with {@code urls}: the running system's database, for the floor workloads; empty without
  * @param kafka      with {@code urls}: the running system's Kafka bootstrap servers, for the floor; empty without
  * @param home       where started systems keep their data and logs
+ * @param aot        whether started systems load the JDK's AOT cache, as {@code conveyor-local} does from its second
+ *                   run, a system that trains it (unmeasured) running first when this build has none
  * @param help       whether only the help text was asked for
  */
 record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Workload> scalingWorkloads, int runs, List<Integer> warmups,
                     int w1Jobs, int batchSize, int clients, int w2Jobs, int w2DelayMs, int w3Rate, int w3Seconds,
                     int w4Jobs, int w4SleepMs, List<URI> urls, Map<String, List<Long>> pids, String jdbc, String kafka,
-                    Path home, boolean help) {
+                    Path home, boolean aot, boolean help) {
 
     static final String HELP = """
             Usage: ./bench.sh [options]
@@ -81,6 +83,11 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                                       --kafka the floor workloads are skipped
               --kafka=HOST:PORT,...   with --url: the system's Kafka bootstrap servers, for the floor
               --home=DIR              data and logs of started systems (default ./.conveyor-bench)
+              --aot                   start the api and workers from the JDK's AOT cache (classes loaded and
+                                      linked, method profiles), as conveyor-local does from its second run;
+                                      when this build has no cache under --home yet, a first system trains
+                                      one, unmeasured: each workload's warm-up (at least 10,000 jobs), then
+                                      a stop that writes it. Without --aot every system starts cold
             """;
 
     /** A system to start: how many api and worker processes. */
@@ -103,10 +110,12 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
     static BenchOptions parse(String... args) {
         var values = new LinkedHashMap<String, String>();
         var quick = false;
+        var aot = false;
         var help = false;
         for (var arg : args) {
             switch (arg) {
                 case "--quick" -> quick = true;
+                case "--aot" -> aot = true;
                 case "--help", "-h" -> help = true;
                 default -> {
                     if (!arg.startsWith("--") || !arg.contains("=")) {
@@ -139,10 +148,14 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                 read.text("jdbc", ""),
                 read.text("kafka", ""),
                 Path.of(read.text("home", ".conveyor-bench")),
+                aot,
                 help);
         read.checkAllUsed();
         if (options.urls().isEmpty() && !(options.jdbc().isEmpty() && options.kafka().isEmpty())) {
             throw new IllegalArgumentException("--jdbc and --kafka go with --url: a started system brings its own");
+        }
+        if (options.aot() && !options.urls().isEmpty()) {
+            throw new IllegalArgumentException("--aot goes with the systems the benchmark starts, not with --url");
         }
         if (!options.jdbc().isEmpty() && !options.jdbc().startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("--jdbc must be a PostgreSQL JDBC URL (jdbc:postgresql://...), not '"

@@ -92,6 +92,15 @@ class BenchOptionsTest {
     }
 
     @Test
+    void startsSystemsColdUnlessToldToUseTheAotCache() {
+        assertThat(BenchOptions.parse().aot()).isFalse();
+        assertThat(BenchOptions.parse("--aot", "--workloads=w3").aot()).isTrue();
+        assertThat(BenchOptions.HELP).contains("--aot");
+        assertThatThrownBy(() -> BenchOptions.parse("--aot", "--url=http://a:8080"))
+                .hasMessageContaining("--aot goes with the systems the benchmark starts");
+    }
+
+    @Test
     void namesSystemsForTheTable() {
         assertThat(SystemShape.parse("2x4")).hasToString("2 apis, 4 workers");
         assertThat(SystemShape.parse("1x1")).hasToString("1 api, 1 worker");
