@@ -20,10 +20,12 @@ import java.util.LinkedHashMap;
 import java.util.Set;
 import java.util.UUID;
 import java.util.List;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +36,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Makes submissions durable. Concurrent single submissions are coalesced: a few writer threads each take
  * whatever is waiting (up to a batch) and insert it with one statement (its own transaction), so a burst of
- * requests costs a handful of round trips instead of one each, and a lone request waits for no timer.
- * Due jobs are handed to the dispatcher right after the commit.
+ * requests costs a handful of round trips instead of one each, and a lone request waits for no timer. A request
+ * that finds no write in progress writes itself (with whatever waits), on its own thread: no hand-off to a writer
+ * and back. Due jobs are handed to the dispatcher right after the commit.
  */
 @Component
 class JobSubmitter implements SmartLifecycle {
@@ -50,8 +53,10 @@ class JobSubmitter implements SmartLifecycle {
     private final JobTracing tracing;
     private final TenantWindows windows;
     private final DistributionSummary insertBatches;
-    private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private final BlockingDeque<Pending> pending = new LinkedBlockingDeque<>();
     private final List<Thread> writers = new ArrayList<>();
+    /** Writes in progress, by the writer threads or by requests: at most {@code insert-writers} at once. */
+    private final Semaphore writing;
     private volatile boolean running;
 
     JobSubmitter(JobInserts inserts, TransactionTemplate transaction, Dispatcher dispatcher,
@@ -64,6 +69,7 @@ class JobSubmitter implements SmartLifecycle {
         this.properties = properties;
         this.jobMetrics = jobMetrics;
         this.tracing = tracing;
+        this.writing = new Semaphore(properties.insertWriters());
         this.insertBatches = DistributionSummary.builder("conveyor.jobs.insert.batch")
                 .description("jobs written per insert statement").register(meters);
         Gauge.builder("conveyor.jobs.insert.waiting", pending, BlockingQueue::size)
@@ -77,7 +83,21 @@ class JobSubmitter implements SmartLifecycle {
         }
         tracing.submitted(job.id());
         var outcome = new CompletableFuture<InsertOutcome>();
-        pending.add(new Pending(job, outcome));
+        var mine = new Pending(job, outcome);
+        if (writing.tryAcquire()) {
+            // No write in progress: write on this thread, sparing the hand-off to a writer and back. What waits in
+            // the queue meanwhile is the writer threads' (they take it as this write ends).
+            try {
+                var batch = new ArrayList<Pending>();
+                batch.add(mine);
+                pending.drainTo(batch, properties.insertBatchSize() - 1);
+                write(batch);
+            } finally {
+                writing.release();
+            }
+        } else {
+            pending.add(mine);
+        }
         try {
             return outcome.get();
         } catch (InterruptedException e) {
@@ -175,7 +195,7 @@ class JobSubmitter implements SmartLifecycle {
         while (running || !pending.isEmpty()) {
             Pending first;
             try {
-                first = pending.poll(100, TimeUnit.MILLISECONDS);
+                first = pending.pollFirst(100, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -183,10 +203,25 @@ class JobSubmitter implements SmartLifecycle {
             if (first == null) {
                 continue;
             }
-            batch.add(first);
-            pending.drainTo(batch, properties.insertBatchSize() - 1);
-            write(batch);
-            batch.clear();
+            if (!writing.tryAcquire()) {
+                // A request is writing: the submission waits in the queue, not in this thread's hand, for whoever
+                // writes next (this thread, or a request that finds no write in progress).
+                pending.addFirst(first);
+                writing.acquireUninterruptibly();
+                first = pending.pollFirst();
+                if (first == null) {
+                    writing.release();
+                    continue;
+                }
+            }
+            try {
+                batch.add(first);
+                pending.drainTo(batch, properties.insertBatchSize() - 1);
+                write(batch);
+            } finally {
+                writing.release();
+                batch.clear();
+            }
         }
     }
 
