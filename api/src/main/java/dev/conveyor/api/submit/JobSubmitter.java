@@ -91,7 +91,7 @@ class JobSubmitter implements SmartLifecycle {
                 var batch = new ArrayList<Pending>();
                 batch.add(mine);
                 pending.drainTo(batch, properties.insertBatchSize() - 1);
-                write(batch);
+                writeAnswering(batch);
             } finally {
                 writing.release();
             }
@@ -217,11 +217,25 @@ class JobSubmitter implements SmartLifecycle {
             try {
                 batch.add(first);
                 pending.drainTo(batch, properties.insertBatchSize() - 1);
-                write(batch);
+                writeAnswering(batch);
             } finally {
                 writing.release();
                 batch.clear();
             }
+        }
+    }
+
+    /**
+     * Writes the batch; whatever goes wrong that {@link #write} does not expect still answers every submission in
+     * it (the others' requests wait on this thread's outcome) and leaves the writer loop running.
+     */
+    private void writeAnswering(List<Pending> batch) {
+        try {
+            write(batch);
+        } catch (RuntimeException e) {
+            log.error("Could not write {} submitted jobs", batch.size(), e);
+            var failure = new StoreUnavailableException("Storing the job failed unexpectedly", e);
+            batch.forEach(p -> p.outcome().completeExceptionally(failure));
         }
     }
 
