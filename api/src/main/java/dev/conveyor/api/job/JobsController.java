@@ -62,8 +62,14 @@ class JobsController {
     private Job await(UUID jobId, Caller caller, Instant deadline) throws InterruptedException {
         while (true) {
             try (var registration = waiters.register(jobId)) {
-                var job = find(jobId, caller);
                 var left = Duration.between(Instant.now(), deadline);
+                if (left.isPositive() && waiters.knownUnended(jobId, caller.visibleTenant())) {
+                    // submitted here and not ended since: nothing to read yet
+                    registration.await(left);
+                    continue;
+                }
+                var job = find(jobId, caller);
+                left = Duration.between(Instant.now(), deadline);
                 if (job.status().isTerminal() || !left.isPositive()) {
                     return job;
                 }

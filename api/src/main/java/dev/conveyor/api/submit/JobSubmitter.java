@@ -5,6 +5,7 @@ import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.tracing.JobTracing;
+import dev.conveyor.api.wakeup.JobWaiters;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.api.web.StoreUnavailableException;
@@ -52,6 +53,7 @@ class JobSubmitter implements SmartLifecycle {
     private final JobMetrics jobMetrics;
     private final JobTracing tracing;
     private final TenantWindows windows;
+    private final JobWaiters waiters;
     private final DistributionSummary insertBatches;
     private final BlockingDeque<Pending> pending = new LinkedBlockingDeque<>();
     private final List<Thread> writers = new ArrayList<>();
@@ -61,8 +63,9 @@ class JobSubmitter implements SmartLifecycle {
 
     JobSubmitter(JobInserts inserts, TransactionTemplate transaction, Dispatcher dispatcher,
             ApiProperties properties, MeterRegistry meters, JobMetrics jobMetrics, JobTracing tracing,
-            TenantWindows windows) {
+            TenantWindows windows, JobWaiters waiters) {
         this.windows = windows;
+        this.waiters = waiters;
         this.inserts = inserts;
         this.transaction = transaction;
         this.dispatcher = dispatcher;
@@ -82,6 +85,21 @@ class JobSubmitter implements SmartLifecycle {
             throw new StoreUnavailableException("The api is shutting down", null);
         }
         tracing.submitted(job.id());
+        // before the insert: the job cannot end before the waiters know it was submitted
+        waiters.submitting(job.id(), job.tenant());
+        try {
+            var outcome = store(job);
+            if (!(outcome instanceof InsertOutcome.Inserted)) {
+                waiters.notStored(job.id());
+            }
+            return outcome;
+        } catch (RuntimeException e) {
+            waiters.notStored(job.id());
+            throw e;
+        }
+    }
+
+    private InsertOutcome store(NewJob job) {
         var outcome = new CompletableFuture<InsertOutcome>();
         var mine = new Pending(job, outcome);
         if (writing.tryAcquire()) {

@@ -13,9 +13,9 @@ import org.springframework.stereotype.Component;
 public class JobNotifications {
 
     /** The channel every api instance listens on. */
-    static final String CHANNEL = "conveyor_job_ended";
-    // A notification carries at most 8000 bytes; 200 ids of 37 characters stay well below.
-    private static final int IDS_PER_NOTIFICATION = 200;
+    public static final String CHANNEL = "conveyor_job_ended";
+    /** Ids in one notification: it carries at most 8000 bytes, and 200 ids of 37 characters stay well below. */
+    public static final int IDS_PER_NOTIFICATION = 200;
 
     private final JdbcClient jdbc;
 

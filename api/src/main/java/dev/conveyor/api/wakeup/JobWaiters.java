@@ -8,16 +8,29 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.springframework.stereotype.Component;
 
 /**
  * The long-polls waiting on this instance, by job. A waiter blocks its (virtual) request thread on a latch, which
  * costs no platform thread and no polling; an ended job opens its latch.
+ *
+ * <p>It also knows the jobs most recently submitted alone on this instance that it has not yet seen end (every end
+ * reaches it: from this instance's event applier, or as a {@code NOTIFY} from another's), so that a long-poll of
+ * one of those, the usual "submit, then wait for the outcome", waits at once instead of reading the job first.
  */
 @Component
 public class JobWaiters {
 
+    /** How many recent submissions are remembered; older ones are read first, as any other job. */
+    static final int RECENT = 16_384;
+
     private final Map<UUID, Signal> signals = new ConcurrentHashMap<>();
+    /** Recent submissions not seen ending, with their tenant ("" for none). */
+    private final Map<UUID, String> unended = new ConcurrentHashMap<>();
+    private final AtomicReferenceArray<UUID> recent = new AtomicReferenceArray<>(RECENT);
+    private final AtomicLong submitted = new AtomicLong();
 
     JobWaiters(MeterRegistry registry) {
         // read on scrape only: no per-request meter work
@@ -36,9 +49,38 @@ public class JobWaiters {
         return new Registration(id, signal);
     }
 
-    /** Wakes the waiters of these jobs. */
+    /**
+     * A job of this tenant is about to be stored: call before it can be dispatched, so that its end cannot come
+     * first. Forgets the oldest remembered submission when full.
+     */
+    public void submitting(UUID id, String tenant) {
+        var evicted = recent.getAndSet((int) (submitted.getAndIncrement() % RECENT), id);
+        if (evicted != null) {
+            unended.remove(evicted);
+        }
+        unended.put(id, tenant == null ? "" : tenant);
+    }
+
+    /** The job was not stored after all (refused, a replayed key, a failure). */
+    public void notStored(UUID id) {
+        unended.remove(id);
+    }
+
+    /**
+     * Whether the job was submitted here, has not ended since, and is visible to a caller who sees the jobs of
+     * {@code visibleTenant} (null: all): then its state need not be read before waiting. Call after {@link #register},
+     * so that an end in between wakes the registration.
+     */
+    public boolean knownUnended(UUID id, String visibleTenant) {
+        var tenant = unended.get(id);
+        return tenant != null && (visibleTenant == null || visibleTenant.equals(tenant));
+    }
+
+    /** Wakes the waiters of these jobs, which ended. */
     public void wake(Iterable<UUID> ids) {
         for (var id : ids) {
+            // before the wake-up: a long-poll that registers after this reads the job
+            unended.remove(id);
             var signal = signals.remove(id);
             if (signal != null) {
                 signal.latch.countDown();
@@ -48,6 +90,7 @@ public class JobWaiters {
 
     /** Wakes everybody, who then read their job again (after missed notifications, say). */
     public void wakeAll() {
+        unended.clear();
         wake(Map.copyOf(signals).keySet());
     }
 

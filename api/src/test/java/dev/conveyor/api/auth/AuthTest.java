@@ -282,6 +282,11 @@ class AuthTest {
             }
             assertThat(acme.get("/v1/jobs/" + jobId).json().get("status").asString()).isNotEqualTo("CANCELLED");
             assertThat(admin.get("/v1/jobs/" + jobId).status()).isEqualTo(200);
+            // its own tenant's long-poll (of a job submitted on this instance) answers with the job at the deadline
+            var polled = acme.get("/v1/jobs/" + jobId + "?wait=0.5");
+            assertThat(polled.status()).isEqualTo(200);
+            assertThat(polled.json().get("id").asString()).isEqualTo(jobId);
+            assertThat(polled.json().get("status").asString()).isEqualTo("QUEUED");
         }
 
         @Test

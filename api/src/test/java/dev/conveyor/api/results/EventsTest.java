@@ -5,16 +5,21 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
+import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.test.HttpJson;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -22,6 +27,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
@@ -164,6 +170,40 @@ class EventsTest {
         assertThat(answer.get("result").get("text").asString()).isEqualTo("café");
         assertThat(answer.get("finishedAt").isNull()).isFalse();
         assertThat(answer).isEqualTo(job(id));
+    }
+
+    @Test
+    void theTransactionThatEndsJobsTellsEveryInstanceInNotificationsOfAtMostTwoHundredIds() throws Exception {
+        var ids = new ArrayList<UUID>();
+        for (var i = 0; i < 450; i++) {
+            ids.add(submit());
+        }
+        var events = new ArrayList<String>();
+        ids.forEach(id -> {
+            events.add(started(id, 1, 0));
+            events.add(succeeded(id, 1, 0, "{}"));
+        });
+        try (var connection = context.getBean(DataSource.class).getConnection();
+                var statement = connection.createStatement()) {
+            statement.execute("LISTEN " + JobNotifications.CHANNEL);
+            // one batch, applied as the events consumer would apply one poll
+            context.getBean(EventApplier.class).apply(events);
+
+            var pg = connection.unwrap(PGConnection.class);
+            var told = new HashSet<UUID>();
+            var largest = new AtomicInteger();
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                for (var notification : pg.getNotifications(100)) {
+                    var payload = notification.getParameter().split(",");
+                    largest.accumulateAndGet(payload.length, Math::max);
+                    Arrays.stream(payload).map(UUID::fromString).forEach(told::add);
+                }
+                return told.size() >= ids.size();
+            });
+            assertThat(told).containsExactlyInAnyOrderElementsOf(ids);
+            assertThat(largest.get()).isEqualTo(JobNotifications.IDS_PER_NOTIFICATION);
+            statement.execute("UNLISTEN *");
+        }
     }
 
     @Test

@@ -57,6 +57,51 @@ class JobWaitersTest {
         }
     }
 
+    @Test
+    void aJobSubmittedHereIsKnownUnendedToItsTenantAndAdminsUntilItsEndIsSeen() {
+        waiters.submitting(id, "acme");
+
+        assertThat(waiters.knownUnended(id, "acme")).isTrue();
+        assertThat(waiters.knownUnended(id, null)).isTrue();
+        assertThat(waiters.knownUnended(id, "other")).isFalse();
+        assertThat(waiters.knownUnended(UUID.randomUUID(), null)).isFalse();
+
+        waiters.wake(List.of(id));
+        assertThat(waiters.knownUnended(id, "acme")).isFalse();
+    }
+
+    @Test
+    void aJobNotStoredOrPastAMissedNotificationIsReadAgain() {
+        var other = UUID.randomUUID();
+        waiters.submitting(id, null);
+        waiters.submitting(other, null);
+
+        waiters.notStored(id);
+        assertThat(waiters.knownUnended(id, null)).isFalse();
+        assertThat(waiters.knownUnended(other, null)).isTrue();
+
+        waiters.wakeAll();
+        assertThat(waiters.knownUnended(other, null)).isFalse();
+    }
+
+    @Test
+    void onlyTheMostRecentSubmissionsAreRemembered() {
+        waiters.submitting(id, null);
+        var last = UUID.randomUUID();
+        for (var i = 1; i < JobWaiters.RECENT; i++) {
+            last = UUID.randomUUID();
+            waiters.submitting(last, null);
+        }
+        assertThat(waiters.knownUnended(id, null)).isTrue();
+
+        var newest = UUID.randomUUID();
+        waiters.submitting(newest, null);
+
+        assertThat(waiters.knownUnended(id, null)).isFalse();
+        assertThat(waiters.knownUnended(last, null)).isTrue();
+        assertThat(waiters.knownUnended(newest, null)).isTrue();
+    }
+
     private double open() {
         return meters.get("conveyor.longpolls.open").gauge().value();
     }
