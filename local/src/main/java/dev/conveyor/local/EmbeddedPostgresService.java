@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
 /** An embedded PostgreSQL server (zonky binaries) with a fresh {@code conveyor} database. */
@@ -21,12 +22,15 @@ final class EmbeddedPostgresService implements AutoCloseable {
 
     private final Path dataDirectory;
     private final Path logFile;
+    private final Map<String, String> settings;
     private volatile EmbeddedPostgres postgres;
 
-    private EmbeddedPostgresService(EmbeddedPostgres postgres, Path dataDirectory, Path logFile) {
+    private EmbeddedPostgresService(EmbeddedPostgres postgres, Path dataDirectory, Path logFile,
+            Map<String, String> settings) {
         this.postgres = postgres;
         this.dataDirectory = dataDirectory;
         this.logFile = logFile;
+        this.settings = settings;
     }
 
     /**
@@ -34,11 +38,17 @@ final class EmbeddedPostgresService implements AutoCloseable {
      * is wiped first, and its log in {@code logFile}.
      */
     static EmbeddedPostgresService start(Path dataDirectory, int port, Path logFile) {
+        return start(dataDirectory, port, logFile, Map.of());
+    }
+
+    /** The same, with server {@code settings} ({@code postgres -c name=value}) over this class's own. */
+    static EmbeddedPostgresService start(Path dataDirectory, int port, Path logFile, Map<String, String> settings) {
         try {
             Files.createDirectories(logFile.toAbsolutePath().getParent());
             FileTrees.delete(dataDirectory);
             Files.createDirectories(dataDirectory.getParent());
-            var service = new EmbeddedPostgresService(server(dataDirectory, port, logFile), dataDirectory, logFile);
+            var service = new EmbeddedPostgresService(server(dataDirectory, port, logFile, settings), dataDirectory,
+                    logFile, settings);
             service.createDatabase();
             service.createDemoDatabase();
             return service;
@@ -52,7 +62,8 @@ final class EmbeddedPostgresService implements AutoCloseable {
      * Zonky's own cleaning is off (this class wipes the directory itself), so that a server can be started again
      * over the data of one that stopped.
      */
-    private static EmbeddedPostgres server(Path dataDirectory, int port, Path logFile) throws IOException {
+    private static EmbeddedPostgres server(Path dataDirectory, int port, Path logFile, Map<String, String> settings)
+            throws IOException {
         var builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDirectory.toAbsolutePath())
                 .setCleanDataDirectory(false)
@@ -68,6 +79,7 @@ final class EmbeddedPostgresService implements AutoCloseable {
                 // the machine (power, kernel, a VM stopped) loses committed jobs and can leave a corrupt database.
                 .setServerConfig("fsync", "on")
                 .setServerConfig("full_page_writes", "on");
+        settings.forEach(builder::setServerConfig);
         if (port != 0) {
             builder.setPort(port);
         }
@@ -104,7 +116,7 @@ final class EmbeddedPostgresService implements AutoCloseable {
         try {
             // Releases zonky's lock on the data directory; its pg_ctl stop finds nothing to stop.
             stopped.close();
-            postgres = server(dataDirectory, port, logFile);
+            postgres = server(dataDirectory, port, logFile, settings);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start PostgreSQL again: " + e.getMessage(), e);
         }

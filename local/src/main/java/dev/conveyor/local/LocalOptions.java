@@ -3,7 +3,10 @@ package dev.conveyor.local;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,10 +20,12 @@ import java.util.Optional;
  * @param kafka an external Kafka bootstrap address to use instead of the broker started here
  * @param home where data and logs go
  * @param workerArgs extra arguments for every worker, such as {@code --conveyor.worker.max-in-flight=500}
+ * @param postgresSettings server settings for the embedded PostgreSQL, in order, over {@code local}'s own
  * @param help whether only the help text was asked for
  */
 public record LocalOptions(int port, int apis, int workers, List<String> queues, Optional<ExternalPostgres> postgres,
-                           Optional<String> kafka, Path home, List<String> workerArgs, boolean help) {
+                           Optional<String> kafka, Path home, List<String> workerArgs,
+                           Map<String, String> postgresSettings, boolean help) {
 
     static final int DEFAULT_PORT = 8080;
     static final int DEFAULT_APIS = 1;
@@ -28,6 +33,8 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
     static final String DEFAULT_QUEUE = "default";
     static final Path DEFAULT_HOME = Path.of(".conveyor");
     private static final String QUEUE_NAME = "[a-z0-9][a-z0-9_-]{0,63}";
+    /** A PostgreSQL parameter name, or an extension's (with one dot), as {@code postgres -c} takes it. */
+    private static final String SETTING_NAME = "[a-z][a-z0-9_]{0,62}(\\.[a-z][a-z0-9_]{0,62})?";
 
     static final String HELP = """
             Usage: java -jar conveyor-local.jar [options]
@@ -48,6 +55,8 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
               --home=DIR                where data and logs go (default ./%s; data is wiped on start)
               --worker-arg=ARG          pass ARG to every worker (repeatable), e.g.
                                         --worker-arg=--conveyor.worker.http.allowed-addresses=127.0.0.1/32
+              --postgres-setting=N=V    a server setting for the embedded PostgreSQL (repeatable), e.g.
+                                        --postgres-setting=shared_preload_libraries=pg_stat_statements
               --help                    print this text
             """.formatted(DEFAULT_PORT, DEFAULT_APIS, DEFAULT_WORKERS, DEFAULT_QUEUE, DEFAULT_HOME);
 
@@ -87,6 +96,7 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
         String kafka = null;
         var home = DEFAULT_HOME;
         var workerArgs = new ArrayList<String>();
+        var postgresSettings = new LinkedHashMap<String, String>();
         var help = false;
         for (var arg : args) {
             if (arg.equals("--help") || arg.equals("-h")) {
@@ -109,11 +119,16 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
                 case "kafka" -> kafka = kafka(value);
                 case "home" -> home = Path.of(nonBlank(name, value));
                 case "worker-arg" -> workerArgs.add(nonBlank(name, value));
+                case "postgres-setting" -> postgresSetting(value, postgresSettings);
                 default -> throw new InvalidOptionException("unknown option --" + name + "; see --help");
             }
         }
         if (postgresUrl == null && (postgresUser != null || postgresPassword != null)) {
             throw new InvalidOptionException("--postgres-user and --postgres-password need --postgres-url");
+        }
+        if (postgresUrl != null && !postgresSettings.isEmpty()) {
+            throw new InvalidOptionException("--postgres-setting is for the embedded PostgreSQL; set it on the server of "
+                    + "--postgres-url instead");
         }
         var postgres = postgresUrl == null ? Optional.<ExternalPostgres>empty()
                 : Optional.of(new ExternalPostgres(postgresUrl, postgresUser, postgresPassword));
@@ -121,7 +136,7 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
             throw new InvalidOptionException("--apis=" + apis + " needs the ports from --port=" + port + " on; choose a lower --port");
         }
         return new LocalOptions(port, apis, workers, queues, postgres, Optional.ofNullable(kafka), home,
-                List.copyOf(workerArgs), help);
+                List.copyOf(workerArgs), Collections.unmodifiableMap(postgresSettings), help);
     }
 
     private static int integer(String name, String value, int min, int max) {
@@ -167,6 +182,21 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
             integer("kafka port", server.substring(colon + 1), 1, 65535);
         }
         return value;
+    }
+
+    /** {@code name=value}: a parameter the server checks at start (an unknown one stops it, saying so). */
+    private static void postgresSetting(String setting, Map<String, String> settings) {
+        var equals = setting.indexOf('=');
+        var name = equals < 0 ? setting : setting.substring(0, equals).strip();
+        if (equals < 0 || !name.matches(SETTING_NAME)) {
+            throw new InvalidOptionException("--postgres-setting must look like name=value (a PostgreSQL parameter, e.g. "
+                    + "work_mem=16MB), not '" + setting + "'");
+        }
+        var value = setting.substring(equals + 1);
+        if (value.isBlank() || value.indexOf('\u0000') >= 0) {
+            throw new InvalidOptionException("--postgres-setting " + name + " needs a value");
+        }
+        settings.put(name, value.strip());
     }
 
     private static String nonBlank(String name, String value) {

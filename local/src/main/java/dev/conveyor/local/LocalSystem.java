@@ -89,7 +89,7 @@ public final class LocalSystem {
             out.println("using PostgreSQL at " + jdbcUrl);
         } else {
             postgres = step("starting PostgreSQL", () -> EmbeddedPostgresService.start(
-                    options.data().resolve("postgres"), 0, log("postgres")));
+                    options.data().resolve("postgres"), 0, log("postgres"), options.postgresSettings()));
             jdbcUrl = postgres.jdbcUrl();
             jdbcUser = EmbeddedPostgresService.USER;
             jdbcPassword = EmbeddedPostgresService.PASSWORD;

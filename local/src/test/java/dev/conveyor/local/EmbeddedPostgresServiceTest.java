@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +53,31 @@ class EmbeddedPostgresServiceTest {
 
         await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.of(pid).isEmpty());
         assertThat(dir.resolve("logs/postgres.log")).exists();
+    }
+
+    @Test
+    void takesServerSettingsOverItsOwnAndKeepsThemAcrossARestart() throws Exception {
+        var postgres = EmbeddedPostgresService.start(dir.resolve("data/postgres"), 0,
+                dir.resolve("logs/postgres.log"), Map.of("work_mem", "12MB", "max_connections", "50",
+                        "shared_preload_libraries", "pg_stat_statements"));
+        try {
+            assertThat(settings(postgres)).containsExactly("12MB", "50", "pg_stat_statements");
+            postgres.stopImmediately();
+            postgres.restart();
+            assertThat(settings(postgres)).containsExactly("12MB", "50", "pg_stat_statements");
+        } finally {
+            postgres.close();
+        }
+    }
+
+    private static List<String> settings(EmbeddedPostgresService postgres) throws Exception {
+        try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresService.USER,
+                EmbeddedPostgresService.PASSWORD);
+             var result = connection.createStatement().executeQuery("SELECT current_setting('work_mem'),"
+                     + " current_setting('max_connections'), current_setting('shared_preload_libraries')")) {
+            result.next();
+            return List.of(result.getString(1), result.getString(2), result.getString(3));
+        }
     }
 
     @Test

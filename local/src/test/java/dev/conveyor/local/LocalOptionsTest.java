@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.conveyor.local.LocalOptions.InvalidOptionException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +23,7 @@ class LocalOptionsTest {
             assertThat(options.apis()).isEqualTo(1);
             assertThat(options.workers()).isEqualTo(2);
             assertThat(options.workerArgs()).isEmpty();
+            assertThat(options.postgresSettings()).isEmpty();
             assertThat(options.queues()).containsExactly("default");
             assertThat(options.postgres()).isEmpty();
             assertThat(options.kafka()).isEmpty();
@@ -47,6 +49,18 @@ class LocalOptionsTest {
                     "jdbc:postgresql://db:5432/conveyor", "conveyor", "secret"));
             assertThat(options.kafka()).contains("broker:9092");
             assertThat(options.home()).isEqualTo(Path.of("/tmp/c"));
+        }
+
+        @Test
+        void keepsPostgresSettingsInOrderTheLastOfANameWinning() {
+            var options = LocalOptions.parse("--postgres-setting=shared_preload_libraries=pg_stat_statements",
+                    "--postgres-setting=pg_stat_statements.track=all", "--postgres-setting=work_mem=8MB",
+                    "--postgres-setting=work_mem= 16MB ", "--postgres-setting=search_path=a,b");
+
+            assertThat(options.postgresSettings()).containsExactly(
+                    Map.entry("shared_preload_libraries", "pg_stat_statements"),
+                    Map.entry("pg_stat_statements.track", "all"), Map.entry("work_mem", "16MB"),
+                    Map.entry("search_path", "a,b"));
         }
 
         @Test
@@ -114,6 +128,18 @@ class LocalOptionsTest {
         @Test
         void rejectPostgresCredentialsWithoutUrl() {
             assertThatThrownBy(() -> LocalOptions.parse("--postgres-user=x")).hasMessageContaining("need --postgres-url");
+        }
+
+        @Test
+        void rejectPostgresSettingsThatAreNotNameEqualsValueOrAreForAnExternalServer() {
+            for (var bad : List.of("--postgres-setting=work_mem", "--postgres-setting=work_mem=",
+                    "--postgres-setting==16MB", "--postgres-setting=Work-Mem=16MB", "--postgres-setting=a b=1",
+                    "--postgres-setting=work_mem=16\u0000MB")) {
+                assertThatThrownBy(() -> LocalOptions.parse(bad)).as(bad).isInstanceOf(InvalidOptionException.class)
+                        .hasMessageContaining("--postgres-setting");
+            }
+            assertThatThrownBy(() -> LocalOptions.parse("--postgres-url=jdbc:postgresql://db:5432/conveyor",
+                    "--postgres-setting=work_mem=16MB")).hasMessageContaining("embedded PostgreSQL");
         }
 
         @Test
