@@ -53,7 +53,8 @@ final class EmbeddedPostgresService implements AutoCloseable {
             service.createDemoDatabase();
             return service;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start embedded PostgreSQL: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot start embedded PostgreSQL: " + e.getMessage() + " (its log: "
+                    + logFile + ")", e);
         }
     }
 
