@@ -7,8 +7,11 @@ import dev.conveyor.api.limits.Limits;
 import dev.conveyor.api.wakeup.JobWaiters;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
+import dev.conveyor.api.web.JsonAnswers;
 import dev.conveyor.api.web.PathIds;
 import dev.conveyor.common.JobStatus;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,6 +20,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -32,8 +36,10 @@ class JobsController {
     private final JobRepository jobs;
     private final JobWaiters waiters;
     private final Limits limits;
+    private final JsonAnswers answers;
 
-    JobsController(JobRepository jobs, JobWaiters waiters, Limits limits) {
+    JobsController(JobRepository jobs, JobWaiters waiters, Limits limits, JsonAnswers answers) {
+        this.answers = answers;
         this.jobs = jobs;
         this.waiters = waiters;
         this.limits = limits;
@@ -41,16 +47,19 @@ class JobsController {
 
     @GetMapping("/v1/jobs/{id}")
     @RequiresScope(Scope.JOBS_READ)
-    Job get(@PathVariable String id, @RequestParam(required = false) String wait, Caller caller)
-            throws InterruptedException {
+    void get(@PathVariable String id, @RequestParam(required = false) String wait, Caller caller,
+            HttpServletResponse response) throws InterruptedException, IOException {
         var jobId = PathIds.jobId(id);
         var waitFor = waitDuration(wait);
+        Job job;
         if (!waitFor.isPositive()) {
-            return find(jobId, caller);
+            job = find(jobId, caller);
+        } else {
+            try (var permit = limits.longPoll(caller)) {
+                job = await(jobId, caller, Instant.now().plus(waitFor));
+            }
         }
-        try (var permit = limits.longPoll(caller)) {
-            return await(jobId, caller, Instant.now().plus(waitFor));
-        }
+        answers.write(response, HttpStatus.OK, job);
     }
 
     /** Another tenant's job is answered as one that does not exist. */

@@ -8,16 +8,16 @@ import dev.conveyor.api.job.Job;
 import dev.conveyor.api.limits.Limits;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
+import dev.conveyor.api.web.JsonAnswers;
 import dev.conveyor.common.Json;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
@@ -42,9 +42,12 @@ class SubmitController {
     private final JobSubmitter submitter;
     private final ApiProperties properties;
     private final Limits limits;
+    private final JsonAnswers answers;
 
-    SubmitController(SubmitRequests requests, JobSubmitter submitter, ApiProperties properties, Limits limits) {
+    SubmitController(SubmitRequests requests, JobSubmitter submitter, ApiProperties properties, Limits limits,
+            JsonAnswers answers) {
         this.limits = limits;
+        this.answers = answers;
         this.requests = requests;
         this.submitter = submitter;
         this.properties = properties;
@@ -52,24 +55,30 @@ class SubmitController {
 
     @PostMapping(path = "/v1/jobs", consumes = MediaType.APPLICATION_JSON_VALUE)
     @RequiresScope(Scope.JOBS_WRITE)
-    ResponseEntity<Job> submit(HttpServletRequest http, Caller caller,
-            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
+    void submit(HttpServletRequest http, HttpServletResponse response, Caller caller,
+            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) throws IOException {
         var checked = requests.check(body(http), "", idempotencyKey, caller.tenant());
         refuseIfInvalid(checked.errors(), checked.tooLarge());
         limits.submitting(caller, 1);
-        return switch (submitter.submit(checked.job())) {
-            case InsertOutcome.Inserted(var job) -> accepted(job);
-            case InsertOutcome.Replayed(var job) -> ResponseEntity.ok().header(REPLAYED, "true").body(job);
+        switch (submitter.submit(checked.job())) {
+            case InsertOutcome.Inserted(var job) -> {
+                response.setHeader(HttpHeaders.LOCATION, "/v1/jobs/" + job.id());
+                answers.write(response, HttpStatus.ACCEPTED, job);
+            }
+            case InsertOutcome.Replayed(var job) -> {
+                response.setHeader(REPLAYED, "true");
+                answers.write(response, HttpStatus.OK, job);
+            }
             case InsertOutcome.KeyConflict(var key, var existing) -> throw ApiException.conflict(
                     "idempotency-conflict", "Idempotency key reused", "idempotency key '" + key
                             + "' was used before for a different request (job " + existing + ")");
-        };
+        }
     }
 
     @PostMapping(path = "/v1/jobs/batch", consumes = MediaType.APPLICATION_JSON_VALUE)
     @RequiresScope(Scope.JOBS_WRITE)
-    ResponseEntity<Map<String, List<Job>>> submitBatch(HttpServletRequest http, Caller caller,
-            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
+    void submitBatch(HttpServletRequest http, HttpServletResponse response, Caller caller,
+            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) throws IOException {
         if (idempotencyKey != null) {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
         }
@@ -105,11 +114,11 @@ class SubmitController {
             case InsertOutcome.Replayed(var job) -> job;
             case InsertOutcome.KeyConflict c -> throw new IllegalStateException("conflicts roll the batch back");
         }).toList();
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(Map.of("jobs", answer));
+        answers.write(response, HttpStatus.ACCEPTED, new Batch(answer));
     }
 
-    private static ResponseEntity<Job> accepted(Job job) {
-        return ResponseEntity.accepted().location(URI.create("/v1/jobs/" + job.id())).body(job);
+    /** The answer to a batch: its jobs, in the order of the request. */
+    record Batch(List<Job> jobs) {
     }
 
     private static void refuseIfInvalid(List<FieldError> errors, boolean tooLarge) {

@@ -88,6 +88,34 @@ class SubmitTest {
             }
         }
 
+        /**
+         * Every body is JSON: a client that asks for HTML still learns that its job was stored (a 406 after the
+         * insert would make it send the job again).
+         */
+        @Test
+        void aSubmissionThatAcceptsOnlyHtmlIsAnsweredWithItsStoredJobAsJson() {
+            var key = "accepts-html-" + UUID.randomUUID();
+            var response = http.post("/v1/jobs", "{\"type\": \"echo\"}", "application/json",
+                    "Accept", "text/html", "Idempotency-Key", key);
+
+            assertThat(response.status()).isEqualTo(202);
+            assertThat(response.contentType()).isEqualTo("application/json");
+            var id = response.json().get("id").asString();
+            assertThat(response.header("Location")).isEqualTo("/v1/jobs/" + id);
+            assertThat(rows(key)).isEqualTo(1);
+
+            var again = http.post("/v1/jobs", "{\"type\": \"echo\"}", "application/json",
+                    "Accept", "text/html", "Idempotency-Key", key);
+            assertThat(again.status()).isEqualTo(200);
+            assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+            assertThat(again.json().get("id").asString()).isEqualTo(id);
+
+            var read = http.get("/v1/jobs/" + id, "Accept", "text/html");
+            assertThat(read.status()).isEqualTo(200);
+            assertThat(read.contentType()).isEqualTo("application/json");
+            assertThat(read.json().get("id").asString()).isEqualTo(id);
+        }
+
         @Test
         void aJobToRunLaterIsScheduled() {
             var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"2099-01-01T00:00:00+01:00\"}").json();
@@ -240,6 +268,20 @@ class SubmitTest {
             assertThat(jobs.get(0).get("payload")).isEqualTo(Json.tree("{\"i\": 0}"));
             assertThat(jobs.get(1).get("queue").asString()).isEqualTo("other");
             assertThat(jobs.get(2).get("status").asString()).isEqualTo("SCHEDULED");
+            assertThat(response.headers().firstValue("Content-Length"))
+                    .hasValue(Integer.toString(response.text().getBytes(StandardCharsets.UTF_8).length));
+        }
+
+        @Test
+        void aBatchThatAcceptsOnlyHtmlIsAnsweredWithItsStoredJobsAsJson() {
+            var key = "batch-accepts-html-" + UUID.randomUUID();
+            var response = http.post("/v1/jobs/batch", "{\"jobs\": [{\"type\": \"echo\", \"idempotencyKey\": \""
+                    + key + "\"}]}", "application/json", "Accept", "text/html");
+
+            assertThat(response.status()).isEqualTo(202);
+            assertThat(response.contentType()).isEqualTo("application/json");
+            assertThat(response.json().get("jobs").get(0).get("idempotencyKey").asString()).isEqualTo(key);
+            assertThat(rows(key)).isEqualTo(1);
         }
 
         @Test
