@@ -2,18 +2,19 @@ package dev.conveyor.api.auth;
 
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
+import dev.conveyor.api.web.JsonAnswers;
 import dev.conveyor.common.Json;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -31,8 +32,10 @@ class KeysController {
     private static final int MAX_BODY = 64 * 1024;
 
     private final ApiKeys keys;
+    private final JsonAnswers answers;
 
-    KeysController(ApiKeys keys) {
+    KeysController(ApiKeys keys, JsonAnswers answers) {
+        this.answers = answers;
         this.keys = keys;
     }
 
@@ -55,7 +58,7 @@ class KeysController {
     }
 
     @PostMapping(path = "/v1/keys", consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<KeyView> create(HttpServletRequest http) {
+    void create(HttpServletRequest http, HttpServletResponse response) throws IOException {
         requireEnabled();
         byte[] body;
         try (var in = http.getInputStream()) {
@@ -106,8 +109,9 @@ class KeysController {
             throw ApiException.invalid(errors);
         }
         var created = keys.create(name, tenant, scopes);
-        return ResponseEntity.created(URI.create("/v1/keys/" + created.key().id()))
-                .body(KeyView.of(created.key(), created.secret()));
+        // the secret is shown once, here: answered as JSON whatever the request accepts, never lost to a 406
+        response.setHeader(HttpHeaders.LOCATION, "/v1/keys/" + created.key().id());
+        answers.write(response, HttpStatus.CREATED, KeyView.of(created.key(), created.secret()));
     }
 
     @GetMapping("/v1/keys")

@@ -5,15 +5,17 @@ import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.api.auth.Scope;
 import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.dispatch.TenantWindows;
-import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.api.web.ApiException;
+import dev.conveyor.api.web.JsonAnswers;
 import dev.conveyor.api.web.PathIds;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.util.List;
 import java.util.UUID;
-import org.springframework.http.ResponseEntity;
+import org.springframework.http.HttpStatus;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -31,10 +33,12 @@ class ManageController {
     private final TransactionTemplate transaction;
     private final JobMetrics jobMetrics;
     private final TenantWindows windows;
+    private final JsonAnswers answers;
 
     ManageController(JobCommands commands, JobRepository jobs, ControlPublisher control, Dispatcher dispatcher,
             JobNotifications notifications, TransactionTemplate transaction, JobMetrics jobMetrics,
-            TenantWindows windows) {
+            TenantWindows windows, JsonAnswers answers) {
+        this.answers = answers;
         this.windows = windows;
         this.commands = commands;
         this.jobs = jobs;
@@ -47,7 +51,7 @@ class ManageController {
 
     @PostMapping("/v1/jobs/{id}/cancel")
     @RequiresScope(Scope.JOBS_WRITE)
-    ResponseEntity<Job> cancel(@PathVariable String id, Caller caller) {
+    void cancel(@PathVariable String id, Caller caller, HttpServletResponse response) throws IOException {
         var jobId = PathIds.jobId(id);
         var tenant = caller.visibleTenant();
         var changed = transaction.execute(status -> commands.cancel(jobId, tenant).map(c -> {
@@ -62,19 +66,19 @@ class ManageController {
         }
         // Even a job cancelled at once may have its record on Kafka already: the workers must skip it.
         control.cancel(jobId, changed.generation());
-        return ResponseEntity.accepted().body(changed.job());
+        answers.write(response, HttpStatus.ACCEPTED, changed.job());
     }
 
     @PostMapping("/v1/jobs/{id}/retry")
     @RequiresScope(Scope.JOBS_WRITE)
-    ResponseEntity<Job> retry(@PathVariable String id, Caller caller) {
+    void retry(@PathVariable String id, Caller caller, HttpServletResponse response) throws IOException {
         var jobId = PathIds.jobId(id);
         var tenant = caller.visibleTenant();
         var changed = commands.retry(jobId, tenant).orElseThrow(() -> refusal(jobId, tenant, "retried"));
         var job = changed.job();
         windows.take(job.id(), job.queue(), changed.tenant());
         dispatcher.publish(List.of(Dispatcher.Item.of(job, changed.tenant(), changed.generation())));
-        return ResponseEntity.accepted().body(changed.job());
+        answers.write(response, HttpStatus.ACCEPTED, job);
     }
 
     /** Why the change was not made: no such job (for this tenant), or one in a state that does not allow it. */

@@ -223,6 +223,19 @@ class AuthTest {
             assertThat(output.getAll()).contains(id).doesNotContain(key);
         }
 
+        /** The secret is shown once: a client that accepts only HTML must still get it, as JSON, not a 406. */
+        @Test
+        void aKeyMadeForAClientThatAcceptsOnlyHtmlIsShownAsJson() {
+            var made = admin.post("/v1/keys",
+                    "{\"name\": \"html\", \"tenant\": \"initech\", \"scopes\": [\"jobs:read\"]}",
+                    "application/json", "Accept", "text/html");
+
+            assertThat(made.status()).as(made.text()).isEqualTo(201);
+            assertThat(made.contentType()).isEqualTo("application/json");
+            assertThat(made.header("Location")).isEqualTo("/v1/keys/" + made.json().get("id").asString());
+            assertThat(anonymous.withKey(made.json().get("key").asString()).get("/v1/jobs").status()).isEqualTo(200);
+        }
+
         @Test
         void aConfiguredKeyCanBeRevokedWithoutARestart() {
             var doomed = anonymous.withKey(DOOMED);

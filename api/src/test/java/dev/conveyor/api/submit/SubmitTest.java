@@ -117,6 +117,22 @@ class SubmitTest {
         }
 
         @Test
+        void aCancelAndARetryThatAcceptOnlyHtmlAreAnsweredWithTheChangedJobAsJson() {
+            var id = http.post("/v1/jobs", "{\"type\": \"echo\", \"delaySeconds\": 3600}").json().get("id").asString();
+
+            var cancelled = http.post("/v1/jobs/" + id + "/cancel", "", "application/json", "Accept", "text/html");
+            assertThat(cancelled.status()).isEqualTo(202);
+            assertThat(cancelled.contentType()).isEqualTo("application/json");
+            assertThat(cancelled.json().get("status").asString()).isEqualTo("CANCELLED");
+
+            var retried = http.post("/v1/jobs/" + id + "/retry", "", "application/json", "Accept", "text/html");
+            assertThat(retried.status()).isEqualTo(202);
+            assertThat(retried.contentType()).isEqualTo("application/json");
+            assertThat(retried.json().get("id").asString()).isEqualTo(id);
+            assertThat(retried.json().get("status").asString()).isIn("QUEUED", "RUNNING", "SUCCEEDED");
+        }
+
+        @Test
         void aJobToRunLaterIsScheduled() {
             var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"2099-01-01T00:00:00+01:00\"}").json();
 
