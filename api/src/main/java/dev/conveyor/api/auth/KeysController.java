@@ -120,13 +120,14 @@ class KeysController {
     }
 
     @DeleteMapping("/v1/keys/{id}")
-    KeyView revoke(@PathVariable String id) {
+    void revoke(@PathVariable String id, HttpServletResponse response) throws IOException {
         requireEnabled();
         if (!AuthProperties.ID.matcher(id).matches()) {
             throw ApiException.notFound("No key " + id.substring(0, Math.min(id.length(), 64)));
         }
-        return keys.revoke(id).map(key -> KeyView.of(key, null))
+        var revoked = keys.revoke(id).map(key -> KeyView.of(key, null))
                 .orElseThrow(() -> ApiException.notFound("No key " + id));
+        answers.write(response, HttpStatus.OK, revoked);
     }
 
     private void requireEnabled() {

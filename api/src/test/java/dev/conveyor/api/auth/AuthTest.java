@@ -225,15 +225,23 @@ class AuthTest {
 
         /** The secret is shown once: a client that accepts only HTML must still get it, as JSON, not a 406. */
         @Test
-        void aKeyMadeForAClientThatAcceptsOnlyHtmlIsShownAsJson() {
+        void aKeyMadeAndRevokedForAClientThatAcceptsOnlyHtmlIsAnsweredAsJson() {
             var made = admin.post("/v1/keys",
                     "{\"name\": \"html\", \"tenant\": \"initech\", \"scopes\": [\"jobs:read\"]}",
                     "application/json", "Accept", "text/html");
 
             assertThat(made.status()).as(made.text()).isEqualTo(201);
             assertThat(made.contentType()).isEqualTo("application/json");
-            assertThat(made.header("Location")).isEqualTo("/v1/keys/" + made.json().get("id").asString());
-            assertThat(anonymous.withKey(made.json().get("key").asString()).get("/v1/jobs").status()).isEqualTo(200);
+            var id = made.json().get("id").asString();
+            assertThat(made.header("Location")).isEqualTo("/v1/keys/" + id);
+            var key = anonymous.withKey(made.json().get("key").asString());
+            assertThat(key.get("/v1/jobs").status()).isEqualTo(200);
+
+            var revoked = admin.delete("/v1/keys/" + id, "Accept", "text/html");
+            assertThat(revoked.status()).as(revoked.text()).isEqualTo(200);
+            assertThat(revoked.contentType()).isEqualTo("application/json");
+            assertThat(revoked.json().get("revokedAt").isNull()).isFalse();
+            assertThat(key.get("/v1/jobs").status()).isEqualTo(401);
         }
 
         @Test

@@ -61,8 +61,12 @@ public final class HttpJson {
         return send(request);
     }
 
-    public Response delete(String path) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE().timeout(Duration.ofSeconds(60)));
+    public Response delete(String path, String... headers) {
+        var request = HttpRequest.newBuilder(URI.create(base + path)).DELETE().timeout(Duration.ofSeconds(60));
+        for (var i = 0; i + 1 < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return send(request);
     }
 
     public Response post(String path, String json) {
