@@ -55,9 +55,10 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                                       quiet 2-core machine, the floor included; 4 to 6 on a busy one)
               --workloads=LIST        of w1-batch, w1-single, w2, w3, w4, and without Conveyor on the same
                                       PostgreSQL and broker: floor-w1, floor-w2, floor-w3 (the bare Kafka +
-                                      PostgreSQL path in W1's, W2's and W3's shapes), pg-batches, pg-single
-                                      (PostgreSQL alone; pg-alone is both) (default all, the floor after
-                                      Conveyor's)
+                                      PostgreSQL path in W1's, W2's and W3's shapes), floor-w3-http (W3's
+                                      behind a minimal HTTP server: W3's POST and long-poll per job),
+                                      pg-batches, pg-single (PostgreSQL alone; pg-alone is both) (default
+                                      all, the floor after Conveyor's)
               --runs=N                measured runs per workload (default 3; --quick 1)
               --warmup=N[,M]          jobs sent through the same path before measuring; with two sizes, each
                                       gets fresh systems (default 1000; cold 1000, steady 10000)
@@ -127,7 +128,8 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
         }
         var read = new Reader(values);
         var options = new BenchOptions(
-                read.list("workloads", "w1-batch,w1-single,w2,w3,w4,floor-w1,floor-w2,floor-w3,pg-alone").stream()
+                read.list("workloads",
+                        "w1-batch,w1-single,w2,w3,w4,floor-w1,floor-w2,floor-w3,floor-w3-http,pg-alone").stream()
                         .flatMap(id -> Workload.listed(id).stream()).distinct().toList(),
                 read.list("scaling", quick ? "none" : "1x2,1x4,2x2").stream().filter(s -> !s.equals("none"))
                         .map(SystemShape::parse).toList(),

@@ -4,6 +4,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -19,6 +21,8 @@ final class FloorRun {
     private final URI call;
     private final long[] submitted;
     private final long[] ended;
+    /** One per job when its end is awaited job by job (the floor's long-polls), else null. */
+    private final CountDownLatch[] endings;
     private int endedCount;
     private Throwable failure;
 
@@ -28,11 +32,28 @@ final class FloorRun {
 
     /** @param call what each job GETs before its result is sent (W2's shape), or null for noop jobs */
     FloorRun(int jobs, URI call) {
+        this(jobs, call, false);
+    }
+
+    /** A run of noop jobs whose ends can be awaited one by one ({@link #awaitEnd}), as the floor's long-polls do. */
+    static FloorRun awaited(int jobs) {
+        return new FloorRun(jobs, null, true);
+    }
+
+    private FloorRun(int jobs, URI call, boolean awaited) {
         this.call = call;
         // UUIDv7 layout: 48 bits of Unix milliseconds, version 7, 12 bits that tell the runs apart; variant 2 below.
         high = System.currentTimeMillis() << 16 | 0x7000 | (RUNS.incrementAndGet() & 0xfff);
         submitted = new long[jobs];
         ended = new long[jobs];
+        if (awaited) {
+            endings = new CountDownLatch[jobs];
+            for (var i = 0; i < jobs; i++) {
+                endings[i] = new CountDownLatch(1);
+            }
+        } else {
+            endings = null;
+        }
     }
 
     /** The URI each job GETs, or null when the jobs are noops. */
@@ -53,6 +74,12 @@ final class FloorRun {
         return "{\"n\":" + job + "}";
     }
 
+    /** The job an id of this run names, or -1 for an id of another run or none. */
+    int job(UUID id) {
+        var job = id.getLeastSignificantBits() ^ 0x8000_0000_0000_0000L;
+        return id.getMostSignificantBits() == high && job >= 0 && job < ended.length ? (int) job : -1;
+    }
+
     void submitted(int job, long at) {
         submitted[job] = at;
     }
@@ -65,10 +92,21 @@ final class FloorRun {
                 if (job >= 0 && job < ended.length && ended[job] == 0) {
                     ended[job] = at;
                     endedCount++;
+                    if (endings != null) {
+                        endings[job].countDown();
+                    }
                 }
             }
         }
         notifyAll();
+    }
+
+    /** Waits until the job's end is committed, at most {@code timeout}; answers whether it was. */
+    boolean awaitEnd(int job, Duration timeout) throws InterruptedException {
+        if (endings == null) {
+            throw new IllegalStateException("this run's jobs are not awaited one by one");
+        }
+        return endings[job].await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Makes the run fail at once (a send or a statement of the path failed). */

@@ -6,10 +6,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs the workloads that measure what the machine allows, on the system's own PostgreSQL and Kafka broker: the
- * {@link BarePath} in W1's, W2's and W3's shapes, and {@link PgAlone}. Each run starts from an empty table and checks that
+ * {@link BarePath} in W1's, W2's and W3's shapes (W3's also behind HTTP, {@link FloorFront}), and {@link PgAlone}. Each run starts from an empty table and checks that
  * every job ended; latency counts, as in Conveyor's workloads, from the submit to the end being committed.
  */
 final class FloorRuns implements AutoCloseable {
@@ -25,7 +27,9 @@ final class FloorRuns implements AutoCloseable {
     private final DelayServer server;
     private final HikariDataSource dataSource;
     private final FloorStore store;
+    private final Client client = new Client();
     private BarePath path;
+    private FloorFront front;
 
     /**
      * @param roles  what to measure: the broker, PostgreSQL and the benchmark's own process ({@code bench})
@@ -52,7 +56,7 @@ final class FloorRuns implements AutoCloseable {
         var jobs = switch (workload) {
             case FLOOR_W1, PG_BATCHES -> options.w1Jobs();
             case FLOOR_W2 -> options.w2Jobs();
-            case FLOOR_W3, PG_SINGLE -> options.w3Rate() * options.w3Seconds();
+            case FLOOR_W3, FLOOR_W3_HTTP, PG_SINGLE -> options.w3Rate() * options.w3Seconds();
             default -> throw new IllegalArgumentException(workload.title() + " is Conveyor's, not the floor's");
         };
         var result = run(workload, jobs);
@@ -71,6 +75,7 @@ final class FloorRuns implements AutoCloseable {
                     yield result.withNote(server.note());
                 }
                 case FLOOR_W3 -> paced(path(), jobs, options.w3Rate());
+                case FLOOR_W3_HTTP -> pacedOverHttp(path(), jobs, options.w3Rate());
                 case PG_BATCHES -> new PgAlone(store, dataSource, withoutBroker()).batches(jobs, options.batchSize());
                 case PG_SINGLE -> new PgAlone(store, dataSource, withoutBroker()).singles(jobs);
                 default -> throw new IllegalArgumentException(workload.title() + " is Conveyor's, not the floor's");
@@ -163,17 +168,77 @@ final class FloorRuns implements AutoCloseable {
         }
     }
 
+    /**
+     * W3's shape behind HTTP ({@link FloorFront}): the benchmark's client sends W3's requests, one {@code POST /v1/jobs}
+     * every {@code 1/rate} seconds by the clock, each followed by a long-poll {@code GET /v1/jobs/{id}?wait=30};
+     * latency counts, as in W3, from the planned submit to the long-poll's answer.
+     */
+    private RunResult pacedOverHttp(BarePath path, int jobs, int rate) {
+        if (front == null) {
+            front = new FloorFront(path, store, dataSource);
+        }
+        store.reset();
+        var run = FloorRun.awaited(jobs);
+        path.begin(run);
+        front.begin(run);
+        var api = front.uri();
+        var latencies = new double[jobs];
+        var answered = new double[jobs];
+        var failures = new ConcurrentLinkedQueue<String>();
+        var lastEnd = new AtomicLong();
+        var meter = new Meter(roles);
+        try {
+            var start = OpenLoop.run(jobs, rate, (n, planned) -> () -> {
+                try {
+                    var id = client.submit(api, Runs.echo(n));
+                    answered[n] = (System.nanoTime() - planned) / 1e6;
+                    var job = client.awaitEnd(api, id);
+                    var end = System.nanoTime();
+                    lastEnd.accumulateAndGet(end, Math::max);
+                    latencies[n] = (end - planned) / 1e6;
+                    if (!job.get("status").asString().equals("SUCCEEDED")) {
+                        failures.add(job.toString());
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(e.toString());
+                }
+            });
+            var usage = meter.stop();
+            if (!failures.isEmpty()) {
+                throw new IllegalStateException("bare path over HTTP: " + failures.size() + " of " + jobs
+                        + " jobs did not succeed, e.g. " + failures.peek());
+            }
+            checkEnded(run);
+            var answers = Stats.Latencies.of(answered);
+            var readable = Stats.Latencies.of(latencies);
+            return new RunResult(jobs, (lastEnd.get() - start) / 1e9, readable, usage,
+                    "p50 / p99 ms from the planned submit: 202 " + Stats.number(answers.p50()) + " / "
+                            + Stats.number(answers.p99()) + ", readable " + Stats.number(readable.p50()) + " / "
+                            + Stats.number(readable.p99()));
+        } finally {
+            meter.close();
+        }
+    }
+
     private RunResult result(FloorRun run, long first, Map<String, Meter.Usage> usage) {
+        checkEnded(run);
+        return new RunResult(run.jobs(), (run.lastEnd() - first) / 1e9, Stats.Latencies.of(run.latencies()), usage, "");
+    }
+
+    private void checkEnded(FloorRun run) {
         var ended = store.countEnded();
         if (ended != run.jobs()) {
             throw new IllegalStateException("bare path: " + ended + " of " + run.jobs() + " jobs are marked ended in "
                     + FloorStore.SCHEMA + ".jobs");
         }
-        return new RunResult(run.jobs(), (run.lastEnd() - first) / 1e9, Stats.Latencies.of(run.latencies()), usage, "");
     }
 
     @Override
     public void close() {
+        client.close();
+        if (front != null) {
+            front.close();
+        }
         if (path != null) {
             path.close();
         }

@@ -17,6 +17,7 @@ enum Workload {
     FLOOR_W1("floor-w1", "W1 bare path, batches"),
     FLOOR_W2("floor-w2", "W2 bare path, http GET"),
     FLOOR_W3("floor-w3", "W3 bare path, paced single inserts"),
+    FLOOR_W3_HTTP("floor-w3-http", "W3 bare path behind HTTP, POST + long-poll"),
     PG_BATCHES("pg-batches", "PostgreSQL alone: insert + 2 updates, batches"),
     PG_SINGLE("pg-single", "PostgreSQL alone: single-row inserts");
 
@@ -57,7 +58,7 @@ enum Workload {
 
     /** Whether it is the bare Kafka + PostgreSQL path (the PostgreSQL-alone workloads need no Kafka). */
     boolean bare() {
-        return this == FLOOR_W1 || this == FLOOR_W2 || this == FLOOR_W3;
+        return this == FLOOR_W1 || this == FLOOR_W2 || this == FLOOR_W3 || this == FLOOR_W3_HTTP;
     }
 
     /** What the table's system column says for a workload that runs without Conveyor. */

@@ -54,8 +54,8 @@ class BenchOptionsTest {
         var options = BenchOptions.parse("--quick");
 
         assertThat(options.workloads()).endsWith(Workload.FLOOR_W1, Workload.FLOOR_W2, Workload.FLOOR_W3,
-                Workload.PG_BATCHES, Workload.PG_SINGLE);
-        assertThat(options.workloads().stream().filter(Workload::onFloor)).hasSize(5);
+                Workload.FLOOR_W3_HTTP, Workload.PG_BATCHES, Workload.PG_SINGLE);
+        assertThat(options.workloads().stream().filter(Workload::onFloor)).hasSize(6);
         assertThat(options.jdbc()).isEmpty();
         assertThat(options.kafka()).isEmpty();
     }
@@ -69,6 +69,7 @@ class BenchOptionsTest {
         assertThat(options.jdbc()).isEqualTo("jdbc:postgresql://db:5432/conveyor?user=u&password=p=q");
         assertThat(options.kafka()).isEqualTo("k1:9092,k2:9092");
         assertThat(Workload.FLOOR_W3.floorSystem()).isEqualTo("bare Kafka + PostgreSQL");
+        assertThat(Workload.named("floor-w3-http").floorSystem()).isEqualTo("bare Kafka + PostgreSQL");
         assertThat(Workload.PG_SINGLE.floorSystem()).isEqualTo("PostgreSQL alone");
     }
 

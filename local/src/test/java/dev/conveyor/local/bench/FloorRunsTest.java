@@ -67,6 +67,14 @@ class FloorRunsTest {
             assertThat(paced.latency().p50()).isPositive();
             assertThat(succeeded()).isEqualTo(100);
 
+            var overHttp = floors.measure(Workload.FLOOR_W3_HTTP);
+            assertThat(overHttp.jobs()).isEqualTo(100);
+            assertThat(overHttp.seconds()).as("100 jobs paced at 50/s take two seconds to submit").isGreaterThan(1.9);
+            assertThat(overHttp.latency().p50()).isPositive().isLessThanOrEqualTo(overHttp.latency().max());
+            assertThat(overHttp.note()).contains("202 ").contains("readable ");
+            assertThat(succeeded()).isEqualTo(100);
+            assertThat(jobsWhere("payload->>'n' IS NOT NULL")).as("the payload the client posted").isEqualTo(100);
+
             var batches = floors.measure(Workload.PG_BATCHES);
             assertThat(batches.jobs()).isEqualTo(200);
             assertThat(batches.usage()).containsKeys("postgres", "bench").doesNotContainKey("broker");
