@@ -6,8 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs the workloads that measure what the machine allows, on the system's own PostgreSQL and Kafka broker: the
@@ -182,39 +180,14 @@ final class FloorRuns implements AutoCloseable {
         path.begin(run);
         front.begin(run);
         var api = front.uri();
-        var latencies = new double[jobs];
-        var answered = new double[jobs];
-        var failures = new ConcurrentLinkedQueue<String>();
-        var lastEnd = new AtomicLong();
         var meter = new Meter(roles);
         try {
-            var start = OpenLoop.run(jobs, rate, (n, planned) -> () -> {
-                try {
-                    var id = client.submit(api, Runs.echo(n));
-                    answered[n] = (System.nanoTime() - planned) / 1e6;
-                    var job = client.awaitEnd(api, id);
-                    var end = System.nanoTime();
-                    lastEnd.accumulateAndGet(end, Math::max);
-                    latencies[n] = (end - planned) / 1e6;
-                    if (!job.get("status").asString().equals("SUCCEEDED")) {
-                        failures.add(job.toString());
-                    }
-                } catch (RuntimeException e) {
-                    failures.add(e.toString());
-                }
-            });
+            var outcome = PacedSubmits.run(client, n -> api, Runs::echo, jobs, rate);
             var usage = meter.stop();
-            if (!failures.isEmpty()) {
-                throw new IllegalStateException("bare path over HTTP: " + failures.size() + " of " + jobs
-                        + " jobs did not succeed, e.g. " + failures.peek());
-            }
+            outcome.checked("bare path over HTTP: ");
             checkEnded(run);
-            var answers = Stats.Latencies.of(answered);
-            var readable = Stats.Latencies.of(latencies);
-            return new RunResult(jobs, (lastEnd.get() - start) / 1e9, readable, usage,
-                    "p50 / p99 ms from the planned submit: 202 " + Stats.number(answers.p50()) + " / "
-                            + Stats.number(answers.p99()) + ", readable " + Stats.number(readable.p50()) + " / "
-                            + Stats.number(readable.p99()));
+            return new RunResult(jobs, outcome.seconds(), Stats.Latencies.of(outcome.readable()), usage,
+                    outcome.split());
         } finally {
             meter.close();
         }

@@ -5,10 +5,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 
 /**
@@ -143,70 +141,16 @@ final class Runs {
     }
 
     /**
-     * W3: one {@code POST /v1/jobs} every {@code 1/rate} seconds by the clock (open loop: a slow answer does not delay
-     * the next submit), each followed by a long-poll for its outcome; latency counts from the planned submit time.
-     * The note splits it: when the 202 came, when the outcome was recorded (the job's {@code updatedAt}, by the api's
-     * clock: on another machine, the clocks' skew is in that figure) and when it was readable.
+     * W3: {@link PacedSubmits}, spread over the apis; latency counts from the planned submit time. The note splits
+     * it: when the 202 came, when the outcome was recorded (the job's {@code updatedAt}, by the api's clock: on
+     * another machine, the clocks' skew is in that figure) and when it was readable.
      */
     private RunResult paced(int jobs, int rate) {
-        var latencies = new double[jobs];
-        var answered = new double[jobs];
-        var recorded = new double[jobs];
-        var failures = new ConcurrentLinkedQueue<String>();
-        var lastEnd = new AtomicLong();
-        var wallClock = WallClock.now();
         var meter = new Meter(roles);
-        var start = OpenLoop.run(jobs, rate, (n, planned) -> () -> {
-            try {
-                var api = apis.get(n % apis.size());
-                var id = client.submit(api, echo(n));
-                answered[n] = (System.nanoTime() - planned) / 1e6;
-                var job = client.awaitEnd(api, id);
-                var end = System.nanoTime();
-                lastEnd.accumulateAndGet(end, Math::max);
-                latencies[n] = (end - planned) / 1e6;
-                recorded[n] = wallClock.millisBetween(planned, Client.ended(job));
-                if (!job.get("status").asString().equals("SUCCEEDED")) {
-                    failures.add(job.toString());
-                }
-            } catch (RuntimeException e) {
-                failures.add(e.toString());
-            }
-        });
+        var outcome = PacedSubmits.run(client, n -> apis.get(n % apis.size()), Runs::echo, jobs, rate);
         var usage = meter.stop();
-        if (!failures.isEmpty()) {
-            throw new IllegalStateException(failures.size() + " of " + jobs + " jobs did not succeed, e.g. "
-                    + failures.peek());
-        }
-        return new RunResult(jobs, (lastEnd.get() - start) / 1e9, Stats.Latencies.of(latencies), usage,
-                split(Stats.Latencies.of(answered), Stats.Latencies.of(recorded), Stats.Latencies.of(latencies)));
-    }
-
-    /** Where W3's latency goes, p50 / p99 from the planned submit: the 202, the outcome recorded, readable. */
-    static String split(Stats.Latencies answered, Stats.Latencies recorded, Stats.Latencies readable) {
-        return "p50 / p99 ms from the planned submit: 202 " + Stats.number(answered.p50()) + " / "
-                + Stats.number(answered.p99()) + ", outcome recorded " + Stats.number(recorded.p50()) + " / "
-                + Stats.number(recorded.p99()) + ", readable " + Stats.number(readable.p50()) + " / "
-                + Stats.number(readable.p99());
-    }
-
-    /**
-     * Relates {@link System#nanoTime()}, which paces the loop, to the wall clock, which the api's {@code updatedAt}
-     * is on.
-     */
-    record WallClock(long epochNanosAtZero) {
-
-        static WallClock now() {
-            var wall = Instant.now();
-            var nanos = System.nanoTime();
-            return new WallClock(wall.getEpochSecond() * 1_000_000_000L + wall.getNano() - nanos);
-        }
-
-        /** Milliseconds from {@code nanoTime} (on {@link System#nanoTime()}'s clock) to the instant. */
-        double millisBetween(long nanoTime, Instant instant) {
-            var instantNanos = instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
-            return (instantNanos - (nanoTime + epochNanosAtZero)) / 1e6;
-        }
+        outcome.checked("");
+        return new RunResult(jobs, outcome.seconds(), Stats.Latencies.of(outcome.readable()), usage, outcome.split());
     }
 
     /** A W3 job: an echo of its number, one attempt. */
