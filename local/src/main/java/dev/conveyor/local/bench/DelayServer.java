@@ -1,16 +1,12 @@
 package dev.conveyor.local.bench;
 
 import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,15 +23,7 @@ final class DelayServer implements AutoCloseable {
     private final Set<InetSocketAddress> connections = ConcurrentHashMap.newKeySet();
 
     DelayServer(Duration delay) {
-        // Read when the server class is first used: the JDK server otherwise keeps only 200 idle connections open
-        // and closes the rest under a client that reuses them.
-        System.setProperty("sun.net.httpserver.maxIdleConnections", "20000");
-        try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the benchmark's HTTP server", e);
-        }
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server = LoopbackHttp.server("the benchmark's HTTP server");
         server.createContext("/", exchange -> {
             most.accumulateAndGet(current.incrementAndGet(), Math::max);
             connections.add(exchange.getRemoteAddress());

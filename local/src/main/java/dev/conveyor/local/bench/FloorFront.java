@@ -4,16 +4,12 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.conveyor.common.Json;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Executors;
 import javax.sql.DataSource;
 
 /**
@@ -38,14 +34,7 @@ final class FloorFront implements AutoCloseable {
         this.path = path;
         this.store = store;
         this.dataSource = dataSource;
-        // As DelayServer: the JDK server otherwise keeps only 200 idle keep-alive connections open (read once).
-        System.setProperty("sun.net.httpserver.maxIdleConnections", "20000");
-        try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the floor's HTTP server", e);
-        }
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server = LoopbackHttp.server("the floor's HTTP server");
         server.createContext(JOBS, this::handle);
         server.start();
     }
