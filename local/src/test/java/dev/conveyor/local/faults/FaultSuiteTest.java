@@ -413,7 +413,11 @@ class FaultSuiteTest {
             soft.assertThat(job.get("attempts").asInt()).as("attempts of the halt job (max-lost-attempts=%d)",
                     MAX_LOST_ATTEMPTS).isEqualTo(MAX_LOST_ATTEMPTS);
         }
-        soft.assertThat(halted).as("workers the halt job stopped").hasSize(MAX_LOST_ATTEMPTS);
+        // One more than the losses allowed when the first worker halts before Kafka has its record's acceptance
+        // (a first attempt on its first delivery starts at once); the record then comes back to a second worker,
+        // which runs it only once Kafka has the acceptance, as every later attempt does.
+        soft.assertThat(halted.size()).as("workers the halt job stopped: %s", halted)
+                .isBetween(MAX_LOST_ATTEMPTS, MAX_LOST_ATTEMPTS + 1);
         allSucceeded(soft, afterReport);
         soft.assertAll();
     }

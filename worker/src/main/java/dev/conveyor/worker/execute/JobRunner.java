@@ -24,8 +24,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Takes delivered records and runs their jobs. A cancelled job, or one no handler runs, is reported and accepted
- * without running. Otherwise the job gets its type's permit, its record is accepted, and once Kafka has the
- * acceptance it runs as an {@link Attempt} whose outcome is reported. Its start is reported only if it runs longer
+ * without running. Otherwise the job gets its type's permit, its record is accepted, and it runs as an
+ * {@link Attempt} whose outcome is reported: at once on its first attempt and delivery, otherwise once Kafka has the
+ * acceptance. Its start is reported only if it runs longer
  * than {@code start-event-after} ({@link StartReports}); a shorter attempt's end stands for its start. From the start
  * (or, before it, from the settled record) the api knows the attempt was taken and rescues it if its worker dies.
  * While the worker drains, records not started are released for other workers, and attempts abandoned at the end
@@ -65,11 +66,16 @@ public class JobRunner {
         meters.gauge("conveyor.worker.in.flight", attempts, RunningAttempts::count);
     }
 
-    /** What to do with a record now, and the rest of its work (to run after acknowledging it), if any. */
-    record Taken(AcknowledgeType acknowledge, Runnable rest) {
+    /**
+     * What to do with a record now, and the rest of its work (its attempt), if any.
+     *
+     * @param afterCommit whether the rest waits until Kafka has the record's acknowledgement; otherwise it starts at
+     *                    once, while the acknowledgement is on its way
+     */
+    record Taken(AcknowledgeType acknowledge, Runnable rest, boolean afterCommit) {
 
         static Taken done(AcknowledgeType acknowledge) {
-            return new Taken(acknowledge, null);
+            return new Taken(acknowledge, null, false);
         }
     }
 
@@ -109,9 +115,23 @@ public class JobRunner {
             }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
-        // The handler runs once the record's acceptance is committed; its start follows only if it runs long enough.
+        // Its start follows only if it runs long enough.
         var start = starts.begin(JobStarted.of(job, properties.id(), clock.instant()));
-        return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted, start));
+        return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted, start),
+                isSuspect(job, record));
+    }
+
+    /**
+     * Whether the job runs only once Kafka has its record's acceptance. A job on its first attempt, whose record is on
+     * its first delivery, starts at once: nearly every job, spared the acknowledgement's round trip to the broker. Any
+     * other may be one that stops the worker running it, so it waits: if it does stop this worker, its record is
+     * settled by then and Kafka hands it to no other worker; the api counts the attempt as lost and decides (a job
+     * that stops its workers stops {@code max-lost-attempts} of them, plus the one that took its first delivery).
+     * A record comes back delivered again when the worker that had it stopped, or lost it, before Kafka had its
+     * acceptance; a job is on a later attempt after a failure, a loss or a hand-back.
+     */
+    private static boolean isSuspect(JobDispatch job, ConsumerRecord<String, String> record) {
+        return job.attempt() > 1 || record.deliveryCount().orElse((short) 1) > 1;
     }
 
     /** The span (when tracing is on) in which a record's job is taken and run, on the calling thread. */

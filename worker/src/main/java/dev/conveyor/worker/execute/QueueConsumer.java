@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One share consumer's loop: poll, take every record on a virtual thread of its own, acknowledge each once it is
  * taken (ACCEPT, with its start sent to Kafka side by side), commit, poll again. Jobs run on after their record is
- * accepted, so a long job never holds back the next poll and never needs its record lock renewed.
+ * accepted, so a long job never holds back the next poll and never needs its record lock renewed. A job on its first
+ * attempt and delivery starts as its record is accepted; any other waits for the commit ({@link JobRunner}).
  *
  * <p>Why not accept only after the outcome: Kafka lets a share consumer poll again only when every record of its
  * last poll is acknowledged, and (measured with kafka-clients 4.2.1) a consumer holding a renewed record receives
@@ -100,10 +101,11 @@ final class QueueConsumer implements Runnable {
     }
 
     /**
-     * Commits the poll's acknowledgements before any of its jobs starts its handler: a worker that dies as a job
-     * starts (a job that crashes it, say) has then settled the record, and Kafka does not hand it to another worker
-     * to run a second time; the api rescues the attempt instead. A commit that fails is logged and the jobs run
-     * anyway: their starts are sent to Kafka, so the api counts them as running.
+     * Commits the poll's acknowledgements. The jobs that wait for it (those that may be what stops a worker: a later
+     * attempt, a record delivered again) start after it: a worker that such a job stops has then settled the record,
+     * and Kafka does not hand it to another worker to run a second time; the api rescues the attempt instead. A
+     * commit that fails is logged and the jobs run anyway: their starts are sent to Kafka, so the api counts them as
+     * running.
      */
     private void commit() {
         try {
@@ -126,7 +128,9 @@ final class QueueConsumer implements Runnable {
             }
             acknowledge.complete(taken.acknowledge());
             if (taken.rest() != null) {
-                committed.join();
+                if (taken.afterCommit()) {
+                    committed.join();
+                }
                 taken.rest().run();
             }
         }

@@ -15,8 +15,12 @@ import dev.conveyor.worker.WorkerProperties;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -24,6 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockShareConsumer;
 import org.apache.kafka.clients.consumer.ShareConsumer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicIdPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Status;
@@ -42,6 +47,8 @@ class QueueConsumersTest {
     static final class FakeConsumer extends MockShareConsumer<String, String> {
 
         volatile RuntimeException failNextPoll;
+        volatile CountDownLatch commitHeld = new CountDownLatch(0);
+        final AtomicInteger commitsEntered = new AtomicInteger();
         final List<AcknowledgeType> acknowledged = new CopyOnWriteArrayList<>();
         private long offset;
 
@@ -68,6 +75,18 @@ class QueueConsumersTest {
             acknowledged.add(type);
         }
 
+        /** Holds each commit until {@link #commitHeld} is released (10 s at most). */
+        @Override
+        public Map<TopicIdPartition, Optional<KafkaException>> commitSync(Duration timeout) {
+            commitsEntered.incrementAndGet();
+            try {
+                commitHeld.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return super.commitSync(timeout);
+        }
+
         synchronized void offer(String key) {
             addRecord(new ConsumerRecord<>(TOPIC, 0, offset++, key, "{}"));
         }
@@ -76,6 +95,8 @@ class QueueConsumersTest {
     private final List<FakeConsumer> made = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<String> taken = new ConcurrentLinkedQueue<>();
     private final AtomicInteger takeFailures = new AtomicInteger();
+    /** Jobs to run (counting down their latch) once taken, by record key. */
+    private final Map<String, CountDownLatch> running = new ConcurrentHashMap<>();
     private final JobRunner runner = mock(JobRunner.class);
     private QueueConsumers consumers;
     private ConsumersHealth health;
@@ -88,7 +109,9 @@ class QueueConsumersTest {
                 throw new IllegalStateException("a bug while taking " + record.key());
             }
             taken.add(record.key());
-            return JobRunner.Taken.done(AcknowledgeType.ACCEPT);
+            var ran = running.get(record.key());
+            return ran == null ? JobRunner.Taken.done(AcknowledgeType.ACCEPT)
+                    : new JobRunner.Taken(AcknowledgeType.ACCEPT, ran::countDown, record.key().startsWith("suspect"));
         });
         @SuppressWarnings("unchecked")
         ShareConsumerFactory<String, String> factory = mock(ShareConsumerFactory.class);
@@ -152,6 +175,40 @@ class QueueConsumersTest {
         assertThat(consumer.acknowledged).contains(AcknowledgeType.RELEASE, AcknowledgeType.ACCEPT);
         assertThat(made).hasSize(1);
         assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+    }
+
+    @Test
+    void aJobStartsWhileItsAcceptanceIsCommitted() throws Exception {
+        var ran = new CountDownLatch(1);
+        running.put("job-6", ran);
+        start();
+        var consumer = subscribed(0);
+        var held = new CountDownLatch(1);
+        consumer.commitHeld = held;
+
+        consumer.offer("job-6");
+
+        await().until(() -> consumer.commitsEntered.get() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> ran.getCount() == 0);
+        held.countDown();
+        assertThat(consumer.acknowledged).containsExactly(AcknowledgeType.ACCEPT);
+    }
+
+    @Test
+    void aJobThatMayStopItsWorkerStartsOnlyOnceKafkaHasItsAcceptance() throws Exception {
+        var ran = new CountDownLatch(1);
+        running.put("suspect-7", ran);
+        start();
+        var consumer = subscribed(0);
+        var held = new CountDownLatch(1);
+        consumer.commitHeld = held;
+
+        consumer.offer("suspect-7");
+
+        await().until(() -> consumer.commitsEntered.get() == 1);
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> ran.getCount() == 1);
+        held.countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ran.getCount() == 0);
     }
 
     @Test
