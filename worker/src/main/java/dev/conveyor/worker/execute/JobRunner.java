@@ -26,8 +26,8 @@ import tools.jackson.databind.JsonNode;
  * Takes delivered records and runs their jobs. A cancelled job, or one no handler runs, is reported and accepted
  * without running. Otherwise the job gets its type's permit, its record is accepted, and it runs as an
  * {@link Attempt} whose outcome is reported: at once on its first attempt and delivery, otherwise once Kafka has the
- * acceptance. Its start is reported only if it runs longer
- * than {@code start-event-after} ({@link StartReports}); a shorter attempt's end stands for its start. From the start
+ * acceptance ({@link #isSuspect}). Its start is reported only if it runs longer than {@code start-event-after}
+ * ({@link StartReports}); a shorter attempt's end stands for its start. From the start
  * (or, before it, from the settled record) the api knows the attempt was taken and rescues it if its worker dies.
  * While the worker drains, records not started are released for other workers, and attempts abandoned at the end
  * of the grace period are handed back.
