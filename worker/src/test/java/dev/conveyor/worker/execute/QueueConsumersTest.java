@@ -177,38 +177,38 @@ class QueueConsumersTest {
         assertThat(health.health().getStatus()).isEqualTo(Status.UP);
     }
 
-    @Test
-    void aJobStartsWhileItsAcceptanceIsCommitted() throws Exception {
+    /** A job offered to a consumer whose commit is held by the test until {@code held} is counted down. */
+    private record HeldCommit(CountDownLatch ran, CountDownLatch held, FakeConsumer consumer) {
+    }
+
+    private HeldCommit offerWithTheCommitHeld(String key) throws Exception {
         var ran = new CountDownLatch(1);
-        running.put("job-6", ran);
+        running.put(key, ran);
         start();
         var consumer = subscribed(0);
         var held = new CountDownLatch(1);
         consumer.commitHeld = held;
-
-        consumer.offer("job-6");
-
+        consumer.offer(key);
         await().until(() -> consumer.commitsEntered.get() == 1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> ran.getCount() == 0);
-        held.countDown();
-        assertThat(consumer.acknowledged).containsExactly(AcknowledgeType.ACCEPT);
+        return new HeldCommit(ran, held, consumer);
+    }
+
+    @Test
+    void aJobStartsWhileItsAcceptanceIsCommitted() throws Exception {
+        var job = offerWithTheCommitHeld("job-6");
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> job.ran().getCount() == 0);
+        job.held().countDown();
+        assertThat(job.consumer().acknowledged).containsExactly(AcknowledgeType.ACCEPT);
     }
 
     @Test
     void aJobThatMayStopItsWorkerStartsOnlyOnceKafkaHasItsAcceptance() throws Exception {
-        var ran = new CountDownLatch(1);
-        running.put("suspect-7", ran);
-        start();
-        var consumer = subscribed(0);
-        var held = new CountDownLatch(1);
-        consumer.commitHeld = held;
+        var job = offerWithTheCommitHeld("suspect-7");
 
-        consumer.offer("suspect-7");
-
-        await().until(() -> consumer.commitsEntered.get() == 1);
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> ran.getCount() == 1);
-        held.countDown();
-        await().atMost(Duration.ofSeconds(5)).until(() -> ran.getCount() == 0);
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> job.ran().getCount() == 1);
+        job.held().countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() -> job.ran().getCount() == 0);
     }
 
     @Test
