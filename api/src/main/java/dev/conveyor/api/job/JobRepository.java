@@ -21,10 +21,12 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class JobRepository {
 
-    public static final String COLUMNS_SQL = """
-            id, type, queue, status, payload, result, error, attempts, max_attempts, timeout_seconds,
-            idempotency_key, worker_id, created_at, run_at, started_at, finished_at, updated_at, progress
-            """;
+    /** The columns {@link #JOB} reads, by name. */
+    public static final List<String> COLUMNS = List.of("id", "type", "queue", "status", "payload", "result", "error",
+            "attempts", "max_attempts", "timeout_seconds", "idempotency_key", "worker_id", "created_at", "run_at",
+            "started_at", "finished_at", "updated_at", "progress");
+
+    public static final String COLUMNS_SQL = String.join(", ", COLUMNS) + " ";
 
     private static final String FIND = "SELECT " + COLUMNS_SQL + " FROM jobs WHERE id = :id";
     private static final String FIND_IN_TENANT = FIND + " AND tenant = :tenant";

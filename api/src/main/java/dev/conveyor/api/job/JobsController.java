@@ -74,7 +74,10 @@ class JobsController {
                 var left = Duration.between(Instant.now(), deadline);
                 if (left.isPositive() && waiters.knownUnended(jobId, caller.visibleTenant())) {
                     // submitted here and not ended since: nothing to read yet
-                    registration.await(left);
+                    var handed = awaitHanded(registration, left, caller);
+                    if (handed != null) {
+                        return handed;
+                    }
                     continue;
                 }
                 var job = find(jobId, caller);
@@ -82,9 +85,21 @@ class JobsController {
                 if (job.status().isTerminal() || !left.isPositive()) {
                     return job;
                 }
-                registration.await(left);
+                var handed = awaitHanded(registration, left, caller);
+                if (handed != null) {
+                    return handed;
+                }
             }
         }
+    }
+
+    /**
+     * Waits for the job's wake-up; answers the ended job when the transaction that ended it handed it over (then it
+     * need not be read), else null.
+     */
+    private static Job awaitHanded(JobWaiters.Registration registration, Duration left, Caller caller)
+            throws InterruptedException {
+        return registration.await(left) ? registration.handed(caller.visibleTenant()) : null;
     }
 
     @GetMapping("/v1/jobs")

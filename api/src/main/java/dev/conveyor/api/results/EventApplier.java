@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -163,6 +164,7 @@ class EventApplier {
         if (events.isEmpty()) {
             return;
         }
+        var handed = new HashMap<UUID, JobWaiters.Ended>();
         var endedHere = transaction.execute(status -> {
             var ids = new LinkedHashSet<UUID>();
             events.forEach(event -> ids.add(event.jobId()));
@@ -188,10 +190,24 @@ class EventApplier {
                 updates.put(event.jobId(), next);
             }
             var changed = updates.values().stream().filter(JobUpdate::changes).toList();
-            var written = writes.write(changed);
+            // the jobs that end here and have long-polls waiting on this instance: their rows come back with the
+            // write, and the long-polls answer with them instead of reading them again
+            var handOver = new HashSet<UUID>();
+            for (var update : changed) {
+                if (update.to().status().isTerminal() && update.to().status() != update.from().status()
+                        && waiters.waitedFor(update.to().id())) {
+                    handOver.add(update.to().id());
+                }
+            }
+            var written = writes.write(changed, handOver::contains);
             if (written.size() != changed.size()) {
                 throw new IllegalStateException("wrote " + written.size() + " of " + changed.size()
                         + " job changes under their locks");
+            }
+            for (var job : written) {
+                if (job.ended() != null) {
+                    handed.put(job.id(), job.ended());
+                }
             }
             var ended = new ArrayList<UUID>();
             var moves = jobMetrics.afterCommit();
@@ -211,6 +227,6 @@ class EventApplier {
         });
         // Committed: this instance's long-polls answer now, without waiting for the NOTIFY to come back through
         // PostgreSQL to the listener (which wakes the other instances' and finds these already gone).
-        waiters.wake(endedHere);
+        waiters.wake(endedHere, handed);
     }
 }

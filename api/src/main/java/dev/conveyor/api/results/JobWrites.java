@@ -1,11 +1,14 @@
 package dev.conveyor.api.results;
 
+import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.api.metrics.JobFacts;
+import dev.conveyor.api.wakeup.JobWaiters;
 import dev.conveyor.common.JobStatus;
-import java.util.ArrayList;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Repository;
@@ -56,13 +60,16 @@ class JobWrites {
             FROM unnest(:ids::uuid[], :fromStatus::text[], :fromAttempts::int[], :generation::int[],
                         :status::text[], :attempts::int[], :uncharged::int[], :lost::int[], :workerId::text[],
                         :startedAt::timestamptz[], :finishedAt::timestamptz[], :result::text[], :error::text[],
-                        :setsProgress::boolean[], :progress::text[], :runAt::timestamptz[], :redispatch::boolean[])
+                        :setsProgress::boolean[], :progress::text[], :runAt::timestamptz[], :redispatch::boolean[],
+                        :handed::boolean[])
                  AS v(id, from_status, from_attempts, generation, status, attempts, uncharged, lost, worker_id,
-                      started_at, finished_at, result, error, sets_progress, progress, run_at, redispatch)
+                      started_at, finished_at, result, error, sets_progress, progress, run_at, redispatch, handed)
             WHERE j.id = v.id AND j.status = v.from_status AND j.attempts = v.from_attempts
               AND j.generation = v.generation
-            RETURNING j.id
-            """;
+            RETURNING j.id AS written_id, v.handed""";
+
+    /** {@link #WRITE}, also answering the rows to hand over. */
+    private static final String WRITE_HANDING = WRITE + ", " + handedColumns();
 
     /** RUNNING attempts of workers that are not alive, silent since at least the given time; locked. */
     private static final String SILENT_WORKERS = "SELECT worker_id, " + STATE_COLUMNS + """
@@ -78,6 +85,23 @@ class JobWrites {
             WHERE status = 'RUNNING' AND started_at < now() - make_interval(secs => timeout_seconds + :graceSeconds)
             ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             """;
+
+    /**
+     * The job's columns as {@link JobRepository#JOB} reads them, and its tenant, for the rows to hand over; nulls for
+     * the others, so that a batch of a thousand ends does not send a thousand payloads back.
+     */
+    private static String handedColumns() {
+        var columns = new ArrayList<String>();
+        for (var column : JobRepository.COLUMNS) {
+            columns.add("CASE WHEN v.handed THEN j." + column + " END AS " + column);
+        }
+        columns.add("CASE WHEN v.handed THEN j.tenant END AS job_tenant");
+        return String.join(", ", columns);
+    }
+
+    /** A job written by {@link #write(List, Predicate)}, and the job as written if it was to be handed over. */
+    record Written(UUID id, JobWaiters.Ended ended) {
+    }
 
     /** A running attempt, and the worker that runs it. */
     record Running(JobState state, String workerId) {
@@ -130,12 +154,23 @@ class JobWrites {
      * every guard holds, so the caller can treat a missing id as a bug.
      */
     List<UUID> write(List<JobUpdate> updates) {
+        return write(updates, id -> false).stream().map(Written::id).toList();
+    }
+
+    /**
+     * Writes as {@link #write(List)} does, and answers the rows of the jobs that {@code handOver} names as they were
+     * written (to answer their long-polls without reading them again).
+     */
+    List<Written> write(List<JobUpdate> updates, Predicate<UUID> handOver) {
         var changes = updates.stream().filter(JobUpdate::changes).toList();
         if (changes.isEmpty()) {
             return List.of();
         }
-        var written = new ArrayList<UUID>(changes.size());
-        jdbc.sql(WRITE)
+        var written = new ArrayList<Written>(changes.size());
+        var handed = changes.stream().map(u -> handOver.test(u.to().id())).toArray(Boolean[]::new);
+        var handing = Arrays.asList(handed).contains(true);
+        // with nothing to hand over (a batch of ends nobody waits for here), not a column more per row
+        jdbc.sql(handing ? WRITE_HANDING : WRITE)
                 .param("ids", array("uuid", changes, u -> u.from().id()))
                 .param("fromStatus", array("text", changes, u -> u.from().status().name()))
                 .param("fromAttempts", array("int4", changes, u -> u.from().attempts()))
@@ -153,7 +188,11 @@ class JobWrites {
                 .param("progress", array("text", changes, JobUpdate::progress))
                 .param("runAt", array("text", changes, u -> text(u.runAt())))
                 .param("redispatch", array("bool", changes, JobUpdate::redispatch))
-                .query((rs, n) -> written.add(rs.getObject("id", UUID.class)))
+                .param("handed", new SqlArrayValue("bool", (Object[]) handed))
+                .query((rs, n) -> written.add(new Written(rs.getObject("written_id", UUID.class),
+                        handing && rs.getBoolean("handed")
+                                ? new JobWaiters.Ended(JobRepository.JOB.mapRow(rs, n), rs.getString("job_tenant"))
+                                : null)))
                 .list();
         return written;
     }

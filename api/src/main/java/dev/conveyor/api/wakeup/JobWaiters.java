@@ -1,5 +1,6 @@
 package dev.conveyor.api.wakeup;
 
+import dev.conveyor.api.job.Job;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -19,6 +20,9 @@ import org.springframework.stereotype.Component;
  * <p>It also knows the jobs most recently submitted alone on this instance that it has not yet seen end (every end
  * reaches it: from this instance's event applier, or as a {@code NOTIFY} from another's), so that a long-poll of
  * one of those, the usual "submit, then wait for the outcome", waits at once instead of reading the job first.
+ *
+ * <p>The transaction that ends a job here can hand its waiters the job as it wrote it ({@link #wake(Iterable, Map)}),
+ * so that they answer without reading it again.
  */
 @Component
 public class JobWaiters {
@@ -76,13 +80,27 @@ public class JobWaiters {
         return tenant != null && (visibleTenant == null || visibleTenant.equals(tenant));
     }
 
+    /** Whether a long-poll waits for this job here now: then the transaction that ends it may hand it over. */
+    public boolean waitedFor(UUID id) {
+        return signals.containsKey(id);
+    }
+
     /** Wakes the waiters of these jobs, which ended. */
     public void wake(Iterable<UUID> ids) {
+        wake(ids, Map.of());
+    }
+
+    /**
+     * Wakes the waiters of these jobs, which ended, and hands those in {@code handed} the job as the committed
+     * transaction that ended it wrote it.
+     */
+    public void wake(Iterable<UUID> ids, Map<UUID, Ended> handed) {
         for (var id : ids) {
             // before the wake-up: a long-poll that registers after this reads the job
             unended.remove(id);
             var signal = signals.remove(id);
             if (signal != null) {
+                signal.ended = handed.get(id);
                 signal.latch.countDown();
             }
         }
@@ -114,6 +132,19 @@ public class JobWaiters {
             return signal.latch.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
         }
 
+        /**
+         * After a wake-up: the ended job as its transaction wrote it, if that transaction handed it over and a
+         * caller who sees the jobs of {@code visibleTenant} (null: all) may see it; otherwise null, and the job is
+         * to be read.
+         */
+        public Job handed(String visibleTenant) {
+            var ended = signal.ended;
+            if (ended == null || (visibleTenant != null && !visibleTenant.equals(ended.tenant()))) {
+                return null;
+            }
+            return ended.job();
+        }
+
         @Override
         public void close() {
             signals.computeIfPresent(id, (key, current) -> {
@@ -126,8 +157,14 @@ public class JobWaiters {
         }
     }
 
+    /** A job that ended, as the transaction that ended it wrote it, and its tenant. */
+    public record Ended(Job job, String tenant) {
+    }
+
     private static final class Signal {
         final CountDownLatch latch = new CountDownLatch(1);
         int waiters;
+        /** Set before the latch opens (which publishes it to the waiters), when the job is handed over. */
+        Ended ended;
     }
 }

@@ -2,9 +2,13 @@ package dev.conveyor.api.wakeup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.api.job.Job;
+import dev.conveyor.common.JobStatus;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -100,6 +104,33 @@ class JobWaitersTest {
         assertThat(waiters.knownUnended(id, null)).isFalse();
         assertThat(waiters.knownUnended(last, null)).isTrue();
         assertThat(waiters.knownUnended(newest, null)).isTrue();
+    }
+
+    @Test
+    void aJobHandedOverWithItsWakeUpIsGivenToWaitersWhoMaySeeIt() throws InterruptedException {
+        var job = new Job(id, "echo", "default", JobStatus.SUCCEEDED, null, null, null, 1, 3, 60, null, "w1",
+                Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, null);
+        try (var registration = waiters.register(id)) {
+            assertThat(waiters.waitedFor(id)).isTrue();
+
+            waiters.wake(List.of(id), Map.of(id, new JobWaiters.Ended(job, "acme")));
+
+            assertThat(registration.await(Duration.ofSeconds(5))).isTrue();
+            assertThat(registration.handed("acme")).isSameAs(job);
+            assertThat(registration.handed(null)).as("an admin sees every tenant's jobs").isSameAs(job);
+            assertThat(registration.handed("other")).as("another tenant reads, and is answered 404").isNull();
+        }
+        assertThat(waiters.waitedFor(id)).isFalse();
+    }
+
+    @Test
+    void aWakeUpWithoutTheJobHandsNothingOver() throws InterruptedException {
+        try (var registration = waiters.register(id)) {
+            waiters.wake(List.of(id));
+
+            assertThat(registration.await(Duration.ofSeconds(5))).isTrue();
+            assertThat(registration.handed(null)).isNull();
+        }
     }
 
     private double open() {
