@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -165,7 +166,24 @@ class EventApplier {
             return;
         }
         var handed = new HashMap<UUID, JobWaiters.Ended>();
-        var endedHere = transaction.execute(status -> {
+        var handOver = new HashSet<UUID>();
+        List<UUID> endedHere = null;
+        try {
+            endedHere = applyTogether(events, handOver, handed);
+        } finally {
+            if (endedHere == null) {
+                // not committed: the long-polls kept for this transaction read their jobs again
+                waiters.wake(handOver, Map.of());
+            }
+        }
+        // Committed: this instance's long-polls answer now, without waiting for the NOTIFY to come back through
+        // PostgreSQL to the listener (which wakes the other instances' and finds these already gone).
+        waiters.wake(endedHere, handed);
+    }
+
+    /** One transaction; answers the jobs it ended. */
+    private List<UUID> applyTogether(List<JobEvent> events, Set<UUID> handOver, Map<UUID, JobWaiters.Ended> handed) {
+        return transaction.execute(status -> {
             var ids = new LinkedHashSet<UUID>();
             events.forEach(event -> ids.add(event.jobId()));
             var updates = new LinkedHashMap<UUID, JobUpdate>();
@@ -190,13 +208,15 @@ class EventApplier {
                 updates.put(event.jobId(), next);
             }
             var changed = updates.values().stream().filter(JobUpdate::changes).toList();
-            // the jobs that end here and have long-polls waiting on this instance: their rows come back with the
-            // write, and the long-polls answer with them instead of reading them again
-            var handOver = new HashSet<UUID>();
+            // the jobs this transaction ends; of those, the ones with long-polls waiting on this instance: their rows
+            // come back with the write, and the long-polls answer with them instead of reading them again
+            var ended = new ArrayList<UUID>();
             for (var update : changed) {
-                if (update.to().status().isTerminal() && update.to().status() != update.from().status()
-                        && waiters.waitedFor(update.to().id())) {
-                    handOver.add(update.to().id());
+                if (update.to().status().isTerminal() && update.to().status() != update.from().status()) {
+                    ended.add(update.to().id());
+                    if (waiters.handOverPending(update.to().id())) {
+                        handOver.add(update.to().id());
+                    }
                 }
             }
             var written = writes.write(changed, handOver::contains);
@@ -209,24 +229,17 @@ class EventApplier {
                     handed.put(job.id(), job.ended());
                 }
             }
-            var ended = new ArrayList<UUID>();
             var moves = jobMetrics.afterCommit();
             for (var update : changed) {
                 moves.moved(facts.get(update.to().id()), update.from().status(), update.to().status(),
                         update.startedAt(), update.finishedAt());
                 if (update.to().status() != update.from().status()) {
                     transitions.get(update.to().status()).increment();
-                    if (update.to().status().isTerminal()) {
-                        ended.add(update.to().id());
-                    }
                 }
             }
             ignored.increment(unapplied);
             notifications.notifyEnded(ended);
             return ended;
         });
-        // Committed: this instance's long-polls answer now, without waiting for the NOTIFY to come back through
-        // PostgreSQL to the listener (which wakes the other instances' and finds these already gone).
-        waiters.wake(endedHere, handed);
     }
 }

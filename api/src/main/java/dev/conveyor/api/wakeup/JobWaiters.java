@@ -80,19 +80,43 @@ public class JobWaiters {
         return tenant != null && (visibleTenant == null || visibleTenant.equals(tenant));
     }
 
-    /** Whether a long-poll waits for this job here now: then the transaction that ends it may hand it over. */
-    public boolean waitedFor(UUID id) {
-        return signals.containsKey(id);
-    }
-
-    /** Wakes the waiters of these jobs, which ended. */
-    public void wake(Iterable<UUID> ids) {
-        wake(ids, Map.of());
+    /**
+     * Called by a transaction about to end this job: true when long-polls wait for it here, and then they are kept
+     * for that transaction, which must {@link #wake(Iterable, Map) wake} them once it has committed or failed (a
+     * {@code NOTIFY} of the same end, which can arrive first, does not wake them without the row).
+     */
+    public boolean handOverPending(UUID id) {
+        return signals.computeIfPresent(id, (key, signal) -> {
+            signal.handOverPending = true;
+            return signal;
+        }) != null;
     }
 
     /**
-     * Wakes the waiters of these jobs, which ended, and hands those in {@code handed} the job as the committed
-     * transaction that ended it wrote it.
+     * Wakes the waiters of these jobs, which ended; except those kept for a transaction of this instance that ends
+     * the job ({@link #handOverPending}), which wakes them itself.
+     */
+    public void wake(Iterable<UUID> ids) {
+        for (var id : ids) {
+            // before the wake-up: a long-poll that registers after this reads the job
+            unended.remove(id);
+            var woken = new Signal[1];
+            signals.computeIfPresent(id, (key, signal) -> {
+                if (signal.handOverPending) {
+                    return signal;
+                }
+                woken[0] = signal;
+                return null;
+            });
+            if (woken[0] != null) {
+                woken[0].latch.countDown();
+            }
+        }
+    }
+
+    /**
+     * Wakes the waiters of these jobs after the transaction that ended them: hands those in {@code handed} the job
+     * as that transaction wrote it, if it committed (else {@code handed} is empty, and the waiters read the job).
      */
     public void wake(Iterable<UUID> ids, Map<UUID, Ended> handed) {
         for (var id : ids) {
@@ -166,5 +190,7 @@ public class JobWaiters {
         int waiters;
         /** Set before the latch opens (which publishes it to the waiters), when the job is handed over. */
         Ended ended;
+        /** Kept for the transaction of this instance that ends the job (set and read in the map's compute). */
+        boolean handOverPending;
     }
 }

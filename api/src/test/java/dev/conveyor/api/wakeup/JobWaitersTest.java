@@ -110,9 +110,13 @@ class JobWaitersTest {
     void aJobHandedOverWithItsWakeUpIsGivenToWaitersWhoMaySeeIt() throws InterruptedException {
         var job = new Job(id, "echo", "default", JobStatus.SUCCEEDED, null, null, null, 1, 3, 60, null, "w1",
                 Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, null);
+        assertThat(waiters.handOverPending(id)).as("nobody waits").isFalse();
         try (var registration = waiters.register(id)) {
-            assertThat(waiters.waitedFor(id)).isTrue();
+            assertThat(waiters.handOverPending(id)).isTrue();
 
+            waiters.wake(List.of(id));
+            assertThat(registration.await(Duration.ofMillis(20)))
+                    .as("the NOTIFY of the same end does not wake it without the row").isFalse();
             waiters.wake(List.of(id), Map.of(id, new JobWaiters.Ended(job, "acme")));
 
             assertThat(registration.await(Duration.ofSeconds(5))).isTrue();
@@ -120,7 +124,23 @@ class JobWaitersTest {
             assertThat(registration.handed(null)).as("an admin sees every tenant's jobs").isSameAs(job);
             assertThat(registration.handed("other")).as("another tenant reads, and is answered 404").isNull();
         }
-        assertThat(waiters.waitedFor(id)).isFalse();
+        assertThat(waiters.handOverPending(id)).isFalse();
+    }
+
+    @Test
+    void aTransactionThatDidNotCommitWakesTheWaitersItKeptToReadAgain() throws InterruptedException {
+        try (var kept = waiters.register(id)) {
+            assertThat(waiters.handOverPending(id)).isTrue();
+
+            waiters.wake(List.of(id), Map.of());
+
+            assertThat(kept.await(Duration.ofSeconds(5))).isTrue();
+            assertThat(kept.handed(null)).isNull();
+        }
+        try (var later = waiters.register(id)) {
+            waiters.wake(List.of(id));
+            assertThat(later.await(Duration.ofSeconds(5))).as("a new registration is not kept").isTrue();
+        }
     }
 
     @Test
