@@ -50,29 +50,8 @@ public final class LocalSystem {
         // The marker lets a later run recognise leftovers by their command line. Compact object headers (JDK 25,
         // JEP 519): 8-byte headers instead of 12 cost the api, the worker and the broker less CPU per job in four
         // side-by-side pairs (README "Compact object headers").
-        var all = new ArrayList<>(List.of("-Dconveyor.local.home=" + options.home().toAbsolutePath().normalize(),
-                "-XX:+UseCompactObjectHeaders"));
-        all.addAll(COMPILERS_YIELD);
-        this.jvmOptions = List.copyOf(all);
-    }
-
-    /**
-     * The JIT compiler threads at the lowest CPU priority (nice 19), every other thread where it was: on a machine
-     * whose cores are busy, the job path runs first and the compiling waits for what is left. W3's p50 was lower in
-     * each of four side-by-side pairs (README "JIT compilers at the lowest CPU priority"). Policy 1 is what makes the
-     * JVM set priorities on Linux at all; mapping every Java priority to nice 0 keeps it from raising or lowering any
-     * other thread. Lowering a priority needs no privilege; the JVM still warns once, at start, that policy 1 "may
-     * require" root.
-     */
-    static final List<String> COMPILERS_YIELD = compilersYield();
-
-    private static List<String> compilersYield() {
-        var options = new ArrayList<>(List.of("-XX:ThreadPriorityPolicy=1", "-XX:CompilerThreadPriority=19",
-                "-XX:VMThreadPriority=0"));
-        for (var priority = Thread.MIN_PRIORITY; priority <= Thread.MAX_PRIORITY; priority++) {
-            options.add("-XX:JavaPriority" + priority + "_To_OSPriority=0");
-        }
-        return List.copyOf(options);
+        this.jvmOptions = List.of("-Dconveyor.local.home=" + options.home().toAbsolutePath().normalize(),
+                "-XX:+UseCompactObjectHeaders");
     }
 
     /**
