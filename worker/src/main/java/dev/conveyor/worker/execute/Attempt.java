@@ -107,8 +107,9 @@ final class Attempt {
         return decided ? handled : null;
     }
 
-    boolean isOverdue(long nowMillis) {
-        return nowMillis >= deadlineMillis && !end.isDone();
+    /** When the handler's time is up ({@link System#currentTimeMillis()}); far off until it starts. */
+    long deadlineMillis() {
+        return deadlineMillis;
     }
 
     /** Ends the attempt for passing its deadline, unless it has ended. */
