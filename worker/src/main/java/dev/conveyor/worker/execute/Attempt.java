@@ -107,9 +107,8 @@ final class Attempt {
         return decided ? handled : null;
     }
 
-    /** When the handler's time is up ({@link System#currentTimeMillis()}); far off until it starts. */
-    long deadlineMillis() {
-        return deadlineMillis;
+    boolean isOverdue(long nowMillis) {
+        return nowMillis >= deadlineMillis && !end.isDone();
     }
 
     /** Ends the attempt for passing its deadline, unless it has ended. */

@@ -6,19 +6,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Ends attempts whose deadline has passed, with one virtual thread for all of them instead of a timer per attempt
- * (an entry armed and disarmed in the JDK's scheduler of timed waits for every job). The thread looks over the
- * running attempts when the earliest deadline it knows of falls, but at most every {@link #TICK} (so under load an
- * attempt may end up to that late) and at least every {@link #LONGEST_SLEEP} (an attempt that starts meanwhile has a
- * deadline at least a second off, {@code timeoutSeconds} being at least 1, so it is seen in time). It stops when no
- * attempt runs, and the next attempt starts it again.
+ * Ends attempts whose deadline has passed. One virtual thread looks over the running attempts every {@link #TICK}
+ * while there are any, so an attempt costs no timer of its own (the JDK's scheduler of timed waits, an entry
+ * armed and disarmed per job) and a deadline is met within a tick. The thread stops when no attempt runs, and the
+ * next attempt starts it again.
  */
 final class Deadlines {
 
-    /** The shortest time between two looks. */
+    /** How often deadlines are checked, and so how late past its deadline an attempt may be ended. */
     static final Duration TICK = Duration.ofMillis(50);
-    /** The longest time between two looks while attempts run. */
-    static final Duration LONGEST_SLEEP = Duration.ofMillis(250);
 
     private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean watching = new AtomicBoolean();
@@ -47,15 +43,12 @@ final class Deadlines {
     private void watch() {
         try {
             while (true) {
+                Thread.sleep(TICK);
                 var now = System.currentTimeMillis();
-                var earliest = now + LONGEST_SLEEP.toMillis();
                 for (var attempt : running) {
-                    var deadline = attempt.deadlineMillis();
-                    if (deadline <= now) {
+                    if (attempt.isOverdue(now)) {
                         running.remove(attempt);
                         attempt.timeOut();
-                    } else {
-                        earliest = Math.min(earliest, deadline);
                     }
                 }
                 if (running.isEmpty()) {
@@ -64,9 +57,7 @@ final class Deadlines {
                     if (running.isEmpty() || !watching.compareAndSet(false, true)) {
                         return;
                     }
-                    continue;
                 }
-                Thread.sleep(Math.max(earliest - now, TICK.toMillis()));
             }
         } catch (InterruptedException e) {
             watching.set(false);
