@@ -3,19 +3,18 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
 import java.time.Duration;
-import java.util.Map;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import org.slf4j.MDC;
 import tools.jackson.databind.JsonNode;
 
 /**
- * One attempt of a handler, on the job's virtual thread. It ends in exactly one way: the handler returns or throws,
- * the deadline passes, or the attempt is cancelled or abandoned; whichever comes first wins, and the handler's thread
- * is interrupted for all but the first two.
+ * One attempt of a handler, on a virtual thread of its own. It ends in exactly one way: the handler returns or
+ * throws, the deadline passes, or the attempt is cancelled or abandoned; whichever comes first wins, and the
+ * handler's thread is interrupted for all but the first two.
  */
 final class Attempt {
 
@@ -43,12 +42,7 @@ final class Attempt {
     private final int number;
     private final CompletableFuture<End> end = new CompletableFuture<>();
     private final CompletableFuture<Void> handlerEnded = new CompletableFuture<>();
-    /** The handler's thread while the handler runs; read and written under this object's lock. */
-    private Thread thread;
-    /** Set once the handler starts: who reports an end decided while it runs (under the lock). */
-    private Consumer<End> reportElsewhere;
-    private Map<String, String> logContext;
-    private volatile long deadlineMillis = Long.MAX_VALUE;
+    private volatile Thread thread;
 
     Attempt(int generation, int number) {
         this.generation = generation;
@@ -70,73 +64,52 @@ final class Attempt {
     }
 
     /**
-     * Runs the handler on the calling thread, so a job costs one thread and no hand-off between two. Returns how the
-     * attempt ended when the handler decided it (it returned or threw), for the caller to report; an attempt
-     * cancelled or abandoned before this never starts its handler and returns that end. When the attempt ends
-     * otherwise while the handler runs (its deadline passes, see {@link Deadlines}, or it is cancelled or abandoned),
-     * the handler's thread is interrupted and {@code reportElsewhere} gets that end at once, on a virtual thread of
-     * its own, so that the end is reported even if the handler ignores the interrupt; this then returns null once
-     * the handler does return.
+     * Runs the handler and waits for the attempt to end; the calling (virtual) thread only waits. An attempt
+     * cancelled or abandoned before this never starts its handler.
      */
-    End run(JobHandler handler, JobContext context, Deadlines deadlines, Consumer<End> reportElsewhere) {
-        synchronized (this) {
-            if (end.isDone()) {
-                return end.join();
+    End run(JobHandler handler, JobContext context) throws InterruptedException {
+        if (end.isDone()) {
+            return end.join();
+        }
+        // the handler's log lines name the job and its trace, as the runner's do (an empty MDC costs nothing)
+        var logContext = MDC.getCopyOfContextMap();
+        thread = Thread.ofVirtual().name("job-" + context.jobId()).start(() -> {
+            if (logContext != null) {
+                MDC.setContextMap(logContext);
             }
-            thread = Thread.currentThread();
-            this.reportElsewhere = reportElsewhere;
-            // the report of an end decided elsewhere names the job and its trace in its log lines, as this thread does
-            logContext = MDC.getCopyOfContextMap();
+            try {
+                end.complete(new End.Returned(handler.handle(context)));
+            } catch (Throwable t) {
+                end.complete(new End.Threw(t));
+            } finally {
+                handlerEnded.complete(null);
+            }
+        });
+        if (end.isDone()) {
+            // cancelled or abandoned while the thread started: stop() may have found no thread to interrupt
+            thread.interrupt();
         }
-        deadlineMillis = context.deadline().toEpochMilli();
-        deadlines.add(this);
-        End handled;
+        var millis = Math.max(0, context.deadline().toEpochMilli() - Instant.now().toEpochMilli());
         try {
-            handled = new End.Returned(handler.handle(context));
-        } catch (Throwable t) {
-            handled = new End.Threw(t);
+            return end.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            stop(new End.TimedOut());
+            return end.join();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("attempts end by value", e);
         }
-        var decided = end.complete(handled);
-        deadlines.remove(this);
-        synchronized (this) {
-            thread = null;
-        }
-        // An interrupt meant for the handler (delivered under the lock, so before the line above) stops here.
-        Thread.interrupted();
-        handlerEnded.complete(null);
-        return decided ? handled : null;
-    }
-
-    boolean isOverdue(long nowMillis) {
-        return nowMillis >= deadlineMillis && !end.isDone();
-    }
-
-    /** Ends the attempt for passing its deadline, unless it has ended. */
-    void timeOut() {
-        stop(new End.TimedOut());
     }
 
     /**
-     * Waits up to {@code patience} for the handler to end; true when it has, or never started. An attempt ends at its
-     * deadline, but a handler that ignores interrupts runs on.
+     * Waits up to {@code patience} for the handler's thread to end; true when it has, or never started. An attempt
+     * ends at its deadline, but a handler that ignores interrupts runs on.
      */
     boolean awaitHandler(Duration patience) throws InterruptedException {
-        synchronized (this) {
-            if (reportElsewhere == null) {
-                return true;
-            }
-        }
-        try {
-            handlerEnded.get(patience.toNanos(), TimeUnit.NANOSECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("the handler's end carries no value", e);
-        }
+        var running = thread;
+        return running == null || running.join(patience);
     }
 
-    /** Completes when the handler ends (never, if it never started: see {@link #awaitHandler}). */
+    /** Completes when the handler's thread ends (never, if it never started: see {@link #awaitHandler}). */
     CompletableFuture<Void> handlerEnded() {
         return handlerEnded;
     }
@@ -150,25 +123,8 @@ final class Attempt {
     }
 
     private void stop(End how) {
-        if (!end.complete(how)) {
-            return;
-        }
-        Consumer<End> report;
-        Map<String, String> context;
-        synchronized (this) {
-            if (thread != null) {
-                thread.interrupt();
-            }
-            report = reportElsewhere;
-            context = logContext;
-        }
-        if (report != null) {
-            Thread.ofVirtual().name("conveyor-report").start(() -> {
-                if (context != null) {
-                    MDC.setContextMap(context);
-                }
-                report.accept(how);
-            });
+        if (end.complete(how) && thread != null) {
+            thread.interrupt();
         }
     }
 }

@@ -47,7 +47,6 @@ public class JobRunner {
     private final WorkerMetrics metrics;
     private final JobTracing tracing;
     private final StuckHandlers stuck;
-    private final Deadlines deadlines = new Deadlines();
     private final AtomicLong completed = new AtomicLong();
     private volatile boolean draining;
 
@@ -160,54 +159,34 @@ public class JobRunner {
 
     private void runAttempt(JobDispatch job, JobHandler handler, Attempt running, boolean permitted,
             StartReports.Report start) {
+        var holdsPermit = permitted;
         var metered = metrics.of(job.queue(), job.type());
         metered.started();
-        var holdsPermit = permitted;
-        if (!holdsPermit) {
-            try {
+        try {
+            if (!holdsPermit) {
                 // until a permit comes, or the attempt is cancelled or abandoned (then it ends without running)
                 holdsPermit = limits.acquire(job.type(), Duration.ofDays(365), running::isOver);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                start.ended();
-                try {
-                    publish(job, handedBack(job).withStartedAt(start.takenAt()));
-                } finally {
-                    attempts.unregister(job.jobId(), running);
-                    metered.left();
-                }
-                return;
             }
-        }
-        var started = clock.instant();
-        var progress = new ProgressSender(events, job, clock, start::sendNow);
-        var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
-                job.payload(), started.plusSeconds(job.timeoutSeconds()), progress);
-        var began = System.nanoTime();
-        var permit = holdsPermit;
-        var end = running.run(handler, context, deadlines,
-                stopped -> report(job, running, start, metered, stopped, began, permit));
-        if (end != null) {
-            report(job, running, start, metered, end, began, permit);
-        }
-    }
-
-    /**
-     * Reports how an attempt ended: on the job's thread once its handler returned or threw, or on a thread of its own
-     * when the attempt ended while the handler ran (deadline, cancel, shutdown), the handler perhaps still running.
-     */
-    private void report(JobDispatch job, Attempt running, StartReports.Report start, WorkerMetrics.AttemptMeters metered,
-            Attempt.End end, long began, boolean holdsPermit) {
-        try {
+            var started = clock.instant();
+            var progress = new ProgressSender(events, job, clock, start::sendNow);
+            var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
+                    job.payload(), started.plusSeconds(job.timeoutSeconds()), progress);
+            var began = System.nanoTime();
+            var end = running.run(handler, context);
             start.ended();
             var outcome = outcome(job, end).withStartedAt(start.takenAt());
             metered.ran(outcome.error() == null ? "SUCCEEDED" : outcome.error().code(), System.nanoTime() - began);
             // Kept until Kafka has it, through an outage, unless the worker is being stopped meanwhile.
             publish(job, outcome, true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            start.ended();
+            publish(job, handedBack(job).withStartedAt(start.takenAt()));
         } finally {
-            // A handler that ignores interrupts keeps its permit until it really ends.
+            // A handler that ignores interrupts keeps its permit until its thread really ends.
+            var release = holdsPermit;
             stuck.whenEnded(job.jobId(), job.type(), running, () -> {
-                if (holdsPermit) {
+                if (release) {
                     limits.release(job.type());
                 }
             });

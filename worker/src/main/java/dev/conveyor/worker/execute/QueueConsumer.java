@@ -88,7 +88,7 @@ final class QueueConsumer implements Runnable {
         for (var record : records) {
             var acknowledge = new CompletableFuture<AcknowledgeType>();
             taking.add(new Taking(record, acknowledge));
-            Thread.ofVirtual().name("job-" + record.key()).start(() -> take(record, acknowledge, committed));
+            Thread.ofVirtual().name("take-" + record.key()).start(() -> take(record, acknowledge, committed));
         }
         try {
             for (var t : taking) {
