@@ -76,6 +76,9 @@ public record ApiProperties(
      *                     the rest wait in PostgreSQL, so another tenant's new job waits behind at most this many
      * @param tenantWindowExpiry a job on Kafka whose start this instance has not seen for this long (another instance
      *                     read it, or the record was lost) no longer counts against its tenant's window
+     * @param backlogJobs  most jobs beyond their tenant's window that an api instance keeps in memory, with its lease,
+     *                     to publish as the window frees up ({@code Backlog}); the rest wait for the poller's claim
+     * @param backlogBytes most payload bytes (encoded) of the jobs kept so
      */
     public record Dispatch(
             @DefaultValue("250ms") Duration pollInterval,
@@ -83,7 +86,9 @@ public record ApiProperties(
             @DefaultValue("60s") Duration lease,
             @DefaultValue("10s") Duration reconcileInterval,
             @DefaultValue("1000") int tenantWindow,
-            @DefaultValue("30s") Duration tenantWindowExpiry) {
+            @DefaultValue("30s") Duration tenantWindowExpiry,
+            @DefaultValue("50000") int backlogJobs,
+            @DefaultValue("67108864") long backlogBytes) {
 
         @ConstructorBinding
         public Dispatch {
@@ -95,6 +100,15 @@ public record ApiProperties(
             require(tenantWindow >= 1, "conveyor.api.dispatch.tenant-window must be at least 1");
             require(tenantWindowExpiry.compareTo(Duration.ofSeconds(1)) >= 0,
                     "conveyor.api.dispatch.tenant-window-expiry must be at least 1s");
+            require(backlogJobs >= 0, "conveyor.api.dispatch.backlog-jobs must not be negative");
+            require(backlogBytes >= 0, "conveyor.api.dispatch.backlog-bytes must not be negative");
+        }
+
+        /** With the default backlog (for code written before it existed). */
+        public Dispatch(Duration pollInterval, int batchSize, Duration lease, Duration reconcileInterval,
+                int tenantWindow, Duration tenantWindowExpiry) {
+            this(pollInterval, batchSize, lease, reconcileInterval, tenantWindow, tenantWindowExpiry, 50_000,
+                    64L << 20);
         }
 
         /** With the default reconcile interval and window (for code written before they existed). */

@@ -9,6 +9,7 @@ import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
 import dev.conveyor.common.message.JobDispatch;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -73,8 +74,21 @@ public class Dispatcher implements SmartLifecycle {
 
     /** Publishes in the background; returns at once. Call it right after taking the jobs (with their lease). */
     public void publish(List<Item> items) {
-        var sendBefore = System.nanoTime() + window.sendWithin().toNanos();
+        publish(items, System.nanoTime());
+    }
+
+    /**
+     * Publishes in the background jobs whose leases were taken at {@code takenAt} ({@link System#nanoTime()}) or
+     * later; returns at once.
+     */
+    void publish(List<Item> items, long takenAt) {
+        var sendBefore = takenAt + window.sendWithin().toNanos();
         publishers.execute(() -> publishNow(items, sendBefore));
+    }
+
+    /** How long after its lease was taken a job's publication may still begin ({@link PublishWindow}). */
+    Duration sendWithin() {
+        return window.sendWithin();
     }
 
     private void publishNow(List<Item> items, long sendBefore) {

@@ -80,26 +80,39 @@ class DuePoller implements SmartLifecycle {
                       j.generation, j.run_at
             """.formatted(ApiInstance.LIVE_OWNERS_SQL);
 
+    /** Publishes jobs whose leases were taken at the given {@link System#nanoTime()}. */
+    interface Publisher {
+        void publish(List<Dispatcher.Item> items, long takenAt);
+    }
+
     private final JdbcClient jdbc;
-    private final Consumer<List<Dispatcher.Item>> publisher;
+    private final Publisher publisher;
     private final Consumer<List<UUID>> releaser;
     private final LongSupplier owner;
     private final ApiProperties.Dispatch settings;
     private final TenantWindows windows;
+    private final Backlog backlog;
+    private final long sendWithinNanos;
     private final BlockingQueue<Boolean> wakeups = new ArrayBlockingQueue<>(1);
     private volatile boolean running;
     private Thread poller;
 
     @Autowired
     DuePoller(JdbcClient jdbc, Dispatcher dispatcher, LeaseReleases releases, ApiInstance instance,
-            ApiProperties properties, TenantWindows windows) {
-        this(jdbc, dispatcher::publish, releases::releaseNow, instance::id, properties.dispatch(), windows);
+            ApiProperties properties, TenantWindows windows, Backlog backlog) {
+        this(jdbc, dispatcher::publish, releases::releaseNow, instance::id, properties.dispatch(), windows, backlog,
+                dispatcher.sendWithin());
     }
 
-    /** With what it publishes to and gives leases back through (for tests), and the id its leases carry. */
-    DuePoller(JdbcClient jdbc, Consumer<List<Dispatcher.Item>> publisher, Consumer<List<UUID>> releaser,
-            LongSupplier owner, ApiProperties.Dispatch settings, TenantWindows windows) {
+    /**
+     * With what it publishes to and gives leases back through (for tests), the id its leases carry, and how long
+     * after a lease is taken its job's publication may still begin.
+     */
+    DuePoller(JdbcClient jdbc, Publisher publisher, Consumer<List<UUID>> releaser, LongSupplier owner,
+            ApiProperties.Dispatch settings, TenantWindows windows, Backlog backlog, Duration sendWithin) {
         this.jdbc = jdbc;
+        this.backlog = backlog;
+        this.sendWithinNanos = sendWithin.toNanos();
         this.publisher = publisher;
         this.releaser = releaser;
         this.owner = owner;
@@ -108,10 +121,17 @@ class DuePoller implements SmartLifecycle {
         windows.onFreed(() -> wakeups.offer(Boolean.TRUE));
     }
 
-    /** Publishes one batch of due jobs, an equal share of each tenant's within its window; answers how many. */
+    /**
+     * Publishes the jobs of this instance's {@link Backlog} that fit in their windows, then one batch of due jobs from
+     * PostgreSQL, an equal share of each tenant's within the room left; answers how many in all.
+     */
     int dispatchDue() {
         windows.looking();
         windows.expire();
+        var kept = backlog.drain(windows, System.nanoTime() - sendWithinNanos);
+        if (!kept.items().isEmpty()) {
+            publisher.publish(kept.items(), kept.takenAt());
+        }
         var rooms = windows.rooms();
         var queues = new String[rooms.size()];
         var tenants = new String[rooms.size()];
@@ -157,9 +177,9 @@ class DuePoller implements SmartLifecycle {
         // a tenant whose window is full may have more waiting: look again as soon as slots free up
         windows.backlog(windows.rooms().containsValue(0));
         if (!due.isEmpty()) {
-            publisher.accept(due);
+            publisher.publish(due, System.nanoTime());
         }
-        return due.size();
+        return kept.items().size() + due.size();
     }
 
     private record Taken(Instant runAt, Dispatcher.Item item) {

@@ -50,11 +50,11 @@ class JobInserts {
 
     /**
      * Inserts the jobs (in the caller's transaction, if any: the insert is one statement) and answers an outcome per
-     * job, in order. The due jobs of {@code publishing} are inserted with a dispatch lease, so that the poller leaves
-     * them to the fast path that publishes them right after the commit; the other due jobs (their tenant's window is
-     * full) are left to the poller.
+     * job, in order. The due jobs of {@code leased} are inserted with this instance's dispatch lease, so that the
+     * poller leaves them to this instance, which publishes them right after the commit or keeps them in its backlog
+     * until their tenant's window has room; the other due jobs are left to the poller.
      */
-    List<InsertOutcome> insert(List<NewJob> jobs, Set<UUID> publishing) {
+    List<InsertOutcome> insert(List<NewJob> jobs, Set<UUID> leased) {
         var n = jobs.size();
         var ids = new UUID[n];
         var tenants = new String[n];
@@ -83,7 +83,7 @@ class JobInserts {
             hashes[i] = job.requestHash();
             createdAt[i] = job.createdAt().toString();
             runAt[i] = job.runAt().toString();
-            leases[i] = job.status() == JobStatus.QUEUED && publishing.contains(job.id())
+            leases[i] = job.status() == JobStatus.QUEUED && leased.contains(job.id())
                     ? job.createdAt().plus(properties.dispatch().lease()).toString() : null;
         }
         var inserted = new HashSet<>(jdbc.sql(INSERT)

@@ -1,6 +1,7 @@
 package dev.conveyor.api.submit;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.dispatch.Backlog;
 import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.api.metrics.JobMetrics;
@@ -53,6 +54,7 @@ class JobSubmitter implements SmartLifecycle {
     private final JobMetrics jobMetrics;
     private final JobTracing tracing;
     private final TenantWindows windows;
+    private final Backlog backlog;
     private final JobWaiters waiters;
     private final DistributionSummary insertBatches;
     private final BlockingDeque<Pending> pending = new LinkedBlockingDeque<>();
@@ -63,8 +65,9 @@ class JobSubmitter implements SmartLifecycle {
 
     JobSubmitter(JobInserts inserts, TransactionTemplate transaction, Dispatcher dispatcher,
             ApiProperties properties, MeterRegistry meters, JobMetrics jobMetrics, JobTracing tracing,
-            TenantWindows windows, JobWaiters waiters) {
+            TenantWindows windows, Backlog backlog, JobWaiters waiters) {
         this.windows = windows;
+        this.backlog = backlog;
         this.waiters = waiters;
         this.inserts = inserts;
         this.transaction = transaction;
@@ -135,11 +138,11 @@ class JobSubmitter implements SmartLifecycle {
      */
     List<InsertOutcome> submitAll(List<NewJob> jobs) {
         jobs.forEach(job -> tracing.submitted(job.id()));
-        var publishing = reserve(jobs);
+        var reserved = reserve(jobs);
         List<InsertOutcome> outcomes;
         try {
             outcomes = transaction.execute(status -> {
-                var result = inserts.insert(jobs, publishing);
+                var result = inserts.insert(jobs, reserved.leased());
                 for (var i = 0; i < result.size(); i++) {
                     if (result.get(i) instanceof InsertOutcome.KeyConflict conflict) {
                         throw ApiException.conflict("idempotency-conflict", "Idempotency key reused",
@@ -151,13 +154,13 @@ class JobSubmitter implements SmartLifecycle {
                 return result;
             });
         } catch (ApiException e) {
-            unreserve(jobs, publishing);
+            unreserve(jobs, reserved);
             throw e;
         } catch (RuntimeException e) {
-            unreserve(jobs, publishing);
+            unreserve(jobs, reserved);
             throw batchFailure(jobs, e);
         }
-        dispatchNew(jobs, outcomes, publishing);
+        dispatchNew(jobs, outcomes, reserved);
         return outcomes;
     }
 
@@ -260,14 +263,14 @@ class JobSubmitter implements SmartLifecycle {
     private void write(List<Pending> batch) {
         List<InsertOutcome> outcomes;
         var jobs = batch.stream().map(Pending::job).toList();
-        var publishing = reserve(jobs);
+        var reserved = reserve(jobs);
         try {
             // No transaction: the insert is one statement, atomic on its own, and a key it skips is read after it
             // (as in a transaction, which reads under a new snapshot at each statement). Without BEGIN and COMMIT
             // a lone submission costs one round trip to PostgreSQL, not two.
-            outcomes = inserts.insert(jobs, publishing);
+            outcomes = inserts.insert(jobs, reserved.leased());
         } catch (RuntimeException e) {
-            unreserve(jobs, publishing);
+            unreserve(jobs, reserved);
             failed(batch, e);
             return;
         }
@@ -275,7 +278,7 @@ class JobSubmitter implements SmartLifecycle {
             batch.get(i).outcome().complete(outcomes.get(i));
         }
         try {
-            dispatchNew(jobs, outcomes, publishing);
+            dispatchNew(jobs, outcomes, reserved);
         } catch (RuntimeException e) {
             // the jobs are stored: the poller publishes them after their lease
             log.warn("Could not hand {} stored jobs to the dispatcher: {}", outcomes.size(), e.getMessage());
@@ -310,10 +313,29 @@ class JobSubmitter implements SmartLifecycle {
     }
 
     /**
-     * Takes a slot of its tenant's window for each due job (see {@link TenantWindows}); answers the jobs that got
-     * one, to be published right after the commit. The others are stored without a lease, for the poller.
+     * Where each due job goes after the commit: {@code publishing}, published at once in a slot of its tenant's
+     * window; {@code keeping}, past the window, kept in this instance's {@link Backlog} until the window has room.
+     * Both are stored with this instance's lease, taken at {@code takenAt}; the due jobs in neither are stored without
+     * one, for the poller.
      */
-    private Set<UUID> reserve(List<NewJob> jobs) {
+    private record Reserved(Set<UUID> publishing, Set<UUID> keeping, long takenAt) {
+
+        Set<UUID> leased() {
+            if (keeping.isEmpty()) {
+                return publishing;
+            }
+            var leased = new HashSet<UUID>(publishing);
+            leased.addAll(keeping);
+            return leased;
+        }
+    }
+
+    /**
+     * Takes a slot of its tenant's window for each due job it can (see {@link TenantWindows}), and a place in the
+     * backlog for each due job beyond them.
+     */
+    private Reserved reserve(List<NewJob> jobs) {
+        var takenAt = System.nanoTime();
         var due = new LinkedHashMap<List<String>, List<UUID>>();
         for (var job : jobs) {
             if (job.status() == JobStatus.QUEUED) {
@@ -321,36 +343,53 @@ class JobSubmitter implements SmartLifecycle {
             }
         }
         var publishing = new HashSet<UUID>();
+        var keeping = new HashSet<UUID>();
         due.forEach((pair, ids) -> {
             var granted = windows.reserve(pair.get(0), pair.get(1), ids.size());
             publishing.addAll(ids.subList(0, granted));
+            if (granted < ids.size()) {
+                var kept = backlog.reserve(ids.size() - granted);
+                keeping.addAll(ids.subList(granted, granted + kept));
+            }
         });
-        return publishing;
+        return new Reserved(publishing, keeping, takenAt);
     }
 
-    private void unreserve(List<NewJob> jobs, Set<UUID> publishing) {
+    private void unreserve(List<NewJob> jobs, Reserved reserved) {
         for (var job : jobs) {
-            if (publishing.contains(job.id())) {
+            if (reserved.publishing().contains(job.id())) {
                 windows.unreserve(job.queue(), job.tenant(), 1);
             }
         }
+        backlog.unreserve(reserved.keeping().size());
     }
 
-    /** Publishes the jobs inserted in a slot of their window; gives back the slots of the others. */
-    private void dispatchNew(List<NewJob> jobs, List<InsertOutcome> outcomes, Set<UUID> publishing) {
+    /**
+     * Publishes the jobs inserted in a slot of their window and hands the backlog those kept for later; gives back
+     * the slots and places of the others (found stored before by their idempotency key).
+     */
+    private void dispatchNew(List<NewJob> jobs, List<InsertOutcome> outcomes, Reserved reserved) {
         insertBatches.record(outcomes.size());
         outcomes.forEach(o -> countSubmitted(o));
         var due = new ArrayList<Dispatcher.Item>();
         for (var i = 0; i < jobs.size(); i++) {
             var job = jobs.get(i);
-            if (!publishing.contains(job.id())) {
+            var publishing = reserved.publishing().contains(job.id());
+            if (!publishing && !reserved.keeping().contains(job.id())) {
                 continue;
             }
             if (outcomes.get(i) instanceof InsertOutcome.Inserted(var inserted)) {
-                windows.hold(job.id(), job.queue(), job.tenant());
-                due.add(Dispatcher.Item.of(inserted, job.tenant(), 0));
-            } else {
+                var item = Dispatcher.Item.of(inserted, job.tenant(), 0);
+                if (publishing) {
+                    windows.hold(job.id(), job.queue(), job.tenant());
+                    due.add(item);
+                } else {
+                    backlog.keep(job.queue(), job.tenant(), item, reserved.takenAt(), job.payloadBytes());
+                }
+            } else if (publishing) {
                 windows.unreserve(job.queue(), job.tenant(), 1);
+            } else {
+                backlog.unreserve(1);
             }
         }
         if (!due.isEmpty()) {

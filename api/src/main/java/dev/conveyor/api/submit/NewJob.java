@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.util.UUID;
 import tools.jackson.databind.node.ObjectNode;
 
-/** A valid submission, ready to insert. */
+/** A valid submission, ready to insert; {@code payloadBytes} is its payload's size, encoded. */
 record NewJob(
         UUID id,
         String tenant,
@@ -18,7 +18,8 @@ record NewJob(
         Instant runAt,
         String idempotencyKey,
         String requestHash,
-        Instant createdAt) {
+        Instant createdAt,
+        int payloadBytes) {
 
     /** QUEUED when due at once, SCHEDULED when {@code runAt} is later. */
     JobStatus status() {

@@ -80,9 +80,10 @@ class SubmitRequests {
         checkQueueServed(request, queue, prefix, errors);
         var payload = payload(request, prefix, errors);
         var tooLarge = false;
+        long size = 2; // {}
         if (payload != null) {
             Storable.checkPayload(payload, prefix + "payload", errors);
-            var size = Json.writeBytes(payload).length + Storable.expansion(payload);
+            size = Json.writeBytes(payload).length + Storable.expansion(payload);
             if (size > properties.maxPayloadBytes()) {
                 errors.add(new FieldError(prefix + "payload", "is " + size + " bytes encoded (numbers written out "
                         + "in full, as stored); at most " + properties.maxPayloadBytes() + " are allowed"));
@@ -118,7 +119,7 @@ class SubmitRequests {
         var job = new NewJob(ids.get(), tenant, type, queue == null ? DEFAULT_QUEUE : queue,
                 payload == null ? Json.object() : payload,
                 maxAttempts == null ? 3 : maxAttempts, timeoutSeconds == null ? 300 : timeoutSeconds,
-                due, key, key == null ? null : hash(request), now);
+                due, key, key == null ? null : hash(request), now, (int) Math.min(size, Integer.MAX_VALUE));
         return new Checked(job, List.of(), false);
     }
 

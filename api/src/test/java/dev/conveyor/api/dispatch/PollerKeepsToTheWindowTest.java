@@ -61,10 +61,11 @@ class PollerKeepsToTheWindowTest {
                 return rooms;
             }
         };
-        var poller = new DuePoller(jdbc, published::addAll, ids -> {
+        var poller = new DuePoller(jdbc, (items, takenAt) -> published.addAll(items), ids -> {
             released.addAll(ids);
             releases.releaseNow(ids);
-        }, instance::id, new ApiProperties.Dispatch(Duration.ofMillis(250), 500, Duration.ofSeconds(60)), windows);
+        }, instance::id, new ApiProperties.Dispatch(Duration.ofMillis(250), 500, Duration.ofSeconds(60)), windows,
+                new Backlog(0, 0, releases), Duration.ofSeconds(35));
 
         assertThat(poller.dispatchDue()).isZero();
 

@@ -285,6 +285,6 @@ class SubmitIsolationTest {
     private NewJob job(String type, ObjectNode payload, Instant runAt, String key) {
         var now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         return new NewJob(jobIds.get(), "default", type, "default", payload, 1, 60, runAt.isAfter(now) ? runAt : now, key,
-                key == null ? null : "hash", now);
+                key == null ? null : "hash", now, dev.conveyor.common.Json.writeBytes(payload).length);
     }
 }

@@ -1,0 +1,131 @@
+package dev.conveyor.api.dispatch;
+
+import dev.conveyor.api.ApiProperties;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.stereotype.Component;
+
+/**
+ * Due jobs that this instance accepted beyond their tenant's window, kept in memory until the window has room, then
+ * published by the {@link DuePoller} as they are, oldest first. They are stored with this instance's dispatch lease,
+ * as the jobs published at once are, so no other poller takes them meanwhile, and the poller's claim (which writes
+ * every job it takes once more, its lease) is spared for them: a burst costs PostgreSQL the same per job whether it
+ * fits its tenant's window or not.
+ *
+ * <p>The rows stay the truth: what is kept here is only a shortcut. A job kept longer than the lease leaves time to
+ * publish it ({@link PublishWindow}) is dropped and its lease given back, so the poller claims it at once; a job
+ * cancelled meanwhile is still published, and skipped by the workers, as one cancelled just after its fast-path
+ * publication is. If this instance dies, its leases are those of a dead owner, which the other pollers (or its own,
+ * once restarted) take at once. At most {@code backlog-jobs} jobs with payloads of {@code backlog-bytes} in all are
+ * kept; the rest are stored without a lease, for the poller's claim, as before.
+ */
+@Component
+public class Backlog {
+
+    private record Entry(Dispatcher.Item item, long takenAt, int bytes) {
+    }
+
+    /** Jobs to publish, and when the earliest of them was taken (its lease written), by {@link System#nanoTime()}. */
+    record Drained(List<Dispatcher.Item> items, long takenAt) {
+    }
+
+    private final int maxJobs;
+    private final long maxBytes;
+    private final LeaseReleases releases;
+    // guarded by this
+    private final Map<TenantWindows.Pair, ArrayDeque<Entry>> waiting = new LinkedHashMap<>();
+    private int places;
+    private long bytes;
+
+    @Autowired
+    Backlog(ApiProperties properties, LeaseReleases releases) {
+        this(properties.dispatch().backlogJobs(), properties.dispatch().backlogBytes(), releases);
+    }
+
+    Backlog(int maxJobs, long maxBytes, LeaseReleases releases) {
+        this.maxJobs = maxJobs;
+        this.maxBytes = maxBytes;
+        this.releases = releases;
+    }
+
+    /** Reserves up to {@code wanted} places for jobs about to be stored with a lease; answers how many it got. */
+    public synchronized int reserve(int wanted) {
+        var granted = Math.max(0, Math.min(wanted, maxJobs - places));
+        places += granted;
+        return granted;
+    }
+
+    /** Gives back reserved places that no job took (the insert failed, or found the job stored before). */
+    public synchronized void unreserve(int unused) {
+        places -= unused;
+    }
+
+    /**
+     * Keeps a stored job in a place reserved for it. One whose payload does not fit in {@code backlog-bytes} gives
+     * its place and its lease back, for the poller.
+     *
+     * @param takenAt when its lease was taken ({@link System#nanoTime()} before the insert that wrote it)
+     * @param payloadBytes its payload's size, encoded
+     */
+    public void keep(String queue, String tenant, Dispatcher.Item item, long takenAt, int payloadBytes) {
+        synchronized (this) {
+            if (bytes + payloadBytes <= maxBytes) {
+                bytes += payloadBytes;
+                waiting.computeIfAbsent(new TenantWindows.Pair(queue, tenant), pair -> new ArrayDeque<>())
+                        .addLast(new Entry(item, takenAt, payloadBytes));
+                return;
+            }
+            places--;
+        }
+        releases.release(item.id());
+    }
+
+    /**
+     * Takes the jobs that now fit in their tenants' windows, a slot held for each, oldest first. Jobs taken before
+     * {@code takenBefore} are left too late to publish under their lease: dropped, their leases given back.
+     */
+    Drained drain(TenantWindows windows, long takenBefore) {
+        var items = new ArrayList<Dispatcher.Item>();
+        var expired = new ArrayList<java.util.UUID>();
+        var earliest = 0L;
+        synchronized (this) {
+            for (var pairs = waiting.entrySet().iterator(); pairs.hasNext(); ) {
+                var entry = pairs.next();
+                var pair = entry.getKey();
+                var queue = entry.getValue();
+                while (!queue.isEmpty() && queue.peekFirst().takenAt() - takenBefore < 0) {
+                    expired.add(forget(queue.pollFirst()).item().id());
+                }
+                var granted = queue.isEmpty() ? 0 : windows.reserve(pair.queue(), pair.tenant(), queue.size());
+                for (var i = 0; i < granted; i++) {
+                    var taken = forget(queue.pollFirst());
+                    if (items.isEmpty() || taken.takenAt() - earliest < 0) {
+                        earliest = taken.takenAt();
+                    }
+                    windows.hold(taken.item().id(), pair.queue(), pair.tenant());
+                    items.add(taken.item());
+                }
+                if (queue.isEmpty()) {
+                    pairs.remove();
+                }
+            }
+        }
+        expired.forEach(releases::release);
+        return new Drained(items, earliest);
+    }
+
+    private Entry forget(Entry entry) {
+        places--;
+        bytes -= entry.bytes();
+        return entry;
+    }
+
+    /** Jobs kept now (for tests and metrics). */
+    synchronized int size() {
+        return waiting.values().stream().mapToInt(ArrayDeque::size).sum();
+    }
+}
