@@ -1,6 +1,8 @@
 package dev.conveyor.api.dispatch;
 
 import dev.conveyor.api.ApiProperties;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,11 +41,15 @@ public class Backlog {
     // guarded by this
     private final Map<TenantWindows.Pair, ArrayDeque<Entry>> waiting = new LinkedHashMap<>();
     private int places;
+    private int kept;
     private long bytes;
 
     @Autowired
-    Backlog(ApiProperties properties, LeaseReleases releases) {
+    Backlog(ApiProperties properties, LeaseReleases releases, MeterRegistry meters) {
         this(properties.dispatch().backlogJobs(), properties.dispatch().backlogBytes(), releases);
+        Gauge.builder("conveyor.dispatch.backlog", this, Backlog::size)
+                .description("jobs past their tenant's window kept by this api instance to publish as it frees up")
+                .register(meters);
     }
 
     Backlog(int maxJobs, long maxBytes, LeaseReleases releases) {
@@ -75,6 +81,7 @@ public class Backlog {
         synchronized (this) {
             if (bytes + payloadBytes <= maxBytes) {
                 bytes += payloadBytes;
+                kept++;
                 waiting.computeIfAbsent(new TenantWindows.Pair(queue, tenant), pair -> new ArrayDeque<>())
                         .addLast(new Entry(item, takenAt, payloadBytes));
                 return;
@@ -120,12 +127,13 @@ public class Backlog {
 
     private Entry forget(Entry entry) {
         places--;
+        kept--;
         bytes -= entry.bytes();
         return entry;
     }
 
-    /** Jobs kept now (for tests and metrics). */
+    /** Jobs kept now. */
     synchronized int size() {
-        return waiting.values().stream().mapToInt(ArrayDeque::size).sum();
+        return kept;
     }
 }
