@@ -78,7 +78,7 @@ public record ApiProperties(
      *                     read it, or the record was lost) no longer counts against its tenant's window
      * @param backlogJobs  most jobs beyond their tenant's window that an api instance keeps in memory, with its lease,
      *                     to publish as the window frees up ({@code Backlog}); the rest wait for the poller's claim
-     * @param backlogBytes most payload bytes (encoded) of the jobs kept so
+     * @param backlogBytes most memory the jobs kept so may take, counted as their payloads (encoded) and 256 bytes each
      */
     public record Dispatch(
             @DefaultValue("250ms") Duration pollInterval,
@@ -88,7 +88,7 @@ public record ApiProperties(
             @DefaultValue("1000") int tenantWindow,
             @DefaultValue("30s") Duration tenantWindowExpiry,
             @DefaultValue("50000") int backlogJobs,
-            @DefaultValue("67108864") long backlogBytes) {
+            @DefaultValue("16777216") long backlogBytes) {
 
         @ConstructorBinding
         public Dispatch {
@@ -108,7 +108,7 @@ public record ApiProperties(
         public Dispatch(Duration pollInterval, int batchSize, Duration lease, Duration reconcileInterval,
                 int tenantWindow, Duration tenantWindowExpiry) {
             this(pollInterval, batchSize, lease, reconcileInterval, tenantWindow, tenantWindowExpiry, 50_000,
-                    64L << 20);
+                    16L << 20);
         }
 
         /** With the default reconcile interval and window (for code written before they existed). */

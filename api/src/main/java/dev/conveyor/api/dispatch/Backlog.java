@@ -22,14 +22,17 @@ import org.springframework.stereotype.Component;
  * publish it ({@link PublishWindow}) is dropped and its lease given back, so the poller claims it at once; a job
  * cancelled meanwhile is still published, and skipped by the workers, as one cancelled just after its fast-path
  * publication is. If this instance dies, its leases are those of a dead owner, which the other pollers (or its own,
- * once restarted) take at once. At most {@code backlog-jobs} jobs with payloads of {@code backlog-bytes} in all are
- * kept; the rest are stored without a lease, for the poller's claim, as before.
+ * once restarted) take at once. At most {@code backlog-jobs} jobs taking {@code backlog-bytes} in all (their payloads,
+ * encoded, and {@link #ENTRY_BYTES} each) are kept; the rest are stored without a lease, for the poller's claim.
  */
 @Component
 public class Backlog {
 
     private record Entry(Dispatcher.Item item, long takenAt, int bytes) {
     }
+
+    /** What a kept job costs in memory besides its payload (the entry, the item, its id and strings), roughly. */
+    static final int ENTRY_BYTES = 256;
 
     /** Jobs to publish, and when the earliest of them was taken (its lease written), by {@link System#nanoTime()}. */
     record Drained(List<Dispatcher.Item> items, long takenAt) {
@@ -71,19 +74,20 @@ public class Backlog {
     }
 
     /**
-     * Keeps a stored job in a place reserved for it. One whose payload does not fit in {@code backlog-bytes} gives
-     * its place and its lease back, for the poller.
+     * Keeps a stored job in a place reserved for it. One that does not fit in {@code backlog-bytes} (its payload and
+     * {@link #ENTRY_BYTES}) gives its place and its lease back, for the poller.
      *
      * @param takenAt when its lease was taken ({@link System#nanoTime()} before the insert that wrote it)
      * @param payloadBytes its payload's size, encoded
      */
     public void keep(String queue, String tenant, Dispatcher.Item item, long takenAt, int payloadBytes) {
+        var size = (long) payloadBytes + ENTRY_BYTES;
         synchronized (this) {
-            if (bytes + payloadBytes <= maxBytes) {
-                bytes += payloadBytes;
+            if (bytes + size <= maxBytes) {
+                bytes += size;
                 kept++;
                 waiting.computeIfAbsent(new TenantWindows.Pair(queue, tenant), pair -> new ArrayDeque<>())
-                        .addLast(new Entry(item, takenAt, payloadBytes));
+                        .addLast(new Entry(item, takenAt, (int) size));
                 return;
             }
             places--;

@@ -104,7 +104,7 @@ class BacklogTest {
 
     @Test
     void aFullBacklogLeavesTheRestToThePoller() {
-        var backlog = new Backlog(3, 10, releases);
+        var backlog = new Backlog(3, 2 * Backlog.ENTRY_BYTES + 10, releases);
         assertThat(backlog.reserve(5)).isEqualTo(3);
         assertThat(backlog.reserve(1)).isZero();
         var jobs = insertLeased(3);
