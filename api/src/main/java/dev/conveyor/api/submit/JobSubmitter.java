@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -315,8 +316,8 @@ class JobSubmitter implements SmartLifecycle {
     /**
      * Where each due job goes after the commit: {@code publishing}, published at once in a slot of its tenant's
      * window; {@code keeping}, past the window, kept in this instance's {@link Backlog} until the window has room.
-     * Both are stored with this instance's lease, taken at {@code takenAt}; the due jobs in neither are stored without
-     * one, for the poller.
+     * Both are stored with this instance's lease, which began at {@code takenAt} or later; the due jobs in neither
+     * are stored without one, for the poller.
      */
     private record Reserved(Set<UUID> publishing, Set<UUID> keeping, long takenAt) {
 
@@ -335,7 +336,6 @@ class JobSubmitter implements SmartLifecycle {
      * backlog for each due job beyond them.
      */
     private Reserved reserve(List<NewJob> jobs) {
-        var takenAt = System.nanoTime();
         var due = new LinkedHashMap<List<String>, List<UUID>>();
         for (var job : jobs) {
             if (job.status() == JobStatus.QUEUED) {
@@ -352,7 +352,22 @@ class JobSubmitter implements SmartLifecycle {
                 keeping.addAll(ids.subList(granted, granted + kept));
             }
         });
-        return new Reserved(publishing, keeping, takenAt);
+        return new Reserved(publishing, keeping, keeping.isEmpty() ? System.nanoTime() : leasedAt(jobs));
+    }
+
+    /**
+     * When the leases about to be written began, by {@link System#nanoTime()}: each lease runs from its job's
+     * {@code createdAt} (when its request was read), which may be a while before this write (a request queued for a
+     * writer). A kept job must be published early enough for its send to end before its lease does.
+     */
+    private static long leasedAt(List<NewJob> jobs) {
+        var oldest = jobs.getFirst().createdAt();
+        for (var job : jobs) {
+            if (job.createdAt().isBefore(oldest)) {
+                oldest = job.createdAt();
+            }
+        }
+        return System.nanoTime() - Math.max(0, Duration.between(oldest, Instant.now()).toNanos());
     }
 
     private void unreserve(List<NewJob> jobs, Reserved reserved) {
