@@ -161,6 +161,7 @@ class JobSubmitter implements SmartLifecycle {
             unreserve(jobs, reserved);
             throw batchFailure(jobs, e);
         }
+        // Committed: whatever happens on the way to Kafka now, the request has stored its jobs and says so.
         dispatchNew(jobs, outcomes, reserved);
         return outcomes;
     }
@@ -278,12 +279,7 @@ class JobSubmitter implements SmartLifecycle {
         for (var i = 0; i < batch.size(); i++) {
             batch.get(i).outcome().complete(outcomes.get(i));
         }
-        try {
-            dispatchNew(jobs, outcomes, reserved);
-        } catch (RuntimeException e) {
-            // the jobs are stored: the poller publishes them after their lease
-            log.warn("Could not hand {} stored jobs to the dispatcher: {}", outcomes.size(), e.getMessage());
-        }
+        dispatchNew(jobs, outcomes, reserved);
     }
 
     /**
@@ -381,34 +377,63 @@ class JobSubmitter implements SmartLifecycle {
 
     /**
      * Publishes the jobs inserted in a slot of their window and hands the backlog those kept for later; gives back
-     * the slots and places of the others (found stored before by their idempotency key).
+     * the slots and places of the others (found stored before by their idempotency key). Called after the commit, so
+     * it never throws: a job it cannot hand over stays stored with this instance's lease, which the poller takes over
+     * when it ends (at once if this instance dies), and its slot or place is given back.
      */
     private void dispatchNew(List<NewJob> jobs, List<InsertOutcome> outcomes, Reserved reserved) {
-        insertBatches.record(outcomes.size());
-        outcomes.forEach(o -> countSubmitted(o));
         var due = new ArrayList<Dispatcher.Item>();
-        for (var i = 0; i < jobs.size(); i++) {
-            var job = jobs.get(i);
-            var publishing = reserved.publishing().contains(job.id());
-            if (!publishing && !reserved.keeping().contains(job.id())) {
-                continue;
-            }
-            if (outcomes.get(i) instanceof InsertOutcome.Inserted(var inserted)) {
-                var item = Dispatcher.Item.of(inserted, job.tenant(), 0);
-                if (publishing) {
-                    windows.hold(job.id(), job.queue(), job.tenant());
-                    due.add(item);
-                } else {
-                    backlog.keep(job.queue(), job.tenant(), item, reserved.takenAt(), job.payloadBytes());
+        var handled = 0;
+        try {
+            for (; handled < jobs.size(); handled++) {
+                var job = jobs.get(handled);
+                var publishing = reserved.publishing().contains(job.id());
+                if (!publishing && !reserved.keeping().contains(job.id())) {
+                    continue;
                 }
-            } else if (publishing) {
-                windows.unreserve(job.queue(), job.tenant(), 1);
-            } else {
-                backlog.unreserve(1);
+                if (outcomes.get(handled) instanceof InsertOutcome.Inserted(var inserted)) {
+                    var item = Dispatcher.Item.of(inserted, job.tenant(), 0);
+                    if (publishing) {
+                        windows.hold(job.id(), job.queue(), job.tenant());
+                        due.add(item);
+                    } else {
+                        backlog.keep(job.queue(), job.tenant(), item, reserved.takenAt(), job.payloadBytes());
+                    }
+                } else if (publishing) {
+                    windows.unreserve(job.queue(), job.tenant(), 1);
+                } else {
+                    backlog.unreserve(1);
+                }
             }
+        } catch (RuntimeException e) {
+            notHandedOver(jobs.size() - handled, e);
+            giveBack(jobs.subList(handled + 1, jobs.size()), reserved);
         }
         if (!due.isEmpty()) {
-            dispatcher.publish(due);
+            try {
+                dispatcher.publish(due);
+            } catch (RuntimeException e) {
+                notHandedOver(due.size(), e);
+                due.forEach(item -> windows.settled(item.id()));
+            }
+        }
+        insertBatches.record(outcomes.size());
+        outcomes.forEach(this::countSubmitted);
+    }
+
+    private static void notHandedOver(int jobs, RuntimeException failure) {
+        log.warn("Could not hand {} stored jobs to the dispatcher (the poller publishes them when their lease ends): "
+                + "{}", jobs, failure.toString());
+    }
+
+    /** The slots and places of jobs that were not handed over. */
+    private void giveBack(List<NewJob> jobs, Reserved reserved) {
+        for (var job : jobs) {
+            if (reserved.publishing().contains(job.id())) {
+                windows.unreserve(job.queue(), job.tenant(), 1);
+            } else if (reserved.keeping().contains(job.id())) {
+                backlog.unreserve(1);
+            }
         }
     }
 
