@@ -5,9 +5,15 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
@@ -20,10 +26,10 @@ import org.springframework.stereotype.Component;
  *
  * <p>The rows stay the truth: what is kept here is only a shortcut. A job kept longer than the lease leaves time to
  * publish it ({@link PublishWindow}) is dropped and its lease given back, so the poller claims it at once; a job
- * cancelled meanwhile is still published, and skipped by the workers, as one cancelled just after its fast-path
- * publication is. If this instance dies, its leases are those of a dead owner, which the other pollers (or its own,
- * once restarted) take at once. At most {@code backlog-jobs} jobs taking {@code backlog-bytes} in all (their payloads,
- * encoded, and {@link #ENTRY_BYTES} each) are kept; the rest are stored without a lease, for the poller's claim.
+ * that ends meanwhile (cancelled, on any instance) is dropped and never published. If this instance dies, its leases
+ * are those of a dead owner, which the other pollers (or its own, once restarted) take at once. At most
+ * {@code backlog-jobs} jobs taking {@code backlog-bytes} in all (their payloads, encoded, and {@link #ENTRY_BYTES}
+ * each) are kept; the rest are stored without a lease, for the poller's claim.
  */
 @Component
 public class Backlog {
@@ -43,6 +49,8 @@ public class Backlog {
     private final LeaseReleases releases;
     // guarded by this
     private final Map<TenantWindows.Pair, ArrayDeque<Entry>> waiting = new LinkedHashMap<>();
+    // where each kept job waits: read without the lock for every job that ends anywhere, written under it
+    private final Map<UUID, TenantWindows.Pair> keptIn = new ConcurrentHashMap<>();
     private int places;
     private int kept;
     private long bytes;
@@ -86,8 +94,9 @@ public class Backlog {
             if (bytes + size <= maxBytes) {
                 bytes += size;
                 kept++;
-                waiting.computeIfAbsent(new TenantWindows.Pair(queue, tenant), pair -> new ArrayDeque<>())
-                        .addLast(new Entry(item, takenAt, (int) size));
+                var pair = new TenantWindows.Pair(queue, tenant);
+                waiting.computeIfAbsent(pair, p -> new ArrayDeque<>()).addLast(new Entry(item, takenAt, (int) size));
+                keptIn.put(item.id(), pair);
                 return;
             }
             places--;
@@ -101,7 +110,7 @@ public class Backlog {
      */
     Drained drain(TenantWindows windows, long takenBefore) {
         var items = new ArrayList<Dispatcher.Item>();
-        var expired = new ArrayList<java.util.UUID>();
+        var expired = new ArrayList<UUID>();
         var earliest = 0L;
         synchronized (this) {
             for (var pairs = waiting.entrySet().iterator(); pairs.hasNext(); ) {
@@ -129,10 +138,49 @@ public class Backlog {
         return new Drained(items, earliest);
     }
 
+    /**
+     * Jobs that ended (cancelled, on this instance or another): those kept here are dropped, never published. Their
+     * leases stay as they are: an ended job is no poller's to claim.
+     */
+    public void ended(Collection<UUID> ids) {
+        Map<TenantWindows.Pair, Set<UUID>> drop = null;
+        for (var id : ids) {
+            var pair = keptIn.get(id);
+            if (pair != null) {
+                if (drop == null) {
+                    drop = new HashMap<>();
+                }
+                drop.computeIfAbsent(pair, p -> new HashSet<>()).add(id);
+            }
+        }
+        if (drop == null) {
+            return;
+        }
+        synchronized (this) {
+            drop.forEach((pair, dropped) -> {
+                var queue = waiting.get(pair);
+                if (queue == null) {
+                    return;
+                }
+                for (var entries = queue.iterator(); entries.hasNext(); ) {
+                    var entry = entries.next();
+                    if (dropped.contains(entry.item().id())) {
+                        entries.remove();
+                        forget(entry);
+                    }
+                }
+                if (queue.isEmpty()) {
+                    waiting.remove(pair);
+                }
+            });
+        }
+    }
+
     private Entry forget(Entry entry) {
         places--;
         kept--;
         bytes -= entry.bytes();
+        keptIn.remove(entry.item().id());
         return entry;
     }
 

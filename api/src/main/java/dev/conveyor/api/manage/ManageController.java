@@ -3,6 +3,7 @@ package dev.conveyor.api.manage;
 import dev.conveyor.api.auth.Caller;
 import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.api.auth.Scope;
+import dev.conveyor.api.dispatch.Backlog;
 import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.api.job.JobRepository;
@@ -33,13 +34,15 @@ class ManageController {
     private final TransactionTemplate transaction;
     private final JobMetrics jobMetrics;
     private final TenantWindows windows;
+    private final Backlog backlog;
     private final JsonAnswers answers;
 
     ManageController(JobCommands commands, JobRepository jobs, ControlPublisher control, Dispatcher dispatcher,
             JobNotifications notifications, TransactionTemplate transaction, JobMetrics jobMetrics,
-            TenantWindows windows, JsonAnswers answers) {
+            TenantWindows windows, Backlog backlog, JsonAnswers answers) {
         this.answers = answers;
         this.windows = windows;
+        this.backlog = backlog;
         this.commands = commands;
         this.jobs = jobs;
         this.control = control;
@@ -63,6 +66,8 @@ class ManageController {
         if (changed.job().status().isTerminal()) {
             var job = changed.job();
             jobMetrics.ended(job.queue(), job.type(), job.status(), job.createdAt(), job.finishedAt());
+            // kept here past its window: never published (the NOTIFY drops it from other instances' backlogs)
+            backlog.ended(List.of(jobId));
         }
         // Even a job cancelled at once may have its record on Kafka already: the workers must skip it.
         control.cancel(jobId, changed.generation());

@@ -1,5 +1,6 @@
 package dev.conveyor.api.wakeup;
 
+import dev.conveyor.api.dispatch.Backlog;
 import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.common.Threads;
 import java.sql.Connection;
@@ -27,13 +28,15 @@ class EndedJobsListener implements SmartLifecycle {
     private final DataSource dataSource;
     private final JobWaiters waiters;
     private final TenantWindows windows;
+    private final Backlog backlog;
     private volatile boolean running;
     private Thread listener;
 
-    EndedJobsListener(DataSource dataSource, JobWaiters waiters, TenantWindows windows) {
+    EndedJobsListener(DataSource dataSource, JobWaiters waiters, TenantWindows windows, Backlog backlog) {
         this.dataSource = dataSource;
         this.waiters = waiters;
         this.windows = windows;
+        this.backlog = backlog;
     }
 
     private void listen() {
@@ -75,8 +78,10 @@ class EndedJobsListener implements SmartLifecycle {
                 }
             }
             waiters.wake(ids);
-            // a job that ended holds no slot of its tenant's window, whichever instance read its start
+            // a job that ended holds no slot of its tenant's window, whichever instance read its start, and is not
+            // published from this instance's backlog (a cancel on another instance)
             ids.forEach(windows::settled);
+            backlog.ended(ids);
         }
     }
 

@@ -107,6 +107,24 @@ class BacklogTest {
     }
 
     @Test
+    void jobsThatEndWhileKeptAreNeverPublished() {
+        var backlog = new Backlog(100, 1 << 20, releases);
+        var poller = poller(backlog, SEND_WITHIN);
+        var jobs = insertLeased(4);
+        assertThat(backlog.reserve(4)).isEqualTo(4);
+        jobs.forEach(id -> backlog.keep("q", "acme", item(id), System.nanoTime(), 2));
+
+        // two of them cancelled (here or on another instance); the end of a job not kept here changes nothing
+        backlog.ended(List.of(jobs.get(1), jobs.get(3), UUID.randomUUID()));
+        assertThat(backlog.size()).isEqualTo(2);
+
+        assertThat(poller.dispatchDue()).isEqualTo(2);
+        assertThat(published).extracting(Dispatcher.Item::id).containsExactly(jobs.get(0), jobs.get(2));
+        assertThat(backlog.size()).isZero();
+        assertThat(backlog.reserve(100)).as("every place is free again").isEqualTo(100);
+    }
+
+    @Test
     void aFullBacklogLeavesTheRestToThePoller() {
         var backlog = new Backlog(3, 2 * Backlog.ENTRY_BYTES + 10, releases);
         assertThat(backlog.reserve(5)).isEqualTo(3);
