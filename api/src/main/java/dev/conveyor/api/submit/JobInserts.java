@@ -5,6 +5,7 @@ import dev.conveyor.api.dispatch.ApiInstance;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.common.JobStatus;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -35,6 +36,22 @@ class JobInserts {
             RETURNING id
             """;
 
+    /**
+     * The same for one job, with a parameter per column instead of a one-element array per column: a lone submission
+     * (most of them at a moderate rate) then costs the api about 45 µs less CPU and PostgreSQL about 55 µs less
+     * (README "A lone submission inserted without arrays").
+     */
+    private static final String INSERT_ONE = """
+            INSERT INTO jobs (id, tenant, type, queue, status, payload, max_attempts, initial_max_attempts, timeout_seconds,
+                              idempotency_key, request_hash, created_at, run_at, updated_at, dispatch_lease_until,
+                              dispatch_owner)
+            VALUES (:id, :tenant, :type, :queue, :status, :payload::jsonb, :maxAttempts, :maxAttempts, :timeout,
+                    :key, :hash, :createdAt::timestamptz, :runAt::timestamptz, :createdAt::timestamptz,
+                    :lease::timestamptz, :owner)
+            ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id
+            """;
+
     private static final String BY_KEYS = "SELECT request_hash, tenant AS key_tenant, " + JobRepository.COLUMNS_SQL
             + " FROM jobs WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest(:tenants::text[], :keys::text[]))";
 
@@ -55,6 +72,47 @@ class JobInserts {
      * until their tenant's window has room; the other due jobs are left to the poller.
      */
     List<InsertOutcome> insert(List<NewJob> jobs, Set<UUID> leased) {
+        var inserted = jobs.size() == 1 ? insertOne(jobs.getFirst(), leased) : insertAll(jobs, leased);
+        var n = jobs.size();
+        var existing = inserted.size() == n ? new HashMap<String, Existing>() : existingByKey(jobs, inserted);
+        var outcomes = new ArrayList<InsertOutcome>(n);
+        for (var job : jobs) {
+            if (inserted.contains(job.id())) {
+                outcomes.add(new InsertOutcome.Inserted(job.toJob()));
+                continue;
+            }
+            var earlier = existing.get(keyOf(job.tenant(), job.idempotencyKey()));
+            if (earlier == null) {
+                throw new IllegalStateException("Job " + job.id() + " was neither inserted nor found by its key");
+            }
+            outcomes.add(earlier.requestHash().equals(job.requestHash())
+                    ? new InsertOutcome.Replayed(earlier.job())
+                    : new InsertOutcome.KeyConflict(job.idempotencyKey(), earlier.job().id()));
+        }
+        return outcomes;
+    }
+
+    private Set<UUID> insertOne(NewJob job, Set<UUID> leased) {
+        var lease = lease(job, leased);
+        return Set.copyOf(jdbc.sql(INSERT_ONE)
+                .param("id", job.id())
+                .param("tenant", job.tenant())
+                .param("type", job.type())
+                .param("queue", job.queue())
+                .param("status", job.status().name())
+                .param("payload", dev.conveyor.common.Json.write(job.payload()))
+                .param("maxAttempts", job.maxAttempts())
+                .param("timeout", job.timeoutSeconds())
+                .param("key", job.idempotencyKey(), Types.VARCHAR)
+                .param("hash", job.requestHash(), Types.VARCHAR)
+                .param("createdAt", job.createdAt().toString())
+                .param("runAt", job.runAt().toString())
+                .param("lease", lease, Types.VARCHAR)
+                .param("owner", lease == null ? null : instance.id(), Types.BIGINT)
+                .query(UUID.class).list());
+    }
+
+    private Set<UUID> insertAll(List<NewJob> jobs, Set<UUID> leased) {
         var n = jobs.size();
         var ids = new UUID[n];
         var tenants = new String[n];
@@ -83,10 +141,9 @@ class JobInserts {
             hashes[i] = job.requestHash();
             createdAt[i] = job.createdAt().toString();
             runAt[i] = job.runAt().toString();
-            leases[i] = job.status() == JobStatus.QUEUED && leased.contains(job.id())
-                    ? job.createdAt().plus(properties.dispatch().lease()).toString() : null;
+            leases[i] = lease(job, leased);
         }
-        var inserted = new HashSet<>(jdbc.sql(INSERT)
+        return new HashSet<>(jdbc.sql(INSERT)
                 .param("ids", new SqlArrayValue("uuid", (Object[]) ids))
                 .param("tenants", new SqlArrayValue("text", (Object[]) tenants))
                 .param("types", new SqlArrayValue("text", (Object[]) types))
@@ -102,25 +159,15 @@ class JobInserts {
                 .param("leases", new SqlArrayValue("text", (Object[]) leases))
                 .param("owner", instance.id())
                 .query(UUID.class).list());
-        var existing = inserted.size() == n ? new HashMap<String, Existing>() : existingByKey(jobs, inserted);
-        var outcomes = new ArrayList<InsertOutcome>(n);
-        for (var job : jobs) {
-            if (inserted.contains(job.id())) {
-                outcomes.add(new InsertOutcome.Inserted(job.toJob()));
-                continue;
-            }
-            var earlier = existing.get(keyOf(job.tenant(), job.idempotencyKey()));
-            if (earlier == null) {
-                throw new IllegalStateException("Job " + job.id() + " was neither inserted nor found by its key");
-            }
-            outcomes.add(earlier.requestHash().equals(job.requestHash())
-                    ? new InsertOutcome.Replayed(earlier.job())
-                    : new InsertOutcome.KeyConflict(job.idempotencyKey(), earlier.job().id()));
-        }
-        return outcomes;
     }
 
-    private HashMap<String, Existing> existingByKey(List<NewJob> jobs, HashSet<UUID> inserted) {
+    /** When the job's dispatch lease ends, as text, if it is stored with one (see {@link #insert}). */
+    private String lease(NewJob job, Set<UUID> leased) {
+        return job.status() == JobStatus.QUEUED && leased.contains(job.id())
+                ? job.createdAt().plus(properties.dispatch().lease()).toString() : null;
+    }
+
+    private HashMap<String, Existing> existingByKey(List<NewJob> jobs, Set<UUID> inserted) {
         var replays = jobs.stream().filter(j -> !inserted.contains(j.id())).toList();
         var tenants = replays.stream().map(NewJob::tenant).toArray();
         var keys = replays.stream().map(NewJob::idempotencyKey).toArray();
