@@ -366,15 +366,6 @@ class JobSubmitter implements SmartLifecycle {
         return System.nanoTime() - Math.max(0, Duration.between(oldest, Instant.now()).toNanos());
     }
 
-    private void unreserve(List<NewJob> jobs, Reserved reserved) {
-        for (var job : jobs) {
-            if (reserved.publishing().contains(job.id())) {
-                windows.unreserve(job.queue(), job.tenant(), 1);
-            }
-        }
-        backlog.unreserve(reserved.keeping().size());
-    }
-
     /**
      * Publishes the jobs inserted in a slot of their window and hands the backlog those kept for later; gives back
      * the slots and places of the others (found stored before by their idempotency key). Called after the commit, so
@@ -407,7 +398,7 @@ class JobSubmitter implements SmartLifecycle {
             }
         } catch (RuntimeException e) {
             notHandedOver(jobs.size() - handled, e);
-            giveBack(jobs.subList(handled + 1, jobs.size()), reserved);
+            unreserve(jobs.subList(handled + 1, jobs.size()), reserved);
         }
         if (!due.isEmpty()) {
             try {
@@ -426,8 +417,8 @@ class JobSubmitter implements SmartLifecycle {
                 + "{}", jobs, failure.toString());
     }
 
-    /** The slots and places of jobs that were not handed over. */
-    private void giveBack(List<NewJob> jobs, Reserved reserved) {
+    /** Gives back the window slots and backlog places reserved for {@code jobs}: not stored, or not handed over. */
+    private void unreserve(List<NewJob> jobs, Reserved reserved) {
         for (var job : jobs) {
             if (reserved.publishing().contains(job.id())) {
                 windows.unreserve(job.queue(), job.tenant(), 1);
