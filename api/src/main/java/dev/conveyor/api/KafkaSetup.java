@@ -10,6 +10,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.kafka.config.ContainerCustomizer;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.CommonErrorHandler;
@@ -56,6 +59,19 @@ class KafkaSetup {
     @Bean
     QueueTopics queueTopics(Admin admin, ApiProperties properties) {
         return new QueueTopics(admin, properties.queuePartitions(), properties.replicationFactor());
+    }
+
+    /**
+     * The events listener (the api's only {@code @KafkaListener}) polls and applies on a platform thread of its own,
+     * not on the virtual thread Spring Boot gives listeners when virtual threads are on. It blocks all the time, in
+     * the consumer's select and in the applier's statements, and on a virtual thread each such wait went through the
+     * JDK's I/O poller: a registration, a park that copies the applier's deep stack to the heap, and two wake-ups
+     * (the poller's and a carrier's) where a platform thread takes one.
+     */
+    @Bean
+    ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>> listenersOnPlatformThreads() {
+        return container -> container.getContainerProperties()
+                .setListenerTaskExecutor(new SimpleAsyncTaskExecutor(container.getListenerId() + "-"));
     }
 
     /** An event batch that cannot be applied (the database is down) is retried until it can: never dropped. */

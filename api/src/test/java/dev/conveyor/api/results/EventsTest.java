@@ -135,6 +135,21 @@ class EventsTest {
     }
 
     @Test
+    void eventsAreReadAndAppliedOnAPlatformThreadOfTheirOwn() {
+        // Thread.getAllStackTraces() lists live platform threads only; a listener on a virtual thread is not among them
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
+                .anySatisfy(thread -> {
+                    assertThat(thread.getName()).startsWith("conveyor-events-");
+                    assertThat(thread.isVirtual()).isFalse();
+                }));
+        var id = submit();
+
+        send(List.of(started(id, 1, 0), succeeded(id, 1, 0, "{}")));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> status(id).equals("SUCCEEDED"));
+    }
+
+    @Test
     void aLongPollOnThisInstanceAnswersAsTheEndIsCommittedWithoutTheNotify() {
         var id = submit();
         var listener = context.getBean("endedJobsListener", Lifecycle.class);
