@@ -1,5 +1,6 @@
 package dev.conveyor.api;
 
+import dev.conveyor.api.job.UuidV7;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
 import dev.conveyor.common.kafka.WorkersTopic;
@@ -8,17 +9,20 @@ import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.ContainerCustomizer;
-import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.CommonErrorHandler;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.util.backoff.FixedBackOff;
-import dev.conveyor.api.job.UuidV7;
 
 /** The api's Kafka topics and shared beans. */
 @Configuration(proxyBeanMethods = false)
@@ -62,16 +66,26 @@ class KafkaSetup {
     }
 
     /**
-     * The events listener (the api's only {@code @KafkaListener}) polls and applies on a platform thread of its own,
-     * not on the virtual thread Spring Boot gives listeners when virtual threads are on. It blocks all the time, in
-     * the consumer's select and in the applier's statements, and on a virtual thread each such wait went through the
-     * JDK's I/O poller: a registration, a park that copies the applier's deep stack to the heap, and two wake-ups
-     * (the poller's and a carrier's) where a platform thread takes one.
+     * Spring Boot's listener container factory, as Boot would make it, except that the events listener (the api's
+     * only {@code @KafkaListener}) polls and applies on a platform thread of its own, not on the virtual thread Boot
+     * gives listeners when virtual threads are on. It blocks all the time, in the consumer's select and in the
+     * applier's statements, and on a virtual thread each such wait went through the JDK's I/O poller: a
+     * registration, a park that copies the applier's deep stack to the heap, and two wake-ups (the poller's and a
+     * carrier's) where a platform thread takes one. A daemon, as a virtual thread is: a listener that does not stop
+     * in time (a statement waiting on an unreachable database) must not keep the process alive.
      */
     @Bean
-    ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>> listenersOnPlatformThreads() {
-        return container -> container.getContainerProperties()
-                .setListenerTaskExecutor(new SimpleAsyncTaskExecutor(container.getListenerId() + "-"));
+    ConcurrentKafkaListenerContainerFactory<Object, Object> kafkaListenerContainerFactory(
+            ConcurrentKafkaListenerContainerFactoryConfigurer configurer, ConsumerFactory<Object, Object> consumers,
+            ObjectProvider<ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>>>
+                    customizers) {
+        var factory = new ConcurrentKafkaListenerContainerFactory<Object, Object>();
+        configurer.configure(factory, consumers);
+        customizers.ifAvailable(factory::setContainerCustomizer);
+        var threads = new SimpleAsyncTaskExecutor("conveyor-events-");
+        threads.setDaemon(true);
+        factory.getContainerProperties().setListenerTaskExecutor(threads);
+        return factory;
     }
 
     /** An event batch that cannot be applied (the database is down) is retried until it can: never dropped. */

@@ -141,6 +141,7 @@ class EventsTest {
                 .anySatisfy(thread -> {
                     assertThat(thread.getName()).startsWith("conveyor-events-");
                     assertThat(thread.isVirtual()).isFalse();
+                    assertThat(thread.isDaemon()).isTrue();
                 }));
         var id = submit();
 
