@@ -5,6 +5,7 @@ import dev.conveyor.api.dispatch.ApiInstance;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.Json;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -100,7 +101,7 @@ class JobInserts {
                 .param("type", job.type())
                 .param("queue", job.queue())
                 .param("status", job.status().name())
-                .param("payload", dev.conveyor.common.Json.write(job.payload()))
+                .param("payload", Json.write(job.payload()))
                 .param("maxAttempts", job.maxAttempts())
                 .param("timeout", job.timeoutSeconds())
                 .param("key", job.idempotencyKey(), Types.VARCHAR)
@@ -134,7 +135,7 @@ class JobInserts {
             types[i] = job.type();
             queues[i] = job.queue();
             statuses[i] = job.status().name();
-            payloads[i] = dev.conveyor.common.Json.write(job.payload());
+            payloads[i] = Json.write(job.payload());
             maxAttempts[i] = job.maxAttempts();
             timeouts[i] = job.timeoutSeconds();
             keys[i] = job.idempotencyKey();
