@@ -55,8 +55,9 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                                       quiet 2-core machine, the floor included; 4 to 6 on a busy one)
               --workloads=LIST        of w1-batch, w1-single, w2, w3, w4, and without Conveyor on the same
                                       PostgreSQL and broker: floor-w1, floor-w2, floor-w3 (the bare Kafka +
-                                      PostgreSQL path in W1's, W2's and W3's shapes), floor-w3-http (W3's
-                                      behind a minimal HTTP server: W3's POST and long-poll per job),
+                                      PostgreSQL path in W1's, W2's and W3's shapes), floor-w1-single and
+                                      floor-w3-http (W1's single POSTs and W3's POST and long-poll per job,
+                                      sent to a minimal HTTP server in front of that path),
                                       pg-batches, pg-single (PostgreSQL alone; pg-alone is both) (default
                                       all, the floor after Conveyor's)
               --runs=N                measured runs per workload (default 3; --quick 1)
@@ -129,7 +130,7 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
         var read = new Reader(values);
         var options = new BenchOptions(
                 read.list("workloads",
-                        "w1-batch,w1-single,w2,w3,w4,floor-w1,floor-w2,floor-w3,floor-w3-http,pg-alone").stream()
+                        "w1-batch,w1-single,w2,w3,w4,floor-w1,floor-w1-single,floor-w2,floor-w3,floor-w3-http,pg-alone").stream()
                         .flatMap(id -> Workload.listed(id).stream()).distinct().toList(),
                 read.list("scaling", quick ? "none" : "1x2,1x4,2x2").stream().filter(s -> !s.equals("none"))
                         .map(SystemShape::parse).toList(),

@@ -6,11 +6,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs the workloads that measure what the machine allows, on the system's own PostgreSQL and Kafka broker: the
- * {@link BarePath} in W1's, W2's and W3's shapes (W3's also behind HTTP, {@link FloorFront}), and {@link PgAlone}. Each run starts from an empty table and checks that
- * every job ended; latency counts, as in Conveyor's workloads, from the submit to the end being committed.
+ * {@link BarePath} in W1's, W2's and W3's shapes (W1's single POSTs and W3's behind HTTP, {@link FloorFront}), and
+ * {@link PgAlone}. Each run starts from an empty table and checks that every job ended; latency counts, as in
+ * Conveyor's workloads, from the submit to the end being committed.
  */
 final class FloorRuns implements AutoCloseable {
 
@@ -52,7 +55,7 @@ final class FloorRuns implements AutoCloseable {
     /** One measured run at the workload's configured size (W1's jobs, or W3's rate times its seconds). */
     RunResult measure(Workload workload) {
         var jobs = switch (workload) {
-            case FLOOR_W1, PG_BATCHES -> options.w1Jobs();
+            case FLOOR_W1, FLOOR_W1_SINGLE, PG_BATCHES -> options.w1Jobs();
             case FLOOR_W2 -> options.w2Jobs();
             case FLOOR_W3, FLOOR_W3_HTTP, PG_SINGLE -> options.w3Rate() * options.w3Seconds();
             default -> throw new IllegalArgumentException(workload.title() + " is Conveyor's, not the floor's");
@@ -72,6 +75,7 @@ final class FloorRuns implements AutoCloseable {
                     var result = burst(path(), new FloorRun(jobs, server.uri().resolve("floor")));
                     yield result.withNote(server.note());
                 }
+                case FLOOR_W1_SINGLE -> singlyOverHttp(path(), jobs, options.clients());
                 case FLOOR_W3 -> paced(path(), jobs, options.w3Rate());
                 case FLOOR_W3_HTTP -> pacedOverHttp(path(), jobs, options.w3Rate());
                 case PG_BATCHES -> new PgAlone(store, dataSource, withoutBroker()).batches(jobs, options.batchSize());
@@ -167,19 +171,61 @@ final class FloorRuns implements AutoCloseable {
     }
 
     /**
+     * W1's single POSTs behind HTTP ({@link FloorFront}): {@code clients} clients on keep-alive connections, each
+     * sending one {@code POST /v1/jobs} after another, unpaced, as in Conveyor's {@code w1-single}; latency counts from
+     * a job's request being sent to its end being committed. The server stores each job in a transaction of its own.
+     */
+    private RunResult singlyOverHttp(BarePath path, int jobs, int clients) throws InterruptedException {
+        var api = front(path).uri();
+        store.reset();
+        var run = new FloorRun(jobs);
+        path.begin(run);
+        front.begin(run);
+        var meter = new Meter(roles);
+        try {
+            var first = System.nanoTime();
+            var next = new AtomicInteger();
+            try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (var c = 0; c < clients; c++) {
+                    threads.execute(() -> {
+                        int job;
+                        while ((job = next.getAndIncrement()) < jobs) {
+                            run.submitted(job, System.nanoTime());
+                            try {
+                                client.submit(api, Runs.echo(job));
+                            } catch (RuntimeException e) {
+                                run.fail(e);
+                                return;
+                            }
+                        }
+                    });
+                }
+            }
+            run.awaitAll(STALL);
+            return result(run, first, meter.stop());
+        } finally {
+            meter.close();
+        }
+    }
+
+    private FloorFront front(BarePath path) {
+        if (front == null) {
+            front = new FloorFront(path, store, dataSource);
+        }
+        return front;
+    }
+
+    /**
      * W3's shape behind HTTP ({@link FloorFront}): the benchmark's client sends W3's requests, one {@code POST /v1/jobs}
      * every {@code 1/rate} seconds by the clock, each followed by a long-poll {@code GET /v1/jobs/{id}?wait=30};
      * latency counts, as in W3, from the planned submit to the long-poll's answer.
      */
     private RunResult pacedOverHttp(BarePath path, int jobs, int rate) {
-        if (front == null) {
-            front = new FloorFront(path, store, dataSource);
-        }
+        var api = front(path).uri();
         store.reset();
         var run = FloorRun.awaited(jobs);
         path.begin(run);
         front.begin(run);
-        var api = front.uri();
         var meter = new Meter(roles);
         try {
             var outcome = PacedSubmits.run(client, n -> api, Runs::echo, jobs, rate);

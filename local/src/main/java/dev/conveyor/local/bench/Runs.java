@@ -45,7 +45,8 @@ final class Runs {
             case W2 -> options.w2Jobs();
             case W3 -> options.w3Rate() * options.w3Seconds();
             case W4 -> options.w4Jobs();
-            case FLOOR_W1, FLOOR_W2, FLOOR_W3, FLOOR_W3_HTTP, PG_BATCHES, PG_SINGLE -> throw notConveyors(workload);
+            case FLOOR_W1, FLOOR_W1_SINGLE, FLOOR_W2, FLOOR_W3, FLOOR_W3_HTTP, PG_BATCHES, PG_SINGLE ->
+                    throw notConveyors(workload);
         };
         return run(workload, jobs, options.w4SleepMs());
     }
@@ -85,7 +86,8 @@ final class Runs {
                 var result = burst.run(jobs, () -> inBatches(jobs, n -> sleep(sleepMs)), inFlight);
                 yield result.withNote("at most " + inFlight.get() + " jobs in flight");
             }
-            case FLOOR_W1, FLOOR_W2, FLOOR_W3, FLOOR_W3_HTTP, PG_BATCHES, PG_SINGLE -> throw notConveyors(workload);
+            case FLOOR_W1, FLOOR_W1_SINGLE, FLOOR_W2, FLOOR_W3, FLOOR_W3_HTTP, PG_BATCHES, PG_SINGLE ->
+                    throw notConveyors(workload);
         };
     }
 

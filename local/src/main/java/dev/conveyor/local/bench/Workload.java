@@ -15,6 +15,7 @@ enum Workload {
     W3("w3", "W3 paced single POSTs"),
     W4("w4", "W4 sleep in flight"),
     FLOOR_W1("floor-w1", "W1 bare path, batches"),
+    FLOOR_W1_SINGLE("floor-w1-single", "W1 bare path behind HTTP, single POSTs"),
     FLOOR_W2("floor-w2", "W2 bare path, http GET"),
     FLOOR_W3("floor-w3", "W3 bare path, paced single inserts"),
     FLOOR_W3_HTTP("floor-w3-http", "W3 bare path behind HTTP, POST + long-poll"),
@@ -58,7 +59,8 @@ enum Workload {
 
     /** Whether it is the bare Kafka + PostgreSQL path (the PostgreSQL-alone workloads need no Kafka). */
     boolean bare() {
-        return this == FLOOR_W1 || this == FLOOR_W2 || this == FLOOR_W3 || this == FLOOR_W3_HTTP;
+        return this == FLOOR_W1 || this == FLOOR_W1_SINGLE || this == FLOOR_W2 || this == FLOOR_W3
+                || this == FLOOR_W3_HTTP;
     }
 
     /** What the table's system column says for a workload that runs without Conveyor. */

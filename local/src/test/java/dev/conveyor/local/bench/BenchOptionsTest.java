@@ -53,9 +53,9 @@ class BenchOptionsTest {
     void runsTheFloorAfterConveyorsWorkloadsByDefault() {
         var options = BenchOptions.parse("--quick");
 
-        assertThat(options.workloads()).endsWith(Workload.FLOOR_W1, Workload.FLOOR_W2, Workload.FLOOR_W3,
-                Workload.FLOOR_W3_HTTP, Workload.PG_BATCHES, Workload.PG_SINGLE);
-        assertThat(options.workloads().stream().filter(Workload::onFloor)).hasSize(6);
+        assertThat(options.workloads()).endsWith(Workload.FLOOR_W1, Workload.FLOOR_W1_SINGLE, Workload.FLOOR_W2,
+                Workload.FLOOR_W3, Workload.FLOOR_W3_HTTP, Workload.PG_BATCHES, Workload.PG_SINGLE);
+        assertThat(options.workloads().stream().filter(Workload::onFloor)).hasSize(7);
         assertThat(options.jdbc()).isEmpty();
         assertThat(options.kafka()).isEmpty();
     }
