@@ -1,19 +1,34 @@
 package dev.conveyor.common;
 
+import java.time.Instant;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.cfg.DateTimeFeature;
+import tools.jackson.databind.SerializationContext;
+import tools.jackson.databind.deser.std.StdScalarDeserializer;
+import tools.jackson.databind.ext.javatime.deser.InstantDeserializer;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.module.SimpleModule;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.databind.ser.std.StdScalarSerializer;
 
-/** The one JSON codec for everything that travels on Kafka: ISO-8601 instants, tolerant of added fields. */
+/**
+ * The one JSON codec for everything that travels on Kafka: ISO-8601 instants, tolerant of added fields. Instants are
+ * written and read through {@link Instants}, which skips the formatter for the shape it writes; any other text or a
+ * number of seconds is read by Jackson's own deserializer, as before.
+ */
 public final class Json {
 
     /** Shared, thread-safe mapper. */
     public static final JsonMapper MAPPER = JsonMapper.builder()
             .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .addModule(instantText().addDeserializer(Instant.class, new InstantReader()))
             .build();
 
     private Json() {
@@ -35,7 +50,45 @@ public final class Json {
         return MAPPER.readTree(json);
     }
 
+    /**
+     * Instants written as {@link Instants#format} writes them: the same text as Jackson's own serializer (with
+     * timestamps as text), without its formatter. For other mappers of the same processes, such as Spring MVC's.
+     */
+    public static SimpleModule instantText() {
+        return new SimpleModule("conveyor-instant-text").addSerializer(Instant.class, new InstantWriter());
+    }
+
     public static ObjectNode object() {
         return JsonNodeFactory.instance.objectNode();
+    }
+
+    private static final class InstantWriter extends StdScalarSerializer<Instant> {
+
+        InstantWriter() {
+            super(Instant.class);
+        }
+
+        @Override
+        public void serialize(Instant value, JsonGenerator generator, SerializationContext context) {
+            generator.writeString(Instants.format(value));
+        }
+    }
+
+    private static final class InstantReader extends StdScalarDeserializer<Instant> {
+
+        InstantReader() {
+            super(Instant.class);
+        }
+
+        @Override
+        public Instant deserialize(JsonParser parser, DeserializationContext context) {
+            if (parser.hasToken(JsonToken.VALUE_STRING)) {
+                var instant = Instants.parseCanonical(parser.getString());
+                if (instant != null) {
+                    return instant;
+                }
+            }
+            return InstantDeserializer.INSTANT.deserialize(parser, context);
+        }
     }
 }

@@ -3,10 +3,12 @@ package dev.conveyor.api.results;
 import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.api.metrics.JobFacts;
 import dev.conveyor.api.wakeup.JobWaiters;
+import dev.conveyor.common.Instants;
 import dev.conveyor.common.JobStatus;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -197,8 +199,8 @@ class JobWrites {
         return written;
     }
 
-    private static String text(Object value) {
-        return value == null ? null : value.toString();
+    private static String text(Instant value) {
+        return value == null ? null : Instants.format(value);
     }
 
     private static <T> SqlArrayValue array(String type, List<JobUpdate> updates, Function<JobUpdate, T> field) {

@@ -4,6 +4,7 @@ import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.dispatch.ApiInstance;
 import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
+import dev.conveyor.common.Instants;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.Json;
 import java.sql.Types;
@@ -106,8 +107,8 @@ class JobInserts {
                 .param("timeout", job.timeoutSeconds())
                 .param("key", job.idempotencyKey(), Types.VARCHAR)
                 .param("hash", job.requestHash(), Types.VARCHAR)
-                .param("createdAt", job.createdAt().toString())
-                .param("runAt", job.runAt().toString())
+                .param("createdAt", Instants.format(job.createdAt()))
+                .param("runAt", Instants.format(job.runAt()))
                 .param("lease", lease, Types.VARCHAR)
                 .param("owner", lease == null ? null : instance.id(), Types.BIGINT)
                 .query(UUID.class).list());
@@ -140,8 +141,8 @@ class JobInserts {
             timeouts[i] = job.timeoutSeconds();
             keys[i] = job.idempotencyKey();
             hashes[i] = job.requestHash();
-            createdAt[i] = job.createdAt().toString();
-            runAt[i] = job.runAt().toString();
+            createdAt[i] = Instants.format(job.createdAt());
+            runAt[i] = Instants.format(job.runAt());
             leases[i] = lease(job, leased);
         }
         return new HashSet<>(jdbc.sql(INSERT)
@@ -165,7 +166,7 @@ class JobInserts {
     /** When the job's dispatch lease ends, as text, if it is stored with one (see {@link #insert}). */
     private String lease(NewJob job, Set<UUID> leased) {
         return job.status() == JobStatus.QUEUED && leased.contains(job.id())
-                ? job.createdAt().plus(properties.dispatch().lease()).toString() : null;
+                ? Instants.format(job.createdAt().plus(properties.dispatch().lease())) : null;
     }
 
     private HashMap<String, Existing> existingByKey(List<NewJob> jobs, Set<UUID> inserted) {

@@ -20,7 +20,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JacksonModule;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** Submitting jobs as the contract says, with no worker running (so jobs stay where dispatch leaves them). */
 @ApiTest
@@ -35,6 +37,8 @@ class SubmitTest {
     int port;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    JsonMapper mapper;
 
     HttpJson http;
 
@@ -71,6 +75,16 @@ class SubmitTest {
             assertThat(job.get("result").isNull()).isTrue();
             assertThat(Instant.parse(job.get("createdAt").asString())).isAfter(before);
             assertThat(job.get("runAt").asString()).isEqualTo(job.get("createdAt").asString());
+        }
+
+        @Test
+        void writesInstantsAsInstantDoesWithoutTheFormatter() {
+            var job = http.post("/v1/jobs", "{\"type\": \"echo\"}").json();
+
+            var createdAt = job.get("createdAt").asString();
+            assertThat(createdAt).isEqualTo(Instant.parse(createdAt).toString());
+            assertThat(mapper.registeredModules()).extracting(JacksonModule::getModuleName)
+                    .contains(Json.instantText().getModuleName());
         }
 
         /** Spring flushes a ResponseEntity before the handler returns; the answer must still leave whole. */
