@@ -10,9 +10,9 @@ import java.time.Year;
  * and {@link Instant#toString} do, without their {@link java.time.format.DateTimeFormatter}. Every dispatch and
  * every event on Kafka carries one or two, and the formatter's general machinery (a field map filled, then resolved)
  * was 8 % of the api's CPU and 6 % of the worker's under W1 (README, "Instants read and written without a
- * formatter"). Only the shape those two produce is handled here: years 1970 to 9999, an upper-case {@code T} and
- * {@code Z}, no offset, a fraction of 1 to 9 digits when there is one. Any other text goes to the formatter, so
- * what is accepted, and how it is refused, is exactly {@link Instant#parse}'s.
+ * formatter"). Only the shape those two produce is read here: years 1970 to 9999, an upper-case {@code T} and
+ * {@code Z}, no offset, a fraction of 1 to 9 digits when there is one. Any other text is left to the formatter
+ * ({@link #parseCanonical} answers null), so what is accepted, and how it is refused, does not change.
  */
 public final class Instants {
 
@@ -22,12 +22,6 @@ public final class Instants {
     private static final int SECONDS_PER_DAY = 86_400;
 
     private Instants() {
-    }
-
-    /** The instant {@code text} names, as {@link Instant#parse} reads it (and refuses it). */
-    public static Instant parse(String text) {
-        var instant = parseCanonical(text);
-        return instant != null ? instant : Instant.parse(text);
     }
 
     /**

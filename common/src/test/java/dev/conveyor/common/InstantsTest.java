@@ -2,10 +2,8 @@ package dev.conveyor.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.conveyor.common.message.JobStarted;
-import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.SplittableRandom;
@@ -33,7 +31,11 @@ class InstantsTest {
             var instant = Instant.ofEpochSecond(seconds, nanos);
             var text = Instants.format(instant);
             assertThat(text).isEqualTo(instant.toString());
-            assertThat(Instants.parse(text)).isEqualTo(instant);
+            if (instant.getEpochSecond() >= 0 && instant.getEpochSecond() < YEAR_10000) {
+                assertThat(Instants.parseCanonical(text)).isEqualTo(instant);
+            } else {
+                assertThat(Instants.parseCanonical(text)).isNull();
+            }
         }
     }
 
@@ -46,16 +48,10 @@ class InstantsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"2026-12-05t02:46:48z", "2026-12-05T02:46:48+00:00", "2026-12-05T03:46:48+01:00",
-            "1969-12-31T23:59:59Z", "+12026-12-05T02:46:48Z", "2026-12-05T23:59:60Z", "2026-12-05T24:00:00Z", "2026-12-05T02:46Z",
-            "2026-12-05T02:46:48.Z"})
+            "1969-12-31T23:59:59Z", "+12026-12-05T02:46:48Z", "2026-12-05T23:59:60Z", "2026-12-05T24:00:00Z",
+            "2026-12-05T02:46Z", "2026-12-05T02:46:48.Z"})
     void leavesOtherShapesToTheFormatter(String text) {
         assertThat(Instants.parseCanonical(text)).isNull();
-        var expected = catchThrowable(() -> Instant.parse(text));
-        if (expected == null) {
-            assertThat(Instants.parse(text)).isEqualTo(Instant.parse(text));
-        } else {
-            assertThatThrownBy(() -> Instants.parse(text)).isInstanceOf(expected.getClass());
-        }
     }
 
     @ParameterizedTest
@@ -65,7 +61,6 @@ class InstantsTest {
     void refusesWhatInstantRefuses(String text) {
         assertThat(Instants.parseCanonical(text)).isNull();
         assertThatThrownBy(() -> Instant.parse(text)).isInstanceOf(DateTimeParseException.class);
-        assertThatThrownBy(() -> Instants.parse(text)).isInstanceOf(DateTimeException.class);
     }
 
     @Test
