@@ -174,9 +174,8 @@ class DuePoller implements SmartLifecycle {
         if (!refused.isEmpty()) {
             releaser.accept(refused);
         }
-        // a tenant whose window is full may have more waiting, as may one with jobs kept in the backlog since it was
-        // drained: look again as soon as slots free up
-        windows.backlog(windows.rooms().containsValue(0) || backlog.size() > 0);
+        // a tenant whose window is full may have more waiting: look again as soon as slots free up
+        windows.backlog(windows.rooms().containsValue(0));
         if (!due.isEmpty()) {
             publisher.publish(due, System.nanoTime());
         }

@@ -153,22 +153,6 @@ public class TenantWindows {
         return expired;
     }
 
-    /**
-     * A submission has just kept jobs of {@code (queue, tenant)} in the {@link Backlog} (past their window, after
-     * their insert): the poller is told to look each time a tenth of a window frees up, and at once if slots have
-     * freed up since the submission's reservation. Without this, a look between the
-     * submission's reservation and its hand-over finds nothing kept yet and, with room in the window, concludes that
-     * no tenant waits, so the slots that free up afterwards wake nobody and the kept jobs wait for the next poll
-     * interval while the workers run out of records.
-     */
-    public void kept(String queue, String tenant) {
-        backlog = true;
-        var count = counts.get(new Pair(queue, tenant));
-        if (count == null || count.get() < size) {
-            onFreed.run(); // slots freed while the jobs were being stored: publish them now
-        }
-    }
-
     /** Whether some tenant had due jobs that did not fit at the last look. */
     boolean backlog() {
         return backlog;

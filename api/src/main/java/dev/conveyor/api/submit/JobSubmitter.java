@@ -375,7 +375,6 @@ class JobSubmitter implements SmartLifecycle {
     private void dispatchNew(List<NewJob> jobs, List<InsertOutcome> outcomes, Reserved reserved) {
         var due = new ArrayList<Dispatcher.Item>();
         var handled = 0;
-        Set<List<String>> kept = null;
         try {
             for (; handled < jobs.size(); handled++) {
                 var job = jobs.get(handled);
@@ -390,10 +389,6 @@ class JobSubmitter implements SmartLifecycle {
                         due.add(item);
                     } else {
                         backlog.keep(job.queue(), job.tenant(), item, reserved.takenAt(), job.payloadBytes());
-                        if (kept == null) {
-                            kept = new HashSet<>();
-                        }
-                        kept.add(List.of(job.queue(), job.tenant()));
                     }
                 } else if (publishing) {
                     windows.unreserve(job.queue(), job.tenant(), 1);
@@ -404,9 +399,6 @@ class JobSubmitter implements SmartLifecycle {
         } catch (RuntimeException e) {
             notHandedOver(jobs.size() - handled, e);
             unreserve(jobs.subList(handled + 1, jobs.size()), reserved);
-        }
-        if (kept != null) {
-            kept.forEach(pair -> windows.kept(pair.get(0), pair.get(1)));
         }
         if (!due.isEmpty()) {
             try {
