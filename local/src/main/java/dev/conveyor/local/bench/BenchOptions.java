@@ -35,12 +35,13 @@ import java.util.Set;
  * @param home       where started systems keep their data and logs
  * @param aot        whether started systems load the JDK's AOT cache, as {@code conveyor-local} does from its second
  *                   run, a system that trains it (unmeasured) running first when this build has none
+ * @param timeline   whether each measured burst (W1, W2, W4) also prints its {@link Timeline}
  * @param help       whether only the help text was asked for
  */
 record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Workload> scalingWorkloads, int runs, List<Integer> warmups,
                     int w1Jobs, int batchSize, int clients, int w2Jobs, int w2DelayMs, int w3Rate, int w3Seconds,
                     int w4Jobs, int w4SleepMs, List<URI> urls, Map<String, List<Long>> pids, String jdbc, String kafka,
-                    Path home, boolean aot, boolean help) {
+                    Path home, boolean aot, boolean timeline, boolean help) {
 
     static final String HELP = """
             Usage: ./bench.sh [options]
@@ -90,6 +91,9 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                                       when this build has no cache under --home yet, a first system trains
                                       one, unmeasured: each workload's warm-up (at least 10,000 jobs), then
                                       a stop that writes it. Without --aot every system starts cold
+              --timeline              after each measured run of W1, W2 or W4, where its jobs were over time:
+                                      how many were stored, started, finished and recorded in each step
+                                      (about 40 steps) from the run's first submit
             """;
 
     /** A system to start: how many api and worker processes. */
@@ -113,11 +117,13 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
         var values = new LinkedHashMap<String, String>();
         var quick = false;
         var aot = false;
+        var timeline = false;
         var help = false;
         for (var arg : args) {
             switch (arg) {
                 case "--quick" -> quick = true;
                 case "--aot" -> aot = true;
+                case "--timeline" -> timeline = true;
                 case "--help", "-h" -> help = true;
                 default -> {
                     if (!arg.startsWith("--") || !arg.contains("=")) {
@@ -152,6 +158,7 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                 read.text("kafka", ""),
                 Path.of(read.text("home", ".conveyor-bench")),
                 aot,
+                timeline,
                 help);
         read.checkAllUsed();
         if (options.urls().isEmpty() && !(options.jdbc().isEmpty() && options.kafka().isEmpty())) {

@@ -1,5 +1,6 @@
 package dev.conveyor.local.bench;
 
+import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,11 +37,14 @@ final class Burst {
     private final Client client;
     private final URI api;
     private final List<Role> roles;
+    private final PrintStream timelines;
 
-    Burst(Client client, URI api, List<Role> roles) {
+    /** With {@code timelines}, each run prints its {@link Timeline} there; null for none. */
+    Burst(Client client, URI api, List<Role> roles, PrintStream timelines) {
         this.client = client;
         this.api = api;
         this.roles = List.copyOf(roles);
+        this.timelines = timelines;
     }
 
     /** Runs {@code jobs} jobs; with {@code inFlight}, also records the most jobs in flight on the workers. */
@@ -67,6 +71,9 @@ final class Burst {
         var usage = meter.stop();
         var ended = client.newest(api, submitted.stream().map(Submitted::id).collect(Collectors.toSet()));
         checkSucceeded(ended.values());
+        if (timelines != null) {
+            timelines.print(Timeline.of(first, ended.values()).render());
+        }
         var latencies = new double[submitted.size()];
         var last = first;
         for (var i = 0; i < latencies.length; i++) {

@@ -20,7 +20,9 @@ final class Runs {
     private final List<Role> roles;
     private final BenchOptions options;
     private final DelayServer server;
-    private final Burst burst;
+    private final Burst warmUpBurst;
+    /** The measured runs' bursts: with {@code --timeline}, each prints where its jobs were over time. */
+    private final Burst measuredBurst;
 
     Runs(Client client, List<URI> apis, List<Role> roles, BenchOptions options, DelayServer server) {
         this.client = client;
@@ -28,13 +30,14 @@ final class Runs {
         this.roles = List.copyOf(roles);
         this.options = options;
         this.server = server;
-        this.burst = new Burst(client, this.apis.getFirst(), roles);
+        this.warmUpBurst = new Burst(client, this.apis.getFirst(), roles, null);
+        this.measuredBurst = new Burst(client, this.apis.getFirst(), roles, options.timeline() ? System.out : null);
     }
 
     /** Sends {@code jobs} jobs through the workload's own path and waits for them, measuring nothing. */
     void warmUp(Workload workload, int jobs) {
         if (jobs > 0) {
-            run(workload, jobs, warmUpSleepMs(workload));
+            run(workload, jobs, warmUpSleepMs(workload), warmUpBurst);
         }
     }
 
@@ -48,18 +51,18 @@ final class Runs {
             case FLOOR_W1, FLOOR_W1_SINGLE, FLOOR_W2, FLOOR_W3, FLOOR_W3_HTTP, PG_BATCHES, PG_SINGLE ->
                     throw notConveyors(workload);
         };
-        return run(workload, jobs, options.w4SleepMs());
+        return run(workload, jobs, options.w4SleepMs(), measuredBurst);
     }
 
     private static int warmUpSleepMs(Workload workload) {
         return workload == Workload.W4 ? 10 : 0;
     }
 
-    private RunResult run(Workload workload, int jobs, int sleepMs) {
+    private RunResult run(Workload workload, int jobs, int sleepMs, Burst burst) {
         var unavailable = client.unavailable();
         var dropped = client.dropped();
         var limited = client.limited();
-        var result = runOnce(workload, jobs, sleepMs);
+        var result = runOnce(workload, jobs, sleepMs, burst);
         var refused = client.unavailable() - unavailable;
         var lost = client.dropped() - dropped;
         var overLimit = client.limited() - limited;
@@ -71,7 +74,7 @@ final class Runs {
         return result.withNote(result.note().isEmpty() ? note : result.note() + "; " + note);
     }
 
-    private RunResult runOnce(Workload workload, int jobs, int sleepMs) {
+    private RunResult runOnce(Workload workload, int jobs, int sleepMs, Burst burst) {
         return switch (workload) {
             case W1_BATCH -> burst.run(jobs, () -> inBatches(jobs, Runs::echo), null);
             case W1_SINGLE -> burst.run(jobs, () -> singly(jobs, options.clients()), null);

@@ -93,6 +93,14 @@ class BenchOptionsTest {
     }
 
     @Test
+    void printsTimelinesOnlyWhenAsked() {
+        assertThat(BenchOptions.parse().timeline()).isFalse();
+        assertThat(BenchOptions.parse("--timeline", "--workloads=w2").timeline()).isTrue();
+        assertThat(BenchOptions.parse("--timeline", "--url=http://a:8080").timeline()).isTrue();
+        assertThat(BenchOptions.HELP).contains("--timeline");
+    }
+
+    @Test
     void startsSystemsColdUnlessToldToUseTheAotCache() {
         assertThat(BenchOptions.parse().aot()).isFalse();
         assertThat(BenchOptions.parse("--aot", "--workloads=w3").aot()).isTrue();
