@@ -71,9 +71,6 @@ final class Burst {
         var usage = meter.stop();
         var ended = client.newest(api, submitted.stream().map(Submitted::id).collect(Collectors.toSet()));
         checkSucceeded(ended.values());
-        if (timelines != null) {
-            timelines.print(Timeline.of(first, ended.values()).render());
-        }
         var latencies = new double[submitted.size()];
         var last = first;
         for (var i = 0; i < latencies.length; i++) {
@@ -81,6 +78,9 @@ final class Burst {
             var end = Client.ended(ended.get(job.id()));
             last = end.isAfter(last) ? end : last;
             latencies[i] = Math.max(0, Duration.between(job.at(), end).toNanos() / 1e6);
+        }
+        if (timelines != null) {
+            timelines.print(Timeline.of(first, last, ended.values()).render());
         }
         return new RunResult(jobs, Duration.between(first, last).toNanos() / 1e9, Stats.Latencies.of(latencies), usage,
                 "");

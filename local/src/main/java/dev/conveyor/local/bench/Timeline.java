@@ -25,17 +25,14 @@ final class Timeline {
         this.counts = counts;
     }
 
-    /** The jobs' timeline from {@code first} (the run's first submit); a job without a timestamp is not counted. */
-    static Timeline of(Instant first, Collection<JsonNode> jobs) {
-        var last = first;
-        for (var job : jobs) {
-            var recorded = instant(job, "updatedAt");
-            if (recorded != null && recorded.isAfter(last)) {
-                last = recorded;
-            }
-        }
-        var step = Math.max(1, (Duration.between(first, last).toMillis() / ROWS + 49) / 50) * 50;
-        var rows = (int) (Duration.between(first, last).toMillis() / step) + 1;
+    /**
+     * The jobs' timeline from {@code first} (the run's first submit) to {@code last} (its last outcome recorded); a
+     * job without a timestamp is not counted there, and one outside the two is counted in the first or last step.
+     */
+    static Timeline of(Instant first, Instant last, Collection<JsonNode> jobs) {
+        var span = Math.max(0, Duration.between(first, last).toMillis());
+        var step = Math.max(1, (span / ROWS + 49) / 50) * 50;
+        var rows = (int) (span / step) + 1;
         var counts = new long[rows][FIELDS.length];
         for (var job : jobs) {
             for (var f = 0; f < FIELDS.length; f++) {

@@ -21,7 +21,7 @@ class TimelineTest {
         jobs.add(job(0, 60, 110, 990));
         jobs.add(job(40, 420, null, 1_000)); // not started, say: no finishedAt
 
-        var timeline = Timeline.of(FIRST, jobs);
+        var timeline = Timeline.of(FIRST, FIRST.plusMillis(1_000), jobs);
 
         assertThat(timeline.stepMillis()).isEqualTo(50);
         var counts = timeline.counts();
@@ -43,7 +43,7 @@ class TimelineTest {
     void keepsToAboutFortyStepsForLongRunsAndCountsEarlyStampsInTheFirst() {
         var jobs = List.of(job(-5, 100, 10_100, 12_345), job(0, 200, 10_200, 10_300));
 
-        var timeline = Timeline.of(FIRST, jobs);
+        var timeline = Timeline.of(FIRST, FIRST.plusMillis(12_345), jobs);
 
         assertThat(timeline.stepMillis()).isEqualTo(350); // 12,345 / 40 = 308, up to 350
         assertThat(timeline.counts()).hasNumberOfRows(36);
