@@ -94,8 +94,8 @@ class DockerComposeFileTest {
                         "mvn -B -q -pl " + module + " -am package -DskipTests", "FROM eclipse-temurin:25-jre",
                         "COPY --from=build /src/" + module + "/target/conveyor-" + module + "-*-exec.jar /app/app.jar",
                         "java -Djarmode=tools -jar /app/app.jar extract --destination /app/extracted",
-                        "ENTRYPOINT [\"java\", \"-XX:MaxRAMPercentage=75\", \"-XX:+UseCompactObjectHeaders\", \"-jar\", "
-                                + "\"/app/extracted/app.jar\"]");
+                        "ENTRYPOINT [\"java\", \"-XX:MaxRAMPercentage=75\", \"-XX:+UseCompactObjectHeaders\", "
+                                + "\"-XX:FreqInlineSize=50\", \"-XX:InlineSmallCode=500\", \"-jar\", \"/app/extracted/app.jar\"]");
                 assertThat(dockerfile).containsPattern("(?m)^USER (?!root)\\w+");
                 assertThat(Files.readString(root.resolve(module + "/pom.xml")))
                         .as("the Dockerfile copies the jar with classifier exec").contains("<classifier>exec</classifier>");

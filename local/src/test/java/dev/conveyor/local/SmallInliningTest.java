@@ -1,0 +1,32 @@
+package dev.conveyor.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class SmallInliningTest {
+
+    /**
+     * The api and the worker start with these options: an option this JDK did not know, or knew only behind
+     * -XX:+UnlockDiagnosticVMOptions, would stop them at their start.
+     */
+    @Test
+    void theApisAndWorkersInliningOptionsAreProductOptionsThisJdkApplies() throws IOException, InterruptedException {
+        var command = new ArrayList<>(List.of(JavaLauncher.current().java().toString()));
+        command.addAll(LocalSystem.SMALL_INLINING);
+        command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(process.exitValue()).as(output).isZero();
+        assertThat(output.lines().filter(line -> line.contains("{command line}")).map(String::strip))
+                .anyMatch(line -> line.matches("intx FreqInlineSize\\s+= 50\\s.*"))
+                .anyMatch(line -> line.matches("intx InlineSmallCode\\s+= 500\\s.*"));
+    }
+}
