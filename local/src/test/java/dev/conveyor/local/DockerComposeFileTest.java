@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -94,8 +95,11 @@ class DockerComposeFileTest {
                         "mvn -B -q -pl " + module + " -am package -DskipTests", "FROM eclipse-temurin:25-jre",
                         "COPY --from=build /src/" + module + "/target/conveyor-" + module + "-*-exec.jar /app/app.jar",
                         "java -Djarmode=tools -jar /app/app.jar extract --destination /app/extracted",
+                        // the same inlining as local's api and workers
                         "ENTRYPOINT [\"java\", \"-XX:MaxRAMPercentage=75\", \"-XX:+UseCompactObjectHeaders\", "
-                                + "\"-XX:FreqInlineSize=50\", \"-XX:InlineSmallCode=500\", \"-jar\", \"/app/extracted/app.jar\"]");
+                                + LocalSystem.SMALL_INLINING.stream().map(option -> "\"" + option + "\", ")
+                                        .collect(Collectors.joining())
+                                + "\"-jar\", \"/app/extracted/app.jar\"]");
                 assertThat(dockerfile).containsPattern("(?m)^USER (?!root)\\w+");
                 assertThat(Files.readString(root.resolve(module + "/pom.xml")))
                         .as("the Dockerfile copies the jar with classifier exec").contains("<classifier>exec</classifier>");
