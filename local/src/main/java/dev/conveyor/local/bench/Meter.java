@@ -20,8 +20,11 @@ final class Meter implements AutoCloseable {
 
     private static final long SAMPLE_MS = 1000;
 
-    /** What one role used during the phase. */
-    record Usage(double cpuSeconds, long peakRssKb, int peakThreads) {
+    /**
+     * What one role used during the phase: CPU time, of it the JIT compilers' (JVMs; 0 for others), peak memory and
+     * the most OS threads.
+     */
+    record Usage(double cpuSeconds, double jitSeconds, long peakRssKb, int peakThreads) {
     }
 
     /** The role that stands for every other process on the machine: CPU only. */
@@ -29,6 +32,7 @@ final class Meter implements AutoCloseable {
 
     private final List<Role> roles;
     private final Map<String, Long> cpuBefore = new LinkedHashMap<>();
+    private final Map<String, Long> jitBefore = new LinkedHashMap<>();
     private final Map<String, Long> sampledMemory = new ConcurrentHashMap<>();
     private final Map<String, Integer> sampledThreads = new ConcurrentHashMap<>();
     private final long machineBefore;
@@ -41,6 +45,7 @@ final class Meter implements AutoCloseable {
         for (var role : roles) {
             role.resetPeaks();
             cpuBefore.put(role.name(), role.cpuTicks());
+            jitBefore.put(role.name(), role.compilerTicks());
         }
         machineBefore = machineBusyTicks();
         sample();
@@ -55,12 +60,13 @@ final class Meter implements AutoCloseable {
         var ours = 0.0;
         for (var role : roles) {
             var cpu = (role.cpuTicks() - cpuBefore.get(role.name())) / (double) Proc.TICKS_PER_SECOND;
+            var jit = Math.max(0, role.compilerTicks() - jitBefore.get(role.name())) / (double) Proc.TICKS_PER_SECOND;
             ours += cpu;
             var memory = role.peakRssKb().orElse(sampledMemory.getOrDefault(role.name(), 0L));
-            usage.put(role.name(), new Usage(cpu, memory, sampledThreads.getOrDefault(role.name(), 0)));
+            usage.put(role.name(), new Usage(cpu, jit, memory, sampledThreads.getOrDefault(role.name(), 0)));
         }
         var machine = (machineBusyTicks() - machineBefore) / (double) Proc.TICKS_PER_SECOND;
-        usage.put(OTHERS, new Usage(Math.max(0, machine - ours), 0, 0));
+        usage.put(OTHERS, new Usage(Math.max(0, machine - ours), 0, 0, 0));
         return usage;
     }
 

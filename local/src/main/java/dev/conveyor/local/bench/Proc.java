@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /** What Linux's {@code /proc} says about a process: CPU time, memory and OS threads. */
 final class Proc {
@@ -38,6 +39,31 @@ final class Proc {
             busy += Long.parseLong(fields[i]);
         }
         return busy;
+    }
+
+    /**
+     * CPU time in ticks of a JVM's JIT compiler threads ({@code C1 CompilerThread0}, {@code C2 CompilerThread0}, ...),
+     * from {@code <proc>/<pid>/task/<tid>/comm} and {@code stat}; 0 for a process that has none or has gone. A compiler
+     * thread that ended (HotSpot can retire the extra ones it started) takes its time with it.
+     */
+    static long compilerTicks(Path proc, long pid) {
+        try (Stream<Path> tasks = Files.list(proc.resolve(Long.toString(pid)).resolve("task"))) {
+            return tasks.mapToLong(task -> {
+                try {
+                    return compilerThread(Files.readString(task.resolve("comm")).strip())
+                            ? cpuTicks(Files.readString(task.resolve("stat")), false) : 0;
+                } catch (IOException | RuntimeException e) {
+                    return 0; // a thread that ended while it was read
+                }
+            }).sum();
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Whether a thread's name (as the kernel keeps it: the first 15 characters) is a HotSpot JIT compiler's. */
+    static boolean compilerThread(String comm) {
+        return comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre");
     }
 
     /** A {@code kB} field such as {@code VmHWM} or {@code Pss} of {@code /proc/<pid>/status} or {@code smaps_rollup}. */

@@ -13,9 +13,12 @@ import java.util.function.ToDoubleFunction;
 final class Report {
 
     static final List<String> ROLES = List.of("api", "worker", "broker", "postgres");
+    /** The roles that are JVMs, whose JIT compilers' share the table shows. */
+    static final List<String> JVM_ROLES = List.of("api", "worker", "broker");
 
     private final Table table = new Table(List.of("workload", "system", "warm-up", "runs", "jobs", "jobs/s",
             "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU ms/job: api / worker / broker / pg = sum",
+            "of it JIT: api / worker / broker",
             "peak RSS MB: api / worker / broker / pg", "worker threads", "others, cores", "notes"));
 
     /** Adds the row of one workload's runs. */
@@ -27,7 +30,7 @@ final class Report {
                 Stats.number(spread(runs, run -> run.latency().p95()).median()),
                 spread(runs, run -> run.latency().p99()).format(),
                 Stats.number(spread(runs, run -> run.latency().max()).median()),
-                cpu(runs), memory(runs),
+                cpu(runs), jit(runs), memory(runs),
                 runs.getFirst().usage().containsKey("worker")
                         ? Stats.number(runs.stream().mapToInt(run -> threads(run, "worker")).max().orElse(0)) : "-",
                 Stats.number(spread(runs, RunResult::otherCores).median()),
@@ -43,6 +46,16 @@ final class Report {
             sum += Double.isNaN(median) ? 0 : median;
         }
         return String.join(" / ", parts) + " = " + Stats.number(sum);
+    }
+
+    /** The median CPU per job of each JVM role's JIT compiler threads. */
+    private static String jit(List<RunResult> runs) {
+        var parts = new ArrayList<String>();
+        for (var role : JVM_ROLES) {
+            var median = spread(runs, run -> run.jitMsPerJob(role)).median();
+            parts.add(Double.isNaN(median) ? "-" : Stats.number(median));
+        }
+        return String.join(" / ", parts);
     }
 
     /** The highest peak of any run, per role, in MB. */
@@ -70,11 +83,16 @@ final class Report {
         var cpu = new StringBuilder();
         run.usage().keySet().stream().filter(role -> !role.equals(Meter.OTHERS)).forEach(role -> cpu.append(' ')
                 .append(role).append(' ').append(Stats.number(run.cpuMsPerJob(role))));
+        var jit = new StringBuilder();
+        run.usage().keySet().stream().filter(role -> !role.equals(Meter.OTHERS) && !role.equals("postgres"))
+                .forEach(role -> jit.append(jit.isEmpty() ? " " : ", ").append(role).append(' ')
+                        .append(Stats.number(run.jitMsPerJob(role))));
         var latency = run.latency();
         return String.format(Locale.ROOT, "%,d jobs in %.2f s = %s jobs/s; latency ms p50 %s p95 %s p99 %s max %s;"
-                        + " CPU ms/job%s; other processes on the machine used %s cores%s", run.jobs(), run.seconds(),
+                        + " CPU ms/job%s (of it JIT compilers:%s); other processes on the machine used %s cores%s",
+                run.jobs(), run.seconds(),
                 Stats.number(run.jobsPerSecond()), Stats.number(latency.p50()), Stats.number(latency.p95()),
-                Stats.number(latency.p99()), Stats.number(latency.max()), cpu, Stats.number(run.otherCores()),
+                Stats.number(latency.p99()), Stats.number(latency.max()), cpu, jit, Stats.number(run.otherCores()),
                 run.note().isEmpty() ? "" : "; " + run.note());
     }
 

@@ -1,5 +1,6 @@
 package dev.conveyor.local.bench;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -31,6 +32,11 @@ record Role(String name, List<Long> pids, boolean tree) {
             }
         }
         return ticks;
+    }
+
+    /** CPU time in ticks so far of the JIT compiler threads of these processes (JVMs); 0 for a tree. */
+    long compilerTicks() {
+        return tree ? 0 : pids.stream().mapToLong(pid -> Proc.compilerTicks(Path.of("/proc"), pid)).sum();
     }
 
     /** Starts a new peak-RSS window ({@code VmHWM}) for every process. */

@@ -32,4 +32,10 @@ record RunResult(int jobs, double seconds, Stats.Latencies latency, Map<String, 
         var used = usage.get(role);
         return used == null ? Double.NaN : used.cpuSeconds() * 1000 / jobs;
     }
+
+    /** Of {@link #cpuMsPerJob}, the milliseconds per job that the role's JIT compiler threads used; NaN as there. */
+    double jitMsPerJob(String role) {
+        var used = usage.get(role);
+        return used == null ? Double.NaN : used.jitSeconds() * 1000 / jobs;
+    }
 }
