@@ -6,8 +6,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.MDC;
 import tools.jackson.databind.JsonNode;
 
@@ -89,14 +87,15 @@ final class Attempt {
             // cancelled or abandoned while the thread started: stop() may have found no thread to interrupt
             thread.interrupt();
         }
-        var millis = Math.max(0, context.deadline().toEpochMilli() - Instant.now().toEpochMilli());
+        // An untimed wait, ended at the deadline by the timer's thread (see Deadlines).
+        var deadline = Deadlines.after(context.deadline().toEpochMilli() - Instant.now().toEpochMilli(),
+                () -> stop(new End.TimedOut()));
         try {
-            return end.get(millis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            stop(new End.TimedOut());
-            return end.join();
+            return end.get();
         } catch (ExecutionException e) {
             throw new IllegalStateException("attempts end by value", e);
+        } finally {
+            deadline.cancel(false);
         }
     }
 

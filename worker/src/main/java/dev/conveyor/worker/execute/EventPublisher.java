@@ -64,8 +64,13 @@ class EventPublisher {
             }
             while (true) {
                 try {
-                    sent.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-                    return true;
+                    if (delivered(sent)) {
+                        return true;
+                    }
+                    if (givingUp.getAsBoolean()) {
+                        return false;
+                    }
+                    log.warn("Kafka has not taken the outcome of job {} yet; still waiting", event.jobId());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return false;
@@ -77,11 +82,6 @@ class EventPublisher {
                     log.warn("Kafka did not take the outcome of job {} (try {}): {}", event.jobId(), tries,
                             e.getMessage());
                     break;
-                } catch (TimeoutException e) {
-                    if (givingUp.getAsBoolean()) {
-                        return false;
-                    }
-                    log.warn("Kafka has not taken the outcome of job {} yet; still waiting", event.jobId());
                 }
             }
             if (givingUp.getAsBoolean()) {
@@ -95,6 +95,30 @@ class EventPublisher {
             }
             backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         }
+    }
+
+    /**
+     * Waits for {@code sent} up to {@link #WAIT}: true once Kafka has it, false when the wait passed first. The wait
+     * has no timeout of its own: the {@link Deadlines} timer ends it (see there for why).
+     *
+     * @throws ExecutionException when Kafka did not take it
+     */
+    private static boolean delivered(CompletableFuture<?> sent) throws InterruptedException, ExecutionException {
+        if (!sent.isDone()) {
+            var waited = new CompletableFuture<Void>();
+            var deadline = Deadlines.after(WAIT.toMillis(), () -> waited.complete(null));
+            try {
+                sent.whenComplete((result, failure) -> waited.complete(null));
+                waited.get();
+            } finally {
+                deadline.cancel(false);
+            }
+            if (!sent.isDone()) {
+                return false;
+            }
+        }
+        sent.get();
+        return true;
     }
 
     /**
