@@ -1,12 +1,9 @@
 package dev.conveyor.worker.http;
 
-import dev.conveyor.worker.Deadlines;
 import java.net.URI;
-import java.util.ArrayDeque;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -14,9 +11,6 @@ import java.util.concurrent.TimeoutException;
  * At most {@code limit} requests at once to one origin (scheme, host and port), so that thousands of jobs calling one
  * server share a bounded set of keep-alive connections instead of opening a socket each. Requests over the limit wait
  * in arrival order on their own (virtual) thread, until the job's deadline or an interrupt.
- *
- * <p>A waiting request parks without a timeout: a freed permit is handed to the first waiter, and the {@link Deadlines}
- * timer ends a wait whose deadline passes (see there for why not a timed park).
  *
  * <p>An origin's permits exist only while some request holds or awaits one: the entries never outnumber the requests
  * in flight, whatever hosts the jobs name.
@@ -32,54 +26,13 @@ final class HostLimits {
         void close();
     }
 
-    /** The permits of one origin, and the requests waiting for one, first come first served. */
     private static final class Origin {
+        final Semaphore permits;
         /** Requests holding or awaiting a permit; changed only inside the map's atomic compute. */
         int users;
-        private int free;
-        // Each completes once: normally when a permit is handed to it, exceptionally when its wait ends first.
-        private final ArrayDeque<CompletableFuture<Void>> waiting = new ArrayDeque<>();
 
         Origin(int limit) {
-            free = limit;
-        }
-
-        /** Takes a free permit (true), or queues {@code waiter} for the next one (false). */
-        synchronized boolean takeOrQueue(CompletableFuture<Void> waiter) {
-            if (free > 0) {
-                free--;
-                return true;
-            }
-            waiting.addLast(waiter);
-            return false;
-        }
-
-        /** Hands a permit back: to the first waiter still waiting, else to the free ones. */
-        synchronized void release() {
-            for (var next = waiting.pollFirst(); next != null; next = waiting.pollFirst()) {
-                if (next.complete(null)) {
-                    return;
-                }
-            }
-            free++;
-        }
-
-        /** Ends a wait: true when it had not been handed a permit (the caller holds none), false when it had. */
-        boolean abandon(CompletableFuture<Void> waiter, Throwable why) {
-            if (waiter.completeExceptionally(why)) {
-                synchronized (this) {
-                    waiting.remove(waiter);
-                }
-                return true;
-            }
-            return false;
-        }
-    }
-
-    /** Ends a wait at its deadline; thrown into no thread, only the marker of a wait that timed out. */
-    private static final class PastDeadline extends RuntimeException {
-        PastDeadline() {
-            super(null, null, false, false);
+            permits = new Semaphore(limit, true);
         }
     }
 
@@ -109,7 +62,7 @@ final class HostLimits {
         });
         var acquired = false;
         try {
-            acquired = await(origin, deadline);
+            acquired = origin.permits.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } finally {
             if (!acquired) {
                 leave(key);
@@ -125,34 +78,11 @@ final class HostLimits {
             public void close() {
                 if (!closed) {
                     closed = true;
-                    origin.release();
+                    origin.permits.release();
                     leave(key);
                 }
             }
         };
-    }
-
-    /** True once the origin handed this request a permit; false when the deadline passed first. */
-    private static boolean await(Origin origin, long deadline) throws InterruptedException {
-        var waiter = new CompletableFuture<Void>();
-        if (origin.takeOrQueue(waiter)) {
-            return true;
-        }
-        var left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-        var timer = Deadlines.after(left, () -> origin.abandon(waiter, new PastDeadline()));
-        try {
-            waiter.get();
-            return true;
-        } catch (ExecutionException pastDeadline) {
-            return false;
-        } catch (InterruptedException e) {
-            if (!origin.abandon(waiter, e)) {
-                origin.release(); // handed a permit as the interrupt came: hand it on
-            }
-            throw e;
-        } finally {
-            timer.cancel(false);
-        }
     }
 
     /** Origins that have requests holding or awaiting a permit now. */

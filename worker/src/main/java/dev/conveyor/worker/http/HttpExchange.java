@@ -189,9 +189,7 @@ final class HttpExchange implements AutoCloseable {
         var budget = Timeout.of(nanos, TimeUnit.NANOSECONDS);
         request.setConfig(RequestConfig.custom()
                 .setConnectionRequestTimeout(budget)
-                // Reads without a socket timeout: the deadline's cancel in exchange() ends the whole exchange, and a
-                // timed read would cost the JDK's delay scheduler a wake-up per read (see Deadlines).
-                .setResponseTimeout(Timeout.DISABLED)
+                .setResponseTimeout(budget)
                 .setProtocolUpgradeEnabled(false)
                 .build());
         return request;

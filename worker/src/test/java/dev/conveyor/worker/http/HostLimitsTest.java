@@ -13,10 +13,8 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -167,49 +165,6 @@ class HostLimitsTest {
             held.close();
             assertThat(limits.origins()).isZero();
             limits.acquire(host, System.nanoTime()).close();
-        }
-
-        @Test
-        void freedPermitsGoToWaitersInArrivalOrderPastOnesWhoseDeadlinePassed() throws Exception {
-            var held = limits.acquire(host, System.nanoTime() + Duration.ofSeconds(10).toNanos());
-            var served = new CopyOnWriteArrayList<String>();
-            var late = Thread.ofVirtual().start(() -> {
-                try {
-                    limits.acquire(host, System.nanoTime() + Duration.ofSeconds(1).toNanos()).close();
-                    served.add("late");
-                } catch (TimeoutException expected) {
-                    served.add("late timed out");
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-            });
-            await().atMost(Duration.ofSeconds(5)).until(() -> late.getState() == Thread.State.WAITING);
-            var first = waiter("first", served);
-            var second = waiter("second", served);
-
-            late.join(Duration.ofSeconds(5));
-            assertThat(served).containsExactly("late timed out");
-            held.close();
-            first.join(Duration.ofSeconds(5));
-            second.join(Duration.ofSeconds(5));
-
-            assertThat(served).containsExactly("late timed out", "first", "second");
-            assertThat(limits.origins()).isZero();
-            limits.acquire(host, System.nanoTime()).close(); // the one permit is free again, without a wait
-        }
-
-        /** A request that waits for a permit (queued when this returns), says when it got it, and frees it. */
-        private Thread waiter(String name, List<String> served) {
-            var thread = Thread.ofVirtual().start(() -> {
-                try (var permit = limits.acquire(host, System.nanoTime() + Duration.ofSeconds(60).toNanos())) {
-                    served.add(name);
-                } catch (InterruptedException | TimeoutException e) {
-                    throw new AssertionError(e);
-                }
-            });
-            // Parked without a timeout: the Deadlines timer, not a timed park, ends a wait at its deadline.
-            await().atMost(Duration.ofSeconds(5)).until(() -> thread.getState() == Thread.State.WAITING);
-            return thread;
         }
 
         @Test

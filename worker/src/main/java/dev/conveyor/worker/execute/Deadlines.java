@@ -1,4 +1,4 @@
-package dev.conveyor.worker;
+package dev.conveyor.worker.execute;
 
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -10,17 +10,16 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Why: in JDK 25 a timed park of a virtual thread registers a task with its carrier pool's delay scheduler, and
  * cancels it when the thread wakes; each of the two wakes the scheduler's own thread if it sleeps, a futex call and
- * a context switch. A job waited so at least twice on its way (the runner for its attempt's end, up to the job's
- * timeout; the runner again for Kafka to take its outcome), an {@code http} job twice more (for one of its host's
- * connections, and in each read of the answer), and under W2 that thread took 7.9 % of the worker's CPU, the
- * carriers a further 13 % of theirs in the signalling. A {@link ScheduledThreadPoolExecutor} wakes its thread only for a task
+ * a context switch. A job waits so twice on its way (the runner for its attempt's end, up to the job's timeout; the
+ * runner again for Kafka to take its outcome), and under W2 that thread took 7.9 % of the worker's CPU, the carriers
+ * a further 13 % of theirs in the signalling. A {@link ScheduledThreadPoolExecutor} wakes its thread only for a task
  * that becomes the earliest, and removes a cancelled one without a wake-up; these deadlines are far away (seconds to
  * minutes) and are nearly always cancelled, so each costs a heap insertion and removal under a lock.
  *
  * <p>Like {@code CompletableFuture}'s delayer, the thread is a daemon that lives as long as the JVM: a wait begun
  * while the worker stops still gets its deadline.
  */
-public final class Deadlines {
+final class Deadlines {
 
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
@@ -38,7 +37,7 @@ public final class Deadlines {
     }
 
     /** Runs {@code task} (briefly: it runs on the one timer thread) after {@code millis}, unless cancelled first. */
-    public static ScheduledFuture<?> after(long millis, Runnable task) {
+    static ScheduledFuture<?> after(long millis, Runnable task) {
         return TIMER.schedule(task, Math.max(0, millis), TimeUnit.MILLISECONDS);
     }
 }
