@@ -2,6 +2,7 @@ package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.worker.Deadlines;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;

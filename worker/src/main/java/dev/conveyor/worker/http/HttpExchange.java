@@ -1,6 +1,7 @@
 package dev.conveyor.worker.http;
 
 import dev.conveyor.common.handler.JobFailure;
+import dev.conveyor.worker.Deadlines;
 import dev.conveyor.worker.HttpSettings;
 import dev.conveyor.worker.Secrets;
 import java.io.IOException;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -73,8 +73,6 @@ final class HttpExchange implements AutoCloseable {
     private final HostLimits hosts;
     private final PoolingHttpClientConnectionManager connections;
     private final CloseableHttpClient client;
-    // Ends an exchange whose deadline passes while it reads a slow body (a socket timeout alone is per read).
-    private final ScheduledThreadPoolExecutor deadlines;
 
     HttpExchange(HttpSettings settings, DnsResolver guard) {
         this.maxBytes = settings.maxResponseBytes();
@@ -102,12 +100,6 @@ final class HttpExchange implements AutoCloseable {
                 .setUserAgent("conveyor-worker")
                 .evictIdleConnections(EVICT_IDLE)
                 .build();
-        this.deadlines = new ScheduledThreadPoolExecutor(1, task -> {
-            var thread = new Thread(task, "conveyor-http-deadlines");
-            thread.setDaemon(true);
-            return thread;
-        });
-        deadlines.setRemoveOnCancelPolicy(true);
     }
 
     HostLimits hostLimits() {
@@ -150,7 +142,8 @@ final class HttpExchange implements AutoCloseable {
 
     private Response exchange(HttpCall call, long left) throws InterruptedException {
         var request = request(call, left);
-        var late = deadlines.schedule(request::cancel, left, TimeUnit.NANOSECONDS);
+        // Ends an exchange whose deadline passes while it reads a slow body (a socket timeout alone is per read).
+        var late = Deadlines.afterNanos(left, request::cancel);
         ClassicHttpResponse response = null;
         try {
             response = client.executeOpen(null, request, null);
@@ -283,7 +276,6 @@ final class HttpExchange implements AutoCloseable {
 
     @Override
     public void close() {
-        deadlines.shutdownNow();
         client.close(CloseMode.IMMEDIATE);
     }
 

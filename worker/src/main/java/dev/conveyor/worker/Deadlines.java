@@ -1,4 +1,4 @@
-package dev.conveyor.worker.execute;
+package dev.conveyor.worker;
 
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -17,10 +17,12 @@ import java.util.concurrent.TimeUnit;
  * that becomes the earliest, and removes a cancelled one without a wake-up; these deadlines are far away (seconds to
  * minutes) and are nearly always cancelled, so each costs a heap insertion and removal under a lock.
  *
+ * <p>The {@code http} handler's exchanges use it too, for the cancel that ends an exchange at its deadline.
+ *
  * <p>Like {@code CompletableFuture}'s delayer, the thread is a daemon that lives as long as the JVM: a wait begun
  * while the worker stops still gets its deadline.
  */
-final class Deadlines {
+public final class Deadlines {
 
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
@@ -38,7 +40,12 @@ final class Deadlines {
     }
 
     /** Runs {@code task} (briefly: it runs on the one timer thread) after {@code millis}, unless cancelled first. */
-    static ScheduledFuture<?> after(long millis, Runnable task) {
+    public static ScheduledFuture<?> after(long millis, Runnable task) {
         return TIMER.schedule(task, Math.max(0, millis), TimeUnit.MILLISECONDS);
+    }
+
+    /** The same, after {@code nanos}. */
+    public static ScheduledFuture<?> afterNanos(long nanos, Runnable task) {
+        return TIMER.schedule(task, Math.max(0, nanos), TimeUnit.NANOSECONDS);
     }
 }
