@@ -16,7 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param replicationFactor  replication factor of the topics the api creates
  * @param insertWriters      threads that write coalesced single submissions (each writes one batch at a time). One by
  *                           default: measured against two, it wrote fewer, larger inserts, and single submissions
- *                           cost the api a sixth less CPU each (README "One writer for single submissions")
+ *                           cost the api a sixth less CPU each (docs/performance.md, "One writer for single
+ *                           submissions")
  * @param insertBatchSize    most rows in one insert statement
  * @param dispatch           the safety-net dispatcher
  * @param retry              backoff between attempts

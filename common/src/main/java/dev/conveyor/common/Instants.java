@@ -9,7 +9,7 @@ import java.time.Year;
  * Instants as ISO-8601 text in UTC ({@code 2026-12-05T02:46:48.123456Z}), read and written as {@link Instant#parse}
  * and {@link Instant#toString} do, without their {@link java.time.format.DateTimeFormatter}. Every dispatch and
  * every event on Kafka carries one or two, and the formatter's general machinery (a field map filled, then resolved)
- * was 8 % of the api's CPU and 6 % of the worker's under W1 (README, "Instants read and written without a
+ * was 8 % of the api's CPU and 6 % of the worker's under W1 (docs/performance.md, "Instants read and written without a
  * formatter"). Only the shape those two produce is read here: years 1970 to 9999, an upper-case {@code T} and
  * {@code Z}, no offset, a fraction of 1 to 9 digits when there is one. Any other text is left to the formatter
  * ({@link #parseCanonical} answers null), so what is accepted, and how it is refused, does not change.

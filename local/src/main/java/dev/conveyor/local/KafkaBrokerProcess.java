@@ -70,7 +70,8 @@ final class KafkaBrokerProcess {
                     directory.resolve("log").toAbsolutePath()), extraProperties));
             var options = new ArrayList<>(jvmOptions);
             // C1 only: on a small machine the broker's C2 compiler took a third of its CPU through 110,000 jobs and was
-            // still at it, and its C1 code costs less in all (README, "The embedded broker compiles with C1 only").
+            // still at it, and its C1 code costs less in all (docs/performance.md, "The embedded broker compiles with
+            // C1 only").
             options.addAll(List.of("-Xms256m", "-Xmx1g", "-XX:TieredStopAtLevel=1",
                     "-Dlogback.configurationFile=" + LOGBACK_CONFIG));
             format(java, options, properties, logFile);

@@ -28,7 +28,8 @@ public final class LocalSystem {
     /**
      * C2 inlines less into each method than the JDK's default (FreqInlineSize 325, InlineSmallCode 2500), so its
      * compilations are smaller and end sooner: on two cores the api's and the worker's compiler threads took as much
-     * CPU as their work for the first tens of thousands of jobs. README "C2 inlines less in the api and the worker".
+     * CPU as their work for the first tens of thousands of jobs. docs/performance.md, "C2 inlines less in the api and
+     * the worker".
      */
     static final List<String> SMALL_INLINING = List.of("-XX:FreqInlineSize=50", "-XX:InlineSmallCode=500");
 
@@ -55,7 +56,7 @@ public final class LocalSystem {
         this.out = out;
         // The marker lets a later run recognise leftovers by their command line. Compact object headers (JDK 25,
         // JEP 519): 8-byte headers instead of 12 cost the api, the worker and the broker less CPU per job in four
-        // side-by-side pairs (README "Compact object headers").
+        // side-by-side pairs (docs/performance.md "Compact object headers").
         this.jvmOptions = List.of("-Dconveyor.local.home=" + options.home().toAbsolutePath().normalize(),
                 "-XX:+UseCompactObjectHeaders");
     }

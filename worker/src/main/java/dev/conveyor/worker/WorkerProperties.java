@@ -18,7 +18,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param queues             the queues this worker takes jobs from
  * @param consumersPerQueue  share consumers per queue; each takes the records of one poll at a time. One by default:
  *                           measured against four, it cost the worker a fifth less CPU per job at 500 jobs/s and
- *                           answered sooner (README "One share consumer per queue")
+ *                           answered sooner (docs/performance.md "One share consumer per queue")
  * @param maxPollRecords     most records one consumer takes per poll
  * @param maxResultBytes     largest result a job may return, encoded as JSON ({@code RESULT_TOO_LARGE} beyond)
  * @param maxStartWait       how long a record over its type's limit stays unacknowledged (holding back its

@@ -41,7 +41,7 @@ class JobInserts {
     /**
      * The same for one job, with a parameter per column instead of a one-element array per column: a lone submission
      * (most of them at a moderate rate) then costs the api about 45 µs less CPU and PostgreSQL about 55 µs less
-     * (README "A lone submission inserted without arrays").
+     * (docs/performance.md "A lone submission inserted without arrays").
      */
     private static final String INSERT_ONE = """
             INSERT INTO jobs (id, tenant, type, queue, status, payload, max_attempts, initial_max_attempts, timeout_seconds,
