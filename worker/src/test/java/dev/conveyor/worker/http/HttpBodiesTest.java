@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -79,6 +80,35 @@ class HttpBodiesTest {
         server.route("/latin", exchange -> sendBytes(exchange, 200, "café".getBytes(StandardCharsets.ISO_8859_1),
                 "text/plain; charset=ISO-8859-1"));
         assertThat(run(handler, get(server.url("/latin"))).get("body").asString()).isEqualTo("café");
+    }
+
+    @Test
+    void carriesLargeHeadsAndBodiesBothWays() throws Exception {
+        // A request body and an answer's chunked body larger than a pooled connection's buffers (32 KiB), and an
+        // answer's head of 16 KB, pass whole, twice over one kept-alive connection.
+        var sent = "0123456789abcdef".repeat(6_250);
+        var longValue = "v".repeat(6_000);
+        server.route("/echo", exchange -> {
+            var received = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("X-Long", longValue);
+            for (var i = 0; i < 20; i++) {
+                exchange.getResponseHeaders().add("X-Filler-" + i, "f".repeat(500));
+            }
+            exchange.getResponseHeaders().add("Content-Type", "text/plain; charset=utf-8");
+            exchange.sendResponseHeaders(200, 0);
+            try (var body = exchange.getResponseBody()) {
+                body.write(received.getBytes(StandardCharsets.UTF_8));
+                body.write(received.toUpperCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+            }
+        });
+        var payload = "{\"method\": \"POST\", \"url\": \"" + server.url("/echo") + "\", \"body\": \"" + sent + "\"}";
+        for (var round = 0; round < 2; round++) {
+            var result = run(handler, payload);
+            assertThat(result.get("status").asInt()).isEqualTo(200);
+            assertThat(result.get("headers").get("x-long").asString()).isEqualTo(longValue);
+            assertThat(result.get("headers").get("x-filler-19").asString()).hasSize(500);
+            assertThat(result.get("body").asString()).isEqualTo(sent + sent.toUpperCase(Locale.ROOT));
+        }
     }
 
     @Test
