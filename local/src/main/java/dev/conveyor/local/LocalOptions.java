@@ -20,12 +20,14 @@ import java.util.Optional;
  * @param kafka an external Kafka bootstrap address to use instead of the broker started here
  * @param home where data and logs go
  * @param workerArgs extra arguments for every worker, such as {@code --conveyor.worker.max-in-flight=500}
+ * @param apiJavaOptions JVM options for every api, after {@code local}'s own (so that a later {@code -Xmx} wins)
+ * @param workerJavaOptions JVM options for every worker, after {@code local}'s own
  * @param postgresSettings server settings for the embedded PostgreSQL, in order, over {@code local}'s own
  * @param help whether only the help text was asked for
  */
 public record LocalOptions(int port, int apis, int workers, List<String> queues, Optional<ExternalPostgres> postgres,
-                           Optional<String> kafka, Path home, List<String> workerArgs,
-                           Map<String, String> postgresSettings, boolean help) {
+                           Optional<String> kafka, Path home, List<String> workerArgs, List<String> apiJavaOptions,
+                           List<String> workerJavaOptions, Map<String, String> postgresSettings, boolean help) {
 
     static final int DEFAULT_PORT = 8080;
     static final int DEFAULT_APIS = 1;
@@ -35,6 +37,9 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
     private static final String QUEUE_NAME = "[a-z0-9][a-z0-9_-]{0,63}";
     /** A PostgreSQL parameter name, or an extension's (with one dot), as {@code postgres -c} takes it. */
     private static final String SETTING_NAME = "[a-z][a-z0-9_]{0,62}(\\.[a-z][a-z0-9_]{0,62})?";
+    /** JVM options that would replace what {@code local} runs, rather than tune it. */
+    private static final List<String> LAUNCH_OPTIONS = List.of("-cp", "-classpath", "--class-path", "-jar", "-m",
+            "--module", "-p", "--module-path");
 
     static final String HELP = """
             Usage: java -jar conveyor-local.jar [options]
@@ -55,6 +60,9 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
               --home=DIR                where data and logs go (default ./%s; data is wiped on start)
               --worker-arg=ARG          pass ARG to every worker (repeatable), e.g.
                                         --worker-arg=--conveyor.worker.http.allowed-addresses=127.0.0.1/32
+              --worker-java-option=OPT  a JVM option for every worker (repeatable), after local's own, e.g.
+                                        --worker-java-option=-Xmx1g (local gives each worker 512 MiB)
+              --api-java-option=OPT     a JVM option for every api (repeatable), e.g. --api-java-option=-Xmx2g
               --postgres-setting=N=V    a server setting for the embedded PostgreSQL (repeatable), e.g.
                                         --postgres-setting=shared_preload_libraries=pg_stat_statements
               --help                    print this text
@@ -96,6 +104,8 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
         String kafka = null;
         var home = DEFAULT_HOME;
         var workerArgs = new ArrayList<String>();
+        var apiJavaOptions = new ArrayList<String>();
+        var workerJavaOptions = new ArrayList<String>();
         var postgresSettings = new LinkedHashMap<String, String>();
         var help = false;
         for (var arg : args) {
@@ -119,6 +129,8 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
                 case "kafka" -> kafka = kafka(value);
                 case "home" -> home = Path.of(nonBlank(name, value));
                 case "worker-arg" -> workerArgs.add(nonBlank(name, value));
+                case "api-java-option" -> apiJavaOptions.add(javaOption(name, value));
+                case "worker-java-option" -> workerJavaOptions.add(javaOption(name, value));
                 case "postgres-setting" -> postgresSetting(value, postgresSettings);
                 default -> throw new InvalidOptionException("unknown option --" + name + "; see --help");
             }
@@ -136,7 +148,8 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
             throw new InvalidOptionException("--apis=" + apis + " needs the ports from --port=" + port + " on; choose a lower --port");
         }
         return new LocalOptions(port, apis, workers, queues, postgres, Optional.ofNullable(kafka), home,
-                List.copyOf(workerArgs), Collections.unmodifiableMap(postgresSettings), help);
+                List.copyOf(workerArgs), List.copyOf(apiJavaOptions), List.copyOf(workerJavaOptions),
+                Collections.unmodifiableMap(postgresSettings), help);
     }
 
     private static int integer(String name, String value, int min, int max) {
@@ -197,6 +210,19 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
             throw new InvalidOptionException("--postgres-setting " + name + " needs a value");
         }
         settings.put(name, value.strip());
+    }
+
+    /** One JVM option, as {@code java} takes it before the main class: {@code -Xmx1g}, {@code -Dname=value}. */
+    private static String javaOption(String name, String value) {
+        if (!value.startsWith("-") || value.length() < 2 || value.strip().length() != value.length()) {
+            throw new InvalidOptionException("--" + name + " takes one JVM option such as -Xmx1g, not '" + value + "'");
+        }
+        var flag = value.contains("=") ? value.substring(0, value.indexOf('=')) : value;
+        if (LAUNCH_OPTIONS.contains(flag)) {
+            throw new InvalidOptionException("--" + name + "=" + value + " would change what local runs, not how: "
+                    + "the class path and main class are local's own");
+        }
+        return value;
     }
 
     private static String nonBlank(String name, String value) {

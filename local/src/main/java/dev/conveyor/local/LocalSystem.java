@@ -121,8 +121,8 @@ public final class LocalSystem {
             var name = options.apis() == 1 ? "api" : "api-" + n;
             var args = new ArrayList<>(apiArgs);
             args.addFirst("--server.port=" + options.apiPort(n));
-            var api = ChildProcess.start(name, java.command(API_MAIN, childOptions("api", n == 1, API_HEAP), args),
-                    log(name));
+            var api = ChildProcess.start(name, java.command(API_MAIN,
+                    childOptions("api", n == 1, API_HEAP, options.apiJavaOptions()), args), log(name));
             if (n == 1 && warmStart.trains("api")) {
                 training.add(api);
             }
@@ -141,7 +141,8 @@ public final class LocalSystem {
                         "--conveyor.worker.sql.password=" + EmbeddedPostgresService.PASSWORD));
             }
             var worker = ChildProcess.start("worker-" + n,
-                    java.command(WORKER_MAIN, childOptions("worker", n == 1, WORKER_HEAP), args), log("worker-" + n));
+                    java.command(WORKER_MAIN, childOptions("worker", n == 1, WORKER_HEAP, options.workerJavaOptions()),
+                            args), log("worker-" + n));
             if (n == 1 && warmStart.trains("worker")) {
                 training.add(worker);
             }
@@ -161,14 +162,20 @@ public final class LocalSystem {
 
     /**
      * The JVM options of an api or worker: ours, less inlining, a heap bound (a JVM otherwise takes up to a quarter of
-     * the machine's memory, and keeps it), and the AOT cache.
+     * the machine's memory, and keeps it), the AOT cache, then the user's ({@code --api-java-option},
+     * {@code --worker-java-option}), last so that where an option is given twice theirs is the one the JVM keeps.
      */
-    private List<String> childOptions(String kind, boolean trains, String maxHeap) {
-        var all = new ArrayList<>(jvmOptions);
+    static List<String> childOptions(List<String> ours, List<String> cache, String maxHeap, List<String> users) {
+        var all = new ArrayList<>(ours);
         all.addAll(SMALL_INLINING);
         all.add("-Xmx" + maxHeap);
-        all.addAll(warmStart.options(kind, trains));
+        all.addAll(cache);
+        all.addAll(users);
         return all;
+    }
+
+    private List<String> childOptions(String kind, boolean trains, String maxHeap, List<String> users) {
+        return childOptions(jvmOptions, warmStart.options(kind, trains), maxHeap, users);
     }
 
     URI healthUri() {

@@ -23,6 +23,8 @@ class LocalOptionsTest {
             assertThat(options.apis()).isEqualTo(1);
             assertThat(options.workers()).isEqualTo(2);
             assertThat(options.workerArgs()).isEmpty();
+            assertThat(options.apiJavaOptions()).isEmpty();
+            assertThat(options.workerJavaOptions()).isEmpty();
             assertThat(options.postgresSettings()).isEmpty();
             assertThat(options.queues()).containsExactly("default");
             assertThat(options.postgres()).isEmpty();
@@ -78,6 +80,17 @@ class LocalOptionsTest {
         }
 
         @Test
+        void keepsEachProcessKindsJavaOptionsInOrder() {
+            var options = LocalOptions.parse("--worker-java-option=-Xmx1g", "--api-java-option=-Xmx2g",
+                    "--worker-java-option=-XX:TieredStopAtLevel=1", "--worker-java-option=-Dname=a b=c");
+
+            assertThat(options.workerJavaOptions())
+                    .containsExactly("-Xmx1g", "-XX:TieredStopAtLevel=1", "-Dname=a b=c");
+            assertThat(options.apiJavaOptions()).containsExactly("-Xmx2g");
+            assertThat(LocalOptions.HELP).contains("--worker-java-option=OPT", "--api-java-option=OPT");
+        }
+
+        @Test
         void allowsZeroWorkersAndAPasswordWithEqualsSigns() {
             var options = LocalOptions.parse("--workers=0", "--postgres-url=jdbc:postgresql://h/d", "--postgres-password=a=b");
 
@@ -111,6 +124,22 @@ class LocalOptionsTest {
             assertThatThrownBy(() -> LocalOptions.parse("--wrokers=3")).hasMessage("unknown option --wrokers; see --help");
             assertThatThrownBy(() -> LocalOptions.parse("3")).hasMessageContaining("unexpected argument '3'");
             assertThatThrownBy(() -> LocalOptions.parse("--port")).hasMessageContaining("--name=value");
+        }
+
+        @Test
+        void rejectJavaOptionsThatAreNotOneOptionOrWouldReplaceWhatRuns() {
+            assertThatThrownBy(() -> LocalOptions.parse("--worker-java-option=Xmx1g"))
+                    .isInstanceOf(InvalidOptionException.class)
+                    .hasMessage("--worker-java-option takes one JVM option such as -Xmx1g, not 'Xmx1g'");
+            assertThatThrownBy(() -> LocalOptions.parse("--api-java-option=")).hasMessageContaining("not ''");
+            assertThatThrownBy(() -> LocalOptions.parse("--api-java-option=-")).hasMessageContaining("not '-'");
+            assertThatThrownBy(() -> LocalOptions.parse("--worker-java-option=-Xmx1g "))
+                    .hasMessageContaining("one JVM option");
+            assertThatThrownBy(() -> LocalOptions.parse("--worker-java-option=-jar"))
+                    .hasMessage("--worker-java-option=-jar would change what local runs, not how: the class path and "
+                            + "main class are local's own");
+            assertThatThrownBy(() -> LocalOptions.parse("--api-java-option=--class-path=/tmp"))
+                    .hasMessageContaining("would change what local runs");
         }
 
         @Test

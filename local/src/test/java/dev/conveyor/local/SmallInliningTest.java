@@ -29,4 +29,25 @@ class SmallInliningTest {
                 .anyMatch(line -> line.matches("intx FreqInlineSize\\s+= 50\\s.*"))
                 .anyMatch(line -> line.matches("intx InlineSmallCode\\s+= 500\\s.*"));
     }
+
+    /** A user's {@code --worker-java-option} comes after local's own options, so the JVM keeps the user's. */
+    @Test
+    void aUsersJavaOptionsComeLastAndWin() throws IOException, InterruptedException {
+        var options = LocalSystem.childOptions(List.of("-XX:+UseCompactObjectHeaders"), List.of(), "512m",
+                List.of("-Xmx1g", "-XX:FreqInlineSize=325"));
+        assertThat(options).endsWith("-Xmx1g", "-XX:FreqInlineSize=325").contains("-Xmx512m");
+
+        var command = new ArrayList<>(List.of(JavaLauncher.current().java().toString()));
+        command.addAll(options);
+        command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(process.exitValue()).as(output).isZero();
+        assertThat(output.lines().filter(line -> line.contains("{command line}")).map(String::strip))
+                .anyMatch(line -> line.matches("size_t MaxHeapSize\\s+= 1073741824\\s.*"))
+                .anyMatch(line -> line.matches("intx FreqInlineSize\\s+= 325\\s.*"))
+                .anyMatch(line -> line.matches("intx InlineSmallCode\\s+= 500\\s.*"));
+    }
 }
