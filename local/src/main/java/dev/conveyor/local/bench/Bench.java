@@ -119,8 +119,11 @@ public final class Bench {
     }
 
     private LocalSystem start(BenchOptions.SystemShape shape) {
-        var local = LocalOptions.parse("--port=" + freePorts(shape.apis()), "--apis=" + shape.apis(),
-                "--workers=" + shape.workers(), "--home=" + options.home(), "--worker-arg=" + WORKER_ALLOWS_BENCH_SERVER);
+        var args = new ArrayList<>(List.of("--port=" + freePorts(shape.apis()), "--apis=" + shape.apis(),
+                "--workers=" + shape.workers(), "--home=" + options.home(),
+                "--worker-arg=" + WORKER_ALLOWS_BENCH_SERVER));
+        args.addAll(options.javaOptions());
+        var local = LocalOptions.parse(args.toArray(String[]::new));
         try {
             return LocalSystem.start(local, System.out);
         } catch (IOException e) {
@@ -243,6 +246,7 @@ public final class Bench {
                 options.urls().isEmpty() ? "systems started with conveyor-local's defaults (embedded PostgreSQL,"
                         + " one Kafka broker), workers allowing 127.0.0.1 for W2, api and workers "
                         + (options.aot() ? "from the AOT cache (--aot)" : "started cold (no AOT cache)")
+                        + (options.javaOptions().isEmpty() ? "" : ", with " + String.join(" ", options.javaOptions()))
                         : "running system at " + options.urls());
     }
 

@@ -1,5 +1,6 @@
 package dev.conveyor.local.bench;
 
+import dev.conveyor.local.LocalOptions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,12 +37,14 @@ import java.util.Set;
  * @param aot        whether started systems load the JDK's AOT cache, as {@code conveyor-local} does from its second
  *                   run, a system that trains it (unmeasured) running first when this build has none
  * @param timeline   whether each measured burst (W1, W2, W4) also prints its {@link Timeline}
+ * @param javaOptions {@code conveyor-local}'s {@code --api-java-option=} and {@code --worker-java-option=} options,
+ *                   in order, for every system the benchmark starts
  * @param help       whether only the help text was asked for
  */
 record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Workload> scalingWorkloads, int runs, List<Integer> warmups,
                     int w1Jobs, int batchSize, int clients, int w2Jobs, int w2DelayMs, int w3Rate, int w3Seconds,
                     int w4Jobs, int w4SleepMs, List<URI> urls, Map<String, List<Long>> pids, String jdbc, String kafka,
-                    Path home, boolean aot, boolean timeline, boolean help) {
+                    Path home, boolean aot, boolean timeline, List<String> javaOptions, boolean help) {
 
     static final String HELP = """
             Usage: ./bench.sh [options]
@@ -94,6 +97,10 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
               --timeline              after each measured run of W1, W2 or W4, where its jobs were over time:
                                       how many were stored, started, finished and recorded in each step
                                       (about 40 steps) from the run's first submit
+              --worker-java-option=OPT, --api-java-option=OPT
+                                      a JVM option for the workers, or the apis, of every system started
+                                      (repeatable; as conveyor-local takes them), e.g.
+                                      --worker-java-option=-XX:TieredStopAtLevel=1
             """;
 
     /** A system to start: how many api and worker processes. */
@@ -119,7 +126,12 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
         var aot = false;
         var timeline = false;
         var help = false;
+        var javaOptions = new ArrayList<String>();
         for (var arg : args) {
+            if (arg.startsWith("--api-java-option=") || arg.startsWith("--worker-java-option=")) {
+                javaOptions.add(arg);
+                continue;
+            }
             switch (arg) {
                 case "--quick" -> quick = true;
                 case "--aot" -> aot = true;
@@ -159,10 +171,20 @@ record BenchOptions(List<Workload> workloads, List<SystemShape> scaling, List<Wo
                 Path.of(read.text("home", ".conveyor-bench")),
                 aot,
                 timeline,
+                List.copyOf(javaOptions),
                 help);
         read.checkAllUsed();
         if (options.urls().isEmpty() && !(options.jdbc().isEmpty() && options.kafka().isEmpty())) {
             throw new IllegalArgumentException("--jdbc and --kafka go with --url: a started system brings its own");
+        }
+        if (!javaOptions.isEmpty() && !options.urls().isEmpty()) {
+            throw new IllegalArgumentException("--api-java-option and --worker-java-option go with the systems the "
+                    + "benchmark starts, not with --url");
+        }
+        try {
+            LocalOptions.parse(javaOptions.toArray(String[]::new));
+        } catch (LocalOptions.InvalidOptionException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
         if (options.aot() && !options.urls().isEmpty()) {
             throw new IllegalArgumentException("--aot goes with the systems the benchmark starts, not with --url");

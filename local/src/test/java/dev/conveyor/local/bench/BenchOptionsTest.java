@@ -110,6 +110,20 @@ class BenchOptionsTest {
     }
 
     @Test
+    void passesJavaOptionsToTheSystemsItStartsAndChecksThemFirst() {
+        assertThat(BenchOptions.parse().javaOptions()).isEmpty();
+        assertThat(BenchOptions.parse("--worker-java-option=-XX:TieredStopAtLevel=1", "--workloads=w2",
+                "--api-java-option=-Xmx2g", "--worker-java-option=-Xmx1g").javaOptions())
+                .containsExactly("--worker-java-option=-XX:TieredStopAtLevel=1", "--api-java-option=-Xmx2g",
+                        "--worker-java-option=-Xmx1g");
+        assertThat(BenchOptions.HELP).contains("--worker-java-option=OPT", "--api-java-option=OPT");
+        assertThatThrownBy(() -> BenchOptions.parse("--worker-java-option=Xmx1g"))
+                .hasMessage("--worker-java-option takes one JVM option such as -Xmx1g, not 'Xmx1g'");
+        assertThatThrownBy(() -> BenchOptions.parse("--api-java-option=-Xmx2g", "--url=http://a:8080"))
+                .hasMessageContaining("go with the systems the benchmark starts, not with --url");
+    }
+
+    @Test
     void namesSystemsForTheTable() {
         assertThat(SystemShape.parse("2x4")).hasToString("2 apis, 4 workers");
         assertThat(SystemShape.parse("1x1")).hasToString("1 api, 1 worker");
