@@ -17,15 +17,7 @@ class SmallInliningTest {
      */
     @Test
     void theApisAndWorkersInliningOptionsAreProductOptionsThisJdkApplies() throws IOException, InterruptedException {
-        var command = new ArrayList<>(List.of(JavaLauncher.current().java().toString()));
-        command.addAll(LocalSystem.SMALL_INLINING);
-        command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
-        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-
-        assertThat(process.exitValue()).as(output).isZero();
-        assertThat(output.lines().filter(line -> line.contains("{command line}")).map(String::strip))
+        assertThat(flagsSetBy(LocalSystem.SMALL_INLINING))
                 .anyMatch(line -> line.matches("intx FreqInlineSize\\s+= 50\\s.*"))
                 .anyMatch(line -> line.matches("intx InlineSmallCode\\s+= 500\\s.*"));
     }
@@ -37,17 +29,21 @@ class SmallInliningTest {
                 List.of("-Xmx1g", "-XX:FreqInlineSize=325"));
         assertThat(options).endsWith("-Xmx1g", "-XX:FreqInlineSize=325").contains("-Xmx512m");
 
+        assertThat(flagsSetBy(options))
+                .anyMatch(line -> line.matches("size_t MaxHeapSize\\s+= 1073741824\\s.*"))
+                .anyMatch(line -> line.matches("intx FreqInlineSize\\s+= 325\\s.*"))
+                .anyMatch(line -> line.matches("intx InlineSmallCode\\s+= 500\\s.*"));
+    }
+
+    /** The flags a JVM started with {@code options} took from its command line, as it prints them. */
+    private static List<String> flagsSetBy(List<String> options) throws IOException, InterruptedException {
         var command = new ArrayList<>(List.of(JavaLauncher.current().java().toString()));
         command.addAll(options);
         command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
         var process = new ProcessBuilder(command).redirectErrorStream(true).start();
         var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-
         assertThat(process.exitValue()).as(output).isZero();
-        assertThat(output.lines().filter(line -> line.contains("{command line}")).map(String::strip))
-                .anyMatch(line -> line.matches("size_t MaxHeapSize\\s+= 1073741824\\s.*"))
-                .anyMatch(line -> line.matches("intx FreqInlineSize\\s+= 325\\s.*"))
-                .anyMatch(line -> line.matches("intx InlineSmallCode\\s+= 500\\s.*"));
+        return output.lines().filter(line -> line.contains("{command line}")).map(String::strip).toList();
     }
 }
