@@ -13,9 +13,11 @@ import java.util.concurrent.TimeUnit;
  * a context switch. A job waits so twice on its way (the runner for its attempt's end, up to the job's timeout; the
  * runner again for Kafka to take its outcome), an {@code http} job twice more (for a connection, in each read); under
  * W2 that thread took 7.9 % of the worker's CPU, the carriers a further 13 % of theirs in the signalling, and over
- * W1's noop jobs these two waits alone kept it at 0.48 s per 60,000 jobs, against 0.03 s for this class's thread. A {@link ScheduledThreadPoolExecutor} wakes its thread only for a task
- * that becomes the earliest, and removes a cancelled one without a wake-up; these deadlines are far away (seconds to
- * minutes) and are nearly always cancelled, so each costs a heap insertion and removal under a lock.
+ * W1's noop jobs these two waits alone kept it at 0.48 s per 60,000 jobs, against 0.03 s for this class's thread.
+ * A {@link ScheduledThreadPoolExecutor} wakes its thread only for a task that becomes the earliest, and removes a
+ * cancelled one without a wake-up; these deadlines are far away (seconds to minutes) and are nearly always
+ * cancelled, so each costs a heap insertion and removal under a lock. Its tasks only complete a future, interrupt a
+ * thread or cancel a request, so that one late task cannot hold the others back.
  *
  * <p>The {@code http} handler's exchanges use it too, for the cancel that ends an exchange at its deadline.
  *
