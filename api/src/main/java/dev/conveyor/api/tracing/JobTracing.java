@@ -12,6 +12,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
@@ -28,6 +30,8 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class JobTracing {
+
+    private static final Logger log = LoggerFactory.getLogger(JobTracing.class);
 
     /** The W3C trace-context header. */
     public static final String TRACEPARENT = "traceparent";
@@ -92,9 +96,16 @@ public class JobTracing {
         var spans = new ArrayList<Span>();
         for (var record : records) {
             var header = record.headers().lastHeader(TRACEPARENT);
-            if (header != null) {
+            if (header == null) {
+                continue;
+            }
+            try {
                 spans.add(propagator.extract(record, JobTracing::header).name("conveyor.job.recorded")
                         .kind(Span.Kind.CONSUMER).tag("conveyor.job.id", String.valueOf(record.key())).start());
+            } catch (RuntimeException e) {
+                // a record's headers are anyone's to write: its trace is lost, never the batch it came in
+                log.debug("Not tracing the event at {}-{}@{}: {}", record.topic(), record.partition(),
+                        record.offset(), e.toString());
             }
         }
         return () -> spans.forEach(Span::end);
@@ -116,8 +127,9 @@ public class JobTracing {
         return carrier.get(TRACEPARENT);
     }
 
+    /** A header's text, or null when it is missing or has no value (Kafka allows a header without one). */
     private static String header(ConsumerRecord<String, String> record, String key) {
         var header = record.headers().lastHeader(key);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

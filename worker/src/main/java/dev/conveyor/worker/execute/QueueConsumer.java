@@ -118,6 +118,16 @@ final class QueueConsumer implements Runnable {
 
     private void take(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge,
             CompletableFuture<Void> committed) {
+        try {
+            takeTraced(record, acknowledge, committed);
+        } finally {
+            // the poll's thread waits for every record's acknowledgement: whatever threw, this one has one
+            acknowledge.complete(AcknowledgeType.RELEASE);
+        }
+    }
+
+    private void takeTraced(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge,
+            CompletableFuture<Void> committed) {
         try (var traced = runner.trace(record)) {
             JobRunner.Taken taken;
             try {

@@ -55,14 +55,21 @@ public class JobTracing {
 
     /**
      * Starts the span of the job of {@code record} on this thread, as a child of the trace on the record (a trace of
-     * its own when there is none), until {@link Traced#close()}.
+     * its own when there is none, or none that can be read), until {@link Traced#close()}.
      */
     public Traced attempt(ConsumerRecord<String, String> record) {
         if (!enabled()) {
             return NOT_TRACED;
         }
-        var span = propagator.extract(record, JobTracing::header).name("conveyor.job.attempt")
-                .kind(Span.Kind.CONSUMER).tag("conveyor.job.id", String.valueOf(record.key()))
+        Span.Builder builder;
+        try {
+            builder = propagator.extract(record, JobTracing::header);
+        } catch (RuntimeException e) {
+            // a record's headers are anyone's to write: a trace that cannot be read gives the job one of its own
+            builder = tracer.spanBuilder();
+        }
+        var span = builder.name("conveyor.job.attempt").kind(Span.Kind.CONSUMER)
+                .tag("conveyor.job.id", String.valueOf(record.key()))
                 .tag("messaging.destination.name", record.topic()).start();
         var scope = tracer.withSpan(span);
         MDC.put(JOB_ID, String.valueOf(record.key()));
@@ -98,8 +105,9 @@ public class JobTracing {
         void close();
     }
 
+    /** A header's text, or null when it is missing or has no value (Kafka allows a header without one). */
     private static String header(ConsumerRecord<String, String> record, String key) {
         var header = record.headers().lastHeader(key);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }
