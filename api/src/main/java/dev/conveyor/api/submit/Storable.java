@@ -3,6 +3,7 @@ package dev.conveyor.api.submit;
 import dev.conveyor.api.web.FieldError;
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
 
@@ -20,6 +21,9 @@ final class Storable {
 
     /** Reported per payload at most, so that a hostile payload cannot make a huge answer. */
     private static final int MAX_PAYLOAD_ERRORS = 10;
+    /** The longest field name, and the longest path, an error names in full; longer ones are cut (with "…"). */
+    static final int MAX_NAME_CHARS = 64;
+    static final int MAX_PATH_CHARS = 1000;
 
     private Storable() {
     }
@@ -50,7 +54,7 @@ final class Storable {
             return;
         }
         var limit = errors.size() + MAX_PAYLOAD_ERRORS;
-        collect(payload, path, errors, limit);
+        collect(payload, new Place(null, path, -1), errors, limit);
     }
 
     /**
@@ -102,30 +106,72 @@ final class Storable {
         return !isOutOfRange(node);
     }
 
-    private static void collect(JsonNode node, String path, List<FieldError> errors, int limit) {
+    /**
+     * Where a value sits in the payload, as a chain to its parent: the text ({@code payload.a.b[1]}) is written only
+     * for the values reported. Built eagerly, a path per level of a payload nested 500 deep with long field names
+     * held gigabytes at once.
+     */
+    private record Place(Place parent, String name, int index) {
+
+        Place field(String name) {
+            return new Place(this, name, -1);
+        }
+
+        Place element(int index) {
+            return new Place(this, null, index);
+        }
+
+        /** The path's text: each field name cut to {@link #MAX_NAME_CHARS}, the whole to {@link #MAX_PATH_CHARS}. */
+        String text() {
+            var steps = new ArrayDeque<Place>();
+            for (var place = this; place != null; place = place.parent()) {
+                steps.push(place);
+            }
+            var out = new StringBuilder();
+            for (var step : steps) {
+                if (step.parent() == null) {
+                    out.append(step.name());
+                } else if (step.name() != null) {
+                    var name = printable(step.name());
+                    out.append('.').append(name.length() > MAX_NAME_CHARS
+                            ? name.substring(0, MAX_NAME_CHARS) + "…" : name);
+                } else {
+                    out.append('[').append(step.index()).append(']');
+                }
+            }
+            if (out.length() > MAX_PATH_CHARS) {
+                var tail = MAX_PATH_CHARS / 2;
+                return out.substring(0, MAX_PATH_CHARS - tail - 1) + "…" + out.substring(out.length() - tail);
+            }
+            return out.toString();
+        }
+    }
+
+    private static void collect(JsonNode node, Place place, List<FieldError> errors, int limit) {
         if (errors.size() >= limit) {
             return;
         }
         if (node.isObject()) {
             for (var field : node.properties()) {
-                var name = printable(field.getKey());
                 var keyProblem = textProblem(field.getKey());
+                var child = place.field(field.getKey());
                 if (keyProblem != null && errors.size() < limit) {
-                    errors.add(new FieldError(path + "." + name, "the field name " + keyProblem));
+                    errors.add(new FieldError(child.text(), "the field name " + keyProblem));
                 }
-                collect(field.getValue(), path + "." + name, errors, limit);
+                collect(field.getValue(), child, errors, limit);
             }
         } else if (node.isArray()) {
             for (var i = 0; i < node.size(); i++) {
-                collect(node.get(i), path + "[" + i + "]", errors, limit);
+                collect(node.get(i), place.element(i), errors, limit);
             }
         } else if (node.isString()) {
             var problem = textProblem(node.asString());
             if (problem != null) {
-                errors.add(new FieldError(path, problem));
+                errors.add(new FieldError(place.text(), problem));
             }
         } else if (isOutOfRange(node)) {
-            errors.add(new FieldError(path, "must be a number from -1.7976931348623157E308 to 1.7976931348623157E308"));
+            errors.add(new FieldError(place.text(),
+                    "must be a number from -1.7976931348623157E308 to 1.7976931348623157E308"));
         }
     }
 
