@@ -250,12 +250,14 @@ class JobSubmitter implements SmartLifecycle {
 
     /**
      * Writes the batch; whatever goes wrong that {@link #write} does not expect still answers every submission in
-     * it (the others' requests wait on this thread's outcome) and leaves the writer loop running.
+     * it (the others' requests wait on this thread's outcome, without a timeout) and leaves the writer loop running:
+     * an error too, such as an {@code OutOfMemoryError} that another request's allocation caused (answered, the
+     * submissions have not all been stored, and those that were are published by the poller).
      */
     private void writeAnswering(List<Pending> batch) {
         try {
             write(batch);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             log.error("Could not write {} submitted jobs", batch.size(), e);
             var failure = new StoreUnavailableException("Storing the job failed unexpectedly", e);
             batch.forEach(p -> p.outcome().completeExceptionally(failure));

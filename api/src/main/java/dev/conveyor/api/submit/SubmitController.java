@@ -61,7 +61,7 @@ class SubmitController {
     @RequiresScope(Scope.JOBS_WRITE)
     void submit(HttpServletRequest http, HttpServletResponse response, Caller caller,
             @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) throws IOException {
-        var checked = requests.check(body(http), "", idempotencyKey, caller.tenant());
+        var checked = requests.check(body(http, singleBodyLimit(properties)), "", idempotencyKey, caller.tenant());
         refuseIfInvalid(checked.errors(), checked.tooLarge());
         limits.submitting(caller, 1);
         switch (submitter.submit(checked.job())) {
@@ -86,7 +86,7 @@ class SubmitController {
         if (idempotencyKey != null) {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
         }
-        var body = body(http);
+        var body = body(http, properties.maxBatchBodyBytes());
         var errors = new ArrayList<FieldError>();
         if (!body.isObject()) {
             throw ApiException.invalid("body", "must be a JSON object with a jobs array");
@@ -146,16 +146,27 @@ class SubmitController {
         return "is not valid JSON" + where + ": " + e.getOriginalMessage();
     }
 
-    private JsonNode body(HttpServletRequest http) {
+    /**
+     * The largest body of one submission: room for a payload of {@code max-payload-bytes} written with every
+     * character escaped ({@code \u0041} is six bytes for one) and for the other fields. Parsed, a JSON body takes up to
+     * some 25 times its size in memory (a body of empty objects), so one submission may not send what a batch may.
+     */
+    static int singleBodyLimit(ApiProperties properties) {
+        return (int) Math.min(properties.maxBatchBodyBytes(), 8L * properties.maxPayloadBytes() + 65_536);
+    }
+
+    private JsonNode body(HttpServletRequest http, int limit) {
+        if (http.getContentLengthLong() > limit) {
+            throw tooLarge(limit);
+        }
         byte[] bytes;
         try (var in = http.getInputStream()) {
-            bytes = read(in, http.getContentLengthLong());
+            bytes = read(in, http.getContentLengthLong(), limit);
         } catch (IOException e) {
             throw ApiException.invalid("body", "could not be read to its end");
         }
-        if (bytes.length > properties.maxBatchBodyBytes()) {
-            throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request too large",
-                    "The request body is larger than " + properties.maxBatchBodyBytes() + " bytes", List.of());
+        if (bytes.length > limit) {
+            throw tooLarge(limit);
         }
         if (bytes.length == 0) {
             throw ApiException.invalid("body", "is empty; send a JSON object");
@@ -167,15 +178,20 @@ class SubmitController {
         }
     }
 
+    private static ApiException tooLarge(int limit) {
+        return new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request too large",
+                "The request body is larger than " + limit + " bytes", List.of());
+    }
+
     /**
      * The whole body. A small one with a Content-Length (a single submission, nearly always) is read into an array of
      * exactly that size; any other is read as it arrives, up to one byte past the limit, so that a client announcing a
      * large body and sending little makes the api hold only what was sent ({@link InputStream#readNBytes(int)} takes
      * a 16 KiB buffer to start with, which for a body of a few hundred bytes was most of what it allocated).
      */
-    private byte[] read(InputStream in, long announced) throws IOException {
+    private static byte[] read(InputStream in, long announced, int limit) throws IOException {
         if (announced < 0 || announced > EXACT_READ_MAX) {
-            return in.readNBytes(properties.maxBatchBodyBytes() + 1);
+            return in.readNBytes(limit + 1);
         }
         var bytes = new byte[(int) announced];
         if (in.readNBytes(bytes, 0, bytes.length) < bytes.length) {

@@ -2,6 +2,7 @@ package dev.conveyor.api.submit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.test.HttpJson;
@@ -40,6 +41,8 @@ class SubmitValidationTest {
     JdbcClient jdbc;
     @Autowired
     Admin admin;
+    @Autowired
+    ApiProperties properties;
 
     HttpJson http;
     long kafkaRecordsBefore;
@@ -128,6 +131,26 @@ class SubmitValidationTest {
         assertThat(response.status()).isEqualTo(400);
         assertThat(response.json().get("errors").valueStream().map(e -> e.get("field").asString()))
                 .containsExactlyInAnyOrder("type", "maxAttempts", "extra");
+    }
+
+    /**
+     * A submission's body may hold one payload of {@code max-payload-bytes}, every character escaped, and not what a
+     * batch may (64 MiB): 60 MiB of empty objects parsed held some 1.5 GB.
+     */
+    @Test
+    void refusesASingleSubmissionLargerThanAnyPayloadCouldMake() {
+        var limit = SubmitController.singleBodyLimit(properties);
+        var items = String.join(",", java.util.Collections.nCopies(limit / 3 + 1, "{}"));
+        var single = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"a\": [" + items + "]}}");
+        var escaped = "\\u0041".repeat(262_000);
+        // within it, read and judged on its fields (here one unknown, so that this class stores nothing)
+        var withinIt = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"s\": \"" + escaped
+                + "\"}, \"extra\": true}");
+
+        assertThat(single.status()).isEqualTo(413);
+        assertThat(single.json().get("detail").asString()).contains("larger than " + limit + " bytes");
+        assertThat(withinIt.status()).isEqualTo(400);
+        assertThat(withinIt.json().get("errors").get(0).get("field").asString()).isEqualTo("extra");
     }
 
     @Test
