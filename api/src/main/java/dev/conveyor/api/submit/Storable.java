@@ -12,7 +12,8 @@ import tools.jackson.databind.JsonNode;
  * would fail the whole insert. {@code text} and {@code jsonb} refuse the NUL character; an unpaired UTF-16
  * surrogate is not Unicode (the driver would silently store {@code ?}); {@code timestamptz} ends in the year
  * 294276; a JSON number too large for a double would be written back as the string {@code "Infinity"}, and one
- * that is very large or very small comes back from {@code jsonb} written out in full.
+ * that is very large or very small comes back from {@code jsonb} written out in full. And a payload nested deeper
+ * than {@link #MAX_DEPTH} could be stored but not listed.
  */
 final class Storable {
 
@@ -24,6 +25,12 @@ final class Storable {
     /** The longest field name, and the longest path, an error names in full; longer ones are cut (with "…"). */
     static final int MAX_NAME_CHARS = 64;
     static final int MAX_PATH_CHARS = 1000;
+    /**
+     * The deepest nesting of a payload (the payload itself is level 1). The api reads JSON up to 500 levels, and its
+     * answers wrap a payload in up to three more ({@code GET /v1/jobs}: an object, its {@code jobs} array, the job),
+     * which Jackson, like many JSON libraries, would refuse to write, or a client to read, past 500.
+     */
+    static final int MAX_DEPTH = 480;
 
     private Storable() {
     }
@@ -50,11 +57,11 @@ final class Storable {
      * its path ({@code payload.a.b[1]}).
      */
     static void checkPayload(JsonNode payload, String path, List<FieldError> errors) {
-        if (isStorable(payload)) {
+        if (isStorable(payload, 1)) {
             return;
         }
         var limit = errors.size() + MAX_PAYLOAD_ERRORS;
-        collect(payload, new Place(null, path, -1), errors, limit);
+        collect(payload, new Place(null, path, -1), 1, errors, limit);
     }
 
     /**
@@ -83,10 +90,13 @@ final class Storable {
     }
 
     /** The fast check of every request: no allocation unless something is wrong. */
-    private static boolean isStorable(JsonNode node) {
+    private static boolean isStorable(JsonNode node, int level) {
+        if (node.isContainer() && level > MAX_DEPTH) {
+            return false;
+        }
         if (node.isObject()) {
             for (var field : node.properties()) {
-                if (textProblem(field.getKey()) != null || !isStorable(field.getValue())) {
+                if (textProblem(field.getKey()) != null || !isStorable(field.getValue(), level + 1)) {
                     return false;
                 }
             }
@@ -94,7 +104,7 @@ final class Storable {
         }
         if (node.isArray()) {
             for (var element : node) {
-                if (!isStorable(element)) {
+                if (!isStorable(element, level + 1)) {
                     return false;
                 }
             }
@@ -147,8 +157,13 @@ final class Storable {
         }
     }
 
-    private static void collect(JsonNode node, Place place, List<FieldError> errors, int limit) {
+    private static void collect(JsonNode node, Place place, int level, List<FieldError> errors, int limit) {
         if (errors.size() >= limit) {
+            return;
+        }
+        if (node.isContainer() && level > MAX_DEPTH) {
+            errors.add(new FieldError(place.text(), "is nested " + level + " levels deep in the payload; at most "
+                    + MAX_DEPTH + " are allowed, so that every answer that wraps the payload stays readable"));
             return;
         }
         if (node.isObject()) {
@@ -158,11 +173,11 @@ final class Storable {
                 if (keyProblem != null && errors.size() < limit) {
                     errors.add(new FieldError(child.text(), "the field name " + keyProblem));
                 }
-                collect(field.getValue(), child, errors, limit);
+                collect(field.getValue(), child, level + 1, errors, limit);
             }
         } else if (node.isArray()) {
             for (var i = 0; i < node.size(); i++) {
-                collect(node.get(i), place.element(i), errors, limit);
+                collect(node.get(i), place.element(i), level + 1, errors, limit);
             }
         } else if (node.isString()) {
             var problem = textProblem(node.asString());

@@ -87,6 +87,30 @@ class SubmitTest {
                     .contains(Json.instantText().getModuleName());
         }
 
+        /**
+         * The deepest payload taken is still listed: {@code GET /v1/jobs} wraps it in three more levels, and one
+         * nested 499 deep (the most a request could carry) made every page holding it fail to be written.
+         */
+        @Test
+        void theDeepestPayloadTakenIsListedAndOneLevelMoreIsRefused() {
+            var deepest = "{\"a\":".repeat(Storable.MAX_DEPTH - 1) + "1" + "}".repeat(Storable.MAX_DEPTH - 1);
+            var tooDeep = "[".repeat(Storable.MAX_DEPTH) + "]".repeat(Storable.MAX_DEPTH);
+
+            var taken = http.post("/v1/jobs", "{\"type\": \"deep-echo\", \"payload\": {\"d\": " + deepest + "}}");
+            var refused = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"d\": " + tooDeep + "}}");
+            var listed = http.get("/v1/jobs?type=deep-echo");
+
+            assertThat(taken.status()).isEqualTo(202);
+            assertThat(listed.status()).isEqualTo(200);
+            assertThat(listed.json().get("jobs").valueStream().map(job -> job.get("id").asString()))
+                    .contains(taken.json().get("id").asString());
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(refused.json().get("errors").get(0).get("field").asString())
+                    .startsWith("payload.d[0]").endsWith("[0]");
+            assertThat(refused.json().get("errors").get(0).get("message").asString())
+                    .contains("at most " + Storable.MAX_DEPTH);
+        }
+
         /** Spring flushes a ResponseEntity before the handler returns; the answer must still leave whole. */
         @Test
         void answersWholeWithAContentLengthNotChunked() {
