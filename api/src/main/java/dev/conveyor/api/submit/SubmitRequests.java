@@ -32,8 +32,11 @@ class SubmitRequests {
     static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
     static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
     static final String DEFAULT_QUEUE = "default";
-    // no control characters (NUL among them), line or paragraph separators, or unpaired surrogates
-    private static final Pattern PRINTABLE = Pattern.compile("[^\\p{Cntrl}\\p{Zl}\\p{Zp}\\p{Cs}]{1,255}");
+    // no control characters (NUL among them, and C1's U+0080-U+009F: \p{Cntrl} is ASCII's alone), line or paragraph
+    // separators, or unpaired surrogates
+    private static final Pattern PRINTABLE = Pattern.compile("[^\\p{Cc}\\p{Zl}\\p{Zp}\\p{Cs}]{1,255}");
+    /** A header's bytes reach the api as ISO-8859-1 characters: UTF-8 there would be stored as other characters. */
+    private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x20-\\x7e]{1,255}");
     private static final Set<String> FIELDS = Set.of("type", "queue", "payload", "maxAttempts", "timeoutSeconds",
             "runAt", "delaySeconds", "idempotencyKey");
     private static final JsonMapper CANONICAL = JsonMapper.builder()
@@ -103,8 +106,9 @@ class SubmitRequests {
             if (!isAbsent(request.get("idempotencyKey"))) {
                 errors.add(new FieldError(prefix + "idempotencyKey",
                         "must not be given both in the body and in the Idempotency-Key header"));
-            } else if (!PRINTABLE.matcher(headerKey).matches()) {
-                errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable characters"));
+            } else if (!PRINTABLE_ASCII.matcher(headerKey).matches()) {
+                errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable ASCII characters (other "
+                        + "characters do not survive an HTTP header: give such a key as the body's idempotencyKey)"));
             } else {
                 key = headerKey;
             }

@@ -84,6 +84,7 @@ class SubmitValidationTest {
                 Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"" + "k".repeat(256) + "\"}",
                         "idempotencyKey", 400),
                 Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"a\\u0007b\"}", "idempotencyKey", 400),
+                Arguments.of("{\"type\": \"echo\", \"idempotencyKey\": \"a\\u0085b\"}", "idempotencyKey", 400),
                 Arguments.of("{\"type\": \"echo\", \"priority\": 1}", "priority", 400),
                 // what PostgreSQL cannot store: NUL characters (jsonb, text), unpaired surrogates, huge instants
                 Arguments.of("{\"type\": \"echo\", \"payload\": {\"s\": \"a\\u0000b\"}}", "payload.s", 400),
@@ -259,6 +260,25 @@ class SubmitValidationTest {
             var answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
 
             assertThat(answer).startsWith("HTTP/1.1 400");
+        }
+    }
+
+    /** Tomcat reads a header's bytes as ISO-8859-1: a UTF-8 key there would be stored as other characters. */
+    @Test
+    void refusesAKeyHeaderThatIsNotAscii() throws Exception {
+        var body = "{\"type\": \"echo\"}";
+        try (var socket = new java.net.Socket("localhost", port)) {
+            var head = "POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Idempotency-Key: ";
+            var rest = "\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body;
+            var out = socket.getOutputStream();
+            out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write("ключ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.write(rest.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            var answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+            assertThat(answer).startsWith("HTTP/1.1 400").contains("\"field\":\"Idempotency-Key\"")
+                    .contains("printable ASCII");
         }
     }
 
