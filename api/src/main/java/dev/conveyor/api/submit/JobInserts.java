@@ -74,7 +74,19 @@ class JobInserts {
      * until their tenant's window has room; the other due jobs are left to the poller.
      */
     List<InsertOutcome> insert(List<NewJob> jobs, Set<UUID> leased) {
-        var inserted = jobs.size() == 1 ? insertOne(jobs.getFirst(), leased) : insertAll(jobs, leased);
+        return outcomes(jobs, insertRows(jobs, leased));
+    }
+
+    /** The insert alone: the ids of the jobs it stored (the others' keys were taken). */
+    Set<UUID> insertRows(List<NewJob> jobs, Set<UUID> leased) {
+        return jobs.size() == 1 ? insertOne(jobs.getFirst(), leased) : insertAll(jobs, leased);
+    }
+
+    /**
+     * An outcome per job, in order, given the ids {@link #insertRows} stored: the others are read back by their keys
+     * (a second statement, which can fail on its own).
+     */
+    List<InsertOutcome> outcomes(List<NewJob> jobs, Set<UUID> inserted) {
         var n = jobs.size();
         var existing = inserted.size() == n ? new HashMap<String, Existing>() : existingByKey(jobs, inserted);
         var outcomes = new ArrayList<InsertOutcome>(n);

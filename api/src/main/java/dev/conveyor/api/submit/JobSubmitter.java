@@ -265,23 +265,58 @@ class JobSubmitter implements SmartLifecycle {
     }
 
     private void write(List<Pending> batch) {
-        List<InsertOutcome> outcomes;
         var jobs = batch.stream().map(Pending::job).toList();
         var reserved = reserve(jobs);
+        Set<UUID> inserted;
         try {
             // No transaction: the insert is one statement, atomic on its own, and a key it skips is read after it
             // (as in a transaction, which reads under a new snapshot at each statement). Without BEGIN and COMMIT
             // a lone submission costs one round trip to PostgreSQL, not two.
-            outcomes = inserts.insert(jobs, reserved.leased());
+            inserted = inserts.insertRows(jobs, reserved.leased());
         } catch (RuntimeException e) {
             unreserve(jobs, reserved);
             failed(batch, e);
+            return;
+        }
+        List<InsertOutcome> outcomes;
+        try {
+            outcomes = inserts.outcomes(jobs, inserted);
+        } catch (RuntimeException e) {
+            storedButNotReadBack(batch, reserved, inserted, e);
             return;
         }
         for (var i = 0; i < batch.size(); i++) {
             batch.get(i).outcome().complete(outcomes.get(i));
         }
         dispatchNew(jobs, outcomes, reserved);
+    }
+
+    /**
+     * The insert committed but the jobs it skipped for their keys could not be read back: the stored jobs are
+     * answered as stored (a 503 would tell their clients that nothing was, and a client without a key would send
+     * its job again), and only the replays get the 503, their earlier jobs unread.
+     */
+    private void storedButNotReadBack(List<Pending> batch, Reserved reserved, Set<UUID> inserted,
+            RuntimeException failure) {
+        log.warn("Stored {} of {} submitted jobs, but could not read back the others by their keys: {}",
+                inserted.size(), batch.size(), StoreFailures.reason(failure));
+        var unavailable = new StoreUnavailableException("The job store is unavailable", failure);
+        var stored = new ArrayList<NewJob>();
+        var outcomes = new ArrayList<InsertOutcome>();
+        var others = new ArrayList<NewJob>();
+        for (var pending : batch) {
+            if (inserted.contains(pending.job().id())) {
+                var outcome = new InsertOutcome.Inserted(pending.job().toJob());
+                stored.add(pending.job());
+                outcomes.add(outcome);
+                pending.outcome().complete(outcome);
+            } else {
+                others.add(pending.job());
+                pending.outcome().completeExceptionally(unavailable);
+            }
+        }
+        unreserve(others, reserved);
+        dispatchNew(stored, outcomes, reserved);
     }
 
     /**

@@ -3,6 +3,9 @@ package dev.conveyor.api.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.Mockito.doThrow;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
@@ -31,9 +34,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.bean.override.mockito.MockitoSpyBean;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -78,6 +83,8 @@ class SubmitIsolationTest {
     MeterRegistry meters;
     @Autowired
     Supplier<UUID> jobIds;
+    @MockitoSpyBean
+    JobInserts inserts;
 
     HttpJson http;
 
@@ -189,6 +196,35 @@ class SubmitIsolationTest {
 
             assertThat(outcomes).allSatisfy(o -> assertThat(o).isInstanceOf(StoreUnavailableException.class));
             assertThat(stored(tag)).isZero();
+        }
+
+        /**
+         * The insert commits, then reading back the earlier jobs of the keys it skipped fails: the jobs it stored
+         * are answered as stored, and only the replay gets the 503. Before, every submission coalesced with the
+         * replay was told that nothing was stored, and the poller published their jobs all the same.
+         */
+        @Test
+        void aReplayWhoseEarlierJobCannotBeReadBackFailsAloneAndTheStoredJobsAreAnsweredAsStored() throws Exception {
+            var tag = "read-back-" + UUID.randomUUID();
+            var key = "key-" + tag;
+            var earlier = submitter.submit(job("echo", payload(tag, "n", "earlier"), Instant.now(), key));
+            assertThat(earlier).isInstanceOf(InsertOutcome.Inserted.class);
+            doThrow(new CannotGetJdbcConnectionException("no connection within the pool's timeout (a test)"))
+                    .when(inserts).outcomes(argThat(jobs -> jobs.stream().anyMatch(j -> key.equals(j.idempotencyKey()))),
+                            any());
+            var fresh = new ArrayList<NewJob>();
+            for (var i = 0; i < 5; i++) {
+                fresh.add(job("echo", payload(tag, "n", "" + i), Instant.now(), null));
+            }
+
+            var outcomes = submitHeldTogether(fresh, List.of(job("echo", payload(tag, "n", "earlier"), Instant.now(),
+                    key)));
+
+            for (var i = 0; i < fresh.size(); i++) {
+                assertThat(outcomes.get(i)).isInstanceOf(InsertOutcome.Inserted.class);
+            }
+            assertThat(outcomes.getLast()).isInstanceOf(StoreUnavailableException.class);
+            assertThat(stored(tag)).isEqualTo(1 + fresh.size());
         }
 
         @Test
