@@ -26,7 +26,7 @@ import org.springframework.stereotype.Component;
 
 /** What the reconciler asks Kafka: how far each queue's share group has got, and how far the api has read events. */
 @Component
-class SharePositions {
+public class SharePositions {
 
     private static final Logger log = LoggerFactory.getLogger(SharePositions.class);
     private static final long TIMEOUT_SECONDS = 10;
@@ -105,7 +105,7 @@ class SharePositions {
     }
 
     /** The end offset of every partition of {@code conveyor.events} now. */
-    Map<TopicPartition, Long> eventsEnd() {
+    public Map<TopicPartition, Long> eventsEnd() {
         var description = get(admin.describeTopics(List.of(Topics.EVENTS)).allTopicNames()).get(Topics.EVENTS);
         return endOffsets(description.partitions().stream()
                 .map(p -> new TopicPartition(Topics.EVENTS, p.partition())).toList());
@@ -127,6 +127,14 @@ class SharePositions {
             }
             Thread.sleep(CATCH_UP_POLL);
         }
+    }
+
+    /**
+     * Whether the groups that apply events have committed at least {@code ends} (see {@link #awaitApplied}), asked
+     * once.
+     */
+    public boolean applied(Map<TopicPartition, Long> ends) {
+        return eventGroups().stream().allMatch(group -> applied(group, ends));
     }
 
     private boolean applied(String group, Map<TopicPartition, Long> ends) {

@@ -78,6 +78,7 @@ class JobWrites {
              FROM jobs
             WHERE status = 'RUNNING' AND NOT (worker_id = ANY(:alive::text[]))
               AND updated_at < now() - make_interval(secs => :silentSeconds)
+              AND (:anyId OR id = ANY(CAST(:ids AS uuid[])))
             ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             """;
 
@@ -85,6 +86,7 @@ class JobWrites {
     private static final String PAST_DEADLINE = "SELECT worker_id, " + STATE_COLUMNS + """
              FROM jobs
             WHERE status = 'RUNNING' AND started_at < now() - make_interval(secs => timeout_seconds + :graceSeconds)
+              AND (:anyId OR id = ANY(CAST(:ids AS uuid[])))
             ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             """;
 
@@ -132,17 +134,26 @@ class JobWrites {
         return states;
     }
 
-    /** Locks up to {@code limit} attempts of workers not in {@code alive} that have not changed for {@code silentFor}. */
-    List<Running> lockSilent(Set<String> alive, Duration silentFor, int limit) {
-        return jdbc.sql(SILENT_WORKERS).param("alive", new SqlArrayValue("text", alive.toArray()))
-                .param("silentSeconds", silentFor.toMillis() / 1000.0).param("limit", limit)
+    /**
+     * Locks up to {@code limit} attempts of workers not in {@code alive} that have not changed for {@code silentFor};
+     * among {@code ids} only, unless that is null.
+     */
+    List<Running> lockSilent(Set<String> alive, Duration silentFor, Collection<UUID> ids, int limit) {
+        return among(jdbc.sql(SILENT_WORKERS).param("alive", new SqlArrayValue("text", alive.toArray()))
+                .param("silentSeconds", silentFor.toMillis() / 1000.0).param("limit", limit), ids)
                 .query((rs, n) -> new Running(state(rs), rs.getString("worker_id"))).list();
     }
 
-    /** Locks up to {@code limit} attempts still running {@code grace} past their deadline. */
-    List<Running> lockPastDeadline(Duration grace, int limit) {
-        return jdbc.sql(PAST_DEADLINE).param("graceSeconds", grace.toMillis() / 1000.0).param("limit", limit)
+    /** Locks up to {@code limit} attempts still running {@code grace} past their deadline; among {@code ids}, if given. */
+    List<Running> lockPastDeadline(Duration grace, Collection<UUID> ids, int limit) {
+        return among(jdbc.sql(PAST_DEADLINE).param("graceSeconds", grace.toMillis() / 1000.0).param("limit", limit),
+                ids)
                 .query((rs, n) -> new Running(state(rs), rs.getString("worker_id"))).list();
+    }
+
+    private static JdbcClient.StatementSpec among(JdbcClient.StatementSpec statement, Collection<UUID> ids) {
+        return statement.param("anyId", ids == null)
+                .param("ids", new SqlArrayValue("uuid", ids == null ? new Object[0] : ids.toArray()));
     }
 
     private static JobState state(ResultSet rs) throws SQLException {

@@ -1,14 +1,17 @@
 package dev.conveyor.api.results;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.dispatch.SharePositions;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.api.workers.LiveWorkers;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.scheduling.annotation.Scheduled;
@@ -26,6 +29,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <li>it is still RUNNING well past {@code startedAt + timeoutSeconds}, although workers interrupt and report at
  * the deadline (its outcome could not be reported).
  * </ul>
+ *
+ * <p>Either way only once the events written before the attempt was found lost have been applied: its outcome may
+ * be on Kafka, unread (this api was down, or PostgreSQL, or the events listener is catching up), and rescuing it
+ * first would throw the outcome away and run the job again. A pass that finds suspects notes the end of
+ * {@code conveyor.events}; a later pass rescues those still lost once the events listeners have committed that
+ * far, or after {@code rescue-grace} in any case, so that a listener that cannot catch up leaves no job RUNNING
+ * forever.
  */
 @Component
 class Rescuer {
@@ -40,9 +50,12 @@ class Rescuer {
     private final LiveWorkers workers;
     private final ApiProperties properties;
     private final Clock clock;
+    private final SharePositions positions;
 
     Rescuer(JobWrites writes, JobLifecycle lifecycle, TransactionTemplate transaction,
-            JobNotifications notifications, LiveWorkers workers, ApiProperties properties, Clock clock) {
+            JobNotifications notifications, LiveWorkers workers, ApiProperties properties, Clock clock,
+            SharePositions positions) {
+        this.positions = positions;
         this.writes = writes;
         this.lifecycle = lifecycle;
         this.transaction = transaction;
@@ -52,18 +65,58 @@ class Rescuer {
         this.clock = clock;
     }
 
+    /** Attempts found lost, and the end of the events topic read after they were. */
+    private record Suspects(List<UUID> pastDeadline, List<UUID> silent, Map<TopicPartition, Long> eventsEnd,
+            long since) {
+    }
+
+    // only the scheduler's thread
+    private Suspects suspects;
+
     @Scheduled(fixedDelayString = "${conveyor.api.rescue-interval:1s}")
     void rescue() {
         try {
-            rescue(() -> writes.lockPastDeadline(properties.rescueGrace(), BATCH),
-                    running -> "attempt " + running.state().attempts() + " reported no outcome within its timeout");
-            workers.aliveIfCurrent().ifPresent(alive -> rescue(
-                    () -> writes.lockSilent(alive, properties.workerLostAfter(), BATCH),
-                    running -> "worker " + running.workerId() + " stopped sending heartbeats while it ran attempt "
-                            + running.state().attempts()));
+            if (suspects == null) {
+                suspects = suspects();
+            } else if (positions.applied(suspects.eventsEnd()) || waitedTooLong(suspects)) {
+                var found = suspects;
+                suspects = null;
+                rescue(() -> writes.lockPastDeadline(properties.rescueGrace(), found.pastDeadline(), BATCH),
+                        running -> "attempt " + running.state().attempts()
+                                + " reported no outcome within its timeout");
+                workers.aliveIfCurrent().ifPresent(alive -> rescue(
+                        () -> writes.lockSilent(alive, properties.workerLostAfter(), found.silent(), BATCH),
+                        running -> "worker " + running.workerId() + " stopped sending heartbeats while it ran "
+                                + "attempt " + running.state().attempts()));
+            }
         } catch (RuntimeException e) {
             log.warn("Rescue pass failed (will retry): {}", e.getMessage());
         }
+    }
+
+    /** The attempts that look lost now (locked only for the look), with the events' end; null when none does. */
+    private Suspects suspects() {
+        var pastDeadline = ids(writes.lockPastDeadline(properties.rescueGrace(), null, BATCH));
+        var silent = workers.aliveIfCurrent()
+                .map(alive -> ids(writes.lockSilent(alive, properties.workerLostAfter(), null, BATCH)))
+                .orElse(List.of());
+        if (pastDeadline.isEmpty() && silent.isEmpty()) {
+            return null;
+        }
+        return new Suspects(pastDeadline, silent, positions.eventsEnd(), System.nanoTime());
+    }
+
+    private boolean waitedTooLong(Suspects found) {
+        if (System.nanoTime() - found.since() < properties.rescueGrace().toNanos()) {
+            return false;
+        }
+        log.warn("The events written before {} attempts looked lost were not applied within {}; rescuing them anyway",
+                found.pastDeadline().size() + found.silent().size(), properties.rescueGrace());
+        return true;
+    }
+
+    private static List<UUID> ids(List<JobWrites.Running> running) {
+        return running.stream().map(r -> r.state().id()).toList();
     }
 
     private void rescue(Supplier<List<JobWrites.Running>> lost, Function<JobWrites.Running, String> why) {

@@ -14,7 +14,7 @@ import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
  * lose) some of this context's events, and pausing this context's listener would not keep them from being read.
  */
 @TestConfiguration(proxyBeanMethods = false)
-class OwnEventsGroup {
+public class OwnEventsGroup {
 
     @Bean
     ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>> ownEventsGroup() {
