@@ -3,6 +3,7 @@ package dev.conveyor.api.limits;
 import dev.conveyor.api.auth.Caller;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -81,22 +82,72 @@ public class Limits {
         return backlog;
     }
 
-    /** A tenant's waiting jobs as last counted, plus those accepted here since. */
+    /**
+     * A tenant's waiting jobs as last counted, plus those accepted here since. One request at a time counts, outside
+     * the lock that guards the figures: the others go on with the last count meanwhile, so a slow or unreachable
+     * database costs each submission one wait at most, not one per submission queued behind the lock (a count that
+     * fails is tried again a second later, the last one serving until then).
+     */
     private final class Backlog {
 
+        private final ReentrantLock counting = new ReentrantLock();
+        // guarded by this
         private long counted;
         private long addedSince;
         private long countedAt;
         private boolean ever;
+        private RuntimeException firstFailure;
+        private long failedAt;
 
-        synchronized long queued(String tenant, long now) {
-            if (!ever || now - countedAt > COUNT_EVERY_NANOS) {
-                counted = jdbc.sql(QUEUED).param("tenant", tenant).query(Long.class).single();
-                addedSince = 0;
-                countedAt = now;
-                ever = true;
+        long queued(String tenant, long now) {
+            synchronized (this) {
+                if (ever && now - countedAt <= COUNT_EVERY_NANOS) {
+                    return counted + addedSince;
+                }
             }
-            return counted + addedSince;
+            if (!counting.tryLock()) {
+                synchronized (this) {
+                    if (ever) {
+                        return counted + addedSince;
+                    }
+                }
+                counting.lock(); // the very first count: nothing to go on meanwhile
+            }
+            try {
+                synchronized (this) {
+                    if (ever && now - countedAt <= COUNT_EVERY_NANOS) {
+                        return counted + addedSince; // counted while this request waited
+                    }
+                }
+                synchronized (this) {
+                    if (!ever && firstFailure != null && now - failedAt <= COUNT_EVERY_NANOS) {
+                        throw firstFailure; // the first count failed a moment ago: the requests behind it fail fast
+                    }
+                }
+                long fresh;
+                try {
+                    fresh = jdbc.sql(QUEUED).param("tenant", tenant).query(Long.class).single();
+                } catch (RuntimeException e) {
+                    synchronized (this) {
+                        if (!ever) {
+                            firstFailure = e;
+                            failedAt = System.nanoTime();
+                            throw e;
+                        }
+                        countedAt = System.nanoTime();
+                        return counted + addedSince;
+                    }
+                }
+                synchronized (this) {
+                    counted = fresh;
+                    addedSince = 0;
+                    countedAt = now;
+                    ever = true;
+                    return counted;
+                }
+            } finally {
+                counting.unlock();
+            }
         }
 
         synchronized void added(int jobs) {
