@@ -115,8 +115,19 @@ public class JobRunner {
             }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
-        // Its start follows only if it runs long enough.
-        var start = starts.begin(JobStarted.of(job, properties.id(), clock.instant()));
+        StartReports.Report start;
+        try {
+            // Its start follows only if it runs long enough.
+            start = starts.begin(JobStarted.of(job, properties.id(), clock.instant()));
+        } catch (RuntimeException e) {
+            // Kafka would not take the start (its send threw, after max.block.ms): the record is released, so the
+            // attempt must not stay registered (its next delivery would pass for a copy) nor keep its permit.
+            attempts.unregister(job.jobId(), running);
+            if (permitted) {
+                limits.release(job.type());
+            }
+            throw e;
+        }
         return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted, start),
                 isSuspect(job, record));
     }

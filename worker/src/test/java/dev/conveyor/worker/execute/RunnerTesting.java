@@ -19,8 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.KafkaException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -87,8 +89,14 @@ final class RunnerTesting {
             super(null, JobTracing.off());
         }
 
+        /** Starts and progress it matches are refused as KafkaTemplate refuses a send once Kafka is unreachable. */
+        volatile Predicate<JobEvent> refuse = event -> false;
+
         @Override
         void send(JobEvent event) {
+            if (refuse.test(event)) {
+                throw new KafkaException("Send failed");
+            }
             sent.add(Json.write(event));
         }
 
