@@ -5,13 +5,17 @@ import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobProgress;
 import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends a handler's progress reports as events, at most one per {@link #MIN_GAP_MILLIS}: a handler may report
- * in a tight loop without flooding Kafka. Reports of 0 and 1 always go out.
+ * in a tight loop without flooding Kafka. Reports of 0 and 1 always go out. A report Kafka will not take is dropped:
+ * progress is advice, and losing it must not fail the job that reported it.
  */
 final class ProgressSender implements ProgressReporter {
 
+    private static final Logger log = LoggerFactory.getLogger(ProgressSender.class);
     static final long MIN_GAP_MILLIS = 200;
     private static final int MAX_MESSAGE = 500;
 
@@ -39,8 +43,14 @@ final class ProgressSender implements ProgressReporter {
             return;
         }
         lastSent = now;
-        startFirst.run();
-        events.send(new JobProgress(JobEvent.VERSION, job.jobId(), job.attempt(), job.generation(), fraction,
-                JobOutcomes.text(message, MAX_MESSAGE), clock.instant()));
+        try {
+            startFirst.run();
+            events.send(new JobProgress(JobEvent.VERSION, job.jobId(), job.attempt(), job.generation(), fraction,
+                    JobOutcomes.text(message, MAX_MESSAGE), clock.instant()));
+        } catch (RuntimeException e) {
+            // A send throws when Kafka cannot be reached for max.block.ms: the handler waited that long already.
+            log.warn("Dropped a progress report of job {} attempt {}: {}", job.jobId(), job.attempt(),
+                    e.getMessage());
+        }
     }
 }

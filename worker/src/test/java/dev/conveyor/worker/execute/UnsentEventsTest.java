@@ -8,6 +8,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.message.JobFinished;
+import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.common.message.JobStarted;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +23,7 @@ import tools.jackson.databind.JsonNode;
 /**
  * A start or a progress report that Kafka will not take (its send throws once Kafka has been unreachable for
  * {@code max.block.ms}) costs the job nothing more: a record whose start could not be sent is released with nothing
- * of it left on the worker.
+ * of it left on the worker, and a progress report that could not be sent is dropped while the handler runs on.
  */
 class UnsentEventsTest {
 
@@ -64,5 +65,24 @@ class UnsentEventsTest {
         var finished = await().atMost(Duration.ofSeconds(10))
                 .until(() -> testing.events.finished(UUID.fromString(record.key())), f -> f != null);
         assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.SUCCEEDED);
+    }
+
+    @Test
+    void progressThatCannotBeSentIsDroppedAndTheHandlerRunsOn() throws Exception {
+        var testing = new RunnerTesting(List.of(handler(context -> {
+            context.progress(0.5, "half");
+            context.progress(1, "done");
+            return Json.object().put("ran", true);
+        })), Map.of(), Duration.ofMillis(500));
+        var job = RunnerTesting.dispatch("t", Json.object(), 30);
+        // the start too: progress sends it first, as the api applies progress to a running job
+        testing.events.refuse = event -> event instanceof JobStarted || event instanceof JobProgress;
+
+        testing.take(job);
+
+        var finished = await().atMost(Duration.ofSeconds(10)).until(() -> testing.events.finished(job.jobId()),
+                f -> f != null);
+        assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.SUCCEEDED);
+        assertThat(finished.result().get("ran").asBoolean()).isTrue();
     }
 }
