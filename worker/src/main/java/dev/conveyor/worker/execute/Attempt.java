@@ -90,7 +90,7 @@ final class Attempt {
         }
         // An untimed wait, ended at the deadline by the timer's thread (see Deadlines).
         var deadline = Deadlines.after(context.deadline().toEpochMilli() - Instant.now().toEpochMilli(),
-                () -> stop(new End.TimedOut()));
+                this::timeOut);
         try {
             return end.get();
         } catch (ExecutionException e) {
@@ -112,6 +112,11 @@ final class Attempt {
     /** Completes when the handler's thread ends (never, if it never started: see {@link #awaitHandler}). */
     CompletableFuture<Void> handlerEnded() {
         return handlerEnded;
+    }
+
+    /** Ends the attempt at its deadline; one whose deadline passed before it ran never starts its handler. */
+    void timeOut() {
+        stop(new End.TimedOut());
     }
 
     void cancel() {

@@ -82,7 +82,8 @@ public class JobRunner {
     /**
      * Takes a delivered record. A job over its type's limit keeps its record unacknowledged for up to
      * {@code max-start-wait}, which holds back this consumer's next poll, so the worker takes no more than it can
-     * start; after that it is taken anyway and waits here for its permit.
+     * start; after that it is taken anyway and waits here for its permit, until its deadline at the latest (then it
+     * ends {@code TIMEOUT} without running): the deadline counts from the take, as the api's rescue clock does.
      */
     Taken take(ConsumerRecord<String, String> record) throws InterruptedException {
         var job = readable(record);
@@ -174,18 +175,25 @@ public class JobRunner {
         var metered = metrics.of(job.queue(), job.type());
         metered.started();
         try {
+            // The api counts the attempt's time from its start's stamp (rescuing it past that plus rescue-grace), so
+            // its deadline does too: time spent waiting for a permit or for the commit is part of it.
+            var deadline = start.takenAt().plusSeconds(job.timeoutSeconds());
             if (!holdsPermit) {
-                // until a permit comes, or the attempt is cancelled or abandoned (then it ends without running)
-                holdsPermit = limits.acquire(job.type(), Duration.ofDays(365), running::isOver);
+                // until a permit comes, the deadline passes (then it times out without running), or the attempt is
+                // cancelled or abandoned (then it ends without running)
+                var patience = Duration.between(clock.instant(), deadline);
+                holdsPermit = limits.acquire(job.type(), patience, running::isOver);
+                if (!holdsPermit) {
+                    running.timeOut();
+                }
             }
-            var started = clock.instant();
             var progress = new ProgressSender(events, job, clock, start::sendNow);
             var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
-                    job.payload(), started.plusSeconds(job.timeoutSeconds()), progress);
+                    job.payload(), deadline, progress);
             var began = System.nanoTime();
             var end = running.run(handler, context);
             start.ended();
-            var outcome = outcome(job, end).withStartedAt(start.takenAt());
+            var outcome = outcome(job, end, holdsPermit).withStartedAt(start.takenAt());
             metered.ran(outcome.error() == null ? "SUCCEEDED" : outcome.error().code(), System.nanoTime() - began);
             // Kept until Kafka has it, through an outage, unless the worker is being stopped meanwhile.
             publish(job, outcome, true);
@@ -268,13 +276,16 @@ public class JobRunner {
         return true;
     }
 
-    private JobFinished outcome(JobDispatch job, Attempt.End end) {
+    /** @param ran whether the attempt got its type's permit, so that its handler could run */
+    private JobFinished outcome(JobDispatch job, Attempt.End end, boolean ran) {
         return switch (end) {
             case Attempt.End.Returned(var value) -> succeeded(job, value);
             case Attempt.End.Threw(var error) -> threw(job, error);
-            case Attempt.End.TimedOut() -> failed(job, new JobError(JobError.TIMEOUT,
-                    "attempt " + job.attempt() + " ran longer than timeoutSeconds=" + job.timeoutSeconds(), true),
-                    null);
+            case Attempt.End.TimedOut() -> failed(job, new JobError(JobError.TIMEOUT, ran
+                    ? "attempt " + job.attempt() + " ran longer than timeoutSeconds=" + job.timeoutSeconds()
+                    : "attempt " + job.attempt() + " waited timeoutSeconds=" + job.timeoutSeconds() + " on worker "
+                            + properties.id() + " for a permit of type-limits." + job.type() + " and never ran",
+                    true), null);
             case Attempt.End.Cancelled() -> cancelled(job, "cancelled while running");
             case Attempt.End.Abandoned() -> handedBack(job);
         };
