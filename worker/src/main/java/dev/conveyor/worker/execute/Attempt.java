@@ -53,8 +53,17 @@ final class Attempt {
         return generation == other.generation && number == other.number;
     }
 
+    /** Whether this is a later attempt of the job than {@code other}: of a later generation, or later in the same. */
+    boolean isLaterThan(Attempt other) {
+        return generation != other.generation ? generation > other.generation : number > other.number;
+    }
+
     int generation() {
         return generation;
+    }
+
+    int number() {
+        return number;
     }
 
     /** True once the attempt has ended (or was cancelled or abandoned before it ran). */

@@ -114,6 +114,11 @@ public class JobRunner {
                         job.jobId(), job.attempt());
                 return Taken.done(AcknowledgeType.ACCEPT);
             }
+            if (registration == RunningAttempts.Registration.SUPERSEDED) {
+                log.info("Job {} generation {} attempt {} is older than the attempt running here; accepting its "
+                        + "record without running it", job.jobId(), job.generation(), job.attempt());
+                return Taken.done(AcknowledgeType.ACCEPT);
+            }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
         StartReports.Report start;

@@ -1,11 +1,30 @@
 package dev.conveyor.worker.execute;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.conveyor.common.Json;
+import dev.conveyor.common.handler.JobContext;
+import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.common.message.JobDispatch;
+import dev.conveyor.common.message.JobError;
+import dev.conveyor.common.message.JobFinished;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 
-/** A worker runs one attempt of a job once, however many records of that attempt reach it. */
+/**
+ * A worker runs one attempt of a job once, however many records of that attempt reach it, and runs only the latest
+ * attempt of a job: a later one stops an earlier one still running here, and an earlier one delivered again does
+ * not run.
+ */
 class RunningAttemptsTest {
 
     private final RunningAttempts attempts = new RunningAttempts();
@@ -34,5 +53,118 @@ class RunningAttemptsTest {
 
         assertThat(attempts.register(job, new Attempt(0, 1))).isEqualTo(RunningAttempts.Registration.CANCELLED);
         assertThat(attempts.count()).isZero();
+    }
+
+    @Test
+    void aLaterAttemptAbandonsTheEarlierOneAndIsTheOneACancelAndTheHandBackFind() {
+        var earlier = new Attempt(0, 1);
+        attempts.register(job, earlier);
+        var later = new Attempt(0, 2);
+
+        assertThat(attempts.register(job, later)).isEqualTo(RunningAttempts.Registration.REGISTERED);
+
+        assertThat(earlier.isOver()).as("the earlier attempt is stopped").isTrue();
+        assertThat(later.isOver()).isFalse();
+        assertThat(attempts.count()).isEqualTo(1);
+        attempts.abandonAll();
+        assertThat(later.isOver()).as("the hand-back at shutdown finds the later attempt").isTrue();
+    }
+
+    @Test
+    void aLaterGenerationAbandonsAnAttemptOfAnEarlierOneWhateverItsNumber() {
+        var earlier = new Attempt(0, 3);
+        attempts.register(job, earlier);
+        var retried = new Attempt(1, 1);
+
+        assertThat(attempts.register(job, retried)).isEqualTo(RunningAttempts.Registration.REGISTERED);
+
+        assertThat(earlier.isOver()).isTrue();
+        attempts.cancel(job, 1);
+        assertThat(retried.isOver()).as("a cancel finds the later attempt").isTrue();
+    }
+
+    @Test
+    void anEarlierAttemptOfferedAgainIsSupersededAndLeavesTheRunningOneAlone() {
+        var running = new Attempt(1, 2);
+        attempts.register(job, running);
+
+        assertThat(attempts.register(job, new Attempt(1, 1))).isEqualTo(RunningAttempts.Registration.SUPERSEDED);
+        assertThat(attempts.register(job, new Attempt(0, 5))).isEqualTo(RunningAttempts.Registration.SUPERSEDED);
+
+        assertThat(running.isOver()).isFalse();
+        assertThat(attempts.count()).isEqualTo(1);
+        attempts.cancel(job, 1);
+        assertThat(running.isOver()).isTrue();
+    }
+
+    /** The same, as a worker takes the records of the job's attempts. */
+    @Nested
+    class Taking {
+
+        /** Runs until interrupted, noting the attempts that started. */
+        final class Blocking implements JobHandler {
+
+            final Set<Integer> started = ConcurrentHashMap.newKeySet();
+
+            @Override
+            public String type() {
+                return "blocking";
+            }
+
+            @Override
+            public JsonNode handle(JobContext context) throws InterruptedException {
+                started.add(context.attempt());
+                new CountDownLatch(1).await();
+                return Json.object();
+            }
+        }
+
+        private final Blocking blocking = new Blocking();
+        private final RunnerTesting testing = new RunnerTesting(blocking);
+
+        private JobDispatch attempt(int number) {
+            return new JobDispatch(JobDispatch.VERSION, job, "blocking", "default", number, 3, 60, Json.object(),
+                    Instant.now(), 0);
+        }
+
+        private JobFinished outcomeOf(int attempt) {
+            return await().atMost(Duration.ofSeconds(10)).until(() -> testing.events.all().stream()
+                    .filter(e -> e instanceof JobFinished && e.jobId().equals(job))
+                    .map(JobFinished.class::cast).filter(f -> f.attempt() == attempt).findFirst().orElse(null),
+                    f -> f != null);
+        }
+
+        @Test
+        void aLaterAttemptStopsTheEarlierOneWhichIsHandedBack() throws Exception {
+            testing.take(attempt(1));
+            await().atMost(Duration.ofSeconds(5)).until(() -> blocking.started.contains(1));
+
+            assertThat(testing.take(attempt(2))).isEqualTo(AcknowledgeType.ACCEPT);
+
+            var earlier = outcomeOf(1);
+            assertThat(earlier.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
+            assertThat(earlier.error().code()).isEqualTo(JobError.WORKER_LOST);
+            await().atMost(Duration.ofSeconds(5)).until(() -> blocking.started.contains(2));
+            assertThat(testing.runner.inFlight()).isEqualTo(1);
+            testing.attempts.cancel(job, 0);
+            assertThat(outcomeOf(2).outcome()).isEqualTo(JobFinished.Outcome.CANCELLED);
+        }
+
+        @Test
+        void anEarlierAttemptDeliveredAgainIsAcceptedWithoutRunning() throws Exception {
+            testing.take(attempt(2));
+            await().atMost(Duration.ofSeconds(5)).until(() -> blocking.started.contains(2));
+
+            var taken = testing.runner.take(RunnerTesting.record(attempt(1)));
+
+            assertThat(taken.acknowledge()).isEqualTo(AcknowledgeType.ACCEPT);
+            assertThat(taken.rest()).as("nothing left to run").isNull();
+            assertThat(testing.runner.inFlight()).isEqualTo(1);
+            assertThat(testing.events.all().stream().filter(e -> e instanceof JobFinished).toList())
+                    .as("the running attempt goes on").isEmpty();
+            testing.attempts.cancel(job, 0);
+            assertThat(outcomeOf(2).outcome()).isEqualTo(JobFinished.Outcome.CANCELLED);
+            assertThat(blocking.started).isEqualTo(Set.of(2));
+        }
     }
 }
