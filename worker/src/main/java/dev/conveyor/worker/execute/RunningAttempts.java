@@ -1,8 +1,11 @@
 package dev.conveyor.worker.execute;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -13,6 +16,12 @@ import org.springframework.stereotype.Component;
  * The attempts running on this worker (one per job: its latest), and the cancellations it has heard of. A
  * cancellation stops a running attempt of the same or an earlier generation, and keeps later deliveries of the job
  * from starting; a job retried since (a later generation) runs again.
+ *
+ * <p>Cancellations are remembered for {@link #REMEMBER} after they were made, and at most {@link #MOST_REMEMBERED} of
+ * them: the oldest are forgotten first, found at the head of a queue in the order they came, so a cancellation costs
+ * the same however many are remembered (the worker replays a week of them from {@code conveyor.control} before it
+ * takes a job). A forgotten cancellation lets a record of its job still waiting on Kafka run; the api, which
+ * cancelled the job at once, ignores that attempt's outcome.
  */
 @Component
 public class RunningAttempts {
@@ -20,25 +29,67 @@ public class RunningAttempts {
     private static final Logger log = LoggerFactory.getLogger(RunningAttempts.class);
 
     /** Cancellations older than this are forgotten (the control topic keeps a week by default). */
-    private static final Duration REMEMBER = Duration.ofDays(7);
+    static final Duration REMEMBER = Duration.ofDays(7);
 
+    /** Beyond this many, the oldest cancellations are forgotten (at about 110 bytes each, some 110 MB of heap). */
+    static final int MOST_REMEMBERED = 1_000_000;
+
+    private final Clock clock;
+    private final int mostRemembered;
     private final Map<UUID, Attempt> running = new ConcurrentHashMap<>();
     private final Map<UUID, Cancelled> cancelled = new ConcurrentHashMap<>();
+    /** The cancellations kept in {@link #cancelled} as they came (some replaced since), oldest first; locked. */
+    private final Queue<Cancelled> arrivals = new ArrayDeque<>();
 
-    private record Cancelled(int generation, Instant at) {
+    private record Cancelled(UUID jobId, int generation, long atMillis) {
     }
 
-    /** Records a cancellation, and stops the job if it runs here. */
+    public RunningAttempts() {
+        this(Clock.systemUTC(), MOST_REMEMBERED);
+    }
+
+    RunningAttempts(Clock clock, int mostRemembered) {
+        this.clock = clock;
+        this.mostRemembered = mostRemembered;
+    }
+
+    /** Records a cancellation made now, and stops the job if it runs here. */
     public void cancel(UUID jobId, int generation) {
-        cancelled.merge(jobId, new Cancelled(generation, Instant.now()),
-                (old, now) -> now.generation() >= old.generation() ? now : old);
+        cancel(jobId, generation, clock.instant());
+    }
+
+    /**
+     * Records a cancellation, and stops the job if it runs here.
+     *
+     * @param at when it was made (its record's timestamp): it is remembered for {@link #REMEMBER} from then, however
+     *           late the worker reads it
+     */
+    public void cancel(UUID jobId, int generation, Instant at) {
+        var cancellation = new Cancelled(jobId, generation, at.toEpochMilli());
+        var kept = cancelled.merge(jobId, cancellation, (old, now) -> now.generation() >= old.generation() ? now : old);
         var attempt = running.get(jobId);
         if (attempt != null && attempt.generation() <= generation) {
             attempt.cancel();
         }
-        if (cancelled.size() > 100_000) {
-            var horizon = Instant.now().minus(REMEMBER);
-            cancelled.values().removeIf(c -> c.at().isBefore(horizon));
+        if (kept == cancellation) {
+            remember(cancellation);
+        }
+    }
+
+    /**
+     * Queues the cancellation and forgets the oldest beyond the bound or past the horizon: each cancellation is
+     * queued and forgotten once, so the work is constant per cancellation, however many are remembered. Timestamps of
+     * different partitions interleave, so one past the horizon may wait behind a younger one; the bound still holds.
+     */
+    private void remember(Cancelled cancellation) {
+        var horizon = clock.millis() - REMEMBER.toMillis();
+        synchronized (arrivals) {
+            arrivals.add(cancellation);
+            while (!arrivals.isEmpty()
+                    && (arrivals.size() > mostRemembered || arrivals.peek().atMillis() < horizon)) {
+                var oldest = arrivals.remove();
+                cancelled.remove(oldest.jobId(), oldest); // unless a later cancellation of the job replaced it
+            }
         }
     }
 

@@ -1,0 +1,123 @@
+package dev.conveyor.worker.execute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A worker remembers a cancellation for a week from when it was made, and at most a bounded number of them, forgetting
+ * the oldest first at a constant cost per cancellation: its start-up replay of a week of {@code conveyor.control}
+ * stays quick however many there were.
+ */
+class RememberedCancellationsTest {
+
+    /** A clock the test moves. */
+    private static final class MovingClock extends Clock {
+
+        private volatile Instant now = Instant.parse("2026-12-01T00:00:00Z");
+
+        void move(Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    private final MovingClock clock = new MovingClock();
+
+    private static UUID[] jobs(int count) {
+        var jobs = new UUID[count];
+        for (var i = 0; i < count; i++) {
+            jobs[i] = UUID.randomUUID();
+        }
+        return jobs;
+    }
+
+    @Test
+    void twoHundredThousandCancellationsTakeLinearTime() {
+        var attempts = new RunningAttempts();
+        var jobs = jobs(200_000);
+
+        // Well under a second here; looking through every remembered cancellation on each one past 100,000, as the
+        // worker once did, is some 10^10 steps, minutes: the bound tells the two apart with room for a slow machine.
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            for (var job : jobs) {
+                attempts.cancel(job, 0);
+            }
+        });
+
+        assertThat(attempts.isCancelled(jobs[0], 0)).isTrue();
+        assertThat(attempts.isCancelled(jobs[jobs.length - 1], 0)).isTrue();
+    }
+
+    @Test
+    void aCancellationIsForgottenAWeekAfterItWasMadeHoweverLateItWasRead() {
+        var attempts = new RunningAttempts(clock, RunningAttempts.MOST_REMEMBERED);
+        var jobs = jobs(4);
+
+        attempts.cancel(jobs[0], 0, clock.instant().minus(Duration.ofDays(8)));
+        attempts.cancel(jobs[1], 0, clock.instant().minus(Duration.ofDays(6)));
+        attempts.cancel(jobs[2], 0, clock.instant().minus(Duration.ofDays(1)));
+        assertThat(attempts.isCancelled(jobs[0], 0)).as("made 8 days ago, read now").isFalse();
+        assertThat(attempts.isCancelled(jobs[1], 0)).isTrue();
+
+        clock.move(Duration.ofDays(2));
+        attempts.cancel(jobs[3], 0);
+
+        assertThat(attempts.isCancelled(jobs[1], 0)).as("made 8 days ago now").isFalse();
+        assertThat(attempts.isCancelled(jobs[2], 0)).isTrue();
+        assertThat(attempts.isCancelled(jobs[3], 0)).isTrue();
+    }
+
+    @Test
+    void beyondTheBoundTheOldestAreForgotten() {
+        var attempts = new RunningAttempts(clock, 1_000);
+        var jobs = jobs(200_000);
+
+        for (var job : jobs) {
+            attempts.cancel(job, 0);
+        }
+
+        assertThat(attempts.isCancelled(jobs[jobs.length - 1_001], 0)).isFalse();
+        assertThat(attempts.isCancelled(jobs[jobs.length - 1_000], 0)).isTrue();
+        assertThat(attempts.isCancelled(jobs[jobs.length - 1], 0)).isTrue();
+    }
+
+    @Test
+    void aJobCancelledAgainIsRememberedFromItsLaterCancellation() {
+        var attempts = new RunningAttempts(clock, 3);
+        var jobs = jobs(3);
+        attempts.cancel(jobs[0], 0);
+        attempts.cancel(jobs[1], 0);
+        attempts.cancel(jobs[2], 0);
+
+        attempts.cancel(jobs[0], 1); // retried, then cancelled again
+
+        assertThat(attempts.isCancelled(jobs[0], 1)).isTrue();
+        attempts.cancel(UUID.randomUUID(), 0);
+        attempts.cancel(UUID.randomUUID(), 0);
+        assertThat(attempts.isCancelled(jobs[1], 0)).isFalse();
+        assertThat(attempts.isCancelled(jobs[2], 0)).isFalse();
+        assertThat(attempts.isCancelled(jobs[0], 1)).as("the third oldest now").isTrue();
+    }
+}
