@@ -21,6 +21,7 @@ import tools.jackson.databind.JsonNode;
  * {@code sql}: runs one of the statements named in {@code conveyor.worker.sql.statements} with the job's
  * {@code params} bound, never SQL from the job. A semaphore as large as the pool stands in front of it, so jobs
  * beyond the pool wait on their virtual threads, within their deadline, and the pool never has a queue of its own.
+ * A job stopped by its deadline or a cancel has its statement cancelled on the server ({@link ServerCancel}).
  */
 final class SqlJobHandler implements JobHandler {
 
@@ -63,19 +64,20 @@ final class SqlJobHandler implements JobHandler {
         }
     }
 
-    private JsonNode run(Connection connection, SqlCall call, JobContext context) throws SQLException {
+    private JsonNode run(Connection connection, SqlCall call, JobContext context)
+            throws SQLException, InterruptedException {
         var statement = call.statement();
         try (var prepared = connection.prepareStatement(statement.sql().jdbcSql())) {
             var names = statement.sql().parameterNames();
             for (var i = 0; i < names.size(); i++) {
                 SqlValues.bind(prepared, i + 1, call.params().get(names.get(i)));
             }
-            // The server stops the statement at the deadline too, not only the interrupt of this thread.
+            // The deadline's interrupt cancels the statement on the server (ServerCancel). This whole-second timeout,
+            // due up to a second after the deadline, stops it too when the handler runs without that interrupt.
             prepared.setQueryTimeout((int) Math.max(1, Math.ceilDiv(context.remaining().toMillis(), 1000)));
-            if (statement.kind() == SqlSettings.Kind.UPDATE) {
-                return Json.object().put("updated", prepared.executeLargeUpdate());
-            }
-            return query(prepared, statement.name());
+            return ServerCancel.run(connection, prepared, () -> statement.kind() == SqlSettings.Kind.UPDATE
+                    ? Json.object().put("updated", prepared.executeLargeUpdate())
+                    : query(prepared, statement.name()), settings.connectTimeout());
         }
     }
 
