@@ -78,7 +78,8 @@ final class ServerCancel {
         if (execution.isDone()) {
             return;
         }
-        // The cancel went unanswered. Closing the socket ends the driver's wait, and the pool drops the connection.
+        // The cancel went unanswered. Closing the socket ends the driver's wait, and the pool drops the connection;
+        // the server ends the statement at its next check of the client (SqlConfiguration.CHECK_CLIENT).
         try {
             connection.abort(Runnable::run);
         } catch (SQLException closedAlready) {

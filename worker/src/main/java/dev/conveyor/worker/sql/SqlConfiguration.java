@@ -20,6 +20,21 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 @Conditional(SqlConfiguration.UrlSet.class)
 class SqlConfiguration {
 
+    /**
+     * Run on each new connection: the server checks every second, while a statement runs or waits on a lock, that
+     * the worker is still connected, and ends the statement when it is not. A stopped job's statement is cancelled
+     * (ServerCancel); this ends one whose cancel never came: the worker killed, or the cancel request lost. Left
+     * unset, without a word, where the server cannot have it (before PostgreSQL 14, or on Windows).
+     */
+    static final String CHECK_CLIENT = """
+            DO $$
+            BEGIN
+              SET client_connection_check_interval = '1s';
+            EXCEPTION WHEN undefined_object OR invalid_parameter_value THEN
+              NULL;
+            END
+            $$""";
+
     @Bean(destroyMethod = "close")
     SqlPool sqlPool(WorkerProperties properties) {
         return new SqlPool(pool(properties.sql()));
@@ -51,6 +66,7 @@ class SqlConfiguration {
         // Text parameters go untyped, so PostgreSQL reads a JSON string as the column's type (timestamptz, uuid...).
         config.addDataSourceProperty("stringtype", "unspecified");
         config.addDataSourceProperty("ApplicationName", "conveyor-worker");
+        config.setConnectionInitSql(CHECK_CLIENT);
         return new HikariDataSource(config);
     }
 

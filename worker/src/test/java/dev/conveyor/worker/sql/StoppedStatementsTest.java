@@ -100,6 +100,31 @@ class StoppedStatementsTest {
                 .withCauseInstanceOf(InterruptedException.class);
     }
 
+    @Test
+    void aStatementWhoseClientIsGoneEndsOnTheServer() throws Exception {
+        var id = newAccount();
+        try (var locker = lock(id)) {
+            // no cancel request: the socket closes under the statement, as when the worker is killed
+            var gone = new CompletableFuture<Void>();
+            var thread = Thread.ofVirtual().start(() -> {
+                try (var connection = pool.getConnection();
+                        var update = connection.prepareStatement("UPDATE account SET balance = 1 WHERE id = ?")) {
+                    update.setLong(1, id);
+                    update.executeUpdate();
+                } catch (SQLException closedByTheInterrupt) {
+                    gone.complete(null);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> poolBackendsWaitingOnALock() == 1);
+            thread.interrupt();
+            assertThat(gone).succeedsWithin(Duration.ofSeconds(10));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> poolBackendsWaitingOnALock() == 0);
+            locker.commit();
+        }
+        assertThat(balance(id)).isZero();
+    }
+
     private record Job(JobContext context, Thread thread, CompletableFuture<Void> ended) {
     }
 
