@@ -108,7 +108,9 @@ record HttpCall(String method, URI uri, Map<String, String> headers, String body
         if (timeoutMs == null || timeoutMs.isNull()) {
             return defaultTimeout;
         }
-        if (!timeoutMs.isIntegralNumber() || timeoutMs.asLong() < 1 || timeoutMs.asLong() > MAX_TIMEOUT_MS) {
+        // canConvertToLong first: asLong() throws on a number beyond a long, which would fail the job retryably
+        if (!timeoutMs.isIntegralNumber() || !timeoutMs.canConvertToLong() || timeoutMs.asLong() < 1
+                || timeoutMs.asLong() > MAX_TIMEOUT_MS) {
             throw invalid("payload.timeoutMs must be an integer from 1 to " + MAX_TIMEOUT_MS);
         }
         return Duration.ofMillis(timeoutMs.asLong());
