@@ -50,6 +50,12 @@ record SqlCall(SqlJobHandler.Prepared statement, JsonNode params) {
                 throw JobFailure.notRetryable("payload.params." + given + " is not a parameter of statement '"
                         + statement.name() + "' (it takes " + wanted + ")");
             }
+            // Jackson reads a number beyond a double (1e999999) as infinite, which no number type binds
+            var value = params.get(given);
+            if (value.isFloatingPointNumber() && !Double.isFinite(value.asDouble())) {
+                throw JobFailure.notRetryable("payload.params." + given + " is a number beyond what a double "
+                        + "holds (about 1.8e308); send it as text");
+            }
         }
         return new SqlCall(statement, params);
     }

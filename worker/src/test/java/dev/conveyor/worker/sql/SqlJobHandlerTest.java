@@ -138,6 +138,15 @@ class SqlJobHandlerTest {
         }
 
         @Test
+        void refusesFinallyANumberBeyondADouble() {
+            // a job record need not come through the api, which refuses such numbers
+            var failure = failure("{\"statement\": \"note\", \"params\": {\"id\": -1e999999}}");
+            assertThat(failure.code()).isEqualTo("HANDLER_ERROR");
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.getMessage()).contains("payload.params.id");
+        }
+
+        @Test
         void failsFinallyWhenAValueDoesNotFitItsColumn() {
             var failure = failure("{\"statement\": \"note\", \"params\": {\"id\": \"not a number\"}}");
             assertThat(failure.code()).isEqualTo("SQL_ERROR");
