@@ -259,7 +259,8 @@ final class HttpExchange implements AutoCloseable {
 
     /**
      * The body as text in {@code charset}; null when it is not text there (bytes that do not decode) or holds NUL
-     * characters, which JSON can escape but PostgreSQL's jsonb and text refuse.
+     * characters or halves of surrogate pairs, which JSON can escape but PostgreSQL's jsonb and text refuse. Some
+     * decoders yield such halves from bytes they take as valid (the JDK's UTF-32 from {@code 00 00 D8 00}).
      */
     static String text(byte[] body, Charset charset) {
         String text;
@@ -271,7 +272,19 @@ final class HttpExchange implements AutoCloseable {
         } catch (CharacterCodingException notText) {
             return null;
         }
-        return text.indexOf('\u0000') >= 0 ? null : text;
+        return storable(text) ? text : null;
+    }
+
+    private static boolean storable(String text) {
+        for (var i = 0; i < text.length(); i++) {
+            var c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (c == '\u0000' || Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -67,6 +67,24 @@ class HttpBodiesTest {
     }
 
     @Test
+    void answersABodyDecodingToHalfASurrogatePairAsBase64() throws Exception {
+        // valid UTF-32 by the JDK's decoder, which yields U+D800 alone and then 'A': no JSON store keeps that
+        var body = new byte[] {0, 0, (byte) 0xD8, 0, 0, 0, 0, 'A'};
+        server.route("/half", exchange -> sendBytes(exchange, 200, body, "text/plain; charset=UTF-32"));
+        var result = run(handler, get(server.url("/half")));
+        assertThat(result.get("bodyEncoding").asString()).isEqualTo("base64");
+        assertThat(Base64.getDecoder().decode(result.get("body").asString())).isEqualTo(body);
+    }
+
+    @Test
+    void describesAFailingStatusWithHalfASurrogatePairAsNotText() {
+        var body = new byte[] {0, 0, (byte) 0xDC, 0, 0, 0, 0, 'A'};
+        server.route("/half", exchange -> sendBytes(exchange, 503, body, "text/plain; charset=UTF-32"));
+        var failure = failure(handler, get(server.url("/half")));
+        assertThat(failure.getMessage()).contains("answered 503 with a body of 8 bytes that is not text");
+    }
+
+    @Test
     void answersTextAsTextWithoutAnEncodingField() throws Exception {
         server.route("/text", exchange -> sendBytes(exchange, 200, "grüß dich 👋\tnew\nline".getBytes(
                 StandardCharsets.UTF_8), null));
