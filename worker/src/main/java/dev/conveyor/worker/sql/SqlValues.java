@@ -57,6 +57,13 @@ final class SqlValues {
             case "timestamp" -> text(rows.getObject(index, LocalDateTime.class), LocalDateTime::toString);
             case "date" -> text(rows.getObject(index, LocalDate.class), LocalDate::toString);
             case "time" -> text(rows.getObject(index, LocalTime.class), LocalTime::toString);
+            case "_numeric" -> numbers(rows.getArray(index));
+            // bit(1) is a boolean, as bool is; a longer bit string, which getBoolean refuses, is its digits ("0101")
+            case "bit" -> {
+                var bits = rows.getString(index);
+                yield bits == null ? null : bits.length() == 1 ? NODES.booleanNode(bits.equals("1"))
+                        : NODES.stringNode(bits);
+            }
             default -> byJdbcType(rows, index, meta.getColumnType(index));
         };
         return rows.wasNull() || value == null ? NODES.nullNode() : value;
@@ -67,8 +74,13 @@ final class SqlValues {
             case Types.BIT, Types.BOOLEAN -> NODES.booleanNode(rows.getBoolean(index));
             case Types.TINYINT, Types.SMALLINT, Types.INTEGER, Types.BIGINT -> NODES.numberNode(rows.getLong(index));
             case Types.NUMERIC, Types.DECIMAL -> {
-                var decimal = rows.getBigDecimal(index);
-                yield decimal == null ? null : NODES.numberNode(decimal);
+                // numeric's NaN and ±Infinity, which getBigDecimal refuses, stay text as double precision's do
+                var text = rows.getString(index);
+                yield switch (text) {
+                    case null -> null;
+                    case "NaN", "Infinity", "-Infinity" -> NODES.stringNode(text);
+                    default -> NODES.numberNode(rows.getBigDecimal(index));
+                };
             }
             case Types.REAL, Types.FLOAT, Types.DOUBLE -> {
                 var number = rows.getDouble(index);
@@ -103,6 +115,21 @@ final class SqlValues {
                 case Double n when Double.isFinite(n) -> result.add(n);
                 case Float n when Float.isFinite(n) -> result.add(n);
                 default -> result.add(element.toString());
+            }
+        }
+        return result;
+    }
+
+    /** A numeric array, element by element: getArray's BigDecimal[] refuses NaN and ±Infinity. */
+    private static JsonNode numbers(Array array) throws SQLException {
+        if (array == null) {
+            return null;
+        }
+        var result = NODES.arrayNode();
+        try (var elements = array.getResultSet()) {
+            while (elements.next()) {
+                // column 1 is the index; 2 the element, numeric or (in more dimensions) a numeric array
+                result.add(read(elements, 2));
             }
         }
         return result;
