@@ -57,7 +57,6 @@ final class SqlValues {
             case "timestamp" -> text(rows.getObject(index, LocalDateTime.class), LocalDateTime::toString);
             case "date" -> text(rows.getObject(index, LocalDate.class), LocalDate::toString);
             case "time" -> text(rows.getObject(index, LocalTime.class), LocalTime::toString);
-            case "_numeric" -> numbers(rows.getArray(index));
             // bit(1) is a boolean, as bool is; a longer bit string, which getBoolean refuses, is its digits ("0101")
             case "bit" -> {
                 var bits = rows.getString(index);
@@ -99,36 +98,19 @@ final class SqlValues {
         };
     }
 
+    /**
+     * An array, its elements read as columns are, in any number of dimensions. Not getArray's Java array: its
+     * BigDecimal[] refuses numeric's NaN, and its elements showed as Java's toString (an inner array or a bytea as an
+     * object's identity, a timestamptz in the JVM's zone, jsonb as text).
+     */
     private static JsonNode array(Array array) throws SQLException {
-        if (array == null) {
-            return null;
-        }
-        var result = NODES.arrayNode();
-        for (var element : (Object[]) array.getArray()) {
-            switch (element) {
-                case null -> result.addNull();
-                case Boolean b -> result.add(b);
-                case Integer n -> result.add(n);
-                case Long n -> result.add(n);
-                case Short n -> result.add(n);
-                case java.math.BigDecimal n -> result.add(n);
-                case Double n when Double.isFinite(n) -> result.add(n);
-                case Float n when Float.isFinite(n) -> result.add(n);
-                default -> result.add(element.toString());
-            }
-        }
-        return result;
-    }
-
-    /** A numeric array, element by element: getArray's BigDecimal[] refuses NaN and ±Infinity. */
-    private static JsonNode numbers(Array array) throws SQLException {
         if (array == null) {
             return null;
         }
         var result = NODES.arrayNode();
         try (var elements = array.getResultSet()) {
             while (elements.next()) {
-                // column 1 is the index; 2 the element, numeric or (in more dimensions) a numeric array
+                // column 1 is the index; 2 the element: a value, or an array of one dimension less
                 result.add(read(elements, 2));
             }
         }
