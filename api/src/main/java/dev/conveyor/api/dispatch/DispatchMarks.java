@@ -85,8 +85,8 @@ class DispatchMarks implements SmartLifecycle {
      * Records that the job's attempt is on Kafka, in the record at {@code partition} and {@code offset}. Never
      * blocks: with {@code capacity} marks already waiting (the database has been away a while) the mark is dropped.
      */
-    void add(UUID id, int attempts, int partition, long offset) {
-        var mark = new DispatchMark(id, attempts, partition, offset);
+    void add(UUID id, int generation, int attempts, int partition, long offset) {
+        var mark = new DispatchMark(id, generation, attempts, partition, offset);
         unwritten.put(id, mark);
         if (!marks.offer(new Waiting(mark, System.nanoTime() + limits.delay().toNanos()))) {
             unwritten.remove(id, mark);
@@ -95,11 +95,14 @@ class DispatchMarks implements SmartLifecycle {
     }
 
     /**
-     * A worker reported on attempt {@code attempt} of the job (it started it, or ended it): the marks of that
-     * attempt and earlier ones need not be written.
+     * A worker reported on attempt {@code attempt} of the job's generation {@code generation} (it started it, or ended
+     * it): the marks of that attempt and earlier ones of that generation, and those of earlier generations, need not
+     * be written. An event of an earlier generation (a record of the job from before an operator's cancel and retry,
+     * run late) leaves the mark of the later one: without it the poller would publish the job again.
      */
-    void settled(UUID id, int attempt) {
-        unwritten.computeIfPresent(id, (key, mark) -> mark.attempts() < attempt ? null : mark);
+    void settled(UUID id, int generation, int attempt) {
+        unwritten.computeIfPresent(id, (key, mark) -> generation > mark.generation()
+                || generation == mark.generation() && mark.attempts() < attempt ? null : mark);
     }
 
     /**

@@ -112,7 +112,8 @@ public class Dispatcher implements SmartLifecycle {
                         .whenComplete((sent, failure) -> {
                             if (failure == null) {
                                 var record = sent.getRecordMetadata();
-                                marks.add(item.id(), item.attempts(), record.partition(), record.offset());
+                                marks.add(item.id(), item.generation(), item.attempts(), record.partition(),
+                                        record.offset());
                                 jobMetrics.dispatched(item.queue());
                             } else {
                                 log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
@@ -133,11 +134,11 @@ public class Dispatcher implements SmartLifecycle {
     }
 
     /**
-     * A worker's event of the job's attempt {@code attempt} has been read: its dispatch mark, if this api still holds
-     * it, need not be written (see {@link DispatchMarks}).
+     * A worker's event of the job's attempt {@code attempt} of generation {@code generation} has been read: its
+     * dispatch mark, if this api still holds it, need not be written (see {@link DispatchMarks}).
      */
-    public void settled(UUID id, int attempt) {
-        marks.settled(id, attempt);
+    public void settled(UUID id, int generation, int attempt) {
+        marks.settled(id, generation, attempt);
         windows.settled(id);
     }
 

@@ -54,12 +54,12 @@ class DispatchMarksTest {
 
     private static List<DispatchMark> someMarks(int n) {
         var list = new ArrayList<DispatchMark>();
-        IntStream.range(0, n).forEach(i -> list.add(new DispatchMark(UUID.randomUUID(), 0, i % 3, i)));
+        IntStream.range(0, n).forEach(i -> list.add(new DispatchMark(UUID.randomUUID(), 0, 0, i % 3, i)));
         return list;
     }
 
     private void add(List<DispatchMark> list) {
-        list.forEach(m -> marks.add(m.id(), m.attempts(), m.partition(), m.offset()));
+        list.forEach(m -> marks.add(m.id(), m.generation(), m.attempts(), m.partition(), m.offset()));
     }
 
     @Test
@@ -126,16 +126,18 @@ class DispatchMarksTest {
                 Duration.ofSeconds(2), Duration.ofMillis(300));
         marks = new DispatchMarks(database, delayed);
         marks.start();
-        var started = new DispatchMark(UUID.randomUUID(), 0, 0, 1);
-        var staleReport = new DispatchMark(UUID.randomUUID(), 2, 1, 2);
-        var waiting = new DispatchMark(UUID.randomUUID(), 0, 2, 3);
-        add(List.of(started, staleReport, waiting));
+        var started = new DispatchMark(UUID.randomUUID(), 0, 0, 0, 1);
+        var staleReport = new DispatchMark(UUID.randomUUID(), 0, 2, 1, 2);
+        var waiting = new DispatchMark(UUID.randomUUID(), 0, 0, 2, 3);
+        var retried = new DispatchMark(UUID.randomUUID(), 1, 0, 0, 4);
+        add(List.of(started, staleReport, waiting, retried));
 
-        marks.settled(started.id(), 1); // the start of its first attempt
-        marks.settled(staleReport.id(), 2); // an event of attempt 2, published again as attempt 3 since
+        marks.settled(started.id(), 0, 1); // the start of its first attempt
+        marks.settled(staleReport.id(), 0, 2); // an event of attempt 2, published again as attempt 3 since
+        marks.settled(retried.id(), 0, 1); // a record from before an operator's cancel and retry, run late
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> database.written.size() == 2);
-        assertThat(database.written).containsExactlyInAnyOrder(staleReport, waiting);
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.written.size() == 3);
+        assertThat(database.written).containsExactlyInAnyOrder(staleReport, waiting, retried);
     }
 
     @Test
@@ -147,7 +149,7 @@ class DispatchMarksTest {
         marks.start();
         var expected = someMarks(4);
         add(expected);
-        marks.settled(expected.getFirst().id(), 1);
+        marks.settled(expected.getFirst().id(), 0, 1);
 
         await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> database.written.isEmpty());
         marks.stop();

@@ -68,9 +68,9 @@ class DispatchWritesTest {
         var marked = job("QUEUED", 0, true, 1L);
         var writer = new JdbcMarkWriter(jdbc, transaction);
 
-        writer.write(List.of(new DispatchMark(waiting, 0, 2, 17), new DispatchMark(retried, 0, 2, 18),
-                new DispatchMark(started, 0, 2, 19), new DispatchMark(marked, 0, 2, 20),
-                new DispatchMark(UUID.randomUUID(), 0, 2, 21)));
+        writer.write(List.of(new DispatchMark(waiting, 0, 0, 2, 17), new DispatchMark(retried, 0, 0, 2, 18),
+                new DispatchMark(started, 0, 0, 2, 19), new DispatchMark(marked, 0, 0, 2, 20),
+                new DispatchMark(UUID.randomUUID(), 0, 0, 2, 21)));
 
         assertThat(row(waiting)).containsEntry("marked", true).containsEntry("record_partition", 2)
                 .containsEntry("record_offset", 17L);
