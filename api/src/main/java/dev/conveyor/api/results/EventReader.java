@@ -21,7 +21,7 @@ import tools.jackson.databind.JsonNode;
  * its attempt with {@code RESULT_INVALID}; a finished event that cannot be read but names its job and attempt ends
  * that attempt with {@code INVALID_REPORT}; anything else unreadable is skipped.
  */
-final class EventReader {
+public final class EventReader {
 
     static final String RESULT_INVALID = "RESULT_INVALID";
     static final String INVALID_REPORT = "INVALID_REPORT";
@@ -145,7 +145,11 @@ final class EventReader {
         return null;
     }
 
-    private static String workerId(String id) {
+    /**
+     * A worker's id as the api stores it with an attempt (cut to 255 characters, NUL replaced), so that the ids its
+     * heartbeats carry compare equal to it.
+     */
+    public static String workerId(String id) {
         return id == null ? null : clean(id, MAX_WORKER_ID);
     }
 

@@ -1,5 +1,6 @@
 package dev.conveyor.api.workers;
 
+import dev.conveyor.api.results.EventReader;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
@@ -123,13 +124,15 @@ class HeartbeatReader implements SmartLifecycle {
         if (record.key() == null) {
             return;
         }
+        // the id as the attempts it ran are stored with (a worker's own key is anyone's to write)
+        var id = EventReader.workerId(record.key());
         if (record.value() == null) {
-            table.forget(record.key());
+            table.forget(id);
             return;
         }
         try {
             var heartbeat = Json.read(record.value(), WorkerHeartbeat.class);
-            table.heard(record.key(), heartbeat, Instant.ofEpochMilli(record.timestamp()), backlog);
+            table.heard(id, heartbeat, Instant.ofEpochMilli(record.timestamp()), backlog);
         } catch (RuntimeException e) {
             log.warn("Ignoring an unreadable heartbeat of {} at offset {}: {}", record.key(), record.offset(),
                     e.getMessage());
