@@ -55,12 +55,19 @@ public record WorkerProperties(
         @DefaultValue SqlSettings sql) {
 
     private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    /** The longest worker id (the api keeps at most this many characters of it). */
+    static final int MAX_ID = 255;
 
     public WorkerProperties {
         if (id == null || id.isBlank()) {
+            var host = hostName();
             id = "worker-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt()) + "@"
-                    + hostName();
+                    + host.substring(0, Math.min(host.length(), MAX_ID - 12));
         }
+        // the api stores an attempt's worker with it and matches heartbeats to it: an id it would cut or change
+        // could not be matched, and the worker's running attempts would be rescued as a dead worker's
+        require(id.length() <= MAX_ID && id.chars().noneMatch(Character::isISOControl),
+                "conveyor.worker.id must be at most " + MAX_ID + " characters, none of them a control character");
         require(queues != null && !queues.isEmpty(), "conveyor.worker.queues must name at least one queue");
         for (var queue : queues) {
             require(QUEUE.matcher(queue).matches(),
