@@ -97,12 +97,21 @@ class CancellationListener implements SmartLifecycle {
                     throw new IllegalArgumentException("not a version " + CancelJob.VERSION
                             + " cancellation with a jobId and a generation of 0 or more");
                 }
-                attempts.cancel(cancel.jobId(), cancel.generation());
+                attempts.cancel(cancel.jobId(), cancel.generation(), madeAt(record.timestamp()));
             } catch (RuntimeException e) {
                 log.error("Skipping an unreadable cancellation at {}-{}@{}: {}", record.topic(), record.partition(),
                         record.offset(), e.getMessage());
             }
         }
+    }
+
+    /**
+     * When a cancellation was made: its record's time (so that the week it is remembered counts from then, not from
+     * this worker's start), never later than now; now for a record without one.
+     */
+    private static Instant madeAt(long timestamp) {
+        var now = Instant.now();
+        return timestamp < 0 || timestamp > now.toEpochMilli() ? now : Instant.ofEpochMilli(timestamp);
     }
 
     @Override

@@ -32,9 +32,9 @@ class CancellationListenerTest {
         final List<UUID> cancelled = new CopyOnWriteArrayList<>();
 
         @Override
-        public void cancel(UUID jobId, int generation) {
+        public void cancel(UUID jobId, int generation, Instant at) {
             cancelled.add(jobId);
-            super.cancel(jobId, generation);
+            super.cancel(jobId, generation, at);
         }
     }
 
