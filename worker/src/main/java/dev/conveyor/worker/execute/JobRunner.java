@@ -301,16 +301,18 @@ public class JobRunner {
         if (problem != null) {
             return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem, false), null);
         }
-        int size;
+        var size = new EncodedSize(properties.maxResultBytes());
         try {
-            size = Json.writeBytes(value).length;
+            Json.MAPPER.writeValue(size, value);
         } catch (RuntimeException e) {
-            return failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result cannot be encoded as JSON: "
-                    + e.getMessage(), false), null);
+            if (!EncodedSize.stopped(e)) {
+                return failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result cannot be encoded as JSON: "
+                        + e.getMessage(), false), null);
+            }
         }
-        if (size > properties.maxResultBytes()) {
-            return failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is " + size
-                    + " bytes encoded; at most " + properties.maxResultBytes() + " are allowed", false), null);
+        if (size.isOver()) {
+            return failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is more than "
+                    + properties.maxResultBytes() + " bytes encoded, the most allowed (max-result-bytes)", false), null);
         }
         return JobFinished.succeeded(job, job.attempt(), properties.id(), value, clock.instant());
     }
