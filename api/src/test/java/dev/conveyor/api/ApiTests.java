@@ -1,11 +1,15 @@
 package dev.conveyor.api;
 
 import dev.conveyor.api.auth.KeyHash;
+import dev.conveyor.common.Topics;
 import dev.conveyor.common.test.HttpJson;
 import dev.conveyor.common.test.TestKafka;
 import dev.conveyor.common.test.TestPostgres;
+import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.postgresql.ds.PGSimpleDataSource;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** Wiring for {@link ApiTest} classes. */
@@ -46,5 +50,12 @@ public final class ApiTests {
 
     public static HttpJson client(int port) {
         return new HttpJson("http://localhost:" + port);
+    }
+
+    /** The context's listener of {@code conveyor.events} (to pause it, so that the api falls behind the workers). */
+    public static MessageListenerContainer eventsListener(KafkaListenerEndpointRegistry listeners) {
+        return listeners.getListenerContainers().stream()
+                .filter(c -> List.of(c.getContainerProperties().getTopics()).contains(Topics.EVENTS))
+                .findFirst().orElseThrow();
     }
 }

@@ -28,7 +28,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Import;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.KafkaTemplate;
-import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -94,12 +93,6 @@ class LostRecordsTest {
     private Long recordOffset(UUID id) {
         return jdbc.sql("SELECT record_offset FROM jobs WHERE id = :id AND dispatched_at IS NOT NULL")
                 .param("id", id).query(Long.class).optional().orElse(null);
-    }
-
-    private MessageListenerContainer eventsListener() {
-        return listeners.getListenerContainers().stream()
-                .filter(c -> List.of(c.getContainerProperties().getTopics()).contains(Topics.EVENTS))
-                .findFirst().orElseThrow();
     }
 
     @Nested
@@ -197,7 +190,7 @@ class LostRecordsTest {
                 throws Exception {
             var queue = newQueue("accepted");
             var id = submit(queue);
-            var events = eventsListener();
+            var events = ApiTests.eventsListener(listeners);
             try (var worker = new TestShareConsumer(queue)) {
                 var record = worker.next(id, Duration.ofSeconds(30));
                 await().until(() -> recordOffset(id) != null);

@@ -24,7 +24,6 @@ import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.KafkaTemplate;
-import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -66,7 +65,7 @@ class RescueAfterOutageTest {
     void anAttemptPastItsDeadlineWhoseSuccessIsUnreadIsNotRescuedAndSucceedsOnceItIsRead() throws Exception {
         var id = UUID.fromString(http.post("/v1/jobs", "{\"type\": \"echo\", \"timeoutSeconds\": 60}").json()
                 .get("id").asString());
-        var events = eventsListener();
+        var events = ApiTests.eventsListener(listeners);
         try {
             events.pause();
             await().until(events::isContainerPaused);
@@ -90,11 +89,5 @@ class RescueAfterOutageTest {
 
     private String status(UUID id) {
         return http.get("/v1/jobs/" + id).json().get("status").asString();
-    }
-
-    private MessageListenerContainer eventsListener() {
-        return listeners.getListenerContainers().stream()
-                .filter(c -> List.of(c.getContainerProperties().getTopics()).contains(Topics.EVENTS))
-                .findFirst().orElseThrow();
     }
 }

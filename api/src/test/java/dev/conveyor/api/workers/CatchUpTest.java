@@ -2,6 +2,7 @@ package dev.conveyor.api.workers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.common.test.TestClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

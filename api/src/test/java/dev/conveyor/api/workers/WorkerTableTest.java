@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.common.message.WorkerHeartbeat;
+import dev.conveyor.common.test.TestClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -9,6 +9,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.WorkerHeartbeat;
 import dev.conveyor.common.test.HttpJson;
+import dev.conveyor.common.test.TestClock;
 import dev.conveyor.common.test.TestKafka;
 import java.time.Clock;
 import java.time.Duration;

@@ -3,11 +3,9 @@ package dev.conveyor.worker.execute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import java.time.Clock;
+import dev.conveyor.common.test.TestClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -18,32 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class RememberedCancellationsTest {
 
-    /** A clock the test moves. */
-    private static final class MovingClock extends Clock {
-
-        private volatile Instant now = Instant.parse("2026-12-01T00:00:00Z");
-
-        void move(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
-
-    private final MovingClock clock = new MovingClock();
+    private final TestClock clock = new TestClock(Instant.parse("2026-12-01T00:00:00Z"));
 
     private static UUID[] jobs(int count) {
         var jobs = new UUID[count];
@@ -81,7 +54,7 @@ class RememberedCancellationsTest {
         assertThat(attempts.isCancelled(jobs[0], 0)).as("made 8 days ago, read now").isFalse();
         assertThat(attempts.isCancelled(jobs[1], 0)).isTrue();
 
-        clock.move(Duration.ofDays(2));
+        clock.advance(Duration.ofDays(2));
         attempts.cancel(jobs[3], 0);
 
         assertThat(attempts.isCancelled(jobs[1], 0)).as("made 8 days ago now").isFalse();

@@ -1,6 +1,7 @@
 package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.Json;
+import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.message.JobEvent;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -52,6 +54,21 @@ final class RunnerTesting {
 
     RunnerTesting(JobHandler... handlers) {
         this(List.of(handlers), Map.of());
+    }
+
+    /** A handler of type {@code t} that answers what {@code body} does. */
+    static JobHandler handler(Function<JobContext, JsonNode> body) {
+        return new JobHandler() {
+            @Override
+            public String type() {
+                return "t";
+            }
+
+            @Override
+            public JsonNode handle(JobContext context) {
+                return body.apply(context);
+            }
+        };
     }
 
     static JobDispatch dispatch(String type, JsonNode payload, int timeoutSeconds) {

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.Json;
-import dev.conveyor.common.handler.JobContext;
-import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.common.message.JobProgress;
@@ -15,9 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.JsonNode;
 
 /**
  * A job's start is reported only once it has run for {@code start-event-after}: a short job sends one event, its
@@ -27,20 +23,6 @@ import tools.jackson.databind.JsonNode;
 class StartEventsTest {
 
     private static final Duration AFTER = Duration.ofMillis(100);
-
-    private static JobHandler handler(Function<JobContext, JsonNode> body) {
-        return new JobHandler() {
-            @Override
-            public String type() {
-                return "t";
-            }
-
-            @Override
-            public JsonNode handle(JobContext context) {
-                return body.apply(context);
-            }
-        };
-    }
 
     private static List<JobEvent> eventsOf(RunnerTesting testing, UUID job) {
         return testing.events.all().stream().filter(e -> e.jobId().equals(job)).toList();
@@ -56,7 +38,7 @@ class StartEventsTest {
 
     @Test
     void aShortJobSendsOnlyItsEndWhichSaysWhenItStarted() throws InterruptedException {
-        var testing = new RunnerTesting(List.of(handler(context -> Json.object())), Map.of(), AFTER);
+        var testing = new RunnerTesting(List.of(RunnerTesting.handler(context -> Json.object())), Map.of(), AFTER);
         var id = new UUID[1];
 
         var finished = run(testing, id);
@@ -69,7 +51,7 @@ class StartEventsTest {
     @Test
     void aJobThatRunsLongerSendsItsStartAfterTheDelayThenItsEnd() throws InterruptedException {
         var release = new CountDownLatch(1);
-        var testing = new RunnerTesting(List.of(handler(context -> {
+        var testing = new RunnerTesting(List.of(RunnerTesting.handler(context -> {
             try {
                 release.await();
             } catch (InterruptedException e) {
@@ -96,7 +78,7 @@ class StartEventsTest {
 
     @Test
     void progressSendsTheStartFirst() throws InterruptedException {
-        var testing = new RunnerTesting(List.of(handler(context -> {
+        var testing = new RunnerTesting(List.of(RunnerTesting.handler(context -> {
             context.progress(0.5, "half");
             return Json.object();
         })), Map.of(), Duration.ofMillis(500));
@@ -113,7 +95,8 @@ class StartEventsTest {
 
     @Test
     void withNoDelayEveryStartIsSentAtOnce() throws InterruptedException {
-        var testing = new RunnerTesting(List.of(handler(context -> Json.object())), Map.of(), Duration.ZERO);
+        var testing = new RunnerTesting(List.of(RunnerTesting.handler(context -> Json.object())), Map.of(),
+                Duration.ZERO);
         var id = new UUID[1];
 
         var finished = run(testing, id);

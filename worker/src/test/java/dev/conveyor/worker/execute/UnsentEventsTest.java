@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.Json;
-import dev.conveyor.common.handler.JobContext;
-import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.common.message.JobStarted;
@@ -14,11 +12,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.Function;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.common.KafkaException;
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.JsonNode;
 
 /**
  * A start or a progress report that Kafka will not take (its send throws once Kafka has been unreachable for
@@ -26,20 +22,6 @@ import tools.jackson.databind.JsonNode;
  * of it left on the worker, and a progress report that could not be sent is dropped while the handler runs on.
  */
 class UnsentEventsTest {
-
-    private static JobHandler handler(Function<JobContext, JsonNode> body) {
-        return new JobHandler() {
-            @Override
-            public String type() {
-                return "t";
-            }
-
-            @Override
-            public JsonNode handle(JobContext context) {
-                return body.apply(context);
-            }
-        };
-    }
 
     private static boolean permitFree(RunnerTesting testing) throws InterruptedException {
         var free = testing.limits.acquire("t", Duration.ZERO, () -> true);
@@ -51,7 +33,8 @@ class UnsentEventsTest {
 
     @Test
     void aRecordWhoseStartCannotBeSentKeepsNoPermitNorPlaceAndRunsWhenDeliveredAgain() throws Exception {
-        var testing = new RunnerTesting(List.of(handler(context -> Json.object())), Map.of("t", 1), Duration.ZERO);
+        var testing = new RunnerTesting(List.of(RunnerTesting.handler(context -> Json.object())), Map.of("t", 1),
+                Duration.ZERO);
         var record = RunnerTesting.record(RunnerTesting.dispatch("t", Json.object(), 30));
         testing.events.refuse = event -> event instanceof JobStarted;
 
@@ -69,7 +52,7 @@ class UnsentEventsTest {
 
     @Test
     void progressThatCannotBeSentIsDroppedAndTheHandlerRunsOn() throws Exception {
-        var testing = new RunnerTesting(List.of(handler(context -> {
+        var testing = new RunnerTesting(List.of(RunnerTesting.handler(context -> {
             context.progress(0.5, "half");
             context.progress(1, "done");
             return Json.object().put("ran", true);

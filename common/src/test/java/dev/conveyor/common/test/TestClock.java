@@ -1,4 +1,4 @@
-package dev.conveyor.api.workers;
+package dev.conveyor.common.test;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -8,11 +8,20 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 
 /** A clock that stands still until a test moves it, so that expiry is decided by the test, not by the machine. */
-final class TestClock extends Clock {
+public final class TestClock extends Clock {
 
-    private volatile Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    private volatile Instant now;
 
-    void advance(Duration duration) {
+    /** Standing at this moment (to the millisecond). */
+    public TestClock() {
+        this(Instant.now().truncatedTo(ChronoUnit.MILLIS));
+    }
+
+    public TestClock(Instant start) {
+        this.now = start;
+    }
+
+    public void advance(Duration duration) {
         now = now.plus(duration);
     }
 
