@@ -6,7 +6,6 @@ import dev.conveyor.api.job.Job;
 import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.common.Instants;
 import dev.conveyor.common.JobStatus;
-import dev.conveyor.common.Json;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -114,7 +113,7 @@ class JobInserts {
                 .param("type", job.type())
                 .param("queue", job.queue())
                 .param("status", job.status().name())
-                .param("payload", Json.write(job.payload()))
+                .param("payload", job.payload())
                 .param("maxAttempts", job.maxAttempts())
                 .param("timeout", job.timeoutSeconds())
                 .param("key", job.idempotencyKey(), Types.VARCHAR)
@@ -148,7 +147,7 @@ class JobInserts {
             types[i] = job.type();
             queues[i] = job.queue();
             statuses[i] = job.status().name();
-            payloads[i] = Json.write(job.payload());
+            payloads[i] = job.payload();
             maxAttempts[i] = job.maxAttempts();
             timeouts[i] = job.timeoutSeconds();
             keys[i] = job.idempotencyKey();

@@ -4,15 +4,19 @@ import dev.conveyor.api.job.Job;
 import dev.conveyor.common.JobStatus;
 import java.time.Instant;
 import java.util.UUID;
-import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.util.RawValue;
 
-/** A valid submission, ready to insert; {@code payloadBytes} is its payload's size, encoded. */
+/**
+ * A valid submission, ready to insert: {@code payload} is its payload's JSON, compact, and {@code payloadBytes} its size
+ * as stored. Kept as text from the request on (to the database, the answer and Kafka), never as a tree.
+ */
 record NewJob(
         UUID id,
         String tenant,
         String type,
         String queue,
-        ObjectNode payload,
+        String payload,
         int maxAttempts,
         int timeoutSeconds,
         Instant runAt,
@@ -28,7 +32,8 @@ record NewJob(
 
     /** The job as it stands right after the insert. */
     Job toJob() {
-        return new Job(id, type, queue, status(), payload, null, null, 0, maxAttempts, timeoutSeconds,
-                idempotencyKey, null, createdAt, runAt, null, null, createdAt, null);
+        var written = JsonNodeFactory.instance.rawValueNode(new RawValue(payload));
+        return new Job(id, type, queue, status(), written, null, null, 0, maxAttempts, timeoutSeconds, idempotencyKey,
+                null, createdAt, runAt, null, null, createdAt, null);
     }
 }

@@ -1,11 +1,16 @@
 package dev.conveyor.api.submit;
 
 import dev.conveyor.api.web.FieldError;
+import dev.conveyor.common.Json;
+import java.io.OutputStream;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import tools.jackson.databind.JsonNode;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 
 /**
  * What PostgreSQL can store, checked before a request is coalesced with others: one row the database refuses
@@ -53,100 +58,160 @@ final class Storable {
     }
 
     /**
-     * Adds an error for every string, field name and number in the payload that cannot be stored, naming it by
-     * its path ({@code payload.a.b[1]}).
+     * A payload as it is kept from its request on: its JSON, compact, or null when it cannot be stored or is larger than
+     * the limit; its size as stored ({@link #expansion}); and what is wrong with it, each named by its path
+     * ({@code payload.a.b[1]}).
      */
-    static void checkPayload(JsonNode payload, String path, List<FieldError> errors) {
-        if (isStorable(payload, 1)) {
-            return;
-        }
-        var limit = errors.size() + MAX_PAYLOAD_ERRORS;
-        collect(payload, new Place(null, path, -1), 1, errors, limit);
+    record Payload(String json, long size, List<FieldError> errors) {
     }
 
     /**
-     * How many bytes longer the payload is as PostgreSQL writes it back than as JSON: {@code jsonb} keeps numbers
-     * as {@code numeric} and writes them out in full, so {@code 1e308} comes back as 309 digits. Counted so that
-     * the size limit holds for what is stored, read and published, not only for what was sent.
+     * Reads the value under {@code parser} (its first token current) and copies it, compact, checking every string,
+     * field name and number and the nesting as it goes. No tree is built: a request's payload is held only as its
+     * JSON, however it was written, so that a body is parsed in memory of about its own size. (As a tree, JSON of
+     * empty objects takes some 25 times its size: a batch body of 64 MiB took more than the api's heap.)
+     *
+     * @param path     the payload's name in errors, e.g. {@code jobs[3].payload}
+     * @param maxBytes the largest payload kept; a larger one is measured to its end, but not kept
      */
-    static long expansion(JsonNode node) {
-        if (node.isContainer()) {
-            var extra = 0L;
-            for (var child : node) {
-                extra += expansion(child);
-            }
-            return extra;
-        }
-        if (!node.isDouble() && !node.isFloat()) {
-            return 0;
-        }
-        var value = Math.abs(node.asDouble());
-        // in between, a double's shortest form is about as long as its digits written out
-        if (value == 0 || !Double.isFinite(value) || (value >= 1e-7 && value < 1e21)) {
-            return 0;
-        }
-        var shortest = Double.toString(node.asDouble());
-        return Math.max(0, new BigDecimal(shortest).toPlainString().length() - shortest.length());
-    }
-
-    /** The fast check of every request: no allocation unless something is wrong. */
-    private static boolean isStorable(JsonNode node, int level) {
-        if (node.isContainer() && level > MAX_DEPTH) {
-            return false;
-        }
-        if (node.isObject()) {
-            for (var field : node.properties()) {
-                if (textProblem(field.getKey()) != null || !isStorable(field.getValue(), level + 1)) {
-                    return false;
+    static Payload copy(JsonParser parser, String path, int maxBytes) {
+        var out = new BoundedBytes(maxBytes);
+        var place = new Place(path);
+        var expansion = 0L;
+        try (var generator = Json.MAPPER.createGenerator(out)) {
+            var token = parser.currentToken();
+            do {
+                if (!token.isStructEnd()) {
+                    place.nextElement();
                 }
-            }
-            return true;
-        }
-        if (node.isArray()) {
-            for (var element : node) {
-                if (!isStorable(element, level + 1)) {
-                    return false;
+                switch (token) {
+                    case START_OBJECT, START_ARRAY -> {
+                        if (place.depth() + 1 > MAX_DEPTH) {
+                            place.report("is nested " + (place.depth() + 1) + " levels deep in the payload; at most "
+                                    + MAX_DEPTH + " are allowed, so that every answer that wraps the payload stays "
+                                    + "readable");
+                            parser.skipChildren();
+                            generator.writeNull(); // in its place, so that the copy stays JSON (it is not kept)
+                        } else if (token == JsonToken.START_ARRAY) {
+                            place.open(true);
+                            generator.writeStartArray();
+                        } else {
+                            place.open(false);
+                            generator.writeStartObject();
+                        }
+                    }
+                    case END_OBJECT -> {
+                        place.close();
+                        generator.writeEndObject();
+                    }
+                    case END_ARRAY -> {
+                        place.close();
+                        generator.writeEndArray();
+                    }
+                    case PROPERTY_NAME -> {
+                        var name = parser.currentName();
+                        place.name(name);
+                        var problem = textProblem(name);
+                        if (problem != null) {
+                            place.report("the field name " + problem);
+                        }
+                        generator.writeName(name);
+                    }
+                    case VALUE_STRING -> {
+                        var text = parser.getString();
+                        var problem = textProblem(text);
+                        if (problem != null) {
+                            place.report(problem);
+                        }
+                        generator.writeString(text);
+                    }
+                    case VALUE_NUMBER_INT -> generator.copyCurrentEvent(parser);
+                    case VALUE_NUMBER_FLOAT -> {
+                        // read as a double, as before: beyond its range it becomes infinite
+                        var value = parser.getDoubleValue();
+                        if (Double.isFinite(value)) {
+                            expansion += expansion(value);
+                            generator.writeNumber(value);
+                        } else {
+                            place.report("must be a number from -1.7976931348623157E308 to 1.7976931348623157E308");
+                            generator.writeNull();
+                        }
+                    }
+                    default -> generator.copyCurrentEvent(parser); // true, false, null
                 }
-            }
-            return true;
+            } while (place.depth() > 0 && (token = parser.nextToken()) != null);
         }
-        if (node.isString()) {
-            return textProblem(node.asString()) == null;
-        }
-        return !isOutOfRange(node);
+        var size = out.count() + expansion;
+        var json = place.errors.isEmpty() && size <= maxBytes ? out.text() : null;
+        return new Payload(json, size, List.copyOf(place.errors));
     }
 
     /**
-     * Where a value sits in the payload, as a chain to its parent: the text ({@code payload.a.b[1]}) is written only
-     * for the values reported. Built eagerly, a path per level of a payload nested 500 deep with long field names
-     * held gigabytes at once.
+     * Where the copy is in the payload: its open objects and arrays, each at its current field or element, reused
+     * level by level; the text of a place ({@code payload.a.b[1]}) is written only for the values reported. (A path
+     * built per level of a payload nested 500 deep with long field names held gigabytes at once.)
      */
-    private record Place(Place parent, String name, int index) {
+    private static final class Place {
 
-        Place field(String name) {
-            return new Place(this, name, -1);
+        private final String root;
+        private final List<FieldError> errors = new ArrayList<>();
+        private boolean[] arrays = new boolean[8];
+        private int[] indexes = new int[8];
+        private String[] names = new String[8];
+        private int depth;
+
+        Place(String root) {
+            this.root = root;
         }
 
-        Place element(int index) {
-            return new Place(this, null, index);
+        int depth() {
+            return depth;
+        }
+
+        void open(boolean array) {
+            if (depth == arrays.length) {
+                arrays = Arrays.copyOf(arrays, depth * 2);
+                indexes = Arrays.copyOf(indexes, depth * 2);
+                names = Arrays.copyOf(names, depth * 2);
+            }
+            arrays[depth] = array;
+            indexes[depth] = -1;
+            names[depth] = null;
+            depth++;
+        }
+
+        void close() {
+            depth--;
+        }
+
+        /** A value begins: in an array, the next element. */
+        void nextElement() {
+            if (depth > 0 && arrays[depth - 1]) {
+                indexes[depth - 1]++;
+            }
+        }
+
+        void name(String name) {
+            names[depth - 1] = name;
+        }
+
+        /** Adds an error for the current value, up to {@link #MAX_PAYLOAD_ERRORS}. */
+        void report(String problem) {
+            if (errors.size() < MAX_PAYLOAD_ERRORS) {
+                errors.add(new FieldError(text(), problem));
+            }
         }
 
         /** The path's text: each field name cut to {@link #MAX_NAME_CHARS}, the whole to {@link #MAX_PATH_CHARS}. */
-        String text() {
-            var steps = new ArrayDeque<Place>();
-            for (var place = this; place != null; place = place.parent()) {
-                steps.push(place);
-            }
-            var out = new StringBuilder();
-            for (var step : steps) {
-                if (step.parent() == null) {
-                    out.append(step.name());
-                } else if (step.name() != null) {
-                    var name = printable(step.name());
+        private String text() {
+            var out = new StringBuilder(root);
+            for (var level = 0; level < depth; level++) {
+                if (arrays[level]) {
+                    out.append('[').append(indexes[level]).append(']');
+                } else {
+                    var name = printable(names[level]);
                     out.append('.').append(name.length() > MAX_NAME_CHARS
                             ? name.substring(0, MAX_NAME_CHARS) + "…" : name);
-                } else {
-                    out.append('[').append(step.index()).append(']');
                 }
             }
             if (out.length() > MAX_PATH_CHARS) {
@@ -157,42 +222,61 @@ final class Storable {
         }
     }
 
-    private static void collect(JsonNode node, Place place, int level, List<FieldError> errors, int limit) {
-        if (errors.size() >= limit) {
-            return;
+    /**
+     * Bytes written, all counted but kept only up to a limit: a payload larger than the limit is measured, for its
+     * error, without holding it.
+     */
+    private static final class BoundedBytes extends OutputStream {
+
+        private final int limit;
+        private byte[] bytes = new byte[256];
+        private long count;
+
+        BoundedBytes(int limit) {
+            this.limit = limit;
         }
-        if (node.isContainer() && level > MAX_DEPTH) {
-            errors.add(new FieldError(place.text(), "is nested " + level + " levels deep in the payload; at most "
-                    + MAX_DEPTH + " are allowed, so that every answer that wraps the payload stays readable"));
-            return;
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
         }
-        if (node.isObject()) {
-            for (var field : node.properties()) {
-                var keyProblem = textProblem(field.getKey());
-                var child = place.field(field.getKey());
-                if (keyProblem != null && errors.size() < limit) {
-                    errors.add(new FieldError(child.text(), "the field name " + keyProblem));
+
+        @Override
+        public void write(byte[] source, int offset, int length) {
+            var end = count + length;
+            if (end <= limit) {
+                if (end > bytes.length) {
+                    bytes = Arrays.copyOf(bytes, (int) Math.min(limit, Math.max(end, 2L * bytes.length)));
                 }
-                collect(field.getValue(), child, level + 1, errors, limit);
+                System.arraycopy(source, offset, bytes, (int) count, length);
+            } else {
+                bytes = null;
             }
-        } else if (node.isArray()) {
-            for (var i = 0; i < node.size(); i++) {
-                collect(node.get(i), place.element(i), level + 1, errors, limit);
-            }
-        } else if (node.isString()) {
-            var problem = textProblem(node.asString());
-            if (problem != null) {
-                errors.add(new FieldError(place.text(), problem));
-            }
-        } else if (isOutOfRange(node)) {
-            errors.add(new FieldError(place.text(),
-                    "must be a number from -1.7976931348623157E308 to 1.7976931348623157E308"));
+            count = end;
+        }
+
+        long count() {
+            return count;
+        }
+
+        String text() {
+            return new String(bytes, 0, (int) count, StandardCharsets.UTF_8);
         }
     }
 
-    /** Numbers with a fraction or an exponent are read as doubles; beyond their range they become infinite. */
-    private static boolean isOutOfRange(JsonNode node) {
-        return (node.isDouble() || node.isFloat()) && !Double.isFinite(node.asDouble());
+    /**
+     * How many bytes longer a number is as PostgreSQL writes it back than as JSON: {@code jsonb} keeps numbers as
+     * {@code numeric} and writes them out in full, so {@code 1e308} comes back as 309 digits. Counted so that the
+     * size limit holds for what is stored, read and published, not only for what was sent.
+     */
+    static long expansion(double number) {
+        var value = Math.abs(number);
+        // in between, a double's shortest form is about as long as its digits written out
+        if (value == 0 || !Double.isFinite(value) || (value >= 1e-7 && value < 1e21)) {
+            return 0;
+        }
+        var shortest = Double.toString(number);
+        return Math.max(0, new BigDecimal(shortest).toPlainString().length() - shortest.length());
     }
 
     /** A field name as it can appear in an error: NUL and unpaired surrogates escaped. */

@@ -24,9 +24,10 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.exc.StreamConstraintsException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectReader;
 
 /** {@code POST /v1/jobs} and {@code POST /v1/jobs/batch}. */
@@ -61,7 +62,8 @@ class SubmitController {
     @RequiresScope(Scope.JOBS_WRITE)
     void submit(HttpServletRequest http, HttpServletResponse response, Caller caller,
             @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) throws IOException {
-        var checked = requests.check(body(http, singleBodyLimit(properties)), "", idempotencyKey, caller.tenant());
+        var checked = requests.check(single(body(http, singleBodyLimit(properties))), "", idempotencyKey,
+                caller.tenant());
         refuseIfInvalid(checked.errors(), checked.tooLarge());
         limits.submitting(caller, 1);
         switch (submitter.submit(checked.job())) {
@@ -86,30 +88,10 @@ class SubmitController {
         if (idempotencyKey != null) {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
         }
-        var body = body(http, properties.maxBatchBodyBytes());
-        var errors = new ArrayList<FieldError>();
-        if (!body.isObject()) {
-            throw ApiException.invalid("body", "must be a JSON object with a jobs array");
-        }
-        body.propertyNames().stream().filter(name -> !name.equals("jobs"))
-                .forEach(name -> errors.add(new FieldError(name, "unknown field")));
-        var items = body.get("jobs");
-        if (items == null || !items.isArray() || items.isEmpty() || items.size() > MAX_BATCH) {
-            errors.add(new FieldError("jobs", "must be an array of 1 to " + MAX_BATCH + " submit requests"));
-            throw ApiException.invalid(errors);
-        }
-        var jobs = new ArrayList<NewJob>(items.size());
-        // 413 only when the one thing wrong is payloads that are too large
-        var tooLarge = errors.isEmpty();
-        for (var i = 0; i < items.size(); i++) {
-            var checked = requests.check(items.get(i), "jobs[" + i + "].", null, caller.tenant());
-            if (checked.job() != null) {
-                jobs.add(checked.job());
-            } else {
-                errors.addAll(checked.errors());
-                tooLarge &= checked.tooLarge();
-            }
-        }
+        var read = batch(body(http, properties.maxBatchBodyBytes()), caller.tenant());
+        var errors = read.errors();
+        var jobs = read.jobs();
+        var tooLarge = read.tooLarge();
         refuseIfInvalid(errors, tooLarge);
         limits.submitting(caller, jobs.size());
         var outcomes = submitter.submitAll(jobs);
@@ -155,7 +137,7 @@ class SubmitController {
         return (int) Math.min(properties.maxBatchBodyBytes(), 8L * properties.maxPayloadBytes() + 65_536);
     }
 
-    private JsonNode body(HttpServletRequest http, int limit) {
+    private static byte[] body(HttpServletRequest http, int limit) {
         if (http.getContentLengthLong() > limit) {
             throw tooLarge(limit);
         }
@@ -171,10 +153,94 @@ class SubmitController {
         if (bytes.length == 0) {
             throw ApiException.invalid("body", "is empty; send a JSON object");
         }
-        try {
-            return STRICT.readTree(bytes);
+        return bytes;
+    }
+
+    /** The request of {@code POST /v1/jobs}, or null when the body is JSON but not an object. */
+    private SubmitRequests.Request single(byte[] body) {
+        try (var parser = STRICT.createParser(body)) {
+            var request = parser.nextToken() == JsonToken.START_OBJECT ? requests.read(parser, "") : skip(parser);
+            end(parser);
+            return request;
         } catch (JacksonException e) {
             throw ApiException.invalid("body", invalidJson(e));
+        }
+    }
+
+    /** A batch's jobs, checked, or what is wrong with them. */
+    private record ReadBatch(List<NewJob> jobs, List<FieldError> errors, boolean tooLarge) {
+    }
+
+    /**
+     * Reads {@code {"jobs": [...]}} item by item: each job is checked as it is read and kept with its payload as
+     * text, so the api holds the body and about its size again, never a tree of it.
+     */
+    private ReadBatch batch(byte[] body, String tenant) {
+        var errors = new ArrayList<FieldError>(); // the body's own, named first
+        var itemErrors = new ArrayList<FieldError>();
+        var jobs = new ArrayList<NewJob>();
+        var items = -1; // no jobs array
+        // 413 only when the one thing wrong is payloads that are too large
+        var tooLarge = true;
+        try (var parser = STRICT.createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw ApiException.invalid("body", "must be a JSON object with a jobs array");
+            }
+            while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+                var name = parser.currentName();
+                if (!name.equals("jobs") || parser.nextToken() != JsonToken.START_ARRAY) {
+                    if (!name.equals("jobs")) {
+                        errors.add(new FieldError(name, "unknown field"));
+                        parser.nextToken();
+                    }
+                    parser.skipChildren();
+                    continue;
+                }
+                items = 0;
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    if (items++ == MAX_BATCH) {
+                        break;
+                    }
+                    var prefix = "jobs[" + (items - 1) + "].";
+                    var request = parser.currentToken() == JsonToken.START_OBJECT ? requests.read(parser, prefix)
+                            : skip(parser);
+                    var checked = requests.check(request, prefix, null, tenant);
+                    if (checked.job() != null) {
+                        jobs.add(checked.job());
+                    } else {
+                        itemErrors.addAll(checked.errors());
+                        tooLarge &= checked.tooLarge();
+                    }
+                }
+                if (items > MAX_BATCH) {
+                    break; // what follows is not read: the batch is refused for its size
+                }
+            }
+            if (items <= MAX_BATCH) {
+                end(parser);
+            }
+        } catch (JacksonException e) {
+            throw ApiException.invalid("body", invalidJson(e));
+        }
+        if (items < 1 || items > MAX_BATCH) {
+            errors.add(new FieldError("jobs", "must be an array of 1 to " + MAX_BATCH + " submit requests"));
+            throw ApiException.invalid(errors);
+        }
+        tooLarge &= errors.isEmpty();
+        errors.addAll(itemErrors);
+        return new ReadBatch(jobs, errors, tooLarge);
+    }
+
+    /** Skips the value under the parser: a request that is not a JSON object. */
+    private static SubmitRequests.Request skip(JsonParser parser) {
+        parser.skipChildren();
+        return null;
+    }
+
+    /** Refuses anything after the body's one value, as reading it whole did. */
+    private static void end(JsonParser parser) {
+        if (parser.nextToken() != null) {
+            throw ApiException.invalid("body", "is not valid JSON: more follows the request's one JSON value");
         }
     }
 

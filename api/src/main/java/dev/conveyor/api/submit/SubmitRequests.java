@@ -20,9 +20,12 @@ import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.springframework.stereotype.Component;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.cfg.JsonNodeFeature;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /** Checks a submit request against every rule of the contract and turns it into a {@link NewJob}. */
@@ -39,6 +42,7 @@ class SubmitRequests {
     private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x20-\\x7e]{1,255}");
     private static final Set<String> FIELDS = Set.of("type", "queue", "payload", "maxAttempts", "timeoutSeconds",
             "runAt", "delaySeconds", "idempotencyKey");
+    private static final String EMPTY_PAYLOAD = "{}";
     private static final JsonMapper CANONICAL = JsonMapper.builder()
             .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
             .build();
@@ -60,50 +64,114 @@ class SubmitRequests {
     }
 
     /**
+     * A submit request as read from its body: its fields but {@code payload} (objects and arrays among them read as
+     * empty ones: no field but the payload may be one), and its payload, read by {@link Storable#copy} (null when
+     * absent or null).
+     */
+    record Request(ObjectNode fields, Storable.Payload payload) {
+    }
+
+    /**
+     * Reads the request object under {@code parser} (its {@code START_OBJECT} current) to its end, checking and
+     * copying its payload as it goes.
+     *
+     * @param prefix put before field names, e.g. {@code jobs[3].}
+     */
+    Request read(JsonParser parser, String prefix) {
+        var fields = Json.object();
+        Storable.Payload payload = null;
+        while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+            var name = parser.currentName();
+            var token = parser.nextToken();
+            if (name.equals("payload")) {
+                payload = switch (token) {
+                    case VALUE_NULL -> null;
+                    case START_OBJECT -> Storable.copy(parser, prefix + "payload", properties.maxPayloadBytes());
+                    default -> {
+                        parser.skipChildren();
+                        yield new Storable.Payload(null, 0,
+                                List.of(new FieldError(prefix + "payload", "must be a JSON object")));
+                    }
+                };
+            } else {
+                fields.set(name, scalar(parser));
+            }
+        }
+        return new Request(fields, payload);
+    }
+
+    /** The value under the parser as a node; an object or an array is skipped and read as an empty one. */
+    private static JsonNode scalar(JsonParser parser) {
+        var nodes = JsonNodeFactory.instance;
+        return switch (parser.currentToken()) {
+            case START_OBJECT -> {
+                parser.skipChildren();
+                yield nodes.objectNode();
+            }
+            case START_ARRAY -> {
+                parser.skipChildren();
+                yield nodes.arrayNode();
+            }
+            case VALUE_STRING -> nodes.stringNode(parser.getString());
+            case VALUE_NUMBER_INT -> switch (parser.getNumberType()) {
+                case INT -> nodes.numberNode(parser.getIntValue());
+                case LONG -> nodes.numberNode(parser.getLongValue());
+                default -> nodes.numberNode(parser.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> nodes.numberNode(parser.getDoubleValue());
+            case VALUE_TRUE -> nodes.booleanNode(true);
+            case VALUE_FALSE -> nodes.booleanNode(false);
+            default -> nodes.nullNode();
+        };
+    }
+
+    /**
+     * @param request   null when the body (or the batch's item) is not a JSON object
      * @param prefix    put before field names, e.g. {@code jobs[3].}
      * @param headerKey the {@code Idempotency-Key} header, or null
      */
-    Checked check(JsonNode request, String prefix, String headerKey, String tenant) {
+    Checked check(Request request, String prefix, String headerKey, String tenant) {
         var errors = new ArrayList<FieldError>();
-        if (request == null || !request.isObject()) {
+        if (request == null) {
             errors.add(new FieldError(prefix.isEmpty() ? "body" : prefix.substring(0, prefix.length() - 1),
                     "must be a JSON object"));
             return new Checked(null, errors, false);
         }
-        for (var name : request.propertyNames()) {
+        var fields = request.fields();
+        for (var name : fields.propertyNames()) {
             if (!FIELDS.contains(name)) {
                 errors.add(new FieldError(prefix + name, "unknown field"));
             }
         }
-        var type = text(request, "type", prefix, TYPE, "must match [a-z0-9][a-z0-9._-]{0,99}", errors);
-        if (type == null && isAbsent(request.get("type"))) {
+        var type = text(fields, "type", prefix, TYPE, "must match [a-z0-9][a-z0-9._-]{0,99}", errors);
+        if (type == null && isAbsent(fields.get("type"))) {
             errors.add(new FieldError(prefix + "type", "is required"));
         }
-        var queue = text(request, "queue", prefix, QUEUE, "must match [a-z0-9][a-z0-9_-]{0,63}", errors);
-        checkQueueServed(request, queue, prefix, errors);
-        var payload = payload(request, prefix, errors);
+        var queue = text(fields, "queue", prefix, QUEUE, "must match [a-z0-9][a-z0-9_-]{0,63}", errors);
+        checkQueueServed(fields, queue, prefix, errors);
+        var payload = request.payload();
         var tooLarge = false;
         long size = 2; // {}
         if (payload != null) {
-            Storable.checkPayload(payload, prefix + "payload", errors);
-            size = Json.writeBytes(payload).length + Storable.expansion(payload);
+            errors.addAll(payload.errors());
+            size = payload.size();
             if (size > properties.maxPayloadBytes()) {
                 errors.add(new FieldError(prefix + "payload", "is " + size + " bytes encoded (numbers written out "
                         + "in full, as stored); at most " + properties.maxPayloadBytes() + " are allowed"));
                 tooLarge = true;
             }
         }
-        var maxAttempts = integer(request, "maxAttempts", prefix, 1, 100, errors);
-        var timeoutSeconds = integer(request, "timeoutSeconds", prefix, 1, 86_400, errors);
-        var delaySeconds = integer(request, "delaySeconds", prefix, 0, 31_536_000, errors);
-        var runAt = instant(request, "runAt", prefix, errors);
-        if (!isAbsent(request.get("runAt")) && !isAbsent(request.get("delaySeconds"))) {
+        var maxAttempts = integer(fields, "maxAttempts", prefix, 1, 100, errors);
+        var timeoutSeconds = integer(fields, "timeoutSeconds", prefix, 1, 86_400, errors);
+        var delaySeconds = integer(fields, "delaySeconds", prefix, 0, 31_536_000, errors);
+        var runAt = instant(fields, "runAt", prefix, errors);
+        if (!isAbsent(fields.get("runAt")) && !isAbsent(fields.get("delaySeconds"))) {
             errors.add(new FieldError(prefix + "delaySeconds", "must not be given together with runAt"));
         }
-        var key = text(request, "idempotencyKey", prefix, PRINTABLE, "must be 1 to 255 printable characters",
+        var key = text(fields, "idempotencyKey", prefix, PRINTABLE, "must be 1 to 255 printable characters",
                 errors);
         if (headerKey != null) {
-            if (!isAbsent(request.get("idempotencyKey"))) {
+            if (!isAbsent(fields.get("idempotencyKey"))) {
                 errors.add(new FieldError(prefix + "idempotencyKey",
                         "must not be given both in the body and in the Idempotency-Key header"));
             } else if (!PRINTABLE_ASCII.matcher(headerKey).matches()) {
@@ -121,9 +189,9 @@ class SubmitRequests {
         var due = runAt != null && runAt.isAfter(now) ? runAt
                 : delaySeconds != null ? now.plusSeconds(delaySeconds) : now;
         var job = new NewJob(ids.get(), tenant, type, queue == null ? DEFAULT_QUEUE : queue,
-                payload == null ? Json.object() : payload,
+                payload == null ? EMPTY_PAYLOAD : payload.json(),
                 maxAttempts == null ? 3 : maxAttempts, timeoutSeconds == null ? 300 : timeoutSeconds,
-                due, key, key == null ? null : hash(request), now, (int) Math.min(size, Integer.MAX_VALUE));
+                due, key, key == null ? null : hash(fields, payload), now, (int) Math.min(size, Integer.MAX_VALUE));
         return new Checked(job, List.of(), false);
     }
 
@@ -154,18 +222,6 @@ class SubmitRequests {
             return null;
         }
         return node.asString();
-    }
-
-    private static ObjectNode payload(JsonNode request, String prefix, List<FieldError> errors) {
-        var node = request.get("payload");
-        if (isAbsent(node)) {
-            return null;
-        }
-        if (!node.isObject()) {
-            errors.add(new FieldError(prefix + "payload", "must be a JSON object"));
-            return null;
-        }
-        return (ObjectNode) node;
     }
 
     private static Integer integer(JsonNode request, String field, String prefix, int min, int max,
@@ -223,8 +279,11 @@ class SubmitRequests {
     }
 
     /** What the idempotency key stands for: the request without the key and null fields, keys sorted. */
-    private static String hash(JsonNode request) {
-        var copy = ((ObjectNode) request).deepCopy();
+    private static String hash(ObjectNode fields, Storable.Payload payload) {
+        var copy = fields.deepCopy();
+        if (payload != null) {
+            copy.set("payload", Json.tree(payload.json()));
+        }
         copy.remove("idempotencyKey");
         copy.properties().removeIf(field -> field.getValue().isNull());
         try {

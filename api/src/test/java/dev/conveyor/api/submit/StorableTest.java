@@ -4,10 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.common.Json;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class StorableTest {
+
+    /** Copies {@code json} as the api copies a payload, adding its errors to {@code errors}. */
+    private static Storable.Payload copy(String json, String path, List<FieldError> errors) {
+        try (var parser = Json.MAPPER.createParser(json)) {
+            parser.nextToken();
+            var payload = Storable.copy(parser, path, Integer.MAX_VALUE);
+            errors.addAll(payload.errors());
+            return payload;
+        }
+    }
 
     /**
      * A payload 470 objects deep under field names of 10,000 characters, with a NUL at the bottom (4.7 MB, within
@@ -25,7 +38,7 @@ class StorableTest {
         json.append("\"\\u0000\"").append("}".repeat(depth));
         var errors = new ArrayList<FieldError>();
 
-        Storable.checkPayload(Json.tree(json.toString()), "payload", errors);
+        copy(json.toString(), "payload", errors);
 
         assertThat(errors).singleElement().satisfies(error -> {
             assertThat(error.field()).startsWith("payload." + "k".repeat(Storable.MAX_NAME_CHARS) + "….")
@@ -40,7 +53,7 @@ class StorableTest {
     void aShortPathIsNamedInFull() {
         var errors = new ArrayList<FieldError>();
 
-        Storable.checkPayload(Json.tree("{\"a\":[1,{\"b\\u0000\":\"x\"},\"\\ud800\"]}"), "jobs[3].payload", errors);
+        copy("{\"a\":[1,{\"b\\u0000\":\"x\"},\"\\ud800\"]}", "jobs[3].payload", errors);
 
         assertThat(errors).extracting(FieldError::field)
                 .containsExactly("jobs[3].payload.a[1].b\\u0000", "jobs[3].payload.a[2]");
@@ -51,13 +64,53 @@ class StorableTest {
         var errors = new ArrayList<FieldError>();
         var depth = Storable.MAX_DEPTH;
 
-        Storable.checkPayload(Json.tree("[".repeat(depth) + "]".repeat(depth)), "payload", errors);
-        Storable.checkPayload(Json.tree("[".repeat(depth + 1) + "]".repeat(depth + 1)), "payload", errors);
+        copy("[".repeat(depth) + "]".repeat(depth), "payload", errors);
+        copy("[".repeat(depth + 1) + "]".repeat(depth + 1), "payload", errors);
 
         assertThat(errors).singleElement().satisfies(error -> {
             assertThat(error.field()).startsWith("payload[0][0]").contains("…").endsWith("[0][0]")
                     .hasSizeLessThanOrEqualTo(Storable.MAX_PATH_CHARS);
             assertThat(error.message()).contains("nested " + (depth + 1) + " levels deep");
         });
+    }
+
+    @Test
+    void theCopyIsThePayloadWrittenCompactlyAsBefore() {
+        var json = "{ \"s\" : \"a\\u0041\\n\u00e9\ud83d\ude00\", \"n\": [1, -2, 12345678901, 123456789012345678901234567890,"
+                + " 1.50, 2e3, -0.0, 1e-300], \"o\": {\"t\": true, \"f\": false, \"z\": null}, \"e\": {} }";
+        var errors = new ArrayList<FieldError>();
+
+        var payload = copy(json, "payload", errors);
+
+        assertThat(errors).isEmpty();
+        var written = Json.write(Json.tree(json)); // as the api stored a payload when it kept it as a tree
+        assertThat(payload.json()).isEqualTo(written);
+        assertThat(payload.size()).isEqualTo(written.getBytes(StandardCharsets.UTF_8).length
+                + Storable.expansion(1e-300));
+    }
+
+    /**
+     * A payload of 32 MiB of empty objects (a batch body may be 64 MiB): as a tree it took some 25 times its size,
+     * more than the api's heap. Copied, it is measured to its end and not kept, and reading it allocates a small
+     * part of its own size.
+     */
+    @Test
+    void aPayloadPastTheLimitIsMeasuredWithoutBeingHeld() {
+        var empties = 11_000_000;
+        var json = ("{\"a\":[" + "{},".repeat(empties - 1) + "{}]}").getBytes(StandardCharsets.UTF_8);
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+        Storable.Payload payload;
+        var before = threads.getCurrentThreadAllocatedBytes();
+        try (var parser = Json.MAPPER.createParser(json)) {
+            parser.nextToken();
+            payload = Storable.copy(parser, "payload", 262_144);
+        }
+        var allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        assertThat(payload.json()).isNull();
+        assertThat(payload.errors()).isEmpty();
+        assertThat(payload.size()).isEqualTo(json.length);
+        assertThat(allocated).isLessThan(json.length / 8);
     }
 }

@@ -320,7 +320,8 @@ class SubmitIsolationTest {
 
     private NewJob job(String type, ObjectNode payload, Instant runAt, String key) {
         var now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        return new NewJob(jobIds.get(), "default", type, "default", payload, 1, 60, runAt.isAfter(now) ? runAt : now, key,
-                key == null ? null : "hash", now, dev.conveyor.common.Json.writeBytes(payload).length);
+        var json = Json.write(payload);
+        return new NewJob(jobIds.get(), "default", type, "default", json, 1, 60, runAt.isAfter(now) ? runAt : now, key,
+                key == null ? null : "hash", now, json.length());
     }
 }

@@ -326,6 +326,34 @@ class SubmitTest {
                     .hasValue(Integer.toString(response.text().getBytes(StandardCharsets.UTF_8).length));
         }
 
+        /**
+         * A batch of 24 MiB whose one payload is empty objects: read as a tree it took some 25 times its size (a
+         * 64 MiB body ran the api out of memory: a 500, and any request of that moment could fail with it); read
+         * item by item, the payload is measured and refused, and the jobs beside it are named with it.
+         */
+        @Test
+        void aBatchWithAHugePayloadIsA413NamingIt() {
+            var huge = "{\"type\": \"echo\", \"payload\": {\"a\": [" + "{},".repeat(8_000_000) + "{}]}}";
+            var response = http.post("/v1/jobs/batch", "{\"jobs\": [{\"type\": \"echo\"}, " + huge + "]}");
+
+            assertThat(response.status()).isEqualTo(413);
+            assertThat(response.json().get("errors")).singleElement().satisfies(error -> {
+                assertThat(error.get("field").asString()).isEqualTo("jobs[1].payload");
+                assertThat(error.get("message").asString()).contains("is 24000010 bytes");
+            });
+        }
+
+        @Test
+        void moreAfterTheBodysOneValueIsA400() {
+            for (var path : List.of("/v1/jobs", "/v1/jobs/batch")) {
+                var body = path.endsWith("batch") ? "{\"jobs\": [{\"type\": \"echo\"}]} {}" : "{\"type\": \"echo\"} []";
+                var response = http.post(path, body);
+
+                assertThat(response.status()).as(path).isEqualTo(400);
+                assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("body");
+            }
+        }
+
         @Test
         void aBatchThatAcceptsOnlyHtmlIsAnsweredWithItsStoredJobsAsJson() {
             var key = "batch-accepts-html-" + UUID.randomUUID();

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.common.Json;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -16,7 +19,7 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
 /** Jobs go only to the queues of {@code conveyor.api.queues}. */
-class QueueAllowListTest {
+class SubmitRequestsTest {
 
     private static ApiProperties properties(Map<String, String> settings) {
         return new Binder(new MapConfigurationPropertySource(settings))
@@ -28,16 +31,25 @@ class QueueAllowListTest {
                 UUID::randomUUID);
     }
 
+    /** Reads {@code json} as the api reads a body, then checks it. */
+    private static SubmitRequests.Checked check(SubmitRequests requests, String json, String prefix, String headerKey,
+            String tenant) {
+        try (var parser = Json.MAPPER.createParser(json)) {
+            parser.nextToken();
+            return requests.check(requests.read(parser, prefix), prefix, headerKey, tenant);
+        }
+    }
+
     @Test
     void servesTheDefaultQueueUnlessConfigured() {
         assertThat(properties(Map.of()).queues()).containsExactly("default");
-        assertThat(requests("default").check(Json.tree("{\"type\": \"echo\"}"), "", null, "default").job().queue())
+        assertThat(check(requests("default"), "{\"type\": \"echo\"}", "", null, "default").job().queue())
                 .isEqualTo("default");
     }
 
     @Test
     void acceptsEveryConfiguredQueue() {
-        var checked = requests("default,emails").check(Json.tree("{\"type\": \"echo\", \"queue\": \"emails\"}"), "",
+        var checked = check(requests("default,emails"), "{\"type\": \"echo\", \"queue\": \"emails\"}", "",
                 null, "default");
 
         assertThat(checked.errors()).isEmpty();
@@ -46,7 +58,7 @@ class QueueAllowListTest {
 
     @Test
     void refusesAnotherQueueListingTheServedOnes() {
-        var checked = requests("default,emails").check(Json.tree("{\"type\": \"echo\", \"queue\": \"emials\"}"),
+        var checked = check(requests("default,emails"), "{\"type\": \"echo\", \"queue\": \"emials\"}",
                 "jobs[2].", null, "default");
 
         assertThat(checked.job()).isNull();
@@ -58,7 +70,7 @@ class QueueAllowListTest {
 
     @Test
     void withoutTheDefaultQueueAmongTheServedOnesAQueueIsRequired() {
-        var checked = requests("emails").check(Json.tree("{\"type\": \"echo\"}"), "", null, "default");
+        var checked = check(requests("emails"), "{\"type\": \"echo\"}", "", null, "default");
 
         assertThat(checked.errors()).extracting(FieldError::field).containsExactly("queue");
         assertThat(checked.errors().getFirst().message()).contains("'default'", "emails");
@@ -69,5 +81,23 @@ class QueueAllowListTest {
         assertThatThrownBy(() -> properties(Map.of("conveyor.api.queues", "default,Emails")))
                 .isInstanceOf(BindException.class)
                 .rootCause().hasMessageContaining("conveyor.api.queues").hasMessageContaining("'Emails'");
+    }
+
+    /**
+     * What an idempotency key stands for is the request without its key and null fields, keys sorted, numbers as
+     * doubles and integers: the same hash as when the api read requests as trees, so that a key used before an
+     * upgrade is replayed after it, not refused as a conflict.
+     */
+    @Test
+    void theRequestHashIsTheCanonicalRequestsAsBefore() throws Exception {
+        var checked = check(requests("default"), """
+                {"type": "echo", "idempotencyKey": "k", "runAt": null,
+                 "payload": {"z": [1, 2.50, 1e2, 123456789012345678901], "a": {"y": "\u00e9", "b": null}},
+                 "maxAttempts": 3.0}""", "", null, "default");
+
+        var canonical = "{\"maxAttempts\":3.0,\"payload\":{\"a\":{\"b\":null,\"y\":\"\u00e9\"},"
+                + "\"z\":[1,2.5,100.0,123456789012345678901]},\"type\":\"echo\"}";
+        var digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+        assertThat(checked.job().requestHash()).isEqualTo(HexFormat.of().formatHex(digest));
     }
 }
