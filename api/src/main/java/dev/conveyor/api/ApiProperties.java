@@ -12,6 +12,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param maxPayloadBytes    largest accepted {@code payload}, encoded as JSON (a bigger one is a 413)
  * @param maxBatchBodyBytes  largest accepted body of {@code POST /v1/jobs/batch}
+ * @param bodyMemoryBytes    most memory submissions' bodies may take at once, counted as twice each body's size (0: a
+ *                           quarter of the heap); a submission that finds none free for 5 s is a 503
  * @param queuePartitions    partitions of a queue's topic when the api creates it
  * @param replicationFactor  replication factor of the topics the api creates
  * @param insertWriters      threads that write coalesced single submissions (each writes one batch at a time). One by
@@ -33,6 +35,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record ApiProperties(
         @DefaultValue("262144") int maxPayloadBytes,
         @DefaultValue("67108864") int maxBatchBodyBytes,
+        @DefaultValue("0") long bodyMemoryBytes,
         @DefaultValue("3") int queuePartitions,
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("1") int insertWriters,
@@ -49,6 +52,7 @@ public record ApiProperties(
         require(maxPayloadBytes >= 2, "conveyor.api.max-payload-bytes must be at least 2 (the size of {})");
         require(maxBatchBodyBytes >= maxPayloadBytes, "conveyor.api.max-batch-body-bytes must be at least "
                 + "conveyor.api.max-payload-bytes");
+        require(bodyMemoryBytes >= 0, "conveyor.api.body-memory-bytes must not be negative");
         require(queuePartitions >= 1, "conveyor.api.queue-partitions must be at least 1");
         require(replicationFactor >= 1, "conveyor.api.replication-factor must be at least 1");
         require(insertWriters >= 1, "conveyor.api.insert-writers must be at least 1");

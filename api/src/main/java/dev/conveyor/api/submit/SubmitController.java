@@ -12,9 +12,7 @@ import dev.conveyor.api.web.JsonAnswers;
 import dev.conveyor.common.Json;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.http.HttpHeaders;
@@ -37,8 +35,6 @@ class SubmitController {
     static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     static final String REPLAYED = "Idempotent-Replayed";
     private static final int MAX_BATCH = 1000;
-    /** Bodies announced up to this size are read into an array of their size ({@link #read}). */
-    private static final int EXACT_READ_MAX = 16 * 1024;
     /** A field given twice is refused, not settled by whichever comes last. */
     private static final ObjectReader STRICT = Json.MAPPER.reader()
             .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
@@ -48,9 +44,11 @@ class SubmitController {
     private final ApiProperties properties;
     private final Limits limits;
     private final JsonAnswers answers;
+    private final BodyMemory memory;
 
     SubmitController(SubmitRequests requests, JobSubmitter submitter, ApiProperties properties, Limits limits,
-            JsonAnswers answers) {
+            JsonAnswers answers, BodyMemory memory) {
+        this.memory = memory;
         this.limits = limits;
         this.answers = answers;
         this.requests = requests;
@@ -62,8 +60,13 @@ class SubmitController {
     @RequiresScope(Scope.JOBS_WRITE)
     void submit(HttpServletRequest http, HttpServletResponse response, Caller caller,
             @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) throws IOException {
-        var checked = requests.check(single(body(http, singleBodyLimit(properties))), "", idempotencyKey,
-                caller.tenant());
+        try (var body = memory.read(http, singleBodyLimit(properties))) {
+            submit(response, caller, requests.check(single(body.bytes()), "", idempotencyKey, caller.tenant()));
+        }
+    }
+
+    private void submit(HttpServletResponse response, Caller caller, SubmitRequests.Checked checked)
+            throws IOException {
         refuseIfInvalid(checked.errors(), checked.tooLarge());
         limits.submitting(caller, 1);
         switch (submitter.submit(checked.job())) {
@@ -88,11 +91,14 @@ class SubmitController {
         if (idempotencyKey != null) {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
         }
-        var read = batch(body(http, properties.maxBatchBodyBytes()), caller.tenant());
-        var errors = read.errors();
+        try (var body = memory.read(http, properties.maxBatchBodyBytes())) {
+            submitBatch(response, caller, batch(body.bytes(), caller.tenant()));
+        }
+    }
+
+    private void submitBatch(HttpServletResponse response, Caller caller, ReadBatch read) throws IOException {
         var jobs = read.jobs();
-        var tooLarge = read.tooLarge();
-        refuseIfInvalid(errors, tooLarge);
+        refuseIfInvalid(read.errors(), read.tooLarge());
         limits.submitting(caller, jobs.size());
         var outcomes = submitter.submitAll(jobs);
         var answer = outcomes.stream().map(o -> switch (o) {
@@ -135,25 +141,6 @@ class SubmitController {
      */
     static int singleBodyLimit(ApiProperties properties) {
         return (int) Math.min(properties.maxBatchBodyBytes(), 8L * properties.maxPayloadBytes() + 65_536);
-    }
-
-    private static byte[] body(HttpServletRequest http, int limit) {
-        if (http.getContentLengthLong() > limit) {
-            throw tooLarge(limit);
-        }
-        byte[] bytes;
-        try (var in = http.getInputStream()) {
-            bytes = read(in, http.getContentLengthLong(), limit);
-        } catch (IOException e) {
-            throw ApiException.invalid("body", "could not be read to its end");
-        }
-        if (bytes.length > limit) {
-            throw tooLarge(limit);
-        }
-        if (bytes.length == 0) {
-            throw ApiException.invalid("body", "is empty; send a JSON object");
-        }
-        return bytes;
     }
 
     /** The request of {@code POST /v1/jobs}, or null when the body is JSON but not an object. */
@@ -242,27 +229,5 @@ class SubmitController {
         if (parser.nextToken() != null) {
             throw ApiException.invalid("body", "is not valid JSON: more follows the request's one JSON value");
         }
-    }
-
-    private static ApiException tooLarge(int limit) {
-        return new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request too large",
-                "The request body is larger than " + limit + " bytes", List.of());
-    }
-
-    /**
-     * The whole body. A small one with a Content-Length (a single submission, nearly always) is read into an array of
-     * exactly that size; any other is read as it arrives, up to one byte past the limit, so that a client announcing a
-     * large body and sending little makes the api hold only what was sent ({@link InputStream#readNBytes(int)} takes
-     * a 16 KiB buffer to start with, which for a body of a few hundred bytes was most of what it allocated).
-     */
-    private static byte[] read(InputStream in, long announced, int limit) throws IOException {
-        if (announced < 0 || announced > EXACT_READ_MAX) {
-            return in.readNBytes(limit + 1);
-        }
-        var bytes = new byte[(int) announced];
-        if (in.readNBytes(bytes, 0, bytes.length) < bytes.length) {
-            throw new EOFException("the body ended before its Content-Length");
-        }
-        return bytes;
     }
 }

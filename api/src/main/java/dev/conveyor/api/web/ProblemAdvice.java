@@ -49,6 +49,11 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
         if (!e.errors().isEmpty()) {
             problem.setProperty("errors", e.errors());
         }
+        if (e.status() == HttpStatus.SERVICE_UNAVAILABLE) {
+            // nothing was stored, and trying again shortly is the remedy
+            return ResponseEntity.status(e.status()).header(HttpHeaders.RETRY_AFTER, "1")
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+        }
         return answer(e.status(), problem);
     }
 
