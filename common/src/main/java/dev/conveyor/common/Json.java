@@ -16,6 +16,7 @@ import tools.jackson.databind.module.SimpleModule;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.databind.ser.std.StdScalarSerializer;
+import tools.jackson.databind.util.RawValue;
 
 /**
  * The one JSON codec for everything that travels on Kafka: ISO-8601 instants, tolerant of added fields. Instants are
@@ -56,6 +57,14 @@ public final class Json {
      */
     public static SimpleModule instantText() {
         return new SimpleModule("conveyor-instant-text").addSerializer(Instant.class, new InstantWriter());
+    }
+
+    /**
+     * JSON text that is already valid JSON (written by Jackson, or by PostgreSQL from {@code jsonb}), as a node that
+     * is written out as it is: nothing is parsed, and numbers keep every digit.
+     */
+    public static JsonNode raw(String json) {
+        return JsonNodeFactory.instance.rawValueNode(new RawValue(json));
     }
 
     public static ObjectNode object() {

@@ -154,7 +154,7 @@ class DuePoller implements SmartLifecycle {
                         new Dispatcher.Item(rs.getObject("id", UUID.class), rs.getString("tenant"),
                                 rs.getString("type"), rs.getString("queue"), rs.getInt("attempts"),
                                 rs.getInt("max_attempts"), rs.getInt("timeout_seconds"),
-                                Json.tree(rs.getString("payload")), rs.getInt("generation"))))
+                                Json.raw(rs.getString("payload")), rs.getInt("generation"))))
                 .list());
         // on Kafka in the order they were due (RETURNING keeps none)
         taken.sort(Comparator.comparing(Taken::runAt).thenComparing(t -> t.item().id()));

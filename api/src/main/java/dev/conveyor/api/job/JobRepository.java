@@ -2,8 +2,8 @@ package dev.conveyor.api.job;
 
 import static dev.conveyor.api.auth.Caller.DEFAULT_TENANT;
 
-import dev.conveyor.common.Json;
 import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.Json;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -131,8 +131,13 @@ public class JobRepository {
                 json(rs.getString("progress")));
     }
 
+    /**
+     * A {@code jsonb} column as PostgreSQL wrote it, answered as it is: not read into a tree and written again (which
+     * also read numbers as doubles, so that {@code 0.1000000000000000000001}, stored exactly, was answered as
+     * {@code 0.1}).
+     */
     private static tools.jackson.databind.JsonNode json(String text) {
-        return text == null ? null : Json.tree(text);
+        return text == null ? null : Json.raw(text);
     }
 
     /** Instants travel with millisecond precision, as the contract writes them. */

@@ -2,14 +2,13 @@ package dev.conveyor.api.submit;
 
 import dev.conveyor.api.job.Job;
 import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.Json;
 import java.time.Instant;
 import java.util.UUID;
-import tools.jackson.databind.node.JsonNodeFactory;
-import tools.jackson.databind.util.RawValue;
 
 /**
- * A valid submission, ready to insert: {@code payload} is its payload's JSON, compact, and {@code payloadBytes} its size
- * as stored. Kept as text from the request on (to the database, the answer and Kafka), never as a tree.
+ * A valid submission, ready to insert: {@code payload} is its payload's JSON, compact, and {@code payloadBytes} its
+ * size as stored. Kept as text from the request on (to the database, the answer and Kafka), never as a tree.
  */
 record NewJob(
         UUID id,
@@ -32,8 +31,7 @@ record NewJob(
 
     /** The job as it stands right after the insert. */
     Job toJob() {
-        var written = JsonNodeFactory.instance.rawValueNode(new RawValue(payload));
-        return new Job(id, type, queue, status(), written, null, null, 0, maxAttempts, timeoutSeconds, idempotencyKey,
-                null, createdAt, runAt, null, null, createdAt, null);
+        return new Job(id, type, queue, status(), Json.raw(payload), null, null, 0, maxAttempts, timeoutSeconds,
+                idempotencyKey, null, createdAt, runAt, null, null, createdAt, null);
     }
 }

@@ -16,9 +16,9 @@ import tools.jackson.core.JsonToken;
  * What PostgreSQL can store, checked before a request is coalesced with others: one row the database refuses
  * would fail the whole insert. {@code text} and {@code jsonb} refuse the NUL character; an unpaired UTF-16
  * surrogate is not Unicode (the driver would silently store {@code ?}); {@code timestamptz} ends in the year
- * 294276; a JSON number too large for a double would be written back as the string {@code "Infinity"}, and one
- * that is very large or very small comes back from {@code jsonb} written out in full. And a payload nested deeper
- * than {@link #MAX_DEPTH} could be stored but not listed.
+ * 294276; {@code numeric} holds at most 16,383 digits after the point, and numbers come back from {@code jsonb}
+ * written out in full ({@link #numberProblem}). And a payload nested deeper than {@link #MAX_DEPTH} could be stored
+ * but not listed.
  */
 final class Storable {
 
@@ -36,6 +36,10 @@ final class Storable {
      * which Jackson, like many JSON libraries, would refuse to write, or a client to read, past 500.
      */
     static final int MAX_DEPTH = 480;
+    /** The longest number a payload may hold, written out in full: Jackson's default limit for reading one. */
+    static final int MAX_NUMBER_CHARS = 1000;
+    private static final BigDecimal LARGEST = new BigDecimal(Double.MAX_VALUE);
+    private static final String RANGE = "must be a number from -1.7976931348623157E308 to 1.7976931348623157E308";
 
     private Storable() {
     }
@@ -58,9 +62,9 @@ final class Storable {
     }
 
     /**
-     * A payload as it is kept from its request on: its JSON, compact, or null when it cannot be stored or is larger than
-     * the limit; its size as stored ({@link #expansion}); and what is wrong with it, each named by its path
-     * ({@code payload.a.b[1]}).
+     * A payload as it is kept from its request on: its JSON, compact, or null when it cannot be stored or is larger
+     * than the limit; its size as stored (numbers written out in full, {@link #numberProblem}); and what is wrong with
+     * it, each named by its path ({@code payload.a.b[1]}).
      */
     record Payload(String json, long size, List<FieldError> errors) {
     }
@@ -127,13 +131,15 @@ final class Storable {
                     }
                     case VALUE_NUMBER_INT -> generator.copyCurrentEvent(parser);
                     case VALUE_NUMBER_FLOAT -> {
-                        // read as a double, as before: beyond its range it becomes infinite
-                        var value = parser.getDoubleValue();
-                        if (Double.isFinite(value)) {
-                            expansion += expansion(value);
-                            generator.writeNumber(value);
+                        // kept as written: jsonb stores it exactly, as numeric
+                        var text = parser.getText();
+                        var value = decimal(text);
+                        var problem = numberProblem(value);
+                        if (problem == null) {
+                            expansion += Math.max(0, plainLength(value) - text.length());
+                            generator.writeNumber(text);
                         } else {
-                            place.report("must be a number from -1.7976931348623157E308 to 1.7976931348623157E308");
+                            place.report(problem);
                             generator.writeNull();
                         }
                     }
@@ -265,18 +271,36 @@ final class Storable {
     }
 
     /**
-     * How many bytes longer a number is as PostgreSQL writes it back than as JSON: {@code jsonb} keeps numbers as
-     * {@code numeric} and writes them out in full, so {@code 1e308} comes back as 309 digits. Counted so that the
-     * size limit holds for what is stored, read and published, not only for what was sent.
+     * Why a number with a fraction or an exponent cannot be stored, or null when it can. It is stored exactly
+     * ({@code jsonb} keeps numbers as {@code numeric}), and written back out in full: {@code 1e308} comes back as 309
+     * digits, {@code 1e-400} as 402 characters. Refused: numbers beyond a double's range, which most JSON readers
+     * cannot hold, and numbers whose full form is longer than {@link #MAX_NUMBER_CHARS}, which Jackson (the worker's
+     * reader among them) refuses to read and PostgreSQL, past 16,383 digits after the point, to store.
      */
-    static long expansion(double number) {
-        var value = Math.abs(number);
-        // in between, a double's shortest form is about as long as its digits written out
-        if (value == 0 || !Double.isFinite(value) || (value >= 1e-7 && value < 1e21)) {
-            return 0;
+    static String numberProblem(BigDecimal value) {
+        if (value == null || value.abs().compareTo(LARGEST) > 0) {
+            return RANGE;
         }
-        var shortest = Double.toString(number);
-        return Math.max(0, new BigDecimal(shortest).toPlainString().length() - shortest.length());
+        var length = plainLength(value);
+        return length <= MAX_NUMBER_CHARS ? null : "takes " + length + " characters written out in full, as it is "
+                + "stored and read back; at most " + MAX_NUMBER_CHARS + " are allowed (so 1e-990, not 1e-1000)";
+    }
+
+    /** The number of a JSON number's text, or null when its exponent is beyond an int's range. */
+    static BigDecimal decimal(String text) {
+        try {
+            return new BigDecimal(text);
+        } catch (NumberFormatException | ArithmeticException e) {
+            return null;
+        }
+    }
+
+    /** How long {@code value} is written out in full, without an exponent, as PostgreSQL writes a numeric. */
+    static long plainLength(BigDecimal value) {
+        long sign = value.signum() < 0 ? 1 : 0;
+        long scale = value.scale();
+        long precision = value.precision();
+        return sign + (scale <= 0 ? precision - scale : Math.max(1, precision - scale) + 1 + scale);
     }
 
     /** A field name as it can appear in an error: NUL and unpaired surrogates escaped. */

@@ -75,18 +75,31 @@ class StorableTest {
     }
 
     @Test
-    void theCopyIsThePayloadWrittenCompactlyAsBefore() {
-        var json = "{ \"s\" : \"a\\u0041\\n\u00e9\ud83d\ude00\", \"n\": [1, -2, 12345678901, 123456789012345678901234567890,"
-                + " 1.50, 2e3, -0.0, 1e-300], \"o\": {\"t\": true, \"f\": false, \"z\": null}, \"e\": {} }";
+    void theCopyIsThePayloadWrittenCompactlyWithItsNumbersAsGiven() {
+        var json = "{ \"s\" : \"a\\u0041\\n\u00e9\ud83d\ude00\", \"n\": [1, -2, 12345678901,"
+                + " 123456789012345678901234567890, 1.50, 2e3, -0.0, 1e-300, 0.1000000000000000000001],"
+                + " \"o\": {\"t\": true, \"f\": false, \"z\": null}, \"e\": {} }";
         var errors = new ArrayList<FieldError>();
 
         var payload = copy(json, "payload", errors);
 
         assertThat(errors).isEmpty();
-        var written = Json.write(Json.tree(json)); // as the api stored a payload when it kept it as a tree
+        var written = "{\"s\":\"aA\\n\u00e9\ud83d\ude00\",\"n\":[1,-2,12345678901,123456789012345678901234567890,"
+                + "1.50,2e3,-0.0,1e-300,0.1000000000000000000001],\"o\":{\"t\":true,\"f\":false,\"z\":null},\"e\":{}}";
         assertThat(payload.json()).isEqualTo(written);
-        assertThat(payload.size()).isEqualTo(written.getBytes(StandardCharsets.UTF_8).length
-                + Storable.expansion(1e-300));
+        // as jsonb writes them back: 2000 (one more), 0.000…1 (302 characters for 6)
+        assertThat(payload.size()).isEqualTo(written.getBytes(StandardCharsets.UTF_8).length + 1 + 296);
+    }
+
+    @Test
+    void aNumberIsStorableWhenItsFullFormFitsAThousandCharacters() {
+        assertThat(Storable.numberProblem(Storable.decimal("1e-990"))).isNull();
+        assertThat(Storable.numberProblem(Storable.decimal("-1.7976931348623157E308"))).isNull();
+        assertThat(Storable.numberProblem(Storable.decimal("1e-1000"))).contains("1002 characters");
+        assertThat(Storable.numberProblem(Storable.decimal("1.8e308"))).contains("from -1.7976931348623157E308");
+        assertThat(Storable.decimal("1e-2147483649")).isNull();
+        assertThat(Storable.plainLength(Storable.decimal("-12.5e-3"))).isEqualTo("-0.0125".length());
+        assertThat(Storable.plainLength(Storable.decimal("12e2"))).isEqualTo("1200".length());
     }
 
     /**

@@ -55,6 +55,22 @@ class SubmitTest {
     @Nested
     class Single {
 
+        /** Numbers are stored exactly (jsonb's numeric); read as doubles, 0.1000000000000000000001 came back 0.1. */
+        @Test
+        void aPayloadsNumbersAreKeptAndAnsweredExactly() {
+            var created = http.post("/v1/jobs",
+                    "{\"type\": \"echo\", \"payload\": {\"x\": 0.1000000000000000000001, \"y\": 1.50}}");
+            var id = created.json().get("id").asString();
+
+            var read = http.get("/v1/jobs/" + id);
+
+            assertThat(created.status()).isEqualTo(202);
+            assertThat(created.text()).contains("\"x\":0.1000000000000000000001", "\"y\":1.50");
+            assertThat(read.text()).contains("0.1000000000000000000001", "1.50");
+            assertThat(jdbc.sql("SELECT payload->>'x' FROM jobs WHERE id = :id::uuid").param("id", id)
+                    .query(String.class).single()).isEqualTo("0.1000000000000000000001");
+        }
+
         @Test
         void answers202WithTheJobAndItsLocation() {
             var before = Instant.now().minusSeconds(1);

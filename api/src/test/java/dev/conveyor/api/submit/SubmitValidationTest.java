@@ -96,6 +96,10 @@ class SubmitValidationTest {
                 Arguments.of("{\"type\": \"echo\", \"payload\": {\"s\": \"a\\udc00b\"}}", "payload.s", 400),
                 Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": 1e400}}", "payload.n", 400),
                 Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": [-1e400]}}", "payload.n[0]", 400),
+                // stored exactly, 1e-1000 would be 1,002 characters written out (jsonb, past 16,383 digits, fails)
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": 1e-1000}}", "payload.n", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": 1e-20000}}", "payload.n", 400),
+                Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": 1e-2147483649}}", "payload.n", 400),
                 // 1e300 is 301 bytes as jsonb writes it back: 1000 of them are over 256 KiB
                 Arguments.of("{\"type\": \"echo\", \"payload\": {\"n\": ["
                         + String.join(",", java.util.Collections.nCopies(1000, "1e300")) + "]}}", "payload", 413),
