@@ -39,6 +39,7 @@ class WorkerTable {
     private final Duration lostAfter;
     private volatile Instant caughtUpSince;
     private volatile Instant lastCaughtUp;
+    private Instant lastPruned; // by the reader's thread only
 
     WorkerTable(Clock clock, ApiProperties properties) {
         this.clock = clock;
@@ -46,7 +47,11 @@ class WorkerTable {
         this.lostAfter = properties.workerLostAfter();
     }
 
-    /** The reader has read everything that was on the topic at {@code asOf} (by this table's clock). */
+    /**
+     * The reader has read everything that was on the topic at {@code asOf} (by this table's clock). Once a TTL, it
+     * also forgets the workers not heard from within it: each worker process has an id of its own, and those that
+     * died without a tombstone would otherwise pile up, each restart adding one, unless someone listed the workers.
+     */
     void caughtUp(Instant asOf) {
         var last = lastCaughtUp;
         if (last != null && !asOf.isAfter(last)) {
@@ -56,6 +61,10 @@ class WorkerTable {
             caughtUpSince = asOf;
         }
         lastCaughtUp = asOf;
+        if (lastPruned == null || !asOf.isBefore(lastPruned.plus(ttl))) {
+            lastPruned = asOf;
+            forgetStale();
+        }
     }
 
     /**
@@ -96,11 +105,22 @@ class WorkerTable {
 
     /** Workers seen within the TTL, by id. Forgets the others, so workers that come and go do not pile up. */
     List<Worker> live() {
+        var oldest = forgetStale();
+        return workers.values().stream().filter(worker -> !worker.lastSeenAt().isBefore(oldest))
+                .sorted(Comparator.comparing(Worker::id)).toList();
+    }
+
+    /** Forgets the workers not seen within the TTL; answers the oldest time still within it. */
+    private Instant forgetStale() {
         var oldest = clock.instant().minus(ttl);
         // removeIf on a concurrent map's values removes an entry only if it still holds the stale value
         workers.values().removeIf(worker -> worker.lastSeenAt().isBefore(oldest));
-        return workers.values().stream().filter(worker -> !worker.lastSeenAt().isBefore(oldest))
-                .sorted(Comparator.comparing(Worker::id)).toList();
+        return oldest;
+    }
+
+    /** How many workers the table holds, stale ones included. */
+    int size() {
+        return workers.size();
     }
 
     /** Instants go out with millisecond precision, as everywhere in the api. */

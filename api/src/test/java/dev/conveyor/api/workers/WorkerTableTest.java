@@ -100,6 +100,21 @@ class WorkerTableTest {
         }
     }
 
+    /** Workers that died without a tombstone are forgotten as the topic is read, not only when someone lists them. */
+    @Test
+    void readingTheTopicForgetsWorkersSilentForATtl() {
+        table.heard("dead", heartbeat("dead", clock.instant()), clock.instant(), false);
+        table.caughtUp(clock.instant());
+        for (var i = 0; i < 2 * TTL.toSeconds(); i++) {
+            clock.advance(Duration.ofSeconds(1));
+            table.heard("alive", heartbeat("alive", clock.instant()), clock.instant(), false);
+            table.caughtUp(clock.instant());
+        }
+
+        assertThat(table.size()).isEqualTo(1);
+        assertThat(liveIds()).containsExactly("alive");
+    }
+
     @Test
     void aTombstoneForgetsTheWorker() {
         table.heard("a", heartbeat("a", clock.instant()), clock.instant(), false);

@@ -121,8 +121,8 @@ class QueueConsumersTest {
             return (ShareConsumer<String, String>) consumer;
         });
         var properties = new WorkerProperties("test-worker", List.of(QUEUE), 1, 10, 1_048_576, Duration.ZERO, 100,
-                1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(100), Map.of(), HttpSettings.defaults(),
-                SqlSettings.off());
+                1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(100), Map.of(),
+                HttpSettings.defaults(), SqlSettings.off());
         consumers = new QueueConsumers(factory, mock(QueueTopics.class), runner, new HandlerRegistry(List.of()),
                 properties);
         health = new ConsumersHealth(consumers);
