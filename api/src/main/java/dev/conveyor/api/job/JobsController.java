@@ -116,8 +116,8 @@ class JobsController {
             throw ApiException.invalid(errors);
         }
         var page = jobs.list(filter, cursor, size + 1);
-        var more = page.size() > size;
-        var shown = more ? page.subList(0, size) : page;
+        var more = page.jobs().size() > size || page.cut();
+        var shown = page.jobs().size() > size ? page.jobs().subList(0, size) : page.jobs();
         var answer = new LinkedHashMap<String, Object>();
         answer.put("jobs", shown);
         answer.put("next", more ? encodeCursor(shown.getLast().id()) : null);

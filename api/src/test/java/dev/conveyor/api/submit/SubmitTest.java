@@ -427,6 +427,32 @@ class SubmitTest {
             assertThat(second.get("next").isNull()).isTrue();
         }
 
+        /**
+         * 45 jobs of 200 KiB payloads, listed 100 at a time: a page stops at about 8 MiB of JSON (a page of 500 jobs
+         * with the largest payloads and results took 640 MB in the api), and its cursor goes on from there.
+         */
+        @Test
+        void aPageOfLargeJobsStopsAtItsBytesAndGoesOnFromThere() {
+            var item = "{\"type\": \"large-page\", \"payload\": {\"s\": \"" + "x".repeat(200 * 1024)
+                    + "\"}}";
+            var ids = new ArrayList<String>();
+            var stored = http.post("/v1/jobs/batch", "{\"jobs\": [" + String.join(",",
+                    java.util.Collections.nCopies(45, item)) + "]}");
+            assertThat(stored.status()).as(stored.text()).isEqualTo(202);
+            stored.json().get("jobs").forEach(job -> ids.add(job.get("id").asString()));
+
+            var first = http.get("/v1/jobs?type=large-page&limit=100").json();
+            var second = http.get("/v1/jobs?type=large-page&limit=100&after=" + first.get("next").asString()).json();
+
+            var onFirst = first.get("jobs").size();
+            assertThat(onFirst).isBetween(40, 41); // 8 MiB of 200 KiB payloads, the one that passes it included
+            var seen = new ArrayList<String>();
+            first.get("jobs").forEach(j -> seen.add(j.get("id").asString()));
+            second.get("jobs").forEach(j -> seen.add(j.get("id").asString()));
+            assertThat(seen).containsExactlyInAnyOrderElementsOf(ids).doesNotHaveDuplicates();
+            assertThat(second.get("next").isNull()).isTrue();
+        }
+
         @Test
         void filtersByStatus() {
             http.post("/v1/jobs", "{\"type\": \"echo\", \"queue\": \"status-q\", \"delaySeconds\": 600}");
