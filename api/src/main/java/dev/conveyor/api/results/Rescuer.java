@@ -88,6 +88,9 @@ class Rescuer {
                         () -> writes.lockSilent(alive, properties.workerLostAfter(), found.silent(), BATCH),
                         running -> "worker " + running.workerId() + " stopped sending heartbeats while it ran "
                                 + "attempt " + running.state().attempts()));
+                // At once, not at the next pass: an attempt whose start was applied after the look above (a dead
+                // worker's last starts, say) waits one pass less to be found, and its events' end to be applied.
+                suspects = suspects();
             }
         } catch (RuntimeException e) {
             log.warn("Rescue pass failed (will retry): {}", e.getMessage());
