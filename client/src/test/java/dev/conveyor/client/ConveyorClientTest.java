@@ -3,6 +3,7 @@ package dev.conveyor.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigDecimal;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpHeaders;
@@ -186,6 +187,17 @@ class ConveyorClientTest {
             assertThat(job.result(Count.class)).isEqualTo(new Count(7));
             assertThat(job.payload(Count.class)).isEqualTo(new Count(3));
             assertThat(job.progress().message()).isEqualTo("half");
+        }
+
+        @Test
+        void aResultsNumbersAreReadExactly() {
+            api.then(200, job("SUCCEEDED", "{\"total\":0.1000000000000000000001}"));
+            var job = client(RetryPolicy.DEFAULT).get(ID);
+            assertThat(job.result().get("total").decimalValue()).isEqualTo(new BigDecimal("0.1000000000000000000001"));
+            assertThat(job.result(Total.class).total()).isEqualTo(new BigDecimal("0.1000000000000000000001"));
+        }
+
+        record Total(BigDecimal total) {
         }
 
         @Test

@@ -8,6 +8,7 @@ import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.cfg.DateTimeFeature;
+import tools.jackson.databind.cfg.JsonNodeFeature;
 import tools.jackson.databind.SerializationContext;
 import tools.jackson.databind.deser.std.StdScalarDeserializer;
 import tools.jackson.databind.ext.javatime.deser.InstantDeserializer;
@@ -22,6 +23,11 @@ import tools.jackson.databind.util.RawValue;
  * The one JSON codec for everything that travels on Kafka: ISO-8601 instants, tolerant of added fields. Instants are
  * written and read through {@link Instants}, which skips the formatter for the shape it writes; any other text or a
  * number of seconds is read by Jackson's own deserializer, as before.
+ *
+ * <p>Trees (payloads, results) keep their numbers exactly: a number with a fraction or an exponent is read as a
+ * {@link java.math.BigDecimal} ({@code DecimalNode}), not a double, so that {@code 0.1000000000000000000001} reaches a
+ * handler, and a handler's result the database, as it was written. Typed fields ({@code double}, {@code int}) read
+ * as before.
  */
 public final class Json {
 
@@ -29,6 +35,7 @@ public final class Json {
     public static final JsonMapper MAPPER = JsonMapper.builder()
             .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(JsonNodeFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .addModule(instantText().addDeserializer(Instant.class, new InstantReader()))
             .build();
 

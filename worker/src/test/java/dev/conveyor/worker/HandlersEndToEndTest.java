@@ -11,6 +11,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.test.TestPostgres;
+import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -201,5 +202,22 @@ class HandlersEndToEndTest {
                 + " \"unitPrice\": 2.5}]}");
         assertThat(job.get("status").asString()).as("%s", job).isEqualTo("SUCCEEDED");
         assertThat(job.get("result").get("items").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void handlersReadPayloadNumbersExactlyAndTheirResultsAreStoredSo() {
+        var invoice = runToEnd("invoice-total", "{\"currency\": \"EUR\", \"lines\": [{\"sku\": \"a\", \"quantity\": 3,"
+                + " \"unitPrice\": 0.1000000000000000000001}]}");
+        assertThat(invoice.get("status").asString()).as("%s", invoice).isEqualTo("SUCCEEDED");
+        assertThat(invoice.get("result").get("total").decimalValue())
+                .isEqualByComparingTo(new BigDecimal("0.3000000000000000000003"));
+
+        // echoed through the worker and back: 992 characters written out, as jsonb keeps 1e-990
+        var echoed = runToEnd("echo", "{\"x\": 0.1000000000000000000001, \"tiny\": 1e-990, \"big\": 1e300}");
+        assertThat(echoed.get("status").asString()).as("%s", echoed).isEqualTo("SUCCEEDED");
+        assertThat(echoed.get("result").get("x").decimalValue())
+                .isEqualByComparingTo(new BigDecimal("0.1000000000000000000001"));
+        assertThat(echoed.get("result").get("tiny").decimalValue()).isEqualByComparingTo(new BigDecimal("1e-990"));
+        assertThat(echoed.get("result").get("big").decimalValue()).isEqualByComparingTo(new BigDecimal("1e300"));
     }
 }

@@ -1,6 +1,7 @@
 package dev.conveyor.api.results;
 
 import dev.conveyor.common.Json;
+import dev.conveyor.common.JsonNumbers;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobFinished;
@@ -17,7 +18,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * Reads worker events as untrusted input: an event is decoded, checked and made storable here, so that nothing a
  * worker (or anyone who can write to the topic) sends can fail the batch it arrives in. What PostgreSQL cannot
- * store (a NUL character in any text, an instant out of its range) is replaced; a result that cannot be stored ends
+ * store (a NUL character in any text, an instant out of its range) is replaced; a result that cannot be stored (a NUL
+ * character, a number longer than {@link JsonNumbers#MAX_CHARS} characters written out, as its exact value is) ends
  * its attempt with {@code RESULT_INVALID}; a finished event that cannot be read but names its job and attempt ends
  * that attempt with {@code INVALID_REPORT}; anything else unreadable is skipped.
  */
@@ -121,8 +123,15 @@ public final class EventReader {
         if (node.isString() && node.asString().indexOf('\0') >= 0) {
             return "it holds a NUL character (\\u0000) at " + path;
         }
-        if (node.isFloatingPointNumber() && !Double.isFinite(node.asDouble()) && !node.isBigDecimal()) {
+        // a DecimalNode's asDouble() throws beyond a double's range: only a double can be infinite
+        if ((node.isDouble() || node.isFloat()) && !Double.isFinite(node.asDouble())) {
             return "it holds a number that is not finite at " + path;
+        }
+        // read exactly, 1e-20000 is short text that jsonb would refuse, failing the update of the whole batch
+        if (node.isBigDecimal() && !JsonNumbers.storable(node.decimalValue())
+                || node.isBigInteger() && !JsonNumbers.storable(node.bigIntegerValue())) {
+            return "it holds a number longer than " + JsonNumbers.MAX_CHARS + " characters written out in full at "
+                    + path;
         }
         if (node.isObject()) {
             for (var field : node.properties()) {

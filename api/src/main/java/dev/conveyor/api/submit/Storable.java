@@ -2,6 +2,7 @@ package dev.conveyor.api.submit;
 
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.common.Json;
+import dev.conveyor.common.JsonNumbers;
 import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -36,8 +37,6 @@ final class Storable {
      * which Jackson, like many JSON libraries, would refuse to write, or a client to read, past 500.
      */
     static final int MAX_DEPTH = 480;
-    /** The longest number a payload may hold, written out in full: Jackson's default limit for reading one. */
-    static final int MAX_NUMBER_CHARS = 1000;
     private static final BigDecimal LARGEST = new BigDecimal(Double.MAX_VALUE);
     private static final String RANGE = "must be a number from -1.7976931348623157E308 to 1.7976931348623157E308";
 
@@ -136,7 +135,7 @@ final class Storable {
                         var value = decimal(text);
                         var problem = numberProblem(value);
                         if (problem == null) {
-                            expansion += Math.max(0, plainLength(value) - text.length());
+                            expansion += Math.max(0, JsonNumbers.plainLength(value) - text.length());
                             generator.writeNumber(text);
                         } else {
                             place.report(problem);
@@ -274,16 +273,16 @@ final class Storable {
      * Why a number with a fraction or an exponent cannot be stored, or null when it can. It is stored exactly
      * ({@code jsonb} keeps numbers as {@code numeric}), and written back out in full: {@code 1e308} comes back as 309
      * digits, {@code 1e-400} as 402 characters. Refused: numbers beyond a double's range, which most JSON readers
-     * cannot hold, and numbers whose full form is longer than {@link #MAX_NUMBER_CHARS}, which Jackson (the worker's
-     * reader among them) refuses to read and PostgreSQL, past 16,383 digits after the point, to store.
+     * cannot hold, and numbers whose full form is longer than {@link JsonNumbers#MAX_CHARS}, which Jackson (the
+     * worker's reader among them) refuses to read and PostgreSQL, past 16,383 digits after the point, to store.
      */
     static String numberProblem(BigDecimal value) {
         if (value == null || value.abs().compareTo(LARGEST) > 0) {
             return RANGE;
         }
-        var length = plainLength(value);
-        return length <= MAX_NUMBER_CHARS ? null : "takes " + length + " characters written out in full, as it is "
-                + "stored and read back; at most " + MAX_NUMBER_CHARS + " are allowed (so 1e-990, not 1e-1000)";
+        var length = JsonNumbers.plainLength(value);
+        return length <= JsonNumbers.MAX_CHARS ? null : "takes " + length + " characters written out in full, as it "
+                + "is stored and read back; at most " + JsonNumbers.MAX_CHARS + " are allowed (so 1e-990, not 1e-1000)";
     }
 
     /** The number of a JSON number's text, or null when its exponent is beyond an int's range. */
@@ -293,14 +292,6 @@ final class Storable {
         } catch (NumberFormatException | ArithmeticException e) {
             return null;
         }
-    }
-
-    /** How long {@code value} is written out in full, without an exponent, as PostgreSQL writes a numeric. */
-    static long plainLength(BigDecimal value) {
-        long sign = value.signum() < 0 ? 1 : 0;
-        long scale = value.scale();
-        long precision = value.precision();
-        return sign + (scale <= 0 ? precision - scale : Math.max(1, precision - scale) + 1 + scale);
     }
 
     /** A field name as it can appear in an error: NUL and unpaired surrogates escaped. */

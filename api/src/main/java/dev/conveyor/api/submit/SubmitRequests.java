@@ -282,7 +282,8 @@ class SubmitRequests {
     private static String hash(ObjectNode fields, Storable.Payload payload) {
         var copy = fields.deepCopy();
         if (payload != null) {
-            copy.set("payload", Json.tree(payload.json()));
+            // read with doubles, as before numbers were kept exactly, so that a key's hash stays what it was
+            copy.set("payload", CANONICAL.readTree(payload.json()));
         }
         copy.remove("idempotencyKey");
         copy.properties().removeIf(field -> field.getValue().isNull());

@@ -274,6 +274,43 @@ class EventsTest {
     }
 
     @Test
+    void aResultsNumbersAreStoredExactlyAndOneBeyondWhatCanBeStoredFailsOnlyItsOwnJob() {
+        // 1e-20000 is short text, but jsonb refuses more than 16,383 digits after the point: in the batch's update
+        // it would fail everyone's change
+        var tiny = submit();
+        var exact = submit();
+        var others = new ArrayList<UUID>();
+        var events = new ArrayList<String>();
+        events.add(started(tiny, 1, 0));
+        events.add(succeeded(tiny, 1, 0, "{\"a\": [1, {\"tiny\": 1e-20000}]}"));
+        var huge = submit();
+        events.add(started(huge, 1, 0));
+        events.add(succeeded(huge, 1, 0, "{\"huge\": -1e999999}"));
+        events.add(started(exact, 1, 0));
+        events.add(succeeded(exact, 1, 0, "{\"x\": 0.1000000000000000000001, \"y\": 1e-990, \"z\": 2.50}"));
+        for (var i = 0; i < 20; i++) {
+            var id = submit();
+            others.add(id);
+            events.add(started(id, 1, 0));
+            events.add(succeeded(id, 1, 0, "{\"n\": " + i + ".5}"));
+        }
+
+        send(events);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(tiny).equals("FAILED"));
+        assertThat(job(tiny).get("error").get("code").asString()).isEqualTo("RESULT_INVALID");
+        assertThat(job(tiny).get("error").get("message").asString()).contains("1000 characters", "$.a[1].tiny");
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(huge).equals("FAILED"));
+        assertThat(job(huge).get("error").get("message").asString()).contains("$.huge");
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(exact).equals("SUCCEEDED"));
+        var stored = jdbc.sql("SELECT result::text FROM jobs WHERE id = ?").param(exact).query(String.class).single();
+        assertThat(stored)
+                .isEqualTo("{\"x\": 0.1000000000000000000001, \"y\": 0." + "0".repeat(989) + "1, \"z\": 2.50}");
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> others.stream().allMatch(id -> status(id).equals("SUCCEEDED")));
+    }
+
+    @Test
     void aChangeTheDatabaseRefusesFailsOnlyItsOwnJobAndTheRestOfTheBatchIsRecorded() {
         // Something this api does not foresee makes PostgreSQL refuse one job's change: here a constraint of the
         // test's own, standing for any data error the reader cannot predict.

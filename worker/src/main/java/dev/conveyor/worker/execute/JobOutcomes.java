@@ -1,7 +1,7 @@
 package dev.conveyor.worker.execute;
 
+import dev.conveyor.common.JsonNumbers;
 import dev.conveyor.common.message.JobError;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.regex.Pattern;
@@ -26,13 +26,10 @@ final class JobOutcomes {
     static final Duration MAX_RETRY_AFTER = Duration.ofDays(36_500);
     /** Deepest nesting of arrays and objects in a result (JSON readers refuse 500 and more). */
     static final int MAX_DEPTH = 256;
-    /** Most significant digits of a number in a result, and its largest decimal exponent either way. */
-    static final int MAX_DIGITS = 500;
     /** Longest object key in a result, in characters. */
     static final int MAX_KEY_CHARS = 10_000;
 
     private static final Pattern CODE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
-    private static final int MAX_BITS = (int) Math.ceil(MAX_DIGITS * Math.log(10) / Math.log(2));
     private static final char REPLACEMENT = '\uFFFD';
 
     private JobOutcomes() {
@@ -150,26 +147,17 @@ final class JobOutcomes {
             return Double.isFinite(value) ? null : "is " + value + ", which JSON cannot hold";
         }
         if (node.isBigDecimal()) {
-            return fits(node.decimalValue()) ? null : tooBig();
+            return JsonNumbers.storable(node.decimalValue()) ? null : tooLong();
         }
         if (node.isBigInteger()) {
-            return node.bigIntegerValue().bitLength() <= MAX_BITS ? null : tooBig();
+            return JsonNumbers.storable(node.bigIntegerValue()) ? null : tooLong();
         }
         return null;
     }
 
-    private static boolean fits(BigDecimal value) {
-        if (value.signum() == 0) {
-            return true;
-        }
-        // The decimal exponent of the leading digit, in long: precision minus a scale near Integer.MIN_VALUE overflows.
-        var exponent = (long) value.precision() - value.scale() - 1;
-        return value.precision() <= MAX_DIGITS && Math.abs(exponent) <= MAX_DIGITS;
-    }
-
-    private static String tooBig() {
-        return "is a number beyond what can be stored (at most " + MAX_DIGITS
-                + " significant digits, magnitude from 1e-" + MAX_DIGITS + " to 1e" + MAX_DIGITS + ")";
+    private static String tooLong() {
+        return "is a number beyond what can be stored: at most " + JsonNumbers.MAX_CHARS
+                + " characters written out in full, as the api stores and answers it (so 1e-990, not 1e-1000)";
     }
 
     private static boolean pairedAt(String text, int i) {

@@ -1,5 +1,6 @@
 package dev.conveyor.worker.sql;
 
+import dev.conveyor.common.JsonNumbers;
 import dev.conveyor.common.handler.JobFailure;
 import java.util.HashSet;
 import java.util.Map;
@@ -50,11 +51,12 @@ record SqlCall(SqlJobHandler.Prepared statement, JsonNode params) {
                 throw JobFailure.notRetryable("payload.params." + given + " is not a parameter of statement '"
                         + statement.name() + "' (it takes " + wanted + ")");
             }
-            // Jackson reads a number beyond a double (1e999999) as infinite, which no number type binds
+            // read exactly, 1e999999 binds as a numeric that PostgreSQL refuses; and a double can be infinite
             var value = params.get(given);
-            if (value.isFloatingPointNumber() && !Double.isFinite(value.asDouble())) {
-                throw JobFailure.notRetryable("payload.params." + given + " is a number beyond what a double "
-                        + "holds (about 1.8e308); send it as text");
+            if (value.isBigDecimal() ? !JsonNumbers.storable(value.decimalValue())
+                    : value.isFloatingPointNumber() && !Double.isFinite(value.asDouble())) {
+                throw JobFailure.notRetryable("payload.params." + given + " is a number beyond what a parameter "
+                        + "binds (at most " + JsonNumbers.MAX_CHARS + " characters written out); send it as text");
             }
         }
         return new SqlCall(statement, params);

@@ -116,6 +116,15 @@ class HostileOutcomesTest {
                     "result.long");
             assertInvalid(outcome(context -> Json.object().put("int", new BigInteger("9".repeat(2000)))),
                     "result.int");
+            // the api stores it exactly and answers it written out: 1e-1000 is 1,002 characters so, 1e-990 992
+            assertInvalid(outcome(context -> Json.object().put("edge", new BigDecimal("1E-1000"))), "result.edge",
+                    "1000 characters");
+            assertInvalid(outcome(context -> Json.object().put("digits", new BigInteger("9".repeat(1001)))),
+                    "result.digits");
+            var edge = Json.object().put("small", new BigDecimal("1E-990")).put("large", new BigDecimal("-1E+998"))
+                    .put("digits", new BigInteger("9".repeat(1000)));
+            var stored = outcome(context -> edge);
+            assertThat(stored.outcome()).as("%s", stored.error()).isEqualTo(JobFinished.Outcome.SUCCEEDED);
         }
 
         @Test
