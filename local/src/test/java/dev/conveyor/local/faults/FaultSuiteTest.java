@@ -508,6 +508,7 @@ class FaultSuiteTest {
         var nulResult = submit(targets, "{\"type\":\"sleep\",\"payload\":{\"ms\":15000}}");
         var hugeRetryAfter = submit(targets, "{\"type\":\"sleep\",\"payload\":{\"ms\":15000}}");
         var nulProgress = submit(targets, "{\"type\":\"sleep\",\"payload\":{\"ms\":15000}}");
+        var tinyResult = submit(targets, "{\"type\":\"sleep\",\"payload\":{\"ms\":15000}}");
         var toCancel = submit(targets, "{\"type\":\"sleep\",\"payload\":{\"ms\":60000}}");
         submitBatches(ledger, 500, ECHO);
         var firstPoisonAt = Instant.now();
@@ -515,7 +516,7 @@ class FaultSuiteTest {
         ledger.settle(this::apis, Duration.ofSeconds(60));
         var doneEarlier = ledger.ids().stream().filter(id -> Ledger.isTerminal(ledger.job(id))).limit(2).toList();
         await("the target jobs running").atMost(Duration.ofSeconds(60)).until(() ->
-                List.of(nulResult, hugeRetryAfter, nulProgress, toCancel).stream().allMatch(id -> !events.starts(id).isEmpty()));
+                List.of(nulResult, hugeRetryAfter, nulProgress, tinyResult, toCancel).stream().allMatch(id -> !events.starts(id).isEmpty()));
 
         try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", cluster.bootstrapServers(),
                 "acks", "all"), new StringSerializer(), new ByteArraySerializer())) {
@@ -539,6 +540,10 @@ class FaultSuiteTest {
             var worker = events.starts(nulResult).getFirst().workerId();
             Poison.send(producer, Topics.EVENTS, nulResult.toString(), Poison.finished(nulResult, worker, "SUCCEEDED",
                     "{\"s\":\"a\\u0000b\"}", "null", "null", now));
+            // short text, but 20,001 characters written out: jsonb refuses it, which would fail the batch's update
+            Poison.send(producer, Topics.EVENTS, tinyResult.toString(), Poison.finished(tinyResult,
+                    events.starts(tinyResult).getFirst().workerId(), "SUCCEEDED", "{\"x\":1e-20000}", "null", "null",
+                    now));
             Poison.send(producer, Topics.EVENTS, hugeRetryAfter.toString(), Poison.finished(hugeRetryAfter,
                     events.starts(hugeRetryAfter).getFirst().workerId(), "FAILED", "null",
                     "{\"code\":\"HANDLER_ERROR\",\"message\":\"forged\",\"retryable\":true}", "9000000000000000000", now));
@@ -576,6 +581,9 @@ class FaultSuiteTest {
             soft.assertThat(Poison.endedCleanly(t, "{\"sleptMs\":15000}")).as("the job whose forged result held NUL: %s", t)
                     .isTrue();
         }
+        var tiny = targets.job(tinyResult);
+        soft.assertThat(tiny != null && Poison.endedCleanly(tiny, "{\"sleptMs\":15000}"))
+                .as("the job whose forged result held 1e-20000: %s", tiny).isTrue();
         var r = targets.job(hugeRetryAfter);
         soft.assertThat(r).as("the job told to retry in 9e18 ms").isNotNull();
         if (r != null) {
