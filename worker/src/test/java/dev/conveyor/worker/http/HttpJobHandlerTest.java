@@ -252,6 +252,20 @@ class HttpJobHandlerTest {
         }
 
         @Test
+        void retriesABodyThatEndsBeforeItsContentLength() {
+            server.route("/short", exchange -> {
+                exchange.sendResponseHeaders(200, 500);
+                exchange.getResponseBody().write("x".repeat(10).getBytes(StandardCharsets.UTF_8));
+                exchange.getResponseBody().flush();
+                exchange.close(); // short of its length: the server drops the connection after 10 bytes of 500
+            });
+            var failure = failure(capped, get(server.url("/short")));
+            assertThat(failure.code()).isEqualTo("HANDLER_ERROR");
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.getMessage()).contains("/short failed", "Content-Length");
+        }
+
+        @Test
         void failsFinallyWithResultTooLargeWhenAChunkedBodyGrowsOverTheCap() {
             server.route("/stream", exchange -> {
                 exchange.sendResponseHeaders(200, 0);
