@@ -27,7 +27,8 @@ import org.springframework.stereotype.Component;
  *
  * <p>Bodies announced at most {@link #SMALL} (single submissions, small batches) reserve from a part of their own, a
  * quarter of the memory: large bodies sent slowly, which hold the rest for as long as they take, do not hold back the
- * small ones.
+ * small ones. A body of unannounced length (chunked) starts there too, and moves to the large bodies' part once it
+ * grows past {@link #SMALL}.
  */
 @Component
 class BodyMemory {
@@ -90,7 +91,7 @@ class BodyMemory {
     final class Body implements AutoCloseable {
 
         private final long deadline = System.nanoTime() + wait.toNanos();
-        private final Pool pool;
+        private Pool pool;
         private byte[] bytes;
         private int reservedKib;
 
@@ -120,6 +121,23 @@ class BodyMemory {
             reservedKib = needed;
         }
 
+        /** Holds memory for {@code bytes} in all from the large bodies' part, giving back what it held in another. */
+        private void reserveLarge(long bytes) {
+            if (pool == large) {
+                reserve(bytes);
+                return;
+            }
+            var held = pool;
+            var heldKib = reservedKib;
+            pool = large;
+            reservedKib = 0;
+            try {
+                reserve(bytes);
+            } finally {
+                held.kib.release(heldKib);
+            }
+        }
+
         @Override
         public void close() {
             pool.kib.release(reservedKib);
@@ -138,7 +156,7 @@ class BodyMemory {
         if (announced > limit) {
             throw tooLarge(limit);
         }
-        var body = new Body(announced >= 0 && announced <= SMALL ? small : large);
+        var body = new Body(announced > SMALL ? large : small);
         try {
             try (var in = http.getInputStream()) {
                 if (announced >= 0) {
@@ -180,12 +198,20 @@ class BodyMemory {
         return bytes;
     }
 
-    /** A chunked body, read a chunk at a time, each reserved before it is read, up to one byte past the limit. */
+    /**
+     * A chunked body, read a chunk at a time, each reserved before it is read, up to one byte past the limit: its
+     * first chunk ({@link #SMALL}) from the small bodies' part, the rest from the large bodies'.
+     */
     private static byte[] readUnannounced(InputStream in, int limit, Body body) throws IOException {
         var out = new ByteArrayOutputStream();
         var chunk = new byte[CHUNK];
         while (out.size() <= limit) {
-            body.reserve(2L * (out.size() + CHUNK));
+            var needed = 2L * (out.size() + CHUNK);
+            if (needed > 2L * SMALL) {
+                body.reserveLarge(needed);
+            } else {
+                body.reserve(needed);
+            }
             var read = in.readNBytes(chunk, 0, (int) Math.min(CHUNK, limit + 1L - out.size()));
             out.write(chunk, 0, read);
             if (read < CHUNK) {

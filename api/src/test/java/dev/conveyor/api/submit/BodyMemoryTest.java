@@ -108,6 +108,27 @@ class BodyMemoryTest {
         }
     }
 
+    /** A chunked single submission is not held back by large bodies either, until it grows past a small one. */
+    @Test
+    void aBodyOfUnannouncedLengthStartsAmongTheSmallOnesAndMovesOnceItGrows() {
+        var memory = new BodyMemory(1024 * KIB, Duration.ofMillis(50));
+
+        try (var large = memory.read(request(900 * KIB), 1024 * KIB)) {
+            try (var small = memory.read(unannounced(KIB), 1024 * KIB)) {
+                assertThat(small.bytes()).hasSize(KIB);
+                assertThat(memory.reservedBytes()).isEqualTo(768 * KIB + 2 * BodyMemory.SMALL);
+            }
+            assertThatThrownBy(() -> memory.read(unannounced(200 * KIB), 1024 * KIB))
+                    .satisfies(refusal -> assertThat(status(refusal)).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE));
+            assertThat(memory.reservedBytes()).isEqualTo(768 * KIB);
+        }
+        try (var grown = memory.read(unannounced(200 * KIB), 1024 * KIB)) {
+            assertThat(grown.bytes()).hasSize(200 * KIB);
+            assertThat(memory.reservedBytes()).isEqualTo(2 * 256 * KIB);
+        }
+        assertThat(memory.reservedBytes()).isZero();
+    }
+
     /** Large bodies sent slowly hold their part of the memory for as long as they take, but not the small ones'. */
     @Test
     void smallBodiesAreNotHeldBackByLargeOnes() {
