@@ -98,7 +98,7 @@ class JobInserts {
             if (earlier == null) {
                 throw new IllegalStateException("Job " + job.id() + " was neither inserted nor found by its key");
             }
-            outcomes.add(earlier.requestHash().equals(job.requestHash())
+            outcomes.add(job.requestHash().matches(earlier.requestHash())
                     ? new InsertOutcome.Replayed(earlier.job())
                     : new InsertOutcome.KeyConflict(job.idempotencyKey(), earlier.job().id()));
         }
@@ -117,7 +117,7 @@ class JobInserts {
                 .param("maxAttempts", job.maxAttempts())
                 .param("timeout", job.timeoutSeconds())
                 .param("key", job.idempotencyKey(), Types.VARCHAR)
-                .param("hash", job.requestHash(), Types.VARCHAR)
+                .param("hash", job.requestHash() == null ? null : job.requestHash().stored(), Types.VARCHAR)
                 .param("createdAt", Instants.format(job.createdAt()))
                 .param("runAt", Instants.format(job.runAt()))
                 .param("lease", lease, Types.VARCHAR)
@@ -151,7 +151,7 @@ class JobInserts {
             maxAttempts[i] = job.maxAttempts();
             timeouts[i] = job.timeoutSeconds();
             keys[i] = job.idempotencyKey();
-            hashes[i] = job.requestHash();
+            hashes[i] = job.requestHash() == null ? null : job.requestHash().stored();
             createdAt[i] = Instants.format(job.createdAt());
             runAt[i] = Instants.format(job.runAt());
             leases[i] = lease(job, leased);

@@ -20,7 +20,7 @@ record NewJob(
         int timeoutSeconds,
         Instant runAt,
         String idempotencyKey,
-        String requestHash,
+        RequestHash requestHash,
         Instant createdAt,
         int payloadBytes) {
 

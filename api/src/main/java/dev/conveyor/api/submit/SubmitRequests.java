@@ -278,12 +278,26 @@ class SubmitRequests {
         return null;
     }
 
-    /** What the idempotency key stands for: the request without the key and null fields, keys sorted. */
-    private static String hash(ObjectNode fields, Storable.Payload payload) {
+    /**
+     * What the idempotency key stands for: the request without the key and null fields, keys sorted; see
+     * {@link RequestHash} for its numbers.
+     */
+    private static RequestHash hash(ObjectNode fields, Storable.Payload payload) {
+        // read with doubles, as before numbers were kept exactly, so that a key's hash stays what it was
+        var legacy = digest(fields, payload == null ? null : CANONICAL.readTree(payload.json()));
+        if (payload == null) {
+            return new RequestHash(legacy, legacy);
+        }
+        var exact = Json.tree(payload.json());
+        return hasDecimals(exact)
+                ? new RequestHash(RequestHash.EXACT + digest(fields, normalized(exact)), legacy)
+                : new RequestHash(legacy, legacy);
+    }
+
+    private static String digest(ObjectNode fields, JsonNode payload) {
         var copy = fields.deepCopy();
         if (payload != null) {
-            // read with doubles, as before numbers were kept exactly, so that a key's hash stays what it was
-            copy.set("payload", CANONICAL.readTree(payload.json()));
+            copy.set("payload", payload);
         }
         copy.remove("idempotencyKey");
         copy.properties().removeIf(field -> field.getValue().isNull());
@@ -294,5 +308,36 @@ class SubmitRequests {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
+    }
+
+    /** Whether the tree holds a number with a fraction or an exponent (read exactly, a {@code DecimalNode}). */
+    private static boolean hasDecimals(JsonNode node) {
+        if (node.isBigDecimal()) {
+            return true;
+        }
+        for (var child : node) {
+            if (hasDecimals(child)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The tree with every decimal number without trailing zeros: {@code 2.50} and {@code 2.5} are one number. */
+    private static JsonNode normalized(JsonNode node) {
+        if (node.isBigDecimal()) {
+            return JsonNodeFactory.instance.numberNode(node.decimalValue().stripTrailingZeros());
+        }
+        if (node.isObject()) {
+            var copy = JsonNodeFactory.instance.objectNode();
+            node.properties().forEach(field -> copy.set(field.getKey(), normalized(field.getValue())));
+            return copy;
+        }
+        if (node.isArray()) {
+            var copy = JsonNodeFactory.instance.arrayNode(node.size());
+            node.forEach(child -> copy.add(normalized(child)));
+            return copy;
+        }
+        return node;
     }
 }

@@ -322,6 +322,6 @@ class SubmitIsolationTest {
         var now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         var json = Json.write(payload);
         return new NewJob(jobIds.get(), "default", type, "default", json, 1, 60, runAt.isAfter(now) ? runAt : now, key,
-                key == null ? null : "hash", now, json.length());
+                key == null ? null : new RequestHash("hash", "hash"), now, json.length());
     }
 }

@@ -98,6 +98,33 @@ class SubmitRequestsTest {
         var canonical = "{\"maxAttempts\":3.0,\"payload\":{\"a\":{\"b\":null,\"y\":\"\u00e9\"},"
                 + "\"z\":[1,2.5,100.0,123456789012345678901]},\"type\":\"echo\"}";
         var digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
-        assertThat(checked.job().requestHash()).isEqualTo(HexFormat.of().formatHex(digest));
+        assertThat(checked.job().requestHash().legacy()).isEqualTo(HexFormat.of().formatHex(digest));
+        // with decimals in its payload, the hash stored with a new job compares them exactly
+        assertThat(checked.job().requestHash().stored()).startsWith(RequestHash.EXACT);
+        assertThat(checked.job().requestHash().matches(checked.job().requestHash().legacy())).isTrue();
+    }
+
+    @Test
+    void aRequestWithoutDecimalsIsHashedAsBefore() throws Exception {
+        var checked = check(requests("default"), """
+                {"type": "echo", "idempotencyKey": "k", "payload": {"z": [1, 123456789012345678901], "s": "t"}}""",
+                "", null, "default");
+
+        var canonical = "{\"payload\":{\"s\":\"t\",\"z\":[1,123456789012345678901]},\"type\":\"echo\"}";
+        var digest = HexFormat.of().formatHex(
+                MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
+        assertThat(checked.job().requestHash()).isEqualTo(new RequestHash(digest, digest));
+    }
+
+    @Test
+    void anExactHashMatchesOnlyAnExactlyEqualRequestAndALegacyOneAsBefore() {
+        var exact = new RequestHash(RequestHash.EXACT + "aa", "bb");
+        assertThat(exact.matches(RequestHash.EXACT + "aa")).isTrue();
+        assertThat(exact.matches(RequestHash.EXACT + "cc")).as("another request, the same as doubles").isFalse();
+        assertThat(exact.matches("bb")).as("stored before exact numbers").isTrue();
+        assertThat(exact.matches("aa")).isFalse();
+        var plain = new RequestHash("bb", "bb");
+        assertThat(plain.matches(RequestHash.EXACT + "bb")).isFalse();
+        assertThat(plain.matches("bb")).isTrue();
     }
 }

@@ -302,6 +302,55 @@ class SubmitTest {
             assertThat(rows("diff-1")).isEqualTo(1);
         }
 
+        /** Payloads are stored exactly, so keys compare them so: read as doubles, these two were one request. */
+        @Test
+        void payloadsThatDifferPastADoublesDigitsAreDifferentRequestsAndTrailingZerosAreNot() {
+            var first = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"x\": 0.1000000000000000000001},"
+                    + " \"idempotencyKey\": \"exact-1\"}");
+            var other = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"x\": 0.1000000000000000000002},"
+                    + " \"idempotencyKey\": \"exact-1\"}");
+            var same = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"x\": 0.10000000000000000000010},"
+                    + " \"idempotencyKey\": \"exact-1\"}");
+
+            assertThat(first.status()).isEqualTo(202);
+            assertThat(other.status()).isEqualTo(409);
+            assertThat(same.status()).isEqualTo(200);
+            assertThat(same.json().get("id")).isEqualTo(first.json().get("id"));
+            assertThat(rows("exact-1")).isEqualTo(1);
+        }
+
+        /** A key stored before numbers were compared exactly holds the hash of the request read with doubles. */
+        @Test
+        void aKeyStoredBeforeExactNumbersIsStillReplayed() {
+            var first = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"x\": 2.5},"
+                    + " \"idempotencyKey\": \"legacy-1\"}");
+            var legacy = jdbc.sql("SELECT request_hash FROM jobs WHERE idempotency_key = 'legacy-1'")
+                    .query(String.class).single();
+            assertThat(legacy).startsWith(RequestHash.EXACT);
+            // as the api before this one stored it: the request hashed with its numbers read as doubles
+            var canonical = "{\"payload\":{\"x\":2.5},\"type\":\"echo\"}";
+            jdbc.sql("UPDATE jobs SET request_hash = :hash WHERE idempotency_key = 'legacy-1'")
+                    .param("hash", sha256(canonical)).update();
+
+            var again = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"x\": 2.50},"
+                    + " \"idempotencyKey\": \"legacy-1\"}");
+            var other = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"x\": 2.6},"
+                    + " \"idempotencyKey\": \"legacy-1\"}");
+
+            assertThat(again.status()).isEqualTo(200);
+            assertThat(again.json().get("id")).isEqualTo(first.json().get("id"));
+            assertThat(other.status()).isEqualTo(409);
+        }
+
+        private static String sha256(String text) {
+            try {
+                return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(text.getBytes(StandardCharsets.UTF_8)));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
         @Test
         void concurrentRequestsWithOneKeyMakeOneJob() throws Exception {
             var body = "{\"type\": \"echo\", \"idempotencyKey\": \"race-1\"}";
