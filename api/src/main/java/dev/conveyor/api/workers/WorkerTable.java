@@ -2,6 +2,8 @@ package dev.conveyor.api.workers;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.common.message.WorkerHeartbeat;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,6 +15,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,6 +28,11 @@ import org.springframework.stereotype.Component;
  * at start-up (the compacted topic still holds the last heartbeat of every worker that died without a tombstone):
  * arrival says nothing about those, so they count as seen at their record's timestamp, never later than now. A
  * live worker whose clock is behind is thereby listed late by at most one heartbeat interval, on its next beat.
+ *
+ * <p>A worker id is a process's own. Two live processes under one id (set so by hand) take turns in the table, told
+ * apart only by when each started: the table notices the turns, says so in the log and counts such ids
+ * ({@link #sharedIds}), since while either beats the api takes the id for alive and cannot rescue the other's jobs
+ * when it dies. A process that replaces another under the same id (a restart) takes no turns and is no such case.
  */
 @Component
 class WorkerTable {
@@ -33,7 +43,11 @@ class WorkerTable {
      */
     static final Duration MAX_READ_GAP = Duration.ofSeconds(3);
 
+    private static final Logger log = LoggerFactory.getLogger(WorkerTable.class);
+
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
+    /** Per id heard from a second process: the other one, and when the two were last seen taking turns. */
+    private final Map<String, Turns> turns = new ConcurrentHashMap<>();
     private final Clock clock;
     private final Duration ttl;
     private final Duration lostAfter;
@@ -45,6 +59,14 @@ class WorkerTable {
         this.clock = clock;
         this.ttl = properties.workerTtl();
         this.lostAfter = properties.workerLostAfter();
+    }
+
+    @Autowired
+    WorkerTable(Clock clock, ApiProperties properties, MeterRegistry meters) {
+        this(clock, properties);
+        Gauge.builder("conveyor.workers.shared.ids", this, WorkerTable::sharedIds)
+                .description("Worker ids that two live processes use at once (each process needs an id of its own)")
+                .register(meters);
     }
 
     /**
@@ -94,13 +116,48 @@ class WorkerTable {
     void heard(String id, WorkerHeartbeat heartbeat, Instant recordTime, boolean backlog) {
         var now = clock.instant();
         var seenAt = backlog && recordTime.isBefore(now) ? recordTime : now;
-        workers.put(id, new Worker(id, listOrEmpty(heartbeat.queues()), listOrEmpty(heartbeat.types()),
-                heartbeat.inFlight(), heartbeat.completed(), millis(heartbeat.startedAt()), millis(seenAt)));
+        var startedAt = millis(heartbeat.startedAt());
+        var previous = workers.put(id, new Worker(id, listOrEmpty(heartbeat.queues()), listOrEmpty(heartbeat.types()),
+                heartbeat.inFlight(), heartbeat.completed(), startedAt, millis(seenAt)));
+        if (previous != null && previous.startedAt() != null && startedAt != null
+                && !startedAt.equals(previous.startedAt())) {
+            anotherProcess(id, startedAt, previous, seenAt);
+        }
+    }
+
+    /**
+     * The heartbeat of a process other than the last one heard under {@code id}: a restart, unless it is the one
+     * before coming back while the other still beats.
+     */
+    private void anotherProcess(String id, Instant startedAt, Worker previous, Instant seenAt) {
+        var before = turns.get(id);
+        var backAgain = before != null && startedAt.equals(before.otherStartedAt())
+                && !before.otherSeenAt().isBefore(seenAt.minus(lostAfter));
+        if (backAgain && (before.sharedAt() == null || before.sharedAt().isBefore(seenAt.minus(ttl)))) {
+            log.warn("Two worker processes use the id {} (started at {} and {}). The api cannot tell them apart: "
+                    + "while either beats it takes the id for alive, so the jobs of one that dies wait for their "
+                    + "timeouts to run again. Give each process an id of its own (leave conveyor.worker.id unset).",
+                    id, previous.startedAt(), startedAt);
+        }
+        turns.put(id, new Turns(previous.startedAt(), previous.lastSeenAt(),
+                backAgain ? seenAt : before == null ? null : before.sharedAt()));
+    }
+
+    /** Worker ids that two live processes took turns under within the TTL. */
+    int sharedIds() {
+        var oldest = clock.instant().minus(ttl);
+        return (int) turns.values().stream().filter(t -> t.sharedAt() != null && !t.sharedAt().isBefore(oldest))
+                .count();
+    }
+
+    /** The other process heard under an id, and when the two last took turns (null: not yet). */
+    private record Turns(Instant otherStartedAt, Instant otherSeenAt, Instant sharedAt) {
     }
 
     /** A worker said it stopped. */
     void forget(String id) {
         workers.remove(id);
+        turns.remove(id);
     }
 
     /** Workers seen within the TTL, by id. Forgets the others, so workers that come and go do not pile up. */
@@ -115,6 +172,7 @@ class WorkerTable {
         var oldest = clock.instant().minus(ttl);
         // removeIf on a concurrent map's values removes an entry only if it still holds the stale value
         workers.values().removeIf(worker -> worker.lastSeenAt().isBefore(oldest));
+        turns.keySet().removeIf(id -> !workers.containsKey(id));
         return oldest;
     }
 

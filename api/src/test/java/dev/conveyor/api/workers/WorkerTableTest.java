@@ -2,6 +2,9 @@ package dev.conveyor.api.workers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.common.message.WorkerHeartbeat;
 import dev.conveyor.common.test.TestClock;
@@ -11,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
@@ -203,6 +207,58 @@ class WorkerTableTest {
             table.heard("w", heartbeat("w", clock.instant()), clock.instant(), false);
             readUpToDateFor(Duration.ofSeconds(1));
             assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of("w"));
+        }
+    }
+
+    @Nested
+    class SharedIds {
+
+        private final Instant one = clock.instant().minusSeconds(100);
+        private final Instant two = clock.instant().minusSeconds(50);
+
+        private void beat(Instant startedAt) {
+            table.heard("w", new WorkerHeartbeat(WorkerHeartbeat.VERSION, "w", List.of("q"), List.of("echo"), 0, 0,
+                    startedAt, clock.instant()), clock.instant(), false);
+            clock.advance(Duration.ofSeconds(1));
+        }
+
+        @Test
+        void twoLiveProcessesTakingTurnsUnderOneIdAreCountedAndLoggedOnce() {
+            var logged = new ListAppender<ILoggingEvent>();
+            var logger = (Logger) LoggerFactory.getLogger(WorkerTable.class);
+            logger.addAppender(logged);
+            logged.start();
+            try {
+                for (var i = 0; i < 5; i++) {
+                    beat(one);
+                    beat(two);
+                }
+            } finally {
+                logger.detachAppender(logged);
+            }
+
+            assertThat(table.sharedIds()).isEqualTo(1);
+            assertThat(logged.list).singleElement().satisfies(event -> assertThat(event.getFormattedMessage())
+                    .contains("Two worker processes use the id w", "conveyor.worker.id"));
+
+            // one of them stopped for good: the count clears once the TTL has passed without turns
+            for (var i = 0; i < TTL.toSeconds() + 1; i++) {
+                beat(two);
+            }
+            assertThat(table.sharedIds()).isZero();
+        }
+
+        @Test
+        void aProcessThatReplacesAnotherUnderItsIdIsNoSharing() {
+            beat(one);
+            beat(one);
+            for (var i = 0; i < 5; i++) {
+                beat(two);
+            }
+
+            assertThat(table.sharedIds()).isZero();
+            assertThat(table.live()).singleElement()
+                    .satisfies(worker -> assertThat(worker.startedAt()).isEqualTo(two));
         }
     }
 }

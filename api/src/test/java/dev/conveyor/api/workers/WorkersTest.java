@@ -128,6 +128,21 @@ class WorkersTest {
     }
 
     @Test
+    void twoProcessesBeatingUnderOneIdAreCountedInTheMetrics() throws Exception {
+        var id = prefix + "twice";
+        for (var i = 0; i < 3; i++) {
+            for (var started : List.of("2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z")) {
+                var now = Instant.now();
+                send(id, new WorkerHeartbeat(WorkerHeartbeat.VERSION, id, List.of("default"), List.of("echo"), 0, 0,
+                        Instant.parse(started), now), now);
+            }
+        }
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(http.get("/actuator/prometheus").text())
+                .containsPattern("(?m)^conveyor_workers_shared_ids 1(\\.0)?$"));
+    }
+
+    @Test
     void aWorkerWhoseClockIsBehindIsListedAsSeenWhenItsHeartbeatArrived() throws Exception {
         var anHourAgo = Instant.now().minus(Duration.ofHours(1));
         send(prefix + "late", new WorkerHeartbeat(WorkerHeartbeat.VERSION, prefix + "late", List.of("default"),
