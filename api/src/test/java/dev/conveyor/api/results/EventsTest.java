@@ -102,6 +102,22 @@ class EventsTest {
         });
     }
 
+    /** {@code n} more jobs, each started and succeeded by {@code events} (in the batch around a poisoned one). */
+    private List<UUID> succeeding(List<String> events, int n) {
+        var ids = new ArrayList<UUID>();
+        for (var i = 0; i < n; i++) {
+            var id = submit();
+            ids.add(id);
+            events.add(started(id, 1, 0));
+            events.add(succeeded(id, 1, 0, "{\"n\": " + i + ".5}"));
+        }
+        return ids;
+    }
+
+    private void awaitSucceeded(List<UUID> ids) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> ids.stream().allMatch(id -> status(id).equals("SUCCEEDED")));
+    }
+
     private static String key(String event) {
         var matcher = java.util.regex.Pattern.compile("\"jobId\": \"([^\"]+)\"").matcher(event);
         return matcher.find() ? matcher.group(1) : "garbage";
@@ -254,23 +270,17 @@ class EventsTest {
     @Test
     void aResultThePostgresCannotStoreFailsOnlyItsOwnJob() {
         var poisoned = submit();
-        var others = new ArrayList<UUID>();
         var events = new ArrayList<String>();
         events.add(started(poisoned, 1, 0));
         events.add(succeeded(poisoned, 1, 0, "{\"body\": \"a\\u0000b\"}"));
-        for (var i = 0; i < 50; i++) {
-            var id = submit();
-            others.add(id);
-            events.add(started(id, 1, 0));
-            events.add(succeeded(id, 1, 0, "{\"n\": " + i + "}"));
-        }
+        var others = succeeding(events, 50);
 
         send(events);
 
         await().atMost(Duration.ofSeconds(20)).until(() -> status(poisoned).equals("FAILED"));
         assertThat(job(poisoned).get("error").get("code").asString()).isEqualTo("RESULT_INVALID");
         assertThat(job(poisoned).get("error").get("message").asString()).contains("NUL", "$.body");
-        await().atMost(Duration.ofSeconds(20)).until(() -> others.stream().allMatch(id -> status(id).equals("SUCCEEDED")));
+        awaitSucceeded(others);
     }
 
     @Test
@@ -279,7 +289,6 @@ class EventsTest {
         // it would fail everyone's change
         var tiny = submit();
         var exact = submit();
-        var others = new ArrayList<UUID>();
         var events = new ArrayList<String>();
         events.add(started(tiny, 1, 0));
         events.add(succeeded(tiny, 1, 0, "{\"a\": [1, {\"tiny\": 1e-20000}]}"));
@@ -288,12 +297,7 @@ class EventsTest {
         events.add(succeeded(huge, 1, 0, "{\"huge\": -1e999999}"));
         events.add(started(exact, 1, 0));
         events.add(succeeded(exact, 1, 0, "{\"x\": 0.1000000000000000000001, \"y\": 1e-990, \"z\": 2.50}"));
-        for (var i = 0; i < 20; i++) {
-            var id = submit();
-            others.add(id);
-            events.add(started(id, 1, 0));
-            events.add(succeeded(id, 1, 0, "{\"n\": " + i + ".5}"));
-        }
+        var others = succeeding(events, 20);
 
         send(events);
 
@@ -306,8 +310,7 @@ class EventsTest {
         var stored = jdbc.sql("SELECT result::text FROM jobs WHERE id = ?").param(exact).query(String.class).single();
         assertThat(stored)
                 .isEqualTo("{\"x\": 0.1000000000000000000001, \"y\": 0." + "0".repeat(989) + "1, \"z\": 2.50}");
-        await().atMost(Duration.ofSeconds(20))
-                .until(() -> others.stream().allMatch(id -> status(id).equals("SUCCEEDED")));
+        awaitSucceeded(others);
     }
 
     @Test
@@ -318,24 +321,17 @@ class EventsTest {
                 + " NOT VALID").update();
         try {
             var refused = submit();
-            var others = new ArrayList<UUID>();
             var events = new ArrayList<String>();
             events.add(started(refused, 1, 0));
             events.add(succeeded(refused, 1, 0, "{\"poison\": 1}"));
-            for (var i = 0; i < 20; i++) {
-                var id = submit();
-                others.add(id);
-                events.add(started(id, 1, 0));
-                events.add(succeeded(id, 1, 0, "{\"n\": " + i + "}"));
-            }
+            var others = succeeding(events, 20);
 
             send(events);
 
             await().atMost(Duration.ofSeconds(20)).until(() -> status(refused).equals("FAILED"));
             assertThat(job(refused).get("error").get("code").asString()).isEqualTo("INVALID_REPORT");
             assertThat(job(refused).get("error").get("message").asString()).contains("cannot be stored");
-            await().atMost(Duration.ofSeconds(20))
-                    .until(() -> others.stream().allMatch(id -> status(id).equals("SUCCEEDED")));
+            awaitSucceeded(others);
         } finally {
             jdbc.sql("ALTER TABLE jobs DROP CONSTRAINT test_refuses_poison").update();
         }
