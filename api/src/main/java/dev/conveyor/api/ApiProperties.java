@@ -30,6 +30,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                           date, is taken for dead: its running attempts are lost and run again
  * @param queues             the queues jobs may be submitted to; a submission to any other is refused (400), so
  *                           that a typo does not create a Kafka topic and share group that no worker reads
+ * @param retention          how long ended jobs are kept
  */
 @ConfigurationProperties("conveyor.api")
 public record ApiProperties(
@@ -46,7 +47,8 @@ public record ApiProperties(
         @DefaultValue("1s") Duration rescueInterval,
         @DefaultValue("30s") Duration workerTtl,
         @DefaultValue("5s") Duration workerLostAfter,
-        @DefaultValue("default") List<String> queues) {
+        @DefaultValue("default") List<String> queues,
+        @DefaultValue Retention retention) {
 
     public ApiProperties {
         require(maxPayloadBytes >= 2, "conveyor.api.max-payload-bytes must be at least 2 (the size of {})");
@@ -145,6 +147,29 @@ public record ApiProperties(
             require(!maxRetryAfter.isNegative() && maxRetryAfter.compareTo(Duration.ofDays(365)) <= 0,
                     "conveyor.api.retry.max-retry-after must be between 0 and 365d");
             require(maxLostAttempts >= 1, "conveyor.api.retry.max-lost-attempts must be at least 1");
+        }
+    }
+
+    /**
+     * How long a job is kept once it ended, counted from when its end was recorded; then it is deleted, and its
+     * idempotency key with it. {@code 0} keeps such jobs for ever.
+     *
+     * @param succeeded SUCCEEDED jobs
+     * @param cancelled CANCELLED jobs
+     * @param failed    FAILED jobs (which may be retried until then)
+     * @param interval  how often each api instance deletes the jobs past their time
+     */
+    public record Retention(
+            @DefaultValue("7d") Duration succeeded,
+            @DefaultValue("7d") Duration cancelled,
+            @DefaultValue("30d") Duration failed,
+            @DefaultValue("1m") Duration interval) {
+
+        public Retention {
+            require(!succeeded.isNegative(), "conveyor.api.retention.succeeded must not be negative (0: for ever)");
+            require(!cancelled.isNegative(), "conveyor.api.retention.cancelled must not be negative (0: for ever)");
+            require(!failed.isNegative(), "conveyor.api.retention.failed must not be negative (0: for ever)");
+            require(interval.isPositive(), "conveyor.api.retention.interval must be positive");
         }
     }
 

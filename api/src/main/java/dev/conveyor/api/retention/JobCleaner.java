@@ -1,0 +1,96 @@
+package dev.conveyor.api.retention;
+
+import dev.conveyor.api.ApiProperties;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+
+/**
+ * Deletes the jobs that ended longer ago than {@code conveyor.api.retention} keeps them, so that the job table (and
+ * its indexes) holds the recent past, not everything ever run. A job's end is recorded once, with
+ * {@code updated_at}, and a retry takes it out of its ended state: the jobs past their time are found from the newest
+ * entries of a partial index on ended jobs ({@code jobs_ended_idx}), a thousand at a time, each batch its own short
+ * transaction. Rows another transaction holds (a retry of a failed job, say) are skipped, not waited for. Every api
+ * instance runs this; they skip each other's rows.
+ */
+@Component
+public class JobCleaner {
+
+    static final int BATCH = 1000;
+    private static final Logger log = LoggerFactory.getLogger(JobCleaner.class);
+
+    private final JdbcClient jdbc;
+    private final ApiProperties.Retention retention;
+    private final Counter deleted;
+    private final AtomicBoolean running = new AtomicBoolean();
+
+    JobCleaner(JdbcClient jdbc, ApiProperties properties, MeterRegistry meters) {
+        this.jdbc = jdbc;
+        this.retention = properties.retention();
+        this.deleted = Counter.builder("conveyor.jobs.deleted")
+                .description("Ended jobs deleted once past conveyor.api.retention").register(meters);
+    }
+
+    /**
+     * Starts a pass on a thread of its own, unless one still runs: the first pass after an upgrade may have millions
+     * of rows to delete, and fixed-delay tasks share one scheduler thread with the rescuer.
+     */
+    @Scheduled(fixedDelayString = "${conveyor.api.retention.interval:1m}",
+            initialDelayString = "${conveyor.api.retention.interval:1m}")
+    void scheduled() {
+        if (!running.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("job-cleaner").start(() -> {
+            try {
+                clean();
+            } catch (DataAccessException e) {
+                log.warn("Could not delete the jobs past their retention; trying again in {}: {}",
+                        retention.interval(), e.getMessage());
+            } finally {
+                running.set(false);
+            }
+        });
+    }
+
+    /** Deletes every job past its retention; answers how many. */
+    public long clean() {
+        // one statement per status, each written out, so that the planner can use the partial index on ended jobs
+        var total = clean("'SUCCEEDED'", retention.succeeded()) + clean("'CANCELLED'", retention.cancelled())
+                + clean("'FAILED'", retention.failed());
+        if (total > 0) {
+            log.info("Deleted {} ended jobs past their retention (succeeded {}, cancelled {}, failed {})", total,
+                    retention.succeeded(), retention.cancelled(), retention.failed());
+        }
+        return total;
+    }
+
+    private long clean(String status, Duration keep) {
+        if (keep.isZero()) {
+            return 0;
+        }
+        var sql = """
+                DELETE FROM jobs WHERE id IN (
+                    SELECT id FROM jobs
+                    WHERE status IN (%s) AND updated_at < now() - make_interval(secs => :seconds)
+                    ORDER BY updated_at
+                    LIMIT :batch
+                    FOR UPDATE SKIP LOCKED)""".formatted(status);
+        long total = 0;
+        while (true) {
+            var batch = jdbc.sql(sql).param("seconds", keep.toMillis() / 1000.0).param("batch", BATCH).update();
+            total += batch;
+            deleted.increment(batch);
+            if (batch < BATCH) {
+                return total;
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.conveyor.api.retention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import dev.conveyor.common.test.HttpJson;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** Ended jobs past their retention are deleted, and nothing else. */
+@ApiTest
+@TestPropertySource(properties = "conveyor.api.retention.interval=1h") // passes run here, not on a timer
+class JobCleanerTest {
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+    @Autowired
+    JobCleaner cleaner;
+    @Autowired
+    TransactionTemplate transactions;
+
+    HttpJson http;
+
+    @BeforeEach
+    void client() {
+        http = ApiTests.client(port);
+        jdbc.sql("DELETE FROM jobs").update();
+    }
+
+    /** A job in {@code status} whose last change was recorded {@code ago}. */
+    private UUID job(String status, Duration ago, String key) {
+        var id = UUID.randomUUID();
+        jdbc.sql("""
+                INSERT INTO jobs (id, type, queue, status, payload, max_attempts, initial_max_attempts,
+                                  timeout_seconds, idempotency_key, request_hash, created_at, run_at, updated_at)
+                VALUES (:id, 'echo', 'default', :status, '{}', 3, 3, 60, :key, :hash,
+                        now() - make_interval(secs => :ago), now() - make_interval(secs => :ago),
+                        now() - make_interval(secs => :ago))""")
+                .param("id", id).param("status", status).param("key", key).param("hash", key == null ? null : "h")
+                .param("ago", (double) ago.toSeconds()).update();
+        return id;
+    }
+
+    private boolean exists(UUID id) {
+        return jdbc.sql("SELECT count(*) FROM jobs WHERE id = :id").param("id", id).query(Long.class).single() == 1;
+    }
+
+    @Test
+    void deletesEndedJobsPastTheirRetentionAndKeepsEveryOtherJob() {
+        var eightDays = Duration.ofDays(8);
+        var gone = List.of(job("SUCCEEDED", eightDays, null), job("CANCELLED", eightDays, null),
+                job("FAILED", Duration.ofDays(31), null));
+        var kept = List.of(job("SUCCEEDED", Duration.ofDays(6), null), job("CANCELLED", Duration.ofDays(6), null),
+                job("FAILED", eightDays, null), job("QUEUED", Duration.ofDays(100), null),
+                job("SCHEDULED", Duration.ofDays(100), null), job("RUNNING", Duration.ofDays(100), null));
+
+        assertThat(cleaner.clean()).isEqualTo(3);
+
+        assertThat(gone).noneMatch(this::exists);
+        assertThat(kept).allMatch(this::exists);
+        var queue = http.get("/v1/queues").json().get("queues").get(0);
+        assertThat(queue.get("succeeded").asInt()).isEqualTo(1);
+        assertThat(queue.get("cancelled").asInt()).isEqualTo(1);
+        assertThat(queue.get("failed").asInt()).isEqualTo(1);
+        assertThat(queue.get("queued").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void deletesInBatchesUntilNoneIsLeftAndTheirKeysCanBeUsedAgain() {
+        for (var i = 0; i < JobCleaner.BATCH * 2 + 500; i++) {
+            job("SUCCEEDED", Duration.ofDays(10), i == 0 ? "reused" : null);
+        }
+
+        assertThat(cleaner.clean()).isEqualTo(JobCleaner.BATCH * 2 + 500);
+
+        var again = http.post("/v1/jobs", "{\"type\": \"echo\", \"idempotencyKey\": \"reused\"}");
+        assertThat(again.status()).isEqualTo(202);
+    }
+
+    @Test
+    void skipsAJobAnotherTransactionHoldsAndDeletesItOnTheNextPass() throws Exception {
+        var held = job("FAILED", Duration.ofDays(40), null);
+        var free = job("FAILED", Duration.ofDays(40), null);
+        var locked = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        var holder = CompletableFuture.runAsync(() -> transactions.executeWithoutResult(status -> {
+            // as a retry of the failed job would, while it runs
+            jdbc.sql("SELECT id FROM jobs WHERE id = :id FOR UPDATE").param("id", held).query(UUID.class).single();
+            locked.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(cleaner.clean()).isEqualTo(1);
+        assertThat(exists(held)).isTrue();
+        assertThat(exists(free)).isFalse();
+
+        release.countDown();
+        holder.get(10, TimeUnit.SECONDS);
+        assertThat(cleaner.clean()).isEqualTo(1);
+        assertThat(exists(held)).isFalse();
+    }
+}
