@@ -4,6 +4,9 @@ import dev.conveyor.api.ApiProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,12 +27,20 @@ import org.springframework.stereotype.Component;
 public class JobCleaner {
 
     static final int BATCH = 1000;
+    private static final Duration FLOOR_SLACK = Duration.ofHours(1);
+    private static final Duration FULL_PASS_EVERY = Duration.ofDays(1);
     private static final Logger log = LoggerFactory.getLogger(JobCleaner.class);
 
     private final JdbcClient jdbc;
     private final ApiProperties.Retention retention;
     private final Counter deleted;
     private final AtomicBoolean running = new AtomicBoolean();
+    /**
+     * Per status, below which the last pass left nothing to delete but the rows it skipped (held by another
+     * transaction as it looked). Forgotten once a day, so that a pass then looks at everything again.
+     */
+    private final Map<String, OffsetDateTime> floors = new ConcurrentHashMap<>();
+    private volatile long floorsSince = System.nanoTime();
 
     JobCleaner(JdbcClient jdbc, ApiProperties properties, MeterRegistry meters) {
         this.jdbc = jdbc;
@@ -62,6 +73,10 @@ public class JobCleaner {
 
     /** Deletes every job past its retention; answers how many. */
     public long clean() {
+        if (System.nanoTime() - floorsSince > FULL_PASS_EVERY.toNanos()) {
+            floors.clear();
+            floorsSince = System.nanoTime();
+        }
         // one statement per status, each written out, so that the planner can use the partial index on ended jobs
         var total = clean("'SUCCEEDED'", retention.succeeded()) + clean("'CANCELLED'", retention.cancelled())
                 + clean("'FAILED'", retention.failed());
@@ -76,19 +91,28 @@ public class JobCleaner {
         if (keep.isZero()) {
             return 0;
         }
+        var cutoff = jdbc.sql("SELECT now() - make_interval(secs => :seconds)")
+                .param("seconds", keep.toMillis() / 1000.0).query(OffsetDateTime.class).single();
+        var floor = floors.get(status);
         var sql = """
                 DELETE FROM jobs WHERE id IN (
                     SELECT id FROM jobs
-                    WHERE status IN (%s) AND updated_at < now() - make_interval(secs => :seconds)
+                    WHERE status IN (%s) AND updated_at < :cutoff %s
                     ORDER BY updated_at
                     LIMIT :batch
-                    FOR UPDATE SKIP LOCKED)""".formatted(status);
+                    FOR UPDATE SKIP LOCKED)""".formatted(status, floor == null ? "" : "AND updated_at >= :floor");
         long total = 0;
         while (true) {
-            var batch = jdbc.sql(sql).param("seconds", keep.toMillis() / 1000.0).param("batch", BATCH).update();
+            var statement = jdbc.sql(sql).param("cutoff", cutoff).param("batch", BATCH);
+            var batch = (floor == null ? statement : statement.param("floor", floor)).update();
             total += batch;
             deleted.increment(batch);
             if (batch < BATCH) {
+                // Ended rows are never written again with an older updated_at, so the next pass starts near this
+                // cutoff: the index is ordered by updated_at alone, and without a floor each pass would read again
+                // every entry of the other statuses kept longer (a month of failed jobs, to delete a minute of
+                // succeeded ones). The hour of slack covers a database clock set back.
+                floors.put(status, cutoff.minus(FLOOR_SLACK));
                 return total;
             }
         }
