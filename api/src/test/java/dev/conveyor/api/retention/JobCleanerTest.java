@@ -85,7 +85,7 @@ class JobCleanerTest {
 
         assertThat(gone).noneMatch(this::exists);
         assertThat(kept).allMatch(this::exists);
-        // the queue's counts follow (they are read at most a second old)
+        // the ended counts follow (the running api moves the old QUEUED, SCHEDULED and RUNNING ones on meanwhile)
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             var queue = http.get("/v1/queues").json().get("queues").get(0);
             assertThat(queue.get("succeeded").asInt()).isEqualTo(1);
