@@ -283,15 +283,15 @@ class SubmitRequests {
      * {@link RequestHash} for its numbers.
      */
     private static RequestHash hash(ObjectNode fields, Storable.Payload payload) {
-        // read with doubles, as before numbers were kept exactly, so that a key's hash stays what it was
-        var legacy = digest(fields, payload == null ? null : CANONICAL.readTree(payload.json()));
-        if (payload == null) {
-            return new RequestHash(legacy, legacy);
+        var exact = payload == null ? null : Json.tree(payload.json());
+        if (exact == null || !hasDecimals(exact)) {
+            // without decimals the tree is the same read either way: the hash is what it always was
+            var hash = digest(fields, exact);
+            return new RequestHash(hash, hash);
         }
-        var exact = Json.tree(payload.json());
-        return hasDecimals(exact)
-                ? new RequestHash(RequestHash.EXACT + digest(fields, normalized(exact)), legacy)
-                : new RequestHash(legacy, legacy);
+        // read again with doubles, as before numbers were kept exactly, for keys stored before
+        var legacy = digest(fields, CANONICAL.readTree(payload.json()));
+        return new RequestHash(RequestHash.EXACT + digest(fields, normalized(exact)), legacy);
     }
 
     private static String digest(ObjectNode fields, JsonNode payload) {
