@@ -25,7 +25,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <ul>
  * <li>its worker has been silent for {@code worker-lost-after}, judged only on current evidence: while this
  * instance reads the heartbeats up to date and has done so for at least that long (so a Kafka outage, which
- * silences every worker at once, makes nobody dead);
+ * silences every worker at once, makes nobody dead); or its worker's id has been taken by a new process (a restart
+ * under a fixed id) while every earlier process under it has been silent that long, and the attempt started before
+ * the new process did;
  * <li>it is still RUNNING well past {@code startedAt + timeoutSeconds}, although workers interrupt and report at
  * the deadline (its outcome could not be reported).
  * </ul>
@@ -86,8 +88,7 @@ class Rescuer {
                                 + " reported no outcome within its timeout");
                 workers.aliveIfCurrent().ifPresent(alive -> rescue(
                         () -> writes.lockSilent(alive, properties.workerLostAfter(), found.silent(), BATCH),
-                        running -> "worker " + running.workerId() + " stopped sending heartbeats while it ran "
-                                + "attempt " + running.state().attempts()));
+                        running -> lostWith(running, alive)));
                 // At once, not at the next pass: an attempt whose start was applied after the look above (a dead
                 // worker's last starts, say) waits one pass less to be found, and its events' end to be applied.
                 suspects = suspects();
@@ -107,6 +108,16 @@ class Rescuer {
             return null;
         }
         return new Suspects(pastDeadline, silent, positions.eventsEnd(), System.nanoTime());
+    }
+
+    private static String lostWith(JobWrites.Running running, LiveWorkers.Alive alive) {
+        var attempt = "attempt " + running.state().attempts();
+        var restartedAt = alive.startedAt().get(running.workerId());
+        if (restartedAt != null) {
+            return "the process of worker " + running.workerId() + " that ran " + attempt + " is gone: a process "
+                    + "started at " + restartedAt + " has taken its id";
+        }
+        return "worker " + running.workerId() + " stopped sending heartbeats while it ran " + attempt;
     }
 
     private boolean waitedTooLong(Suspects found) {

@@ -1,5 +1,7 @@
 package dev.conveyor.api.workers;
 
+import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.springframework.stereotype.Component;
@@ -15,10 +17,26 @@ public class LiveWorkers {
     }
 
     /**
-     * The ids of the workers alive now; empty unless this instance has read their heartbeats up to date for at
-     * least {@code worker-lost-after}, so that a worker missing from the set is known to be silent.
+     * The workers alive now; empty unless this instance has read their heartbeats up to date for at least
+     * {@code worker-lost-after}, so that a worker missing from the answer is known to be silent.
      */
-    public Optional<Set<String>> aliveIfCurrent() {
+    public Optional<Alive> aliveIfCurrent() {
         return table.aliveIfCurrent();
+    }
+
+    /**
+     * The workers alive now.
+     *
+     * @param ids       the ids heard from within {@code worker-lost-after}
+     * @param startedAt for an id under which one process alone was heard within that time, when that process started:
+     *                  an attempt under the id that started earlier is a gone process's (the id was restarted); no
+     *                  entry for an id that two live processes share, or whose process did not say when it started
+     */
+    public record Alive(Set<String> ids, Map<String, Instant> startedAt) {
+
+        public Alive {
+            ids = Set.copyOf(ids);
+            startedAt = Map.copyOf(startedAt);
+        }
     }
 }

@@ -8,12 +8,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +32,9 @@ import org.springframework.stereotype.Component;
  * <p>A worker id is a process's own. Two live processes under one id (set so by hand) take turns in the table, told
  * apart only by when each started: the table notices the turns, says so in the log and counts such ids
  * ({@link #sharedIds}), since while either beats the api takes the id for alive and cannot rescue the other's jobs
- * when it dies. A process that replaces another under the same id (a restart) takes no turns and is no such case.
+ * when it dies. A process that replaces another under the same id (a restart) takes no turns and is no such case:
+ * once the one before has been silent for {@code worker-lost-after}, the attempts under the id that started before
+ * the new process are that dead one's ({@link #aliveIfCurrent}).
  */
 @Component
 class WorkerTable {
@@ -90,12 +92,17 @@ class WorkerTable {
     }
 
     /**
-     * The ids of the workers heard from within {@code worker-lost-after}, only while the evidence is current: this
-     * instance has read the topic up to date without a gap for at least that long. Without it (Kafka unreachable,
-     * or this instance just started, or its reader lagging), silence proves nothing, and this answers empty: the
-     * rescuer then takes no worker for dead.
+     * The workers heard from within {@code worker-lost-after}, only while the evidence is current: this instance has
+     * read the topic up to date without a gap for at least that long. Without it (Kafka unreachable, or this instance
+     * just started, or its reader lagging), silence proves nothing, and this answers empty: the rescuer then takes no
+     * worker for dead.
+     *
+     * <p>For each id under which one process alone was heard within that time, the answer also says when that
+     * process started: an attempt under the id that started before it belongs to a process that is gone (the id's
+     * process was restarted), since every other process under the id has been silent as long as a dead worker. An id
+     * that two live processes take turns under has no such time: their attempts cannot be told apart.
      */
-    Optional<Set<String>> aliveIfCurrent() {
+    Optional<LiveWorkers.Alive> aliveIfCurrent() {
         var now = clock.instant();
         var last = lastCaughtUp;
         var since = caughtUpSince;
@@ -103,8 +110,19 @@ class WorkerTable {
             return Optional.empty();
         }
         var oldest = now.minus(lostAfter);
-        return Optional.of(workers.values().stream().filter(worker -> !worker.lastSeenAt().isBefore(oldest))
-                .map(Worker::id).collect(Collectors.toUnmodifiableSet()));
+        var ids = new HashSet<String>();
+        var startedAt = new HashMap<String, Instant>();
+        for (var worker : workers.values()) {
+            if (worker.lastSeenAt().isBefore(oldest)) {
+                continue;
+            }
+            ids.add(worker.id());
+            var other = turns.get(worker.id());
+            if (worker.startedAt() != null && (other == null || other.otherSeenAt().isBefore(oldest))) {
+                startedAt.put(worker.id(), worker.startedAt());
+            }
+        }
+        return Optional.of(new LiveWorkers.Alive(ids, startedAt));
     }
 
     /**
@@ -150,7 +168,10 @@ class WorkerTable {
                 .count();
     }
 
-    /** The other process heard under an id, and when the two last took turns (null: not yet). */
+    /**
+     * The process heard under an id before the one heard last (its start, and when it was last heard), and when the
+     * two last took turns (null: not yet).
+     */
     private record Turns(Instant otherStartedAt, Instant otherSeenAt, Instant sharedAt) {
     }
 

@@ -5,14 +5,22 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.message.WorkerHeartbeat;
 import dev.conveyor.common.test.HttpJson;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -33,6 +41,8 @@ class RescuerTest {
     int port;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    KafkaTemplate<String, String> kafka;
 
     HttpJson http;
 
@@ -87,6 +97,37 @@ class RescuerTest {
         var id = runningOn("ghost-worker", 1, 3, "10 seconds", "10 seconds", ", cancel_requested_at = now()");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> job(id).get("status").asString().equals("CANCELLED"));
+    }
+
+    @Test
+    void retriesTheAttemptsOfAProcessWhoseIdANewProcessHasTaken() {
+        // a worker restarted under a fixed id: its new process beats (every 200 ms, the api's lost-after is 1 s),
+        // started a second ago; an attempt started under the id before that is the dead process's
+        var worker = "restarted-" + UUID.randomUUID();
+        var processStarted = Instant.now().minusSeconds(1);
+        var beats = Executors.newSingleThreadScheduledExecutor();
+        beats.scheduleAtFixedRate(() -> kafka.send(Topics.WORKERS, worker, Json.write(new WorkerHeartbeat(
+                WorkerHeartbeat.VERSION, worker, List.of("rescue-q"), List.of("echo"), 1, 0, processStarted,
+                Instant.now()))), 0, 200, TimeUnit.MILLISECONDS);
+        try {
+            // heard first: a pass before that would take the id for a silent worker's, and rescue both attempts
+            await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/v1/workers").json().get("workers")
+                    .valueStream().anyMatch(listed -> listed.get("id").asString().equals(worker)));
+            var before = runningOn(worker, 1, 3, "10 seconds", "10 seconds", "");
+            // started by the new process (and as quiet as the other, so that only its start tells them apart)
+            var after = runningOn(worker, 1, 3, "0 seconds", "10 seconds", "");
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> !job(before).get("status").asString().equals("RUNNING"));
+            var rescued = job(before);
+            assertThat(rescued.get("status").asString()).isIn("SCHEDULED", "QUEUED");
+            assertThat(rescued.get("error").get("code").asString()).isEqualTo("WORKER_LOST");
+            assertThat(rescued.get("error").get("message").asString())
+                    .contains("the process of worker " + worker + " that ran attempt 1 is gone");
+            // the same pass looked at both: the new process's attempt is its own and runs on
+            assertThat(job(after).get("status").asString()).isEqualTo("RUNNING");
+        } finally {
+            beats.shutdownNow();
+        }
     }
 
     @Test

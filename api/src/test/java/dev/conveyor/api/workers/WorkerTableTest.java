@@ -37,6 +37,10 @@ class WorkerTableTest {
                 at.minusSeconds(60), at);
     }
 
+    private java.util.Optional<java.util.Set<String>> aliveIds() {
+        return table.aliveIfCurrent().map(LiveWorkers.Alive::ids);
+    }
+
     private List<String> liveIds() {
         return table.live().stream().map(Worker::id).toList();
     }
@@ -166,7 +170,7 @@ class WorkerTableTest {
 
             clock.advance(Duration.ofMillis(500));
             table.caughtUp(clock.instant());
-            assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of());
+            assertThat(aliveIds()).hasValue(java.util.Set.of());
         }
 
         @Test
@@ -176,7 +180,7 @@ class WorkerTableTest {
             table.heard("busy", heartbeat("busy", clock.instant()), clock.instant(), false);
             readUpToDateFor(Duration.ofSeconds(2));
 
-            assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of("busy"));
+            assertThat(aliveIds()).hasValue(java.util.Set.of("busy"));
         }
 
         @Test
@@ -206,7 +210,59 @@ class WorkerTableTest {
             assertThat(table.aliveIfCurrent()).as("just after the outage").isEmpty();
             table.heard("w", heartbeat("w", clock.instant()), clock.instant(), false);
             readUpToDateFor(Duration.ofSeconds(1));
-            assertThat(table.aliveIfCurrent()).hasValue(java.util.Set.of("w"));
+            assertThat(aliveIds()).hasValue(java.util.Set.of("w"));
+        }
+
+        private void beat(String id, Instant startedAt) {
+            table.heard(id, new WorkerHeartbeat(WorkerHeartbeat.VERSION, id, List.of("q"), List.of("echo"), 0, 0,
+                    startedAt, clock.instant()), clock.instant(), false);
+        }
+
+        /** Each of {@code processes} beats under {@code id} in turn, the topic read up to date every half second. */
+        private void beatFor(Duration duration, String id, Instant... processes) {
+            var n = 0;
+            for (var t = Duration.ZERO; t.compareTo(duration) < 0; t = t.plusMillis(500)) {
+                beat(id, processes[n++ % processes.length]);
+                table.caughtUp(clock.instant());
+                clock.advance(Duration.ofMillis(500));
+            }
+            table.caughtUp(clock.instant());
+        }
+
+        private Map<String, Instant> startedAt() {
+            return table.aliveIfCurrent().orElseThrow().startedAt();
+        }
+
+        @Test
+        void saysWhenTheOneProcessUnderEachIdStarted() {
+            var started = Instant.parse("2026-12-01T10:00:00.123456Z");
+            beatFor(LOST_AFTER, "w", started);
+
+            assertThat(startedAt()).containsExactly(Map.entry("w", Instant.parse("2026-12-01T10:00:00.123Z")));
+        }
+
+        @Test
+        void namesARestartedIdsNewProcessOnceTheOneBeforeHasBeenSilentForLostAfter() {
+            var before = clock.instant().minusSeconds(600);
+            var after = clock.instant();
+            beatFor(LOST_AFTER, "w", before);
+
+            // restarted under the same id: until the process before has been silent for a whole lostAfter it may
+            // still be alive (taking turns), and the attempts under the id cannot be told apart
+            beatFor(LOST_AFTER.minusSeconds(1), "w", after);
+            assertThat(aliveIds()).hasValue(java.util.Set.of("w"));
+            assertThat(startedAt()).isEmpty();
+
+            beatFor(Duration.ofSeconds(1), "w", after);
+            assertThat(startedAt()).containsExactly(Map.entry("w", after));
+        }
+
+        @Test
+        void namesNoProcessForAnIdThatTwoLiveProcessesShare() {
+            beatFor(LOST_AFTER.multipliedBy(2), "w", clock.instant().minusSeconds(600), clock.instant());
+
+            assertThat(aliveIds()).hasValue(java.util.Set.of("w"));
+            assertThat(startedAt()).isEmpty();
         }
     }
 
