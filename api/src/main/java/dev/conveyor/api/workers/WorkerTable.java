@@ -100,7 +100,8 @@ class WorkerTable {
      * <p>For each id under which one process alone was heard within that time, the answer also says when that
      * process started: an attempt under the id that started before it belongs to a process that is gone (the id's
      * process was restarted), since every other process under the id has been silent as long as a dead worker. An id
-     * that two live processes take turns under has no such time: their attempts cannot be told apart.
+     * that two live processes take turns under has no such time: their attempts cannot be told apart; nor has a
+     * process whose start is not believable (after now by this instance's clock).
      */
     Optional<LiveWorkers.Alive> aliveIfCurrent() {
         var now = clock.instant();
@@ -118,11 +119,20 @@ class WorkerTable {
             }
             ids.add(worker.id());
             var other = turns.get(worker.id());
-            if (worker.startedAt() != null && (other == null || other.otherSeenAt().isBefore(oldest))) {
+            if (believable(worker.startedAt(), now) && (other == null || other.otherSeenAt().isBefore(oldest))) {
                 startedAt.put(worker.id(), worker.startedAt());
             }
         }
         return Optional.of(new LiveWorkers.Alive(ids, startedAt));
+    }
+
+    /**
+     * Whether a process's start, by its worker's clock, can tell its attempts from an earlier process's: not a start
+     * after now (a clock ahead of this one, or a forged heartbeat: taken at its word, every attempt under the id would
+     * look older than the process), and not before 1970 (which no database column holds).
+     */
+    private static boolean believable(Instant startedAt, Instant now) {
+        return startedAt != null && !startedAt.isAfter(now) && !startedAt.isBefore(Instant.EPOCH);
     }
 
     /**

@@ -258,6 +258,24 @@ class WorkerTableTest {
         }
 
         @Test
+        void namesNoProcessThatSaysItStartedAfterNowOrInAnAbsurdYear() {
+            // a clock ahead, or a forged heartbeat: taken at its word, every attempt under the id would look older
+            var ahead = clock.instant().plusSeconds(60);
+            for (var t = Duration.ZERO; t.compareTo(LOST_AFTER) <= 0; t = t.plusMillis(500)) {
+                beat("ahead", ahead);
+                beat("far", Instant.parse("+100000-01-01T00:00:00Z"));
+                beat("before-1970", Instant.parse("-0001-01-01T00:00:00Z"));
+                beat("unsaid", null);
+                table.caughtUp(clock.instant());
+                clock.advance(Duration.ofMillis(500));
+            }
+            table.caughtUp(clock.instant());
+
+            assertThat(aliveIds()).hasValue(java.util.Set.of("ahead", "far", "before-1970", "unsaid"));
+            assertThat(startedAt()).isEmpty();
+        }
+
+        @Test
         void namesNoProcessForAnIdThatTwoLiveProcessesShare() {
             beatFor(LOST_AFTER.multipliedBy(2), "w", clock.instant().minusSeconds(600), clock.instant());
 
