@@ -129,7 +129,8 @@ class WorkerTable {
     /**
      * Whether a process's start, by its worker's clock, can tell its attempts from an earlier process's: not a start
      * after now (a clock ahead of this one, or a forged heartbeat: taken at its word, every attempt under the id would
-     * look older than the process), and not before 1970 (which no database column holds).
+     * look older than the process), and not before 1970 (no process started then; and far enough back, no timestamp
+     * column holds the year, which would fail the rescuer's query).
      */
     private static boolean believable(Instant startedAt, Instant now) {
         return startedAt != null && !startedAt.isAfter(now) && !startedAt.isBefore(Instant.EPOCH);
