@@ -1,11 +1,21 @@
 package dev.conveyor.common.test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.utils.Exit;
+import org.springframework.boot.SpringApplication;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
  * One real Kafka broker (KRaft, in this JVM) shared by every test of a module. Tests stay isolated by using their
  * own queue names, topics and groups.
+ *
+ * <p>The broker outlives every Spring context of the JVM: it stops, and its directories go, only after Spring Boot's
+ * shutdown hook has closed them all. Left to itself, Kafka's test kit deletes the broker's directories in a shutdown
+ * hook of its own, which the JVM runs beside Spring's: the broker then failed its log directory while the contexts
+ * were still closing, and an events listener committing its offsets on the way out waited for a group coordinator
+ * that no longer existed until the JVM was killed (30 s later, under surefire).
  */
 public final class TestKafka {
 
@@ -25,9 +35,17 @@ public final class TestKafka {
                     "share.coordinator.state.topic.min.isr", "1",
                     "group.share.record.lock.duration.ms", "15000",
                     "group.share.min.record.lock.duration.ms", "1000"));
-            started.afterPropertiesSet();
-            // Not destroyed at exit: the Spring contexts of the tests close in shutdown hooks too, and their clients
-            // would wait for a broker that is gone. The broker dies with the JVM.
+            List<Runnable> deletions = new ArrayList<>();
+            Exit.setShutdownHookAdder((name, hook) -> deletions.add(hook));
+            try {
+                started.afterPropertiesSet();
+            } finally {
+                Exit.resetShutdownHookAdder();
+            }
+            SpringApplication.getShutdownHandlers().add(() -> {
+                started.destroy();
+                deletions.forEach(Runnable::run);
+            });
             broker = started;
         }
         return broker.getBrokersAsString();
