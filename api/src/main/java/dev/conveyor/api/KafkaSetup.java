@@ -11,6 +11,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
+import org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
@@ -73,6 +74,10 @@ class KafkaSetup {
      * registration, a park that copies the applier's deep stack to the heap, and two wake-ups (the poller's and a
      * carrier's) where a platform thread takes one. A daemon, as a virtual thread is: a listener that does not stop
      * in time (a statement waiting on an unreachable database) must not keep the process alive.
+     *
+     * <p>At shutdown the listener stops after the web server has finished its requests, not before (Spring Kafka's
+     * default phase): its stop commits offsets and closes the consumer, which with Kafka unreachable waits out
+     * Spring's 30 s limit, and the web server's drain (the long-polls' answers among it) came only after that.
      */
     @Bean
     ConcurrentKafkaListenerContainerFactory<Object, Object> kafkaListenerContainerFactory(
@@ -85,6 +90,7 @@ class KafkaSetup {
         var threads = new SimpleAsyncTaskExecutor("conveyor-events-");
         threads.setDaemon(true);
         factory.getContainerProperties().setListenerTaskExecutor(threads);
+        factory.setPhase(WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE - 512);
         return factory;
     }
 

@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -58,6 +59,10 @@ class JobsController {
             try (var permit = limits.longPoll(caller)) {
                 job = await(jobId, caller, Instant.now().plus(waitFor));
             }
+            if (waiters.closing()) {
+                // answered early because this instance is stopping: the client's next poll goes to another one
+                response.setHeader(HttpHeaders.CONNECTION, "close");
+            }
         }
         answers.write(response, HttpStatus.OK, job);
     }
@@ -67,12 +72,12 @@ class JobsController {
         return jobs.find(jobId, caller.visibleTenant()).orElseThrow(() -> ApiException.notFound("No job " + jobId));
     }
 
-    /** The job once it has ended, or as it stands at the deadline. */
+    /** The job once it has ended, or as it stands at the deadline or when this instance begins to shut down. */
     private Job await(UUID jobId, Caller caller, Instant deadline) throws InterruptedException {
         while (true) {
             try (var registration = waiters.register(jobId)) {
                 var left = Duration.between(Instant.now(), deadline);
-                if (left.isPositive() && waiters.knownUnended(jobId, caller.visibleTenant())) {
+                if (left.isPositive() && !waiters.closing() && waiters.knownUnended(jobId, caller.visibleTenant())) {
                     // submitted here and not ended since: nothing to read yet
                     var handed = awaitHanded(registration, left, caller);
                     if (handed != null) {
@@ -82,7 +87,7 @@ class JobsController {
                 }
                 var job = find(jobId, caller);
                 left = Duration.between(Instant.now(), deadline);
-                if (job.status().isTerminal() || !left.isPositive()) {
+                if (job.status().isTerminal() || !left.isPositive() || waiters.closing()) {
                     return job;
                 }
                 var handed = awaitHanded(registration, left, caller);

@@ -11,6 +11,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,9 +25,13 @@ import org.springframework.stereotype.Component;
  *
  * <p>The transaction that ends a job here can hand its waiters the job as it wrote it ({@link #wake(Iterable, Map)}),
  * so that they answer without reading it again.
+ *
+ * <p>When the api shuts down, just before the web server waits for its requests to finish, every long-poll is
+ * answered with its job as it stands, as at its deadline ({@link #closing()}): held to its {@code wait}, each would
+ * keep the shutdown waiting up to Spring's 30 s limit and then lose its connection with no answer.
  */
 @Component
-public class JobWaiters {
+public class JobWaiters implements SmartLifecycle {
 
     /** How many recent submissions are remembered; older ones are read first, as any other job. */
     static final int RECENT = 16_384;
@@ -35,6 +41,8 @@ public class JobWaiters {
     private final Map<UUID, String> unended = new ConcurrentHashMap<>();
     private final AtomicReferenceArray<UUID> recent = new AtomicReferenceArray<>(RECENT);
     private final AtomicLong submitted = new AtomicLong();
+    private volatile boolean closing;
+    private volatile boolean running;
 
     JobWaiters(MeterRegistry registry) {
         // read on scrape only: no per-request meter work
@@ -134,6 +142,39 @@ public class JobWaiters {
     public void wakeAll() {
         unended.clear();
         wake(Map.copyOf(signals).keySet());
+    }
+
+    /**
+     * Whether this instance is shutting down: a long-poll then answers its job as it stands instead of waiting. Read
+     * after {@link #register}: a registration made before the shutdown began is woken by it.
+     */
+    public boolean closing() {
+        return closing;
+    }
+
+    @Override
+    public void start() {
+        closing = false;
+        running = true;
+    }
+
+    /** Answers every long-poll: the shutdown has begun. */
+    @Override
+    public void stop() {
+        closing = true;
+        running = false;
+        wakeAll();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Just before the web server's graceful shutdown, which waits for the requests these long-polls hold. */
+    @Override
+    public int getPhase() {
+        return WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE + 1;
     }
 
     int waiting() {

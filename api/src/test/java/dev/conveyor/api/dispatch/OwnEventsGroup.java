@@ -17,7 +17,7 @@ import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 public class OwnEventsGroup {
 
     @Bean
-    ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>> ownEventsGroup() {
+    ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>> eventsGroupOfItsOwn() {
         var group = Topics.API_EVENTS_GROUP + "-" + UUID.randomUUID();
         return container -> {
             if (List.of(container.getContainerProperties().getTopics()).contains(Topics.EVENTS)) {
