@@ -1,13 +1,17 @@
 package dev.conveyor.api;
 
 import dev.conveyor.api.auth.KeyHash;
+import dev.conveyor.api.dispatch.OwnEventsGroup;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.test.HttpJson;
 import dev.conveyor.common.test.TestKafka;
 import dev.conveyor.common.test.TestPostgres;
 import java.util.List;
+import java.util.stream.Stream;
 import org.flywaydb.core.Flyway;
 import org.postgresql.ds.PGSimpleDataSource;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -46,6 +50,28 @@ public final class ApiTests {
         dataSource.setUser("postgres");
         Flyway.configure().dataSource(dataSource).load().migrate();
         return dataSource;
+    }
+
+    /**
+     * Starts an api of its own, outside Spring's test context cache (for a test that stops it, or looks at its
+     * beans), on a random port with a database and an events consumer group of its own; {@code args} as on its
+     * command line. The caller closes it.
+     */
+    public static ConfigurableApplicationContext start(String... args) {
+        var application = ConveyorApiApplication.application();
+        application.addPrimarySources(List.of(OwnEventsGroup.class));
+        return application.run(Stream.concat(Stream.of(
+                "--server.port=0",
+                "--spring.datasource.url=" + TestPostgres.newDatabase(),
+                "--spring.datasource.username=postgres",
+                "--spring.datasource.password=",
+                "--spring.kafka.bootstrap-servers=" + TestKafka.bootstrapServers()), Stream.of(args))
+                .toArray(String[]::new));
+    }
+
+    /** A client of an api started with {@link #start}. */
+    public static HttpJson client(ConfigurableApplicationContext api) {
+        return client(((WebServerApplicationContext) api).getWebServer().getPort());
     }
 
     public static HttpJson client(int port) {

@@ -3,18 +3,11 @@ package dev.conveyor.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.api.dispatch.OwnEventsGroup;
-import dev.conveyor.common.test.HttpJson;
-import dev.conveyor.common.test.TestKafka;
-import dev.conveyor.common.test.TestPostgres;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * An api that is stopped (SIGTERM, a deploy) answers its open long-polls at once, each with its job as it stands and
@@ -26,18 +19,10 @@ class ShutdownTest {
 
     @Test
     void aStoppingApiAnswersItsLongPollsWithTheirJobsAsTheyStand() throws Exception {
-        var application = ConveyorApiApplication.application();
-        application.addPrimarySources(List.of(OwnEventsGroup.class));
-        ConfigurableApplicationContext api = application.run(
-                "--server.port=0",
-                "--spring.datasource.url=" + TestPostgres.newDatabase(),
-                "--spring.datasource.username=postgres",
-                "--spring.datasource.password=",
-                "--spring.kafka.bootstrap-servers=" + TestKafka.bootstrapServers());
+        var api = ApiTests.start();
         CompletableFuture<Void> closed = null;
         try {
-            var port = ((WebServerApplicationContext) api).getWebServer().getPort();
-            var http = new HttpJson("http://localhost:" + port);
+            var http = ApiTests.client(api);
             // a job that will not end while the long-poll waits
             var id = http.post("/v1/jobs", "{\"type\": \"echo\", \"delaySeconds\": 3600}").json().get("id").asString();
             var poll = CompletableFuture.supplyAsync(() -> http.get("/v1/jobs/" + id + "?wait=60"));

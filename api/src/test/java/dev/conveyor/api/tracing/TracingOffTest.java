@@ -2,18 +2,12 @@ package dev.conveyor.api.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.handler.TracingObservationHandler;
 import io.opentelemetry.api.OpenTelemetry;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.ApplicationContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Tracing is off unless asked for, and off it leaves nothing of tracing in the api: {@link TracingSwitch} keeps
@@ -21,34 +15,23 @@ import org.springframework.test.context.DynamicPropertySource;
  * request. (The worker's copy of the switch has its own test; a Boot upgrade that renames one of the
  * auto-configurations the switch names fails here.)
  */
-@ApiTest
 class TracingOffTest {
-
-    @DynamicPropertySource
-    static void services(DynamicPropertyRegistry registry) {
-        ApiTests.services(registry);
-    }
-
-    @LocalServerPort
-    int port;
-    @Autowired
-    ApplicationContext context;
-    @Autowired
-    JobTracing tracing;
 
     @Test
     void offByDefaultTheApiHasNoTracerNoTracingHandlerAndAnswersNoTraceparent() {
-        assertThat(context.getBeansOfType(OpenTelemetry.class)).isEmpty();
-        // Boot's stand-in when no tracing is configured
-        assertThat(context.getBeansOfType(Tracer.class).values()).allMatch(tracer -> tracer == Tracer.NOOP);
-        assertThat(context.getBeansOfType(ObservationHandler.class).values())
-                .noneMatch(handler -> handler instanceof TracingObservationHandler<?>);
-        assertThat(tracing.enabled()).isFalse();
+        try (var api = ApiTests.start()) {
+            assertThat(api.getBeansOfType(OpenTelemetry.class)).isEmpty();
+            // Boot's stand-in when no tracing is configured
+            assertThat(api.getBeansOfType(Tracer.class).values()).allMatch(tracer -> tracer == Tracer.NOOP);
+            assertThat(api.getBeansOfType(ObservationHandler.class).values())
+                    .noneMatch(handler -> handler instanceof TracingObservationHandler<?>);
+            assertThat(api.getBean(JobTracing.class).enabled()).isFalse();
 
-        var answer = ApiTests.client(port).post("/v1/jobs", "{\"type\": \"echo\"}", "application/json",
-                "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-        assertThat(answer.status()).isEqualTo(202);
-        assertThat(answer.header(JobTracing.TRACEPARENT)).isNull();
+            var answer = ApiTests.client(api).post("/v1/jobs", "{\"type\": \"echo\"}", "application/json",
+                    "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+            assertThat(answer.status()).isEqualTo(202);
+            assertThat(answer.header(JobTracing.TRACEPARENT)).isNull();
+        }
     }
 
     @Test
