@@ -73,11 +73,15 @@ class JobWrites {
     /** {@link #WRITE}, also answering the rows to hand over. */
     private static final String WRITE_HANDING = WRITE + ", " + handedColumns();
 
-    /** RUNNING attempts of workers that are not alive, silent since at least the given time; locked. */
+    /**
+     * RUNNING attempts of workers that are not alive: of a worker known to be gone (heard, then silent), whenever
+     * their start was applied; of another (perhaps a new worker not heard yet), once unchanged for the given time;
+     * locked.
+     */
     private static final String SILENT_WORKERS = "SELECT worker_id, " + STATE_COLUMNS + """
              FROM jobs
             WHERE status = 'RUNNING' AND NOT (worker_id = ANY(:alive::text[]))
-              AND updated_at < now() - make_interval(secs => :silentSeconds)
+              AND (worker_id = ANY(:gone::text[]) OR updated_at < now() - make_interval(secs => :silentSeconds))
               AND (:anyId OR id = ANY(CAST(:ids AS uuid[])))
             ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             """;
@@ -152,14 +156,15 @@ class JobWrites {
     }
 
     /**
-     * Locks up to {@code limit} attempts that no process in {@code alive} runs (their worker is not alive, or was
-     * restarted after they started) and that have not changed for {@code silentFor}; among {@code ids} only, unless
-     * that is null.
+     * Locks up to {@code limit} attempts that no process in {@code alive} runs: their worker is known to be gone, or
+     * is not alive and they have not changed for {@code silentFor}, or it was restarted after they started and they
+     * have not changed for that long; among {@code ids} only, unless that is null.
      */
     List<Running> lockSilent(LiveWorkers.Alive alive, Duration silentFor, Collection<UUID> ids, int limit) {
         var silentSeconds = silentFor.toMillis() / 1000.0;
         var lost = new ArrayList<>(among(jdbc.sql(SILENT_WORKERS)
                 .param("alive", new SqlArrayValue("text", alive.ids().toArray()))
+                .param("gone", new SqlArrayValue("text", alive.gone().toArray()))
                 .param("silentSeconds", silentSeconds).param("limit", limit), ids)
                 .query((rs, n) -> new Running(state(rs), rs.getString("worker_id"))).list());
         if (alive.startedAt().isEmpty() || lost.size() >= limit) {

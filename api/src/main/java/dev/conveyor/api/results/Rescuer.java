@@ -5,6 +5,7 @@ import dev.conveyor.api.dispatch.SharePositions;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.api.workers.LiveWorkers;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +26,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <ul>
  * <li>its worker has been silent for {@code worker-lost-after}, judged only on current evidence: while this
  * instance reads the heartbeats up to date and has done so for at least that long (so a Kafka outage, which
- * silences every worker at once, makes nobody dead); or its worker's id has been taken by a new process (a restart
+ * silences every worker at once, makes nobody dead); at once if this instance had heard the worker before (an
+ * attempt whose start was applied after the worker died is no less lost), else once the attempt itself has been
+ * unchanged that long (the worker may be new, its first heartbeat not read yet); or its worker's id has been taken by a new process (a restart
  * under a fixed id) while every earlier process under it has been silent that long, and the attempt started before
  * the new process did;
  * <li>it is still RUNNING well past {@code startedAt + timeoutSeconds}, although workers interrupt and report at
@@ -67,9 +70,9 @@ class Rescuer {
         this.clock = clock;
     }
 
-    /** Attempts found lost, and the end of the events topic read after they were. */
+    /** Attempts found lost, the end of the events topic read after they were, and when they were (clock). */
     private record Suspects(List<UUID> pastDeadline, List<UUID> silent, Map<TopicPartition, Long> eventsEnd,
-            long since) {
+            long since, Instant lookedAt) {
     }
 
     // only the scheduler's thread
@@ -86,7 +89,7 @@ class Rescuer {
                 rescue(() -> writes.lockPastDeadline(properties.rescueGrace(), found.pastDeadline(), BATCH),
                         running -> "attempt " + running.state().attempts()
                                 + " reported no outcome within its timeout");
-                workers.aliveIfCurrent().ifPresent(alive -> rescue(
+                workers.aliveIfCurrent().map(alive -> readSince(alive, found.lookedAt())).ifPresent(alive -> rescue(
                         () -> writes.lockSilent(alive, properties.workerLostAfter(), found.silent(), BATCH),
                         running -> lostWith(running, alive)));
                 // At once, not at the next pass: an attempt whose start was applied after the look above (a dead
@@ -100,6 +103,7 @@ class Rescuer {
 
     /** The attempts that look lost now (locked only for the look), with the events' end; null when none does. */
     private Suspects suspects() {
+        var lookedAt = clock.instant();
         var pastDeadline = ids(writes.lockPastDeadline(properties.rescueGrace(), null, BATCH));
         var silent = workers.aliveIfCurrent()
                 .map(alive -> ids(writes.lockSilent(alive, properties.workerLostAfter(), null, BATCH)))
@@ -107,7 +111,17 @@ class Rescuer {
         if (pastDeadline.isEmpty() && silent.isEmpty()) {
             return null;
         }
-        return new Suspects(pastDeadline, silent, positions.eventsEnd(), System.nanoTime());
+        return new Suspects(pastDeadline, silent, positions.eventsEnd(), System.nanoTime(), lookedAt);
+    }
+
+    /**
+     * The live workers, naming gone ones only once every heartbeat written before the look has been read. An attempt
+     * found under a gone worker's id, just started, may be a new process's that took the id (a restart): its first
+     * heartbeat is sent before it takes jobs, so once it has been read the id is alive again. Before that, only the
+     * attempts unchanged for {@code worker-lost-after} are taken.
+     */
+    private static LiveWorkers.Alive readSince(LiveWorkers.Alive alive, Instant lookedAt) {
+        return alive.readUpTo().isAfter(lookedAt) ? alive : alive.withoutGone();
     }
 
     private static String lostWith(JobWrites.Running running, LiveWorkers.Alive alive) {

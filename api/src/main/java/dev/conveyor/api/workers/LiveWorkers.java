@@ -31,12 +31,21 @@ public class LiveWorkers {
      * @param startedAt for an id under which one process alone was heard within that time, when that process started:
      *                  an attempt under the id that started earlier is a gone process's (the id was restarted); no
      *                  entry for an id that two live processes share, or whose process did not say when it started
+     * @param gone      the ids heard from before but not within {@code worker-lost-after}: workers known to be gone
+     *                  (an id in neither set may be a new worker's that has not been heard yet)
+     * @param readUpTo  this instance has read every heartbeat that was on the topic at this time (its clock)
      */
-    public record Alive(Set<String> ids, Map<String, Instant> startedAt) {
+    public record Alive(Set<String> ids, Map<String, Instant> startedAt, Set<String> gone, Instant readUpTo) {
 
         public Alive {
             ids = Set.copyOf(ids);
             startedAt = Map.copyOf(startedAt);
+            gone = Set.copyOf(gone);
+        }
+
+        /** The same, without naming any worker gone. */
+        public Alive withoutGone() {
+            return new Alive(ids, startedAt, Set.of(), readUpTo);
         }
     }
 }

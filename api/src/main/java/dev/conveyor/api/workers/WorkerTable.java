@@ -102,6 +102,10 @@ class WorkerTable {
      * process was restarted), since every other process under the id has been silent as long as a dead worker. An id
      * that two live processes take turns under has no such time: their attempts cannot be told apart; nor has a
      * process whose start is not believable (after now by this instance's clock).
+     *
+     * <p>It also names the workers this instance heard and has not heard since (within the TTL, and without a
+     * tombstone): those are known to be gone, where an id missing from both sets may be a new worker's whose first
+     * heartbeat has not been read yet.
      */
     Optional<LiveWorkers.Alive> aliveIfCurrent() {
         var now = clock.instant();
@@ -112,9 +116,11 @@ class WorkerTable {
         }
         var oldest = now.minus(lostAfter);
         var ids = new HashSet<String>();
+        var gone = new HashSet<String>();
         var startedAt = new HashMap<String, Instant>();
         for (var worker : workers.values()) {
             if (worker.lastSeenAt().isBefore(oldest)) {
+                gone.add(worker.id());
                 continue;
             }
             ids.add(worker.id());
@@ -123,7 +129,7 @@ class WorkerTable {
                 startedAt.put(worker.id(), worker.startedAt());
             }
         }
-        return Optional.of(new LiveWorkers.Alive(ids, startedAt));
+        return Optional.of(new LiveWorkers.Alive(ids, startedAt, gone, last));
     }
 
     /**

@@ -131,6 +131,27 @@ class RescuerTest {
     }
 
     @Test
+    void retriesAtOnceAnAttemptAppliedAfterItsWorkerWasHeardToDie() {
+        // heard once, then silent: after lost-after (1 s) this api knows it is gone
+        var dead = "dead-" + UUID.randomUUID();
+        kafka.send(Topics.WORKERS, dead, Json.write(new WorkerHeartbeat(WorkerHeartbeat.VERSION, dead,
+                List.of("rescue-q"), List.of("echo"), 1, 0, Instant.now(), Instant.now())));
+        await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/v1/workers").json().get("workers")
+                .valueStream().anyMatch(listed -> listed.get("id").asString().equals(dead)));
+        // Starts applied just now (stamped an hour ahead, so that the row's own quiet, 1 s here, cannot be what
+        // lets it go): the dead worker's is as lost as if it had been applied before the death; one of a worker
+        // never heard (a new one whose first heartbeat is not read yet, for all the api knows) waits for that quiet.
+        var unknown = runningOn("unheard-" + UUID.randomUUID(), 1, 3, "0 seconds", "-1 hour", "");
+        var lost = runningOn(dead, 1, 3, "0 seconds", "-1 hour", "");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> !job(lost).get("status").asString().equals("RUNNING"));
+        assertThat(job(lost).get("error").get("message").asString())
+                .contains("worker " + dead + " stopped sending heartbeats");
+        // the pass that took the one looked at the other too
+        assertThat(job(unknown).get("status").asString()).isEqualTo("RUNNING");
+    }
+
+    @Test
     void retriesAnAttemptSilentLongPastItsDeadline() {
         // updated a moment ago (so not yet a silent worker's), but it should have ended a minute ago
         var id = runningOn("busy-worker", 1, 3, "2 minutes", "0 seconds", "");

@@ -184,6 +184,26 @@ class WorkerTableTest {
         }
 
         @Test
+        void namesTheWorkersHeardAndSilentSinceAsGoneAndSaysHowFarItHasRead() {
+            table.heard("dead", heartbeat("dead", clock.instant()), clock.instant(), false);
+            table.heard("stopped", heartbeat("stopped", clock.instant()), clock.instant(), false);
+            table.forget("stopped"); // its tombstone
+            readUpToDateFor(LOST_AFTER.plusSeconds(1));
+            table.heard("busy", heartbeat("busy", clock.instant()), clock.instant(), false);
+            var read = clock.instant();
+            table.caughtUp(read);
+
+            var alive = table.aliveIfCurrent().orElseThrow();
+            assertThat(alive.ids()).containsExactly("busy");
+            // not one never heard, nor one that said it stopped: only what this instance saw beat and fall silent
+            assertThat(alive.gone()).containsExactly("dead");
+            assertThat(alive.readUpTo()).isEqualTo(read);
+
+            table.heard("dead", heartbeat("dead", clock.instant()), clock.instant(), false);
+            assertThat(table.aliveIfCurrent().orElseThrow().gone()).as("heard again").isEmpty();
+        }
+
+        @Test
         void countsAReadAsOfWhenItsEndsWereAskedForNotWhenTheyWereReached() {
             readUpToDateFor(LOST_AFTER);
             clock.advance(Duration.ofSeconds(1));
