@@ -33,10 +33,13 @@ import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.DefaultHttpRequestRetryStrategy;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
+import org.apache.hc.core5.http.MessageConstraintException;
+import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
@@ -59,6 +62,13 @@ final class HttpExchange implements AutoCloseable {
     // A pooled connection idle this long is checked before reuse (a cheap read that finds one the server closed).
     private static final TimeValue VALIDATE_AFTER = TimeValue.ofSeconds(2);
     private static final TimeValue EVICT_IDLE = TimeValue.ofSeconds(30);
+    /**
+     * What a response's head may hold: the status line and each header line at most this long, fewer header lines
+     * than this (Apache's own defaults, named here because the failure's message quotes them). A server that sends
+     * more, or headers without end, fails its job at once, having cost the worker at most about 800 KB.
+     */
+    static final int MAX_HEADER_LINE = 8_192;
+    static final int MAX_HEADERS = 100;
 
     /** A response: its status, its headers (names in lower case, in order), and its body up to the cap. */
     record Response(int status, Map<String, List<String>> headers, byte[] body, boolean tooLarge) {
@@ -79,6 +89,10 @@ final class HttpExchange implements AutoCloseable {
         this.hosts = new HostLimits(settings.maxConnectionsPerHost());
         this.connections = PoolingHttpClientConnectionManagerBuilder.create()
                 .setDnsResolver(guard)
+                .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
+                        .http1Config(Http1Config.custom().setMaxLineLength(MAX_HEADER_LINE)
+                                .setMaxHeaderCount(MAX_HEADERS).build())
+                        .build())
                 .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.STRICT)
                 .setConnPoolPolicy(PoolReusePolicy.LIFO)
                 .setMaxConnPerRoute(settings.maxConnectionsPerHost())
@@ -226,6 +240,11 @@ final class HttpExchange implements AutoCloseable {
                     "cannot resolve host '" + call.uri().getHost() + "'", true, null, unknown);
             case ConnectTimeoutException t -> retryable("could not connect for " + where + " in time", t);
             case ConnectException c -> retryable("could not connect for " + where + ": " + reason(call, c), c);
+            // Not retried: a server that answers so is most likely to answer the same again.
+            case MessageConstraintException large -> new JobFailure("RESULT_TOO_LARGE", "the response head of "
+                    + where + " is larger than the worker reads (" + reason(call, large) + "; it reads fewer than "
+                    + MAX_HEADERS + " header lines, each of at most " + MAX_HEADER_LINE + " characters)", false, null,
+                    large);
             case IOException io -> retryable(where + " failed: " + reason(call, io), io);
             case IllegalArgumentException bad -> JobFailure.notRetryable(where + " cannot be sent: "
                     + reason(call, bad));
