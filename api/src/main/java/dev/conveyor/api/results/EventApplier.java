@@ -200,7 +200,7 @@ class EventApplier {
                 var next = switch (event) {
                     case JobStarted started -> lifecycle.started(update, started);
                     case JobProgress progress -> lifecycle.progressed(update, progress);
-                    case JobFinished finished -> lifecycle.finished(update, finished, now);
+                    case JobFinished finished -> lifecycle.finished(update, finished, now, facts.get(event.jobId()));
                 };
                 if (next.equals(update)) {
                     unapplied++; // a duplicate, a stale attempt or generation, a job that ended meanwhile

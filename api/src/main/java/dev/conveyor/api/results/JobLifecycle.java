@@ -1,5 +1,7 @@
 package dev.conveyor.api.results;
 
+import dev.conveyor.api.metrics.JobFacts;
+import dev.conveyor.api.workers.LiveWorkers;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.message.JobError;
@@ -8,6 +10,8 @@ import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.common.message.JobStarted;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,10 +35,34 @@ class JobLifecycle {
      */
     static final int MAX_HAND_BACKS = 20;
 
-    private final RetryPolicy policy;
+    /**
+     * The longest wait before a job that a worker without its handler gave back is dispatched again: the backoff
+     * grows as usual up to this, so that a rolling deploy's last workers are found within a minute of starting.
+     */
+    static final Duration MAX_NO_HANDLER_DELAY = Duration.ofMinutes(1);
 
-    JobLifecycle(RetryPolicy policy) {
+    /** Whether a live worker takes jobs of a type from a queue; empty when that is not known now. */
+    @FunctionalInterface
+    interface Runners {
+        Optional<Boolean> runsSomewhere(String queue, String type);
+    }
+
+    private final RetryPolicy policy;
+    private final Runners runners;
+
+    @Autowired
+    JobLifecycle(RetryPolicy policy, LiveWorkers workers) {
+        this(policy, workers::runsSomewhere);
+    }
+
+    JobLifecycle(RetryPolicy policy, Runners runners) {
         this.policy = policy;
+        this.runners = runners;
+    }
+
+    /** Knowing nothing of the workers. */
+    JobLifecycle(RetryPolicy policy) {
+        this(policy, (queue, type) -> Optional.empty());
     }
 
     JobUpdate started(JobUpdate update, JobStarted event) {
@@ -57,6 +85,11 @@ class JobLifecycle {
     }
 
     JobUpdate finished(JobUpdate update, JobFinished event, Instant now) {
+        return finished(update, event, now, null);
+    }
+
+    /** An attempt ended; {@code job} says its queue and type (null: not known). */
+    JobUpdate finished(JobUpdate update, JobFinished event, Instant now, JobFacts job) {
         if (isNextAttempt(update.to(), event.attempt(), event.generation())) {
             var startedAt = event.startedAt() == null ? event.at() : event.startedAt();
             update = update.start(update.to().started(event.attempt()), event.workerId(), startedAt);
@@ -70,7 +103,7 @@ class JobLifecycle {
             case SUCCEEDED -> update.end(state.moveTo(JobStatus.SUCCEEDED), event.at(),
                     event.result() == null ? "null" : Json.write(event.result()), null, null);
             case CANCELLED -> update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, error, null);
-            case FAILED -> failed(update, event, error, now);
+            case FAILED -> failed(update, event, error, now, job);
         };
     }
 
@@ -93,9 +126,12 @@ class JobLifecycle {
         return update.end(state.moveTo(JobStatus.SCHEDULED), now, null, error, now.plus(delay));
     }
 
-    private JobUpdate failed(JobUpdate update, JobFinished event, String error, Instant now) {
+    private JobUpdate failed(JobUpdate update, JobFinished event, String error, Instant now, JobFacts job) {
         var state = update.to();
         var failure = event.error();
+        if (failure != null && JobError.NO_HANDLER.equals(failure.code()) && failure.retryable()) {
+            return noHandler(update, event, now, job);
+        }
         if (failure != null && JobError.WORKER_LOST.equals(failure.code())) {
             // The worker gave the job back (it is stopping): nothing failed in the job, run it again at once.
             state = state.uncharged(false);
@@ -124,6 +160,41 @@ class JobLifecycle {
         }
         return update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null, error,
                 now.plus(policy.delay(state.chargedAttempts(), event.retryAfterMs())));
+    }
+
+    /**
+     * The worker that took the job has no handler for its type and gave it back. If no live worker of its queue has
+     * one either, it fails for good, as it would wait forever; if one does (a rolling deploy under way, workers of
+     * a queue running different handlers), or the api cannot tell (its heartbeats not read up to date), it runs
+     * again after the backoff (at most {@link #MAX_NO_HANDLER_DELAY}), not charged to {@code maxAttempts}, as a
+     * hand-back, and like those at most {@link #MAX_HAND_BACKS} times.
+     */
+    private JobUpdate noHandler(JobUpdate update, JobFinished event, Instant now, JobFacts job) {
+        var said = event.error().message();
+        var runs = job == null ? Optional.<Boolean>empty() : runners.runsSomewhere(job.queue(), job.type());
+        if (runs.isPresent() && !runs.get()) {
+            var error = new JobError(JobError.NO_HANDLER, "no live worker of queue '" + job.queue()
+                    + "' has a handler for job type '" + job.type() + "' (" + said + ")", false);
+            return update.end(update.to().moveTo(JobStatus.FAILED), event.at(), null, Json.write(error), null);
+        }
+        var state = update.to().uncharged(false);
+        if (state.cancelRequested()) {
+            return update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, Json.write(event.error()), null);
+        }
+        var handBacks = state.unchargedAttempts() - state.lostAttempts();
+        if (handBacks > MAX_HAND_BACKS) {
+            var error = new JobError(JobError.NO_HANDLER, said + "; given back " + handBacks + " times by workers "
+                    + "without its handler, the most a job may be", false);
+            return update.end(state.moveTo(JobStatus.FAILED), event.at(), null, Json.write(error), null);
+        }
+        var delay = policy.backoff(handBacks);
+        if (delay.compareTo(MAX_NO_HANDLER_DELAY) > 0) {
+            delay = MAX_NO_HANDLER_DELAY;
+        }
+        var error = new JobError(JobError.NO_HANDLER, said + (runs.isPresent()
+                ? "; another worker of queue '" + job.queue() + "' has one: it runs again"
+                : "; it runs again, on a worker that has one if there is any"), true);
+        return update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null, Json.write(error), now.plus(delay));
     }
 
     private static boolean isNextAttempt(JobState state, int attempt, int generation) {

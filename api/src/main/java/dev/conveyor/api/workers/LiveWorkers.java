@@ -25,6 +25,14 @@ public class LiveWorkers {
     }
 
     /**
+     * Whether a live worker (heard within {@code worker-lost-after}) takes jobs of {@code type} from {@code queue};
+     * empty unless this instance has read the heartbeats up to date for that long.
+     */
+    public Optional<Boolean> runsSomewhere(String queue, String type) {
+        return table.runsSomewhere(queue, type);
+    }
+
+    /**
      * The workers alive now.
      *
      * @param ids       the ids heard from within {@code worker-lost-after}

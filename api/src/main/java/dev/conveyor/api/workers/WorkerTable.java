@@ -110,8 +110,7 @@ class WorkerTable {
     Optional<LiveWorkers.Alive> aliveIfCurrent() {
         var now = clock.instant();
         var last = lastCaughtUp;
-        var since = caughtUpSince;
-        if (last == null || now.isAfter(last.plus(MAX_READ_GAP)) || now.isBefore(since.plus(lostAfter))) {
+        if (!current(now)) {
             return Optional.empty();
         }
         var oldest = now.minus(lostAfter);
@@ -130,6 +129,27 @@ class WorkerTable {
             }
         }
         return Optional.of(new LiveWorkers.Alive(ids, startedAt, gone, last));
+    }
+
+    /**
+     * Whether a worker heard within {@code worker-lost-after} takes jobs of {@code type} from {@code queue} (its
+     * heartbeats list both); empty while the evidence is not current, as for {@link #aliveIfCurrent}.
+     */
+    Optional<Boolean> runsSomewhere(String queue, String type) {
+        var now = clock.instant();
+        if (!current(now)) {
+            return Optional.empty();
+        }
+        var oldest = now.minus(lostAfter);
+        return Optional.of(workers.values().stream().anyMatch(worker -> !worker.lastSeenAt().isBefore(oldest)
+                && worker.queues().contains(queue) && worker.types().contains(type)));
+    }
+
+    /** Whether this instance has read the topic up to date, without a gap, for at least {@code worker-lost-after}. */
+    private boolean current(Instant now) {
+        var last = lastCaughtUp;
+        var since = caughtUpSince;
+        return last != null && !now.isAfter(last.plus(MAX_READ_GAP)) && !now.isBefore(since.plus(lostAfter));
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.conveyor.api.results;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.metrics.JobFacts;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.message.JobError;
@@ -12,6 +14,7 @@ import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.common.message.JobStarted;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -190,6 +193,101 @@ class JobLifecycleTest {
             assertThat(update.runAt()).isEqualTo(NOW);
             assertThat(update.to().unchargedAttempts()).isEqualTo(1);
             assertThat(update.to().lostAttempts()).isZero();
+        }
+    }
+
+    @Nested
+    class NoHandler {
+
+        private static final JobFacts JOB = new JobFacts("q", "greet", NOW, NOW);
+        private static final RetryPolicy HOURS = new RetryPolicy(new ApiProperties.Retry(Duration.ofSeconds(1),
+                Duration.ofHours(1), 0.0, Duration.ofDays(7), 3));
+
+        private static JobFinished givenBack(int attempt) {
+            return new JobFinished(JobEvent.VERSION, ID, attempt, 0, 3, "old-worker", JobFinished.Outcome.FAILED,
+                    null, new JobError(JobError.NO_HANDLER, "no handler for job type 'greet' on worker old-worker "
+                    + "(it runs [echo])", true), null, NOW);
+        }
+
+        private static JobLifecycle knowing(Optional<Boolean> runs) {
+            return new JobLifecycle(HOURS, (queue, type) -> {
+                assertThat(queue).isEqualTo("q");
+                assertThat(type).isEqualTo("greet");
+                return runs;
+            });
+        }
+
+        private static JobUpdate running(int attempts, int handBacks) {
+            return job(new JobState(ID, JobStatus.RUNNING, attempts, 0, 3, handBacks, 0, false));
+        }
+
+        @Test
+        void failsForGoodWhenNoLiveWorkerOfTheQueueHasTheHandler() {
+            var update = knowing(Optional.of(false)).finished(running(1, 0), givenBack(1), NOW, JOB);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.FAILED);
+            var error = Json.tree(update.error());
+            assertThat(error.get("code").asString()).isEqualTo("NO_HANDLER");
+            assertThat(error.get("retryable").asBoolean()).isFalse();
+            assertThat(error.get("message").asString())
+                    .startsWith("no live worker of queue 'q' has a handler for job type 'greet'")
+                    .contains("on worker old-worker (it runs [echo])");
+        }
+
+        @Test
+        void runsAgainUnchargedAfterBackoffWhenAnotherWorkerHasIt() {
+            var update = knowing(Optional.of(true)).finished(running(3, 2), givenBack(3), NOW, JOB);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(update.to().unchargedAttempts()).isEqualTo(3);
+            assertThat(update.to().chargedAttempts()).isZero();
+            assertThat(update.runAt()).isEqualTo(NOW.plusSeconds(4)); // the backoff after the third
+            var error = Json.tree(update.error());
+            assertThat(error.get("retryable").asBoolean()).isTrue();
+            assertThat(error.get("message").asString()).contains("another worker of queue 'q' has one");
+        }
+
+        @Test
+        void runsAgainWhenTheApiCannotTellWhichWorkersLive() {
+            var update = knowing(Optional.empty()).finished(running(1, 0), givenBack(1), NOW, JOB);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(update.runAt()).isEqualTo(NOW.plusSeconds(1));
+        }
+
+        @Test
+        void waitsAtMostAMinuteBetweenTries() {
+            var update = knowing(Optional.of(true)).finished(running(15, 14), givenBack(15), NOW, JOB);
+
+            assertThat(update.runAt()).isEqualTo(NOW.plus(JobLifecycle.MAX_NO_HANDLER_DELAY));
+        }
+
+        @Test
+        void failsOnceGivenBackMoreOftenThanAnyJobMayBe() {
+            var max = JobLifecycle.MAX_HAND_BACKS;
+            var update = knowing(Optional.of(true)).finished(running(max + 1, max), givenBack(max + 1), NOW, JOB);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.FAILED);
+            assertThat(Json.tree(update.error()).get("message").asString())
+                    .contains("given back " + (max + 1) + " times by workers without its handler");
+        }
+
+        @Test
+        void aCancelledJobEndsCancelled() {
+            var cancelled = job(new JobState(ID, JobStatus.RUNNING, 1, 0, 3, 0, 0, true));
+
+            assertThat(knowing(Optional.of(true)).finished(cancelled, givenBack(1), NOW, JOB).to().status())
+                    .isEqualTo(JobStatus.CANCELLED);
+        }
+
+        @Test
+        void aWorkerThatFailsTheJobItselfFailsItAsBefore() {
+            // a worker older than the hand-back reports NO_HANDLER as not retryable
+            var old = new JobFinished(JobEvent.VERSION, ID, 1, 0, 3, "w1", JobFinished.Outcome.FAILED, null,
+                    new JobError(JobError.NO_HANDLER, "no handler", false), null, NOW);
+
+            assertThat(knowing(Optional.of(true)).finished(running(1, 0), old, NOW, JOB).to().status())
+                    .isEqualTo(JobStatus.FAILED);
         }
     }
 

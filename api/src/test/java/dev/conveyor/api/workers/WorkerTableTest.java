@@ -204,6 +204,21 @@ class WorkerTableTest {
         }
 
         @Test
+        void saysWhetherALiveWorkerTakesATypeFromAQueue() {
+            assertThat(table.runsSomewhere("q", "echo")).as("nothing read yet").isEmpty();
+            // heartbeat(...) lists queue q and type echo
+            table.heard("dead", heartbeat("dead", clock.instant()), clock.instant(), false);
+            readUpToDateFor(LOST_AFTER.plusSeconds(1));
+            assertThat(table.runsSomewhere("q", "echo")).as("its only worker gone").hasValue(false);
+
+            table.heard("live", heartbeat("live", clock.instant()), clock.instant(), false);
+            table.caughtUp(clock.instant());
+            assertThat(table.runsSomewhere("q", "echo")).hasValue(true);
+            assertThat(table.runsSomewhere("q", "greet")).as("a type no worker has").hasValue(false);
+            assertThat(table.runsSomewhere("other", "echo")).as("a queue no worker takes").hasValue(false);
+        }
+
+        @Test
         void countsAReadAsOfWhenItsEndsWereAskedForNotWhenTheyWereReached() {
             readUpToDateFor(LOST_AFTER);
             clock.advance(Duration.ofSeconds(1));

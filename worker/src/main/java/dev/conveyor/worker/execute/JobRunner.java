@@ -95,9 +95,11 @@ public class JobRunner {
         }
         var handler = handlers.find(job.type()).orElse(null);
         if (handler == null) {
+            // Given back, not failed: the api runs it again if another worker of the queue has a handler (a rolling
+            // deploy that adds a type), and fails it if none does.
             return Taken.done(report(job, failed(job, new JobError(JobError.NO_HANDLER, "no handler for job type '"
                     + job.type() + "' on worker " + properties.id() + " (it runs " + handlers.types() + ")",
-                    false), null)));
+                    true), null)));
         }
         var permitted = !draining && limits.acquire(job.type(), properties.maxStartWait(), () -> draining);
         var running = new Attempt(job.generation(), job.attempt());
