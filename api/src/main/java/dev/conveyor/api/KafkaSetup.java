@@ -4,12 +4,23 @@ import dev.conveyor.api.job.UuidV7;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
 import dev.conveyor.common.kafka.WorkersTopic;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.kafka.autoconfigure.DefaultKafkaConsumerFactoryCustomizer;
+import org.springframework.boot.kafka.autoconfigure.DefaultKafkaProducerFactoryCustomizer;
 import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
 import org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle;
 import org.springframework.context.annotation.Bean;
@@ -23,11 +34,24 @@ import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.util.backoff.FixedBackOff;
 
-/** The api's Kafka topics and shared beans. */
+/**
+ * The api's Kafka topics and shared beans.
+ *
+ * <p>Nothing the api holds for Kafka needs Kafka to stop: jobs not yet on Kafka are in their rows (the poller
+ * publishes them again), and events whose offsets were not committed are applied again after a restart, which
+ * changes nothing. So every Kafka client of the api gives Kafka at most {@link #CLOSE_TIMEOUT} to close, and the events
+ * listener as long to commit, instead of Kafka's 30 and 60 s: with Kafka unreachable an api took 91 s to stop,
+ * longer than any orchestrator's grace period.
+ */
 @Configuration(proxyBeanMethods = false)
 class KafkaSetup {
+
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaSetup.class);
 
     @Bean
     Clock clock() {
@@ -56,9 +80,44 @@ class KafkaSetup {
                 .replicas(properties.replicationFactor()).configs(WorkersTopic.CONFIGS).build();
     }
 
-    @Bean(destroyMethod = "close")
+    @Bean(destroyMethod = "") // closed by kafkaAdminClientCloser, in time
     Admin kafkaAdminClient(KafkaAdmin admin) {
         return Admin.create(admin.getConfigurationProperties());
+    }
+
+    /** Closes the admin client within {@link #CLOSE_TIMEOUT} (its own close waits out every pending call). */
+    @Bean
+    DisposableBean kafkaAdminClientCloser(Admin admin) {
+        return () -> admin.close(CLOSE_TIMEOUT);
+    }
+
+    /** Producers close within {@link #CLOSE_TIMEOUT}: what they still hold is in the jobs' rows. */
+    @Bean
+    DefaultKafkaProducerFactoryCustomizer producersCloseInTime() {
+        return factory -> factory.setPhysicalCloseTimeout((int) CLOSE_TIMEOUT.toSeconds());
+    }
+
+    /** Consumers close within {@link #CLOSE_TIMEOUT}: Spring Kafka's containers call {@code close()}, 30 s. */
+    @Bean
+    DefaultKafkaConsumerFactoryCustomizer consumersCloseInTime() {
+        return factory -> factory.addPostProcessor(KafkaSetup::closingInTime);
+    }
+
+    /** {@code consumer}, but for its {@code close()}, which closes it within {@link #CLOSE_TIMEOUT}. */
+    @SuppressWarnings("unchecked")
+    static <K, V> Consumer<K, V> closingInTime(Consumer<K, V> consumer) {
+        return (Consumer<K, V>) Proxy.newProxyInstance(Consumer.class.getClassLoader(),
+                new Class<?>[] {Consumer.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                        consumer.close(CloseOptions.timeout(CLOSE_TIMEOUT));
+                        return null;
+                    }
+                    try {
+                        return method.invoke(consumer, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     @Bean
@@ -91,12 +150,28 @@ class KafkaSetup {
         threads.setDaemon(true);
         factory.getContainerProperties().setListenerTaskExecutor(threads);
         factory.setPhase(WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE - 512);
+        factory.getContainerProperties().setSyncCommitTimeout(CLOSE_TIMEOUT);
         return factory;
     }
 
-    /** An event batch that cannot be applied (the database is down) is retried until it can: never dropped. */
+    /**
+     * An event batch that cannot be applied (the database is down) is retried until it can: never dropped. A commit
+     * of the events' offsets that times out (Kafka unreachable) is one line in the log, not a stack trace a second.
+     */
     @Bean
     CommonErrorHandler eventsErrorHandler() {
-        return new DefaultErrorHandler(new FixedBackOff(1000, FixedBackOff.UNLIMITED_ATTEMPTS));
+        return new DefaultErrorHandler(new FixedBackOff(1000, FixedBackOff.UNLIMITED_ATTEMPTS)) {
+            @Override
+            public void handleOtherException(Exception thrown, Consumer<?, ?> consumer,
+                    MessageListenerContainer container, boolean batchListener) {
+                if (thrown instanceof TimeoutException) {
+                    log.warn("Kafka did not answer the events listener in time (the api keeps trying; events not "
+                            + "committed are applied again after a restart, which changes nothing): {}",
+                            thrown.getMessage());
+                    return;
+                }
+                super.handleOtherException(thrown, consumer, container, batchListener);
+            }
+        };
     }
 }

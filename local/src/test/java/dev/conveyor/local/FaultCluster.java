@@ -61,6 +61,11 @@ public final class FaultCluster implements AutoCloseable {
             process.kill();
         }
 
+        /** SIGTERM, as a deploy would; waits up to {@code grace}, then kills it. True when it went by itself. */
+        public boolean stop(Duration grace) {
+            return process.stop(grace);
+        }
+
         /** Starts the process again (after a kill) on the same port, and waits until it is healthy. */
         public void restart() {
             if (isAlive()) {
@@ -261,6 +266,33 @@ public final class FaultCluster implements AutoCloseable {
     /** SIGKILL the broker. */
     public void killKafka() {
         kafka.kill();
+    }
+
+    /**
+     * Freezes the broker (SIGSTOP): its connections stay open and nothing answers, as with a broker that hangs or a
+     * network that drops packets, where a killed one refuses connections at once.
+     */
+    public void freezeKafka() {
+        signal("-STOP", kafka.process().pid());
+    }
+
+    /** Lets a frozen broker go on (SIGCONT). */
+    public void thawKafka() {
+        signal("-CONT", kafka.process().pid());
+    }
+
+    private static void signal(String signal, long pid) {
+        try {
+            var exit = new ProcessBuilder("kill", signal, String.valueOf(pid)).inheritIO().start().waitFor();
+            if (exit != 0) {
+                throw new IllegalStateException("kill " + signal + " " + pid + " exited with " + exit);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Starts the broker again on the same ports and data, and waits until it answers. */
