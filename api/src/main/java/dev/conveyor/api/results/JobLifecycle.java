@@ -171,6 +171,10 @@ class JobLifecycle {
      */
     private JobUpdate noHandler(JobUpdate update, JobFinished event, Instant now, JobFacts job) {
         var said = event.error().message();
+        if (update.to().cancelRequested()) {
+            return update.end(update.to().moveTo(JobStatus.CANCELLED), event.at(), null, Json.write(event.error()),
+                    null);
+        }
         var runs = job == null ? Optional.<Boolean>empty() : runners.runsSomewhere(job.queue(), job.type());
         if (runs.isPresent() && !runs.get()) {
             var error = new JobError(JobError.NO_HANDLER, "no live worker of queue '" + job.queue()
@@ -178,9 +182,6 @@ class JobLifecycle {
             return update.end(update.to().moveTo(JobStatus.FAILED), event.at(), null, Json.write(error), null);
         }
         var state = update.to().uncharged(false);
-        if (state.cancelRequested()) {
-            return update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, Json.write(event.error()), null);
-        }
         var handBacks = state.unchargedAttempts() - state.lostAttempts();
         if (handBacks > MAX_HAND_BACKS) {
             var error = new JobError(JobError.NO_HANDLER, said + "; given back " + handBacks + " times by workers "

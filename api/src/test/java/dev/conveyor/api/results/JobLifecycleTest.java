@@ -278,6 +278,8 @@ class JobLifecycleTest {
 
             assertThat(knowing(Optional.of(true)).finished(cancelled, givenBack(1), NOW, JOB).to().status())
                     .isEqualTo(JobStatus.CANCELLED);
+            assertThat(knowing(Optional.of(false)).finished(cancelled, givenBack(1), NOW, JOB).to().status())
+                    .as("with no worker to run it either").isEqualTo(JobStatus.CANCELLED);
         }
 
         @Test
