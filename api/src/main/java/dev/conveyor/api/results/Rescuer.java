@@ -28,9 +28,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * instance reads the heartbeats up to date and has done so for at least that long (so a Kafka outage, which
  * silences every worker at once, makes nobody dead); at once if this instance had heard the worker before (an
  * attempt whose start was applied after the worker died is no less lost), else once the attempt itself has been
- * unchanged that long (the worker may be new, its first heartbeat not read yet); or its worker's id has been taken by a new process (a restart
- * under a fixed id) while every earlier process under it has been silent that long, and the attempt started before
- * the new process did;
+ * unchanged that long (the worker may be new, its first heartbeat not read yet); or its worker's id has been
+ * taken by a new process (a restart under a fixed id) while every earlier process under it has been silent that
+ * long, and the attempt started before the new process did;
  * <li>it is still RUNNING well past {@code startedAt + timeoutSeconds}, although workers interrupt and report at
  * the deadline (its outcome could not be reported).
  * </ul>
