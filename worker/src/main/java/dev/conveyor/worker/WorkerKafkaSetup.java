@@ -9,12 +9,15 @@ import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.kafka.autoconfigure.DefaultKafkaProducerFactoryCustomizer;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.DefaultShareConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.ShareConsumerFactory;
+import org.springframework.kafka.support.ProducerListener;
 
 /** The worker's Kafka clients. Boot does not configure share consumers, so this does. */
 @Configuration(proxyBeanMethods = false)
@@ -41,9 +44,33 @@ class WorkerKafkaSetup {
         return new DefaultShareConsumerFactory<>(config);
     }
 
-    @Bean(destroyMethod = "close")
+    @Bean(destroyMethod = "") // closed by workerAdminClientCloser, in time
     Admin workerAdminClient(KafkaAdmin admin) {
         return Admin.create(admin.getConfigurationProperties());
+    }
+
+    /** Closes the admin client within {@link ShutdownWaits#PRODUCER_CLOSE} (its own close waits out every call). */
+    @Bean
+    DisposableBean workerAdminClientCloser(Admin admin) {
+        return () -> admin.close(ShutdownWaits.PRODUCER_CLOSE);
+    }
+
+    /** The producer closes within {@link ShutdownWaits#PRODUCER_CLOSE}, not Spring's 30 s. */
+    @Bean
+    DefaultKafkaProducerFactoryCustomizer producerClosesInTime() {
+        return factory -> factory.setPhysicalCloseTimeout((int) ShutdownWaits.PRODUCER_CLOSE.toSeconds());
+    }
+
+    /**
+     * Replaces Boot's {@code LoggingProducerListener}, which logs every failed send as an error with its stack trace
+     * and the first 100 characters of the record: each send of the worker handles its own failure (a warning naming
+     * the job, a heartbeat's once per outage), and the records are jobs' results. With Kafka unreachable it logged one
+     * stack trace per heartbeat held back (one a second) when the producer closed.
+     */
+    @Bean
+    ProducerListener<Object, Object> kafkaProducerListener() {
+        return new ProducerListener<>() {
+        };
     }
 
     @Bean

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -40,6 +41,7 @@ class HeartbeatReader implements SmartLifecycle {
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration RETRY = Duration.ofSeconds(1);
     private static final Duration CATCH_UP_CHECK = Duration.ofMillis(500);
+    private static final Duration CLOSE = Duration.ofSeconds(1);
 
     private final WorkerTable table;
     private final Clock clock;
@@ -64,7 +66,8 @@ class HeartbeatReader implements SmartLifecycle {
 
     private void run() {
         while (running) {
-            try (var opened = new KafkaConsumer<String, String>(config)) {
+            var opened = new KafkaConsumer<String, String>(config);
+            try {
                 consumer = opened;
                 read(opened);
             } catch (WakeupException | InterruptException e) {
@@ -78,7 +81,21 @@ class HeartbeatReader implements SmartLifecycle {
                 if (!pause()) {
                     return;
                 }
+            } finally {
+                close(opened);
             }
+        }
+    }
+
+    /**
+     * Closes within the stop's patience, so that the stop need not interrupt the close, which Kafka logs as an error
+     * with its stack when Kafka hangs. The consumer has no group and nothing to commit.
+     */
+    private static void close(Consumer<String, String> consumer) {
+        try {
+            consumer.close(CloseOptions.timeout(CLOSE));
+        } catch (RuntimeException e) {
+            log.warn("Closing the reader of {} failed: {}", Topics.WORKERS, e.getMessage());
         }
     }
 

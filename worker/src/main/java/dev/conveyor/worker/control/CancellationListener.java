@@ -4,6 +4,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.CancelJob;
+import dev.conveyor.worker.ShutdownWaits;
 import dev.conveyor.worker.execute.RunningAttempts;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,7 +78,7 @@ class CancellationListener implements SmartLifecycle {
                 pause();
             }
         }
-        consumer.close(Duration.ofSeconds(5));
+        consumer.close(ShutdownWaits.CANCELLATIONS_CLOSE);
     }
 
     private static void pause() {

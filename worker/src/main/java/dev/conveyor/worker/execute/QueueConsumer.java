@@ -1,5 +1,6 @@
 package dev.conveyor.worker.execute;
 
+import dev.conveyor.worker.ShutdownWaits;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,7 +62,7 @@ final class QueueConsumer implements Runnable {
         } catch (RuntimeException e) {
             log.error("Consumer of {} stopped: {}", topic, e.getMessage(), e);
         } finally {
-            consumer.close(Duration.ofSeconds(10));
+            consumer.close(ShutdownWaits.CONSUMER_CLOSE);
         }
     }
 

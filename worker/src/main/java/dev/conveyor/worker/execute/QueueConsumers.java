@@ -2,9 +2,10 @@ package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
-import java.time.Duration;
 import dev.conveyor.common.kafka.QueueTopics;
+import dev.conveyor.worker.ShutdownWaits;
 import dev.conveyor.worker.WorkerProperties;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -79,7 +80,7 @@ class QueueConsumers implements SmartLifecycle {
             log.warn("{} jobs still running after the {} grace period: interrupting them and handing them back",
                     runner.inFlight(), properties.shutdownGrace());
             runner.abandonRunning();
-            awaitNoneInFlight(System.nanoTime() + Duration.ofSeconds(10).toNanos());
+            awaitNoneInFlight(System.nanoTime() + ShutdownWaits.HAND_BACKS.toNanos());
         }
         threads.forEach(thread -> Threads.joinOrInterrupt(thread, Duration.ofSeconds(5)));
         consumers.clear();

@@ -4,6 +4,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.WorkerHeartbeat;
+import dev.conveyor.worker.ShutdownWaits;
 import dev.conveyor.worker.WorkerProperties;
 import dev.conveyor.worker.execute.HandlerRegistry;
 import dev.conveyor.worker.execute.JobRunner;
@@ -37,7 +38,6 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
     static final int PHASE = DEFAULT_PHASE - 1024;
 
     private static final Logger log = LoggerFactory.getLogger(HeartbeatPublisher.class);
-    private static final Duration TOMBSTONE_WAIT = Duration.ofSeconds(5);
 
     private final KafkaTemplate<String, String> kafka;
     private final JobRunner runner;
@@ -115,10 +115,13 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
         beating = null;
         // Sent after the last heartbeat by the same producer to the same partition, so it arrives after it.
         try {
-            kafka.send(Topics.WORKERS, properties.id(), null).get(TOMBSTONE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            kafka.send(Topics.WORKERS, properties.id(), null).get(ShutdownWaits.TOMBSTONE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+        } catch (TimeoutException e) {
+            log.warn("Kafka did not take the tombstone of worker {} within {}; the api instances drop it when its "
+                    + "heartbeat goes stale", properties.id(), ShutdownWaits.TOMBSTONE);
+        } catch (ExecutionException | RuntimeException e) {
             log.warn("Could not announce that worker {} stops; the api instances drop it when its heartbeat "
                     + "goes stale: {}", properties.id(), e.getMessage());
         }
