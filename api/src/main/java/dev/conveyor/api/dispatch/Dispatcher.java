@@ -8,6 +8,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
 import dev.conveyor.common.message.JobDispatch;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -108,7 +110,8 @@ public class Dispatcher implements SmartLifecycle {
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
                         item.attempts() + 1, item.maxAttempts(), item.timeoutSeconds(), item.payload(), now,
                         item.generation());
-                kafka.send(tracing.jobRecord(Topics.jobs(item.queue()), item.id(), Json.write(message)))
+                var topic = Topics.jobs(item.queue());
+                kafka.send(tracing.jobRecord(topic, partition(item, topic), item.id(), Json.write(message)))
                         .whenComplete((sent, failure) -> {
                             if (failure == null) {
                                 var record = sent.getRecordMetadata();
@@ -126,6 +129,22 @@ public class Dispatcher implements SmartLifecycle {
                 unpublished(item.id());
             }
         }
+    }
+
+    /**
+     * The partition of an attempt's record: the first attempt's is its key's (the job id's, as Kafka's producer
+     * picks it); each later attempt's is the next partition after its attempt before, so that a job given back (by a
+     * worker without its handler, by a worker stopping) or rescued from a dead worker is offered to other consumers.
+     * While a share group has no more members than partitions, Kafka gives each partition to one member, and a record
+     * keyed like the one before went back to the same worker each time: a job that only some of a queue's workers
+     * can run failed after 20 hand-backs whenever its key's partition belonged to one of the others.
+     */
+    private Integer partition(Item item, String topic) {
+        if (item.attempts() == 0) {
+            return null; // the key's: most jobs, and Kafka's partitioner computes it anyway
+        }
+        var key = Utils.toPositive(Utils.murmur2(item.id().toString().getBytes(StandardCharsets.UTF_8)));
+        return (int) ((key + (long) item.attempts()) % kafka.partitionsFor(topic).size());
     }
 
     private void unpublished(UUID id) {

@@ -67,9 +67,13 @@ public class JobTracing {
         }
     }
 
-    /** The job's record, with the trace of its submission when this instance took it. */
-    public ProducerRecord<String, String> jobRecord(String topic, UUID jobId, String value) {
-        var record = new ProducerRecord<String, String>(topic, jobId.toString(), value);
+    /**
+     * The job's record, with the trace of its submission when this instance took it.
+     *
+     * @param partition its partition, or null for its key's
+     */
+    public ProducerRecord<String, String> jobRecord(String topic, Integer partition, UUID jobId, String value) {
+        var record = new ProducerRecord<String, String>(topic, partition, jobId.toString(), value);
         if (enabled()) {
             var parent = waiting.remove(jobId);
             if (parent != null) {
