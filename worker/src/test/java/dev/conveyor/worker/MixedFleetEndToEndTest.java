@@ -3,19 +3,14 @@ package dev.conveyor.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
-import dev.conveyor.common.handler.JobContext;
-import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.test.TestKafka;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.JsonNode;
 
 /**
  * A queue served by workers with different handlers: a job that reaches a worker without its handler is given back,
@@ -28,25 +23,14 @@ class MixedFleetEndToEndTest {
     private static final String QUEUE = "mixed";
     private static final String SHARE_GROUP = Topics.shareGroup(QUEUE);
 
-    private static final JobHandler GREET = new JobHandler() {
-        @Override
-        public String type() {
-            return "greet";
-        }
-
-        @Override
-        public JsonNode handle(JobContext context) {
-            return Json.tree("{\"hello\": \"" + context.payload().get("name").asString() + "\"}");
-        }
-    };
-
     @Test
     void aJobGivenBackReachesAWorkerWithItsHandler() {
         // four partitions for four consumers (two per worker): each worker takes two partitions of its own
         try (var system = new RunningSystem(RunningSystem.Services.embedded(), QUEUE,
                 List.of("--conveyor.api.queue-partitions=4"))) {
             system.startWorker(QUEUE, "plain-worker", "--conveyor.worker.queue-partitions=4");
-            system.startWorker(QUEUE, "greeting-worker", List.of(GREET), "--conveyor.worker.queue-partitions=4");
+            system.startWorker(QUEUE, "greeting-worker", List.of(Greetings.HANDLER),
+                    "--conveyor.worker.queue-partitions=4");
             await().atMost(Duration.ofSeconds(60)).until(() -> system.http().get("/v1/workers").json()
                     .get("workers").size() == 2);
             // and Kafka has given each of the four consumers its partition: jobs published before that go to the
@@ -61,15 +45,7 @@ class MixedFleetEndToEndTest {
                 });
             }
 
-            var jobs = new StringBuilder();
-            for (var i = 0; i < 40; i++) {
-                jobs.append(i == 0 ? "" : ",").append("{\"type\": \"greet\", \"queue\": \"" + QUEUE
-                        + "\", \"maxAttempts\": 1, \"payload\": {\"name\": \"n" + i + "\"}}");
-            }
-            var response = system.http().post("/v1/jobs/batch", "{\"jobs\": [" + jobs + "]}");
-            assertThat(response.status()).as(response.text()).isEqualTo(202);
-            var ids = new ArrayList<String>();
-            response.json().get("jobs").forEach(job -> ids.add(job.get("id").asString()));
+            var ids = Greetings.submit(system, QUEUE, 40);
 
             var givenBack = 0;
             for (var id : ids) {

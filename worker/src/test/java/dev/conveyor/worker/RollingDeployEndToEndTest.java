@@ -5,13 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
-import dev.conveyor.common.handler.JobContext;
-import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.message.WorkerHeartbeat;
 import dev.conveyor.common.test.TestKafka;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -21,7 +18,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.JsonNode;
 
 /**
  * A rolling deploy that adds a job type: while workers without its handler still take the queue's records, they
@@ -31,19 +27,6 @@ class RollingDeployEndToEndTest {
 
     private static final String QUEUE = "rolling";
     private static final Duration WAIT = Duration.ofSeconds(60);
-
-    /** The new type, which only the new build's workers have. */
-    private static final JobHandler GREET = new JobHandler() {
-        @Override
-        public String type() {
-            return "greet";
-        }
-
-        @Override
-        public JsonNode handle(JobContext context) {
-            return Json.tree("{\"hello\": \"" + context.payload().get("name").asString() + "\"}");
-        }
-    };
 
     @Test
     void jobsOfATypeOnlyNewWorkersHaveWaitForThemInsteadOfFailing() {
@@ -62,15 +45,7 @@ class RollingDeployEndToEndTest {
             await().atMost(WAIT).until(() -> system.http().get("/v1/workers").json().get("workers").valueStream()
                     .anyMatch(w -> w.get("id").asString().equals("new-worker-0")));
 
-            var jobs = new StringBuilder();
-            for (var i = 0; i < 40; i++) {
-                jobs.append(i == 0 ? "" : ",").append("{\"type\": \"greet\", \"queue\": \"" + QUEUE
-                        + "\", \"maxAttempts\": 1, \"payload\": {\"name\": \"n" + i + "\"}}");
-            }
-            var response = system.http().post("/v1/jobs/batch", "{\"jobs\": [" + jobs + "]}");
-            assertThat(response.status()).as(response.text()).isEqualTo(202);
-            var ids = new ArrayList<String>();
-            response.json().get("jobs").forEach(job -> ids.add(job.get("id").asString()));
+            var ids = Greetings.submit(system, QUEUE, 40);
 
             // every one given back by the old worker, none failed: while the api has not read the heartbeats up to
             // date it cannot tell, and after that it knows another worker of the queue has the handler
@@ -85,7 +60,7 @@ class RollingDeployEndToEndTest {
                     .path("error").path("message").asString("").contains("another worker of queue 'rolling' has one")));
 
             // the deploy goes on: the new worker's consumers join, and the old worker goes away
-            system.startWorker(QUEUE, "new-worker-1", List.of(GREET));
+            system.startWorker(QUEUE, "new-worker-1", List.of(Greetings.HANDLER));
             beating.shutdownNow();
             system.stopWorker("old-worker");
 
