@@ -4,6 +4,7 @@ import dev.conveyor.common.handler.JobFailure;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -51,14 +52,17 @@ record HttpCall(String method, URI uri, Map<String, String> headers, String body
         try {
             uri = new URI(text);
         } catch (URISyntaxException e) {
-            throw invalid("payload.url is not a valid URL: " + e.getMessage());
+            // the reason and where, not the message, which quotes the whole URL
+            throw invalid("payload.url is not a valid URL: " + e.getReason()
+                    + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));
         }
         var scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw invalid("payload.url must start with http:// or https://, not '" + text + "'");
+            throw invalid("payload.url must start with http:// or https://, not '" + SensitiveQuery.shown(text)
+                    + "'");
         }
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            throw invalid("payload.url has no host: '" + text + "'");
+            throw invalid("payload.url has no host: '" + SensitiveQuery.shown(text) + "'");
         }
         if (uri.getRawUserInfo() != null) {
             throw invalid("payload.url must not carry credentials; send an Authorization header instead");
@@ -127,15 +131,24 @@ record HttpCall(String method, URI uri, Map<String, String> headers, String body
         return value.asString();
     }
 
-    /** The secrets in this call's headers, to hide in any message that could echo them. */
+    /** The secrets in this call's headers and query, to hide in any message that could echo them. */
     List<String> secrets() {
-        return SensitiveHeaders.secrets(headers);
+        var secrets = new ArrayList<>(SensitiveHeaders.secrets(headers));
+        secrets.addAll(SensitiveQuery.secrets(uri));
+        // Longest first, so that a whole value is masked before a part of it could split it.
+        secrets.sort((a, b) -> Integer.compare(b.length(), a.length()));
+        return secrets;
     }
 
-    /** Shows the call with the values of credential headers masked, and the body only by its length. */
+    /** The URL as messages show it: the values of credential query parameters masked. */
+    String shownUri() {
+        return SensitiveQuery.shown(uri);
+    }
+
+    /** Shows the call with the values of credential headers and query parameters masked, the body by its length. */
     @Override
     public String toString() {
-        return "HttpCall[method=" + method + ", uri=" + uri + ", headers=" + SensitiveHeaders.masked(headers)
+        return "HttpCall[method=" + method + ", uri=" + shownUri() + ", headers=" + SensitiveHeaders.masked(headers)
                 + ", body=" + (body == null ? "none" : body.length() + " chars") + ", timeout=" + timeout + "]";
     }
 

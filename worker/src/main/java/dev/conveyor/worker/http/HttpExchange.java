@@ -139,7 +139,7 @@ final class HttpExchange implements AutoCloseable {
         try {
             permit = hosts.acquire(call.uri(), deadline);
         } catch (TimeoutException e) {
-            throw retryable(call.method() + " " + call.uri() + " had no complete response within "
+            throw retryable(call.method() + " " + call.shownUri() + " had no complete response within "
                     + call.timeout().toMillis() + " ms (payload.timeoutMs): it waited all that time for one of the "
                     + hosts.limit() + " connections to " + HostLimits.key(call.uri())
                     + " (conveyor.worker.http.max-connections-per-host)", null);
@@ -165,7 +165,7 @@ final class HttpExchange implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (Thread.interrupted()) {
                 request.cancel();
-                throw new InterruptedException("the job was stopped during " + call.method() + " " + call.uri());
+                throw new InterruptedException("the job was stopped during " + call.method() + " " + call.shownUri());
             }
             // Cancelled means the deadline passed (the cap's cancel in read() ends no exchange in failure); the flag
             // is set before the cancel takes effect, unlike the timer task's own completion.
@@ -233,7 +233,7 @@ final class HttpExchange implements AutoCloseable {
     }
 
     private JobFailure failed(HttpCall call, Exception cause) {
-        var where = call.method() + " " + call.uri();
+        var where = call.method() + " " + call.shownUri();
         return switch (cause) {
             case AddressGuard.Refused refused -> JobFailure.notRetryable("refused: " + refused.getMessage());
             case UnknownHostException unknown -> new JobFailure("HANDLER_ERROR",
@@ -253,7 +253,7 @@ final class HttpExchange implements AutoCloseable {
     }
 
     private static JobFailure timedOut(HttpCall call) {
-        return retryable(call.method() + " " + call.uri() + " had no complete response within "
+        return retryable(call.method() + " " + call.shownUri() + " had no complete response within "
                 + call.timeout().toMillis() + " ms (payload.timeoutMs)", null);
     }
 

@@ -73,7 +73,7 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
                 return outcome(call, response);
             }
             if (redirects == settings.maxRedirects()) {
-                throw JobFailure.notRetryable(call.method() + " " + call.uri() + " redirected more than "
+                throw JobFailure.notRetryable(call.method() + " " + call.shownUri() + " redirected more than "
                         + settings.maxRedirects() + " times (conveyor.worker.http.max-redirects)");
             }
             call = redirected(call, response.status(), location.get());
@@ -85,8 +85,8 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
         try {
             next = HttpCall.uri(call.uri().resolve(location.strip()).toString());
         } catch (IllegalArgumentException | JobFailure e) {
-            throw JobFailure.notRetryable(call.uri() + " redirected to '" + location + "', which cannot be followed: "
-                    + e.getMessage());
+            throw JobFailure.notRetryable(call.shownUri() + " redirected to '" + SensitiveQuery.shown(location)
+                    + "', which cannot be followed: " + e.getMessage());
         }
         // As browsers do: 303, and 301/302 after a POST, continue as GET without the body.
         var toGet = (status == 303 && !call.method().equals("HEAD"))
@@ -112,7 +112,7 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
     private JsonNode outcome(HttpCall call, HttpExchange.Response response) {
         var status = response.status();
         if (response.tooLarge()) {
-            throw new JobFailure("RESULT_TOO_LARGE", "the response body of " + call.method() + " " + call.uri()
+            throw new JobFailure("RESULT_TOO_LARGE", "the response body of " + call.method() + " " + call.shownUri()
                     + " (status " + status + ") is larger than " + settings.maxResponseBytes()
                     + " bytes (conveyor.worker.http.max-response-bytes)", false, null, null);
         }
@@ -141,13 +141,13 @@ final class HttpJobHandler implements JobHandler, AutoCloseable {
 
     private static String describe(HttpCall call, int status, String body, int bytes) {
         if (body == null) {
-            return call.method() + " " + call.uri() + " answered " + status + " with a body of " + bytes
+            return call.method() + " " + call.shownUri() + " answered " + status + " with a body of " + bytes
                     + " bytes that is not text";
         }
         // A server may echo the request (its Authorization header too): hide the call's secrets before cutting.
         var text = Secrets.hide(body.substring(0, Math.min(body.length(), SCANNED)), call.secrets());
         var snippet = text.length() > SNIPPET ? text.substring(0, SNIPPET) + "..." : text;
-        return call.method() + " " + call.uri() + " answered " + status
+        return call.method() + " " + call.shownUri() + " answered " + status
                 + (snippet.isBlank() ? "" : ": " + snippet.strip());
     }
 

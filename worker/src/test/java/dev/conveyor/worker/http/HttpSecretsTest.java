@@ -13,12 +13,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Credentials in an {@code http} job's headers never show in its toString or its failure message. */
+/** Credentials in an {@code http} job's headers or query never show in its toString or its failure message. */
 class HttpSecretsTest {
 
     private static final String TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0";
     private static final String COOKIE = "sess-7f3a9c2e";
     private static final String API_KEY = "key-0b1c2d3e4f";
+    private static final String QUERY_TOKEN = "qt-5e6f7a8b9c";
+    private static final String SIGNATURE = "c2lnbmF0dXJl%2Bpart";
 
     private final TestServer server = new TestServer();
     private final HttpJobHandler handler = allowingLoopback();
@@ -53,6 +55,37 @@ class HttpSecretsTest {
         assertThat(failure.code()).isEqualTo("HTTP_STATUS");
         assertThat(failure.getMessage()).contains("answered 500", "Authorization: ****", "Cookie: ****")
                 .doesNotContain(TOKEN, COOKIE, API_KEY);
+    }
+
+    private static String withQueryCredentials(String url) {
+        return url + "?page=2&access_token=" + QUERY_TOKEN + "&X-Amz-Signature=" + SIGNATURE + "&sig=abcdef#top";
+    }
+
+    @Test
+    void toStringMasksCredentialQueryParameters() {
+        var call = HttpCall.from(Json.tree("{\"url\": \"" + withQueryCredentials("http://example.org/x") + "\"}"),
+                Duration.ofSeconds(5));
+        assertThat(call.toString()).contains(
+                "uri=http://example.org/x?page=2&access_token=****&X-Amz-Signature=****&sig=****#top")
+                .doesNotContain(QUERY_TOKEN, "c2lnbmF0dXJl", "abcdef");
+    }
+
+    @Test
+    void aFailingServerThatEchoesTheQueryDoesNotPutItsCredentialsInTheMessage() {
+        server.route("/echo", exchange -> send(exchange, 500, "you asked for " + exchange.getRequestURI()
+                + " (decoded: " + exchange.getRequestURI().getQuery() + ")"));
+        var failure = failure(handler, "{\"url\": \"" + withQueryCredentials(server.url("/echo")) + "\"}");
+        assertThat(failure.getMessage()).contains("answered 500", "access_token=****", "page=2")
+                .doesNotContain(QUERY_TOKEN, "c2lnbmF0dXJl", "abcdef");
+    }
+
+    @Test
+    void aRedirectThatCannotBeFollowedIsNamedWithItsCredentialsMasked() {
+        server.route("/away", exchange -> send(exchange, 302, "", "Location", "ftp://elsewhere/?api_key="
+                + QUERY_TOKEN));
+        var failure = failure(handler, "{\"url\": \"" + withQueryCredentials(server.url("/away")) + "\"}");
+        assertThat(failure.getMessage()).contains("redirected to 'ftp://elsewhere/?api_key=****'")
+                .doesNotContain(QUERY_TOKEN, "c2lnbmF0dXJl", "abcdef");
     }
 
     @Test
