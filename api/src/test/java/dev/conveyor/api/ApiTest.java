@@ -16,6 +16,7 @@ import org.springframework.boot.test.context.SpringBootTest;
         properties = {"spring.config.name=conveyor-api", "conveyor.api.dispatch.poll-interval=50ms",
                 // every queue the api's tests submit to
                 "conveyor.api.queues=default,other,nobody-listens,list-q,status-q,rescue-q,sub-a,sub-b,sub-c,"
-                        + "sub-replay,sort-a,sort-b,sort_a,sort0,lost-rejected,lost-released,lost-held,lost-accepted,lost-halted,partitions-q"})
+                        + "sub-replay,sort-a,sort-b,sort_a,sort0,lost-rejected,lost-released,lost-held,lost-accepted,"
+                        + "lost-halted,partitions-q"})
 public @interface ApiTest {
 }

@@ -137,7 +137,7 @@ class DockerComposeFileTest {
 
         @Test
         void givesEachApplicationTheTimeItsStopTakes() {
-            // the worker's shutdown-grace (30 s) plus its bounded waits for Kafka (13 s), where Docker's default is 10 s
+            // the worker's shutdown-grace (30 s) plus its bounded waits for Kafka (13 s); Docker's default is 10 s
             assertThat(services.get("worker").get("stop_grace_period")).isEqualTo("45s");
             assertThat(services.get("api").get("stop_grace_period")).isEqualTo("30s");
         }

@@ -143,8 +143,12 @@ public class Dispatcher implements SmartLifecycle {
         if (item.attempts() == 0) {
             return null; // the key's: most jobs, and Kafka's partitioner computes it anyway
         }
+        var partitions = kafka.partitionsFor(topic).size();
+        if (partitions == 0) {
+            return null; // no metadata yet: the producer waits for it and picks the key's
+        }
         var key = Utils.toPositive(Utils.murmur2(item.id().toString().getBytes(StandardCharsets.UTF_8)));
-        return (int) ((key + (long) item.attempts()) % kafka.partitionsFor(topic).size());
+        return (int) ((key + (long) item.attempts()) % partitions);
     }
 
     private void unpublished(UUID id) {

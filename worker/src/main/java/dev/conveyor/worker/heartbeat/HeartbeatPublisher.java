@@ -115,7 +115,8 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
         beating = null;
         // Sent after the last heartbeat by the same producer to the same partition, so it arrives after it.
         try {
-            kafka.send(Topics.WORKERS, properties.id(), null).get(ShutdownWaits.TOMBSTONE.toMillis(), TimeUnit.MILLISECONDS);
+            kafka.send(Topics.WORKERS, properties.id(), null)
+                    .get(ShutdownWaits.TOMBSTONE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (TimeoutException e) {
