@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -38,6 +39,11 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
     static final int PHASE = DEFAULT_PHASE - 1024;
 
     private static final Logger log = LoggerFactory.getLogger(HeartbeatPublisher.class);
+    /**
+     * Most heartbeats on their way at once: enough that a broker slow to answer (a few seconds) still gets one every
+     * interval, few enough that an outage does not pile them up in the producer.
+     */
+    static final int MAX_ON_THE_WAY = 5;
 
     private final KafkaTemplate<String, String> kafka;
     private final JobRunner runner;
@@ -48,6 +54,7 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
     private volatile Thread beating;
     private volatile CountDownLatch stopping;
     private volatile boolean failing;
+    private final AtomicInteger onTheWay = new AtomicInteger();
 
     HeartbeatPublisher(KafkaTemplate<String, String> kafka, JobRunner runner, HandlerRegistry handlers,
             WorkerProperties properties, Clock clock) {
@@ -81,13 +88,25 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
         }
     }
 
-    private void send() {
+    /**
+     * Sends a heartbeat, unless {@link #MAX_ON_THE_WAY} are still on their way: while Kafka is unreachable each would
+     * wait in the producer until its delivery timeout (two minutes), and they would all arrive in a burst when Kafka
+     * comes back. Those on their way say as much (the api keeps a worker's newest); the next one sent says the rest.
+     */
+    void send() {
+        if (onTheWay.get() >= MAX_ON_THE_WAY) {
+            return;
+        }
         var heartbeat = new WorkerHeartbeat(WorkerHeartbeat.VERSION, properties.id(), properties.queues(),
                 handlers.types(), runner.inFlight(), runner.completed(), startedAt, clock.instant());
+        onTheWay.incrementAndGet();
         try {
-            kafka.send(Topics.WORKERS, properties.id(), Json.write(heartbeat))
-                    .whenComplete((sent, failure) -> noteOutcome(failure));
+            kafka.send(Topics.WORKERS, properties.id(), Json.write(heartbeat)).whenComplete((sent, failure) -> {
+                onTheWay.decrementAndGet();
+                noteOutcome(failure);
+            });
         } catch (RuntimeException e) {
+            onTheWay.decrementAndGet();
             noteOutcome(e);
         }
     }

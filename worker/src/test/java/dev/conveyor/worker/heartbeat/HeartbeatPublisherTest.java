@@ -1,0 +1,67 @@
+package dev.conveyor.worker.heartbeat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+
+import dev.conveyor.common.Json;
+import dev.conveyor.common.message.WorkerHeartbeat;
+import dev.conveyor.worker.HttpSettings;
+import dev.conveyor.worker.SqlSettings;
+import dev.conveyor.worker.WorkerProperties;
+import dev.conveyor.worker.execute.HandlerRegistry;
+import dev.conveyor.worker.execute.JobRunner;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
+
+/** While Kafka does not take heartbeats, no more than a few pile up in the producer. */
+class HeartbeatPublisherTest {
+
+    /** KafkaTemplate closes the producer after each send; the factory's own producers ignore that, so does this. */
+    private final MockProducer<String, String> producer = new MockProducer<>(false, null, new StringSerializer(),
+            new StringSerializer()) {
+        @Override
+        public void close(Duration timeout) {
+        }
+    };
+    private final HeartbeatPublisher heartbeats = new HeartbeatPublisher(new KafkaTemplate<>(new ProducerFactory<>() {
+        @Override
+        public Producer<String, String> createProducer() {
+            return producer;
+        }
+    }), mock(JobRunner.class), mock(HandlerRegistry.class), new WorkerProperties("w-1", List.of("default"), 1, 100,
+            1_048_576, Duration.ofSeconds(10), 10_000, 1, (short) 1, Duration.ofSeconds(30), Duration.ofSeconds(1),
+            Duration.ZERO, Map.of(), HttpSettings.defaults(), SqlSettings.off()), Clock.systemUTC());
+
+    @Test
+    void atMostAFewBeatsWaitWhileKafkaDoesNotTakeThem() {
+        for (var i = 0; i < HeartbeatPublisher.MAX_ON_THE_WAY + 3; i++) {
+            heartbeats.send();
+        }
+        assertThat(producer.history()).as("none delivered yet: the beats past the few on their way are skipped")
+                .hasSize(HeartbeatPublisher.MAX_ON_THE_WAY);
+
+        producer.errorNext(new TimeoutException("Kafka is down"));
+        heartbeats.send();
+        heartbeats.send();
+        assertThat(producer.history()).as("one of them failed: one more goes out")
+                .hasSize(HeartbeatPublisher.MAX_ON_THE_WAY + 1);
+
+        while (producer.completeNext()) {
+            // Kafka is back: every beat on its way arrives
+        }
+        heartbeats.send();
+        heartbeats.send();
+        assertThat(producer.history()).hasSize(HeartbeatPublisher.MAX_ON_THE_WAY + 3);
+        var beat = Json.read(producer.history().getLast().value(), WorkerHeartbeat.class);
+        assertThat(beat.workerId()).isEqualTo("w-1");
+    }
+}
