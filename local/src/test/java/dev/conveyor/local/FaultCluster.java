@@ -111,6 +111,11 @@ public final class FaultCluster implements AutoCloseable {
             return process.pid();
         }
 
+        /** Where its output goes. */
+        public Path log() {
+            return process.logFile();
+        }
+
         public boolean isAlive() {
             return process.isAlive();
         }

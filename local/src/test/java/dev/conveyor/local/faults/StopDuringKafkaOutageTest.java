@@ -71,6 +71,12 @@ class StopDuringKafkaOutageTest {
                 assertThat(workerStop.exited()).as("the worker exited by itself").isTrue();
                 assertThat(workerStop.took()).as("the worker's stop with Kafka hanging")
                         .isLessThan(WORKER_SHUTDOWN_GRACE.plus(WORKER_ALLOWANCE));
+                // the hand-backs Kafka never took: one line in all, not a line or two for each (thousands at once,
+                // with a worker's usual load)
+                var log = Files.readString(worker.log());
+                assertThat(log).contains("Kafka has not taken the outcomes or hand-backs of 5 jobs")
+                        .doesNotContain("Could not report the outcome of job")
+                        .doesNotContain("Kafka did not take the outcome of job");
             } finally {
                 cluster.thawKafka();
             }

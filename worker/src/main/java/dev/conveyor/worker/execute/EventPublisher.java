@@ -80,6 +80,12 @@ class EventPublisher {
                         throw new TooLarge(Json.write(event).length() + " characters encoded; Kafka refused it: "
                                 + e.getMessage());
                     }
+                    if (givingUp.getAsBoolean()) {
+                        // the worker is stopping: its stop counts what did not reach Kafka, rather than a line each
+                        log.debug("Kafka did not take the outcome of job {} (try {}): {}", event.jobId(), tries,
+                                e.getMessage());
+                        return false;
+                    }
                     log.warn("Kafka did not take the outcome of job {} (try {}): {}", event.jobId(), tries,
                             e.getMessage());
                     break;

@@ -275,8 +275,13 @@ public class JobRunner {
                     + "Kafka's message size limits", false), null), untilDelivered);
         }
         if (!sent) {
-            // The api's rescuer retries the attempt once its deadline has long passed.
-            log.error("Could not report the outcome of job {} attempt {}", outcome.jobId(), outcome.attempt());
+            // The api's rescuer retries the attempt once its deadline has long passed, or once this worker is silent.
+            if (draining) {
+                // thousands may fail at once as a stopping worker's producer closes: its stop logs how many
+                log.debug("Could not report the outcome of job {} attempt {}", outcome.jobId(), outcome.attempt());
+            } else {
+                log.error("Could not report the outcome of job {} attempt {}", outcome.jobId(), outcome.attempt());
+            }
             return false;
         }
         completed.incrementAndGet();

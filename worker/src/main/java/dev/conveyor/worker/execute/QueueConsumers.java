@@ -82,6 +82,12 @@ class QueueConsumers implements SmartLifecycle {
             runner.abandonRunning();
             awaitNoneInFlight(System.nanoTime() + ShutdownWaits.HAND_BACKS.toNanos());
         }
+        var unreported = runner.inFlight();
+        if (unreported > 0) {
+            log.warn("Kafka has not taken the outcomes or hand-backs of {} jobs; stopping without them (each one "
+                    + "at DEBUG): the api runs them again once this worker has been silent for its "
+                    + "worker-lost-after", unreported);
+        }
         threads.forEach(thread -> Threads.joinOrInterrupt(thread, Duration.ofSeconds(5)));
         consumers.clear();
         threads.clear();
