@@ -33,7 +33,6 @@ import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.DefaultHttpRequestRetryStrategy;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -89,17 +88,17 @@ final class HttpExchange implements AutoCloseable {
         this.hosts = new HostLimits(settings.maxConnectionsPerHost());
         this.connections = PoolingHttpClientConnectionManagerBuilder.create()
                 .setDnsResolver(guard)
-                .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
-                        .http1Config(Http1Config.custom().setMaxLineLength(MAX_HEADER_LINE)
-                                .setMaxHeaderCount(MAX_HEADERS).build())
-                        .build())
+                .setConnectionFactory(new ExactConnections(Http1Config.custom().setMaxLineLength(MAX_HEADER_LINE)
+                        .setMaxHeaderCount(MAX_HEADERS).build(), VALIDATE_AFTER))
                 .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.STRICT)
                 .setConnPoolPolicy(PoolReusePolicy.LIFO)
                 .setMaxConnPerRoute(settings.maxConnectionsPerHost())
                 .setMaxConnTotal(Integer.MAX_VALUE)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.of(settings.connectTimeout()))
-                        .setValidateAfterInactivity(VALIDATE_AFTER)
+                        // every reuse is checked for bytes nobody asked for (ExactConnections), cheaply; the
+                        // check for a closed connection waits until it was idle VALIDATE_AFTER
+                        .setValidateAfterInactivity(TimeValue.ZERO_MILLISECONDS)
                         .build())
                 .build();
         this.client = HttpClients.custom()
