@@ -3,6 +3,7 @@ package dev.conveyor.api.auth;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.api.web.JsonAnswers;
+import dev.conveyor.api.web.JsonBodies;
 import dev.conveyor.common.Json;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -60,6 +61,7 @@ class KeysController {
     @PostMapping(path = "/v1/keys", consumes = MediaType.APPLICATION_JSON_VALUE)
     void create(HttpServletRequest http, HttpServletResponse response) throws IOException {
         requireEnabled();
+        JsonBodies.requireReadable(http, response);
         byte[] body;
         try (var in = http.getInputStream()) {
             body = in.readNBytes(MAX_BODY + 1);

@@ -68,7 +68,7 @@ final class Operations {
                         "400", problem("Invalid request; `errors` names every bad field. Nothing was stored."),
                         "409", problem("The idempotency key was used before with a different request."),
                         "413", problem("The payload (or the body) is too large."),
-                        "415", problem("The body is not `application/json`."),
+                        "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
                         "503", unavailable())));
         operations.put("POST /v1/jobs/batch", new Operation("submitBatch", "jobs", "Submit many jobs",
                 "All or nothing: any invalid item makes a 400 naming it (`jobs[3].type`) and nothing is stored. "
@@ -79,7 +79,7 @@ final class Operations {
                         "409", problem("An item's idempotency key was used before with a different request. "
                                 + "Nothing was stored."),
                         "413", problem("A payload (or the body) is too large."),
-                        "415", problem("The body is not `application/json`."),
+                        "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
                         "503", unavailable())));
         operations.put("GET /v1/jobs/{id}", new Operation("getJob", "jobs", "Get a job, optionally waiting for its end",
                 "With `wait`, a job that is not terminal is held until it ends or `wait` seconds pass; then the job "
@@ -143,7 +143,7 @@ final class Operations {
                         "409", problem("The api runs without keys (open mode): `keys-disabled`. Configure an admin "
                                 + "key first."),
                         "413", problem("The body is larger than 64 KiB."),
-                        "415", problem("The body is not `application/json`."),
+                        "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
                         "503", unavailable())));
         operations.put("GET /v1/keys", new Operation("listKeys", "keys", "List the API keys",
                 "Every key, active or revoked, from the configuration and made through the api, newest first; never "

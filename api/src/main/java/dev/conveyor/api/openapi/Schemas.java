@@ -195,7 +195,8 @@ final class Schemas {
         return object("An RFC 9457 problem document (application/problem+json).", fields(
                 "type", string("A URI naming the kind of problem: https://conveyor.dev/problems/ followed by "
                         + "validation, payload-too-large, idempotency-conflict, not-found, invalid-state, "
-                        + "store-unavailable, unauthorized, forbidden or keys-disabled; about:blank for errors of the "
+                        + "store-unavailable, unsupported-media-type, unauthorized, forbidden or keys-disabled; "
+                        + "about:blank for errors of the "
                         + "HTTP layer (405, 406, 415).").format("uri"),
                 "title", string("A short summary of the kind of problem."),
                 "status", integer("The HTTP status code."),

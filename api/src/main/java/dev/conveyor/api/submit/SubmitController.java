@@ -9,6 +9,7 @@ import dev.conveyor.api.limits.Limits;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.api.web.JsonAnswers;
+import dev.conveyor.api.web.JsonBodies;
 import dev.conveyor.common.Json;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -60,6 +61,7 @@ class SubmitController {
     @RequiresScope(Scope.JOBS_WRITE)
     void submit(HttpServletRequest http, HttpServletResponse response, Caller caller,
             @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) throws IOException {
+        JsonBodies.requireReadable(http, response);
         try (var body = memory.read(http, singleBodyLimit(properties))) {
             submit(response, caller, requests.check(single(body.bytes()), "", idempotencyKey, caller.tenant()));
         }
@@ -91,6 +93,7 @@ class SubmitController {
         if (idempotencyKey != null) {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
         }
+        JsonBodies.requireReadable(http, response);
         try (var body = memory.read(http, properties.maxBatchBodyBytes())) {
             submitBatch(response, caller, batch(body.bytes(), caller.tenant()));
         }

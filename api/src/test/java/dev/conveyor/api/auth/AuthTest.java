@@ -279,6 +279,15 @@ class AuthTest {
             assertThat(fields).containsExactlyInAnyOrder("extra", "name", "tenant", "scopes[0]");
             assertThat(admin.delete("/v1/keys/no-such-key").status()).isEqualTo(404);
         }
+
+        @Test
+        void aKeyRequestDeclaredInAnotherCharsetIs415() {
+            var response = admin.post("/v1/keys", "{\"name\": \"caf\u00e9\", \"tenant\": \"acme\", "
+                    + "\"scopes\": [\"jobs:read\"]}", "application/json; charset=ISO-8859-1");
+
+            assertThat(response.status()).isEqualTo(415);
+            assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("Content-Type");
+        }
     }
 
     @Nested

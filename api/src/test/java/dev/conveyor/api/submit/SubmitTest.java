@@ -94,6 +94,26 @@ class SubmitTest {
         }
 
         @Test
+        void aBodyDeclaredAsUtf8InAnySpellingIsTaken() {
+            for (var contentType : List.of("application/json; charset=utf-8", "application/json;charset=\"UTF-8\"",
+                    "application/json; charset=utf8")) {
+                var response = http.post("/v1/jobs", "{\"type\": \"echo\", \"payload\": {\"s\": \"caf\u00e9\"}}",
+                        contentType);
+
+                assertThat(response.status()).as(contentType).isEqualTo(202);
+                assertThat(response.json().get("payload").get("s").asString()).isEqualTo("caf\u00e9");
+            }
+        }
+
+        @Test
+        void aBodyWithTheIdentityCodingIsTaken() {
+            var response = http.post("/v1/jobs", "{\"type\": \"echo\"}", "application/json", "Content-Encoding",
+                    "identity");
+
+            assertThat(response.status()).isEqualTo(202);
+        }
+
+        @Test
         void writesInstantsAsInstantDoesWithoutTheFormatter() {
             var job = http.post("/v1/jobs", "{\"type\": \"echo\"}").json();
 

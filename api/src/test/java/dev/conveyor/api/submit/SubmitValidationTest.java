@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.ApiTest;
+import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.test.HttpJson;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -24,6 +26,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
 
 /** Every rule of the contract, broken one at a time: a 400 (or 413, 415) naming the field, and nothing stored. */
 @ApiTest
@@ -175,6 +178,27 @@ class SubmitValidationTest {
         assertThat(response.contentType()).startsWith("application/problem+json");
     }
 
+    static Stream<Arguments> bodiesDeclaredInAnotherCharset() {
+        return Stream.of("ISO-8859-1", "iso-8859-1", "\"windows-1252\"", "US-ASCII", "utf-16")
+                .flatMap(charset -> Stream.of("/v1/jobs", "/v1/jobs/batch").map(path -> Arguments.of(path, charset)));
+    }
+
+    /** The contract's bodies are UTF-8: one declared in another charset was read as UTF-8 all the same. */
+    @ParameterizedTest(name = "{0} in charset {1} -> 415")
+    @MethodSource("bodiesDeclaredInAnotherCharset")
+    void refusesABodyDeclaredInAnotherCharset(String path, String charset) {
+        var submission = "{\"type\": \"echo\", \"payload\": {\"s\": \"caf\u00e9\"}}";
+        var body = path.endsWith("batch") ? "{\"jobs\": [" + submission + "]}" : submission;
+
+        var response = http.post(path, body, "application/json; charset=" + charset);
+
+        assertThat(response.status()).isEqualTo(415);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.json().get("errors").valueStream().map(e -> e.get("field").asString()))
+                .containsExactly("Content-Type");
+        assertThat(response.json().get("detail").asString()).contains("UTF-8");
+    }
+
     static Stream<Arguments> invalidBatches() {
         var item = "{\"type\": \"echo\"}";
         return Stream.of(
@@ -283,6 +307,64 @@ class SubmitValidationTest {
 
             assertThat(answer).startsWith("HTTP/1.1 400").contains("\"field\":\"Idempotency-Key\"")
                     .contains("printable ASCII");
+        }
+    }
+
+    static Stream<Arguments> bodiesWithAContentCoding() {
+        return Stream.of("gzip", "br", "deflate", "x-gzip", "identity, gzip", "zstd")
+                .flatMap(coding -> Stream.of("/v1/jobs", "/v1/jobs/batch").map(path -> Arguments.of(path, coding)));
+    }
+
+    /** RFC 9110 section 8.4: an origin server may answer 415 to a content coding it does not accept. */
+    @ParameterizedTest(name = "{0} with Content-Encoding: {1} -> 415")
+    @MethodSource("bodiesWithAContentCoding")
+    void refusesABodyWithAContentCoding(String path, String coding) {
+        var body = path.endsWith("batch") ? "{\"jobs\": [{\"type\": \"echo\"}]}" : "{\"type\": \"echo\"}";
+
+        var response = http.post(path, body, "application/json", "Content-Encoding", coding);
+
+        assertThat(response.status()).isEqualTo(415);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.header("Accept-Encoding")).isEqualTo("identity");
+        assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("Content-Encoding");
+    }
+
+    @Test
+    void refusesAGzippedBodyAsAContentCodingNotAsBadJson() throws Exception {
+        var gzipped = new java.io.ByteArrayOutputStream();
+        try (var out = new java.util.zip.GZIPOutputStream(gzipped)) {
+            out.write("{\"type\": \"echo\"}".getBytes(StandardCharsets.UTF_8));
+        }
+
+        var answer = postBytes("/v1/jobs", gzipped.toByteArray(), "Content-Type: application/json",
+                "Content-Encoding: gzip");
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(415);
+        assertThat(answer.problem().get("errors").get(0).get("field").asString()).isEqualTo("Content-Encoding");
+    }
+
+    /** An answer to a request written byte by byte. */
+    private record RawAnswer(int status, String text) {
+
+        JsonNode problem() {
+            return Json.tree(text.substring(text.indexOf('{'), text.lastIndexOf('}') + 1));
+        }
+    }
+
+    /** A POST of bytes no HTTP client would send as they are (not UTF-8, a header twice), on a socket of its own. */
+    private RawAnswer postBytes(String path, byte[] body, String... headerLines) throws Exception {
+        try (var socket = new java.net.Socket("localhost", port)) {
+            var head = new StringBuilder("POST ").append(path).append(" HTTP/1.1\r\nHost: localhost\r\n");
+            for (var line : headerLines) {
+                head.append(line).append("\r\n");
+            }
+            head.append("Content-Length: ").append(body.length).append("\r\nConnection: close\r\n\r\n");
+            var out = socket.getOutputStream();
+            out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+            var answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            var headEnd = answer.indexOf("\r\n\r\n");
+            return new RawAnswer(Integer.parseInt(answer.substring(9, 12)), answer.substring(headEnd + 4));
         }
     }
 
