@@ -72,6 +72,7 @@ class KeysController {
             throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request too large",
                     "The request body is larger than " + MAX_BODY + " bytes", List.of());
         }
+        JsonBodies.requireUtf8(body);
         JsonNode request;
         try {
             request = Json.MAPPER.reader().with(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)

@@ -148,6 +148,7 @@ class SubmitController {
 
     /** The request of {@code POST /v1/jobs}, or null when the body is JSON but not an object. */
     private SubmitRequests.Request single(byte[] body) {
+        JsonBodies.requireUtf8(body);
         try (var parser = STRICT.createParser(body)) {
             var request = parser.nextToken() == JsonToken.START_OBJECT ? requests.read(parser, "") : skip(parser);
             end(parser);
@@ -172,6 +173,7 @@ class SubmitController {
         var items = -1; // no jobs array
         // 413 only when the one thing wrong is payloads that are too large
         var tooLarge = true;
+        JsonBodies.requireUtf8(body);
         try (var parser = STRICT.createParser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw ApiException.invalid("body", "must be a JSON object with a jobs array");

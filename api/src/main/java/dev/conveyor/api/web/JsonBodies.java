@@ -2,6 +2,8 @@ package dev.conveyor.api.web;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -19,6 +21,8 @@ import org.springframework.http.MediaType;
 public final class JsonBodies {
 
     private static final String IDENTITY = "identity";
+    /** What the decoder writes at a time when it checks a body: the decoded text itself is not wanted. */
+    private static final int DECODED_CHARS = 4096;
 
     private JsonBodies() {
     }
@@ -63,6 +67,41 @@ public final class JsonBodies {
             throw unsupported(HttpHeaders.CONTENT_TYPE, "declares the charset " + shown(charset)
                     + "; bodies are read as UTF-8 only (send application/json, or application/json; charset=utf-8)");
         }
+    }
+
+    /**
+     * Refuses a body that is not UTF-8, naming {@code body}. Jackson reads overlong forms without a word (C0 AF as
+     * '/', C0 80 as NUL), so the api would store other text than was sent. A body of ASCII alone (nearly every
+     * submission) costs one pass over its bytes; the JDK's decoder, which refuses every malformed form, checks the
+     * rest a bufferful at a time.
+     */
+    public static void requireUtf8(byte[] body) {
+        var start = firstNonAscii(body);
+        if (start < 0) {
+            return;
+        }
+        var decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input, replaces nothing
+        var in = ByteBuffer.wrap(body, start, body.length - start);
+        var out = CharBuffer.allocate(Math.clamp(body.length - start, 2, DECODED_CHARS));
+        while (true) {
+            var result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                throw ApiException.invalid("body", "is not valid UTF-8 (at byte " + in.position() + ")");
+            }
+            if (result.isUnderflow()) {
+                return;
+            }
+            out.clear();
+        }
+    }
+
+    private static int firstNonAscii(byte[] bytes) {
+        for (var i = 0; i < bytes.length; i++) {
+            if (bytes[i] < 0) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean isUtf8(String charset) {

@@ -310,6 +310,35 @@ class SubmitValidationTest {
         }
     }
 
+    static Stream<Arguments> bodiesThatAreNotUtf8() {
+        return Stream.of(
+                // overlong forms, which a lenient decoder reads as 'e', '/' and NUL
+                Arguments.of("/v1/jobs", "{\"type\":\"\u00c1\u00a5cho\",\"idempotencyKey\":\"\u00c0\u00afetc\"}"),
+                Arguments.of("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"s\":\"\u00c0\u0080\"}}"),
+                Arguments.of("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"s\":\"\u00e0\u0080\u00af\"}}"),
+                Arguments.of("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"\u00f0\u0080\u0080\u00af\":1}}"),
+                // a surrogate, past U+10FFFF, ISO-8859-1, a sequence cut short at the end
+                Arguments.of("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"s\":\"\u00ed\u00a0\u0080\"}}"),
+                Arguments.of("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"s\":\"\u00f4\u0090\u0080\u0080\"}}"),
+                Arguments.of("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"s\":\"caf\u00e9\"}}"),
+                Arguments.of("/v1/jobs", "{\"type\":\"echo\"}\u00e2\u0082"),
+                Arguments.of("/v1/jobs/batch", "{\"jobs\":[{\"type\":\"echo\"},{\"type\":\"\u00c1\u00a5cho\"}]}"),
+                Arguments.of("/v1/jobs/batch", "{\"jobs\":[{\"type\":\"echo\",\"payload\":{\"s\":\"\u00c0\u0080\"}}]}"));
+    }
+
+    /** Each char of {@code body} is sent as one byte: {@code \u00c0\u00af} is the overlong '/', C0 AF. */
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("bodiesThatAreNotUtf8")
+    void refusesABodyThatIsNotUtf8NamingTheBody(String path, String body) throws Exception {
+        var answer = postBytes(path, body.getBytes(StandardCharsets.ISO_8859_1), "Content-Type: application/json");
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(400);
+        assertThat(answer.problem().get("errors")).singleElement().satisfies(error -> {
+            assertThat(error.get("field").asString()).isEqualTo("body");
+            assertThat(error.get("message").asString()).contains("not valid UTF-8");
+        });
+    }
+
     static Stream<Arguments> bodiesWithAContentCoding() {
         return Stream.of("gzip", "br", "deflate", "x-gzip", "identity, gzip", "zstd")
                 .flatMap(coding -> Stream.of("/v1/jobs", "/v1/jobs/batch").map(path -> Arguments.of(path, coding)));
