@@ -8,9 +8,12 @@ import dev.conveyor.api.job.Job;
 import dev.conveyor.api.limits.Limits;
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.api.web.FieldError;
+import dev.conveyor.api.web.Headers;
 import dev.conveyor.api.web.JsonAnswers;
 import dev.conveyor.api.web.JsonBodies;
 import dev.conveyor.common.Json;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -20,7 +23,6 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -59,8 +61,9 @@ class SubmitController {
 
     @PostMapping(path = "/v1/jobs", consumes = MediaType.APPLICATION_JSON_VALUE)
     @RequiresScope(Scope.JOBS_WRITE)
-    void submit(HttpServletRequest http, HttpServletResponse response, Caller caller,
-            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) throws IOException {
+    @Parameter(in = ParameterIn.HEADER, name = IDEMPOTENCY_KEY) // read below: Spring would join two into one
+    void submit(HttpServletRequest http, HttpServletResponse response, Caller caller) throws IOException {
+        var idempotencyKey = Headers.single(http, IDEMPOTENCY_KEY);
         JsonBodies.requireReadable(http, response);
         try (var body = memory.read(http, singleBodyLimit(properties))) {
             submit(response, caller, requests.check(single(body.bytes()), "", idempotencyKey, caller.tenant()));
@@ -88,9 +91,9 @@ class SubmitController {
 
     @PostMapping(path = "/v1/jobs/batch", consumes = MediaType.APPLICATION_JSON_VALUE)
     @RequiresScope(Scope.JOBS_WRITE)
-    void submitBatch(HttpServletRequest http, HttpServletResponse response, Caller caller,
-            @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) throws IOException {
-        if (idempotencyKey != null) {
+    @Parameter(in = ParameterIn.HEADER, name = IDEMPOTENCY_KEY)
+    void submitBatch(HttpServletRequest http, HttpServletResponse response, Caller caller) throws IOException {
+        if (http.getHeader(IDEMPOTENCY_KEY) != null) {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
         }
         JsonBodies.requireReadable(http, response);

@@ -29,7 +29,7 @@ public final class JsonBodies {
 
     /** Refuses a body the api would not read as its client wrote it. */
     public static void requireReadable(HttpServletRequest http, HttpServletResponse response) {
-        requireUtf8Charset(http.getContentType());
+        requireUtf8Charset(Headers.single(http, HttpHeaders.CONTENT_TYPE));
         requireIdentity(http, response);
     }
 

@@ -372,6 +372,29 @@ class SubmitValidationTest {
         assertThat(answer.problem().get("errors").get(0).get("field").asString()).isEqualTo("Content-Encoding");
     }
 
+    /** Servlet containers join a header sent twice with commas: two keys became the key "k1,k2". */
+    @Test
+    void refusesTwoIdempotencyKeys() throws Exception {
+        var answer = postBytes("/v1/jobs", "{\"type\": \"echo\"}".getBytes(StandardCharsets.UTF_8),
+                "Content-Type: application/json", "Idempotency-Key: k1", "Idempotency-Key: k2");
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(400);
+        assertThat(answer.problem().get("errors").get(0).get("field").asString()).isEqualTo("Idempotency-Key");
+        assertThat(answer.problem().get("errors").get(0).get("message").asString()).contains("more than once");
+    }
+
+    @Test
+    void refusesTwoContentTypes() throws Exception {
+        for (var path : java.util.List.of("/v1/jobs", "/v1/jobs/batch")) {
+            var body = path.endsWith("batch") ? "{\"jobs\": [{\"type\": \"echo\"}]}" : "{\"type\": \"echo\"}";
+            var answer = postBytes(path, body.getBytes(StandardCharsets.UTF_8), "Content-Type: application/json",
+                    "Content-Type: application/json; charset=ISO-8859-1");
+
+            assertThat(answer.status()).as(answer.text()).isEqualTo(400);
+            assertThat(answer.problem().get("errors").get(0).get("field").asString()).isEqualTo("Content-Type");
+        }
+    }
+
     /** An answer to a request written byte by byte. */
     private record RawAnswer(int status, String text) {
 
