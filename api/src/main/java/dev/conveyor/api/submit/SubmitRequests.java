@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.springframework.stereotype.Component;
+import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
@@ -118,11 +119,24 @@ class SubmitRequests {
                 case LONG -> nodes.numberNode(parser.getLongValue());
                 default -> nodes.numberNode(parser.getBigIntegerValue());
             };
-            case VALUE_NUMBER_FLOAT -> nodes.numberNode(parser.getDoubleValue());
+            case VALUE_NUMBER_FLOAT -> exact(parser);
             case VALUE_TRUE -> nodes.booleanNode(true);
             case VALUE_FALSE -> nodes.booleanNode(false);
             default -> nodes.nullNode();
         };
+    }
+
+    /**
+     * A number with a fraction or an exponent, exactly as written: read as a double, 2.9999999999999999 was the whole
+     * number 3. One whose exponent is past an int's range ({@code 1e-2147483649}) has no exact value here, and reads
+     * as NaN, which no rule takes.
+     */
+    private static JsonNode exact(JsonParser parser) {
+        try {
+            return JsonNodeFactory.instance.numberNode(parser.getDecimalValue());
+        } catch (JacksonException | ArithmeticException | NumberFormatException e) {
+            return JsonNodeFactory.instance.numberNode(Double.NaN);
+        }
     }
 
     /**
@@ -241,14 +255,13 @@ class SubmitRequests {
     }
 
     /**
-     * The number if it is whole ({@code 3} or {@code 3.0}), else null. Exact, whatever its size: an integer of a
-     * thousand digits is out of range, not a double Jackson refuses to make.
+     * The number if it is whole ({@code 3}, {@code 3.0} or {@code 3e0}), else null. Exact, whatever its size: an
+     * integer of a thousand digits is out of range, not a double Jackson refuses to make, and 2.9999999999999999 is
+     * not 3.
      */
     private static BigDecimal wholeValue(JsonNode number) {
         if (number.isDouble() || number.isFloat()) {
-            // a double past its range (1e999999) reads as Infinity, which has no exact value
-            var value = number.asDouble();
-            return Double.isFinite(value) && value == Math.rint(value) ? new BigDecimal(value) : null;
+            return null; // NaN: a number without an exact value (see exact)
         }
         try {
             var value = number.isIntegralNumber() ? new BigDecimal(number.bigIntegerValue()) : number.decimalValue();
@@ -301,6 +314,12 @@ class SubmitRequests {
         }
         copy.remove("idempotencyKey");
         copy.properties().removeIf(field -> field.getValue().isNull());
+        // the request's own numbers as doubles, as they were read before they were kept exactly: 3.0 hashes as before
+        copy.properties().forEach(field -> {
+            if (field.getValue().isBigDecimal()) {
+                field.setValue(JsonNodeFactory.instance.numberNode(field.getValue().doubleValue()));
+            }
+        });
         try {
             var digest = MessageDigest.getInstance("SHA-256")
                     .digest(CANONICAL.writeValueAsString(copy).getBytes(StandardCharsets.UTF_8));

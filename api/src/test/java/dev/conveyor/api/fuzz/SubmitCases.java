@@ -162,15 +162,11 @@ final class SubmitCases {
         return field(name, numbers, nonNumbers());
     }
 
-    /** As the api reads a number: an integer literal exactly, anything else as a double that must be whole. */
+    /** As the api reads a number: exactly, whole ({@code 3.0}, {@code 3e0}) and within the range. */
     static boolean isWholeIn(String number, long min, long max) {
-        double value;
-        if (number.matches("-?[0-9]+")) {
-            var exact = new BigDecimal(number);
-            return exact.compareTo(BigDecimal.valueOf(min)) >= 0 && exact.compareTo(BigDecimal.valueOf(max)) <= 0;
-        }
-        value = Double.parseDouble(number);
-        return value == Math.rint(value) && value >= min && value <= max;
+        var exact = new BigDecimal(number);
+        return exact.stripTrailingZeros().scale() <= 0 && exact.compareTo(BigDecimal.valueOf(min)) >= 0
+                && exact.compareTo(BigDecimal.valueOf(max)) <= 0;
     }
 
     private static boolean isInstant(String text) {

@@ -75,6 +75,14 @@ class SubmitValidationTest {
                 Arguments.of("{\"type\": \"echo\", \"maxAttempts\": 101}", "maxAttempts", 400),
                 Arguments.of("{\"type\": \"echo\", \"maxAttempts\": \"3\"}", "maxAttempts", 400),
                 Arguments.of("{\"type\": \"echo\", \"maxAttempts\": 2.5}", "maxAttempts", 400),
+                // not whole, though a double rounds them to one
+                Arguments.of("{\"type\": \"echo\", \"maxAttempts\": 2.9999999999999999}", "maxAttempts", 400),
+                Arguments.of("{\"type\": \"echo\", \"maxAttempts\": 0.99999999999999999}", "maxAttempts", 400),
+                Arguments.of("{\"type\": \"echo\", \"timeoutSeconds\": 1.00000000000000001}", "timeoutSeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"delaySeconds\": 0.9999999999999999999}", "delaySeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"delaySeconds\": 1e-400}", "delaySeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"delaySeconds\": 1e-2147483649}", "delaySeconds", 400),
+                Arguments.of("{\"type\": \"echo\", \"delaySeconds\": 1e2147483648}", "delaySeconds", 400),
                 Arguments.of("{\"type\": \"echo\", \"timeoutSeconds\": 0}", "timeoutSeconds", 400),
                 Arguments.of("{\"type\": \"echo\", \"timeoutSeconds\": 86401}", "timeoutSeconds", 400),
                 Arguments.of("{\"type\": \"echo\", \"runAt\": \"tomorrow\"}", "runAt", 400),
@@ -212,6 +220,8 @@ class SubmitValidationTest {
                 Arguments.of("{\"jobs\": [" + item + ", " + item + ", {\"type\": \"echo\", \"maxAttempts\": 0}]}",
                         "jobs[2].maxAttempts"),
                 Arguments.of("{\"jobs\": [7]}", "jobs[0]"),
+                Arguments.of("{\"jobs\": [" + item + ", {\"type\": \"echo\", \"maxAttempts\": 2.9999999999999999}]}",
+                        "jobs[1].maxAttempts"),
                 Arguments.of("{\"jobs\": [" + item + ", " + item + ", " + item
                         + ", {\"type\": \"echo\", \"payload\": {\"s\": \"a\\u0000b\"}}]}", "jobs[3].payload.s"),
                 Arguments.of("{\"jobs\": [" + item + ", " + item + ", {\"type\": \"echo\", \"queue\": \"nowhere\"}]}",
