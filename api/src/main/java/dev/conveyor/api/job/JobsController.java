@@ -170,13 +170,12 @@ class JobsController {
         if (limit == null) {
             return 50;
         }
-        try {
+        // ASCII digits only: Integer.parseInt also takes a sign and other scripts' digits (+5, \u0663)
+        if (!limit.isEmpty() && limit.length() <= 9 && limit.chars().allMatch(c -> c >= '0' && c <= '9')) {
             var value = Integer.parseInt(limit);
             if (value >= 1 && value <= MAX_LIMIT) {
                 return value;
             }
-        } catch (NumberFormatException e) {
-            // reported below
         }
         errors.add(new FieldError("limit", "must be an integer from 1 to " + MAX_LIMIT));
         return 0;
@@ -186,12 +185,16 @@ class JobsController {
         if (after == null) {
             return null;
         }
+        UUID last = null;
         try {
-            return UUID.fromString(new String(Base64.getUrlDecoder().decode(after), StandardCharsets.UTF_8));
+            last = PathIds.uuid(new String(Base64.getUrlDecoder().decode(after), StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
-            errors.add(new FieldError("after", "is not a cursor this api gave out (use the 'next' of a page)"));
-            return null;
+            // reported below
         }
+        if (last == null) {
+            errors.add(new FieldError("after", "is not a cursor this api gave out (use the 'next' of a page)"));
+        }
+        return last;
     }
 
     private static String encodeCursor(UUID last) {

@@ -229,6 +229,9 @@ final class RequestCases {
     }
 
     private static boolean isLimit(String limit) {
+        if (!limit.matches("[0-9]+")) {
+            return false;
+        }
         try {
             var value = Integer.parseInt(limit);
             return value >= 1 && value <= 500;

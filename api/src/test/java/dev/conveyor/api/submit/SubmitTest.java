@@ -113,6 +113,18 @@ class SubmitTest {
             assertThat(response.status()).isEqualTo(202);
         }
 
+        /** UUID.fromString took a sign in a group: +1a24a8e-... read as the id 01a24a8e-... */
+        @Test
+        void anIdWithASignIsNotTheJobWithoutIt() {
+            var id = http.post("/v1/jobs", "{\"type\": \"echo\", \"delaySeconds\": 3600}").json().get("id").asString();
+            assertThat(id).startsWith("0");
+            var signed = "+" + id.substring(1);
+
+            assertThat(http.get("/v1/jobs/" + signed).status()).isEqualTo(400);
+            assertThat(http.post("/v1/jobs/" + signed + "/cancel", "").status()).isEqualTo(400);
+            assertThat(http.get("/v1/jobs/" + id).json().get("status").asString()).isEqualTo("SCHEDULED");
+        }
+
         @Test
         void writesInstantsAsInstantDoesWithoutTheFormatter() {
             var job = http.post("/v1/jobs", "{\"type\": \"echo\"}").json();

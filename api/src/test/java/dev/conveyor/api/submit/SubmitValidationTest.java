@@ -240,6 +240,17 @@ class SubmitValidationTest {
     static Stream<Arguments> invalidQueries() {
         return Stream.of(
                 Arguments.of("/v1/jobs/not-a-uuid", "id"),
+                // UUID.fromString reads each group with Long.parseLong, which takes a sign
+                Arguments.of("/v1/jobs/+1a24a8e-b24c-7292-9d71-4477676b28c7", "id"),
+                Arguments.of("/v1/jobs/-1a24a8e-b24c-7292-9d71-4477676b28c7", "id"),
+                Arguments.of("/v1/jobs/01a24a8e-+24c-7292-9d71-4477676b28c7", "id"),
+                Arguments.of("/v1/jobs/01a24a8e-b24c-7292-9d71-+477676b28c7", "id"),
+                Arguments.of("/v1/jobs/01a24a8e-b24c-7292-9d71-4477676b28c\u0667", "id"),
+                Arguments.of("/v1/jobs?after=" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                        "+1a24a8e-b24c-7292-9d71-4477676b28c7".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                        "after"),
+                Arguments.of("/v1/jobs?limit=%2B5", "limit"),
+                Arguments.of("/v1/jobs?limit=%D9%A3", "limit"),
                 Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=61", "wait"),
                 Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=-1", "wait"),
                 Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=soon", "wait"),
@@ -279,6 +290,16 @@ class SubmitValidationTest {
         assertThat(response.status()).isEqualTo(400);
         assertThat(response.contentType()).startsWith("application/problem+json");
         assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("query");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"/v1/jobs/+1a24a8e-b24c-7292-9d71-4477676b28c7/cancel",
+            "/v1/jobs/+1a24a8e-b24c-7292-9d71-4477676b28c7/retry", "/v1/jobs/01a24a8e-+24c-7292-9d71-4477676b28c7/cancel"})
+    void refusesAnIdThatIsNotAUuidOnEveryRoute(String path) {
+        var response = http.post(path, "");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("id");
     }
 
     @Test
