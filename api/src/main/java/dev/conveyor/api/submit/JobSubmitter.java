@@ -146,10 +146,7 @@ class JobSubmitter implements SmartLifecycle {
                 var result = inserts.insert(jobs, reserved.leased());
                 for (var i = 0; i < result.size(); i++) {
                     if (result.get(i) instanceof InsertOutcome.KeyConflict conflict) {
-                        throw ApiException.conflict("idempotency-conflict", "Idempotency key reused",
-                                "jobs[" + i + "]: idempotency key '" + conflict.idempotencyKey()
-                                        + "' was used before for a different request (job " + conflict.existingId()
-                                        + "); nothing was stored");
+                        throw keyConflict(jobs, i, conflict);
                     }
                 }
                 return result;
@@ -164,6 +161,22 @@ class JobSubmitter implements SmartLifecycle {
         // Committed: whatever happens on the way to Kafka now, the request has stored its jobs and says so.
         dispatchNew(jobs, outcomes, reserved);
         return outcomes;
+    }
+
+    /**
+     * The 409 of a batch whose item {@code index} reuses a key. The job it conflicts with may be another item of the
+     * same batch, which the rollback never lets exist: then the answer names that item, not its id.
+     */
+    private static ApiException keyConflict(List<NewJob> jobs, int index, InsertOutcome.KeyConflict conflict) {
+        var key = "jobs[" + index + "]: idempotency key '" + conflict.idempotencyKey() + "'";
+        for (var i = 0; i < jobs.size(); i++) {
+            if (jobs.get(i).id().equals(conflict.existingId())) {
+                return ApiException.conflict("idempotency-conflict", "Idempotency key reused", key
+                        + " is also the key of jobs[" + i + "], a different request; nothing was stored");
+            }
+        }
+        return ApiException.conflict("idempotency-conflict", "Idempotency key reused", key
+                + " was used before for a different request (job " + conflict.existingId() + "); nothing was stored");
     }
 
     /** Why a batch failed: the store is unavailable (503), or it refuses items, which are named (400). */

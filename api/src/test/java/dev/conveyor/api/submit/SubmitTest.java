@@ -474,6 +474,22 @@ class SubmitTest {
             assertThat(rows("batch-fresh")).isZero();
         }
 
+        /** The conflict named the first item's job, which the rollback had never let exist. */
+        @Test
+        void aKeyGivenTwiceInABatchForDifferentRequestsNamesBothItems() {
+            var response = http.post("/v1/jobs/batch", """
+                    {"jobs": [{"type": "echo", "idempotencyKey": "batch-twice"},
+                              {"type": "echo", "idempotencyKey": "batch-other"},
+                              {"type": "sleep", "idempotencyKey": "batch-twice"}]}""");
+
+            assertThat(response.status()).isEqualTo(409);
+            var detail = response.json().get("detail").asString();
+            assertThat(detail).contains("jobs[2]", "jobs[0]", "batch-twice", "nothing was stored")
+                    .doesNotContainPattern("[0-9a-f]{8}-[0-9a-f]{4}-");
+            assertThat(rows("batch-twice")).isZero();
+            assertThat(rows("batch-other")).isZero();
+        }
+
         @Test
         void aKeyUsedForTheSameRequestAnswersTheEarlierJob() {
             var first = http.post("/v1/jobs", "{\"type\": \"echo\", \"idempotencyKey\": \"batch-same\"}").json();
