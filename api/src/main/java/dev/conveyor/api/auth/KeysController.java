@@ -85,7 +85,7 @@ class KeysController {
         }
         var errors = new ArrayList<FieldError>();
         request.propertyNames().stream().filter(name -> !FIELDS.contains(name))
-                .forEach(name -> errors.add(new FieldError(name, "unknown field")));
+                .forEach(name -> errors.add(FieldError.unknown("", name)));
         var name = text(request.get("name"));
         if (name == null || name.isEmpty() || name.length() > 100 || !printable(name)) {
             errors.add(new FieldError("name", "must be 1 to 100 printable characters"));

@@ -72,7 +72,7 @@ class SubmitController {
 
     private void submit(HttpServletResponse response, Caller caller, SubmitRequests.Checked checked)
             throws IOException {
-        refuseIfInvalid(checked.errors(), checked.tooLarge());
+        refuseIfInvalid(checked.errors(), checked.unlisted(), checked.tooLarge());
         limits.submitting(caller, 1);
         switch (submitter.submit(checked.job())) {
             case InsertOutcome.Inserted(var job) -> {
@@ -104,7 +104,7 @@ class SubmitController {
 
     private void submitBatch(HttpServletResponse response, Caller caller, ReadBatch read) throws IOException {
         var jobs = read.jobs();
-        refuseIfInvalid(read.errors(), read.tooLarge());
+        refuseIfInvalid(read.errors(), read.unlisted(), read.tooLarge());
         limits.submitting(caller, jobs.size());
         var outcomes = submitter.submitAll(jobs);
         var answer = outcomes.stream().map(o -> switch (o) {
@@ -119,15 +119,15 @@ class SubmitController {
     record Batch(List<Job> jobs) {
     }
 
-    private static void refuseIfInvalid(List<FieldError> errors, boolean tooLarge) {
+    private static void refuseIfInvalid(List<FieldError> errors, int unlisted, boolean tooLarge) {
         if (errors.isEmpty()) {
             return;
         }
         if (tooLarge) {
             throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Payload too large",
-                    errors.getFirst().field() + ": " + errors.getFirst().message(), errors);
+                    errors.getFirst().field() + ": " + errors.getFirst().message(), ApiException.listed(errors));
         }
-        throw ApiException.invalid(errors);
+        throw ApiException.invalid(errors, unlisted);
     }
 
     /** What is wrong with the JSON, in the reader's words but without its class and method names. */
@@ -161,8 +161,8 @@ class SubmitController {
         }
     }
 
-    /** A batch's jobs, checked, or what is wrong with them. */
-    private record ReadBatch(List<NewJob> jobs, List<FieldError> errors, boolean tooLarge) {
+    /** A batch's jobs, checked, or what is wrong with them: the first errors, and how many more there are. */
+    private record ReadBatch(List<NewJob> jobs, List<FieldError> errors, int unlisted, boolean tooLarge) {
     }
 
     /**
@@ -172,6 +172,9 @@ class SubmitController {
     private ReadBatch batch(byte[] body, String tenant) {
         var errors = new ArrayList<FieldError>(); // the body's own, named first
         var itemErrors = new ArrayList<FieldError>();
+        // errors past ApiException.MAX_ERRORS, only counted: the body's own, and its items'
+        var unlistedFields = 0;
+        var unlistedItems = 0;
         var jobs = new ArrayList<NewJob>();
         var items = -1; // no jobs array
         // 413 only when the one thing wrong is payloads that are too large
@@ -185,7 +188,11 @@ class SubmitController {
                 var name = parser.currentName();
                 if (!name.equals("jobs") || parser.nextToken() != JsonToken.START_ARRAY) {
                     if (!name.equals("jobs")) {
-                        errors.add(new FieldError(name, "unknown field"));
+                        if (errors.size() < ApiException.MAX_ERRORS) {
+                            errors.add(FieldError.unknown("", name));
+                        } else {
+                            unlistedFields++;
+                        }
                         parser.nextToken();
                     }
                     parser.skipChildren();
@@ -203,7 +210,10 @@ class SubmitController {
                     if (checked.job() != null) {
                         jobs.add(checked.job());
                     } else {
-                        itemErrors.addAll(checked.errors());
+                        var room = Math.max(0, ApiException.MAX_ERRORS - itemErrors.size());
+                        var listed = Math.min(room, checked.errors().size());
+                        itemErrors.addAll(checked.errors().subList(0, listed));
+                        unlistedItems += checked.errors().size() - listed + checked.unlisted();
                         tooLarge &= checked.tooLarge();
                     }
                 }
@@ -219,11 +229,11 @@ class SubmitController {
         }
         if (items < 1 || items > MAX_BATCH) {
             errors.add(new FieldError("jobs", "must be an array of 1 to " + MAX_BATCH + " submit requests"));
-            throw ApiException.invalid(errors);
+            throw ApiException.invalid(errors, unlistedFields);
         }
         tooLarge &= errors.isEmpty();
         errors.addAll(itemErrors);
-        return new ReadBatch(jobs, errors, tooLarge);
+        return new ReadBatch(jobs, errors, unlistedFields + unlistedItems, tooLarge);
     }
 
     /** Skips the value under the parser: a request that is not a JSON object. */

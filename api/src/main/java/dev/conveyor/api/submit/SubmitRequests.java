@@ -60,16 +60,23 @@ class SubmitRequests {
         this.ids = jobIds;
     }
 
-    /** The outcome of checking one request: a job, or what is wrong with it. */
-    record Checked(NewJob job, List<FieldError> errors, boolean tooLarge) {
+    /** Errors listed per request (per item of a batch) at most: a body of unknown fields made a 10 MB answer. */
+    static final int MAX_ERRORS = 10;
+
+    /**
+     * The outcome of checking one request: a job, or what is wrong with it: at most {@link #MAX_ERRORS} errors, and
+     * how many more there are.
+     */
+    record Checked(NewJob job, List<FieldError> errors, int unlisted, boolean tooLarge) {
     }
 
     /**
      * A submit request as read from its body: its fields but {@code payload} (objects and arrays among them read as
      * empty ones: no field but the payload may be one), and its payload, read by {@link Storable#copy} (null when
-     * absent or null).
+     * absent or null). Of the unknown fields, only the first {@link #MAX_ERRORS} are kept; {@code unknown} counts
+     * them all.
      */
-    record Request(ObjectNode fields, Storable.Payload payload) {
+    record Request(ObjectNode fields, Storable.Payload payload, int unknown) {
     }
 
     /**
@@ -81,6 +88,7 @@ class SubmitRequests {
     Request read(JsonParser parser, String prefix) {
         var fields = Json.object();
         Storable.Payload payload = null;
+        var unknown = 0;
         while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
             var name = parser.currentName();
             var token = parser.nextToken();
@@ -94,11 +102,13 @@ class SubmitRequests {
                                 List.of(new FieldError(prefix + "payload", "must be a JSON object")));
                     }
                 };
-            } else {
+            } else if (FIELDS.contains(name) || ++unknown <= MAX_ERRORS) {
                 fields.set(name, scalar(parser));
+            } else {
+                parser.skipChildren(); // counted, not kept
             }
         }
-        return new Request(fields, payload);
+        return new Request(fields, payload, unknown);
     }
 
     /** The value under the parser as a node; an object or an array is skipped and read as an empty one. */
@@ -149,14 +159,9 @@ class SubmitRequests {
         if (request == null) {
             errors.add(new FieldError(prefix.isEmpty() ? "body" : prefix.substring(0, prefix.length() - 1),
                     "must be a JSON object"));
-            return new Checked(null, errors, false);
+            return new Checked(null, errors, 0, false);
         }
         var fields = request.fields();
-        for (var name : fields.propertyNames()) {
-            if (!FIELDS.contains(name)) {
-                errors.add(new FieldError(prefix + name, "unknown field"));
-            }
-        }
         var type = text(fields, "type", prefix, TYPE, "must match [a-z0-9][a-z0-9._-]{0,99}", errors);
         if (type == null && isAbsent(fields.get("type"))) {
             errors.add(new FieldError(prefix + "type", "is required"));
@@ -195,9 +200,20 @@ class SubmitRequests {
                 key = headerKey;
             }
         }
+        // named after the known fields' errors, which say more, and never more than MAX_ERRORS
+        for (var name : fields.propertyNames()) {
+            if (!FIELDS.contains(name)) {
+                errors.add(FieldError.unknown(prefix, name));
+            }
+        }
         if (!errors.isEmpty()) {
-            return new Checked(null, errors,
-                    tooLarge && errors.stream().allMatch(e -> e.field().equals(prefix + "payload")));
+            var unlisted = Math.max(0, request.unknown() - MAX_ERRORS);
+            tooLarge &= unlisted == 0 && errors.stream().allMatch(e -> e.field().equals(prefix + "payload"));
+            if (errors.size() > MAX_ERRORS) {
+                unlisted += errors.size() - MAX_ERRORS;
+                return new Checked(null, List.copyOf(errors.subList(0, MAX_ERRORS)), unlisted, tooLarge);
+            }
+            return new Checked(null, errors, unlisted, tooLarge);
         }
         var now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         var due = runAt != null && runAt.isAfter(now) ? runAt
@@ -206,7 +222,7 @@ class SubmitRequests {
                 payload == null ? EMPTY_PAYLOAD : payload.json(),
                 maxAttempts == null ? 3 : maxAttempts, timeoutSeconds == null ? 300 : timeoutSeconds,
                 due, key, key == null ? null : hash(fields, payload), now, (int) Math.min(size, Integer.MAX_VALUE));
-        return new Checked(job, List.of(), false);
+        return new Checked(job, List.of(), 0, false);
     }
 
     /** Only the queues of {@code conveyor.api.queues}: others would get topics and share groups no worker reads. */

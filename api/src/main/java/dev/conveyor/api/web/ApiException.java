@@ -6,6 +6,11 @@ import org.springframework.http.HttpStatus;
 /** A request the api refuses; becomes a problem document. */
 public class ApiException extends RuntimeException {
 
+    /** Errors listed in one answer at most; the rest are counted in its detail. */
+    public static final int MAX_ERRORS = 100;
+    /** Fields named in a detail at most. */
+    private static final int MAX_DETAIL_FIELDS = 10;
+
     private final HttpStatus status;
     private final String problemType;
     private final String title;
@@ -19,13 +24,37 @@ public class ApiException extends RuntimeException {
         this.errors = List.copyOf(errors);
     }
 
-    /** 400 naming every bad field. */
+    /** 400 naming every bad field (at most {@link #MAX_ERRORS}). */
     public static ApiException invalid(List<FieldError> errors) {
-        var detail = errors.size() == 1
-                ? errors.getFirst().field() + ": " + errors.getFirst().message()
-                : errors.size() + " fields are invalid: " + String.join(", ",
-                        errors.stream().map(FieldError::field).distinct().toList());
-        return new ApiException(HttpStatus.BAD_REQUEST, "validation", "Invalid request", detail, errors);
+        return invalid(errors, 0);
+    }
+
+    /**
+     * 400 naming the first {@link #MAX_ERRORS} bad fields, counting the others: whatever the body, the answer stays
+     * small. Its detail names at most {@link #MAX_DETAIL_FIELDS} of them, each cut short.
+     *
+     * @param unlisted errors found but not in {@code errors}
+     */
+    public static ApiException invalid(List<FieldError> errors, int unlisted) {
+        var listed = listed(errors);
+        var more = unlisted + errors.size() - listed.size();
+        var total = listed.size() + more;
+        String detail;
+        if (total == 1) {
+            detail = FieldError.shortened(listed.getFirst().field()) + ": " + listed.getFirst().message();
+        } else {
+            var names = listed.stream().map(FieldError::field).distinct().toList();
+            var shown = names.stream().limit(MAX_DETAIL_FIELDS).map(FieldError::shortened).toList();
+            detail = total + " fields are invalid: " + String.join(", ", shown)
+                    + (names.size() > shown.size() ? ", ..." : "")
+                    + (more > 0 ? "; " + more + " more are not listed" : "");
+        }
+        return new ApiException(HttpStatus.BAD_REQUEST, "validation", "Invalid request", detail, listed);
+    }
+
+    /** The first {@link #MAX_ERRORS} errors. */
+    public static List<FieldError> listed(List<FieldError> errors) {
+        return errors.size() > MAX_ERRORS ? errors.subList(0, MAX_ERRORS) : errors;
     }
 
     public static ApiException invalid(String field, String message) {

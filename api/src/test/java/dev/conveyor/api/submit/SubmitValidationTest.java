@@ -426,6 +426,55 @@ class SubmitValidationTest {
         }
     }
 
+    /** Unknown fields were all named: a body of 1.9 MB of them was answered with 10 MB. */
+    @Test
+    void aBodyOfManyUnknownFieldsIsAnsweredSmall() {
+        var fields = new StringBuilder();
+        for (var i = 0; i < 100_000; i++) {
+            fields.append(",\"f").append(i).append("\": 1");
+        }
+        var response = http.post("/v1/jobs", "{\"type\": \"Bad\"" + fields + "}");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.text().length()).isLessThan(4_000);
+        assertThat(response.json().get("errors").size()).isEqualTo(10);
+        assertThat(response.json().get("detail").asString()).startsWith("100001 fields are invalid")
+                .contains("99991 more");
+    }
+
+    @Test
+    void aBatchOfManyBadItemsIsAnsweredSmall() {
+        var item = new StringBuilder("{\"type\": \"Bad\"");
+        for (var i = 0; i < 200; i++) {
+            item.append(",\"f").append(i).append("\": 1");
+        }
+        item.append('}');
+        var body = "{\"jobs\": [" + String.join(",", java.util.Collections.nCopies(1000, item)) + "]"
+                + ", \"a\": 1, \"b\": 2}";
+
+        var response = http.post("/v1/jobs/batch", body);
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.text().length()).isLessThan(20_000);
+        var errors = response.json().get("errors");
+        assertThat(errors.size()).isEqualTo(100);
+        assertThat(errors.get(0).get("field").asString()).isEqualTo("a");
+        assertThat(errors.get(2).get("field").asString()).isEqualTo("jobs[0].type");
+        assertThat(response.json().get("detail").asString()).startsWith("201002 fields are invalid")
+                .contains("200902 more");
+    }
+
+    @Test
+    void aLongUnknownFieldIsNamedCutShort() {
+        var name = "x".repeat(10_000);
+        var response = http.post("/v1/jobs", "{\"type\": \"echo\", \"" + name + "\": 1}");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.text().length()).isLessThan(1_000);
+        assertThat(response.json().get("errors").get(0).get("field").asString()).startsWith("xxx").endsWith("\u2026")
+                .hasSizeLessThan(100);
+    }
+
     /** An answer to a request written byte by byte. */
     private record RawAnswer(int status, String text) {
 
