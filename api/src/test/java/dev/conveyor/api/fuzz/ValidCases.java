@@ -29,7 +29,8 @@ final class ValidCases {
                 Arbitraries.oneOf(Arbitraries.integers().between(1, 86_400).map(String::valueOf),
                         Arbitraries.of("1.0", "86400", "8.64e4")).map(n -> "\"timeoutSeconds\":" + n).optional(0.5),
                 Arbitraries.oneOf(
-                        Arbitraries.of("0", "31536000", "-0", "0.0", "0e-400", "1.000e3").map(n -> "\"delaySeconds\":" + n),
+                        Arbitraries.of("0", "31536000", "-0", "0.0", "0e-400", "1.000e3")
+                                .map(n -> "\"delaySeconds\":" + n),
                         Arbitraries.of("1970-01-01T00:00:00Z", "2026-01-01T00:00:00.123456789+14:00",
                                 "9999-12-31T23:59:59.999Z", "-000001-01-01T00:00:00Z")
                                 .map(at -> "\"runAt\":" + quote(at)),

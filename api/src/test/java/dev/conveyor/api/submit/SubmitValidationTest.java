@@ -294,7 +294,8 @@ class SubmitValidationTest {
 
     @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"/v1/jobs/+1a24a8e-b24c-7292-9d71-4477676b28c7/cancel",
-            "/v1/jobs/+1a24a8e-b24c-7292-9d71-4477676b28c7/retry", "/v1/jobs/01a24a8e-+24c-7292-9d71-4477676b28c7/cancel"})
+            "/v1/jobs/+1a24a8e-b24c-7292-9d71-4477676b28c7/retry",
+            "/v1/jobs/01a24a8e-+24c-7292-9d71-4477676b28c7/cancel"})
     void refusesAnIdThatIsNotAUuidOnEveryRoute(String path) {
         var response = http.post(path, "");
 
@@ -354,7 +355,8 @@ class SubmitValidationTest {
                 Arguments.of("/v1/jobs", "{\"type\":\"echo\",\"payload\":{\"s\":\"caf\u00e9\"}}"),
                 Arguments.of("/v1/jobs", "{\"type\":\"echo\"}\u00e2\u0082"),
                 Arguments.of("/v1/jobs/batch", "{\"jobs\":[{\"type\":\"echo\"},{\"type\":\"\u00c1\u00a5cho\"}]}"),
-                Arguments.of("/v1/jobs/batch", "{\"jobs\":[{\"type\":\"echo\",\"payload\":{\"s\":\"\u00c0\u0080\"}}]}"));
+                Arguments.of("/v1/jobs/batch",
+                        "{\"jobs\":[{\"type\":\"echo\",\"payload\":{\"s\":\"\u00c0\u0080\"}}]}"));
     }
 
     /** Each char of {@code body} is sent as one byte: {@code \u00c0\u00af} is the overlong '/', C0 AF. */
