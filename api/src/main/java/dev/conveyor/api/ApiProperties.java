@@ -14,6 +14,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxBatchBodyBytes  largest accepted body of {@code POST /v1/jobs/batch}
  * @param bodyMemoryBytes    most memory submissions' bodies may take at once, counted as twice each body's size (0: a
  *                           quarter of the heap); a submission that finds none free for 5 s is a 503
+ * @param bodyTimeout        how long a request body may take to arrive, plus a second for every {@code bodyMinRate}
+ *                           bytes of it received, and the longest one read of it may wait; a body that takes longer
+ *                           is a 400 naming {@code body}, and the memory reserved for it is given back at once (a
+ *                           client sending a byte now and then must not hold {@code bodyMemoryBytes} for ever)
+ * @param bodyMinRate        bytes per second at which a body is never cut off, however long it takes (0: every body
+ *                           must arrive within {@code bodyTimeout})
  * @param queuePartitions    partitions of a queue's topic when the api creates it
  * @param replicationFactor  replication factor of the topics the api creates
  * @param insertWriters      threads that write coalesced single submissions (each writes one batch at a time). One by
@@ -37,6 +43,8 @@ public record ApiProperties(
         @DefaultValue("262144") int maxPayloadBytes,
         @DefaultValue("67108864") int maxBatchBodyBytes,
         @DefaultValue("0") long bodyMemoryBytes,
+        @DefaultValue("20s") Duration bodyTimeout,
+        @DefaultValue("65536") long bodyMinRate,
         @DefaultValue("3") int queuePartitions,
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("1") int insertWriters,
@@ -55,6 +63,10 @@ public record ApiProperties(
         require(maxBatchBodyBytes >= maxPayloadBytes, "conveyor.api.max-batch-body-bytes must be at least "
                 + "conveyor.api.max-payload-bytes");
         require(bodyMemoryBytes >= 0, "conveyor.api.body-memory-bytes must not be negative");
+        require(bodyTimeout.compareTo(Duration.ofSeconds(1)) >= 0 && bodyTimeout.compareTo(Duration.ofHours(1)) <= 0,
+                "conveyor.api.body-timeout must be from 1s to 1h");
+        require(bodyMinRate >= 0, "conveyor.api.body-min-rate must not be negative (0: no rate lets a body take longer "
+                + "than body-timeout)");
         require(queuePartitions >= 1, "conveyor.api.queue-partitions must be at least 1");
         require(replicationFactor >= 1, "conveyor.api.replication-factor must be at least 1");
         require(insertWriters >= 1, "conveyor.api.insert-writers must be at least 1");

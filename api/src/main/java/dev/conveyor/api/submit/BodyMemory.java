@@ -9,10 +9,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
@@ -29,6 +31,12 @@ import org.springframework.stereotype.Component;
  * quarter of the memory: large bodies sent slowly, which hold the rest for as long as they take, do not hold back the
  * small ones. A body of unannounced length (chunked) starts there too, and moves to the large bodies' part once it
  * grows past {@link #SMALL}.
+ *
+ * <p>How long they take is bounded ({@code conveyor.api.body-timeout}, {@code body-min-rate}): a body must arrive
+ * within the timeout, plus a second for every {@code body-min-rate} bytes received, counted from when it is taken up,
+ * or it is a 400 naming {@code body} and its memory is given back. Tomcat's own timeout applies to each read only
+ * (a client sending a byte every few seconds passed it for ever, holding its reservation); {@link BodyTimeout} sets it
+ * to the same timeout while a request is read, so a read that waits on a silent client ends then too.
  */
 @Component
 class BodyMemory {
@@ -37,29 +45,48 @@ class BodyMemory {
     private static final int KIB = 1024;
     /** A body of unannounced length is read, and memory reserved for it, this much at a time. */
     private static final int CHUNK = 64 * KIB;
-    /** Bodies announced up to this size are read into an array of their size ({@link #read(InputStream, long, int)}). */
+    /**
+     * Bodies announced up to this size are read into an array of their size
+     * ({@link #read(InputStream, long, int, Body)}).
+     */
     private static final int EXACT_READ_MAX = 16 * KIB;
 
     /** Bodies announced up to this size reserve from {@link #small}, others from {@link #large}. */
     static final int SMALL = 64 * KIB;
 
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
     private final Pool large;
     private final Pool small;
     private final Duration wait;
+    private final Duration timeout;
+    private final long timeoutNanos;
+    private final long minRate;
+    private final LongSupplier nanoTime;
 
     @Autowired
     BodyMemory(ApiProperties properties, MeterRegistry meters) {
         this(properties.bodyMemoryBytes() > 0 ? properties.bodyMemoryBytes() : Runtime.getRuntime().maxMemory() / 4,
-                DEFAULT_WAIT);
+                DEFAULT_WAIT, properties.bodyTimeout(), properties.bodyMinRate(), System::nanoTime);
         Gauge.builder("conveyor.api.body.memory.reserved", this, memory -> memory.reservedBytes())
                 .description("Memory reserved by submissions' bodies being read or answered")
                 .baseUnit("bytes").register(meters);
     }
 
-    BodyMemory(long capacityBytes, Duration wait) {
+    /**
+     * @param timeout  how long a body may take ({@code body-timeout})
+     * @param minRate  bytes per second at which a body may take longer: a second more per {@code minRate} bytes
+     *                 received ({@code body-min-rate}; 0: no longer)
+     * @param nanoTime the clock of those times, {@link System#nanoTime()} but in tests
+     */
+    BodyMemory(long capacityBytes, Duration wait, Duration timeout, long minRate, LongSupplier nanoTime) {
         this.small = new Pool(Math.max(2 * SMALL, capacityBytes / 4));
         this.large = new Pool(Math.max(2 * SMALL, capacityBytes - capacityBytes / 4));
         this.wait = wait;
+        this.timeout = timeout;
+        this.timeoutNanos = timeout.toNanos();
+        this.minRate = minRate;
+        this.nanoTime = nanoTime;
     }
 
     /** Memory in KiB, one permit each. */
@@ -90,13 +117,18 @@ class BodyMemory {
     /** A body, and the memory reserved for it: close it once the request is answered. */
     final class Body implements AutoCloseable {
 
-        private final long deadline = System.nanoTime() + wait.toNanos();
+        private final long started = nanoTime.getAsLong();
+        /** Until when it may wait for memory. */
+        private final long deadline = started + wait.toNanos();
+        private final long announced;
+        private long received;
         private Pool pool;
         private byte[] bytes;
         private int reservedKib;
 
-        private Body(Pool pool) {
+        private Body(Pool pool, long announced) {
             this.pool = pool;
+            this.announced = announced;
         }
 
         byte[] bytes() {
@@ -143,6 +175,53 @@ class BodyMemory {
             pool.kib.release(reservedKib);
             reservedKib = 0;
         }
+
+        /**
+         * Reads what has arrived of the body, up to {@code length} bytes, once it is sure the body is not past its
+         * time: it may take {@code body-timeout}, plus a second for every {@code body-min-rate} bytes received.
+         */
+        private int read(InputStream in, byte[] into, int offset, int length) throws IOException {
+            if (announced < 0 || received < announced) {
+                var allowed = timeoutNanos + (minRate == 0 ? 0 : received * NANOS_PER_SECOND / minRate);
+                if (nanoTime.getAsLong() - started > allowed) {
+                    throw tooSlow(this);
+                }
+            }
+            var read = in.read(into, offset, length);
+            if (read > 0) {
+                received += read;
+            }
+            return read;
+        }
+
+        /** Reads {@code length} bytes, fewer only when the body ends first. */
+        private int readFully(InputStream in, byte[] into, int offset, int length) throws IOException {
+            var done = 0;
+            while (done < length) {
+                var read = read(in, into, offset + done, length - done);
+                if (read < 0) {
+                    break;
+                }
+                done += read;
+            }
+            return done;
+        }
+
+        /** The body's stream, each read of it timed as {@link #read(InputStream, byte[], int, int)} times it. */
+        private InputStream timed(InputStream in) {
+            return new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    var one = new byte[1];
+                    return readFully(in, one, 0, 1) == 1 ? one[0] & 0xFF : -1;
+                }
+
+                @Override
+                public int read(byte[] into, int offset, int length) throws IOException {
+                    return Body.this.read(in, into, offset, length);
+                }
+            };
+        }
     }
 
     /**
@@ -156,17 +235,17 @@ class BodyMemory {
         if (announced > limit) {
             throw tooLarge(limit);
         }
-        var body = new Body(announced > SMALL ? large : small);
+        var body = new Body(announced > SMALL ? large : small, announced);
         try {
             try (var in = http.getInputStream()) {
                 if (announced >= 0) {
                     body.reserve(2 * announced);
-                    body.bytes = read(in, announced, limit);
+                    body.bytes = read(in, announced, limit, body);
                 } else {
                     body.bytes = readUnannounced(in, limit, body);
                 }
             } catch (IOException e) {
-                throw ApiException.invalid("body", "could not be read to its end");
+                throw timedOut(e) ? tooSlow(body) : ApiException.invalid("body", "could not be read to its end");
             }
             if (body.bytes.length > limit) {
                 throw tooLarge(limit);
@@ -187,12 +266,12 @@ class BodyMemory {
      * large body and sending little makes the api hold only what was sent ({@link InputStream#readNBytes(int)} takes
      * a 16 KiB buffer to start with, which for a body of a few hundred bytes was most of what it allocated).
      */
-    private static byte[] read(InputStream in, long announced, int limit) throws IOException {
+    private static byte[] read(InputStream in, long announced, int limit, Body body) throws IOException {
         if (announced > EXACT_READ_MAX) {
-            return in.readNBytes(limit + 1);
+            return body.timed(in).readNBytes(limit + 1);
         }
         var bytes = new byte[(int) announced];
-        if (in.readNBytes(bytes, 0, bytes.length) < bytes.length) {
+        if (body.readFully(in, bytes, 0, bytes.length) < bytes.length) {
             throw new EOFException("the body ended before its Content-Length");
         }
         return bytes;
@@ -212,7 +291,7 @@ class BodyMemory {
             } else {
                 body.reserve(needed);
             }
-            var read = in.readNBytes(chunk, 0, (int) Math.min(CHUNK, limit + 1L - out.size()));
+            var read = body.readFully(in, chunk, 0, (int) Math.min(CHUNK, limit + 1L - out.size()));
             out.write(chunk, 0, read);
             if (read < CHUNK) {
                 break;
@@ -224,6 +303,25 @@ class BodyMemory {
     static ApiException tooLarge(int limit) {
         return new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request too large",
                 "The request body is larger than " + limit + " bytes", List.of());
+    }
+
+    /** Whether a read failed for the client's silence (Tomcat's read timeout), not for its going away. */
+    private static boolean timedOut(IOException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private ApiException tooSlow(Body body) {
+        var rate = minRate == 0 ? "" : ", plus a second for every " + minRate + " bytes received (body-min-rate)";
+        var sent = body.announced < 0 ? body.received + " bytes" : body.received + " of its " + body.announced
+                + " bytes";
+        return ApiException.invalid("body", "did not arrive in time: the api gives a body " + timeout.toSeconds()
+                + " s (conveyor.api.body-timeout)" + rate + ", and this one had sent " + sent + " in "
+                + Duration.ofNanos(nanoTime.getAsLong() - body.started).toSeconds() + " s; nothing was stored");
     }
 
     private static ApiException busy() {

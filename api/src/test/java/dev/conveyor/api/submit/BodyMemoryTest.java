@@ -5,9 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.web.ApiException;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpStatus;
 import org.springframework.mock.web.MockHttpServletRequest;
@@ -38,9 +44,82 @@ class BodyMemoryTest {
         return (HttpStatus) ((ApiException) refusal).status();
     }
 
+    /** Body memory whose bodies may take 20 s, and longer at 64 KiB/s (the defaults). */
+    private static BodyMemory memory(long capacityBytes, Duration wait) {
+        return new BodyMemory(capacityBytes, wait, Duration.ofSeconds(20), 64 * KIB, System::nanoTime);
+    }
+
+    /**
+     * A body of {@code bytes} announced that arrives at most {@code perRead} bytes at a time, each byte taking
+     * {@code perByte} on {@code clock}.
+     */
+    private static MockHttpServletRequest arriving(int bytes, int perRead, Duration perByte, AtomicLong clock) {
+        var request = new MockHttpServletRequest("POST", "/v1/jobs/batch") {
+            private final ServletInputStream in = new ServletInputStream() {
+                private int left = bytes;
+
+                @Override
+                public int read() {
+                    throw new UnsupportedOperationException("read a byte at a time");
+                }
+
+                @Override
+                public int read(byte[] into, int offset, int length) {
+                    if (left == 0) {
+                        return -1;
+                    }
+                    var read = Math.min(Math.min(length, perRead), left);
+                    clock.addAndGet(read * perByte.toNanos());
+                    left -= read;
+                    return read;
+                }
+
+                @Override
+                public boolean isFinished() {
+                    return left == 0;
+                }
+
+                @Override
+                public boolean isReady() {
+                    return true;
+                }
+
+                @Override
+                public void setReadListener(ReadListener listener) {
+                    throw new UnsupportedOperationException();
+                }
+            };
+
+            @Override
+            public ServletInputStream getInputStream() {
+                return in;
+            }
+        };
+        request.setContent(new byte[bytes]); // sets the Content-Length
+        return request;
+    }
+
+    /** A body of unannounced length arriving as {@link #arriving} does. */
+    private static MockHttpServletRequest arrivingUnannounced(int bytes, int perRead, Duration perByte,
+            AtomicLong clock) {
+        var announced = arriving(bytes, perRead, perByte, clock);
+        var request = new MockHttpServletRequest("POST", "/v1/jobs/batch") {
+            @Override
+            public long getContentLengthLong() {
+                return -1;
+            }
+
+            @Override
+            public ServletInputStream getInputStream() {
+                return announced.getInputStream();
+            }
+        };
+        return request;
+    }
+
     @Test
     void aBodyHoldsTwiceItsSizeUntilItIsAnswered() {
-        var memory = new BodyMemory(1024 * KIB, Duration.ofSeconds(5));
+        var memory = memory(1024 * KIB, Duration.ofSeconds(5));
 
         try (var body = memory.read(request(300 * KIB), 1024 * KIB)) {
             assertThat(body.bytes()).hasSize(300 * KIB);
@@ -51,7 +130,7 @@ class BodyMemoryTest {
 
     @Test
     void aBodyThatFindsNoMemoryWithinTheWaitIsA503AndTakesNone() {
-        var memory = new BodyMemory(1024 * KIB, Duration.ofMillis(50));
+        var memory = memory(1024 * KIB, Duration.ofMillis(50));
 
         try (var first = memory.read(request(300 * KIB), 1024 * KIB)) {
             assertThatThrownBy(() -> memory.read(request(300 * KIB), 1024 * KIB))
@@ -64,7 +143,7 @@ class BodyMemoryTest {
 
     @Test
     void aWaitingBodyIsReadOnceMemoryIsGivenBack() throws Exception {
-        var memory = new BodyMemory(1024 * KIB, Duration.ofSeconds(30));
+        var memory = memory(1024 * KIB, Duration.ofSeconds(30));
         var first = memory.read(request(300 * KIB), 1024 * KIB);
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             var second = CompletableFuture.supplyAsync(() -> {
@@ -84,7 +163,7 @@ class BodyMemoryTest {
 
     @Test
     void aBodyOfUnannouncedLengthReservesAsItIsReadAndGivesAllBackPastTheLimit() {
-        var memory = new BodyMemory(4096 * KIB, Duration.ofSeconds(5));
+        var memory = memory(4096 * KIB, Duration.ofSeconds(5));
 
         try (var body = memory.read(unannounced(200 * KIB), 1024 * KIB)) {
             assertThat(body.bytes()).hasSize(200 * KIB);
@@ -99,7 +178,7 @@ class BodyMemoryTest {
     /** A body larger than all the memory for large bodies takes all of it, rather than waiting for ever. */
     @Test
     void aBodyLargerThanTheMemoryTakesAllOfIt() {
-        var memory = new BodyMemory(1024 * KIB, Duration.ofMillis(50));
+        var memory = memory(1024 * KIB, Duration.ofMillis(50));
 
         try (var body = memory.read(request(900 * KIB), 1024 * KIB)) {
             assertThat(memory.reservedBytes()).isEqualTo(768 * KIB); // three quarters: the large bodies' part
@@ -111,7 +190,7 @@ class BodyMemoryTest {
     /** A chunked single submission is not held back by large bodies either, until it grows past a small one. */
     @Test
     void aBodyOfUnannouncedLengthStartsAmongTheSmallOnesAndMovesOnceItGrows() {
-        var memory = new BodyMemory(1024 * KIB, Duration.ofMillis(50));
+        var memory = memory(1024 * KIB, Duration.ofMillis(50));
 
         try (var large = memory.read(request(900 * KIB), 1024 * KIB)) {
             try (var small = memory.read(unannounced(KIB), 1024 * KIB)) {
@@ -132,13 +211,123 @@ class BodyMemoryTest {
     /** Large bodies sent slowly hold their part of the memory for as long as they take, but not the small ones'. */
     @Test
     void smallBodiesAreNotHeldBackByLargeOnes() {
-        var memory = new BodyMemory(1024 * KIB, Duration.ofMillis(50));
+        var memory = memory(1024 * KIB, Duration.ofMillis(50));
 
         try (var large = memory.read(request(900 * KIB), 1024 * KIB);
                 var small = memory.read(request(BodyMemory.SMALL), 1024 * KIB)) {
             assertThat(small.bytes()).hasSize(BodyMemory.SMALL);
             assertThat(memory.reservedBytes()).isEqualTo(768 * KIB + 2 * BodyMemory.SMALL);
         }
+        assertThat(memory.reservedBytes()).isZero();
+    }
+
+    @Nested
+    class ABodyThatTakesTooLong {
+
+        private final AtomicLong clock = new AtomicLong();
+        /** 10 s for a body, plus a second per KiB received. */
+        private final BodyMemory memory = new BodyMemory(4096 * KIB, Duration.ofSeconds(5), Duration.ofSeconds(10),
+                KIB, clock::get);
+
+        private void assertRefusedForItsTime(Throwable refusal) {
+            assertThat(status(refusal)).isEqualTo(HttpStatus.BAD_REQUEST);
+            assertThat(((ApiException) refusal).errors()).singleElement().satisfies(error -> {
+                assertThat(error.field()).isEqualTo("body");
+                assertThat(error.message()).startsWith("did not arrive in time")
+                        .contains("10 s (conveyor.api.body-timeout)", "1024 bytes received (body-min-rate)");
+            });
+        }
+
+        /** One byte a second holds a large reservation no longer than the body's time, and then gives it back. */
+        @Test
+        void isRefusedOnceItsTimeIsUpAndGivesItsMemoryBack() {
+            var trickle = arriving(1024 * KIB, 1, Duration.ofSeconds(1), clock);
+
+            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB)).satisfies(this::assertRefusedForItsTime)
+                    .hasMessageContaining("had sent 11 of its " + 1024 * KIB + " bytes in 11 s");
+            assertThat(clock.get()).isLessThanOrEqualTo(Duration.ofSeconds(11).toNanos());
+            assertThat(memory.reservedBytes()).isZero();
+        }
+
+        @Test
+        void isRefusedAlsoWhenItsLengthIsUnannounced() {
+            var trickle = arrivingUnannounced(1024 * KIB, 1, Duration.ofSeconds(1), clock);
+
+            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB)).satisfies(this::assertRefusedForItsTime)
+                    .hasMessageContaining("had sent 11 bytes in 11 s");
+            assertThat(memory.reservedBytes()).isZero();
+        }
+
+        @Test
+        void isRefusedAlsoWhenItIsSmall() {
+            var trickle = arriving(KIB, 1, Duration.ofSeconds(1), clock);
+
+            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB)).satisfies(this::assertRefusedForItsTime);
+            assertThat(memory.reservedBytes()).isZero();
+        }
+
+        /** At the minimum rate a body takes as long as it needs: 2 MiB at 1 KiB/s is 34 minutes, not 10 s. */
+        @Test
+        void arrivingAtTheMinimumRateIsNeverCutOff() {
+            var steady = arriving(2048 * KIB, KIB, Duration.ofSeconds(1).dividedBy(KIB), clock);
+
+            try (var body = memory.read(steady, 2048 * KIB)) {
+                assertThat(body.bytes()).hasSize(2048 * KIB);
+            }
+            assertThat(Duration.ofNanos(clock.get())).isGreaterThan(Duration.ofMinutes(34));
+        }
+
+        /** Time is checked before the api waits for more, not after: bytes that came late are not thrown away. */
+        @Test
+        void whoseOneReadTookLongIsStillRead() {
+            var late = arriving(16 * KIB, 16 * KIB, Duration.ofSeconds(30).dividedBy(16 * KIB), clock);
+
+            try (var body = memory.read(late, 2048 * KIB)) {
+                assertThat(body.bytes()).hasSize(16 * KIB);
+            }
+        }
+    }
+
+    /** Tomcat's read timeout (BodyTimeout sets it to body-timeout) is the same refusal, not a body cut short. */
+    @Test
+    void aReadThatTimesOutIsARefusalForTheBodysTime() {
+        var memory = memory(1024 * KIB, Duration.ofSeconds(5));
+        var timesOut = new MockHttpServletRequest("POST", "/v1/jobs/batch") {
+            @Override
+            public long getContentLengthLong() {
+                return 300 * KIB;
+            }
+
+            @Override
+            public ServletInputStream getInputStream() {
+                return new ServletInputStream() {
+                    @Override
+                    public int read() throws IOException {
+                        // as Tomcat's stream fails a read that waited its read timeout
+                        throw new IOException("read failed", new SocketTimeoutException());
+                    }
+
+                    @Override
+                    public boolean isFinished() {
+                        return false;
+                    }
+
+                    @Override
+                    public boolean isReady() {
+                        return true;
+                    }
+
+                    @Override
+                    public void setReadListener(ReadListener listener) {
+                        throw new UnsupportedOperationException();
+                    }
+                };
+            }
+        };
+
+        assertThatThrownBy(() -> memory.read(timesOut, 1024 * KIB))
+                .satisfies(refusal -> assertThat(status(refusal)).isEqualTo(HttpStatus.BAD_REQUEST))
+                .hasMessageStartingWith("body: did not arrive in time");
         assertThat(memory.reservedBytes()).isZero();
     }
 }
