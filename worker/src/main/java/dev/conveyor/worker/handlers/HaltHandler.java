@@ -1,8 +1,8 @@
 package dev.conveyor.worker.handlers;
 
 import dev.conveyor.common.handler.JobContext;
-import dev.conveyor.common.handler.JobFailure;
 import dev.conveyor.common.handler.JobHandler;
+import java.util.List;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
@@ -18,6 +18,7 @@ class HaltHandler implements JobHandler {
 
     static final String PROPERTY = "conveyor.worker.test-handlers.halt";
     static final int EXIT_STATUS = 137;
+    private static final List<String> FIELDS = List.of("afterMs");
 
     /** What halting does; replaceable so that the JVM running the tests survives them. */
     interface Halt {
@@ -41,12 +42,10 @@ class HaltHandler implements JobHandler {
 
     @Override
     public JsonNode handle(JobContext context) throws InterruptedException {
-        var after = context.payload().get("afterMs");
-        if (after != null && (!after.isIntegralNumber() || after.asLong() < 0 || after.asLong() > SleepHandler.MAX_MS)) {
-            throw JobFailure.notRetryable("payload.afterMs must be an integer from 0 to " + SleepHandler.MAX_MS);
-        }
+        Payloads.onlyFields(context.payload(), type(), FIELDS);
+        var after = Payloads.integer(context.payload(), "afterMs", 0, SleepHandler.MAX_MS);
         if (after != null) {
-            Thread.sleep(after.asLong());
+            Thread.sleep(after);
         }
         halt.now(EXIT_STATUS);
         throw new IllegalStateException("the JVM should have halted");

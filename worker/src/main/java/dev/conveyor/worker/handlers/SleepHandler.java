@@ -4,6 +4,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobFailure;
 import dev.conveyor.common.handler.JobHandler;
+import java.util.List;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 
@@ -12,6 +13,7 @@ import tools.jackson.databind.JsonNode;
 class SleepHandler implements JobHandler {
 
     static final long MAX_MS = 3_600_000;
+    private static final List<String> FIELDS = List.of("ms");
 
     @Override
     public String type() {
@@ -20,13 +22,15 @@ class SleepHandler implements JobHandler {
 
     @Override
     public JsonNode handle(JobContext context) throws InterruptedException {
-        var ms = context.payload().get("ms");
-        if (ms == null || !ms.isIntegralNumber() || ms.asLong() < 0 || ms.asLong() > MAX_MS) {
-            throw JobFailure.notRetryable("payload.ms must be an integer from 0 to " + MAX_MS);
+        var payload = context.payload();
+        Payloads.onlyFields(payload, type(), FIELDS);
+        var ms = Payloads.integer(payload, "ms", 0, MAX_MS);
+        if (ms == null) {
+            throw JobFailure.notRetryable("payload.ms is required: an integer from 0 to " + MAX_MS);
         }
-        Thread.sleep(ms.asLong());
+        Thread.sleep(ms);
         var result = Json.object();
-        result.put("sleptMs", ms.asLong());
+        result.put("sleptMs", ms);
         return result;
     }
 }
