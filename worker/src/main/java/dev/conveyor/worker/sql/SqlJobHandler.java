@@ -25,6 +25,9 @@ import tools.jackson.databind.JsonNode;
  */
 final class SqlJobHandler implements JobHandler {
 
+    /** The worker's code for a result that cannot be stored ({@code JobOutcomes}): not retryable. */
+    private static final String RESULT_INVALID = "RESULT_INVALID";
+
     private final SqlSettings settings;
     private final DataSource pool;
     private final Map<String, Prepared> statements;
@@ -94,7 +97,15 @@ final class SqlJobHandler implements JobHandler {
                 }
                 var row = rows.addObject();
                 for (var column = 1; column <= meta.getColumnCount(); column++) {
-                    row.set(meta.getColumnLabel(column), SqlValues.read(resultSet, column));
+                    var label = meta.getColumnLabel(column);
+                    try {
+                        row.set(label, SqlValues.read(resultSet, column));
+                    } catch (SqlValues.UnreadableJson e) {
+                        // the same row answers the same on every attempt: as a result that cannot be stored
+                        throw new JobFailure(RESULT_INVALID, "result.rows[" + (rows.size() - 1) + "]." + label + " "
+                                + e.getMessage() + ": column " + label + " of statement '" + name
+                                + "' holds JSON that cannot be stored", false, null, null);
+                    }
                 }
             }
         }

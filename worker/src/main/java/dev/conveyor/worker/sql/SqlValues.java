@@ -11,6 +11,8 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.util.Base64;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 
@@ -50,7 +52,7 @@ final class SqlValues {
         JsonNode value = switch (typeName) {
             case "json", "jsonb" -> {
                 var text = rows.getString(index);
-                yield text == null ? null : Json.tree(text);
+                yield text == null ? null : json(text);
             }
             // ISO-8601: an instant in UTC for timestamptz, local values as they are stored
             case "timestamptz" -> text(rows.getObject(index, OffsetDateTime.class), t -> t.toInstant().toString());
@@ -66,6 +68,44 @@ final class SqlValues {
             default -> byJdbcType(rows, index, meta.getColumnType(index));
         };
         return rows.wasNull() || value == null ? NODES.nullNode() : value;
+    }
+
+    /**
+     * A json or jsonb value past what the JSON reader takes (nesting, the length of a number or a text): the same row
+     * would fail every attempt alike. Its message says what is wrong, in words of the value, not of the reader.
+     */
+    static final class UnreadableJson extends RuntimeException {
+
+        private UnreadableJson(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return Json.tree(text);
+        } catch (StreamConstraintsException e) {
+            throw new UnreadableJson(pastLimits(String.valueOf(e.getMessage())));
+        } catch (JacksonException e) {
+            var where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ")";
+            throw new UnreadableJson("is JSON the worker cannot read" + where);
+        }
+    }
+
+    /** Which of the reader's limits a value is past, from the reader's message, which alone says. */
+    private static String pastLimits(String message) {
+        var limits = Json.MAPPER.tokenStreamFactory().streamReadConstraints();
+        if (message.contains("nesting depth")) {
+            return "is nested deeper than " + limits.getMaxNestingDepth() + " levels";
+        }
+        if (message.contains("Number value length")) {
+            return "holds a number longer than " + limits.getMaxNumberLength() + " characters written out in full";
+        }
+        if (message.contains("String value length")) {
+            return "holds a text longer than " + limits.getMaxStringLength() + " characters";
+        }
+        return "is past the JSON reader's limits: nested too deep, or a number, a text or a name too long";
     }
 
     private static JsonNode byJdbcType(ResultSet rows, int index, int type) throws SQLException {

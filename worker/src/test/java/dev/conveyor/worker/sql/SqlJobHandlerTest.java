@@ -49,7 +49,9 @@ class SqlJobHandlerTest {
             "arrays", new Statement("SELECT '{{1, 2}, {3, 4}}'::int[] AS grid, "
                     + "ARRAY['2026-11-28T10:15:30.123Z'::timestamptz] AS times, ARRAY['\\x0102'::bytea] AS blobs, "
                     + "ARRAY['{\"a\": 1}'::jsonb] AS docs, ARRAY['x', NULL] AS texts, ARRAY[true] AS flags, "
-                    + "ARRAY['NaN'::float8, 1.5] AS ratios", Kind.QUERY));
+                    + "ARRAY['NaN'::float8, 1.5] AS ratios", Kind.QUERY),
+            "json-docs", new Statement("SELECT :doc::jsonb AS details, ARRAY[:element::jsonb] AS docs",
+                    Kind.QUERY));
 
     private HikariDataSource pool;
     private SqlJobHandler handler;
@@ -184,6 +186,33 @@ class SqlJobHandlerTest {
             assertThat(failure.code()).isEqualTo("SQL_ERROR");
             assertThat(failure.retryable()).isFalse();
             assertThat(failure.getMessage()).contains("SQLSTATE 22");
+        }
+
+        /**
+         * jsonb past what the JSON reader takes fails as RESULT_INVALID, as jsonb nested 300 deep does (the result's
+         * check), not retryably with the reader's message: every attempt would read the same row.
+         */
+        @Test
+        void failsFinallyAsAResultThatCannotBeStoredWhenAJsonColumnIsPastTheReadersLimits() {
+            var nested = Json.write("[".repeat(600) + "]".repeat(600));
+            var deep = failure("{\"statement\": \"json-docs\", \"params\": {\"doc\": " + nested
+                    + ", \"element\": \"1\"}}");
+            assertThat(deep.code()).isEqualTo("RESULT_INVALID");
+            assertThat(deep.retryable()).isFalse();
+            assertThat(deep).hasMessage("result.rows[0].details is nested deeper than 500 levels: column details of "
+                    + "statement 'json-docs' holds JSON that cannot be stored");
+
+            var tiny = failure("{\"statement\": \"json-docs\", \"params\": {\"doc\": \"{\\\"n\\\": 1e-5000}\", "
+                    + "\"element\": \"1\"}}");
+            assertThat(tiny.code()).isEqualTo("RESULT_INVALID");
+            assertThat(tiny.retryable()).isFalse();
+            assertThat(tiny).hasMessage("result.rows[0].details holds a number longer than 1000 characters written out "
+                    + "in full: column details of statement 'json-docs' holds JSON that cannot be stored");
+
+            var inArray = failure("{\"statement\": \"json-docs\", \"params\": {\"doc\": \"1\", \"element\": "
+                    + nested + "}}");
+            assertThat(inArray.code()).isEqualTo("RESULT_INVALID");
+            assertThat(inArray).hasMessageStartingWith("result.rows[0].docs is nested deeper than 500 levels");
         }
 
         @Test
