@@ -33,10 +33,11 @@ import org.springframework.stereotype.Component;
  * grows past {@link #SMALL}.
  *
  * <p>How long they take is bounded ({@code conveyor.api.body-timeout}, {@code body-min-rate}): a body must arrive
- * within the timeout, plus a second for every {@code body-min-rate} bytes received, counted from when it is taken up,
- * or it is a 400 naming {@code body} and its memory is given back. Tomcat's own timeout applies to each read only
- * (a client sending a byte every few seconds passed it for ever, holding its reservation); {@link BodyTimeout} sets it
- * to the same timeout while a request is read, so a read that waits on a silent client ends then too.
+ * within the timeout, plus a second for every {@code body-min-rate} bytes received, counted from when it is taken up
+ * but for the time it waits for memory, or it is a 400 naming {@code body} and its memory is given back. Tomcat's own
+ * timeout applies to each read only (a client sending a byte every few seconds passed it for ever, holding its
+ * reservation); {@link BodyTimeout} sets it to the same timeout while a request is read, so a read that waits on a
+ * silent client ends then too.
  */
 @Component
 class BodyMemory {
@@ -117,7 +118,8 @@ class BodyMemory {
     /** A body, and the memory reserved for it: close it once the request is answered. */
     final class Body implements AutoCloseable {
 
-        private final long started = nanoTime.getAsLong();
+        /** When it was taken up, moved on by the time it waited for memory: its time is the client's only. */
+        private long started = nanoTime.getAsLong();
         /** Until when it may wait for memory. */
         private final long deadline = started + wait.toNanos();
         private final long announced;
@@ -141,14 +143,19 @@ class BodyMemory {
             if (needed <= reservedKib) {
                 return;
             }
-            try {
-                if (!pool.kib.tryAcquire(needed - reservedKib, Math.max(0, deadline - System.nanoTime()),
-                        TimeUnit.NANOSECONDS)) {
+            if (!pool.kib.tryAcquire(needed - reservedKib)) {
+                var waiting = nanoTime.getAsLong();
+                try {
+                    if (!pool.kib.tryAcquire(needed - reservedKib, Math.max(0, deadline - waiting),
+                            TimeUnit.NANOSECONDS)) {
+                        throw busy();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                     throw busy();
+                } finally {
+                    started += nanoTime.getAsLong() - waiting;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw busy();
             }
             reservedKib = needed;
         }

@@ -277,6 +277,26 @@ class BodyMemoryTest {
             assertThat(Duration.ofNanos(clock.get())).isGreaterThan(Duration.ofMinutes(34));
         }
 
+        /** The time a body waits for memory is the api's, not the client's: it does not count. */
+        @Test
+        void thatWaitedForMemoryLongerThanItsTimeIsRead() throws Exception {
+            var first = memory.read(arriving(1024 * KIB, 1024 * KIB, Duration.ZERO, clock), 2048 * KIB);
+            try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                var second = CompletableFuture.supplyAsync(() -> {
+                    try (var body = memory.read(arriving(1024 * KIB, KIB, Duration.ZERO, clock), 2048 * KIB)) {
+                        return body.bytes().length;
+                    }
+                }, threads);
+                await().atMost(Duration.ofSeconds(10)).until(memory::hasWaiting);
+                clock.addAndGet(Duration.ofSeconds(30).toNanos());
+
+                first.close();
+
+                assertThat(second.get()).isEqualTo(1024 * KIB);
+            }
+            assertThat(memory.reservedBytes()).isZero();
+        }
+
         /** Time is checked before the api waits for more, not after: bytes that came late are not thrown away. */
         @Test
         void whoseOneReadTookLongIsStillRead() {
