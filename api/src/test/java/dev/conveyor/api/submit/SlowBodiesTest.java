@@ -8,9 +8,7 @@ import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.test.HttpJson;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,19 +57,8 @@ class SlowBodiesTest {
 
     /** Opens a connection that announces a batch of {@link #ANNOUNCED} bytes and sends its first kilobyte only. */
     private Socket slowSender() throws IOException {
-        var socket = new Socket("localhost", port);
+        var socket = SlowSender.open(port, ANNOUNCED, "slow-attack");
         senders.add(socket);
-        socket.setSoTimeout((int) Duration.ofSeconds(30).toMillis());
-        var head = "POST /v1/jobs/batch HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + ANNOUNCED + "\r\n\r\n";
-        var start = new StringBuilder("{\"jobs\":[");
-        while (start.length() < 1024) {
-            start.append("{\"type\":\"slow-attack\",\"payload\":{}},");
-        }
-        OutputStream out = socket.getOutputStream();
-        out.write(head.getBytes(StandardCharsets.US_ASCII));
-        out.write(start.toString().getBytes(StandardCharsets.US_ASCII));
-        out.flush();
         return socket;
     }
 

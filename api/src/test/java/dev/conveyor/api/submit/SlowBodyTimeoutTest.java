@@ -65,21 +65,10 @@ class SlowBodyTimeoutTest {
         assertThat(trickles.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
     }
 
-    /** Opens a connection that announces a batch of {@link #ANNOUNCED} bytes and sends its first kilobyte. */
+    /** Opens a connection that announces a batch of {@link #ANNOUNCED} bytes and sends its first kilobyte only. */
     private Socket slowSender() throws IOException {
-        var socket = new Socket("localhost", port);
+        var socket = SlowSender.open(port, ANNOUNCED, "slow-timeout");
         senders.add(socket);
-        socket.setSoTimeout((int) Duration.ofSeconds(30).toMillis());
-        var head = "POST /v1/jobs/batch HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + ANNOUNCED + "\r\n\r\n";
-        var start = new StringBuilder("{\"jobs\":[");
-        while (start.length() < 1024) {
-            start.append("{\"type\":\"slow-timeout\",\"payload\":{}},");
-        }
-        var out = socket.getOutputStream();
-        out.write(head.getBytes(StandardCharsets.US_ASCII));
-        out.write(start.toString().getBytes(StandardCharsets.US_ASCII));
-        out.flush();
         return socket;
     }
 
