@@ -54,7 +54,12 @@ final class ExactConnections implements HttpConnectionFactory<ManagedHttpClientC
         return connection;
     }
 
-    /** Remembers the read buffer its parser is given: the connection's own, which its base class keeps to itself. */
+    /**
+     * Remembers the read buffer its parser is given: the connection's own, which its base class keeps to itself. The
+     * parser is HttpCore's strict one: a status line that is not one fails the exchange at once, quoted in the job's
+     * error. (Apache's client parses leniently by default, skipping such a line as garbage and waiting for a status
+     * line that never comes: the job failed only at its {@code timeoutMs}, as if the server had not answered.)
+     */
     private static final class BufferSeen implements HttpMessageParserFactory<ClassicHttpResponse> {
 
         volatile SessionInputBuffer buffer;

@@ -106,6 +106,23 @@ class HttpHostileHeadersTest {
         }
     }
 
+    /**
+     * A status line that is not one: the job fails at once quoting it (retryable, as any broken exchange), not after
+     * its whole timeoutMs, as when the client skipped it as garbage and waited for a status line that never came.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.1 2000000000000000000000 OK", "HTTP/1.1 -1 OK", "garbage"})
+    void failsAtOnceOnAStatusLineThatIsNotOne(String statusLine) throws IOException {
+        try (var server = new RawServer(statusLine + "\r\nContent-Length: 2\r\n\r\nok", "")) {
+            var started = System.nanoTime();
+            var failure = failure(handler, get(server.url()));
+
+            assertThat(failure.getMessage()).contains(server.url() + " failed: ").contains("<" + statusLine + ">")
+                    .doesNotContain("no complete response");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
     @Test
     void readsHeadersOfAnOrdinaryLargeSize() throws Exception {
         // as many header lines as the worker reads (99), one of them 8,000 characters long (a large
