@@ -8,6 +8,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -51,7 +53,17 @@ public class AuthFilter extends OncePerRequestFilter {
             return;
         }
         var path = path(request);
-        var presented = bearer(request.getHeader(HttpHeaders.AUTHORIZATION));
+        var authorizations = request.getHeaders(HttpHeaders.AUTHORIZATION);
+        var authorization = authorizations != null && authorizations.hasMoreElements()
+                ? authorizations.nextElement() : null;
+        if (authorization != null && authorizations.hasMoreElements()) {
+            // which one counts would be this api's guess, and a proxy in front may have guessed otherwise
+            refuse(response, 400, "validation", "Invalid request",
+                    "Authorization: appears more than once; send one key", HttpHeaders.AUTHORIZATION,
+                    "appears more than once; send one key");
+            return;
+        }
+        var presented = bearer(authorization);
         var caller = presented == null ? null : keys.authenticate(presented).orElse(null);
         if (caller != null) {
             if (path.startsWith("/actuator/") && !isOpen(path) && !caller.admin()) {
@@ -103,11 +115,20 @@ public class AuthFilter extends OncePerRequestFilter {
 
     static void refuse(HttpServletResponse response, int status, String type, String title, String detail)
             throws IOException {
+        refuse(response, status, type, title, detail, null, null);
+    }
+
+    /** A problem, naming {@code field} in its {@code errors} when given. */
+    private static void refuse(HttpServletResponse response, int status, String type, String title, String detail,
+            String field, String message) throws IOException {
         var problem = new LinkedHashMap<String, Object>();
         problem.put("type", ProblemAdvice.PROBLEM_BASE + type);
         problem.put("title", title);
         problem.put("status", status);
         problem.put("detail", detail);
+        if (field != null) {
+            problem.put("errors", List.of(Map.of("field", field, "message", message)));
+        }
         response.setStatus(status);
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         response.getOutputStream().write(Json.MAPPER.writeValueAsBytes(problem));

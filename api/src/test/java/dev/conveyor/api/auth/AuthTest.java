@@ -129,6 +129,17 @@ class AuthTest {
             assertThat(response.status()).isEqualTo(401);
         }
 
+        /** Which of two keys counts would be a guess, and a proxy in front may have guessed the other. */
+        @Test
+        void twoKeysInOneRequestAreA400NamingAuthorization() {
+            var response = anonymous.get("/v1/jobs", "Authorization", "Bearer " + ACME_READ, "Authorization",
+                    "Bearer " + ADMIN);
+
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(response.contentType()).isEqualTo("application/problem+json");
+            assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("Authorization");
+        }
+
         @Test
         void theDashboardFilesTheApiDocumentAndTheProbesNeedNoKey() {
             for (var path : List.of("/", "/js/app.js", "/style.css", "/v3/api-docs", "/actuator/health/liveness",
