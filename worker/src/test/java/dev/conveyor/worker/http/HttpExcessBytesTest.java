@@ -38,6 +38,8 @@ class HttpExcessBytesTest {
         private final ServerSocket socket;
         private final Map<String, String> answers;
         final AtomicInteger connections = new AtomicInteger();
+        /** Counted down by the test once the job that asked {@code /late} has its answer: then the excess follows. */
+        final CountDownLatch sendLate = new CountDownLatch(1);
         /** Counted down once the excess of a {@code /late} answer is written. */
         final CountDownLatch lateWritten = new CountDownLatch(1);
 
@@ -73,10 +75,12 @@ class HttpExcessBytesTest {
                 String path;
                 while ((path = nextRequestPath(in)) != null) {
                     if (path.equals("/late")) {
-                        // an honest answer, then the excess a moment later, while the connection lies in the pool
+                        // an honest answer, then the excess once the connection lies in the pool
                         out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
                         out.flush();
-                        Thread.sleep(100);
+                        if (!sendLate.await(10, TimeUnit.SECONDS)) {
+                            return;
+                        }
                         out.write(SMUGGLED.getBytes(StandardCharsets.US_ASCII));
                         out.flush();
                         lateWritten.countDown();
@@ -148,6 +152,7 @@ class HttpExcessBytesTest {
     void excessArrivingWhileTheConnectionIsIdleIsNotReadAsAResponse() throws Exception {
         try (var server = new RawServer()) {
             var first = run(handler, get(server.url("/late")));
+            server.sendLate.countDown();
             assertThat(server.lateWritten.await(10, TimeUnit.SECONDS)).isTrue();
             var second = run(handler, get(server.url("/ok")));
 
