@@ -8,6 +8,7 @@ import dev.conveyor.api.ApiTests;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -15,8 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,7 @@ class SlowBodyTimeoutTest {
     JdbcClient jdbc;
 
     private final List<Socket> senders = new ArrayList<>();
-    private final ExecutorService trickles = Executors.newVirtualThreadPerTaskExecutor();
+    private final ScheduledExecutorService trickles = Executors.newSingleThreadScheduledExecutor();
 
     @AfterEach
     void hangUp() throws Exception {
@@ -72,21 +73,18 @@ class SlowBodyTimeoutTest {
         return socket;
     }
 
-    /** Sends a space every 200 ms on {@code socket}, until it can no longer. */
+    /** Sends a space every 200 ms on {@code socket} (the slow client's pace), until it can no longer. */
     private void trickle(Socket socket) {
-        trickles.submit(() -> {
+        trickles.scheduleAtFixedRate(() -> {
             try {
                 var out = socket.getOutputStream();
-                while (!Thread.currentThread().isInterrupted()) {
-                    out.write(' ');
-                    out.flush();
-                    Thread.sleep(200); // the pace of the slow client, not a wait for an outcome
-                }
-            } catch (IOException | InterruptedException e) {
-                // the api answered and closed, or the test ended
+                out.write(' ');
+                out.flush();
+            } catch (IOException e) {
+                // the api answered and closed, or the test ended: an exception ends the schedule
+                throw new UncheckedIOException(e);
             }
-            return null;
-        });
+        }, 0, 200, TimeUnit.MILLISECONDS);
     }
 
     /** What the api answered on {@code socket}: all it sent until it closed or stopped sending for 5 s. */
