@@ -27,6 +27,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                           cost the api a sixth less CPU each (docs/performance.md, "One writer for single
  *                           submissions")
  * @param insertBatchSize    most rows in one insert statement
+ * @param insertWait         longest a single submission waits for a writer to take it (the writers held up by a
+ *                           database that stopped answering, or behind more than they can write); past it, a 503 and
+ *                           nothing is stored
  * @param dispatch           the safety-net dispatcher
  * @param retry              backoff between attempts
  * @param rescueGrace        how long past its deadline a RUNNING attempt may stay silent before it counts as lost
@@ -49,6 +52,7 @@ public record ApiProperties(
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("1") int insertWriters,
         @DefaultValue("500") int insertBatchSize,
+        @DefaultValue("5s") Duration insertWait,
         @DefaultValue Dispatch dispatch,
         @DefaultValue Retry retry,
         @DefaultValue("2m") Duration rescueGrace,
@@ -71,6 +75,8 @@ public record ApiProperties(
         require(replicationFactor >= 1, "conveyor.api.replication-factor must be at least 1");
         require(insertWriters >= 1, "conveyor.api.insert-writers must be at least 1");
         require(insertBatchSize >= 1, "conveyor.api.insert-batch-size must be at least 1");
+        require(insertWait.compareTo(Duration.ofMillis(100)) >= 0 && insertWait.compareTo(Duration.ofHours(1)) <= 0,
+                "conveyor.api.insert-wait must be from 100ms to 1h");
         require(rescueGrace.isPositive(), "conveyor.api.rescue-grace must be positive");
         require(rescueInterval.isPositive(), "conveyor.api.rescue-interval must be positive");
         require(workerTtl.isPositive(), "conveyor.api.worker-ttl must be positive");

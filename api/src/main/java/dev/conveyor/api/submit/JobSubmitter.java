@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -119,6 +120,21 @@ class JobSubmitter implements SmartLifecycle {
             }
         } else {
             pending.add(mine);
+            try {
+                return outcome.get(properties.insertWait().toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                // Not taken by a writer yet (the writers are held up: a database that stopped answering): the
+                // submission leaves the queue and nothing of it is stored. Once a writer has it, it waits for its write.
+                if (pending.remove(mine)) {
+                    throw new StoreUnavailableException("No writer took the job within "
+                            + properties.insertWait().toMillis() + " ms", null);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreUnavailableException("Interrupted while storing the job", e);
+            } catch (ExecutionException e) {
+                throw rethrown(e);
+            }
         }
         try {
             return outcome.get();
@@ -126,11 +142,15 @@ class JobSubmitter implements SmartLifecycle {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("Interrupted while storing the job", e);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new StoreUnavailableException(e.getCause().getMessage(), e.getCause());
+            throw rethrown(e);
         }
+    }
+
+    private static RuntimeException rethrown(ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException runtime) {
+            return runtime;
+        }
+        return new StoreUnavailableException(e.getCause().getMessage(), e.getCause());
     }
 
     /**

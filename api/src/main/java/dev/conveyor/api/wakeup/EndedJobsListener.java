@@ -17,13 +17,18 @@ import org.springframework.stereotype.Component;
 
 /**
  * Holds one database connection that {@code LISTEN}s for ended jobs and wakes this instance's long-polls. When
- * the connection breaks it wakes everybody (they read their job again) and reconnects.
+ * the connection breaks it wakes everybody (they read their job again) and reconnects. Waiting for notifications
+ * reads without writing, so a database that stopped answering (its host gone, a failover) would never show: after
+ * {@code CHECK_AFTER} without a notification the connection is asked a {@code SELECT 1}, which must be answered
+ * within {@code CHECK_TIMEOUT}.
  */
 @Component
 class EndedJobsListener implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(EndedJobsListener.class);
     private static final int WAIT_MILLIS = 500;
+    private static final long CHECK_AFTER_NANOS = Duration.ofSeconds(5).toNanos();
+    private static final int CHECK_TIMEOUT_MILLIS = 5_000;
 
     private final DataSource dataSource;
     private final JobWaiters waiters;
@@ -66,11 +71,21 @@ class EndedJobsListener implements SmartLifecycle {
 
     private void receive(Connection connection) throws SQLException {
         var pg = connection.unwrap(PGConnection.class);
+        // the pool sets its own timeout again when the connection is returned
+        connection.setNetworkTimeout(Runnable::run, CHECK_TIMEOUT_MILLIS);
+        var heard = System.nanoTime();
         while (running) {
             var notifications = pg.getNotifications(WAIT_MILLIS);
-            if (notifications == null) {
+            if (notifications == null || notifications.length == 0) {
+                if (System.nanoTime() - heard >= CHECK_AFTER_NANOS) {
+                    try (var check = connection.createStatement()) {
+                        check.execute("SELECT 1");
+                    }
+                    heard = System.nanoTime();
+                }
                 continue;
             }
+            heard = System.nanoTime();
             var ids = new ArrayList<UUID>();
             for (var notification : notifications) {
                 for (var id : notification.getParameter().split(",")) {

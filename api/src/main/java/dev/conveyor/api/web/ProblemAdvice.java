@@ -1,6 +1,7 @@
 package dev.conveyor.api.web;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
@@ -81,16 +82,26 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
         return refused(ApiException.invalid("query", "is not valid UTF-8 once percent-decoded"));
     }
 
-    /** The job store cannot be reached: nothing was stored, the client may try again. */
+    /**
+     * The job store cannot be reached: nothing was stored, the client may try again. Or it stopped answering while it
+     * held the request (the connection broke or timed out in the middle of a statement or commit): then what it did
+     * with the request is unknown, and the answer says so, for a client to try again with the same idempotency key.
+     */
     @ExceptionHandler({CannotGetJdbcConnectionException.class, DataAccessResourceFailureException.class,
             TransientDataAccessException.class, CannotCreateTransactionException.class,
             StoreUnavailableException.class})
     ResponseEntity<ProblemDetail> storeUnavailable(Exception e) {
         log.warn("Job store unavailable: {}", e.getMessage());
-        var problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
-                "The job store is unavailable; nothing was stored. Try again.");
+        var midRequest = lostMidRequest(e);
+        var problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, midRequest
+                ? "The job store stopped answering while it held the request; it may have been carried out (a job "
+                        + "submitted may have been stored, and then runs). Try again with the same Idempotency-Key."
+                : "The job store is unavailable; nothing was stored. Try again.");
         problem.setType(URI.create(PROBLEM_BASE + "store-unavailable"));
         problem.setTitle("Job store unavailable");
+        if (midRequest) {
+            problem.setProperty("maybeStored", true);
+        }
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1")
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
@@ -133,6 +144,29 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
             }
             if (cause instanceof SQLException sql && sql.getSQLState() != null
                     && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The store had the request when the connection failed: it broke or timed out in the middle of a statement or a
+     * commit (SQLSTATE 08006, or a socket timeout), as opposed to a connection that could not be had or made (nothing
+     * reached the store) or a refusal the store answered (its statement did not happen).
+     */
+    static boolean lostMidRequest(Throwable failure) {
+        for (var cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof CannotGetJdbcConnectionException || cause instanceof CannotCreateTransactionException
+                    || cause instanceof SQLTransientConnectionException) {
+                return false;
+            }
+        }
+        for (var cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SocketTimeoutException || cause instanceof TransactionSystemException) {
+                return true;
+            }
+            if (cause instanceof SQLException sql && "08006".equals(sql.getSQLState())) {
                 return true;
             }
         }
