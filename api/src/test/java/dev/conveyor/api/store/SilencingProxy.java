@@ -14,8 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A TCP proxy on 127.0.0.1 in front of a server, which can make the connections open through it go silent for good
  * while they stay open on the client's side: what a client sees of a database whose host vanished, with a new one
- * answering new connections (a failover). The server's side of a silenced connection is closed (the old host's
- * sessions are gone, and with them their locks); bytes the client sends on it are taken and dropped.
+ * answering new connections (a failover; the server's side is closed, the old host's sessions gone with their
+ * locks), or of a network partition (the server's side stays open too). Bytes sent on a silent connection are taken
+ * and dropped.
  */
 final class SilencingProxy implements AutoCloseable {
 
@@ -40,6 +41,14 @@ final class SilencingProxy implements AutoCloseable {
     /** Every connection open now forwards nothing more, either way, and stays open; new ones are forwarded. */
     void silenceOpenConnections() {
         links.forEach(Link::silence);
+    }
+
+    /**
+     * Every connection open now forwards nothing more, either way, and both sides stay open: a network partition
+     * between a client and a server that both live on, neither hearing the other close.
+     */
+    void partitionOpenConnections() {
+        links.forEach(link -> link.silent = true);
     }
 
     private void accept() {

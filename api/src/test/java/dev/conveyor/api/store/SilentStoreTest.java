@@ -8,6 +8,7 @@ import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.test.HttpJson;
 import dev.conveyor.common.test.TestKafka;
 import dev.conveyor.common.test.TestPostgres;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.UUID;
@@ -15,11 +16,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.annotation.DirtiesContext;
@@ -41,6 +44,7 @@ class SilentStoreTest {
     /** Longer than a submission waits for a writer (1 s) plus a pooled connection's checks (Hikari: 5 s at most). */
     private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
     private static final long WRITER_WAIT_BOUND_MS = 7_000;
+    private static final Duration IDLE_IN_TRANSACTION = Duration.ofSeconds(2);
     private static String databaseUrl;
     private static SilencingProxy proxy;
 
@@ -58,6 +62,8 @@ class SilentStoreTest {
         registry.add("spring.datasource.hikari.data-source-properties.socketTimeout",
                 () -> String.valueOf(SOCKET_TIMEOUT.toSeconds()));
         registry.add("conveyor.api.insert-wait", () -> "1s");
+        registry.add("spring.datasource.hikari.connection-init-sql",
+                () -> "SET idle_in_transaction_session_timeout = '" + IDLE_IN_TRANSACTION.toMillis() + "ms'");
     }
 
     @AfterAll
@@ -67,11 +73,14 @@ class SilentStoreTest {
 
     @LocalServerPort
     int port;
+    @Autowired
+    DataSource dataSource;
 
     private static JdbcClient direct() {
         var dataSource = new PGSimpleDataSource();
         dataSource.setUrl(databaseUrl);
         dataSource.setUser("postgres");
+        dataSource.setOptions("-c statement_timeout=30s");
         return JdbcClient.create(dataSource);
     }
 
@@ -92,7 +101,9 @@ class SilentStoreTest {
     void submissionsAreAnsweredWithinTheTimeoutsAndTheApiGoesOnWithTheDatabaseThatAnswers() throws Exception {
         var http = ApiTests.client(port);
         var jdbc = direct();
-        assertThat(http.post("/v1/jobs", echo("before")).status()).isEqualTo(202);
+        // (after another test of the class, the api's connections may still be on their way back)
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> http.post("/v1/jobs", echo("before-" + UUID.randomUUID())).status() == 202);
 
         proxy.silenceOpenConnections();
 
@@ -157,5 +168,44 @@ class SilentStoreTest {
         log.info("The long-poll of a job ended by hand answered after {} ms", woken.millis());
         assertThat(woken.response().json().get("status").asString()).isEqualTo("CANCELLED");
         assertThat(woken.millis()).as("the long-poll answered after %d ms", woken.millis()).isLessThan(20_000);
+    }
+
+    /**
+     * A transaction of the api cut off from the database mid-way (a partition: neither side hears the other close)
+     * does not keep its row locks until TCP gives up: the database ends it once it has waited on its client for
+     * {@code idle_in_transaction_session_timeout}, and the other instances' writes to those jobs go through.
+     */
+    @Test
+    void aTransactionCutOffFromTheDatabaseGivesItsLocksUp() throws Exception {
+        var http = ApiTests.client(port);
+        var jdbc = direct();
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> http.post("/v1/jobs", echo("locked-" + UUID.randomUUID())).status() == 202);
+        var id = http.post("/v1/jobs", echo("locked")).json().get("id").asString();
+
+        var cutOff = dataSource.getConnection();
+        try {
+            cutOff.setAutoCommit(false);
+            try (var lock = cutOff.prepareStatement("SELECT id FROM jobs WHERE id = ?::uuid FOR UPDATE")) {
+                lock.setString(1, id);
+                lock.executeQuery().close();
+            }
+            proxy.partitionOpenConnections();
+
+            var started = System.nanoTime();
+            // what another instance's write to the job does (the direct connection's statement_timeout fails it
+            // after 30 s rather than let it wait on)
+            var updated = jdbc.sql("UPDATE jobs SET updated_at = now() WHERE id = :id::uuid").param("id", id).update();
+            var waitedMs = (System.nanoTime() - started) / 1_000_000;
+            log.info("A write to a job locked by a session cut off from its api went through after {} ms", waitedMs);
+            assertThat(updated).isEqualTo(1);
+            assertThat(waitedMs).isLessThan(IDLE_IN_TRANSACTION.toMillis() + 10_000);
+        } finally {
+            try {
+                cutOff.close();
+            } catch (SQLException e) {
+                // it cannot roll back over the partition; the pool drops it
+            }
+        }
     }
 }
