@@ -83,25 +83,30 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
     }
 
     /**
-     * The job store cannot be reached: nothing was stored, the client may try again. Or it stopped answering while it
-     * held the request (the connection broke or timed out in the middle of a statement or commit): then what it did
-     * with the request is unknown, and the answer says so, for a client to try again with the same idempotency key.
+     * The job store cannot be reached: a 503, nothing was stored, the client may try again. Or it stopped answering
+     * while it held the request (a statement or a commit got no answer within the socket timeout): then
+     * what it did with the request is unknown, which a 503 must not be (the contract: "then nothing was stored"). That
+     * is a 504, saying so, for the client to send the request again with the same idempotency key.
      */
     @ExceptionHandler({CannotGetJdbcConnectionException.class, DataAccessResourceFailureException.class,
             TransientDataAccessException.class, CannotCreateTransactionException.class,
             StoreUnavailableException.class})
     ResponseEntity<ProblemDetail> storeUnavailable(Exception e) {
         log.warn("Job store unavailable: {}", e.getMessage());
-        var midRequest = lostMidRequest(e);
-        var problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, midRequest
-                ? "The job store stopped answering while it held the request; it may have been carried out (a job "
-                        + "submitted may have been stored, and then runs). Try again with the same Idempotency-Key."
-                : "The job store is unavailable; nothing was stored. Try again.");
+        if (lostMidRequest(e)) {
+            var problem = ProblemDetail.forStatusAndDetail(HttpStatus.GATEWAY_TIMEOUT,
+                    "The job store stopped answering while it held the request, which may have been carried out (a "
+                            + "job submitted may have been stored, and then runs). Send it again with the same "
+                            + "Idempotency-Key to learn which.");
+            problem.setType(URI.create(PROBLEM_BASE + "store-no-answer"));
+            problem.setTitle("Job store did not answer");
+            return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT).header("Retry-After", "1")
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+        }
+        var problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+                "The job store is unavailable; nothing was stored. Try again.");
         problem.setType(URI.create(PROBLEM_BASE + "store-unavailable"));
         problem.setTitle("Job store unavailable");
-        if (midRequest) {
-            problem.setProperty("maybeStored", true);
-        }
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1")
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
@@ -151,9 +156,10 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
     }
 
     /**
-     * The store had the request when the connection failed: it broke or timed out in the middle of a statement or a
-     * commit (SQLSTATE 08006, or a socket timeout), as opposed to a connection that could not be had or made (nothing
-     * reached the store) or a refusal the store answered (its statement did not happen).
+     * The store had the request and did not answer it: a statement or a commit got no answer within the socket
+     * timeout ({@code socketTimeout}), as opposed to a connection that could not be had (nothing reached the store), a
+     * refusal the store answered, or a connection found closed (a database that restarted or ended the session: the
+     * statement did not run, bar the rare crash between a commit and its answer, which no client can tell apart).
      */
     static boolean lostMidRequest(Throwable failure) {
         for (var cause = failure; cause != null; cause = cause.getCause()) {
@@ -163,10 +169,7 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
             }
         }
         for (var cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SocketTimeoutException || cause instanceof TransactionSystemException) {
-                return true;
-            }
-            if (cause instanceof SQLException sql && "08006".equals(sql.getSQLState())) {
+            if (cause instanceof SocketTimeoutException) {
                 return true;
             }
         }
