@@ -66,7 +66,7 @@ public class AuthFilter extends OncePerRequestFilter {
         var presented = bearer(authorization);
         var caller = presented == null ? null : keys.authenticate(presented).orElse(null);
         if (caller != null) {
-            if (path.startsWith("/actuator/") && !isOpen(path) && !caller.admin()) {
+            if (isActuator(path) && !isOpen(path) && !caller.admin()) {
                 refuse(response, 403, "forbidden", "Forbidden",
                         "This key lacks the scope admin, which the actuator's endpoints need");
                 return;
@@ -90,6 +90,14 @@ public class AuthFilter extends OncePerRequestFilter {
         var path = request.getServletPath();
         var info = request.getPathInfo();
         return info == null ? path : path + info;
+    }
+
+    /**
+     * The actuator's paths, its index ({@code /actuator}, which lists the others) included: the index is not under
+     * {@code /actuator/}, and a key without {@code admin} was shown it.
+     */
+    private static boolean isActuator(String path) {
+        return path.equals("/actuator") || path.startsWith("/actuator/");
     }
 
     private static boolean isOpen(String path) {

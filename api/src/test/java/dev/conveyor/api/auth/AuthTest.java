@@ -187,7 +187,7 @@ class AuthTest {
         @Test
         void onlyAdminsSeeQueuesWorkersStatsKeysAndMetrics() {
             for (var path : List.of("/v1/queues", "/v1/workers", "/v1/stats", "/v1/keys", "/actuator/prometheus",
-                    "/actuator/health")) {
+                    "/actuator/health", "/actuator")) {
                 var refused = acme.get(path);
                 assertThat(refused.status()).as(path).isEqualTo(403);
                 assertThat(refused.contentType()).isEqualTo("application/problem+json");
