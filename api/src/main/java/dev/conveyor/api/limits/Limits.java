@@ -4,6 +4,7 @@ import dev.conveyor.api.auth.Caller;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -33,7 +34,16 @@ public class Limits {
 
     /** Takes {@code jobs} from the key's submission budget, or throws a 429 saying when they would fit. */
     public void submitting(Caller caller, int jobs) {
-        var backlog = limits.queuedPerTenant() > 0 ? checkBacklog(caller.tenant(), jobs) : null;
+        submitting(caller, jobs, () -> jobs);
+    }
+
+    /**
+     * As {@link #submitting(Caller, int)}, where only {@code newJobs} of the {@code jobs} would be stored (the others
+     * replay an idempotency key): asked only when the tenant's waiting jobs are at its limit, since a replay adds no
+     * job, and a client sending its submission again (it lost the answer) is owed the earlier job, not a 429.
+     */
+    public void submitting(Caller caller, int jobs, IntSupplier newJobs) {
+        var backlog = limits.queuedPerTenant() > 0 ? checkBacklog(caller.tenant(), jobs, newJobs) : null;
         if (limits.submitRate() > 0) {
             var bucket = submits.computeIfAbsent(caller.keyId(),
                     key -> new TokenBucket(limits.submitRate(), limits.submitBurst()));
@@ -70,16 +80,24 @@ public class Limits {
         void close();
     }
 
-    /** Throws a 429 when the jobs would take the tenant past its limit; answers its count to add them to. */
-    private Backlog checkBacklog(String tenant, int jobs) {
+    /**
+     * Throws a 429 when the jobs that would be stored take the tenant past its limit; answers its count to add them
+     * to.
+     */
+    private Backlog checkBacklog(String tenant, int jobs, IntSupplier newJobs) {
         var backlog = backlogs.computeIfAbsent(tenant, t -> new Backlog());
         var queued = backlog.queued(tenant, System.nanoTime());
-        if (queued + jobs > limits.queuedPerTenant()) {
+        if (queued + jobs > limits.queuedPerTenant() && tooMany(queued, newJobs.getAsInt())) {
             throw new TooManyRequests("tenant-backlog-full", "Too many jobs waiting", "This tenant has about "
                     + queued + " jobs waiting (SCHEDULED or QUEUED), and may have at most "
                     + limits.queuedPerTenant() + "; submit again as they run", 5);
         }
         return backlog;
+    }
+
+    /** Whether storing {@code newJobs} takes a tenant with {@code queued} waiting past its limit (none never does). */
+    private boolean tooMany(long queued, int newJobs) {
+        return newJobs > 0 && queued + newJobs > limits.queuedPerTenant();
     }
 
     /**

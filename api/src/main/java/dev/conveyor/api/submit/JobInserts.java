@@ -10,6 +10,7 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -55,6 +56,11 @@ class JobInserts {
 
     private static final String BY_KEYS = "SELECT request_hash, tenant AS key_tenant, " + JobRepository.COLUMNS_SQL
             + " FROM jobs WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest(:tenants::text[], :keys::text[]))";
+
+    /** How many of the given (tenant, idempotency key) pairs have a job. */
+    private static final String KEYS_STORED = """
+            SELECT count(*) FROM jobs
+            WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest(:tenants::text[], :keys::text[]))""";
 
     private final JdbcClient jdbc;
     private final ApiProperties properties;
@@ -178,6 +184,30 @@ class JobInserts {
     private String lease(NewJob job, Set<UUID> leased) {
         return job.status() == JobStatus.QUEUED && leased.contains(job.id())
                 ? Instants.format(job.createdAt().plus(properties.dispatch().lease())) : null;
+    }
+
+    /**
+     * How many of the jobs an insert would store now: those without an idempotency key, and one per key not used
+     * before (a key given twice in a batch stores one job at most).
+     */
+    int unstored(List<NewJob> jobs) {
+        var keys = new LinkedHashMap<String, NewJob>();
+        var unkeyed = 0;
+        for (var job : jobs) {
+            if (job.idempotencyKey() == null) {
+                unkeyed++;
+            } else {
+                keys.putIfAbsent(keyOf(job.tenant(), job.idempotencyKey()), job);
+            }
+        }
+        if (keys.isEmpty()) {
+            return unkeyed;
+        }
+        var stored = jdbc.sql(KEYS_STORED)
+                .param("tenants", new SqlArrayValue("text", keys.values().stream().map(NewJob::tenant).toArray()))
+                .param("keys", new SqlArrayValue("text", keys.values().stream().map(NewJob::idempotencyKey).toArray()))
+                .query(Long.class).single();
+        return unkeyed + keys.size() - stored.intValue();
     }
 
     private HashMap<String, Existing> existingByKey(List<NewJob> jobs, Set<UUID> inserted) {

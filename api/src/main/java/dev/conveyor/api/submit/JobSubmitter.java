@@ -84,6 +84,11 @@ class JobSubmitter implements SmartLifecycle {
                 .description("submissions waiting for a writer").register(meters);
     }
 
+    /** How many of the jobs would be stored now: not those whose idempotency key was used before. */
+    int unstored(List<NewJob> jobs) {
+        return inserts.unstored(jobs);
+    }
+
     /** Stores one job, together with whatever other submissions are waiting. Blocks until committed. */
     InsertOutcome submit(NewJob job) {
         if (!running) {

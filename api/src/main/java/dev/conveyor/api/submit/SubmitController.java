@@ -73,7 +73,7 @@ class SubmitController {
     private void submit(HttpServletResponse response, Caller caller, SubmitRequests.Checked checked)
             throws IOException {
         refuseIfInvalid(checked.errors(), checked.unlisted(), checked.tooLarge());
-        limits.submitting(caller, 1);
+        limits.submitting(caller, 1, () -> submitter.unstored(List.of(checked.job())));
         switch (submitter.submit(checked.job())) {
             case InsertOutcome.Inserted(var job) -> {
                 response.setHeader(HttpHeaders.LOCATION, "/v1/jobs/" + job.id());
@@ -105,7 +105,7 @@ class SubmitController {
     private void submitBatch(HttpServletResponse response, Caller caller, ReadBatch read) throws IOException {
         var jobs = read.jobs();
         refuseIfInvalid(read.errors(), read.unlisted(), read.tooLarge());
-        limits.submitting(caller, jobs.size());
+        limits.submitting(caller, jobs.size(), () -> submitter.unstored(jobs));
         var outcomes = submitter.submitAll(jobs);
         var answer = outcomes.stream().map(o -> switch (o) {
             case InsertOutcome.Inserted(var job) -> job;

@@ -26,7 +26,9 @@ class LimitsTest {
             new String[] {"rated", "rated", "cvk_limits-rated-0123456789abcdef0123456789abcdef"},
             new String[] {"poller", "poller", "cvk_limits-poller-0123456789abcdef0123456789abcdef"},
             new String[] {"big-1", "big", "cvk_limits-big1-0123456789abcdef0123456789abcdef"},
-            new String[] {"big-2", "big", "cvk_limits-big2-0123456789abcdef0123456789abcdef"});
+            new String[] {"big-2", "big", "cvk_limits-big2-0123456789abcdef0123456789abcdef"},
+            new String[] {"full-1", "full", "cvk_limits-full1-0123456789abcdef0123456789abcdef"},
+            new String[] {"full-2", "full", "cvk_limits-full2-0123456789abcdef0123456789abcdef"});
 
     @DynamicPropertySource
     static void services(DynamicPropertyRegistry registry) {
@@ -118,6 +120,39 @@ class LimitsTest {
         assertThat(as("big-2").post("/v1/jobs/batch", batch(5)).status()).isEqualTo(202);
         assertTooMany(as("big-2").post("/v1/jobs", "{\"type\": \"echo\"}"), "tenant-backlog-full");
         assertThat(jobs("big")).isEqualTo(1005);
+    }
+
+    @Test
+    void aTenantAtItsLimitStillGetsItsEarlierJobsForTheirIdempotencyKeys() {
+        assertThat(as("full-1").post("/v1/jobs/batch", batch(1000)).status()).isEqualTo(202);
+        var full = as("full-2");
+        var keyed = new ArrayList<String>();
+        for (var i = 0; i < 5; i++) {
+            keyed.add("{\"type\": \"echo\", \"idempotencyKey\": \"order-" + i + "\"}");
+        }
+        var stored = full.post("/v1/jobs/batch", "{\"jobs\": [" + String.join(",", keyed) + "]}");
+        assertThat(stored.status()).as(stored.text()).isEqualTo(202);
+        var ids = stored.json().get("jobs").valueStream().map(job -> job.get("id").asString()).toList();
+
+        // at the limit: sending a submission again (its answer lost) stores nothing, and answers the earlier job
+        var replay = full.post("/v1/jobs", keyed.getFirst());
+        assertThat(replay.status()).as(replay.text()).isEqualTo(200);
+        assertThat(replay.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(replay.json().get("id").asString()).isEqualTo(ids.getFirst());
+        var batchReplay = full.post("/v1/jobs/batch", "{\"jobs\": [" + keyed.get(3) + "," + keyed.get(1) + "]}");
+        assertThat(batchReplay.status()).as(batchReplay.text()).isEqualTo(202);
+        assertThat(batchReplay.json().get("jobs").valueStream().map(job -> job.get("id").asString()))
+                .containsExactly(ids.get(3), ids.get(1));
+        // a key used for a different request is a conflict, as ever
+        assertThat(full.post("/v1/jobs", "{\"type\": \"sleep\", \"idempotencyKey\": \"order-2\"}").status())
+                .isEqualTo(409);
+
+        // what would store a job is still refused: a new key, or a batch with one new item among replays
+        assertTooMany(full.post("/v1/jobs", "{\"type\": \"echo\", \"idempotencyKey\": \"order-new\"}"),
+                "tenant-backlog-full");
+        assertTooMany(full.post("/v1/jobs/batch", "{\"jobs\": [" + keyed.get(4) + ", {\"type\": \"echo\"}]}"),
+                "tenant-backlog-full");
+        assertThat(jobs("full")).isEqualTo(1005);
     }
 
     private double openLongPolls() {
