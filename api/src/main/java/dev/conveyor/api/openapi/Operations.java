@@ -69,6 +69,8 @@ final class Operations {
                         "409", problem("The idempotency key was used before with a different request."),
                         "413", problem("The payload (or the body) is too large."),
                         "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
+                        "429", tooMany("The key's submission rate (`rate-limited`), or the tenant's jobs waiting "
+                                + "(`tenant-backlog-full`), is at its limit. Nothing was stored."),
                         "503", unavailable())));
         operations.put("POST /v1/jobs/batch", new Operation("submitBatch", "jobs", "Submit many jobs",
                 "All or nothing: any invalid item makes a 400 naming it (`jobs[3].type`) and nothing is stored. "
@@ -80,6 +82,8 @@ final class Operations {
                                 + "Nothing was stored."),
                         "413", problem("A payload (or the body) is too large."),
                         "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
+                        "429", tooMany("The key's submission rate (`rate-limited`), or the tenant's jobs waiting "
+                                + "(`tenant-backlog-full`), is at its limit. Nothing was stored."),
                         "503", unavailable())));
         operations.put("GET /v1/jobs/{id}", new Operation("getJob", "jobs", "Get a job, optionally waiting for its end",
                 "With `wait`, a job that is not terminal is held until it ends or `wait` seconds pass; then the job "
@@ -88,6 +92,8 @@ final class Operations {
                         "200", json("The job.", "Job"),
                         "400", problem("`id` is not a UUID, or `wait` is out of range."),
                         "404", problem("No such job, or one of another tenant (the same answer)."),
+                        "429", tooMany("With `wait`: the key has `long-polls-per-key` long-polls open "
+                                + "(`too-many-long-polls`)."),
                         "503", unavailable())));
         operations.put("GET /v1/jobs", new Operation("listJobs", "jobs", "List jobs, newest first",
                 "Filters match exactly. Page with the `next` cursor of the previous answer.",
@@ -209,6 +215,10 @@ final class Operations {
     private static ApiResponse forbidden(Scope scope) {
         return problem(scope == Scope.ADMIN ? "The key lacks the scope `admin`."
                 : "The key lacks the scope `" + scope.value() + "` (or `admin`).");
+    }
+
+    private static ApiResponse tooMany(String description) {
+        return problem(description).addHeaderObject("Retry-After", header("Seconds to wait before trying again."));
     }
 
     private static ApiResponse unavailable() {

@@ -155,6 +155,19 @@ class LimitsTest {
         assertThat(jobs("full")).isEqualTo(1005);
     }
 
+    /** The API document (and docs/api.md, which OpenApiDocumentTest keeps in step with it) lists every 429 above. */
+    @Test
+    void theApiDocumentListsThe429OfEachLimitedOperation() {
+        var paths = ApiTests.client(port).get("/v3/api-docs").json().get("paths");
+        for (var operation : List.of(List.of("/v1/jobs", "post"), List.of("/v1/jobs/batch", "post"),
+                List.of("/v1/jobs/{id}", "get"))) {
+            var responses = paths.get(operation.get(0)).get(operation.get(1)).get("responses");
+            assertThat(responses.has("429")).as(operation + " documents 429").isTrue();
+            assertThat(responses.get("429").get("headers").has("Retry-After")).as(operation + " 429 Retry-After")
+                    .isTrue();
+        }
+    }
+
     private double openLongPolls() {
         return meters.get("conveyor.longpolls.open").gauge().value();
     }
