@@ -22,6 +22,11 @@ public record Caller(String keyId, String tenant, Set<Scope> scopes) {
         scopes = scopes.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(scopes));
     }
 
+    /** Whether this is everyone of an api without keys ({@link #OPEN}), rather than the holder of a key. */
+    public boolean open() {
+        return this == OPEN;
+    }
+
     public boolean has(Scope scope) {
         return scopes.contains(scope) || scopes.contains(Scope.ADMIN);
     }

@@ -12,6 +12,10 @@ import org.springframework.stereotype.Component;
  * Enforces {@link LimitsProperties} per API key and tenant, in memory (no query on the request path, except one
  * count per tenant and second for {@code queued-per-tenant}). Each api instance counts on its own: with N instances
  * behind a balancer a key may submit up to N times the rate.
+ *
+ * <p>Without keys (open mode) there is no key to count by: the limits per key would make every client one, and cap
+ * the whole api at {@code long-polls-per-key} waiting clients where the contract lets thousands wait. Only the
+ * tenant's limit applies then (to the tenant {@code default}).
  */
 @Component
 public class Limits {
@@ -44,7 +48,7 @@ public class Limits {
      */
     public void submitting(Caller caller, int jobs, IntSupplier newJobs) {
         var backlog = limits.queuedPerTenant() > 0 ? checkBacklog(caller.tenant(), jobs, newJobs) : null;
-        if (limits.submitRate() > 0) {
+        if (limits.submitRate() > 0 && !caller.open()) {
             var bucket = submits.computeIfAbsent(caller.keyId(),
                     key -> new TokenBucket(limits.submitRate(), limits.submitBurst()));
             var wait = bucket.take(jobs, System.nanoTime());
@@ -62,7 +66,7 @@ public class Limits {
 
     /** Holds one of the key's long-polls until the returned handle is closed; or throws a 429. */
     public Permit longPoll(Caller caller) {
-        if (limits.longPollsPerKey() <= 0) {
+        if (limits.longPollsPerKey() <= 0 || caller.open()) {
             return () -> { };
         }
         var open = longPolls.computeIfAbsent(caller.keyId(), key -> new Semaphore(limits.longPollsPerKey()));
