@@ -64,6 +64,16 @@ public class Limits {
         }
     }
 
+    /**
+     * A job of {@code tenant} goes back to waiting (a retry): throws a 429 when that takes the tenant past its limit,
+     * as a submission would. Not a submission: the key's rate does not count it.
+     */
+    public void retrying(String tenant) {
+        if (limits.queuedPerTenant() > 0) {
+            checkBacklog(tenant, 1, () -> 1).added(1);
+        }
+    }
+
     /** Holds one of the key's long-polls until the returned handle is closed; or throws a 429. */
     public Permit longPoll(Caller caller) {
         if (limits.longPollsPerKey() <= 0 || caller.open()) {

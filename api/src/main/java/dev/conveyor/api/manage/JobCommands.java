@@ -55,6 +55,9 @@ class JobCommands {
               AND (:tenant::text IS NULL OR tenant = :tenant::text)
             RETURNING generation, tenant AS job_tenant,\s""" + JobRepository.COLUMNS_SQL;
 
+    /** The job's tenant and status, locked (by its primary key) until the transaction ends. */
+    private static final String LOCK = "SELECT tenant, status FROM jobs WHERE id = :id FOR UPDATE";
+
     private final JdbcClient jdbc;
     private final ApiProperties properties;
     private final ApiInstance instance;
@@ -73,6 +76,18 @@ class JobCommands {
     Optional<Changed> cancel(UUID id, String tenant) {
         return jdbc.sql(CANCEL).param("id", id).param("tenant", tenant, java.sql.Types.VARCHAR)
                 .query(JobCommands::changed).optional();
+    }
+
+    /**
+     * The tenant of the job if {@code tenant} (null: any) may retry it now, being FAILED or CANCELLED; locked until
+     * the caller's transaction ends, so that {@link #retry} then changes it. Empty when {@link #retry} would not.
+     */
+    Optional<String> lockRetryable(UUID id, String tenant) {
+        return jdbc.sql(LOCK).param("id", id)
+                .query((rs, row) -> new String[] {rs.getString("tenant"), rs.getString("status")}).optional()
+                .filter(job -> tenant == null || tenant.equals(job[0]))
+                .filter(job -> job[1].equals("FAILED") || job[1].equals("CANCELLED"))
+                .map(job -> job[0]);
     }
 
     Optional<Changed> retry(UUID id, String tenant) {

@@ -7,6 +7,7 @@ import dev.conveyor.api.dispatch.Backlog;
 import dev.conveyor.api.dispatch.Dispatcher;
 import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.api.job.JobRepository;
+import dev.conveyor.api.limits.Limits;
 import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.api.web.ApiException;
@@ -36,10 +37,12 @@ class ManageController {
     private final TenantWindows windows;
     private final Backlog backlog;
     private final JsonAnswers answers;
+    private final Limits limits;
 
     ManageController(JobCommands commands, JobRepository jobs, ControlPublisher control, Dispatcher dispatcher,
             JobNotifications notifications, TransactionTemplate transaction, JobMetrics jobMetrics,
-            TenantWindows windows, Backlog backlog, JsonAnswers answers) {
+            TenantWindows windows, Backlog backlog, JsonAnswers answers, Limits limits) {
+        this.limits = limits;
         this.answers = answers;
         this.windows = windows;
         this.backlog = backlog;
@@ -79,7 +82,13 @@ class ManageController {
     void retry(@PathVariable String id, Caller caller, HttpServletResponse response) throws IOException {
         var jobId = PathIds.jobId(id);
         var tenant = caller.visibleTenant();
-        var changed = commands.retry(jobId, tenant).orElseThrow(() -> refusal(jobId, tenant, "retried"));
+        // A retried job waits again, and counts against its tenant's queued-per-tenant like a submission. The limit is
+        // checked once the job is known to be retryable (a 404 or 409 comes first), under its row lock and before it
+        // is counted as waiting.
+        var changed = transaction.execute(status -> commands.lockRetryable(jobId, tenant).flatMap(jobTenant -> {
+            limits.retrying(jobTenant);
+            return commands.retry(jobId, tenant);
+        })).orElseThrow(() -> refusal(jobId, tenant, "retried"));
         var job = changed.job();
         windows.take(job.id(), job.queue(), changed.tenant());
         dispatcher.publish(List.of(Dispatcher.Item.of(job, changed.tenant(), changed.generation())));

@@ -120,6 +120,8 @@ final class Operations {
                         "400", problem("`id` is not a UUID."),
                         "404", problem("No such job, or one of another tenant (the same answer)."),
                         "409", problem("The job is not FAILED or CANCELLED."),
+                        "429", tooMany("The tenant's jobs waiting are at `queued-per-tenant` "
+                                + "(`tenant-backlog-full`): the job stays as it was."),
                         "503", unavailable())));
         operations.put("GET /v1/queues", new Operation("listQueues", "queues", "Jobs by status, per queue",
                 "Every queue that has jobs, from counters (cheap to poll every second).",

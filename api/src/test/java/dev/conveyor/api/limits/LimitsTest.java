@@ -28,7 +28,9 @@ class LimitsTest {
             new String[] {"big-1", "big", "cvk_limits-big1-0123456789abcdef0123456789abcdef"},
             new String[] {"big-2", "big", "cvk_limits-big2-0123456789abcdef0123456789abcdef"},
             new String[] {"full-1", "full", "cvk_limits-full1-0123456789abcdef0123456789abcdef"},
-            new String[] {"full-2", "full", "cvk_limits-full2-0123456789abcdef0123456789abcdef"});
+            new String[] {"full-2", "full", "cvk_limits-full2-0123456789abcdef0123456789abcdef"},
+            new String[] {"retrier-1", "retrier", "cvk_limits-retrier1-0123456789abcdef0123456789abcdef"},
+            new String[] {"retrier-2", "retrier", "cvk_limits-retrier2-0123456789abcdef0123456789abcdef"});
 
     @DynamicPropertySource
     static void services(DynamicPropertyRegistry registry) {
@@ -155,12 +157,42 @@ class LimitsTest {
         assertThat(jobs("full")).isEqualTo(1005);
     }
 
+    @Test
+    void aRetryThatWouldTakeTheTenantPastItsLimitGets429AndTheJobStaysAsItWas() {
+        assertThat(as("retrier-1").post("/v1/jobs/batch", batch(1000)).status()).isEqualTo(202);
+        var retrier = as("retrier-2");
+        var stored = retrier.post("/v1/jobs/batch", batch(5));
+        assertThat(stored.status()).as(stored.text()).isEqualTo(202);
+        var first = stored.json().get("jobs").get(0).get("id").asString();
+        var second = stored.json().get("jobs").get(1).get("id").asString();
+        assertThat(retrier.post("/v1/jobs/" + first + "/cancel", "").status()).isEqualTo(202);
+        // 1,004 waiting once the cancel is counted (within a second): one more fits, and then nothing
+        await().atMost(Duration.ofSeconds(10)).until(() -> retrier.post("/v1/jobs", "{\"type\": \"echo\"}")
+                .status() == 202);
+
+        // cancelling and retrying would otherwise let a tenant have as many jobs waiting as it likes
+        assertTooMany(retrier.post("/v1/jobs/" + first + "/retry", ""), "tenant-backlog-full");
+        var job = retrier.get("/v1/jobs/" + first).json();
+        assertThat(job.get("status").asString()).isEqualTo("CANCELLED");
+        assertThat(job.get("maxAttempts").asInt()).isEqualTo(3);
+        // 404 and 409 come first, as ever
+        assertThat(retrier.post("/v1/jobs/" + second + "/retry", "").status()).isEqualTo(409);
+        assertThat(as("poller").post("/v1/jobs/" + first + "/retry", "").status()).isEqualTo(404);
+        assertThat(jobs("retrier")).isEqualTo(1006);
+
+        // room again (another job cancelled, and counted): the retry is taken
+        assertThat(retrier.post("/v1/jobs/" + second + "/cancel", "").status()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(10)).until(() -> retrier.post("/v1/jobs/" + first + "/retry", "")
+                .status() == 202);
+        assertThat(retrier.get("/v1/jobs/" + first).json().get("status").asString()).isEqualTo("QUEUED");
+    }
+
     /** The API document (and docs/api.md, which OpenApiDocumentTest keeps in step with it) lists every 429 above. */
     @Test
     void theApiDocumentListsThe429OfEachLimitedOperation() {
         var paths = ApiTests.client(port).get("/v3/api-docs").json().get("paths");
         for (var operation : List.of(List.of("/v1/jobs", "post"), List.of("/v1/jobs/batch", "post"),
-                List.of("/v1/jobs/{id}", "get"))) {
+                List.of("/v1/jobs/{id}", "get"), List.of("/v1/jobs/{id}/retry", "post"))) {
             var responses = paths.get(operation.get(0)).get(operation.get(1)).get("responses");
             assertThat(responses.has("429")).as(operation + " documents 429").isTrue();
             assertThat(responses.get("429").get("headers").has("Retry-After")).as(operation + " 429 Retry-After")
