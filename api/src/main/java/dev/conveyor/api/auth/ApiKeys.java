@@ -138,8 +138,10 @@ public class ApiKeys implements SmartLifecycle {
                     .param("scopes", new SqlArrayValue("text", configured.get().scopes().toArray()))
                     .query((rs, row) -> stored(rs))
                     .optional()
-                    .map(row -> new Key(id, id, row.tenant(), row.scopes(), "configuration",
-                            row.createdAt(), row.revokedAt()));
+                    // as listed: a key of the configuration was not made through the api, so it has no createdAt
+                    // (the row's created_at is when it was revoked)
+                    .map(row -> new Key(id, id, row.tenant(), row.scopes(), "configuration", null,
+                            row.revokedAt()));
         } else {
             revoked = jdbc.sql(REVOKE).param("id", id).query((rs, row) -> stored(rs)).optional();
         }

@@ -260,11 +260,18 @@ class AuthTest {
             var doomed = anonymous.withKey(DOOMED);
             assertThat(doomed.get("/v1/jobs").status()).isEqualTo(200);
 
-            assertThat(admin.delete("/v1/keys/doomed").status()).isEqualTo(200);
+            var revoked = admin.delete("/v1/keys/doomed");
+            assertThat(revoked.status()).isEqualTo(200);
+            // as docs/api.md's Key says, and as GET /v1/keys lists it: a key of the configuration has no createdAt
+            var answer = revoked.json();
+            assertThat(answer.get("source").asString()).isEqualTo("configuration");
+            assertThat(answer.get("createdAt").isNull()).as(revoked.text()).isTrue();
+            assertThat(answer.get("revokedAt").isNull()).isFalse();
 
             assertThat(doomed.get("/v1/jobs").status()).isEqualTo(401);
             var listed = Json.write(admin.get("/v1/keys").json());
             assertThat(listed).contains("\"id\":\"doomed\"");
+            assertThat(admin.delete("/v1/keys/doomed").json().get("createdAt").isNull()).isTrue();
         }
 
         @Test
