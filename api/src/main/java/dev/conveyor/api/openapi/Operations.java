@@ -71,7 +71,7 @@ final class Operations {
                         "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
                         "429", tooMany("The key's submission rate (`rate-limited`), or the tenant's jobs waiting "
                                 + "(`tenant-backlog-full`), is at its limit. Nothing was stored."),
-                        "503", unavailable())));
+                        "503", unavailable(), "504", noAnswer())));
         operations.put("POST /v1/jobs/batch", new Operation("submitBatch", "jobs", "Submit many jobs",
                 "All or nothing: any invalid item makes a 400 naming it (`jobs[3].type`) and nothing is stored. "
                         + "Give idempotency keys in the items; the Idempotency-Key header is refused here.",
@@ -84,7 +84,7 @@ final class Operations {
                         "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
                         "429", tooMany("The key's submission rate (`rate-limited`), or the tenant's jobs waiting "
                                 + "(`tenant-backlog-full`), is at its limit. Nothing was stored."),
-                        "503", unavailable())));
+                        "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/jobs/{id}", new Operation("getJob", "jobs", "Get a job, optionally waiting for its end",
                 "With `wait`, a job that is not terminal is held until it ends or `wait` seconds pass; then the job "
                         + "as it stands. Waiting costs no polling and no platform thread.",
@@ -94,13 +94,13 @@ final class Operations {
                         "404", problem("No such job, or one of another tenant (the same answer)."),
                         "429", tooMany("With `wait`: the key has `long-polls-per-key` long-polls open "
                                 + "(`too-many-long-polls`)."),
-                        "503", unavailable())));
+                        "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/jobs", new Operation("listJobs", "jobs", "List jobs, newest first",
                 "Filters match exactly. Page with the `next` cursor of the previous answer.",
                 Scope.JOBS_READ, null, responses(
                         "200", json("A page of jobs.", "JobPage"),
                         "400", problem("A filter, `limit` or `after` is invalid; `errors` names each."),
-                        "503", unavailable())));
+                        "503", unavailable(), "504", noAnswer())));
         operations.put("POST /v1/jobs/{id}/cancel", new Operation("cancelJob", "jobs", "Cancel a job",
                 "No new attempt starts after this. A job that is not running is CANCELLED at once (already in the "
                         + "answer); a running attempt is interrupted, and the job ends CANCELLED unless that attempt "
@@ -110,7 +110,7 @@ final class Operations {
                         "400", problem("`id` is not a UUID."),
                         "404", problem("No such job, or one of another tenant (the same answer)."),
                         "409", problem("The job is already terminal."),
-                        "503", unavailable())));
+                        "503", unavailable(), "504", noAnswer())));
         operations.put("POST /v1/jobs/{id}/retry", new Operation("retryJob", "jobs", "Retry a failed or cancelled job",
                 "Back to QUEUED with a fresh budget: `attempts` keeps counting and `maxAttempts` becomes `attempts` "
                         + "plus the `maxAttempts` it was submitted with. `error` keeps the last failure until a new "
@@ -122,16 +122,16 @@ final class Operations {
                         "409", problem("The job is not FAILED or CANCELLED."),
                         "429", tooMany("The tenant's jobs waiting are at `queued-per-tenant` "
                                 + "(`tenant-backlog-full`): the job stays as it was."),
-                        "503", unavailable())));
+                        "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/queues", new Operation("listQueues", "queues", "Jobs by status, per queue",
                 "Every queue that has jobs, from counters (cheap to poll every second).",
                 Scope.ADMIN, null, responses(
                         "200", json("The queues.", "Queues"),
-                        "503", unavailable())));
+                        "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/stats", new Operation("getStats", "queues", "What the dashboard's overview shows",
                 "The queue counters (read at most once a second for every caller) and, per 5-s bucket over the last "
                         + "10 minutes, the jobs whose end was recorded in it and their latency from due to recorded end.",
-                Scope.ADMIN, null, responses("200", json("The counters and series.", "Stats"), "503", unavailable())));
+                Scope.ADMIN, null, responses("200", json("The counters and series.", "Stats"), "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/workers", new Operation("listWorkers", "workers", "The live workers",
                 "The workers heard from within worker-ttl, from their heartbeats (answered from memory).",
                 Scope.ADMIN, null, responses("200", json("The workers.", "Workers"))));
@@ -152,7 +152,7 @@ final class Operations {
                                 + "key first."),
                         "413", problem("The body is larger than 64 KiB."),
                         "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
-                        "503", unavailable())));
+                        "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/keys", new Operation("listKeys", "keys", "List the API keys",
                 "Every key, active or revoked, from the configuration and made through the api, newest first; never "
                         + "a key itself nor its hash.",
@@ -166,7 +166,7 @@ final class Operations {
                         "200", json("The key, revoked.", "Key"),
                         "404", problem("No such key."),
                         "409", problem("The api runs without keys (open mode): `keys-disabled`."),
-                        "503", unavailable()),
+                        "503", unavailable(), "504", noAnswer()),
                 Map.of("id", Schemas.string("The key's id (not the key)."))));
     }
 
@@ -225,6 +225,12 @@ final class Operations {
 
     private static ApiResponse unavailable() {
         return problem("The job store (PostgreSQL) is unavailable; nothing was stored. Try again.")
+                .addHeaderObject("Retry-After", header("Seconds to wait before trying again."));
+    }
+
+    private static ApiResponse noAnswer() {
+        return problem("The job store stopped answering while it held the request (`store-no-answer`): it may have "
+                + "been carried out. Send it again with the same idempotency key to learn which.")
                 .addHeaderObject("Retry-After", header("Seconds to wait before trying again."));
     }
 
