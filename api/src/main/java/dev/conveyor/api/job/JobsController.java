@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -32,6 +33,8 @@ import org.springframework.web.bind.annotation.RestController;
 class JobsController {
 
     private static final int MAX_WAIT_SECONDS = 60;
+    /** {@code wait}: seconds as decimal digits, with a fraction or not ({@code 30}, {@code 2.5}). */
+    private static final Pattern WAIT = Pattern.compile("[0-9]{1,9}(\\.[0-9]{1,9})?");
     private static final int MAX_LIMIT = 500;
 
     private final JobRepository jobs;
@@ -133,13 +136,12 @@ class JobsController {
         if (wait == null || wait.isEmpty()) {
             return Duration.ZERO;
         }
-        try {
+        // Decimal digits only: Double.parseDouble also read "1e1", " 1", "1d", "0x1p3" and "Infinity"
+        if (WAIT.matcher(wait).matches()) {
             var seconds = Double.parseDouble(wait);
-            if (seconds >= 0 && seconds <= MAX_WAIT_SECONDS) {
+            if (seconds <= MAX_WAIT_SECONDS) {
                 return Duration.ofMillis(Math.round(seconds * 1000));
             }
-        } catch (NumberFormatException e) {
-            // reported below
         }
         throw ApiException.invalid("wait", "must be a number of seconds from 0 to " + MAX_WAIT_SECONDS);
     }

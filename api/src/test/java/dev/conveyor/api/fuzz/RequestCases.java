@@ -220,12 +220,8 @@ final class RequestCases {
         if (wait.isEmpty()) {
             return true;
         }
-        try {
-            var seconds = Double.parseDouble(wait);
-            return seconds >= 0 && seconds <= 60;
-        } catch (NumberFormatException e) {
-            return false;
-        }
+        // decimal digits, with a fraction or not; no exponent, sign, space, suffix or hexadecimal
+        return wait.matches("[0-9]{1,9}(\\.[0-9]{1,9})?") && Double.parseDouble(wait) <= 60;
     }
 
     private static boolean isLimit(String limit) {

@@ -262,6 +262,12 @@ class SubmitValidationTest {
                 Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=NaN", "wait"),
                 Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=Infinity", "wait"),
                 Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=%00", "wait"),
+                // what Double.parseDouble read as numbers: an exponent, a space, a type suffix, hexadecimal, a sign
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=1e1", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=%201", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=1d", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=0x1p3", "wait"),
+                Arguments.of("/v1/jobs/019374b2-8c1e-7a7d-9f57-1c4b0b3e2a10?wait=%2B5", "wait"),
                 Arguments.of("/v1/jobs?limit=99999999999999999999", "limit"),
                 Arguments.of("/v1/jobs?limit=-1", "limit"),
                 Arguments.of("/v1/jobs?limit=%00", "limit"),
