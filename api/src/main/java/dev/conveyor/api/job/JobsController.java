@@ -159,8 +159,16 @@ class JobsController {
         }
     }
 
-    /** An exact-match filter; PostgreSQL cannot compare text holding a NUL character (a 500 otherwise). */
+    /**
+     * An exact-match filter; PostgreSQL cannot compare text holding a NUL character (a 500 otherwise). An empty one
+     * matched nothing (no queue or type is empty), where a client most likely meant no filter: a 400, as for
+     * {@code status=}.
+     */
     private static String text(String name, String value, ArrayList<FieldError> errors) {
+        if (value != null && value.isEmpty()) {
+            errors.add(new FieldError(name, "must not be empty (leave it out to list every " + name + ")"));
+            return null;
+        }
         if (value != null && value.indexOf('\u0000') >= 0) {
             errors.add(new FieldError(name, "must not contain the NUL character (%00)"));
             return null;

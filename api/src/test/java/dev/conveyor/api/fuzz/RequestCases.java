@@ -45,10 +45,11 @@ final class RequestCases {
     static Arbitrary<Case> listQueries() {
         var params = List.of(
                 param("status", Arbitraries.of(STATUSES), Hostile.anyText().filter(s -> !STATUSES.contains(s))),
-                param("queue", Hostile.anyText().filter(s -> s.indexOf('\u0000') < 0),
-                        Hostile.anyText().map(s -> s + "\u0000")),
-                param("type", Hostile.anyText().filter(s -> s.indexOf('\u0000') < 0),
-                        Hostile.anyText().map(s -> "\u0000" + s)),
+                // an empty queue or type filter is refused too: it matched nothing
+                param("queue", Hostile.anyText().filter(s -> !s.isEmpty() && s.indexOf('\u0000') < 0),
+                        Arbitraries.oneOf(Hostile.anyText().map(s -> s + "\u0000"), Arbitraries.just(""))),
+                param("type", Hostile.anyText().filter(s -> !s.isEmpty() && s.indexOf('\u0000') < 0),
+                        Arbitraries.oneOf(Hostile.anyText().map(s -> "\u0000" + s), Arbitraries.just(""))),
                 param("limit", Arbitraries.integers().between(1, 500).map(String::valueOf),
                         Arbitraries.oneOf(Hostile.extremeNumbers(), Hostile.anyText()).filter(s -> !isLimit(s))),
                 param("after", Arbitraries.create(UUID::randomUUID).map(RequestCases::cursor),
