@@ -25,20 +25,19 @@ export function jobs(root, context) {
   const status = h('select', { name: 'status' }, h('option', { value: '' }, 'any'),
     STATUSES.map(s => h('option', { value: s }, s)));
   status.value = filters.status;
-  const queue = h('select', { name: 'queue' }, h('option', { value: '' }, 'any'));
-  if (filters.queue) {
-    queue.append(h('option', { value: filters.queue }, filters.queue));
-  }
-  queue.value = filters.queue;
+  // A queue is typed, or picked from the queues that have jobs when the key may read those (GET /v1/stats is for
+  // admins: a key with jobs:read alone still filters by queue).
+  const queueNames = h('datalist', { id: 'queue-names' });
+  const queue = h('input', { name: 'queue', placeholder: 'any', size: 14, value: filters.queue, list: 'queue-names' });
   const type = h('input', { name: 'type', placeholder: 'any', size: 14, value: filters.type });
   const apply = event => {
     event.preventDefault();
-    location.hash = jobsHash({ status: status.value, queue: queue.value, type: type.value.trim() });
+    location.hash = jobsHash({ status: status.value, queue: queue.value.trim(), type: type.value.trim() });
   };
   status.addEventListener('change', apply);
   queue.addEventListener('change', apply);
   const form = h('form', { class: 'filters', onsubmit: apply },
-    h('label', {}, 'Status', status), h('label', {}, 'Queue', queue), h('label', {}, 'Type', type),
+    h('label', {}, 'Status', status), h('label', {}, 'Queue', queue, queueNames), h('label', {}, 'Type', type),
     h('button', { type: 'submit' }, 'Filter'));
 
   const body = h('tbody');
@@ -67,11 +66,9 @@ export function jobs(root, context) {
       ['Job', 'Type', 'Queue', 'Status', 'Attempts', 'Created', 'Ended', 'Error'].map(t => h('th', {}, t)))), body),
     h('div', { class: 'pager' }, first, newer, older, where));
 
-  // the queues to pick from: those that have jobs (one cheap, cached read)
+  // the queues to offer: those that have jobs (one cheap, cached read; refused to a key without admin)
   api('v1/stats', { signal: context.signal }).then(stats => {
-    const names = stats.queues.map(q => q.name).filter(name => name !== filters.queue);
-    queue.append(...names.map(name => h('option', { value: name }, name)));
-    queue.value = filters.queue;
+    queueNames.replaceChildren(...stats.queues.map(q => h('option', { value: q.name })));
   }).catch(() => {});
 
   function row(job) {

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -288,6 +289,15 @@ class DashboardBrowserTest {
         assertThat(browser.findElement(By.id("forget-key")).isDisplayed()).isTrue();
         assertThat(browser.executeScript("return sessionStorage.getItem('conveyor.apiKey')")).isEqualTo(ACME_READER);
         assertThat(browser.executeScript("return localStorage.length")).isEqualTo(0L);
+
+        // a key without admin filters by queue too: it types one (the queues offered come from the admin-only stats)
+        var queueFilter = "form.filters input[name='queue']";
+        browser.findElement(By.cssSelector(queueFilter)).sendKeys("emails", Keys.ENTER);
+        await(d -> d.getCurrentUrl().contains("queue=emails")
+                && String.valueOf(text("#jobs tbody")).contains("No jobs match."));
+        // (selected and typed over: clear() would change the filter, and the page, on its own)
+        browser.findElement(By.cssSelector(queueFilter)).sendKeys(Keys.chord(Keys.CONTROL, "a"), "reports", Keys.ENTER);
+        await(d -> d.getCurrentUrl().contains("queue=reports") && !d.findElements(By.cssSelector(acmeRow)).isEmpty());
 
         // another tenant's job does not exist for this key
         open(keyed, "#/jobs/" + globexJob);
