@@ -95,6 +95,21 @@ class StoreFailureTest {
                 assertThat(http.get("/v1/jobs/" + job).status()).isEqualTo(200));
     }
 
+    /**
+     * Each of the api's sessions starts with the settings that end it when the api is cut off from the database (a
+     * partition): a transaction waiting on the api for a minute, an idle session whose api does not answer TCP's
+     * probes (README, "What each fault does"). Settings a session cannot take would fail every new connection.
+     */
+    @Test
+    void theApisSessionsEndWhenTheApiIsCutOff() {
+        var settings = jdbc.sql("""
+                SELECT name, setting FROM pg_settings WHERE name IN ('idle_in_transaction_session_timeout',
+                    'tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count')""")
+                .query((rs, n) -> rs.getString("name") + "=" + rs.getString("setting")).list();
+        assertThat(settings).containsExactlyInAnyOrder("idle_in_transaction_session_timeout=60000",
+                "tcp_keepalives_idle=60", "tcp_keepalives_interval=10", "tcp_keepalives_count=3");
+    }
+
     private List<RawHttp.Answer> everyRouteThatReadsTheStore(String job) {
         var answers = new ArrayList<RawHttp.Answer>();
         answers.add(http.get("/v1/jobs/" + job));
