@@ -112,7 +112,10 @@ class JobSubmitter implements SmartLifecycle {
     private InsertOutcome store(NewJob job) {
         var outcome = new CompletableFuture<InsertOutcome>();
         var mine = new Pending(job, outcome);
-        if (writing.tryAcquire()) {
+        var queued = !writing.tryAcquire();
+        if (queued) {
+            pending.add(mine);
+        } else {
             // No write in progress: write on this thread, sparing the hand-off to a writer and back. What waits in
             // the queue meanwhile is the writer threads' (they take it as this write ends).
             try {
@@ -123,39 +126,30 @@ class JobSubmitter implements SmartLifecycle {
             } finally {
                 writing.release();
             }
-        } else {
-            pending.add(mine);
-            try {
-                return outcome.get(properties.insertWait().toNanos(), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                // Not taken by a writer yet (the writers are held up: a database that stopped answering): the
-                // submission leaves the queue and nothing of it is stored. Once a writer has it, it waits for its write.
-                if (pending.remove(mine)) {
-                    throw new StoreUnavailableException("No writer took the job within "
-                            + properties.insertWait().toMillis() + " ms", null);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StoreUnavailableException("Interrupted while storing the job", e);
-            } catch (ExecutionException e) {
-                throw rethrown(e);
-            }
         }
         try {
+            if (queued) {
+                try {
+                    return outcome.get(properties.insertWait().toNanos(), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    // Not taken by a writer yet (the writers are held up: a database that stopped answering): the
+                    // submission leaves the queue and nothing of it is stored. Once a writer has it, it waits on.
+                    if (pending.remove(mine)) {
+                        throw new StoreUnavailableException("No writer took the job within "
+                                + properties.insertWait().toMillis() + " ms", null);
+                    }
+                }
+            }
             return outcome.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("Interrupted while storing the job", e);
         } catch (ExecutionException e) {
-            throw rethrown(e);
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new StoreUnavailableException(e.getCause().getMessage(), e.getCause());
         }
-    }
-
-    private static RuntimeException rethrown(ExecutionException e) {
-        if (e.getCause() instanceof RuntimeException runtime) {
-            return runtime;
-        }
-        return new StoreUnavailableException(e.getCause().getMessage(), e.getCause());
     }
 
     /**
