@@ -159,7 +159,7 @@ class JobLifecycle {
             return update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, error, null);
         }
         return update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null, error,
-                now.plus(policy.delay(state.chargedAttempts(), event.retryAfterMs())));
+                now.plus(policy.delay(state.chargedSinceRetry(), event.retryAfterMs())));
     }
 
     /**

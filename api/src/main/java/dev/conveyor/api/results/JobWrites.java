@@ -35,7 +35,7 @@ import org.springframework.stereotype.Repository;
 class JobWrites {
 
     private static final String STATE_COLUMNS = """
-            id, status, attempts, generation, max_attempts, uncharged_attempts, lost_attempts,
+            id, status, attempts, generation, max_attempts, initial_max_attempts, uncharged_attempts, lost_attempts,
             cancel_requested_at IS NOT NULL AS cancel_requested""";
 
     private static final String LOCK = "SELECT " + STATE_COLUMNS + ", " + JobFacts.COLUMNS
@@ -197,7 +197,7 @@ class JobWrites {
     private static JobState state(ResultSet rs) throws SQLException {
         return new JobState(rs.getObject("id", UUID.class), JobStatus.valueOf(rs.getString("status")),
                 rs.getInt("attempts"), rs.getInt("generation"), rs.getInt("max_attempts"),
-                rs.getInt("uncharged_attempts"), rs.getInt("lost_attempts"), rs.getBoolean("cancel_requested"));
+                rs.getInt("initial_max_attempts"), rs.getInt("uncharged_attempts"), rs.getInt("lost_attempts"), rs.getBoolean("cancel_requested"));
     }
 
     /**

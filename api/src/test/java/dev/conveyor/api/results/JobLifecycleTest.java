@@ -27,7 +27,7 @@ class JobLifecycleTest {
     private final JobLifecycle lifecycle = new JobLifecycle(RetryPolicyTest.policy(0.0));
 
     private static JobUpdate job(JobStatus status, int attempts, int maxAttempts) {
-        return JobUpdate.of(new JobState(ID, status, attempts, 0, maxAttempts, 0, 0, false));
+        return JobUpdate.of(new JobState(ID, status, attempts, 0, maxAttempts, maxAttempts, 0, 0, false));
     }
 
     private static JobUpdate job(JobState state) {
@@ -64,7 +64,7 @@ class JobLifecycleTest {
 
         @Test
         void eventsOfAnotherGenerationChangeNothing() {
-            var retried = job(new JobState(ID, JobStatus.QUEUED, 3, 1, 6, 0, 0, false));
+            var retried = job(new JobState(ID, JobStatus.QUEUED, 3, 1, 6, 3, 0, 0, false));
 
             assertThat(lifecycle.started(retried, start(4, 0)).changes()).isFalse();
             assertThat(lifecycle.finished(retried, success(4, 0), NOW).changes()).isFalse();
@@ -139,6 +139,20 @@ class JobLifecycleTest {
         }
 
         @Test
+        void aJobRetriedByHandWaitsAsAfterItsFirstAttempts() {
+            // 10 attempts before the retry, which raised maxAttempts from 5 to 15: this is its second since
+            var retried = job(new JobState(ID, JobStatus.RUNNING, 12, 1, 15, 5, 0, 0, false));
+
+            var failed = new JobFinished(JobEvent.VERSION, ID, 12, 1, 15, "w1", JobFinished.Outcome.FAILED, null,
+                    new JobError("HANDLER_ERROR", "x", true), null, NOW);
+
+            var update = lifecycle.finished(retried, failed, NOW);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(update.runAt()).isEqualTo(NOW.plusSeconds(2));
+        }
+
+        @Test
         void theLastChargedAttemptFails() {
             assertThat(lifecycle.finished(job(JobStatus.RUNNING, 3, 3), failure(3, "HANDLER_ERROR", true, null), NOW)
                     .to().status()).isEqualTo(JobStatus.FAILED);
@@ -146,7 +160,7 @@ class JobLifecycleTest {
 
         @Test
         void attemptsLostOrHandedBackAreNotCharged() {
-            var twoLost = job(new JobState(ID, JobStatus.RUNNING, 3, 0, 3, 2, 1, false));
+            var twoLost = job(new JobState(ID, JobStatus.RUNNING, 3, 0, 3, 3, 2, 1, false));
 
             assertThat(lifecycle.finished(twoLost, failure(3, "HANDLER_ERROR", true, null), NOW).to().status())
                     .isEqualTo(JobStatus.SCHEDULED);
@@ -177,7 +191,7 @@ class JobLifecycleTest {
 
         @Test
         void aCancelledJobGetsNoFurtherAttempt() {
-            var cancelled = job(new JobState(ID, JobStatus.RUNNING, 1, 0, 3, 0, 0, true));
+            var cancelled = job(new JobState(ID, JobStatus.RUNNING, 1, 0, 3, 3, 0, 0, true));
 
             var update = lifecycle.finished(cancelled, failure(1, "HANDLER_ERROR", true, null), NOW);
 
@@ -218,7 +232,7 @@ class JobLifecycleTest {
         }
 
         private static JobUpdate running(int attempts, int handBacks) {
-            return job(new JobState(ID, JobStatus.RUNNING, attempts, 0, 3, handBacks, 0, false));
+            return job(new JobState(ID, JobStatus.RUNNING, attempts, 0, 3, 3, handBacks, 0, false));
         }
 
         @Test
@@ -274,7 +288,7 @@ class JobLifecycleTest {
 
         @Test
         void aCancelledJobEndsCancelled() {
-            var cancelled = job(new JobState(ID, JobStatus.RUNNING, 1, 0, 3, 0, 0, true));
+            var cancelled = job(new JobState(ID, JobStatus.RUNNING, 1, 0, 3, 3, 0, 0, true));
 
             assertThat(knowing(Optional.of(true)).finished(cancelled, givenBack(1), NOW, JOB).to().status())
                     .isEqualTo(JobStatus.CANCELLED);
@@ -297,7 +311,7 @@ class JobLifecycleTest {
     class LostAttempts {
 
         private JobUpdate running(int attempts, int lost) {
-            return job(new JobState(ID, JobStatus.RUNNING, attempts, 0, 1, lost, lost, false));
+            return job(new JobState(ID, JobStatus.RUNNING, attempts, 0, 1, 1, lost, lost, false));
         }
 
         @Test
@@ -328,7 +342,7 @@ class JobLifecycleTest {
 
     @Test
     void noDecisionMakesAMoveTheStateMachineForbids() {
-        var succeeded = new JobState(ID, JobStatus.SUCCEEDED, 1, 0, 3, 0, 0, false);
+        var succeeded = new JobState(ID, JobStatus.SUCCEEDED, 1, 0, 3, 3, 0, 0, false);
 
         assertThatThrownBy(() -> succeeded.moveTo(JobStatus.SCHEDULED)).isInstanceOf(IllegalStateException.class);
     }
