@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -76,12 +77,12 @@ public class ApiKeys implements SmartLifecycle {
         }
     }
 
-    private record Snapshot(Map<String, Caller> byHash, List<Key> keys) {
+    private record Snapshot(Map<String, Caller> byHash, List<Key> keys, Set<String> activeIds) {
     }
 
     private final JdbcClient jdbc;
     private final AuthProperties properties;
-    private volatile Snapshot snapshot = new Snapshot(Map.of(), List.of());
+    private volatile Snapshot snapshot = new Snapshot(Map.of(), List.of(), Set.of());
     private volatile boolean running;
     private volatile boolean failing;
     private Thread refresher;
@@ -99,6 +100,14 @@ public class ApiKeys implements SmartLifecycle {
     /** The caller a presented key stands for; empty for an unknown or revoked key. */
     public Optional<Caller> authenticate(String presented) {
         return Optional.ofNullable(snapshot.byHash().get(KeyHash.of(presented)));
+    }
+
+    /**
+     * Whether the key a caller was let in with is still active: a request that waits (a long-poll) is answered only
+     * if its key was not revoked meanwhile. Everyone of an api without keys always is.
+     */
+    public boolean stillActive(Caller caller) {
+        return caller.open() || snapshot.activeIds().contains(caller.keyId());
     }
 
     /** Every key, active or revoked, newest first. */
@@ -187,7 +196,8 @@ public class ApiKeys implements SmartLifecycle {
             }
         }
         keys.sort(Comparator.comparing(Key::createdAt, Comparator.nullsLast(Comparator.reverseOrder())));
-        return new Snapshot(Map.copyOf(byHash), List.copyOf(keys));
+        var activeIds = keys.stream().filter(Key::active).map(Key::id).collect(Collectors.toUnmodifiableSet());
+        return new Snapshot(Map.copyOf(byHash), List.copyOf(keys), activeIds);
     }
 
     private static Caller caller(Key key) {

@@ -1,5 +1,6 @@
 package dev.conveyor.api.job;
 
+import dev.conveyor.api.auth.ApiKeys;
 import dev.conveyor.api.auth.Caller;
 import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.api.auth.Scope;
@@ -41,9 +42,11 @@ class JobsController {
     private final JobWaiters waiters;
     private final Limits limits;
     private final JsonAnswers answers;
+    private final ApiKeys keys;
 
-    JobsController(JobRepository jobs, JobWaiters waiters, Limits limits, JsonAnswers answers) {
+    JobsController(JobRepository jobs, JobWaiters waiters, Limits limits, JsonAnswers answers, ApiKeys keys) {
         this.answers = answers;
+        this.keys = keys;
         this.jobs = jobs;
         this.waiters = waiters;
         this.limits = limits;
@@ -61,6 +64,11 @@ class JobsController {
         } else {
             try (var permit = limits.longPoll(caller)) {
                 job = await(jobId, caller, Instant.now().plus(waitFor));
+            }
+            if (!keys.stillActive(caller)) {
+                // revoked while it waited: what the job became is no longer this key's to see
+                response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"conveyor\", error=\"invalid_token\"");
+                throw ApiException.revoked();
             }
             if (waiters.closing()) {
                 // answered early because this instance is stopping: the client's next poll goes to another one

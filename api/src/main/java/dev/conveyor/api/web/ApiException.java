@@ -65,6 +65,12 @@ public class ApiException extends RuntimeException {
         return new ApiException(HttpStatus.NOT_FOUND, "not-found", "Not found", detail, List.of());
     }
 
+    /** 401: the caller's key was revoked while its request waited. */
+    public static ApiException revoked() {
+        return new ApiException(HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
+                "The API key was revoked while the request waited", List.of());
+    }
+
     public static ApiException conflict(String problemType, String title, String detail) {
         return new ApiException(HttpStatus.CONFLICT, problemType, title, detail, List.of());
     }

@@ -7,9 +7,12 @@ import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.test.HttpJson;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -49,6 +52,8 @@ class AuthTest {
     int port;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    MeterRegistry meters;
 
     HttpJson anonymous;
     HttpJson admin;
@@ -272,6 +277,33 @@ class AuthTest {
             var listed = Json.write(admin.get("/v1/keys").json());
             assertThat(listed).contains("\"id\":\"doomed\"");
             assertThat(admin.delete("/v1/keys/doomed").json().get("createdAt").isNull()).isTrue();
+        }
+
+        @Test
+        void aLongPollWhoseKeyIsRevokedWhileItWaitsShowsNothing() throws Exception {
+            var made = admin.post("/v1/keys",
+                    "{\"name\": \"poller\", \"tenant\": \"acme\", \"scopes\": [\"jobs:read\"]}");
+            var poller = anonymous.withKey(made.json().get("key").asString());
+            var jobId = submit(acme, "{\"type\": \"echo\"}");
+            var polls = Executors.newVirtualThreadPerTaskExecutor();
+            try (polls) {
+                var revokedOne = polls.submit(() -> poller.get("/v1/jobs/" + jobId + "?wait=3"));
+                var activeOne = polls.submit(() -> acme.get("/v1/jobs/" + jobId + "?wait=3"));
+                await().atMost(Duration.ofSeconds(10)).until(() -> openLongPolls() == 2);
+
+                assertThat(admin.delete("/v1/keys/" + made.json().get("id").asString()).status()).isEqualTo(200);
+
+                var refused = revokedOne.get(10, TimeUnit.SECONDS);
+                assertThat(refused.status()).as(refused.text()).isEqualTo(401);
+                assertThat(refused.json().get("type").asString()).endsWith("/unauthorized");
+                assertThat(refused.json().has("queue")).as("the job's fields").isFalse();
+                assertThat(refused.header("WWW-Authenticate")).contains("invalid_token");
+                assertThat(activeOne.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
+        }
+
+        private double openLongPolls() {
+            return meters.get("conveyor.longpolls.open").gauge().value();
         }
 
         @Test
