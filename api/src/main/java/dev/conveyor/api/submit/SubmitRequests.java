@@ -287,6 +287,23 @@ class SubmitRequests {
         }
     }
 
+    /**
+     * An ISO-8601 date and time with an offset ({@code Z}, {@code +01:00}, {@code +01}; seconds may be left out). A
+     * leap second ({@code 23:59:60}, which RFC 3339 allows and clocks synchronised to UTC write) is read as the
+     * second before it, and {@code 24:00:00} as the next day's midnight, as {@link Instant#parse} reads them.
+     */
+    static Instant parseInstant(String text) {
+        try {
+            return OffsetDateTime.parse(text).toInstant();
+        } catch (DateTimeException e) {
+            try {
+                return Instant.parse(text);
+            } catch (DateTimeException notThatEither) {
+                throw e;
+            }
+        }
+    }
+
     private static Instant instant(JsonNode request, String field, String prefix, List<FieldError> errors) {
         var node = request.get(field);
         if (isAbsent(node)) {
@@ -294,7 +311,7 @@ class SubmitRequests {
         }
         if (node.isString()) {
             try {
-                var instant = OffsetDateTime.parse(node.asString()).toInstant().truncatedTo(ChronoUnit.MILLIS);
+                var instant = parseInstant(node.asString()).truncatedTo(ChronoUnit.MILLIS);
                 if (!instant.isAfter(Storable.LATEST_RUN_AT)) {
                     return instant;
                 }

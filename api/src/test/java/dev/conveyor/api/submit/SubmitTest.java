@@ -227,6 +227,14 @@ class SubmitTest {
         }
 
         @Test
+        void aRunAtOnALeapSecondIsTheSecondBefore() {
+            var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"2098-12-31T23:59:60.5Z\"}").json();
+
+            assertThat(job.get("status").asString()).isEqualTo("SCHEDULED");
+            assertThat(job.get("runAt").asString()).isEqualTo("2098-12-31T23:59:59.500Z");
+        }
+
+        @Test
         void aRunAtInThePastMeansNow() {
             var job = http.post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"2001-01-01T00:00:00Z\"}").json();
 
