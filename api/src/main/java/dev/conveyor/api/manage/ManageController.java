@@ -64,6 +64,7 @@ class ManageController {
             if (c.job().status().isTerminal()) {
                 notifications.notifyEnded(List.of(jobId));
             }
+            control.record(jobId, c.generation());
             return c;
         })).orElseThrow(() -> refusal(jobId, tenant, "cancelled"));
         if (changed.job().status().isTerminal()) {
@@ -72,8 +73,9 @@ class ManageController {
             // kept here past its window: never published (the NOTIFY drops it from other instances' backlogs)
             backlog.ended(List.of(jobId));
         }
-        // Even a job cancelled at once may have its record on Kafka already: the workers must skip it.
-        control.cancel(jobId, changed.generation());
+        // Even a job cancelled at once may have its record on Kafka already: the workers must skip it. Recorded with
+        // the cancel, so that it is sent again if this process dies here or Kafka does not take it.
+        control.send(jobId, changed.generation());
         answers.write(response, HttpStatus.ACCEPTED, changed.job());
     }
 
