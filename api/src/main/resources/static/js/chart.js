@@ -52,7 +52,7 @@ export class LineChart {
     });
     this.latest = lines.map(() => h('b'));
     const legend = h('div', { class: 'legend' }, lines.map((line, i) => h('span', {},
-      h('span', { class: 'swatch', style: `background:${line.color}` }), `${line.label} `, this.latest[i])));
+      h('span', { class: 'swatch', style: { background: line.color } }), `${line.label} `, this.latest[i])));
     this.element = h('div', { class: 'chart' }, h('h3', {}, title), this.svg, legend);
   }
 

@@ -65,6 +65,21 @@ class StatsTest {
         producer.close();
     }
 
+    @Test
+    void theDashboardsFilesTellTheBrowserToRunOnlyTheirOwnCodeAndNeverInAFrame() {
+        for (var path : List.of("/", "/index.html", "/style.css", "/js/app.js", "/js/dom.js")) {
+            var response = http.get(path);
+            assertThat(response.status()).as(path).isEqualTo(200);
+            assertThat(response.header("Content-Security-Policy")).as(path)
+                    .contains("script-src 'self'", "style-src 'self'", "frame-ancestors 'none'")
+                    .doesNotContain("unsafe");
+            assertThat(response.header("X-Frame-Options")).as(path).isEqualTo("DENY");
+            assertThat(response.header("X-Content-Type-Options")).as(path).isEqualTo("nosniff");
+        }
+        // the api's own answers are not pages, and carry none of it
+        assertThat(http.get("/v1/queues").header("Content-Security-Policy")).isNull();
+    }
+
     private JsonNode stats() {
         var response = http.get("/v1/stats");
         assertThat(response.status()).isEqualTo(200);

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -120,12 +121,21 @@ class DashboardBrowserTest {
         }
     }
 
-    /** What the browser's console said, for a failing test's report. */
+    /**
+     * What the browser's console said, for a failing test's report; a test fails if the page's Content-Security-Policy
+     * refused anything of the dashboard's own (a script, a style) while it ran.
+     */
     @AfterEach
     void printConsole(TestInfo test) {
         if (browser != null) {
-            browser.manage().logs().get(LogType.BROWSER).forEach(entry -> System.out.println("[browser] "
-                    + test.getDisplayName() + ": " + entry));
+            var refused = new ArrayList<String>();
+            browser.manage().logs().get(LogType.BROWSER).forEach(entry -> {
+                System.out.println("[browser] " + test.getDisplayName() + ": " + entry);
+                if (entry.getMessage().contains("Content Security Policy")) {
+                    refused.add(entry.getMessage());
+                }
+            });
+            assertThat(refused).as("what the dashboard's Content-Security-Policy refused").isEmpty();
         }
     }
 
