@@ -7,12 +7,15 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
@@ -37,17 +40,31 @@ public class AuthFilter extends OncePerRequestFilter {
     private static final Set<String> OPEN_PATHS = Set.of("/", "/index.html", "/style.css", "/favicon.ico",
             "/swagger-ui.html", "/actuator/health/liveness", "/actuator/health/readiness");
     private static final String[] OPEN_PREFIXES = {"/js/", "/v3/api-docs", "/swagger-ui/"};
+    private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
 
     private final ApiKeys keys;
+    /** Open, and on the loopback interface because of that ({@link OpenBinding}): only loopback names may be used. */
+    private final boolean loopbackNamesOnly;
 
-    AuthFilter(ApiKeys keys) {
+    AuthFilter(ApiKeys keys, Environment environment) {
         this.keys = keys;
+        var address = environment.getProperty("server.address");
+        this.loopbackNamesOnly = !keys.enabled() && (address == null || address.isBlank());
     }
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         if (!keys.enabled()) {
+            if (loopbackNamesOnly && !isLoopbackName(request.getServerName())) {
+                // A page of another site whose name its owner pointed at 127.0.0.1 (DNS rebinding) is, to the
+                // browser, that site's own: it could submit, read and cancel jobs here. The name gives it away.
+                refuse(response, 403, "forbidden", "Forbidden", "This api runs without API keys and so answers only "
+                        + "requests addressed to this machine by a loopback name (localhost, 127.0.0.1, [::1]), "
+                        + "not to " + shortened(request.getServerName()) + "; configure keys, or set "
+                        + "server.address, to serve it under other names");
+                return;
+            }
             request.setAttribute(CALLER, Caller.OPEN);
             chain.doFilter(request, response);
             return;
@@ -110,6 +127,35 @@ public class AuthFilter extends OncePerRequestFilter {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether a request's host name (its {@code Host} header without the port) can only mean this machine: {@code
+     * localhost} and names under it (which browsers resolve to the loopback interface themselves), and loopback
+     * addresses.
+     */
+    static boolean isLoopbackName(String name) {
+        if (name == null || name.isEmpty()) {
+            return true; // no Host (HTTP/1.0): the server's own address stands in for it
+        }
+        var host = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        if (host.equalsIgnoreCase("localhost") || host.regionMatches(true, host.length() - 10, ".localhost", 0, 10)) {
+            return true;
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (!IPV4.matcher(host).matches()) {
+            return false; // a name: resolving it here would be the attacker's answer again
+        }
+        try {
+            return InetAddress.ofLiteral(host).isLoopbackAddress();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static String shortened(String name) {
+        return name.length() > 100 ? name.substring(0, 100) + "..." : name;
     }
 
     /** The key of {@code Bearer <key>} (the scheme in any case), or null. */

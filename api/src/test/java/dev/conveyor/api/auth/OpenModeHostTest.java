@@ -1,0 +1,71 @@
+package dev.conveyor.api.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Without keys the api listens on the loopback interface, and answers only requests that name it so: a page of
+ * another site whose name was pointed at 127.0.0.1 (DNS rebinding) reaches the port, but its requests carry its own
+ * name.
+ */
+@ApiTest
+class OpenModeHostTest {
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+    }
+
+    @LocalServerPort
+    int port;
+
+    /** The status line and body of a GET with this Host header, sent as bytes (HTTP clients will not send any Host). */
+    private String get(String path, String host) throws IOException {
+        try (var socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"attacker.example", "attacker.example:" + 0, "127.0.0.1.attacker.example", "localhost.evil",
+            "192.168.1.10", "[fe80::1]", "0.0.0.0"})
+    void aRequestUnderAnotherNameIsRefusedWithAProblem(String host) throws IOException {
+        var answer = get("/v1/queues", host.replace(":0", ":" + port));
+
+        assertThat(answer).startsWith("HTTP/1.1 403");
+        assertThat(answer).contains("application/problem+json", "loopback name", "configure keys");
+        assertThat(answer).doesNotContain("\"queues\"");
+        assertThat(get("/", host)).as("the dashboard too").startsWith("HTTP/1.1 403");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"localhost", "LOCALHOST", "localhost.", "app.localhost", "127.0.0.1", "127.1.2.3", "[::1]"})
+    void aRequestToALoopbackNameIsAnswered(String host) throws IOException {
+        assertThat(get("/v1/queues", host + ":" + port)).startsWith("HTTP/1.1 200").contains("\"queues\"");
+    }
+
+    @Test
+    void theNamesAreReadAsAddressesOnlyWhenTheyAreOne() {
+        assertThat(AuthFilter.isLoopbackName("127.0.0.1")).isTrue();
+        assertThat(AuthFilter.isLoopbackName("127.0.0.01")).isTrue();
+        assertThat(AuthFilter.isLoopbackName("0x7f.0.0.1")).isFalse();
+        assertThat(AuthFilter.isLoopbackName("2130706433")).isFalse();
+        assertThat(AuthFilter.isLoopbackName("[::ffff:127.0.0.1]")).isTrue();
+        assertThat(AuthFilter.isLoopbackName("[::1")).isFalse();
+        assertThat(AuthFilter.isLoopbackName("999.0.0.1")).isFalse();
+    }
+}
