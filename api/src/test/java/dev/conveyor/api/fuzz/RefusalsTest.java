@@ -53,17 +53,17 @@ class RefusalsTest {
     class ByTomcat {
 
         static Stream<Arguments> requests() {
-            var post = "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+            var post = "POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n";
             var body = "{\"type\":\"Bad\"}";
             return Stream.of(
                     Arguments.of("a CR inside a header", post + "Idempotency-Key: a\rb\r\nContent-Length: 14\r\n", body, 400),
                     Arguments.of("a header over 8 KiB", post + "X-Long: " + "a".repeat(10_000) + "\r\n", "", 400),
                     Arguments.of("a header without a colon", post + "nocolon\r\n", "", 400),
-                    Arguments.of("a NUL in the path", "GET /v1/jobs/%00 HTTP/1.1\r\nHost: x\r\n", "", 400),
-                    Arguments.of("an encoded slash in the path", "GET /v1/jobs/a%2Fb HTTP/1.1\r\nHost: x\r\n", "", 400),
-                    Arguments.of("a broken escape in the path", "GET /v1/jobs/%zz HTTP/1.1\r\nHost: x\r\n", "", 400),
+                    Arguments.of("a NUL in the path", "GET /v1/jobs/%00 HTTP/1.1\r\nHost: localhost\r\n", "", 400),
+                    Arguments.of("an encoded slash in the path", "GET /v1/jobs/a%2Fb HTTP/1.1\r\nHost: localhost\r\n", "", 400),
+                    Arguments.of("a broken escape in the path", "GET /v1/jobs/%zz HTTP/1.1\r\nHost: localhost\r\n", "", 400),
                     Arguments.of("a request line over 8 KiB", "GET /v1/jobs/" + "f".repeat(10_000)
-                            + " HTTP/1.1\r\nHost: x\r\n", "", 400),
+                            + " HTTP/1.1\r\nHost: localhost\r\n", "", 400),
                     Arguments.of("no Host", "GET /v1/queues HTTP/1.1\r\n", "", 400),
                     Arguments.of("a negative Content-Length", post + "Content-Length: -5\r\n", body, 400),
                     Arguments.of("two Content-Lengths", post + "Content-Length: 14\r\nContent-Length: 15\r\n", body, 400),
@@ -73,8 +73,8 @@ class RefusalsTest {
                     Arguments.of("an unknown transfer coding", post + "Transfer-Encoding: x\r\n", body, 501),
                     Arguments.of("an unknown expectation", post + "Expect: 100-continue-x\r\nContent-Length: 14\r\n",
                             body, 417),
-                    Arguments.of("HTTP/9.9", "GET /v1/queues HTTP/9.9\r\nHost: x\r\n", "", 505),
-                    Arguments.of("TRACE", "TRACE /v1/jobs HTTP/1.1\r\nHost: x\r\n", "", 405));
+                    Arguments.of("HTTP/9.9", "GET /v1/queues HTTP/9.9\r\nHost: localhost\r\n", "", 505),
+                    Arguments.of("TRACE", "TRACE /v1/jobs HTTP/1.1\r\nHost: localhost\r\n", "", 405));
         }
 
         @ParameterizedTest(name = "{0}: {3}")
@@ -107,7 +107,7 @@ class RefusalsTest {
                 try (var socket = new Socket("localhost", port)) {
                     socket.setSoTimeout(5_000);
                     // the head only, with Expect: 100-continue: a client that waits for the go-ahead sends nothing
-                    socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                    socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
                             + "application/json\r\nContent-Length: " + HUNDRED_MB + "\r\nExpect: 100-continue\r\n"
                             + authorization() + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
                     var answer = new String(socket.getInputStream().readNBytes(2_000), StandardCharsets.UTF_8);
@@ -127,7 +127,7 @@ class RefusalsTest {
                 try (var socket = new Socket("localhost", port)) {
                     socket.setSoTimeout(15_000);
                     var out = socket.getOutputStream();
-                    out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                             + "Transfer-Encoding: chunked\r\n" + authorization() + "\r\n")
                             .getBytes(StandardCharsets.ISO_8859_1));
                     var writer = CompletableFuture.runAsync(() -> {

@@ -114,7 +114,7 @@ final class RequestCases {
                         "application/*", "*/*", "text/plain", "application/problem+json", "multipart/form-data",
                         "application/x-www-form-urlencoded", "application/json; charset=\"", "a/b/c", ";;;q=abc/",
                         "text/html;q=0", "application/json\r\nX-Injected: 1", "x\rX-Injected: 1", "x\nX-Injected: 1",
-                        "x\r\n\r\nGET /v1/queues HTTP/1.1\r\nHost: x", "a\u0000b", "\u007f", "\u00ff\u00fe"),
+                        "x\r\n\r\nGET /v1/queues HTTP/1.1\r\nHost: localhost", "a\u0000b", "\u007f", "\u00ff\u00fe"),
                 Arbitraries.integers().between(8_000, 100_000).map("a"::repeat));
         var oneHeader = Combinators.combine(Arbitraries.of("Content-Type", "Accept", "Idempotency-Key",
                 "Content-Encoding", "Expect", "X-Anything", "Bad Name", "X(", "\u00e9", ""), value, refusedRequests())
@@ -138,14 +138,14 @@ final class RequestCases {
                 "14, 15", "abc", "99999999999999999999", "9223372036854775807", "4294967310", "")
                 .map(length -> new Case("POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
                         + "\r\nContent-Length: " + length + "\r\n", SubmitCases.utf8(BAD_SUBMIT), Case.refused(null)));
-        var twoLengths = Arbitraries.of("14", "15", "13").map(second -> new Case("POST /v1/jobs HTTP/1.1\r\nHost: x"
+        var twoLengths = Arbitraries.of("14", "15", "13").map(second -> new Case("POST /v1/jobs HTTP/1.1\r\nHost: localhost"
                 + "\r\nContent-Type: application/json\r\nContent-Length: 14\r\nContent-Length: " + second + "\r\n",
                 SubmitCases.utf8(BAD_SUBMIT), Case.refused(null)));
         var chunks = Arbitraries.of("zz\r\n" + BAD_SUBMIT, "e\r\n" + BAD_SUBMIT + "\r\n", "e\r\n" + BAD_SUBMIT
                 + "\r\n0\r\n\r\n", "-1\r\nx\r\n0\r\n\r\n", "ffffffffffffffffff\r\nx", "e;x=\"\r\n" + BAD_SUBMIT
                 + "\r\n0\r\n\r\n", "0\r\n\r\n")
                 .flatMap(body -> Arbitraries.of("chunked", "gzip, chunked", "chunked, gzip", "identity", "chunked\r\n"
-                        + "Content-Length: 14", "x").map(coding -> new Case("POST /v1/jobs HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Length: 14", "x").map(coding -> new Case("POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\n"
                         + "Content-Type: application/json\r\nTransfer-Encoding: " + coding + "\r\n",
                         SubmitCases.utf8(body), UNKNOWN_CODING_OR_BAD_CHUNKS)));
         return Arbitraries.oneOf(oneHeader, manyHeaders, lyingLength, twoLengths, chunks);
