@@ -2,6 +2,7 @@ package dev.conveyor.common;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import tools.jackson.databind.JsonNode;
 
 /**
  * How long a JSON number becomes on its way through Conveyor. PostgreSQL's {@code jsonb} keeps numbers exactly (as
@@ -35,5 +36,27 @@ public final class JsonNumbers {
     public static boolean storable(BigInteger value) {
         // a cheap bound first: 3,400 bits are over 1,000 digits, whose count costs a conversion
         return value.bitLength() < 3_300 || (value.bitLength() < 3_400 && storable(new BigDecimal(value)));
+    }
+
+    /**
+     * The value of {@code node} when it is a whole number from {@code min} to {@code max}, written as an integer or not
+     * ({@code 3}, {@code 3.0}, {@code 3e0}: a client's JSON library may write any of them), else null: a fraction, a
+     * number out of range, or not a number. Exact, whatever its size: an integer of a thousand digits is out of range,
+     * and 2.9999999999999999 is not 3.
+     */
+    public static Long wholeIn(JsonNode node, long min, long max) {
+        if (node == null || !node.isNumber() || node.isDouble() || node.isFloat()) {
+            return null; // a double: NaN, or a number read without its exact value
+        }
+        try {
+            var value = node.isIntegralNumber() ? new BigDecimal(node.bigIntegerValue()) : node.decimalValue();
+            if (value.compareTo(BigDecimal.valueOf(min)) < 0 || value.compareTo(BigDecimal.valueOf(max)) > 0
+                    || value.stripTrailingZeros().scale() > 0) {
+                return null;
+            }
+            return value.longValueExact();
+        } catch (ArithmeticException e) {
+            return null; // a scale past an int's range: 1e-2147483648, say
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.conveyor.api.submit;
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.web.FieldError;
 import dev.conveyor.common.Json;
+import dev.conveyor.common.JsonNumbers;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -260,31 +261,12 @@ class SubmitRequests {
         if (isAbsent(node)) {
             return null;
         }
-        var range = "must be an integer from " + min + " to " + max;
-        var value = node.isNumber() ? wholeValue(node) : null;
-        if (value == null || value.compareTo(BigDecimal.valueOf(min)) < 0
-                || value.compareTo(BigDecimal.valueOf(max)) > 0) {
-            errors.add(new FieldError(prefix + field, range));
+        var value = JsonNumbers.wholeIn(node, min, max);
+        if (value == null) {
+            errors.add(new FieldError(prefix + field, "must be an integer from " + min + " to " + max));
             return null;
         }
-        return value.intValueExact();
-    }
-
-    /**
-     * The number if it is whole ({@code 3}, {@code 3.0} or {@code 3e0}), else null. Exact, whatever its size: an
-     * integer of a thousand digits is out of range, not a double Jackson refuses to make, and 2.9999999999999999 is
-     * not 3.
-     */
-    private static BigDecimal wholeValue(JsonNode number) {
-        if (number.isDouble() || number.isFloat()) {
-            return null; // NaN: a number without an exact value (see exact)
-        }
-        try {
-            var value = number.isIntegralNumber() ? new BigDecimal(number.bigIntegerValue()) : number.decimalValue();
-            return value.stripTrailingZeros().scale() <= 0 ? value : null;
-        } catch (ArithmeticException e) {
-            return null; // a scale past an int's range: 1e-2147483648, say
-        }
+        return value.intValue();
     }
 
     /**

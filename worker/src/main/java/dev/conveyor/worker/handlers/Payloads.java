@@ -1,5 +1,6 @@
 package dev.conveyor.worker.handlers;
 
+import dev.conveyor.common.JsonNumbers;
 import dev.conveyor.common.handler.JobFailure;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
@@ -25,17 +26,20 @@ final class Payloads {
         }
     }
 
-    /** The integer {@code field} from {@code min} to {@code max}, or null when it is absent or null. */
+    /**
+     * The integer {@code field} from {@code min} to {@code max} ({@code 3}, {@code 3.0} and {@code 3e0} alike, as the
+     * api reads its own fields), or null when it is absent or null.
+     */
     static Long integer(JsonNode payload, String field, long min, long max) {
         var value = payload.get(field);
         if (value == null || value.isNull()) {
             return null;
         }
-        // canConvertToLong first: asLong() throws beyond a long; isIntegralNumber refuses 1.5 and 1e20 alike
-        if (!value.isIntegralNumber() || !value.canConvertToLong() || value.asLong() < min || value.asLong() > max) {
+        var whole = JsonNumbers.wholeIn(value, min, max);
+        if (whole == null) {
             throw JobFailure.notRetryable("payload." + field + " must be an integer from " + min + " to " + max);
         }
-        return value.asLong();
+        return whole;
     }
 
     /** The text {@code field}, or {@code otherwise} when it is absent or null. */

@@ -1,5 +1,6 @@
 package dev.conveyor.worker.http;
 
+import dev.conveyor.common.JsonNumbers;
 import dev.conveyor.common.handler.JobFailure;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -112,12 +113,11 @@ record HttpCall(String method, URI uri, Map<String, String> headers, String body
         if (timeoutMs == null || timeoutMs.isNull()) {
             return defaultTimeout;
         }
-        // canConvertToLong first: asLong() throws on a number beyond a long, which would fail the job retryably
-        if (!timeoutMs.isIntegralNumber() || !timeoutMs.canConvertToLong() || timeoutMs.asLong() < 1
-                || timeoutMs.asLong() > MAX_TIMEOUT_MS) {
+        var millis = JsonNumbers.wholeIn(timeoutMs, 1, MAX_TIMEOUT_MS);
+        if (millis == null) {
             throw invalid("payload.timeoutMs must be an integer from 1 to " + MAX_TIMEOUT_MS);
         }
-        return Duration.ofMillis(timeoutMs.asLong());
+        return Duration.ofMillis(millis);
     }
 
     private static String optionalText(JsonNode payload, String field, String otherwise) {

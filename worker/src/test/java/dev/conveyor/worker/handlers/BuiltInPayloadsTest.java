@@ -53,9 +53,17 @@ class BuiltInPayloadsTest {
             assertThat(failure).hasMessage("payload.bogus is not a field of a sleep job (it has ms)");
         }
 
+        /** A whole number is one however it is written, as the api reads maxAttempts: JavaScript writes 1, Python 1.0. */
         @ParameterizedTest
-        @ValueSource(strings = {"99999999999999999999", "1e20", "1.5", "10.0", "-1", "3600001", "\"10\"", "true",
-                "{}"})
+        @ValueSource(strings = {"1", "1.0", "1.000", "1e0", "0.1e1", "10E-1"})
+        void sleepsAWholeNumberOfMillisecondsWrittenWithAFractionOrAnExponent(String ms) throws Exception {
+            assertThat(Json.write(sleep.handle(context("sleep", 1, "{\"ms\": " + ms + "}"))))
+                    .isEqualTo("{\"sleptMs\":1}");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"99999999999999999999", "1e20", "1.5", "10.01", "1e-3", "-1", "3600001", "\"10\"",
+                "true", "{}"})
         void refusesMsThatIsNotAnIntegerInRangeNamingTheRange(String ms) {
             var failure = failure(sleep, 1, "{\"ms\": " + ms + "}");
 

@@ -169,6 +169,7 @@ class HttpSafetyTest {
                 "{\"url\": \"http://example.org/\", \"timeoutMs\": 3600001}| payload.timeoutMs must be an integer from 1 to 3600000",
                 "{\"url\": \"http://example.org/\", \"timeoutMs\": 100000000000000000000}| payload.timeoutMs must be an integer from 1 to 3600000",
                 "{\"url\": \"http://example.org/\", \"timeoutMs\": -100000000000000000000}| payload.timeoutMs must be an integer from 1 to 3600000",
+                "{\"url\": \"http://example.org/\", \"timeoutMs\": 100.5}| payload.timeoutMs must be an integer from 1 to 3600000",
                 "{\"url\": \"http://example.org/\", \"headers\": {\"Host\": \"x\"}}| payload.headers.Host cannot be set",
                 "{\"url\": \"http://example.org/\", \"headers\": {\"X-N\": 1}}| payload.headers.X-N must be text",
                 "{\"url\": \"http://example.org/\", \"headers\": {\"Transfer-Encoding\": \"chunked\"}}| payload.headers.Transfer-Encoding cannot be set",
