@@ -85,11 +85,16 @@ public final class LocalMain {
         out.println();
         out.println("Conveyor is running: http://" + base + "  (health: " + system.healthUri() + ")");
         system.apiUris().stream().skip(1).forEach(api -> out.println("  and another api at " + api));
+        var pids = system.processes();
         if (system.postgresEmbedded()) {
-            out.printf("  %-10s port %-6d log %s%n", "postgres", system.postgresPort(), system.log("postgres"));
+            out.printf("  %-10s pid %-7s %-11s log %s%n", "postgres", pids.containsKey("postgres") ? pids.get("postgres") : "-",
+                    "port " + system.postgresPort(), system.log("postgres"));
         }
         for (var child : system.children()) {
-            out.printf("  %-10s pid %-7d log %s%n", child.name(), child.pid(), child.logFile());
+            // Kafka's clients need its address (kcat, kafka-console-consumer): its port, like PostgreSQL's
+            var port = child.name().equals("kafka") ? system.kafkaBootstrap().replaceFirst(".*:", "") : "";
+            out.printf("  %-10s pid %-7s %-11s log %s%n", child.name(), child.pid(),
+                    port.isEmpty() ? "" : "port " + port, child.logFile());
         }
         out.println();
         out.println("Try it:");

@@ -127,8 +127,8 @@ class ControlPublisher {
             });
             total += batch.sent();
             if (batch.sent() > 0) {
-                log.warn("Told the workers again that {} jobs are cancelled: their first notice may not have reached "
-                        + "Kafka", batch.sent());
+                log.warn("Sent {} cancellations to the workers again: Kafka had not taken them when they were made",
+                        batch.sent());
             }
             if (batch.found() < RESEND_BATCH || batch.sent() < batch.found()) {
                 return total;
