@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.core.env.Environment;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
@@ -43,26 +42,25 @@ public class AuthFilter extends OncePerRequestFilter {
     private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
 
     private final ApiKeys keys;
-    /** Open, and on the loopback interface because of that ({@link OpenBinding}): only loopback names may be used. */
-    private final boolean loopbackNamesOnly;
+    private final AuthProperties properties;
 
-    AuthFilter(ApiKeys keys, Environment environment) {
+    AuthFilter(ApiKeys keys, AuthProperties properties) {
         this.keys = keys;
-        var address = environment.getProperty("server.address");
-        this.loopbackNamesOnly = !keys.enabled() && (address == null || address.isBlank());
+        this.properties = properties;
     }
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         if (!keys.enabled()) {
-            if (loopbackNamesOnly && !isLoopbackName(request.getServerName())) {
+            var host = request.getServerName();
+            if (!isLoopbackName(host) && !properties.openTo(host)) {
                 // A page of another site whose name its owner pointed at 127.0.0.1 (DNS rebinding) is, to the
                 // browser, that site's own: it could submit, read and cancel jobs here. The name gives it away.
                 refuse(response, 403, "forbidden", "Forbidden", "This api runs without API keys and so answers only "
-                        + "requests addressed to this machine by a loopback name (localhost, 127.0.0.1, [::1]), "
-                        + "not to " + shortened(request.getServerName()) + "; configure keys, or set "
-                        + "server.address, to serve it under other names");
+                        + "requests addressed to it by a loopback name (localhost, 127.0.0.1, [::1]) or one of "
+                        + "conveyor.api.auth.open-hosts, not to " + shortened(host) + "; configure keys, or list the "
+                        + "name in open-hosts if whoever can reach it under that name may do anything");
                 return;
             }
             request.setAttribute(CALLER, Caller.OPEN);

@@ -3,27 +3,42 @@ package dev.conveyor.api.auth;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * API keys, under {@code conveyor.api.auth}. With no key configured the api runs open: every request acts as an
- * admin of the {@code default} tenant, and the api listens on the loopback interface only (unless
- * {@code server.address} says otherwise).
+ * admin of the {@code default} tenant, the api listens on the loopback interface only (unless
+ * {@code server.address} says otherwise), and answers only requests addressed to it by a loopback name or one of
+ * {@code open-hosts}.
  *
  * @param keys            keys given in configuration, by hash; at least one admin key to make more through
  *                        {@code POST /v1/keys}
  * @param refreshInterval how often each api instance reads the keys made and revoked through the api
+ * @param openHosts       without keys: the host names (as in {@code Host}, without the port) the api answers to
+ *                        besides loopback ones ({@code localhost}, {@code 127.x.x.x}, {@code [::1]}); {@code *} for
+ *                        any. Empty by default, so that a web page of another site whose name was pointed at this
+ *                        machine (DNS rebinding) cannot use an api that trusts whoever reaches it
  */
 @ConfigurationProperties("conveyor.api.auth")
-public record AuthProperties(List<ConfiguredKey> keys, @DefaultValue("1s") Duration refreshInterval) {
+public record AuthProperties(List<ConfiguredKey> keys, @DefaultValue("1s") Duration refreshInterval,
+        List<String> openHosts) {
 
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    private static final Pattern HOST = Pattern.compile("[a-z0-9._-]{1,253}|\\[[0-9a-f:.]{2,45}]");
 
     public AuthProperties {
         keys = keys == null ? List.of() : List.copyOf(keys);
+        openHosts = openHosts == null ? List.of()
+                : openHosts.stream().map(String::strip).filter(host -> !host.isEmpty())
+                        .map(host -> host.toLowerCase(Locale.ROOT)).toList();
+        for (var host : openHosts) {
+            require(host.equals("*") || HOST.matcher(host).matches(), "conveyor.api.auth.open-hosts: '" + host
+                    + "' is not a host name or address (as in Host, without the port), nor *");
+        }
         require(refreshInterval.compareTo(Duration.ofMillis(100)) >= 0,
                 "conveyor.api.auth.refresh-interval must be at least 100ms");
         var ids = new HashSet<String>();
@@ -51,6 +66,11 @@ public record AuthProperties(List<ConfiguredKey> keys, @DefaultValue("1s") Durat
     /** Whether requests need a key. */
     public boolean enabled() {
         return !keys.isEmpty();
+    }
+
+    /** Without keys: whether a request addressed to {@code host} is answered (loopback names always are). */
+    boolean openTo(String host) {
+        return openHosts.contains("*") || openHosts.contains(host.toLowerCase(Locale.ROOT));
     }
 
     /**

@@ -36,12 +36,14 @@ class OpenBinding implements WebServerFactoryCustomizer<ConfigurableWebServerFac
         if (address == null || address.isBlank()) {
             factory.setAddress(InetAddress.getLoopbackAddress());
             log.warn("No API keys are configured (conveyor.api.auth.keys): the api is open, with every right, to "
-                    + "anyone who reaches it, so it listens on {} only. Configure keys to serve other hosts.",
+                    + "anyone who reaches it, so it listens on {} only, and answers only requests addressed to "
+                    + "localhost or a loopback address. Configure keys to serve other hosts.",
                     InetAddress.getLoopbackAddress().getHostAddress());
         } else {
             log.warn("No API keys are configured (conveyor.api.auth.keys): the api is open, with every right, to "
-                    + "anyone who reaches {} (server.address). Configure keys unless something in front of it "
-                    + "authenticates.", address);
+                    + "anyone who reaches {} (server.address) under a loopback name or one of "
+                    + "conveyor.api.auth.open-hosts {}. Configure keys unless something in front of it "
+                    + "authenticates.", address, auth.openHosts());
         }
     }
 

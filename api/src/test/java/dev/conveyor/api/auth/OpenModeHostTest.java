@@ -1,6 +1,7 @@
 package dev.conveyor.api.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
@@ -8,10 +9,15 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -56,6 +62,37 @@ class OpenModeHostTest {
     @ValueSource(strings = {"localhost", "LOCALHOST", "localhost.", "app.localhost", "127.0.0.1", "127.1.2.3", "[::1]"})
     void aRequestToALoopbackNameIsAnswered(String host) throws IOException {
         assertThat(get("/v1/queues", host + ":" + port)).startsWith("HTTP/1.1 200").contains("\"queues\"");
+    }
+
+    @Test
+    void namesListedInOpenHostsAreAnsweredToo() throws Exception {
+        var listed = new AuthFilter(new ApiKeys(null, open(List.of("Conveyor.Internal"))),
+                open(List.of("Conveyor.Internal")));
+        var any = new AuthFilter(new ApiKeys(null, open(List.of("*"))), open(List.of("*")));
+        var none = new AuthFilter(new ApiKeys(null, open(null)), open(null));
+
+        assertThat(filter(listed, "conveyor.internal")).isEqualTo(200);
+        assertThat(filter(listed, "CONVEYOR.INTERNAL")).isEqualTo(200);
+        assertThat(filter(listed, "other.internal")).isEqualTo(403);
+        assertThat(filter(any, "anything.example")).isEqualTo(200);
+        assertThat(filter(none, "conveyor.internal")).isEqualTo(403);
+        assertThat(filter(none, "localhost")).isEqualTo(200);
+        assertThatThrownBy(() -> open(List.of("conveyor.internal:8080")))
+                .hasMessageContaining("conveyor.api.auth.open-hosts: 'conveyor.internal:8080' is not a host name");
+    }
+
+    private static AuthProperties open(List<String> hosts) {
+        return new AuthProperties(List.of(), Duration.ofSeconds(1), hosts);
+    }
+
+    /** The status a request addressed to {@code host} gets from {@code filter}: 200 when it is let through. */
+    private static int filter(AuthFilter filter, String host) throws Exception {
+        var request = new MockHttpServletRequest("GET", "/v1/queues");
+        request.setServerName(host);
+        var response = new MockHttpServletResponse();
+        var passed = new AtomicBoolean();
+        filter.doFilter(request, response, (req, res) -> passed.set(true));
+        return passed.get() ? 200 : response.getStatus();
     }
 
     @Test
