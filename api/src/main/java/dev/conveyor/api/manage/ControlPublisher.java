@@ -21,6 +21,7 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.support.SendResult;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -60,6 +61,8 @@ class ControlPublisher {
     private final JdbcClient jdbc;
     private final TransactionTemplate transaction;
     private final AtomicBoolean resending = new AtomicBoolean();
+    /** The last pass could not read the table (only the resender's thread, one at a time). */
+    private volatile boolean unreadable;
 
     ControlPublisher(KafkaTemplate<String, String> kafka, Clock clock, JdbcClient jdbc,
             TransactionTemplate transaction) {
@@ -102,9 +105,17 @@ class ControlPublisher {
         Thread.ofVirtual().name("cancel-resender").start(() -> {
             try {
                 resend();
-            } catch (DataAccessException e) {
-                log.warn("Could not read the cancellations left unsent; trying again in {} s: {}",
-                        RESEND_INTERVAL_SECONDS, e.getMessage());
+                if (unreadable) {
+                    unreadable = false;
+                    log.info("The cancellations left unsent are read again");
+                }
+            } catch (DataAccessException | TransactionException e) {
+                if (!unreadable) {
+                    // once per outage, not every few seconds while the database is away
+                    unreadable = true;
+                    log.warn("Could not read the cancellations left unsent; trying again every {} s: {}",
+                            RESEND_INTERVAL_SECONDS, e.getMessage());
+                }
             } finally {
                 resending.set(false);
             }
