@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
@@ -43,10 +44,18 @@ public class AuthFilter extends OncePerRequestFilter {
 
     private final ApiKeys keys;
     private final AuthProperties properties;
+    /**
+     * Without keys, whether the {@code Host} is checked: when the api keeps itself to the loopback interface
+     * ({@link OpenBinding}: {@code server.address} not set), or {@code open-hosts} says which names it answers to. An
+     * operator who set {@code server.address} alone exposed it on purpose (a container on its network, a proxy).
+     */
+    private final boolean checkHosts;
 
-    AuthFilter(ApiKeys keys, AuthProperties properties) {
+    AuthFilter(ApiKeys keys, AuthProperties properties, Environment environment) {
         this.keys = keys;
         this.properties = properties;
+        var address = environment.getProperty("server.address");
+        this.checkHosts = !properties.openHosts().isEmpty() || address == null || address.isBlank();
     }
 
     @Override
@@ -54,7 +63,7 @@ public class AuthFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         if (!keys.enabled()) {
             var host = request.getServerName();
-            if (!isLoopbackName(host) && !properties.openTo(host)) {
+            if (checkHosts && !isLoopbackName(host) && !properties.openTo(host)) {
                 // A page of another site whose name its owner pointed at 127.0.0.1 (DNS rebinding) is, to the
                 // browser, that site's own: it could submit, read and cancel jobs here. The name gives it away.
                 refuse(response, 403, "forbidden", "Forbidden", "This api runs without API keys and so answers only "

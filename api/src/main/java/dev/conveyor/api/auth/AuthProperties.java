@@ -19,8 +19,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param refreshInterval how often each api instance reads the keys made and revoked through the api
  * @param openHosts       without keys: the host names (as in {@code Host}, without the port) the api answers to
  *                        besides loopback ones ({@code localhost}, {@code 127.x.x.x}, {@code [::1]}); {@code *} for
- *                        any. Empty by default, so that a web page of another site whose name was pointed at this
- *                        machine (DNS rebinding) cannot use an api that trusts whoever reaches it
+ *                        any. When empty: loopback names only while the api keeps to the loopback interface
+ *                        ({@code server.address} not set), so that a web page of another site whose name was
+ *                        pointed at this machine (DNS rebinding) cannot use an api that trusts whoever reaches it;
+ *                        any name once {@code server.address} is set
  */
 @ConfigurationProperties("conveyor.api.auth")
 public record AuthProperties(List<ConfiguredKey> keys, @DefaultValue("1s") Duration refreshInterval,

@@ -41,9 +41,9 @@ class OpenBinding implements WebServerFactoryCustomizer<ConfigurableWebServerFac
                     InetAddress.getLoopbackAddress().getHostAddress());
         } else {
             log.warn("No API keys are configured (conveyor.api.auth.keys): the api is open, with every right, to "
-                    + "anyone who reaches {} (server.address) under a loopback name or one of "
-                    + "conveyor.api.auth.open-hosts {}. Configure keys unless something in front of it "
-                    + "authenticates.", address, auth.openHosts());
+                    + "anyone who reaches {} (server.address){}. Configure keys unless something in front of it "
+                    + "authenticates.", address, auth.openHosts().isEmpty() ? ""
+                            : " under a loopback name or one of conveyor.api.auth.open-hosts " + auth.openHosts());
         }
     }
 

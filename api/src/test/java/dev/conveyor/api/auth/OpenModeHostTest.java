@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.mock.env.MockEnvironment;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -66,10 +67,9 @@ class OpenModeHostTest {
 
     @Test
     void namesListedInOpenHostsAreAnsweredToo() throws Exception {
-        var listed = new AuthFilter(new ApiKeys(null, open(List.of("Conveyor.Internal"))),
-                open(List.of("Conveyor.Internal")));
-        var any = new AuthFilter(new ApiKeys(null, open(List.of("*"))), open(List.of("*")));
-        var none = new AuthFilter(new ApiKeys(null, open(null)), open(null));
+        var listed = filterWith(List.of("Conveyor.Internal"), null);
+        var any = filterWith(List.of("*"), null);
+        var none = filterWith(null, null);
 
         assertThat(filter(listed, "conveyor.internal")).isEqualTo(200);
         assertThat(filter(listed, "CONVEYOR.INTERNAL")).isEqualTo(200);
@@ -79,6 +79,23 @@ class OpenModeHostTest {
         assertThat(filter(none, "localhost")).isEqualTo(200);
         assertThatThrownBy(() -> open(List.of("conveyor.internal:8080")))
                 .hasMessageContaining("conveyor.api.auth.open-hosts: 'conveyor.internal:8080' is not a host name");
+    }
+
+    /** An api set up to serve other hosts ({@code server.address}) answers any name, unless open-hosts lists some. */
+    @Test
+    void anApiGivenAnAddressAnswersAnyNameUnlessOpenHostsListsThem() throws Exception {
+        assertThat(filter(filterWith(null, "0.0.0.0"), "api")).isEqualTo(200);
+        assertThat(filter(filterWith(List.of("localhost"), "0.0.0.0"), "api")).isEqualTo(403);
+        assertThat(filter(filterWith(List.of("localhost"), "0.0.0.0"), "localhost")).isEqualTo(200);
+        assertThat(filter(filterWith(List.of("api"), "0.0.0.0"), "api")).isEqualTo(200);
+    }
+
+    private static AuthFilter filterWith(List<String> openHosts, String serverAddress) {
+        var environment = new MockEnvironment();
+        if (serverAddress != null) {
+            environment.setProperty("server.address", serverAddress);
+        }
+        return new AuthFilter(new ApiKeys(null, open(openHosts)), open(openHosts), environment);
     }
 
     private static AuthProperties open(List<String> hosts) {
