@@ -10,14 +10,20 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.junit.jupiter.api.Test;
 
-/** The api's consumers give Kafka at most {@link KafkaSetup#CLOSE_TIMEOUT} to close (Kafka's own default: 30 s). */
+/**
+ * The api's consumers give Kafka at most {@link KafkaSetup#CLOSE_TIMEOUT} to close (Kafka's own default: 30 s), and a
+ * commit Kafka does not answer in time is no exception (a stopping listener container logged it as an error).
+ */
 class KafkaSetupTest {
 
     private final List<String> calls = new ArrayList<>();
     private final List<Optional<Duration>> closeTimeouts = new ArrayList<>();
+    private RuntimeException commitFailure = new TimeoutException("Timeout of 5000ms expired before committing");
 
     /** A consumer that records what is called on it; {@code poll} throws, as a woken consumer does. */
     @SuppressWarnings("unchecked")
@@ -30,6 +36,9 @@ class KafkaSetupTest {
                     }
                     if (method.getName().equals("poll")) {
                         throw new WakeupException();
+                    }
+                    if (method.getName().equals("commitSync")) {
+                        throw commitFailure;
                     }
                     return null;
                 });
@@ -56,5 +65,23 @@ class KafkaSetupTest {
         assertThat(closeTimeouts).containsExactly(Optional.of(Duration.ofSeconds(1)));
         // the consumer's own exceptions, not reflection's wrapper
         assertThatThrownBy(() -> consumer.poll(Duration.ZERO)).isInstanceOf(WakeupException.class);
+    }
+
+    @Test
+    void aCommitKafkaDoesNotAnswerInTimeIsNoException() {
+        var consumer = KafkaSetup.closingInTime(recording());
+
+        consumer.commitSync();
+        consumer.commitSync(Duration.ofSeconds(1));
+
+        assertThat(calls).containsExactly("commitSync", "commitSync");
+    }
+
+    @Test
+    void aCommitThatFailsOtherwiseThrowsAsItDid() {
+        commitFailure = new AuthorizationException("not allowed");
+        var consumer = KafkaSetup.closingInTime(recording());
+
+        assertThatThrownBy(consumer::commitSync).isSameAs(commitFailure);
     }
 }
