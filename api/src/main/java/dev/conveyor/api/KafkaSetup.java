@@ -35,6 +35,7 @@ import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.kafka.support.ProducerListener;
 import org.springframework.util.backoff.FixedBackOff;
 
 /**
@@ -134,6 +135,19 @@ class KafkaSetup {
                         throw e.getCause();
                     }
                 });
+    }
+
+    /**
+     * Replaces Boot's {@code LoggingProducerListener}, which logs every failed send as an error with its stack trace
+     * and the first 100 characters of the record: a job's record carries its payload (an {@code http} job's URL
+     * among it), and during a Kafka outage that was an error and a payload in the log for every job the api could not
+     * publish. Each send of the api handles its own failure: the {@code Dispatcher} logs an outage once and the jobs
+     * are published again from their rows; {@code ControlPublisher} logs the cancellations it will send again.
+     */
+    @Bean
+    ProducerListener<Object, Object> kafkaProducerListener() {
+        return new ProducerListener<>() {
+        };
     }
 
     @Bean

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,9 @@ public class Dispatcher implements SmartLifecycle {
     private final TenantWindows windows;
     // Publishing can block (topic creation, Kafka unreachable): never on the thread that answers a request.
     private final ExecutorService publishers = Executors.newVirtualThreadPerTaskExecutor();
+    // publications failed since the last one Kafka took: a Kafka outage is one warning as it begins and one line as
+    // it ends, not a line per job (thousands a minute under load)
+    private final AtomicLong failedInARow = new AtomicLong();
     private volatile boolean running;
 
     Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, LeaseReleases releases,
@@ -118,15 +122,31 @@ public class Dispatcher implements SmartLifecycle {
                                 marks.add(item.id(), item.generation(), item.attempts(), record.partition(),
                                         record.offset());
                                 jobMetrics.dispatched(item.queue());
+                                published();
                             } else {
-                                log.warn("Could not publish job {} (the poller retries it): {}", item.id(),
-                                        failure.getMessage());
-                                unpublished(item.id());
+                                failed(item, failure);
                             }
                         });
             } catch (RuntimeException e) {
-                log.warn("Could not publish job {} (the poller retries it): {}", item.id(), e.getMessage());
-                unpublished(item.id());
+                failed(item, e);
+            }
+        }
+    }
+
+    private void failed(Item item, Throwable failure) {
+        if (failedInARow.getAndIncrement() == 0) {
+            log.warn("Could not publish job {} (the poller publishes it again): {}. Jobs that fail to publish after it "
+                    + "are counted, not logged, until Kafka takes one again", item.id(), failure.getMessage());
+        }
+        unpublished(item.id());
+    }
+
+    private void published() {
+        if (failedInARow.get() != 0) {
+            var failed = failedInARow.getAndSet(0);
+            if (failed > 0) {
+                log.info("Kafka takes jobs again; {} publications had failed (the poller publishes those jobs again)",
+                        failed);
             }
         }
     }
