@@ -7,6 +7,9 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.apache.catalina.connector.ClientAbortException;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
@@ -41,6 +44,21 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     private static final URI ABOUT_BLANK = URI.create("about:blank");
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
+    /** At most one line per this long about requests the store failed: while it is away, every request fails. */
+    static final Duration STORE_LOG_EVERY = Duration.ofSeconds(10);
+
+    private final LongSupplier nanoTime;
+    private final AtomicLong storeLoggedAt;
+    private final AtomicLong storeFailuresNotLogged = new AtomicLong();
+
+    public ProblemAdvice() {
+        this(System::nanoTime);
+    }
+
+    ProblemAdvice(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        this.storeLoggedAt = new AtomicLong(nanoTime.getAsLong() - STORE_LOG_EVERY.toNanos());
+    }
 
     @ExceptionHandler(ApiException.class)
     ResponseEntity<ProblemDetail> refused(ApiException e) {
@@ -92,7 +110,7 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
             TransientDataAccessException.class, CannotCreateTransactionException.class,
             StoreUnavailableException.class})
     ResponseEntity<ProblemDetail> storeUnavailable(Exception e) {
-        log.warn("Job store unavailable: {}", e.getMessage());
+        logStoreFailure(e);
         if (lostMidRequest(e)) {
             var problem = ProblemDetail.forStatusAndDetail(HttpStatus.GATEWAY_TIMEOUT,
                     "The job store stopped answering while it held the request, which may have been carried out (a "
@@ -109,6 +127,23 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
         problem.setTitle("Job store unavailable");
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1")
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+    }
+
+    /**
+     * One line per {@link #STORE_LOG_EVERY} at most, with how many requests failed since the line before: a store that
+     * is away fails every request, and a line each was as many lines as requests (64 clients retrying after a
+     * second's {@code Retry-After}: 64 a second).
+     */
+    private void logStoreFailure(Exception e) {
+        var now = nanoTime.getAsLong();
+        var last = storeLoggedAt.get();
+        if (now - last >= STORE_LOG_EVERY.toNanos() && storeLoggedAt.compareAndSet(last, now)) {
+            var notLogged = storeFailuresNotLogged.getAndSet(0);
+            log.warn("Job store unavailable: {}{}", e.getMessage(), notLogged == 0 ? ""
+                    : " (and " + notLogged + " requests before this one since the last such line)");
+        } else {
+            storeFailuresNotLogged.incrementAndGet();
+        }
     }
 
     /** The client went away while its answer was written: there is nobody left to answer. */
