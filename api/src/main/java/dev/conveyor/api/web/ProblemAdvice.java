@@ -1,5 +1,6 @@
 package dev.conveyor.api.web;
 
+import dev.conveyor.common.log.LogInterval;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -8,7 +9,6 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.apache.catalina.connector.ClientAbortException;
 import org.apache.tomcat.util.http.InvalidParameterException;
@@ -47,17 +47,14 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
     /** At most one line per this long about requests the store failed: while it is away, every request fails. */
     static final Duration STORE_LOG_EVERY = Duration.ofSeconds(10);
 
-    private final LongSupplier nanoTime;
-    private final AtomicLong storeLoggedAt;
-    private final AtomicLong storeFailuresNotLogged = new AtomicLong();
+    private final LogInterval storeFailures;
 
     public ProblemAdvice() {
         this(System::nanoTime);
     }
 
     ProblemAdvice(LongSupplier nanoTime) {
-        this.nanoTime = nanoTime;
-        this.storeLoggedAt = new AtomicLong(nanoTime.getAsLong() - STORE_LOG_EVERY.toNanos());
+        this.storeFailures = new LogInterval(STORE_LOG_EVERY, nanoTime);
     }
 
     @ExceptionHandler(ApiException.class)
@@ -135,14 +132,9 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
      * second's {@code Retry-After}: 64 a second).
      */
     private void logStoreFailure(Exception e) {
-        var now = nanoTime.getAsLong();
-        var last = storeLoggedAt.get();
-        if (now - last >= STORE_LOG_EVERY.toNanos() && storeLoggedAt.compareAndSet(last, now)) {
-            var notLogged = storeFailuresNotLogged.getAndSet(0);
-            log.warn("Job store unavailable: {}{}", e.getMessage(), notLogged == 0 ? ""
-                    : " (and " + notLogged + " requests before this one since the last such line)");
-        } else {
-            storeFailuresNotLogged.incrementAndGet();
+        var heldBack = storeFailures.pass();
+        if (heldBack >= 0) {
+            log.warn("Job store unavailable: {}{}", e.getMessage(), LogInterval.heldBack(heldBack));
         }
     }
 

@@ -60,6 +60,6 @@ class ProblemAdviceTest {
         assertThat(logged.list).extracting(ILoggingEvent::getLevel).containsOnly(Level.WARN);
         assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
                 "Job store unavailable: refused",
-                "Job store unavailable: still refused (and 3 requests before this one since the last such line)");
+                "Job store unavailable: still refused (and 3 more like it since the last such line)");
     }
 }

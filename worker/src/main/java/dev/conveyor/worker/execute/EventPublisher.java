@@ -2,6 +2,7 @@ package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
+import dev.conveyor.common.log.LogInterval;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.worker.Deadlines;
 import dev.conveyor.worker.tracing.JobTracing;
@@ -26,8 +27,13 @@ class EventPublisher {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     private static final Duration WAIT = Duration.ofSeconds(30);
 
+    /** At most one line per this long of each kind below: during an outage every job in flight has one to say. */
+    private static final Duration LOG_EVERY = Duration.ofSeconds(10);
+
     private final KafkaTemplate<String, String> kafka;
     private final JobTracing tracing;
+    private final LogInterval unsentEvents = new LogInterval(LOG_EVERY);
+    private final LogInterval waitingOutcomes = new LogInterval(LOG_EVERY);
 
     EventPublisher(KafkaTemplate<String, String> kafka, JobTracing tracing) {
         this.kafka = kafka;
@@ -39,8 +45,11 @@ class EventPublisher {
         var record = tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event));
         kafka.send(record).whenComplete((sent, failure) -> {
             if (failure != null) {
-                log.warn("Could not send {} of job {}: {}", event.getClass().getSimpleName(), event.jobId(),
-                        failure.getMessage());
+                var heldBack = unsentEvents.pass();
+                if (heldBack >= 0) {
+                    log.warn("Could not send {} of job {}: {}{}", event.getClass().getSimpleName(), event.jobId(),
+                            failure.getMessage(), LogInterval.heldBack(heldBack));
+                }
             }
         });
     }
@@ -71,7 +80,11 @@ class EventPublisher {
                     if (givingUp.getAsBoolean()) {
                         return false;
                     }
-                    log.warn("Kafka has not taken the outcome of job {} yet; still waiting", event.jobId());
+                    var heldBack = waitingOutcomes.pass();
+                    if (heldBack >= 0) {
+                        log.warn("Kafka has not taken the outcome of job {} yet; still waiting{}", event.jobId(),
+                                LogInterval.heldBack(heldBack));
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return false;
@@ -86,8 +99,11 @@ class EventPublisher {
                                 e.getMessage());
                         return false;
                     }
-                    log.warn("Kafka did not take the outcome of job {} (try {}): {}", event.jobId(), tries,
-                            e.getMessage());
+                    var heldBack = waitingOutcomes.pass();
+                    if (heldBack >= 0) {
+                        log.warn("Kafka did not take the outcome of job {} (try {}; trying again): {}{}",
+                                event.jobId(), tries, e.getMessage(), LogInterval.heldBack(heldBack));
+                    }
                     break;
                 }
             }
@@ -146,8 +162,11 @@ class EventPublisher {
                 if (tooLarge(e)) {
                     throw new TooLarge(json.length() + " characters encoded; Kafka refused it: " + e.getMessage());
                 }
-                log.warn("Could not send the outcome of job {} (try {} of {}): {}", event.jobId(), attempt,
-                        SEND_TRIES, e.getMessage());
+                var heldBack = waitingOutcomes.pass();
+                if (heldBack >= 0) {
+                    log.warn("Could not send the outcome of job {} (try {} of {}): {}{}", event.jobId(), attempt,
+                            SEND_TRIES, e.getMessage(), LogInterval.heldBack(heldBack));
+                }
             }
         }
         return false;

@@ -3,6 +3,9 @@ package dev.conveyor.worker.execute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobFinished;
@@ -15,6 +18,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 
@@ -45,15 +49,26 @@ class EventPublisherTest {
 
     @Test
     void anOutcomeIsSentAgainUntilKafkaTakesIt() {
-        var delivered = CompletableFuture.supplyAsync(() -> events.sendUntilDelivered(outcome, () -> false));
+        var logged = new ListAppender<ILoggingEvent>();
+        var logger = (Logger) LoggerFactory.getLogger(EventPublisher.class);
+        logger.addAppender(logged);
+        logged.start();
+        try {
+            var delivered = CompletableFuture.supplyAsync(() -> events.sendUntilDelivered(outcome, () -> false));
 
-        for (var i = 0; i < 3; i++) {
-            await().until(this::failPendingSend);
+            for (var i = 0; i < 3; i++) {
+                await().until(this::failPendingSend);
+            }
+            await().until(producer::completeNext);
+
+            assertThat(delivered.join()).isTrue();
+        } finally {
+            logger.detachAppender(logged);
         }
-        await().until(producer::completeNext);
-
-        assertThat(delivered.join()).isTrue();
         assertThat(producer.history()).as("one send at a time: no copies while Kafka is down").hasSize(4);
+        // three failures within seconds: one line (during an outage every job in flight would write its own)
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
+                .contains("Kafka did not take the outcome of job " + outcome.jobId() + " (try 1; trying again)");
     }
 
     @Test
