@@ -21,6 +21,7 @@ import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
@@ -135,8 +136,9 @@ public class Dispatcher implements SmartLifecycle {
 
     private void failed(Item item, Throwable failure) {
         if (failedInARow.getAndIncrement() == 0) {
-            log.warn("Could not publish job {} (the poller publishes it again): {}. Jobs that fail to publish after it "
-                    + "are counted, not logged, until Kafka takes one again", item.id(), failure.getMessage());
+            log.warn("Could not publish job {} (the poller publishes it again; jobs that fail to publish after it are "
+                    + "counted, not logged, until Kafka takes one again): {}", item.id(),
+                    NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
         }
         unpublished(item.id());
     }

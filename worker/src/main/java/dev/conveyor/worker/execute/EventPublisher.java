@@ -15,6 +15,7 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 
@@ -48,7 +49,7 @@ class EventPublisher {
                 var heldBack = unsentEvents.pass();
                 if (heldBack >= 0) {
                     log.warn("Could not send {} of job {}: {}{}", event.getClass().getSimpleName(), event.jobId(),
-                            failure.getMessage(), LogInterval.heldBack(heldBack));
+                            reason(failure), LogInterval.heldBack(heldBack));
                 }
             }
         });
@@ -102,7 +103,7 @@ class EventPublisher {
                     var heldBack = waitingOutcomes.pass();
                     if (heldBack >= 0) {
                         log.warn("Kafka did not take the outcome of job {} (try {}; trying again): {}{}",
-                                event.jobId(), tries, e.getMessage(), LogInterval.heldBack(heldBack));
+                                event.jobId(), tries, reason(e), LogInterval.heldBack(heldBack));
                     }
                     break;
                 }
@@ -165,11 +166,16 @@ class EventPublisher {
                 var heldBack = waitingOutcomes.pass();
                 if (heldBack >= 0) {
                     log.warn("Could not send the outcome of job {} (try {} of {}): {}{}", event.jobId(), attempt,
-                            SEND_TRIES, e.getMessage(), LogInterval.heldBack(heldBack));
+                            SEND_TRIES, reason(e), LogInterval.heldBack(heldBack));
                 }
             }
         }
         return false;
+    }
+
+    /** Why Kafka did not take a record: the innermost cause's message ("Send failed" alone says nothing). */
+    private static String reason(Throwable failure) {
+        return NestedExceptionUtils.getMostSpecificCause(failure).getMessage();
     }
 
     private static boolean tooLarge(Throwable error) {

@@ -68,7 +68,8 @@ class EventPublisherTest {
         assertThat(producer.history()).as("one send at a time: no copies while Kafka is down").hasSize(4);
         // three failures within seconds: one line (during an outage every job in flight would write its own)
         assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
-                .contains("Kafka did not take the outcome of job " + outcome.jobId() + " (try 1; trying again)");
+                .contains("Kafka did not take the outcome of job " + outcome.jobId() + " (try 1; trying again)")
+                .endsWith(": Kafka is down");
     }
 
     @Test
