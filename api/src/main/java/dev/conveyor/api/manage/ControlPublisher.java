@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -178,7 +179,7 @@ class ControlPublisher {
                 break;
             }
         }
-        String failed = failure == null ? null : failure.getMessage();
+        String failed = failure == null ? null : reason(failure);
         int unsent = cancels.size() - sends.size();
         for (int i = 0; i < sends.size(); i++) {
             try {
@@ -189,7 +190,7 @@ class ControlPublisher {
                 return false;
             } catch (ExecutionException | TimeoutException e) {
                 unsent++;
-                failed = failed == null ? String.valueOf(e.getMessage()) : failed;
+                failed = failed == null ? reason(e) : failed;
             }
         }
         if (failed != null) {
@@ -203,5 +204,10 @@ class ControlPublisher {
     }
 
     private record Pass(int found, int sent) {
+    }
+
+    /** Why Kafka did not take a record: the innermost cause's message ("Send failed" alone says nothing). */
+    private static String reason(Throwable failure) {
+        return String.valueOf(NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
     }
 }

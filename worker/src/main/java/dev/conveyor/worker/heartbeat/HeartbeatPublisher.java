@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 
@@ -116,7 +117,7 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
         if (failure != null && !failing) {
             failing = true;
             log.warn("Could not send a heartbeat (the api instances will stop listing this worker if this lasts): {}",
-                    failure.getMessage());
+                    NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
         } else if (failure == null && failing) {
             failing = false;
             log.info("Heartbeats are getting through again");
