@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
@@ -118,11 +117,17 @@ class JobsController {
         return registration.await(left) ? registration.handed(caller.visibleTenant()) : null;
     }
 
+    /**
+     * Written by {@link JsonAnswers}, as the other job endpoints are: through Spring MVC's content negotiation,
+     * {@code Accept: application/yaml} chose the YAML converter, which cannot write the payloads as PostgreSQL wrote
+     * them (a 500), and {@code Accept: text/html} made a 406.
+     */
     @GetMapping("/v1/jobs")
     @RequiresScope(Scope.JOBS_READ)
-    Map<String, Object> list(Caller caller, @RequestParam(required = false) String status,
+    void list(Caller caller, @RequestParam(required = false) String status,
             @RequestParam(required = false) String queue, @RequestParam(required = false) String type,
-            @RequestParam(required = false) String limit, @RequestParam(required = false) String after) {
+            @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
+            HttpServletResponse response) throws IOException {
         var errors = new ArrayList<FieldError>();
         var filter = new JobRepository.JobFilter(caller.visibleTenant(), status(status, errors), text("queue", queue, errors),
                 text("type", type, errors));
@@ -137,7 +142,7 @@ class JobsController {
         var answer = new LinkedHashMap<String, Object>();
         answer.put("jobs", shown);
         answer.put("next", more ? encodeCursor(shown.getLast().id()) : null);
-        return answer;
+        answers.write(response, HttpStatus.OK, answer);
     }
 
     private static Duration waitDuration(String wait) {

@@ -558,6 +558,25 @@ class SubmitTest {
             assertThat(second.get("next").isNull()).isTrue();
         }
 
+        /**
+         * Every body is JSON, the list's too: asked for YAML (which the api can write, for its OpenAPI document), the
+         * list was a 500, its payloads being JSON as PostgreSQL wrote them; asked for HTML, a 406.
+         */
+        @Test
+        void aListThatAcceptsOnlyYamlOrHtmlIsAnsweredAsJson() {
+            var id = http.post("/v1/jobs", "{\"type\": \"yaml-listed\", \"payload\": {\"a\": [1, 2.5]}}").json()
+                    .get("id").asString();
+
+            for (var accept : List.of("application/yaml", "text/html", "application/json;q=0, application/yaml")) {
+                var listed = http.get("/v1/jobs?type=yaml-listed", "Accept", accept);
+
+                assertThat(listed.status()).as(accept + ": " + listed.text()).isEqualTo(200);
+                assertThat(listed.contentType()).isEqualTo("application/json");
+                assertThat(listed.json().get("jobs").get(0).get("id").asString()).isEqualTo(id);
+                assertThat(listed.json().get("jobs").get(0).get("payload").toString()).isEqualTo("{\"a\":[1,2.5]}");
+            }
+        }
+
         @Test
         void filtersByStatus() {
             http.post("/v1/jobs", "{\"type\": \"echo\", \"queue\": \"status-q\", \"delaySeconds\": 600}");
