@@ -117,9 +117,11 @@ class KeysController {
         answers.write(response, HttpStatus.CREATED, KeyView.of(created.key(), created.secret()));
     }
 
+    /** JSON whatever the request accepts, as the key made is: Spring MVC answered YAML when asked. */
     @GetMapping("/v1/keys")
-    Keys list() {
-        return new Keys(keys.list().stream().map(key -> KeyView.of(key, null)).toList());
+    void list(HttpServletResponse response) throws IOException {
+        answers.write(response, HttpStatus.OK, new Keys(keys.list().stream().map(key -> KeyView.of(key, null))
+                .toList()));
     }
 
     @DeleteMapping("/v1/keys/{id}")

@@ -4,12 +4,16 @@ import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.api.auth.Scope;
 import dev.conveyor.api.queues.QueueCounts;
 import dev.conveyor.api.queues.QueueStats;
+import dev.conveyor.api.web.JsonAnswers;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -42,22 +46,26 @@ class StatsController {
     private final Throughput throughput;
     private final DashboardProperties properties;
     private final Clock clock;
+    private final JsonAnswers answers;
     private final ReentrantLock reading = new ReentrantLock();
     private volatile Counts cached;
 
-    StatsController(QueueCounts counts, Throughput throughput, DashboardProperties properties, Clock clock) {
+    StatsController(QueueCounts counts, Throughput throughput, DashboardProperties properties, Clock clock,
+            JsonAnswers answers) {
+        this.answers = answers;
         this.counts = counts;
         this.throughput = throughput;
         this.properties = properties;
         this.clock = clock;
     }
 
+    /** JSON whatever the request accepts ({@link JsonAnswers}): Spring MVC answered YAML when asked. */
     @GetMapping("/v1/stats")
-    Stats stats() {
+    void stats(HttpServletResponse response) throws IOException {
         var queues = queues();
         var series = throughput.series();
-        return new Stats(queues.at(), properties.bucket().toSeconds(), queues.queues(), series.total(),
-                series.byQueue());
+        answers.write(response, HttpStatus.OK, new Stats(queues.at(), properties.bucket().toSeconds(),
+                queues.queues(), series.total(), series.byQueue()));
     }
 
     /** The counters, read again only when the cached read is older than {@code cache-for}; one reader at a time. */

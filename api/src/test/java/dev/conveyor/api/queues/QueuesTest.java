@@ -73,6 +73,27 @@ class QueuesTest {
         return rows.stream().map(Row::id).toList();
     }
 
+    /**
+     * Every body is JSON, its instants ISO-8601 strings, whatever the request accepts: asked for YAML, the admin's
+     * answers were YAML with instants as epoch seconds; asked for problem documents, a 200 was labelled
+     * {@code application/problem+json}; asked for HTML, a 406.
+     */
+    @Test
+    void theAdminsAnswersAreJsonWhateverTheRequestAccepts() {
+        for (var path : List.of("/v1/queues", "/v1/workers", "/v1/stats", "/v1/keys")) {
+            for (var accept : List.of("application/yaml", "application/problem+json", "text/html")) {
+                var response = http.get(path, "Accept", accept);
+
+                assertThat(response.status()).as(path + " " + accept + ": " + response.text()).isEqualTo(200);
+                assertThat(response.contentType()).as(path + " " + accept).isEqualTo("application/json");
+                assertThat(response.json().isObject()).isTrue();
+                if (path.equals("/v1/stats")) {
+                    assertThat(Instant.parse(response.json().get("at").asString())).isBefore(Instant.now().plusSeconds(1));
+                }
+            }
+        }
+    }
+
     @Nested
     class Submissions {
 
