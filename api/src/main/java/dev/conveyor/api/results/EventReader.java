@@ -9,6 +9,7 @@ import dev.conveyor.common.message.JobProgress;
 import dev.conveyor.common.message.JobStarted;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -114,44 +115,64 @@ public final class EventReader {
 
     /** Where a JSON value holds something jsonb cannot store, or null when it can all be stored. */
     static String unstorable(JsonNode node, String path, int depth) {
+        var found = problem(node, depth);
+        return found == null ? null : found.why() + " at " + path + String.join("", found.where());
+    }
+
+    /**
+     * What jsonb cannot store in {@code node}, and where under it: the steps there are collected as the search comes
+     * back up, so a path is spelt once, for the problem found. Spelt for every value on the way down (as it was), a
+     * megabyte result with long keys above a long array cost a copy of the path per element, 20 s of the listener.
+     */
+    private static Found problem(JsonNode node, int depth) {
         if (node == null) {
             return null;
         }
         if (depth > MAX_DEPTH) {
-            return "it is nested deeper than " + MAX_DEPTH + " levels at " + path;
+            return new Found("it is nested deeper than " + MAX_DEPTH + " levels");
         }
         if (node.isString() && node.asString().indexOf('\0') >= 0) {
-            return "it holds a NUL character (\\u0000) at " + path;
+            return new Found("it holds a NUL character (\\u0000)");
         }
         // a DecimalNode's asDouble() throws beyond a double's range: only a double can be infinite
         if ((node.isDouble() || node.isFloat()) && !Double.isFinite(node.asDouble())) {
-            return "it holds a number that is not finite at " + path;
+            return new Found("it holds a number that is not finite");
         }
         // read exactly, 1e-20000 is short text that jsonb would refuse, failing the update of the whole batch
         if (node.isBigDecimal() && !JsonNumbers.storable(node.decimalValue())
                 || node.isBigInteger() && !JsonNumbers.storable(node.bigIntegerValue())) {
-            return "it holds a number longer than " + JsonNumbers.MAX_CHARS + " characters written out in full at "
-                    + path;
+            return new Found("it holds a number longer than " + JsonNumbers.MAX_CHARS
+                    + " characters written out in full");
         }
         if (node.isObject()) {
             for (var field : node.properties()) {
                 if (field.getKey().indexOf('\0') >= 0) {
-                    return "it holds a NUL character (\\u0000) in a field name at " + path;
+                    return new Found("it holds a NUL character (\\u0000) in a field name");
                 }
-                var inner = unstorable(field.getValue(), path + "." + field.getKey(), depth + 1);
+                var inner = problem(field.getValue(), depth + 1);
                 if (inner != null) {
+                    inner.where().addFirst("." + field.getKey());
                     return inner;
                 }
             }
         } else if (node.isArray()) {
             for (var i = 0; i < node.size(); i++) {
-                var inner = unstorable(node.get(i), path + "[" + i + "]", depth + 1);
+                var inner = problem(node.get(i), depth + 1);
                 if (inner != null) {
+                    inner.where().addFirst("[" + i + "]");
                     return inner;
                 }
             }
         }
         return null;
+    }
+
+    /** Why a value cannot be stored, and the steps to it from where the search began. */
+    private record Found(String why, ArrayDeque<String> where) {
+
+        Found(String why) {
+            this(why, new ArrayDeque<>());
+        }
     }
 
     /**
