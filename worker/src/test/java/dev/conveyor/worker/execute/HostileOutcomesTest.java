@@ -141,6 +141,21 @@ class HostileOutcomesTest {
         }
 
         @Test
+        void aResultSharingItsNodesThatWouldBeEndlessWrittenOutFailsItsJobAsTooLarge() throws Exception {
+            // a few kilobytes of heap, 2^64 values written out: a size check that walks it never ends
+            var finished = outcome(context -> {
+                JsonNode node = JsonNodeFactory.instance.numberNode(1);
+                for (var i = 0; i < 64; i++) {
+                    node = JsonNodeFactory.instance.arrayNode().add(node).add(node);
+                }
+                return node;
+            });
+            assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
+            assertThat(finished.error().code()).isEqualTo("RESULT_TOO_LARGE");
+            assertThat(finished.error().retryable()).isFalse();
+        }
+
+        @Test
         void aResultThatKafkaRefusesForItsSizeFailsItsJobAsTooLarge() throws Exception {
             var testing = new RunnerTesting(hostile(context -> Json.object().put("text", "x".repeat(5_000))));
             testing.events.refuseOver = 4_000;
