@@ -332,12 +332,20 @@ public class JobRunner {
     }
 
     private JobFinished threw(JobDispatch job, Throwable cause) {
-        if (cause instanceof JobFailure failure) {
-            return failed(job, new JobError(failure.code(), failure.getMessage(), failure.retryable()),
-                    JobOutcomes.retryAfterMillis(failure.retryAfter()));
+        try {
+            if (cause instanceof JobFailure failure) {
+                return failed(job, new JobError(failure.code(), failure.getMessage(), failure.retryable()),
+                        JobOutcomes.retryAfterMillis(failure.retryAfter()));
+            }
+            var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
+            return failed(job, new JobError(JobError.HANDLER_ERROR, message, true), null);
+        } catch (RuntimeException unreadable) {
+            // The handler's own class: a message or a field that throws must not keep its job from being reported
+            // (it escaped to the thread taking the record, which died, and the job waited for the rescuer).
+            return failed(job, new JobError(JobError.HANDLER_ERROR, "the handler threw " + cause.getClass().getName()
+                    + ", whose message or fields could not be read (" + unreadable.getClass().getName() + ")", true),
+                    null);
         }
-        var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
-        return failed(job, new JobError(JobError.HANDLER_ERROR, message, true), null);
     }
 
     private JobFinished cancelled(JobDispatch job, String message) {

@@ -219,6 +219,37 @@ class HostileOutcomesTest {
         }
 
         @Test
+        void anExceptionWhoseMessageCannotBeReadFailsItsJob() throws Exception {
+            var finished = outcome(context -> {
+                throw new IllegalStateException() {
+                    @Override
+                    public String getMessage() {
+                        throw new UnsupportedOperationException("no message today");
+                    }
+                };
+            });
+            assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
+            assertThat(finished.error().code()).isEqualTo("HANDLER_ERROR");
+            assertThat(finished.error().retryable()).isTrue();
+            assertThat(finished.error().message()).contains("could not be read", "UnsupportedOperationException");
+        }
+
+        @Test
+        void aFailureWhoseFieldsCannotBeReadFailsItsJob() throws Exception {
+            var finished = outcome(context -> {
+                throw new JobFailure("BUSY", "later", true, null, null) {
+                    @Override
+                    public java.time.Duration retryAfter() {
+                        throw new IllegalStateException("no wait today");
+                    }
+                };
+            });
+            assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
+            assertThat(finished.error().code()).isEqualTo("HANDLER_ERROR");
+            assertThat(finished.error().message()).contains("could not be read", "IllegalStateException");
+        }
+
+        @Test
         void aHugeRetryAfterIsCappedAndANegativeOneIgnored() throws Exception {
             var huge = outcome(context -> {
                 throw new JobFailure("BUSY", "later", true, Duration.ofSeconds(Long.MAX_VALUE), null);
