@@ -82,14 +82,20 @@ final class JobOutcomes {
         return retryAfter.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER.toMillis() : retryAfter.toMillis();
     }
 
-    /** Why {@code result} cannot be stored, naming where in it (such as {@code result.items[2].name}); or null. */
-    static String problem(JsonNode result) {
+    /**
+     * Why {@code result} cannot be stored, naming where in it (such as {@code result.items[2].name}); or null. Looks
+     * at no more than {@code mostValues} values: each is a byte or more written out, so a result with more is
+     * refused for its size, and one that shares its nodes (an array holding one array twice, 64 deep: a few objects
+     * in the heap) has 2^64 of them, which took the attempt's thread forever.
+     */
+    static String problem(JsonNode result, long mostValues) {
         if (result == null) {
             return null;
         }
         var pending = new ArrayDeque<Place>();
         pending.push(new Place(result, null, null, -1, 0));
-        while (!pending.isEmpty()) {
+        var values = 0L;
+        while (!pending.isEmpty() && values++ < mostValues) {
             var place = pending.pop();
             var node = place.node();
             var why = switch (node.getNodeType()) {

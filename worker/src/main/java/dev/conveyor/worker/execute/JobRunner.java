@@ -303,30 +303,23 @@ public class JobRunner {
         };
     }
 
-    /**
-     * The result's size is checked first: the walk that looks for what cannot be stored visits every value as written
-     * out, and a result that shares its nodes (an array holding one array twice, 64 deep) is a few objects in the heap
-     * and 2^64 values written out; the encoding stops at the limit, the walk would not have ended.
-     */
     private JobFinished succeeded(JobDispatch job, JsonNode value) {
+        var problem = JobOutcomes.problem(value, properties.maxResultBytes());
+        if (problem != null) {
+            return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem, false), null);
+        }
         var size = new EncodedSize(properties.maxResultBytes());
         try {
             Json.MAPPER.writeValue(size, value);
         } catch (RuntimeException e) {
             if (!EncodedSize.stopped(e)) {
-                // nested too deep for the encoder, say: the walk, which stops at MAX_DEPTH, says where
-                var problem = JobOutcomes.problem(value);
-                return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem != null ? problem
-                        : "the result cannot be encoded as JSON: " + e.getMessage(), false), null);
+                return failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result cannot be encoded as JSON: "
+                        + e.getMessage(), false), null);
             }
         }
         if (size.isOver()) {
             return failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is more than "
                     + properties.maxResultBytes() + " bytes encoded, the most allowed (max-result-bytes)", false), null);
-        }
-        var problem = JobOutcomes.problem(value);
-        if (problem != null) {
-            return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem, false), null);
         }
         return JobFinished.succeeded(job, job.attempt(), properties.id(), value, clock.instant());
     }
