@@ -75,7 +75,9 @@ public final class EventReader {
             var problem = unstorable(result, "$", 0);
             if (problem != null) {
                 outcome = JobFinished.Outcome.FAILED;
-                error = new JobError(RESULT_INVALID, "the result cannot be stored: " + problem, false);
+                // cut as a worker's message is: the path may spell keys of up to 10,000 characters each
+                error = new JobError(RESULT_INVALID, clean("the result cannot be stored: " + problem, MAX_MESSAGE),
+                        false);
                 result = null;
             }
         }

@@ -50,4 +50,19 @@ class EventReaderCostTest {
         assertThat(finished.error().code()).isEqualTo(EventReader.RESULT_INVALID);
         assertThat(finished.error().message()).endsWith("it holds a NUL character (\\u0000) at $.a.b[1]");
     }
+
+    @Test
+    void aResultThatCannotBeStoredUnderLongKeysIsNamedInAMessageOfBoundedLength() {
+        var key = "k".repeat(10_000);
+        var event = "{\"event\":\"finished\",\"v\":1,\"jobId\":\"" + UUID.randomUUID() + "\",\"attempt\":1,"
+                + "\"generation\":0,\"maxAttempts\":3,\"outcome\":\"SUCCEEDED\",\"result\":"
+                + ("{\"" + key + "\":").repeat(20) + "\"x\\u0000\"" + "}".repeat(20) + ",\"at\":\"" + Instant.now()
+                + "\"}";
+
+        var finished = (JobFinished) EventReader.read(event, Instant.now()).orElseThrow();
+
+        assertThat(finished.error().code()).isEqualTo(EventReader.RESULT_INVALID);
+        assertThat(finished.error().message()).hasSizeLessThanOrEqualTo(8192)
+                .startsWith("the result cannot be stored: it holds a NUL character (\\u0000) at $.kkkk");
+    }
 }
