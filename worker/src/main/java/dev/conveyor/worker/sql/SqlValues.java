@@ -58,7 +58,7 @@ final class SqlValues {
             case "timestamptz" -> text(rows.getObject(index, OffsetDateTime.class), t -> t.toInstant().toString());
             case "timestamp" -> text(rows.getObject(index, LocalDateTime.class), LocalDateTime::toString);
             case "date" -> text(rows.getObject(index, LocalDate.class), LocalDate::toString);
-            case "time" -> text(rows.getObject(index, LocalTime.class), LocalTime::toString);
+            case "time" -> timeOfDay(rows.getString(index));
             // bit(1) is a boolean, as bool is; a longer bit string, which getBoolean refuses, is its digits ("0101")
             case "bit" -> {
                 var bits = rows.getString(index);
@@ -155,6 +155,18 @@ final class SqlValues {
             }
         }
         return result;
+    }
+
+    /**
+     * A time of day as ISO-8601 ({@code 13:45}, {@code 13:45:00.5}), the end of the day as PostgreSQL stores it,
+     * {@code 24:00}. Read as a LocalTime it was 23:59:59.999999999 in text results, and from a statement's fifth run
+     * on, when pgjdbc reads results in binary, a DateTimeException that failed every attempt of its job.
+     */
+    private static JsonNode timeOfDay(String text) {
+        if (text == null) {
+            return null;
+        }
+        return NODES.stringNode(text.startsWith("24:") ? "24:00" : LocalTime.parse(text).toString());
     }
 
     private static <T> JsonNode text(T value, java.util.function.Function<T, String> format) {

@@ -28,30 +28,32 @@ import tools.jackson.databind.JsonNode;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SqlJobHandlerTest {
 
-    private static final Map<String, Statement> STATEMENTS = Map.of(
-            "setup", new Statement("""
+    private static final Map<String, Statement> STATEMENTS = Map.ofEntries(
+            Map.entry("setup", new Statement("""
                     CREATE TABLE IF NOT EXISTS note (id bigint PRIMARY KEY, title text NOT NULL, done boolean,
                       price numeric(10, 2), ratio double precision, at timestamptz, day date, meta jsonb, tags text[])
-                    """, Kind.UPDATE),
-            "add-note", new Statement("INSERT INTO note (id, title, done, price, ratio, at, day, meta) "
-                    + "VALUES (:id, :title, :done, :price, :ratio, :at, :day, :meta::jsonb)", Kind.UPDATE),
-            "note", new Statement("SELECT id, title, done, price, ratio, at, day, meta, tags, "
-                    + "'it''s :not a param' AS quoted FROM note WHERE id = :id", Kind.QUERY),
-            "notes-titled", new Statement("SELECT id FROM note WHERE title = :title ORDER BY id", null),
-            "all-notes", new Statement("SELECT id FROM note ORDER BY id", Kind.QUERY),
-            "count-notes", new Statement("SELECT count(*)::int AS n FROM note", Kind.QUERY),
-            "nap", new Statement("SELECT true AS slept FROM pg_sleep(:seconds)", Kind.QUERY),
-            "odd-values", new Statement("SELECT 'NaN'::numeric AS nan, 'Infinity'::numeric AS up, "
+                    """, Kind.UPDATE)),
+            Map.entry("add-note", new Statement("INSERT INTO note (id, title, done, price, ratio, at, day, meta) "
+                    + "VALUES (:id, :title, :done, :price, :ratio, :at, :day, :meta::jsonb)", Kind.UPDATE)),
+            Map.entry("note", new Statement("SELECT id, title, done, price, ratio, at, day, meta, tags, "
+                    + "'it''s :not a param' AS quoted FROM note WHERE id = :id", Kind.QUERY)),
+            Map.entry("notes-titled", new Statement("SELECT id FROM note WHERE title = :title ORDER BY id", null)),
+            Map.entry("all-notes", new Statement("SELECT id FROM note ORDER BY id", Kind.QUERY)),
+            Map.entry("count-notes", new Statement("SELECT count(*)::int AS n FROM note", Kind.QUERY)),
+            Map.entry("nap", new Statement("SELECT true AS slept FROM pg_sleep(:seconds)", Kind.QUERY)),
+            Map.entry("odd-values", new Statement("SELECT 'NaN'::numeric AS nan, 'Infinity'::numeric AS up, "
                     + "'-Infinity'::numeric AS down, 1.50::numeric(4, 2) AS price, B'0101'::bit(4) AS flags, "
                     + "B'1'::bit(1) AS flag, B'110'::varbit AS bits, ARRAY['NaN'::numeric, 2.5] AS numbers, "
                     + "'{{1, Infinity}, {NaN, 0.10}}'::numeric[] AS grid",
-                    Kind.QUERY),
-            "arrays", new Statement("SELECT '{{1, 2}, {3, 4}}'::int[] AS grid, "
+                    Kind.QUERY)),
+            Map.entry("arrays", new Statement("SELECT '{{1, 2}, {3, 4}}'::int[] AS grid, "
                     + "ARRAY['2026-11-28T10:15:30.123Z'::timestamptz] AS times, ARRAY['\\x0102'::bytea] AS blobs, "
                     + "ARRAY['{\"a\": 1}'::jsonb] AS docs, ARRAY['x', NULL] AS texts, ARRAY[true] AS flags, "
-                    + "ARRAY['NaN'::float8, 1.5] AS ratios", Kind.QUERY),
-            "json-docs", new Statement("SELECT :doc::jsonb AS details, ARRAY[:element::jsonb] AS docs",
-                    Kind.QUERY));
+                    + "ARRAY['NaN'::float8, 1.5] AS ratios", Kind.QUERY)),
+            Map.entry("times", new Statement("SELECT '24:00:00'::time AS end_of_day, '13:45:00'::time AS quarter, "
+                    + "'00:00:00.000001'::time AS tick, ARRAY['24:00:00'::time] AS ends", Kind.QUERY)),
+            Map.entry("json-docs", new Statement("SELECT :doc::jsonb AS details, ARRAY[:element::jsonb] AS docs",
+                    Kind.QUERY)));
 
     private HikariDataSource pool;
     private SqlJobHandler handler;
@@ -112,6 +114,16 @@ class SqlJobHandlerTest {
                 assertThat(Json.write(row)).isEqualTo("{\"nan\":\"NaN\",\"up\":\"Infinity\",\"down\":\"-Infinity\","
                         + "\"price\":1.50,\"flags\":\"0101\",\"flag\":true,\"bits\":\"110\",\"numbers\":[\"NaN\",2.5],"
                         + "\"grid\":[[1,\"Infinity\"],[\"NaN\",0.10]]}");
+            }
+        }
+
+        @Test
+        void mapsTimesOfDayAsTheyAreStoredTheEndOfTheDayIncluded() throws Exception {
+            // again and again: from its fifth run on a connection, pgjdbc prepares it on the server (binary results)
+            for (var run = 0; run < 20; run++) {
+                var row = run("{\"statement\": \"times\"}").get("rows").get(0);
+                assertThat(Json.write(row)).as("run %d", run).isEqualTo("{\"end_of_day\":\"24:00\","
+                        + "\"quarter\":\"13:45\",\"tick\":\"00:00:00.000001\",\"ends\":[\"24:00\"]}");
             }
         }
 
