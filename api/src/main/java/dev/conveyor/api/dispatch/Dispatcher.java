@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,7 @@ import tools.jackson.databind.JsonNode;
 /**
  * Publishes due jobs to their queue's topic and, once Kafka has them, records that in batches. A job that fails
  * to publish keeps no mark and gives up its lease ({@link LeaseReleases}), so the {@link DuePoller} publishes it
- * again at its next look.
+ * again at its next look; one whose record Kafka refuses as too large fails instead ({@link RefusedRecords}).
  */
 @Component
 public class Dispatcher implements SmartLifecycle {
@@ -40,6 +41,7 @@ public class Dispatcher implements SmartLifecycle {
     private final QueueTopics queues;
     private final DispatchMarks marks;
     private final LeaseReleases releases;
+    private final RefusedRecords refused;
     private final Clock clock;
     private final PublishWindow window;
     private final JobMetrics jobMetrics;
@@ -53,10 +55,11 @@ public class Dispatcher implements SmartLifecycle {
     private volatile boolean running;
 
     Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, LeaseReleases releases,
-            Clock clock, ApiProperties properties, JobMetrics jobMetrics, JobTracing tracing, TenantWindows windows) {
+            RefusedRecords refused, Clock clock, ApiProperties properties, JobMetrics jobMetrics, JobTracing tracing, TenantWindows windows) {
         this.windows = windows;
         this.kafka = kafka;
         this.releases = releases;
+        this.refused = refused;
         this.queues = queues;
         this.marks = marks;
         this.clock = clock;
@@ -135,10 +138,17 @@ public class Dispatcher implements SmartLifecycle {
     }
 
     private void failed(Item item, Throwable failure) {
+        var cause = NestedExceptionUtils.getMostSpecificCause(failure);
+        if (cause instanceof RecordTooLargeException) {
+            // refused for what it is: sent again, it is refused again, for ever
+            refused.tooLarge(item, cause.getMessage());
+            windows.settled(item.id());
+            return;
+        }
         if (failedInARow.getAndIncrement() == 0) {
             log.warn("Could not publish job {} (the poller publishes it again; jobs that fail to publish after it are "
                     + "counted, not logged, until Kafka takes one again): {}", item.id(),
-                    NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
+                    cause.getMessage());
         }
         unpublished(item.id());
     }

@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.common.errors.NetworkException;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,8 +32,9 @@ import org.springframework.test.context.DynamicPropertySource;
  * every record Kafka did not take (a job's payload, an {@code http} job's URL among it), and the dispatcher a warning
  * per job, thousands a minute during a Kafka outage.
  *
- * <p>Kafka refuses these jobs' records as too large for this api's producer ({@code max.request.size} 2,000 bytes
- * here), which fails their sends through the producer and its callbacks as a broker that cannot be reached does.
+ * <p>These jobs' records fail in this api's producer ({@link Unreachable}, its value serializer here, throws what a
+ * broker that cannot be reached makes the producer report), which fails their sends through the producer and its
+ * callbacks as an outage does. (A record Kafka refuses as too large fails its job instead: OversizedRecordsTest.)
  */
 @ApiTest
 class PublishFailuresLogTest {
@@ -43,7 +46,7 @@ class PublishFailuresLogTest {
     static void services(DynamicPropertyRegistry registry) {
         ApiTests.services(registry);
         registry.add("conveyor.api.queues", () -> QUEUE);
-        registry.add("spring.kafka.producer.properties.max.request.size", () -> "2000");
+        registry.add("spring.kafka.producer.value-serializer", Unreachable.class::getName);
     }
 
     @LocalServerPort
@@ -86,7 +89,7 @@ class PublishFailuresLogTest {
         // (other test classes' apis may share this JVM and its loggers: only lines naming these jobs count)
         assertThat(dispatcherLines(Level.WARN)).filteredOn(this::namesOneOfThem).hasSize(1).first().asString()
                 // why, not Spring Kafka's "Send failed" around it
-                .contains("Could not publish job", "counted, not logged", "max.request.size");
+                .contains("Could not publish job", "counted, not logged", Unreachable.WHY);
         assertThat(logged.list).noneMatch(event -> event.getFormattedMessage().contains(MARKER));
         assertThat(logged.list).noneMatch(event -> event.getLevel() == Level.ERROR
                 && namesOneOfThem(event.getFormattedMessage()));
@@ -116,6 +119,20 @@ class PublishFailuresLogTest {
                         && metric.getKey().group().equals("producer-metrics"))
                 .mapToDouble(metric -> ((Number) metric.getValue().metricValue()).doubleValue())
                 .sum();
+    }
+
+    /** Fails the records that carry {@link #MARKER} as a broker that cannot be reached fails them. */
+    public static final class Unreachable extends StringSerializer {
+
+        static final String WHY = "the broker could not be reached (the test's serializer says so)";
+
+        @Override
+        public byte[] serialize(String topic, String data) {
+            if (data != null && data.contains(MARKER)) {
+                throw new NetworkException(WHY);
+            }
+            return super.serialize(topic, data);
+        }
     }
 
     /** Every event logged while a test runs, from any thread. */
