@@ -49,6 +49,7 @@ class JobWrites {
                 lost_attempts = v.lost,
                 worker_id = coalesce(v.worker_id, j.worker_id),
                 started_at = coalesce(v.started_at, j.started_at),
+                start_recorded_at = CASE WHEN v.started_at IS NULL THEN j.start_recorded_at ELSE now() END,
                 finished_at = v.finished_at,
                 result = v.result::jsonb,
                 error = coalesce(v.error::jsonb, j.error),
@@ -103,10 +104,15 @@ class JobWrites {
             ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             """;
 
-    /** RUNNING attempts that should have reported long ago (workers interrupt and report at the deadline); locked. */
+    /**
+     * RUNNING attempts that should have reported long ago (workers interrupt and report at the deadline); locked. The
+     * deadline is counted from when the start was recorded, on the database's clock: the start's own time is the
+     * worker's clock, which may be minutes off.
+     */
     private static final String PAST_DEADLINE = "SELECT worker_id, " + STATE_COLUMNS + """
              FROM jobs
-            WHERE status = 'RUNNING' AND started_at < now() - make_interval(secs => timeout_seconds + :graceSeconds)
+            WHERE status = 'RUNNING'
+              AND coalesce(start_recorded_at, started_at) < now() - make_interval(secs => timeout_seconds + :graceSeconds)
               AND (:anyId OR id = ANY(CAST(:ids AS uuid[])))
             ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             """;

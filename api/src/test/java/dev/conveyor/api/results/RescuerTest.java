@@ -7,6 +7,8 @@ import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
+import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.common.message.JobStarted;
 import dev.conveyor.common.message.WorkerHeartbeat;
 import dev.conveyor.common.test.HttpJson;
 import java.time.Duration;
@@ -158,5 +160,36 @@ class RescuerTest {
 
         await().atMost(Duration.ofSeconds(20)).until(() -> !job(id).get("status").asString().equals("RUNNING"));
         assertThat(job(id).get("error").get("message").asString()).contains("no outcome within its timeout");
+    }
+
+    @Test
+    void countsTheDeadlineFromWhenTheStartWasRecordedWhateverTheWorkersClockSays() {
+        // a live worker whose clock is ten minutes behind the api's: its heartbeats keep it alive (the api judges them
+        // by its own clock), and its start says the attempt began ten minutes ago, although it began just now
+        var worker = "behind-" + UUID.randomUUID();
+        var behind = Duration.ofMinutes(10);
+        var beats = Executors.newSingleThreadScheduledExecutor();
+        beats.scheduleAtFixedRate(() -> kafka.send(Topics.WORKERS, worker, Json.write(new WorkerHeartbeat(
+                WorkerHeartbeat.VERSION, worker, List.of("rescue-q"), List.of("echo"), 1, 0,
+                Instant.now().minus(behind).minusSeconds(60), Instant.now().minus(behind)))), 0, 200,
+                TimeUnit.MILLISECONDS);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/v1/workers").json().get("workers")
+                    .valueStream().anyMatch(listed -> listed.get("id").asString().equals(worker)));
+            var submitted = http.post("/v1/jobs", "{\"type\": \"echo\", \"queue\": \"rescue-q\", "
+                    + "\"timeoutSeconds\": 5}").json();
+            var id = UUID.fromString(submitted.get("id").asString());
+            kafka.send(Topics.EVENTS, id.toString(), Json.write(new JobStarted(JobEvent.VERSION, id, 1, 0, worker,
+                    Instant.now().minus(behind))));
+            await().atMost(Duration.ofSeconds(20)).until(() -> job(id).get("status").asString().equals("RUNNING"));
+
+            // its deadline (5 s) and the grace after it (1 s) are counted on the api's clock
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
+                    .until(() -> job(id).get("status").asString().equals("RUNNING"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> !job(id).get("status").asString().equals("RUNNING"));
+            assertThat(job(id).get("error").get("message").asString()).contains("no outcome within its timeout");
+        } finally {
+            beats.shutdownNow();
+        }
     }
 }
