@@ -41,7 +41,10 @@ class RetryPolicy {
     /** {@code min(max, base * 2^(n-1))}, spread by ±jitter so that failures together do not retry together. */
     Duration backoff(int n) {
         var exponent = Math.min(Math.max(n - 1, 0), 30);
-        var nominal = Math.min(settings.maxDelay().toMillis(), settings.baseDelay().toMillis() * (1L << exponent));
+        var max = settings.maxDelay().toMillis();
+        // a base of more than 99 days doubled 30 times is past what a long holds: capped before it wraps round
+        var nominal = settings.baseDelay().toMillis() > max >> exponent ? max
+                : Math.min(max, settings.baseDelay().toMillis() << exponent);
         var spread = 1 + settings.jitter() * (2 * ThreadLocalRandom.current().nextDouble() - 1);
         return Duration.ofMillis(Math.round(nominal * spread));
     }

@@ -46,4 +46,14 @@ class RetryPolicyTest {
         assertThat(noJitter.delay(1, 315_360_000_000_000L)).isEqualTo(Duration.ofDays(7));
         assertThat(noJitter.delay(1, Long.MAX_VALUE)).isEqualTo(Duration.ofDays(7));
     }
+
+    @Test
+    void aLongBaseDelayDoubledPastWhatALongHoldsIsStillCapped() {
+        // 100 days doubled 30 times is more milliseconds than a long holds: it wrapped round to a negative delay,
+        // and the job was due again at once instead of after max-delay
+        var longBase = new RetryPolicy(new ApiProperties.Retry(Duration.ofDays(100), Duration.ofDays(365), 0.0,
+                Duration.ofDays(7), 3));
+        assertThat(longBase.backoff(31)).isEqualTo(Duration.ofDays(365));
+        assertThat(longBase.backoff(100)).isEqualTo(Duration.ofDays(365));
+    }
 }
