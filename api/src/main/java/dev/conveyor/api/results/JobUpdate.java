@@ -11,7 +11,8 @@ import java.time.Instant;
  * @param result        the result (JSON text); written only when {@code to} is SUCCEEDED
  * @param error         the last failed attempt (JSON text)
  * @param progress      the progress to show (JSON text), when {@code setsProgress}: null clears it
- * @param runAt         when the next attempt is due (a retry)
+ * @param runAt         when the next attempt is due (a retry), by the api's clock; written as as far from the
+ *                      database's now, the clock that decides when a job is due
  * @param redispatch    whether the job goes back to the dispatcher (its record is spent)
  */
 record JobUpdate(JobState from, JobState to, String workerId, Instant startedAt, Instant finishedAt, String result,

@@ -8,6 +8,7 @@ import dev.conveyor.common.Instants;
 import dev.conveyor.common.JobStatus;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ class JobWrites {
                 result = v.result::jsonb,
                 error = coalesce(v.error::jsonb, j.error),
                 progress = CASE WHEN v.sets_progress THEN v.progress::jsonb ELSE j.progress END,
-                run_at = coalesce(v.run_at, j.run_at),
+                run_at = coalesce(now() + (v.run_at - CAST(:writtenAt AS timestamptz)), j.run_at),
                 dispatched_at = CASE WHEN v.redispatch THEN NULL ELSE j.dispatched_at END,
                 dispatch_lease_until = CASE WHEN v.redispatch THEN NULL ELSE j.dispatch_lease_until END,
                 record_partition = CASE WHEN v.redispatch THEN NULL ELSE j.record_partition END,
@@ -139,9 +140,11 @@ class JobWrites {
     }
 
     private final JdbcClient jdbc;
+    private final Clock clock;
 
-    JobWrites(JdbcClient jdbc) {
+    JobWrites(JdbcClient jdbc, Clock clock) {
         this.jdbc = jdbc;
+        this.clock = clock;
     }
 
     /**
@@ -244,6 +247,9 @@ class JobWrites {
                 .param("setsProgress", array("bool", changes, JobUpdate::setsProgress))
                 .param("progress", array("text", changes, JobUpdate::progress))
                 .param("runAt", array("text", changes, u -> text(u.runAt())))
+                // a retry is due its delay from now by the database's clock, which the poller's "due" reads: the
+                // api's own clock may be off (set a year ahead, a retry waited a year)
+                .param("writtenAt", text(clock.instant()))
                 .param("redispatch", array("bool", changes, JobUpdate::redispatch))
                 .param("handed", new SqlArrayValue("bool", (Object[]) handed))
                 .query((rs, n) -> written.add(new Written(rs.getObject("written_id", UUID.class),

@@ -1,0 +1,79 @@
+package dev.conveyor.api.results;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import dev.conveyor.common.Json;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.message.JobError;
+import dev.conveyor.common.message.JobEvent;
+import dev.conveyor.common.message.JobFinished;
+import dev.conveyor.common.message.JobStarted;
+import dev.conveyor.common.test.HttpJson;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.bean.override.convention.TestBean;
+
+/**
+ * An api whose clock has jumped a year ahead (a bad time server; its host's clock set by hand) while it applies a
+ * failed attempt: the retry waits its backoff from now by the database's clock, which decides when a job is due.
+ * Counted from the api's clock, it waited a year, and still did once that clock was set right.
+ */
+@ApiTest
+class ApiClockAheadTest {
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+    }
+
+    @TestBean(name = "clock")
+    Clock clock;
+
+    static Clock clock() {
+        return Clock.offset(Clock.systemUTC(), Duration.ofDays(365));
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+    @Autowired
+    KafkaTemplate<String, String> kafka;
+
+    private HttpJson http;
+
+    @BeforeEach
+    void client() {
+        http = ApiTests.client(port);
+    }
+
+    @Test
+    void aFailedAttemptIsRetriedAfterItsBackoffWhateverTheApisClockSays() throws Exception {
+        var id = UUID.fromString(http.post("/v1/jobs", "{\"type\": \"echo\", \"maxAttempts\": 3}").json()
+                .get("id").asString());
+        var now = Instant.now();
+        kafka.send(Topics.EVENTS, id.toString(), Json.write(new JobStarted(JobEvent.VERSION, id, 1, 0, "w1", now)));
+        kafka.send(Topics.EVENTS, id.toString(), Json.write(new JobFinished(JobEvent.VERSION, id, 1, 0, 3, "w1",
+                JobFinished.Outcome.FAILED, null, new JobError(JobError.HANDLER_ERROR, "boom", true), null, now)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.sql("SELECT attempts FROM jobs WHERE id = :id")
+                .param("id", id).query(Integer.class).single() == 1);
+
+        // the backoff after a first failure is a second (±20 %): then the poller publishes it again
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(jdbc.sql("""
+                SELECT status = 'QUEUED' AND run_at <= now() + interval '2 seconds' FROM jobs WHERE id = :id""")
+                .param("id", id).query(Boolean.class).single()).as("due again within its backoff").isTrue());
+    }
+}
