@@ -11,7 +11,9 @@ import dev.conveyor.common.message.JobDispatch;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -103,10 +105,25 @@ public class Dispatcher implements SmartLifecycle {
 
     private void publishNow(List<Item> items, long sendBefore) {
         var now = clock.instant();
+        // queues whose topic Kafka could not be asked about: their other jobs here fail the same way, at once
+        Map<String, RuntimeException> unreachable = null;
         for (var i = 0; i < items.size(); i++) {
             var item = items.get(i);
             try {
-                queues.ensure(item.queue());
+                var refusedBefore = unreachable == null ? null : unreachable.get(item.queue());
+                if (refusedBefore != null) {
+                    failed(item, refusedBefore);
+                    continue;
+                }
+                try {
+                    queues.ensure(item.queue());
+                } catch (QueueTopics.KafkaAdminException e) {
+                    if (unreachable == null) {
+                        unreachable = new HashMap<>();
+                    }
+                    unreachable.put(item.queue(), e);
+                    throw e;
+                }
                 if (System.nanoTime() - sendBefore > 0) {
                     // Sends that blocked (Kafka unreachable, a topic being created) used up the lease's margin: a
                     // send begun now might still be in the producer when the lease ends and the poller publishes.

@@ -1,6 +1,7 @@
 package dev.conveyor.common.kafka;
 
 import dev.conveyor.common.Topics;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,6 +32,11 @@ public final class QueueTopics {
     private final int partitions;
     private final short replicationFactor;
     private final Set<String> ready = ConcurrentHashMap.newKeySet();
+    /** The last failed attempt per queue, and when it ended ({@link System#nanoTime()}); guarded by this. */
+    private final Map<String, Failure> failures = new HashMap<>();
+
+    private record Failure(long at, KafkaAdminException cause) {
+    }
 
     public QueueTopics(Admin admin, int partitions, short replicationFactor) {
         this.admin = admin;
@@ -38,20 +44,37 @@ public final class QueueTopics {
         this.replicationFactor = replicationFactor;
     }
 
-    /** Creates the queue's topic if missing and sets its share group to start at the earliest offset. */
+    /**
+     * Creates the queue's topic if missing and sets its share group to start at the earliest offset. A call that
+     * waited while another's attempt for the same queue failed fails with it, without an attempt of its own: each
+     * attempt may take up to 30 s when Kafka cannot be reached, and the callers waiting would otherwise make theirs
+     * one after another.
+     */
     public void ensure(String queue) {
         if (ready.contains(queue)) {
             return;
         }
+        var arrived = System.nanoTime();
         synchronized (this) {
             if (ready.contains(queue)) {
                 return;
             }
-            createTopic(Topics.jobs(queue), partitions, Map.of());
-            var group = new ConfigResource(ConfigResource.Type.GROUP, Topics.shareGroup(queue));
-            var earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
-                    AlterConfigOp.OpType.SET);
-            await(admin.incrementalAlterConfigs(Map.of(group, List.of(earliest))).all());
+            var failed = failures.get(queue);
+            if (failed != null && failed.at() - arrived > 0) {
+                throw new KafkaAdminException("the attempt made meanwhile failed: " + failed.cause().getMessage(),
+                        failed.cause());
+            }
+            try {
+                createTopic(Topics.jobs(queue), partitions, Map.of());
+                var group = new ConfigResource(ConfigResource.Type.GROUP, Topics.shareGroup(queue));
+                var earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
+                        AlterConfigOp.OpType.SET);
+                await(admin.incrementalAlterConfigs(Map.of(group, List.of(earliest))).all());
+            } catch (KafkaAdminException e) {
+                failures.put(queue, new Failure(System.nanoTime(), e));
+                throw e;
+            }
+            failures.remove(queue);
             ready.add(queue);
             log.info("Queue '{}' ready: topic {}, share group {} from earliest", queue, Topics.jobs(queue),
                     Topics.shareGroup(queue));
