@@ -36,7 +36,10 @@ class DuePoller implements SmartLifecycle {
     /**
      * Takes an equal share of each (queue, tenant)'s due jobs, oldest first, within the room left in its window.
      * The (queue, tenant) pairs with jobs not on Kafka are found with a skip scan of {@code jobs_due_idx} (one index
-     * probe per pair), so a tenant's backlog of a million rows costs no more than one of ten.
+     * probe per pair), so a tenant's backlog of a million rows costs no more than one of ten. The batch is shared only
+     * among the pairs with room in their window and a job due now (one more probe each): a tenant whose jobs are all
+     * due later took a share its jobs could not use, so that a hundred tenants with a job scheduled for tomorrow each
+     * left a tenant with thousands of retries due one job of the batch per look.
      */
     static final String CLAIM = """
             WITH RECURSIVE live AS MATERIALIZED (SELECT coalesce(array_agg(owner), '{}') AS owners
@@ -58,6 +61,10 @@ class DuePoller implements SmartLifecycle {
                 FROM pairs p
                 LEFT JOIN unnest(:roomQueues::text[], :roomTenants::text[], :rooms::int[]) AS r(queue, tenant, room)
                        ON r.queue = p.queue AND r.tenant = p.tenant
+                WHERE coalesce(r.room, :window) > 0
+                  AND EXISTS (SELECT 1 FROM jobs d
+                              WHERE d.queue = p.queue AND d.tenant = p.tenant AND d.dispatched_at IS NULL
+                                AND d.status IN ('SCHEDULED', 'QUEUED') AND d.run_at <= now())
             )
             UPDATE jobs j
             SET status = 'QUEUED',
