@@ -57,7 +57,8 @@ public class Dispatcher implements SmartLifecycle {
     private volatile boolean running;
 
     Dispatcher(KafkaTemplate<String, String> kafka, QueueTopics queues, DispatchMarks marks, LeaseReleases releases,
-            RefusedRecords refused, Clock clock, ApiProperties properties, JobMetrics jobMetrics, JobTracing tracing, TenantWindows windows) {
+            RefusedRecords refused, Clock clock, ApiProperties properties, JobMetrics jobMetrics, JobTracing tracing,
+            TenantWindows windows) {
         this.windows = windows;
         this.kafka = kafka;
         this.releases = releases;

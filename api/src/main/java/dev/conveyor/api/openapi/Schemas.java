@@ -101,8 +101,8 @@ final class Schemas {
     private static Schema jobError() {
         return object("A failed attempt.", fields(
                 "code", string("HANDLER_ERROR, TIMEOUT, NO_HANDLER, WORKER_LOST, CANCELLED, RESULT_TOO_LARGE, "
-                        + "RESULT_INVALID, INVALID_REPORT, RECORD_TOO_LARGE, or a handler's own code such as HTTP_STATUS or "
-                        + "SQL_ERROR."),
+                        + "RESULT_INVALID, INVALID_REPORT, RECORD_TOO_LARGE, or a handler's own code such as "
+                        + "HTTP_STATUS or SQL_ERROR."),
                 "message", string("What happened."),
                 "retryable", bool("Whether another attempt could succeed.")))
                 .required(List.of("code", "message", "retryable"));

@@ -113,7 +113,8 @@ class JobWrites {
     private static final String PAST_DEADLINE = "SELECT worker_id, " + STATE_COLUMNS + """
              FROM jobs
             WHERE status = 'RUNNING'
-              AND coalesce(start_recorded_at, started_at) < now() - make_interval(secs => timeout_seconds + :graceSeconds)
+              AND coalesce(start_recorded_at, started_at)
+                  < now() - make_interval(secs => timeout_seconds + :graceSeconds)
               AND (:anyId OR id = ANY(CAST(:ids AS uuid[])))
             ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             """;
