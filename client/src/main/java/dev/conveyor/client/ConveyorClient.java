@@ -36,6 +36,13 @@ import tools.jackson.databind.JsonNode;
 public final class ConveyorClient implements AutoCloseable {
 
     private static final int MAX_WAIT_SECONDS = 60;
+    /** Fewest time between two long-polls of one {@link #await}, should the api answer a job early and not ended. */
+    private static final Duration MIN_POLL_GAP = Duration.ofSeconds(1);
+
+    /** The default of {@link Builder#maxResponseBytes(long)}. */
+    public static final long DEFAULT_MAX_RESPONSE_BYTES = 64L << 20;
+    /** The longest {@link #await} waits: beyond a century a timeout means for ever. */
+    private static final Duration FOREVER = Duration.ofDays(36_500);
 
     private final Transport transport;
     private final HttpClient http;
@@ -45,7 +52,8 @@ public final class ConveyorClient implements AutoCloseable {
     private ConveyorClient(Builder builder) {
         this.ownsHttp = builder.http == null;
         this.http = ownsHttp ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build() : builder.http;
-        this.transport = new Transport(http, builder.base, builder.retry, builder.timeout, builder.apiKey);
+        this.transport = new Transport(http, builder.base, builder.retry, builder.timeout, builder.maxResponseBytes,
+                builder.apiKey);
         this.generateKeys = builder.generateKeys;
     }
 
@@ -61,7 +69,8 @@ public final class ConveyorClient implements AutoCloseable {
     /** Submits a job ({@code POST /v1/jobs}); answers the new job, or the earlier one of the same idempotency key. */
     public Job submit(JobRequest request) {
         var key = key(request);
-        return job(transport.send(Transport.Call.post("/v1/jobs", request.toJson(key), key != null)));
+        return transport.send(Transport.Call.post("/v1/jobs", request.toJson(key), key != null),
+                ConveyorClient::job);
     }
 
     /** Submits 1 to 1000 jobs at once, all or none ({@code POST /v1/jobs/batch}); answers them in order. */
@@ -74,15 +83,18 @@ public final class ConveyorClient implements AutoCloseable {
             repeatable &= key != null;
             items.add(request.toJson(key));
         }
-        var answer = transport.send(Transport.Call.post("/v1/jobs/batch", body, repeatable));
-        var jobs = new ArrayList<Job>(requests.size());
-        answer.get("jobs").forEach(job -> jobs.add(job(job)));
-        return jobs;
+        return transport.send(Transport.Call.post("/v1/jobs/batch", body, repeatable), answer -> {
+            var jobs = jobs(answer);
+            if (jobs.size() != requests.size()) {
+                throw new IllegalArgumentException(jobs.size() + " jobs for " + requests.size() + " requests");
+            }
+            return jobs;
+        });
     }
 
     /** The job as it stands ({@code GET /v1/jobs/{id}}); a {@link ProblemException} with status 404 if none. */
     public Job get(UUID id) {
-        return job(transport.send(Transport.Call.get("/v1/jobs/" + id)));
+        return transport.send(Transport.Call.get("/v1/jobs/" + id), ConveyorClient::job);
     }
 
     /**
@@ -90,15 +102,25 @@ public final class ConveyorClient implements AutoCloseable {
      * between), and answers the job as it then stands: check {@link Job#isTerminal()}.
      */
     public Job await(UUID id, Duration timeout) {
-        var deadline = System.nanoTime() + timeout.toNanos();
+        // a timeout of centuries is as good as for ever (and has more nanoseconds than a long holds)
+        var deadline = System.nanoTime() + (timeout.isNegative() ? 0 : timeout.compareTo(FOREVER) > 0
+                ? FOREVER.toNanos() : timeout.toNanos());
         while (true) {
-            var left = Math.max(0, deadline - System.nanoTime());
+            var sent = System.nanoTime();
+            var left = Math.max(0, deadline - sent);
             var wait = Math.min(MAX_WAIT_SECONDS, left / 1e9);
             var call = new Transport.Call("GET", "/v1/jobs/" + id + "?wait=" + String.format(Locale.ROOT, "%.3f",
                     wait), null, null, true, Duration.ofMillis((long) (wait * 1000)));
-            var job = job(transport.send(call));
-            if (job.isTerminal() || deadline - System.nanoTime() <= 0) {
+            var job = transport.send(call, ConveyorClient::job);
+            var now = System.nanoTime();
+            if (job.isTerminal() || deadline - now <= 0) {
                 return job;
+            }
+            // an answer before its wait ran out, job not ended (a proxy that drops wait, an api stopping): not again
+            // at once, lest a server that ignores wait get a request after another for as long as the timeout
+            var gap = MIN_POLL_GAP.toNanos() - (now - sent);
+            if (gap > 0) {
+                Transport.pause(Duration.ofNanos(Math.min(gap, deadline - now)));
             }
         }
     }
@@ -110,11 +132,14 @@ public final class ConveyorClient implements AutoCloseable {
         parameter(path, "queue", query.queue());
         parameter(path, "type", query.type());
         parameter(path, "after", after);
-        var answer = transport.send(Transport.Call.get(path.toString()));
-        var jobs = new ArrayList<Job>();
-        answer.get("jobs").forEach(job -> jobs.add(job(job)));
-        var next = answer.get("next");
-        return new JobPage(jobs, next == null || next.isNull() ? null : next.asString());
+        return transport.send(Transport.Call.get(path.toString()), answer -> {
+            var jobs = jobs(answer);
+            var next = answer.get("next");
+            if (next != null && !next.isNull() && !next.isString()) {
+                throw new IllegalArgumentException("next is neither a cursor nor null");
+            }
+            return new JobPage(jobs, next == null || next.isNull() ? null : next.asString());
+        });
     }
 
     /** Every job the query matches, newest first, fetched a page at a time as the stream is read. */
@@ -149,12 +174,12 @@ public final class ConveyorClient implements AutoCloseable {
 
     /** Cancels the job ({@code POST /v1/jobs/{id}/cancel}); 409 if it already ended. Not retried. */
     public Job cancel(UUID id) {
-        return job(transport.send(Transport.Call.post("/v1/jobs/" + id + "/cancel", null, false)));
+        return transport.send(Transport.Call.post("/v1/jobs/" + id + "/cancel", null, false), ConveyorClient::job);
     }
 
     /** Runs a FAILED or CANCELLED job again ({@code POST /v1/jobs/{id}/retry}); 409 otherwise. Not retried. */
     public Job retry(UUID id) {
-        return job(transport.send(Transport.Call.post("/v1/jobs/" + id + "/retry", null, false)));
+        return transport.send(Transport.Call.post("/v1/jobs/" + id + "/retry", null, false), ConveyorClient::job);
     }
 
     /** Closes the HTTP client, if this client made it. */
@@ -172,8 +197,26 @@ public final class ConveyorClient implements AutoCloseable {
         return generateKeys ? "conveyor-client-" + UUID.randomUUID() : null;
     }
 
+    /** A Job as the api answers it; anything else is an {@link IllegalArgumentException} (or Jackson's). */
     private static Job job(JsonNode json) {
-        return ClientJson.MAPPER.treeToValue(json, Job.class);
+        if (!json.isObject()) {
+            throw new IllegalArgumentException("a job must be a JSON object");
+        }
+        var job = ClientJson.MAPPER.treeToValue(json, Job.class);
+        if (job.id() == null || job.status() == null) {
+            throw new IllegalArgumentException("a job without id or status");
+        }
+        return job;
+    }
+
+    private static List<Job> jobs(JsonNode answer) {
+        var items = answer.isObject() ? answer.get("jobs") : null;
+        if (items == null || !items.isArray()) {
+            throw new IllegalArgumentException("no array of jobs");
+        }
+        var jobs = new ArrayList<Job>(items.size());
+        items.forEach(job -> jobs.add(job(job)));
+        return jobs;
     }
 
     private static void parameter(StringBuilder path, String name, String value) {
@@ -189,6 +232,7 @@ public final class ConveyorClient implements AutoCloseable {
         private HttpClient http;
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private Duration timeout = Duration.ofSeconds(30);
+        private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
         private boolean generateKeys = true;
         private String apiKey;
 
@@ -207,9 +251,30 @@ public final class ConveyorClient implements AutoCloseable {
             return this;
         }
 
-        /** How long one request may take, beyond the time a long-poll asks the api to wait (default 30 s). */
+        /**
+         * How long one request may take, its answer read to the end, beyond the time a long-poll asks the api to
+         * wait (default 30 s); more than 0, at most a day.
+         */
         public Builder requestTimeout(Duration timeout) {
-            this.timeout = Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(timeout, "timeout");
+            if (!timeout.isPositive() || timeout.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("requestTimeout must be more than 0 and at most a day, not "
+                        + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * The longest answer the client reads (default 64 MiB, the api's largest batch body); a longer one fails the
+         * call, read no further, and is not sent again. A page of many large jobs may need more, or a smaller
+         * {@link JobQuery#pageSize(int)}.
+         */
+        public Builder maxResponseBytes(long maxResponseBytes) {
+            if (maxResponseBytes < 1) {
+                throw new IllegalArgumentException("maxResponseBytes must be at least 1, not " + maxResponseBytes);
+            }
+            this.maxResponseBytes = maxResponseBytes;
             return this;
         }
 

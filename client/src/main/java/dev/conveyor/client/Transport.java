@@ -6,13 +6,22 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -25,15 +34,17 @@ final class Transport {
     private final String base;
     private final RetryPolicy retry;
     private final Duration timeout;
+    private final long maxResponseBytes;
     /** {@code Bearer <key>}, or null; never logged nor put in a message. */
     private final String authorization;
 
-    Transport(HttpClient http, URI base, RetryPolicy retry, Duration timeout, String apiKey) {
+    Transport(HttpClient http, URI base, RetryPolicy retry, Duration timeout, long maxResponseBytes, String apiKey) {
         this.http = http;
         // a base with a path (a proxy's prefix) keeps it
         this.base = base.toString().replaceAll("/+$", "");
         this.retry = retry;
         this.timeout = timeout;
+        this.maxResponseBytes = maxResponseBytes;
         this.authorization = apiKey == null ? null : "Bearer " + apiKey;
     }
 
@@ -50,13 +61,31 @@ final class Transport {
         }
     }
 
+    /**
+     * The body of a successful (2xx) answer, as JSON read by {@code reader}, which throws
+     * {@link IllegalArgumentException} (or Jackson's exceptions) for JSON that is not what the api answers.
+     */
+    <T> T send(Call call, Function<JsonNode, T> reader) {
+        var json = send(call);
+        try {
+            return reader.apply(json);
+        } catch (JacksonException | IllegalArgumentException e) {
+            throw new ConveyorException(call.method() + " " + call.path() + " answered JSON that is not what the api "
+                    + "answers: " + e.getMessage(), e);
+        }
+    }
+
     /** The body of a successful (2xx) answer, as JSON. */
     JsonNode send(Call call) {
         var request = request(call);
         for (var attempt = 1; ; attempt++) {
             HttpResponse<byte[]> response;
             try {
-                response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                response = exchange(request, timeout.plus(call.extraTime()));
+            } catch (TooLarge e) {
+                throw new ConveyorException(call.method() + " " + call.path() + " answered more than "
+                        + maxResponseBytes + " bytes: raise ConveyorClient.Builder.maxResponseBytes (or ask for "
+                        + "smaller pages, JobQuery.pageSize)", e);
             } catch (IOException e) {
                 if (!call.repeatable() || attempt >= retry.maxAttempts()) {
                     throw new ConveyorException(call.method() + " " + call.path() + " got no answer"
@@ -81,10 +110,118 @@ final class Transport {
                 throw new ProblemException(problem(response), "this client sends no API key: set one with "
                         + "ConveyorClient.Builder.apiKey");
             }
-            if (status >= 400) {
-                throw new ProblemException(problem(response));
+            if (status >= 300 || status < 200) {
+                throw new ProblemException(problem(response), redirect(response));
+            }
+            if (response.body().length == 0) {
+                throw new ConveyorException(call.method() + " " + call.path() + " answered " + status
+                        + " without a body", null);
             }
             return read(response.body(), call);
+        }
+    }
+
+    /**
+     * Sends the request and reads the answer, all of it within {@code limit}: the JDK's request timeout ends with the
+     * answer's headers, and a body sent a byte now and then (a proxy's, a hostile server's) would hold the caller for
+     * ever. An interrupt or the limit abandons the exchange.
+     */
+    private HttpResponse<byte[]> exchange(HttpRequest request, Duration limit) throws IOException,
+            InterruptedException {
+        var answer = http.sendAsync(request, info -> new Capped(maxResponseBytes));
+        try {
+            return answer.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            throw new HttpTimeoutException("no whole answer within " + limit);
+        } catch (InterruptedException e) {
+            answer.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            for (var cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof TooLarge tooLarge) {
+                    throw tooLarge;
+                }
+            }
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause());
+        }
+    }
+
+    /** For a redirect: a note that the client follows none, with where it was sent. */
+    private static String redirect(HttpResponse<byte[]> response) {
+        var status = response.statusCode();
+        if (status < 300 || status >= 400) {
+            return null;
+        }
+        var location = response.headers().firstValue("Location").orElse("");
+        return "redirected" + (location.isEmpty() ? "" : " to " + (location.length() > 200 ? location.substring(0,
+                200) + "..." : location)) + ", which this client does not follow: give it the api's own address";
+    }
+
+    /** A body longer than the client takes. */
+    static final class TooLarge extends IOException {
+
+        TooLarge(long max) {
+            super("the answer's body is longer than " + max + " bytes");
+        }
+    }
+
+    /** Reads a body into memory up to {@code max} bytes; a longer one fails with {@link TooLarge}, read no further. */
+    private static final class Capped implements HttpResponse.BodySubscriber<byte[]> {
+
+        private final HttpResponse.BodySubscriber<byte[]> bytes = HttpResponse.BodySubscribers.ofByteArray();
+        private final long max;
+        private Flow.Subscription subscription;
+        private long received;
+        private boolean refused;
+
+        Capped(long max) {
+            this.max = max;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            bytes.onSubscribe(subscription);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (refused) {
+                return;
+            }
+            for (var item : items) {
+                received += item.remaining();
+            }
+            if (received > max) {
+                refused = true;
+                subscription.cancel();
+                bytes.onError(new TooLarge(max));
+                return;
+            }
+            bytes.onNext(items);
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            if (!refused) {
+                bytes.onError(failure);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            if (!refused) {
+                bytes.onComplete();
+            }
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return bytes.getBody();
         }
     }
 
@@ -108,11 +245,17 @@ final class Transport {
         return builder.build();
     }
 
-    /** {@code Retry-After} in seconds or as an HTTP date; absent, unreadable or negative: none. */
+    /**
+     * {@code Retry-After} in seconds or as an HTTP date; absent, unreadable or negative: none. Digits past what a
+     * long holds ask for longer than any {@code maxDelay}.
+     */
     static Optional<Duration> retryAfter(HttpHeaders headers) {
         var value = headers.firstValue("Retry-After").map(String::trim).orElse(null);
         if (value == null) {
             return Optional.empty();
+        }
+        if (value.length() > 18 && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return Optional.of(Duration.ofSeconds(Long.MAX_VALUE)); // more seconds than a long holds: too long
         }
         try {
             var seconds = Long.parseLong(value);
@@ -153,7 +296,7 @@ final class Transport {
         }
     }
 
-    private static void pause(Duration wait) {
+    static void pause(Duration wait) {
         try {
             Thread.sleep(wait);
         } catch (InterruptedException e) {

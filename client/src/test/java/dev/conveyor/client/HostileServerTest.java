@@ -1,0 +1,240 @@
+package dev.conveyor.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client against a server (or a proxy in front of one) that answers what no api would: bodies without end, JSON
+ * of another shape, redirects, odd problem documents. Each call ends, promptly, with a {@link ConveyorException}.
+ */
+class HostileServerTest {
+
+    private static final UUID ID = UUID.fromString("01a22222-29f0-77f3-b860-1cad7579bffe");
+    private static final String JOB = "{\"id\":\"" + ID + "\",\"type\":\"echo\",\"queue\":\"default\","
+            + "\"status\":\"RUNNING\",\"payload\":{},\"attempts\":1,\"maxAttempts\":3,\"timeoutSeconds\":300,"
+            + "\"createdAt\":\"2026-11-28T10:15:30.123Z\",\"runAt\":\"2026-11-28T10:15:30.123Z\","
+            + "\"updatedAt\":\"2026-11-28T10:15:30.123Z\"}";
+
+    private final StubApi api = new StubApi();
+
+    @AfterEach
+    void stop() {
+        api.close();
+    }
+
+    private ConveyorClient client() {
+        return ConveyorClient.builder(api.uri())
+                .retryPolicy(new RetryPolicy(3, Duration.ofMillis(10), Duration.ofMillis(50))).build();
+    }
+
+    @Nested
+    class AnswersOfAnotherShape {
+
+        @Test
+        void aJobAnswerThatIsNoJobIsAConveyorExceptionNotANullOrAJacksonError() {
+            var client = client();
+            for (var body : List.of("", "null", "[]", "5", "{}", "{\"id\":\"not-a-uuid\",\"status\":\"RUNNING\"}",
+                    JOB.replace("RUNNING", "PAUSED"), JOB.replace("\"status\":\"RUNNING\",", ""),
+                    JOB.replace("\"attempts\":1", "\"attempts\":null"))) {
+                api.then(200, body);
+                assertThatThrownBy(() -> client.get(ID)).as(body).isExactlyInstanceOf(ConveyorException.class)
+                        .hasMessageContaining("GET /v1/jobs/" + ID);
+            }
+        }
+
+        @Test
+        void aBatchAnswerWithoutOneJobPerRequestIsAConveyorException() {
+            var client = client();
+            var two = List.of(JobRequest.of("echo"), JobRequest.of("echo"));
+            for (var body : List.of("{}", "{\"jobs\":5}", "{\"jobs\":[]}", "{\"jobs\":[" + JOB + "]}")) {
+                api.then(202, body);
+                assertThatThrownBy(() -> client.submitAll(two)).as(body).isExactlyInstanceOf(ConveyorException.class)
+                        .hasMessageContaining("POST /v1/jobs/batch");
+            }
+        }
+
+        @Test
+        void aPageAnswerWithoutJobsIsAConveyorException() {
+            var client = client();
+            for (var body : List.of("{}", "{\"jobs\":{}}", "{\"jobs\":[5]}", "{\"jobs\":[],\"next\":5}")) {
+                api.then(200, body);
+                assertThatThrownBy(() -> client.page(JobQuery.all(), null)).as(body)
+                        .isExactlyInstanceOf(ConveyorException.class).hasMessageContaining("GET /v1/jobs");
+            }
+        }
+
+        @Test
+        void aRedirectIsReportedWithItsStatusNotReadAsAnEmptyJob() {
+            api.then(302, "", "Location", "https://elsewhere.example/login").then(204, "");
+            var client = client();
+            assertThatThrownBy(() -> client.get(ID)).isInstanceOfSatisfying(ProblemException.class,
+                    e -> assertThat(e.status()).isEqualTo(302));
+            assertThatThrownBy(() -> client.get(ID)).isExactlyInstanceOf(ConveyorException.class)
+                    .hasMessageContaining("204");
+        }
+
+        @Test
+        void aProblemDocumentWithOddFieldsStillGivesTheAnswersStatus() {
+            var client = client();
+            for (var body : List.of("{\"title\":\"x\",\"errors\":[null]}", "{\"title\":\"x\",\"status\":\"bad\"}",
+                    "{\"title\":\"x\",\"errors\":{\"a\":1}}", "{\"title\":{\"a\":1},\"detail\":[1]}",
+                    "{\"title\":\"x\",\"errors\":[{\"field\":[1]}]}")) {
+                api.then(400, body);
+                assertThatThrownBy(() -> client.get(ID)).as(body).isInstanceOfSatisfying(ProblemException.class,
+                        e -> assertThat(e.status()).isEqualTo(400));
+            }
+        }
+    }
+
+    @Nested
+    class EndlessAnswers {
+
+        private final HttpServer server;
+
+        EndlessAnswers() {
+            try {
+                server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+            server.start();
+        }
+
+        @AfterEach
+        void stopServer() {
+            server.stop(0);
+        }
+
+        private ConveyorClient client(Duration timeout) {
+            return ConveyorClient.builder(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
+                    .retryPolicy(RetryPolicy.NONE).requestTimeout(timeout).build();
+        }
+
+        /** Answers 200 and then a body that never ends: {@code chunk} every {@code every}. */
+        private void endless(byte[] chunk, Duration every, AtomicInteger requests) {
+            server.createContext("/", exchange -> {
+                requests.incrementAndGet();
+                stream(exchange, chunk, every);
+            });
+        }
+
+        private static void stream(HttpExchange exchange, byte[] chunk, Duration every) throws IOException {
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, 0);
+            try (var out = exchange.getResponseBody()) {
+                out.write('[');
+                while (true) {
+                    out.write(chunk);
+                    out.flush();
+                    if (every.isPositive()) {
+                        Thread.sleep(every);
+                    }
+                }
+            } catch (IOException | InterruptedException gone) {
+                // the client hung up
+            }
+        }
+
+        @Test
+        void aBodyThatTricklesForEverEndsTheCallAtTheRequestTimeout() {
+            endless(" ".getBytes(), Duration.ofMillis(100), new AtomicInteger());
+            try (var client = client(Duration.ofSeconds(1))) {
+                var call = CompletableFuture.supplyAsync(() -> client.get(ID));
+                assertThat(call).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class)
+                        .havingCause().isExactlyInstanceOf(ConveyorException.class);
+            }
+        }
+
+        @Test
+        void aBodyLargerThanTheLimitIsRefusedWithoutReadingItAllNorSendingAgain() {
+            var requests = new AtomicInteger();
+            endless(" ".repeat(64 * 1024).getBytes(), Duration.ZERO, requests);
+            try (var client = ConveyorClient.builder(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
+                    .maxResponseBytes(1 << 20).build()) {
+                var call = CompletableFuture.supplyAsync(() -> client.get(ID));
+                assertThat(call).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class)
+                        .havingCause().isExactlyInstanceOf(ConveyorException.class)
+                        .withMessageContaining("more than 1048576 bytes").withMessageContaining("maxResponseBytes");
+            }
+            assertThat(requests).hasValue(1);
+        }
+
+        @Test
+        void anInterruptedCallStopsPromptlyAndKeepsItsInterrupt() {
+            endless(" ".getBytes(), Duration.ofMillis(100), new AtomicInteger());
+            try (var client = client(Duration.ofMinutes(5))) {
+                var interrupted = new CompletableFuture<Boolean>();
+                var caller = Thread.ofPlatform().start(() -> {
+                    try {
+                        client.get(ID);
+                        interrupted.complete(false);
+                    } catch (ConveyorException e) {
+                        interrupted.complete(Thread.currentThread().isInterrupted());
+                    }
+                });
+                org.awaitility.Awaitility.await().until(() -> caller.getState() == Thread.State.WAITING
+                        || caller.getState() == Thread.State.TIMED_WAITING);
+                caller.interrupt();
+                assertThat(interrupted).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(true);
+            }
+        }
+    }
+
+    @Nested
+    class OddWaits {
+
+        @Test
+        void aRetryAfterTooLargeForALongIsTooLongToWaitNotRetriedAtOnce() {
+            api.then(503, "{\"title\":\"Unavailable\",\"status\":503,\"detail\":\"later\"}", "Retry-After",
+                    "99999999999999999999").then(200, JOB);
+            assertThatThrownBy(() -> client().get(ID)).isInstanceOfSatisfying(ProblemException.class,
+                    e -> assertThat(e.status()).isEqualTo(503));
+            assertThat(api.received()).hasSize(1);
+        }
+
+        @Test
+        void awaitDoesNotHammerAServerThatIgnoresWait() {
+            for (var i = 0; i < 1000; i++) {
+                api.then(200, JOB);
+            }
+            var job = client().await(ID, Duration.ofSeconds(2));
+            assertThat(job.status()).isEqualTo(JobStatus.RUNNING);
+            assertThat(api.received()).hasSizeBetween(2, 4);
+        }
+
+        @Test
+        void awaitTakesATimeoutOfCenturies() {
+            api.then(200, JOB.replace("RUNNING", "SUCCEEDED"));
+            assertThat(client().await(ID, Duration.ofSeconds(Long.MAX_VALUE)).status())
+                    .isEqualTo(JobStatus.SUCCEEDED);
+        }
+
+        @Test
+        void aRequestTimeoutThatNoRequestCouldKeepIsRefusedByTheBuilder() {
+            var builder = ConveyorClient.builder(api.uri());
+            for (var bad : List.of(Duration.ZERO, Duration.ofSeconds(-1), Duration.ofDays(3650))) {
+                assertThatThrownBy(() -> builder.requestTimeout(bad)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("requestTimeout");
+            }
+        }
+    }
+}
