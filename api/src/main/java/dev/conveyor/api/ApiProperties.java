@@ -1,6 +1,7 @@
 package dev.conveyor.api;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -77,16 +78,19 @@ public record ApiProperties(
         require(insertBatchSize >= 1, "conveyor.api.insert-batch-size must be at least 1");
         require(insertWait.compareTo(Duration.ofMillis(100)) >= 0 && insertWait.compareTo(Duration.ofHours(1)) <= 0,
                 "conveyor.api.insert-wait must be from 100ms to 1h");
-        require(rescueGrace.isPositive(), "conveyor.api.rescue-grace must be positive");
+        require(rescueGrace.isPositive() && rescueGrace.compareTo(LONGEST) <= 0,
+                "conveyor.api.rescue-grace must be positive and at most 36500d");
         require(rescueInterval.isPositive(), "conveyor.api.rescue-interval must be positive");
         require(workerTtl.isPositive(), "conveyor.api.worker-ttl must be positive");
         require(workerLostAfter.compareTo(Duration.ofSeconds(1)) >= 0,
                 "conveyor.api.worker-lost-after must be at least 1s (and several of the workers' heartbeat-interval)");
         queues = queues == null ? List.of() : List.copyOf(queues);
         require(!queues.isEmpty(), "conveyor.api.queues must name at least one queue, e.g. default");
+        var named = new HashSet<String>();
         for (var queue : queues) {
             require(QUEUE_NAME.matcher(queue).matches(), "conveyor.api.queues: '" + queue
                     + "' is not a queue name; names match [a-z0-9][a-z0-9_-]{0,63}");
+            require(named.add(queue), "conveyor.api.queues names '" + queue + "' twice: name each queue once");
         }
     }
 
@@ -184,12 +188,19 @@ public record ApiProperties(
             @DefaultValue("1m") Duration interval) {
 
         public Retention {
-            require(!succeeded.isNegative(), "conveyor.api.retention.succeeded must not be negative (0: for ever)");
-            require(!cancelled.isNegative(), "conveyor.api.retention.cancelled must not be negative (0: for ever)");
-            require(!failed.isNegative(), "conveyor.api.retention.failed must not be negative (0: for ever)");
+            // the cleaner deletes what ended before now() minus these: PostgreSQL counts back some 6,700 years
+            require(!succeeded.isNegative() && succeeded.compareTo(LONGEST) <= 0,
+                    "conveyor.api.retention.succeeded must be from 0 to 36500d (0: for ever)");
+            require(!cancelled.isNegative() && cancelled.compareTo(LONGEST) <= 0,
+                    "conveyor.api.retention.cancelled must be from 0 to 36500d (0: for ever)");
+            require(!failed.isNegative() && failed.compareTo(LONGEST) <= 0,
+                    "conveyor.api.retention.failed must be from 0 to 36500d (0: for ever)");
             require(interval.isPositive(), "conveyor.api.retention.interval must be positive");
         }
     }
+
+    /** The longest retention or grace: a century, in nanoseconds, timestamps and intervals alike. */
+    private static final Duration LONGEST = Duration.ofDays(36_500);
 
     private static final Pattern QUEUE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 

@@ -3,6 +3,7 @@ package dev.conveyor.worker;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -69,9 +70,11 @@ public record WorkerProperties(
         require(id.length() <= MAX_ID && id.chars().noneMatch(Character::isISOControl),
                 "conveyor.worker.id must be at most " + MAX_ID + " characters, none of them a control character");
         require(queues != null && !queues.isEmpty(), "conveyor.worker.queues must name at least one queue");
+        var named = new HashSet<String>();
         for (var queue : queues) {
             require(QUEUE.matcher(queue).matches(),
                     "conveyor.worker.queues: '" + queue + "' is not a queue name ([a-z0-9][a-z0-9_-]{0,63})");
+            require(named.add(queue), "conveyor.worker.queues names '" + queue + "' twice: name each queue once");
         }
         queues = List.copyOf(queues);
         require(consumersPerQueue >= 1, "conveyor.worker.consumers-per-queue must be at least 1");
@@ -82,7 +85,9 @@ public record WorkerProperties(
         require(queuePartitions >= 1, "conveyor.worker.queue-partitions must be at least 1");
         require(replicationFactor >= 1, "conveyor.worker.replication-factor must be at least 1");
         require(!shutdownGrace.isNegative(), "conveyor.worker.shutdown-grace must not be negative");
-        require(heartbeatInterval.isPositive(), "conveyor.worker.heartbeat-interval must be positive");
+        // the heartbeat thread waits whole milliseconds: under 10 it would send (or skip) one after another
+        require(heartbeatInterval.compareTo(Duration.ofMillis(10)) >= 0,
+                "conveyor.worker.heartbeat-interval must be at least 10ms");
         // The api's reconciler, every reconcile-interval (at least 1s), takes a settled record without a start for a
         // lost attempt once two rounds found it so: a start must be well on its way by then.
         require(!startEventAfter.isNegative() && startEventAfter.compareTo(Duration.ofMillis(500)) <= 0,

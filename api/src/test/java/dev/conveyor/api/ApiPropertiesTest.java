@@ -1,0 +1,49 @@
+package dev.conveyor.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+/** Settings an operator may get wrong stop the api at start, naming the property, instead of misbehaving later. */
+class ApiPropertiesTest {
+
+    private static ApiProperties bind(Map<String, String> settings) {
+        return new Binder(new MapConfigurationPropertySource(settings))
+                .bindOrCreate("conveyor.api", Bindable.of(ApiProperties.class));
+    }
+
+    private static void refused(String property, String value, String... message) {
+        assertThatThrownBy(() -> bind(Map.of(property, value))).as("%s=%s", property, value)
+                .isInstanceOf(BindException.class).rootCause().isInstanceOf(IllegalArgumentException.class)
+                .message().contains(property).contains(List.of(message));
+    }
+
+    @Test
+    void aQueueNamedTwiceIsRefused() {
+        refused("conveyor.api.queues", "default,emails,default", "'default'", "twice");
+    }
+
+    @Test
+    void aRetentionPastWhatPostgresqlCountsBackIsRefused() {
+        // "keep for ever" written as 9999999d: now() minus 27,000 years is out of PostgreSQL's range, so every
+        // pass of the cleaner failed, and with succeeded failing first no ended job of any status was deleted
+        for (var status : new String[] {"succeeded", "cancelled", "failed"}) {
+            refused("conveyor.api.retention." + status, "9999999d", "0: for ever");
+        }
+        assertThat(bind(Map.of("conveyor.api.retention.failed", "36500d")).retention().failed()).hasDays(36_500);
+    }
+
+    @Test
+    void aRescueGraceOfCenturiesIsRefused() {
+        // the rescuer compares it in nanoseconds: past 292 years every round of it threw, and no lost attempt was
+        // ever run again
+        refused("conveyor.api.rescue-grace", "9999999d", "36500d");
+    }
+}
