@@ -109,8 +109,9 @@ public final class ConveyorClient implements AutoCloseable {
             var sent = System.nanoTime();
             var left = Math.max(0, deadline - sent);
             var wait = Math.min(MAX_WAIT_SECONDS, left / 1e9);
+            // tries after the deadline would keep the caller past the time it gave, for an answer it no longer waits for
             var call = new Transport.Call("GET", "/v1/jobs/" + id + "?wait=" + String.format(Locale.ROOT, "%.3f",
-                    wait), null, null, true, Duration.ofMillis((long) (wait * 1000)));
+                    wait), null, null, true, Duration.ofMillis((long) (wait * 1000)), deadline);
             var job = transport.send(call, ConveyorClient::job);
             var now = System.nanoTime();
             if (job.isTerminal() || deadline - now <= 0) {
@@ -153,6 +154,12 @@ public final class ConveyorClient implements AutoCloseable {
             public boolean hasNext() {
                 while (!page.hasNext() && !last) {
                     var fetched = page(query, next);
+                    if (next != null && next.equals(fetched.next())) {
+                        // the same page again and again, for ever
+                        throw new ConveyorException("GET /v1/jobs answered the cursor it was asked for, '"
+                                + (next.length() > 100 ? next.substring(0, 100) + "..." : next)
+                                + "', as the next one", null);
+                    }
                     page = fetched.jobs().iterator();
                     next = fetched.next();
                     last = next == null;
@@ -182,10 +189,15 @@ public final class ConveyorClient implements AutoCloseable {
         return transport.send(Transport.Call.post("/v1/jobs/" + id + "/retry", null, false), ConveyorClient::job);
     }
 
-    /** Closes the HTTP client, if this client made it. */
+    /**
+     * Closes the HTTP client, if this client made it, ending the calls in flight (a long-poll's too) with a
+     * {@link ConveyorException}; later calls throw one at once.
+     */
     @Override
     public void close() {
+        transport.close();
         if (ownsHttp) {
+            http.shutdownNow(); // close() alone waits for every exchange in flight: a long-poll's minute and more
             http.close();
         }
     }

@@ -16,6 +16,9 @@ public record RetryPolicy(int maxAttempts, Duration baseDelay, Duration maxDelay
     /** 5 tries, 200 ms doubling to at most 10 s between them. */
     public static final RetryPolicy DEFAULT = new RetryPolicy(5, Duration.ofMillis(200), Duration.ofSeconds(10));
 
+    /** The longest wait a backoff answers, some 146 million years: more milliseconds than a long holds. */
+    private static final Duration LONGEST = Duration.ofMillis(Long.MAX_VALUE / 2);
+
     /** No retries at all. */
     public static final RetryPolicy NONE = new RetryPolicy(1, Duration.ZERO, Duration.ZERO);
 
@@ -30,11 +33,12 @@ public record RetryPolicy(int maxAttempts, Duration baseDelay, Duration maxDelay
 
     /** The wait before try {@code next} (2 for the first retry) when the answer named none. */
     Duration backoff(int next) {
-        var full = baseDelay.multipliedBy(1L << Math.min(next - 2, 30));
-        if (full.compareTo(maxDelay) > 0 || full.isNegative()) {
-            full = maxDelay;
-        }
-        var half = full.toMillis() / 2;
-        return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(full.toMillis() - half + 1));
+        var factor = 1L << Math.min(next - 2, 30);
+        // past what a Duration holds (a base of millennia) is past maxDelay
+        var full = baseDelay.compareTo(maxDelay.dividedBy(factor)) > 0 ? maxDelay : baseDelay.multipliedBy(factor);
+        // and past what a long holds in milliseconds, a near-infinite wait all the same
+        var millis = full.compareTo(LONGEST) > 0 ? LONGEST.toMillis() : full.toMillis();
+        var half = millis / 2;
+        return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(millis - half + 1));
     }
 }

@@ -35,6 +35,7 @@ final class Transport {
     private final RetryPolicy retry;
     private final Duration timeout;
     private final long maxResponseBytes;
+    private volatile boolean closed;
     /** {@code Bearer <key>}, or null; never logged nor put in a message. */
     private final String authorization;
 
@@ -48,17 +49,30 @@ final class Transport {
         this.authorization = apiKey == null ? null : "Bearer " + apiKey;
     }
 
-    /** What a request is. {@code repeatable}: safe to send again (a GET, or a POST with an idempotency key). */
+    /**
+     * What a request is. {@code repeatable}: safe to send again (a GET, or a POST with an idempotency key);
+     * {@code retryUntil}: the {@link System#nanoTime()} after which no new try starts (null: as the policy says).
+     */
     record Call(String method, String path, JsonNode body, String idempotencyKey, boolean repeatable,
-            Duration extraTime) {
+            Duration extraTime, Long retryUntil) {
 
         static Call get(String path) {
-            return new Call("GET", path, null, null, true, Duration.ZERO);
+            return new Call("GET", path, null, null, true, Duration.ZERO, null);
         }
 
         static Call post(String path, JsonNode body, boolean repeatable) {
-            return new Call("POST", path, body, null, repeatable, Duration.ZERO);
+            return new Call("POST", path, body, null, repeatable, Duration.ZERO, null);
         }
+
+        /** Whether another try may start: the call is repeatable, and its time not up. */
+        boolean mayRetry() {
+            return repeatable && (retryUntil == null || retryUntil - System.nanoTime() > 0);
+        }
+    }
+
+    /** Ends the calls in flight (with the HTTP client, closed by the caller) and refuses new ones. */
+    void close() {
+        closed = true;
     }
 
     /**
@@ -79,6 +93,10 @@ final class Transport {
     JsonNode send(Call call) {
         var request = request(call);
         for (var attempt = 1; ; attempt++) {
+            if (closed) {
+                throw new ConveyorException(call.method() + " " + call.path() + " not sent: the client is closed",
+                        null);
+            }
             HttpResponse<byte[]> response;
             try {
                 response = exchange(request, timeout.plus(call.extraTime()));
@@ -87,7 +105,7 @@ final class Transport {
                         + maxResponseBytes + " bytes: raise ConveyorClient.Builder.maxResponseBytes (or ask for "
                         + "smaller pages, JobQuery.pageSize)", e);
             } catch (IOException e) {
-                if (!call.repeatable() || attempt >= retry.maxAttempts()) {
+                if (!call.mayRetry() || attempt >= retry.maxAttempts() || closed) {
                     throw new ConveyorException(call.method() + " " + call.path() + " got no answer"
                             + (attempt > 1 ? " in " + attempt + " tries" : "") + ": " + e, e);
                 }
@@ -98,7 +116,7 @@ final class Transport {
                 throw new ConveyorException("interrupted while waiting for " + call.path(), e);
             }
             var status = response.statusCode();
-            if ((status == 503 || status == 429) && call.repeatable() && attempt < retry.maxAttempts()) {
+            if ((status == 503 || status == 429) && call.mayRetry() && attempt < retry.maxAttempts()) {
                 var next = attempt + 1;
                 var wait = retryAfter(response.headers()).orElseGet(() -> retry.backoff(next));
                 if (wait.compareTo(retry.maxDelay()) <= 0) {

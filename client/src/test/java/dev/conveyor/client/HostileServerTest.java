@@ -178,6 +178,46 @@ class HostileServerTest {
             assertThat(requests).hasValue(1);
         }
 
+        /** Takes requests and never answers them. */
+        private void silent(AtomicInteger requests) {
+            server.createContext("/", exchange -> {
+                requests.incrementAndGet();
+                try {
+                    Thread.sleep(Duration.ofMinutes(10));
+                } catch (InterruptedException stopped) {
+                    exchange.close();
+                }
+            });
+        }
+
+        @Test
+        void awaitSendsNoTryAfterItsDeadlineToAServerThatNeverAnswers() {
+            var requests = new AtomicInteger();
+            silent(requests);
+            try (var client = ConveyorClient.builder(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
+                    .requestTimeout(Duration.ofSeconds(1)).build()) {
+                var call = CompletableFuture.supplyAsync(() -> client.await(ID, Duration.ofMillis(500)));
+                // one try: 0.5 s of wait and 1 s of request timeout; before, five tries took 8 s and more
+                assertThat(call).failsWithin(Duration.ofSeconds(4)).withThrowableOfType(ExecutionException.class)
+                        .havingCause().isExactlyInstanceOf(ConveyorException.class);
+            }
+            assertThat(requests).hasValue(1);
+        }
+
+        @Test
+        void closeEndsALongPollInFlightAtOnceAndTheCallIsNotSentAgain() {
+            var requests = new AtomicInteger();
+            silent(requests);
+            var client = ConveyorClient.builder(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
+                    .build();
+            var call = CompletableFuture.supplyAsync(() -> client.await(ID, Duration.ofMinutes(1)));
+            org.awaitility.Awaitility.await().until(() -> requests.get() == 1);
+            assertThat(CompletableFuture.runAsync(client::close)).succeedsWithin(Duration.ofSeconds(5));
+            assertThat(call).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(ExecutionException.class)
+                    .havingCause().isExactlyInstanceOf(ConveyorException.class);
+            assertThat(requests).hasValue(1);
+        }
+
         @Test
         void anInterruptedCallStopsPromptlyAndKeepsItsInterrupt() {
             endless(" ".getBytes(), Duration.ofMillis(100), new AtomicInteger());
@@ -226,6 +266,24 @@ class HostileServerTest {
             api.then(200, JOB.replace("RUNNING", "SUCCEEDED"));
             assertThat(client().await(ID, Duration.ofSeconds(Long.MAX_VALUE)).status())
                     .isEqualTo(JobStatus.SUCCEEDED);
+        }
+
+        @Test
+        void aPageThatAnswersTheCursorItWasAskedWithEndsTheListingNotLoopsForEver() {
+            for (var i = 0; i < 200; i++) {
+                api.then(200, "{\"jobs\":[],\"next\":\"c1\"}");
+            }
+            var listing = CompletableFuture.supplyAsync(() -> client().list(JobQuery.all()).toList());
+            assertThat(listing).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(ExecutionException.class)
+                    .havingCause().isExactlyInstanceOf(ConveyorException.class).withMessageContaining("c1");
+            assertThat(api.received()).hasSize(2);
+        }
+
+        @Test
+        void aBackoffPastWhatADurationHoldsIsMaxDelay() {
+            var policy = new RetryPolicy(64, Duration.ofDays(365L * 1_000_000), Duration.ofSeconds(Long.MAX_VALUE));
+            assertThat(policy.backoff(2)).isGreaterThanOrEqualTo(Duration.ofDays(365L * 500_000));
+            assertThat(policy.backoff(64)).isPositive();
         }
 
         @Test
