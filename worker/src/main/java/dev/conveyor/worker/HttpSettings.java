@@ -4,6 +4,8 @@ import static dev.conveyor.worker.WorkerProperties.require;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -31,12 +33,23 @@ public record HttpSettings(
         @DefaultValue("5") int maxRedirects,
         @DefaultValue("" + DEFAULT_MAX_CONNECTIONS_PER_HOST) int maxConnectionsPerHost) {
 
+    private static final Pattern ALLOWED_HOST = Pattern.compile("(\\*\\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?"
+            + "(\\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\\.?|[0-9a-f.]*:[0-9a-f:.]*");
+
     /** Enough for a busy service; far fewer sockets than thousands of jobs in flight would otherwise open. */
     public static final int DEFAULT_MAX_CONNECTIONS_PER_HOST = 256;
 
     public HttpSettings {
         require(maxResponseBytes >= 0, "conveyor.worker.http.max-response-bytes must not be negative");
         allowedHosts = allowedHosts == null ? List.of() : List.copyOf(allowedHosts);
+        // matched against a request's bare host name (AddressGuard): anything else never matches, and every job
+        // would fail at run time (a blank one, dropped, would turn the allow-list into any public host)
+        for (var host : allowedHosts) {
+            require(host != null && ALLOWED_HOST.matcher(host.strip().toLowerCase(Locale.ROOT)).matches(),
+                    "conveyor.worker.http.allowed-hosts: '" + host + "' is not a host name (api.example.org), "
+                            + "*. and one (*.example.org), nor an address (10.0.0.1, ::1): no scheme, port, path, "
+                            + "or brackets");
+        }
         allowedAddresses = allowedAddresses == null ? List.of() : List.copyOf(allowedAddresses);
         require(defaultTimeout.isPositive(), "conveyor.worker.http.default-timeout must be positive");
         require(connectTimeout.isPositive(), "conveyor.worker.http.connect-timeout must be positive");

@@ -56,6 +56,7 @@ public record WorkerProperties(
         @DefaultValue SqlSettings sql) {
 
     private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
     /** The longest worker id (the api keeps at most this many characters of it). */
     static final int MAX_ID = 255;
 
@@ -93,8 +94,12 @@ public record WorkerProperties(
         require(!startEventAfter.isNegative() && startEventAfter.compareTo(Duration.ofMillis(500)) <= 0,
                 "conveyor.worker.start-event-after must be from 0 to 500ms");
         typeLimits = typeLimits == null ? Map.of() : Map.copyOf(typeLimits);
-        typeLimits.forEach((type, limit) -> require(limit != null && limit >= 1,
-                "conveyor.worker.type-limits." + type + " must be at least 1"));
+        typeLimits.forEach((type, limit) -> {
+            // a limit under a name no job type can have never applies
+            require(TYPE.matcher(type).matches(), "conveyor.worker.type-limits: '" + type
+                    + "' is not a job type ([a-z0-9][a-z0-9._-]{0,99})");
+            require(limit != null && limit >= 1, "conveyor.worker.type-limits." + type + " must be at least 1");
+        });
         http = http == null ? HttpSettings.defaults() : http;
         sql = sql == null ? SqlSettings.off() : sql;
     }

@@ -1,5 +1,6 @@
 package dev.conveyor.worker;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import java.time.Duration;
@@ -28,6 +29,28 @@ class WorkerPropertiesTest {
                 .isThrownBy(() -> with(List.of("default", "emails", "default"), Duration.ofSeconds(1)))
                 .withMessageContaining("conveyor.worker.queues").withMessageContaining("'default'")
                 .withMessageContaining("twice");
+    }
+
+    @Test
+    void anAllowedHostThatNoRequestsHostCouldEqualIsRefused() {
+        // matched against the request's bare host name: these never matched, and every http job failed at run time
+        for (var host : List.of("*", "https://api.example.org", "api.example.org:443", "api.example.org/v1", "[::1]",
+                "*.", "")) {
+            assertThatIllegalArgumentException().as(host).isThrownBy(() -> new HttpSettings(1024, List.of(host),
+                    List.of(), Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 1))
+                    .withMessageContaining("conveyor.worker.http.allowed-hosts").withMessageContaining("'" + host + "'");
+        }
+        assertThat(new HttpSettings(1024, List.of("API.example.org", "*.hooks.example.org", "10.0.0.1", "::1"),
+                List.of(), Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 1).allowedHosts()).hasSize(4);
+    }
+
+    @Test
+    void aTypeLimitForNoPossibleTypeIsRefused() {
+        // job types match [a-z0-9][a-z0-9._-]{0,99}: a limit under another name never applied, silently
+        assertThatIllegalArgumentException().isThrownBy(() -> new WorkerProperties("w", List.of("default"), 1, 10,
+                1024, Duration.ZERO, 10, 1, (short) 1, Duration.ZERO, Duration.ofSeconds(1), Duration.ZERO,
+                Map.of("Send Email", 2), HttpSettings.defaults(), SqlSettings.off()))
+                .withMessageContaining("conveyor.worker.type-limits").withMessageContaining("'Send Email'");
     }
 
     private static WorkerProperties with(List<String> queues, Duration heartbeatInterval) {
