@@ -80,7 +80,7 @@ public record ApiProperties(
                 "conveyor.api.insert-wait must be from 100ms to 1h");
         require(rescueGrace.isPositive() && rescueGrace.compareTo(LONGEST) <= 0,
                 "conveyor.api.rescue-grace must be positive and at most 36500d");
-        require(rescueInterval.isPositive(), "conveyor.api.rescue-interval must be positive");
+        require(isLoopInterval(rescueInterval), "conveyor.api.rescue-interval must be from 10ms to 1d");
         require(workerTtl.isPositive(), "conveyor.api.worker-ttl must be positive");
         require(workerLostAfter.compareTo(Duration.ofSeconds(1)) >= 0,
                 "conveyor.api.worker-lost-after must be at least 1s (and several of the workers' heartbeat-interval)");
@@ -121,7 +121,7 @@ public record ApiProperties(
 
         @ConstructorBinding
         public Dispatch {
-            require(pollInterval.isPositive(), "conveyor.api.dispatch.poll-interval must be positive");
+            require(isLoopInterval(pollInterval), "conveyor.api.dispatch.poll-interval must be from 10ms to 1d");
             require(batchSize >= 1, "conveyor.api.dispatch.batch-size must be at least 1");
             require(lease.compareTo(Duration.ofSeconds(1)) >= 0, "conveyor.api.dispatch.lease must be at least 1s");
             require(reconcileInterval.compareTo(Duration.ofSeconds(1)) >= 0,
@@ -195,7 +195,7 @@ public record ApiProperties(
                     "conveyor.api.retention.cancelled must be from 0 to 36500d (0: for ever)");
             require(!failed.isNegative() && failed.compareTo(LONGEST) <= 0,
                     "conveyor.api.retention.failed must be from 0 to 36500d (0: for ever)");
-            require(interval.isPositive(), "conveyor.api.retention.interval must be positive");
+            require(isLoopInterval(interval), "conveyor.api.retention.interval must be from 10ms to 1d");
         }
     }
 
@@ -203,6 +203,14 @@ public record ApiProperties(
     private static final Duration LONGEST = Duration.ofDays(36_500);
 
     private static final Pattern QUEUE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+
+    /**
+     * How often a loop that queries the database may run: a nanosecond queried it back to back, holding a core and a
+     * connection, and centuries overflowed the nanoseconds its waits are counted in.
+     */
+    private static boolean isLoopInterval(Duration interval) {
+        return interval.compareTo(Duration.ofMillis(10)) >= 0 && interval.compareTo(Duration.ofDays(1)) <= 0;
+    }
 
     private static void require(boolean condition, String message) {
         if (!condition) {

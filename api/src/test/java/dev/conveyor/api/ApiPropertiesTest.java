@@ -46,4 +46,16 @@ class ApiPropertiesTest {
         // ever run again
         refused("conveyor.api.rescue-grace", "9999999d", "36500d");
     }
+
+    @Test
+    void loopsThatQueryTheDatabaseRunAtMostEveryTenMillisecondsAndAtLeastDaily() {
+        for (var property : new String[] {"conveyor.api.dispatch.poll-interval", "conveyor.api.rescue-interval",
+                "conveyor.api.retention.interval"}) {
+            refused(property, "1ns", "from 10ms to 1d");
+            refused(property, "9999999d", "from 10ms to 1d");
+        }
+        var fast = bind(Map.of("conveyor.api.dispatch.poll-interval", "10ms", "conveyor.api.rescue-interval", "1d"));
+        assertThat(fast.dispatch().pollInterval()).hasMillis(10);
+        assertThat(fast.rescueInterval()).hasDays(1);
+    }
 }

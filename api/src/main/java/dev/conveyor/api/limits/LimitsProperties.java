@@ -22,6 +22,11 @@ public record LimitsProperties(
         @DefaultValue("1000000") long queuedPerTenant) {
 
     public LimitsProperties {
+        if (!Double.isFinite(submitRate)) {
+            // NaN turned the limit off unnoticed, and Infinity made the bucket's arithmetic NaN
+            throw new IllegalArgumentException("conveyor.api.limits.submit-rate must be a number of jobs per second "
+                    + "(0 turns the limit off)");
+        }
         if (submitRate < 0 || submitBurst < 0 || longPollsPerKey < 0 || queuedPerTenant < 0) {
             throw new IllegalArgumentException("conveyor.api.limits.* must not be negative (0 turns a limit off)");
         }

@@ -1,0 +1,31 @@
+package dev.conveyor.api.limits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+/** A submission rate that is not a number stops the api at start instead of switching the limit off unnoticed. */
+class LimitsPropertiesTest {
+
+    private static LimitsProperties bind(String submitRate) {
+        return new Binder(new MapConfigurationPropertySource(Map.of("conveyor.api.limits.submit-rate", submitRate)))
+                .bindOrCreate("conveyor.api.limits", Bindable.of(LimitsProperties.class));
+    }
+
+    @Test
+    void aSubmitRateThatIsNotAFiniteNumberIsRefused() {
+        for (var rate : new String[] {"NaN", "Infinity", "-Infinity"}) {
+            assertThatThrownBy(() -> bind(rate)).as(rate).isInstanceOf(BindException.class).rootCause()
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("conveyor.api.limits.submit-rate");
+        }
+        assertThat(bind("2.5").submitRate()).isEqualTo(2.5);
+        assertThat(bind("0").submitRate()).isZero();
+    }
+}
