@@ -1,14 +1,8 @@
 package dev.conveyor.api.dispatch;
 
-import dev.conveyor.common.Threads;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -44,43 +38,20 @@ class LeaseReleases implements SmartLifecycle {
     private final JdbcClient jdbc;
     private final TransactionTemplate transaction;
     private final ApiInstance instance;
-    private final BlockingQueue<UUID> released = new LinkedBlockingQueue<>();
-    private volatile boolean running;
-    private Thread flusher;
+    private final BatchedWrites<UUID> released;
 
     LeaseReleases(JdbcClient jdbc, TransactionTemplate transaction, ApiInstance instance) {
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.instance = instance;
+        this.released = new BatchedWrites<>("lease-releases", BATCH, this::release, (jobs, e) -> log.warn(
+                "Could not give up the dispatch lease of {} unpublished jobs (they wait for it to run out): {}", jobs,
+                e.getMessage()));
     }
 
     /** The job could not be published; never blocks (called on the producer's thread). */
     void release(UUID id) {
         released.add(id);
-    }
-
-    private void flushLoop() {
-        var batch = new ArrayList<UUID>();
-        while (running || !released.isEmpty()) {
-            try {
-                var first = released.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            released.drainTo(batch, BATCH - 1);
-            try {
-                release(batch);
-            } catch (RuntimeException e) {
-                log.warn("Could not give up the dispatch lease of {} unpublished jobs (they wait for it to run "
-                        + "out): {}", batch.size(), e.getMessage());
-            }
-            batch.clear();
-        }
     }
 
     /**
@@ -112,19 +83,17 @@ class LeaseReleases implements SmartLifecycle {
 
     @Override
     public void start() {
-        running = true;
-        flusher = Thread.ofVirtual().name("lease-releases").start(this::flushLoop);
+        released.start();
     }
 
     @Override
     public void stop() {
-        running = false;
-        Threads.joinOrInterrupt(flusher, Duration.ofSeconds(5));
+        released.stop();
     }
 
     @Override
     public boolean isRunning() {
-        return running;
+        return released.isRunning();
     }
 
     /** Stops after the dispatcher, whose last failures it releases. */

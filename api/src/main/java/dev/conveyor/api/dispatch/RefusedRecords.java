@@ -4,16 +4,10 @@ import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.Json;
-import dev.conveyor.common.Threads;
 import dev.conveyor.common.message.JobError;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -63,9 +57,7 @@ class RefusedRecords implements SmartLifecycle {
     private final ApiInstance instance;
     private final JobNotifications notifications;
     private final JobMetrics metrics;
-    private final BlockingQueue<Refused> refused = new LinkedBlockingQueue<>();
-    private volatile boolean running;
-    private Thread flusher;
+    private final BatchedWrites<Refused> refused;
 
     RefusedRecords(JdbcClient jdbc, TransactionTemplate transaction, ApiInstance instance,
             JobNotifications notifications, JobMetrics metrics) {
@@ -74,35 +66,14 @@ class RefusedRecords implements SmartLifecycle {
         this.instance = instance;
         this.notifications = notifications;
         this.metrics = metrics;
+        this.refused = new BatchedWrites<>("refused-records", BATCH, this::fail, (jobs, e) -> log.warn(
+                "Could not fail {} jobs whose record Kafka refused as too large (they are published, and refused, "
+                        + "again once their lease runs out): {}", jobs, e.getMessage()));
     }
 
     /** Kafka refused the job's record as too large; never blocks (called on the producer's thread). */
     void tooLarge(Dispatcher.Item item, String why) {
         refused.add(new Refused(item.id(), item.generation(), item.attempts(), why));
-    }
-
-    private void flushLoop() {
-        var batch = new ArrayList<Refused>();
-        while (running || !refused.isEmpty()) {
-            try {
-                var first = refused.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            refused.drainTo(batch, BATCH - 1);
-            try {
-                fail(batch);
-            } catch (RuntimeException e) {
-                log.warn("Could not fail {} jobs whose record Kafka refused as too large (they are published, and "
-                        + "refused, again once their lease runs out): {}", batch.size(), e.getMessage());
-            }
-            batch.clear();
-        }
     }
 
     private void fail(List<Refused> batch) {
@@ -138,19 +109,17 @@ class RefusedRecords implements SmartLifecycle {
 
     @Override
     public void start() {
-        running = true;
-        flusher = Thread.ofVirtual().name("refused-records").start(this::flushLoop);
+        refused.start();
     }
 
     @Override
     public void stop() {
-        running = false;
-        Threads.joinOrInterrupt(flusher, Duration.ofSeconds(5));
+        refused.stop();
     }
 
     @Override
     public boolean isRunning() {
-        return running;
+        return refused.isRunning();
     }
 
     /** Stops after the dispatcher, whose last refusals it writes. */
