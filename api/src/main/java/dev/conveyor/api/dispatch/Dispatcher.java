@@ -70,6 +70,7 @@ public class Dispatcher implements SmartLifecycle {
         this.tracing = tracing;
         this.window = PublishWindow.of(kafka.getProducerFactory().getConfigurationProperties(),
                 properties.dispatch());
+        RecordLimit.check(kafka.getProducerFactory().getConfigurationProperties(), properties.maxPayloadBytes());
     }
 
     /**

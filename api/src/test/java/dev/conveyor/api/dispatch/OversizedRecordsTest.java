@@ -19,7 +19,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * A job whose record Kafka will never take, because it is larger than Kafka allows (here: payloads of up to 2 MiB
- * accepted, and the producer's default {@code max.request.size} of 1 MiB), fails alone, saying why. Published again
+ * accepted, the producer allowed records of 4 MiB, and the broker its default {@code message.max.bytes} of 1 MiB,
+ * which the api cannot check at start as it checks its producer's, {@link RecordLimit}), fails alone, saying why. Published again
  * after every refusal, such a job stayed QUEUED for ever, taken by the poller's every claim (each a lease written and
  * given up again, and a megabyte encoded) for as long as the api ran, among its tenant's oldest due jobs.
  */
@@ -33,6 +34,7 @@ class OversizedRecordsTest {
         ApiTests.services(registry);
         registry.add("conveyor.api.queues", () -> QUEUE);
         registry.add("conveyor.api.max-payload-bytes", () -> "2097152");
+        registry.add(RecordLimit.MAX_REQUEST_SIZE, () -> "4194304");
         registry.add("conveyor.api.dispatch.batch-size", () -> "4");
     }
 
