@@ -139,6 +139,11 @@ public final class ConveyorClient implements AutoCloseable {
             if (next != null && !next.isNull() && !next.isString()) {
                 throw new IllegalArgumentException("next is neither a cursor nor null");
             }
+            // the api names a next page only when this one is full: empty pages, each with a new cursor, would keep
+            // list() fetching for ever without handing its caller a job
+            if (jobs.isEmpty() && next != null && !next.isNull()) {
+                throw new IllegalArgumentException("an empty page names a next one");
+            }
             return new JobPage(jobs, next == null || next.isNull() ? null : next.asString());
         });
     }

@@ -74,7 +74,8 @@ class HostileServerTest {
         @Test
         void aPageAnswerWithoutJobsIsAConveyorException() {
             var client = client();
-            for (var body : List.of("{}", "{\"jobs\":{}}", "{\"jobs\":[5]}", "{\"jobs\":[],\"next\":5}")) {
+            for (var body : List.of("{}", "{\"jobs\":{}}", "{\"jobs\":[5]}", "{\"jobs\":[],\"next\":5}",
+                    "{\"jobs\":[],\"next\":\"c2\"}")) {
                 api.then(200, body);
                 assertThatThrownBy(() -> client.page(JobQuery.all(), null)).as(body)
                         .isExactlyInstanceOf(ConveyorException.class).hasMessageContaining("GET /v1/jobs");
@@ -271,7 +272,7 @@ class HostileServerTest {
         @Test
         void aPageThatAnswersTheCursorItWasAskedWithEndsTheListingNotLoopsForEver() {
             for (var i = 0; i < 200; i++) {
-                api.then(200, "{\"jobs\":[],\"next\":\"c1\"}");
+                api.then(200, "{\"jobs\":[" + JOB + "],\"next\":\"c1\"}");
             }
             var listing = CompletableFuture.supplyAsync(() -> client().list(JobQuery.all()).toList());
             assertThat(listing).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(ExecutionException.class)
