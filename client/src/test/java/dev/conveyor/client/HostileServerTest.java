@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
@@ -120,8 +122,12 @@ class HostileServerTest {
             server.start();
         }
 
+        /** Opened as the server stops: ends the answers that would otherwise go on for ever. */
+        private final CountDownLatch stopped = new CountDownLatch(1);
+
         @AfterEach
         void stopServer() {
+            stopped.countDown();
             server.stop(0);
         }
 
@@ -134,21 +140,20 @@ class HostileServerTest {
         private void endless(byte[] chunk, Duration every, AtomicInteger requests) {
             server.createContext("/", exchange -> {
                 requests.incrementAndGet();
-                stream(exchange, chunk, every);
+                stream(exchange, chunk, every, stopped);
             });
         }
 
-        private static void stream(HttpExchange exchange, byte[] chunk, Duration every) throws IOException {
+        private static void stream(HttpExchange exchange, byte[] chunk, Duration every, CountDownLatch stopped)
+                throws IOException {
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, 0);
             try (var out = exchange.getResponseBody()) {
                 out.write('[');
-                while (true) {
+                // a chunk every so often, until the client hangs up or the server stops
+                while (!stopped.await(every.toNanos(), TimeUnit.NANOSECONDS)) {
                     out.write(chunk);
                     out.flush();
-                    if (every.isPositive()) {
-                        Thread.sleep(every);
-                    }
                 }
             } catch (IOException | InterruptedException gone) {
                 // the client hung up
@@ -184,8 +189,10 @@ class HostileServerTest {
             server.createContext("/", exchange -> {
                 requests.incrementAndGet();
                 try {
-                    Thread.sleep(Duration.ofMinutes(10));
-                } catch (InterruptedException stopped) {
+                    stopped.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
                     exchange.close();
                 }
             });
