@@ -37,12 +37,13 @@ class SqlConfiguration {
 
     @Bean(destroyMethod = "close")
     SqlPool sqlPool(WorkerProperties properties) {
-        return new SqlPool(pool(properties.sql()));
+        return new SqlPool(pool(properties.sql(), SqlJobHandler.readLimit(properties.maxResultBytes())));
     }
 
     @Bean
     JobHandler sqlHandler(WorkerProperties properties, SqlPool pool) {
-        return new SqlJobHandler(properties.sql(), pool.dataSource());
+        return new SqlJobHandler(properties.sql(), pool.dataSource(),
+                SqlJobHandler.readLimit(properties.maxResultBytes()));
     }
 
     /** The pool, wrapped so that it is not a DataSource bean. */
@@ -53,7 +54,12 @@ class SqlConfiguration {
         }
     }
 
-    static HikariDataSource pool(SqlSettings settings) {
+    /**
+     * The pool; its connections read at most {@code readLimit} bytes of column values per statement (pgjdbc's
+     * {@code maxResultBuffer}, checked as each row's length arrives, before the row is read), so that no statement
+     * can fill the worker's memory with what a job's parameters picked.
+     */
+    static HikariDataSource pool(SqlSettings settings, long readLimit) {
         var config = new HikariConfig();
         config.setPoolName("conveyor-sql");
         config.setJdbcUrl(settings.url());
@@ -66,6 +72,7 @@ class SqlConfiguration {
         // Text parameters go untyped, so PostgreSQL reads a JSON string as the column's type (timestamptz, uuid...).
         config.addDataSourceProperty("stringtype", "unspecified");
         config.addDataSourceProperty("ApplicationName", "conveyor-worker");
+        config.addDataSourceProperty("maxResultBuffer", Long.toString(readLimit));
         config.setConnectionInitSql(CHECK_CLIENT);
         return new HikariDataSource(config);
     }

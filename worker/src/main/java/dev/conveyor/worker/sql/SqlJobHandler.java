@@ -4,6 +4,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobFailure;
 import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.common.message.JobError;
 import dev.conveyor.worker.SqlSettings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -32,18 +33,30 @@ final class SqlJobHandler implements JobHandler {
     private final DataSource pool;
     private final Map<String, Prepared> statements;
     private final Semaphore connections;
+    private final long readLimit;
 
     /** A configured statement, parsed once. */
     record Prepared(String name, NamedSql sql, SqlSettings.Kind kind) {
     }
 
-    SqlJobHandler(SqlSettings settings, DataSource pool) {
+    SqlJobHandler(SqlSettings settings, DataSource pool, long readLimit) {
         this.settings = settings;
         this.pool = pool;
+        this.readLimit = readLimit;
         this.statements = settings.statements().entrySet().stream().collect(Collectors.toUnmodifiableMap(
                 Map.Entry::getKey, e -> new Prepared(e.getKey(), NamedSql.parse(e.getValue().sql()),
                         e.getValue().kind())));
         this.connections = new Semaphore(settings.poolSize(), true);
+    }
+
+    /**
+     * The most bytes of column values a statement may answer, for a worker whose results may be
+     * {@code maxResultBytes} encoded: twice that, since a value can shrink on its way into JSON (a {@code bigint}
+     * read in binary is 8 bytes, {@code "n":0} fewer), yet never by half but where a {@code json} column holds
+     * spaces. A statement that answers more could not be stored anyway.
+     */
+    static long readLimit(int maxResultBytes) {
+        return 2L * maxResultBytes;
     }
 
     @Override
@@ -61,6 +74,11 @@ final class SqlJobHandler implements JobHandler {
         try (var connection = pool.getConnection()) {
             return run(connection, call, context);
         } catch (SQLException e) {
+            if (overRead(e)) {
+                throw new JobFailure(JobError.RESULT_TOO_LARGE, "statement '" + call.statement().name()
+                        + "' answered more than " + readLimit + " bytes of values, twice the most a result may take "
+                        + "encoded (conveyor.worker.max-result-bytes); narrow it or page it", false, null, null);
+            }
             throw SqlErrors.failure(call.statement().name(), e, settings.password());
         } finally {
             connections.release();
@@ -111,6 +129,17 @@ final class SqlJobHandler implements JobHandler {
         }
         result.put("rowCount", rows.size());
         return result;
+    }
+
+    /**
+     * Whether {@code e} is pgjdbc's refusal to read past {@code maxResultBuffer}: a connection error without a cause
+     * (a broken connection has its {@code IOException}) whose message, in any of the driver's languages, names the
+     * limit.
+     */
+    private boolean overRead(SQLException e) {
+        var state = e.getSQLState();
+        return state != null && state.startsWith("08") && e.getCause() == null && e.getMessage() != null
+                && e.getMessage().contains(Long.toString(readLimit));
     }
 
     /** The names of the configured statements, for messages. */

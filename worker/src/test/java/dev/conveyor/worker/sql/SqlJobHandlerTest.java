@@ -52,6 +52,8 @@ class SqlJobHandlerTest {
                     + "ARRAY['NaN'::float8, 1.5] AS ratios", Kind.QUERY)),
             Map.entry("times", new Statement("SELECT '24:00:00'::time AS end_of_day, '13:45:00'::time AS quarter, "
                     + "'00:00:00.000001'::time AS tick, ARRAY['24:00:00'::time] AS ends", Kind.QUERY)),
+            Map.entry("text-of", new Statement(
+                    "SELECT repeat('x', :length::int) AS body FROM generate_series(1, :rows::int)", Kind.QUERY)),
             Map.entry("json-docs", new Statement("SELECT :doc::jsonb AS details, ARRAY[:element::jsonb] AS docs",
                     Kind.QUERY)));
 
@@ -62,8 +64,8 @@ class SqlJobHandlerTest {
 
     @BeforeAll
     void start() throws Exception {
-        pool = SqlConfiguration.pool(settings);
-        handler = new SqlJobHandler(settings, pool);
+        pool = SqlConfiguration.pool(settings, SqlJobHandler.readLimit(1 << 20));
+        handler = new SqlJobHandler(settings, pool, SqlJobHandler.readLimit(1 << 20));
         run("{\"statement\": \"setup\"}");
     }
 
@@ -236,6 +238,62 @@ class SqlJobHandlerTest {
             var failure = failure("{\"statement\": \"all-notes\"}");
             assertThat(failure.retryable()).isFalse();
             assertThat(failure.getMessage()).contains("more than 5 rows", "conveyor.worker.sql.max-rows");
+        }
+    }
+
+    /** A statement whose answer is past what a result may hold is refused as it arrives, not read whole. */
+    @Nested
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    class ReadLimit {
+
+        private static final int MAX_RESULT_BYTES = 65_536;
+
+        private HikariDataSource small;
+        private SqlJobHandler limited;
+
+        @BeforeAll
+        void start() {
+            small = SqlConfiguration.pool(settings, SqlJobHandler.readLimit(MAX_RESULT_BYTES));
+            limited = new SqlJobHandler(settings, small, SqlJobHandler.readLimit(MAX_RESULT_BYTES));
+        }
+
+        @AfterAll
+        void stop() {
+            small.close();
+        }
+
+        private JsonNode text(int length, int rows) throws Exception {
+            return limited.handle(new JobContext(UUID.randomUUID(), "sql", "default", 1, 3, Json.tree(
+                    "{\"statement\": \"text-of\", \"params\": {\"length\": " + length + ", \"rows\": " + rows + "}}"),
+                    Instant.now().plusSeconds(30)));
+        }
+
+        @Test
+        void failsFinallyAsTooLargeWhenOneValueIsPastTwiceTheResultLimit() throws Exception {
+            for (var length : new int[] {131_073, 64_000_000}) {
+                var failure = catchThrowableOfType(JobFailure.class, () -> text(length, 1));
+                assertThat(failure.code()).as(failure.getMessage()).isEqualTo("RESULT_TOO_LARGE");
+                assertThat(failure.retryable()).isFalse();
+                assertThat(failure).hasMessage("statement 'text-of' answered more than 131072 bytes of values, "
+                        + "twice the most a result may take encoded (conveyor.worker.max-result-bytes); "
+                        + "narrow it or page it");
+            }
+            // every connection of the pool still answers
+            for (var i = 0; i < 2 * settings.poolSize(); i++) {
+                assertThat(text(10, 2).get("rowCount").asInt()).isEqualTo(2);
+            }
+        }
+
+        @Test
+        void countsTheValuesOfEveryRow() {
+            var failure = catchThrowableOfType(JobFailure.class, () -> text(30_000, 5));
+            assertThat(failure.code()).as(failure.getMessage()).isEqualTo("RESULT_TOO_LARGE");
+        }
+
+        @Test
+        void readsAnAnswerUnderTheLimit() throws Exception {
+            var result = text(60_000, 1);
+            assertThat(result.get("rows").get(0).get("body").asString()).hasSize(60_000);
         }
     }
 

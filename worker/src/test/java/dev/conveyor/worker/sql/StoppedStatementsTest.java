@@ -50,8 +50,8 @@ class StoppedStatementsTest {
 
     @BeforeAll
     void start() throws Exception {
-        pool = SqlConfiguration.pool(settings);
-        handler = new SqlJobHandler(settings, pool);
+        pool = SqlConfiguration.pool(settings, SqlJobHandler.readLimit(1 << 20));
+        handler = new SqlJobHandler(settings, pool, SqlJobHandler.readLimit(1 << 20));
         handler.handle(context("{\"statement\": \"setup\"}", Duration.ofSeconds(30)));
         observer = DriverManager.getConnection(url, "postgres", "");
     }
