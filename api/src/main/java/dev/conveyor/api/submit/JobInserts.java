@@ -7,10 +7,11 @@ import dev.conveyor.api.job.JobRepository;
 import dev.conveyor.common.Instants;
 import dev.conveyor.common.JobStatus;
 import java.sql.Types;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -22,20 +23,27 @@ import org.springframework.stereotype.Repository;
 @Repository
 class JobInserts {
 
+    /**
+     * Times are the database's: a job is created at its {@code now()}, due at that plus its delay (or at the
+     * {@code runAt} its client gave), and leased until that plus the lease, since "due" and "leased" are decided by
+     * the database's clock (the poller's claim). An api whose clock is off would otherwise store jobs due, and
+     * leases ending, as far off as its clock is, and keep them so once its clock is right.
+     */
     private static final String INSERT = """
             INSERT INTO jobs (id, tenant, type, queue, status, payload, max_attempts, initial_max_attempts, timeout_seconds,
                               idempotency_key, request_hash, created_at, run_at, updated_at, dispatch_lease_until,
                               dispatch_owner)
             SELECT id, tenant, type, queue, status, payload::jsonb, max_attempts, max_attempts, timeout_seconds,
-                   idempotency_key, request_hash, created_at, run_at, created_at, lease,
-                   CASE WHEN lease IS NULL THEN NULL ELSE :owner::bigint END
+                   idempotency_key, request_hash, now(), coalesce(run_at, now() + make_interval(secs => delay)), now(),
+                   CASE WHEN leased THEN now() + make_interval(secs => :leaseSeconds) END,
+                   CASE WHEN leased THEN :owner::bigint END
             FROM unnest(:ids::uuid[], :tenants::text[], :types::text[], :queues::text[], :statuses::text[], :payloads::text[],
                         :maxAttempts::int[], :timeouts::int[], :keys::text[], :hashes::text[],
-                        :createdAt::timestamptz[], :runAt::timestamptz[], :leases::timestamptz[])
+                        :runAt::timestamptz[], :delays::float8[], :leased::bool[])
                  AS v(id, tenant, type, queue, status, payload, max_attempts, timeout_seconds, idempotency_key,
-                      request_hash, created_at, run_at, lease)
+                      request_hash, run_at, delay, leased)
             ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING id
+            RETURNING id, created_at
             """;
 
     /**
@@ -48,10 +56,11 @@ class JobInserts {
                               idempotency_key, request_hash, created_at, run_at, updated_at, dispatch_lease_until,
                               dispatch_owner)
             VALUES (:id, :tenant, :type, :queue, :status, :payload::jsonb, :maxAttempts, :maxAttempts, :timeout,
-                    :key, :hash, :createdAt::timestamptz, :runAt::timestamptz, :createdAt::timestamptz,
-                    :lease::timestamptz, :owner)
+                    :key, :hash, now(), coalesce(:runAt::timestamptz, now() + make_interval(secs => :delay)), now(),
+                    CASE WHEN :leased THEN now() + make_interval(secs => :leaseSeconds) END,
+                    CASE WHEN :leased THEN :owner::bigint END)
             ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING id
+            RETURNING id, created_at
             """;
 
     private static final String BY_KEYS = "SELECT request_hash, tenant AS key_tenant, " + JobRepository.COLUMNS_SQL
@@ -82,22 +91,39 @@ class JobInserts {
         return outcomes(jobs, insertRows(jobs, leased));
     }
 
-    /** The insert alone: the ids of the jobs it stored (the others' keys were taken). */
-    Set<UUID> insertRows(List<NewJob> jobs, Set<UUID> leased) {
-        return jobs.size() == 1 ? insertOne(jobs.getFirst(), leased) : insertAll(jobs, leased);
+    /**
+     * The insert alone: the ids of the jobs it stored (the others' keys were taken), and the database's time it
+     * stored them at, one {@code now()} for the whole statement: read once, not from every row.
+     */
+    Stored insertRows(List<NewJob> jobs, Set<UUID> leased) {
+        var ids = new HashSet<UUID>();
+        var createdAt = new Instant[1];
+        (jobs.size() == 1 ? insertOne(jobs.getFirst(), leased) : insertAll(jobs, leased))
+                .query((rs, row) -> {
+                    if (createdAt[0] == null) {
+                        createdAt[0] = JobRepository.instant(rs.getTimestamp(2));
+                    }
+                    return ids.add(rs.getObject(1, UUID.class));
+                })
+                .list();
+        return new Stored(ids, createdAt[0]);
+    }
+
+    /** The jobs an insert stored, and when, by the database's clock (null if it stored none). */
+    record Stored(Set<UUID> ids, Instant createdAt) {
     }
 
     /**
      * An outcome per job, in order, given the ids {@link #insertRows} stored: the others are read back by their keys
      * (a second statement, which can fail on its own).
      */
-    List<InsertOutcome> outcomes(List<NewJob> jobs, Set<UUID> inserted) {
+    List<InsertOutcome> outcomes(List<NewJob> jobs, Stored inserted) {
         var n = jobs.size();
-        var existing = inserted.size() == n ? new HashMap<String, Existing>() : existingByKey(jobs, inserted);
+        var existing = inserted.ids().size() == n ? new HashMap<String, Existing>() : existingByKey(jobs, inserted);
         var outcomes = new ArrayList<InsertOutcome>(n);
         for (var job : jobs) {
-            if (inserted.contains(job.id())) {
-                outcomes.add(new InsertOutcome.Inserted(job.toJob()));
+            if (inserted.ids().contains(job.id())) {
+                outcomes.add(new InsertOutcome.Inserted(job.toJob(inserted.createdAt())));
                 continue;
             }
             var earlier = existing.get(keyOf(job.tenant(), job.idempotencyKey()));
@@ -111,9 +137,8 @@ class JobInserts {
         return outcomes;
     }
 
-    private Set<UUID> insertOne(NewJob job, Set<UUID> leased) {
-        var lease = lease(job, leased);
-        return Set.copyOf(jdbc.sql(INSERT_ONE)
+    private JdbcClient.StatementSpec insertOne(NewJob job, Set<UUID> leased) {
+        return jdbc.sql(INSERT_ONE)
                 .param("id", job.id())
                 .param("tenant", job.tenant())
                 .param("type", job.type())
@@ -124,14 +149,14 @@ class JobInserts {
                 .param("timeout", job.timeoutSeconds())
                 .param("key", job.idempotencyKey(), Types.VARCHAR)
                 .param("hash", job.requestHash() == null ? null : job.requestHash().stored(), Types.VARCHAR)
-                .param("createdAt", Instants.format(job.createdAt()))
-                .param("runAt", Instants.format(job.runAt()))
-                .param("lease", lease, Types.VARCHAR)
-                .param("owner", lease == null ? null : instance.id(), Types.BIGINT)
-                .query(UUID.class).list());
+                .param("runAt", job.runAtGiven() ? Instants.format(job.runAt()) : null, Types.VARCHAR)
+                .param("delay", job.delaySeconds())
+                .param("leased", leased(job, leased))
+                .param("leaseSeconds", leaseSeconds())
+                .param("owner", instance.id());
     }
 
-    private Set<UUID> insertAll(List<NewJob> jobs, Set<UUID> leased) {
+    private JdbcClient.StatementSpec insertAll(List<NewJob> jobs, Set<UUID> leased) {
         var n = jobs.size();
         var ids = new UUID[n];
         var tenants = new String[n];
@@ -143,9 +168,9 @@ class JobInserts {
         var timeouts = new Integer[n];
         var keys = new String[n];
         var hashes = new String[n];
-        var createdAt = new String[n];
         var runAt = new String[n];
-        var leases = new String[n];
+        var delays = new Double[n];
+        var leases = new Boolean[n];
         for (var i = 0; i < n; i++) {
             var job = jobs.get(i);
             ids[i] = job.id();
@@ -158,11 +183,11 @@ class JobInserts {
             timeouts[i] = job.timeoutSeconds();
             keys[i] = job.idempotencyKey();
             hashes[i] = job.requestHash() == null ? null : job.requestHash().stored();
-            createdAt[i] = Instants.format(job.createdAt());
-            runAt[i] = Instants.format(job.runAt());
-            leases[i] = lease(job, leased);
+            runAt[i] = job.runAtGiven() ? Instants.format(job.runAt()) : null;
+            delays[i] = job.delaySeconds();
+            leases[i] = leased(job, leased);
         }
-        return new HashSet<>(jdbc.sql(INSERT)
+        return jdbc.sql(INSERT)
                 .param("ids", new SqlArrayValue("uuid", (Object[]) ids))
                 .param("tenants", new SqlArrayValue("text", (Object[]) tenants))
                 .param("types", new SqlArrayValue("text", (Object[]) types))
@@ -173,17 +198,20 @@ class JobInserts {
                 .param("timeouts", new SqlArrayValue("int4", (Object[]) timeouts))
                 .param("keys", new SqlArrayValue("text", (Object[]) keys))
                 .param("hashes", new SqlArrayValue("text", (Object[]) hashes))
-                .param("createdAt", new SqlArrayValue("text", (Object[]) createdAt))
                 .param("runAt", new SqlArrayValue("text", (Object[]) runAt))
-                .param("leases", new SqlArrayValue("text", (Object[]) leases))
-                .param("owner", instance.id())
-                .query(UUID.class).list());
+                .param("delays", new SqlArrayValue("float8", (Object[]) delays))
+                .param("leased", new SqlArrayValue("bool", (Object[]) leases))
+                .param("leaseSeconds", leaseSeconds())
+                .param("owner", instance.id());
     }
 
-    /** When the job's dispatch lease ends, as text, if it is stored with one (see {@link #insert}). */
-    private String lease(NewJob job, Set<UUID> leased) {
-        return job.status() == JobStatus.QUEUED && leased.contains(job.id())
-                ? Instants.format(job.createdAt().plus(properties.dispatch().lease())) : null;
+    /** Whether the job is stored with this instance's dispatch lease (see {@link #insert}). */
+    private static boolean leased(NewJob job, Set<UUID> leased) {
+        return job.status() == JobStatus.QUEUED && leased.contains(job.id());
+    }
+
+    private double leaseSeconds() {
+        return properties.dispatch().lease().toMillis() / 1000.0;
     }
 
     /**
@@ -210,8 +238,8 @@ class JobInserts {
         return unkeyed + keys.size() - stored.intValue();
     }
 
-    private HashMap<String, Existing> existingByKey(List<NewJob> jobs, Set<UUID> inserted) {
-        var replays = jobs.stream().filter(j -> !inserted.contains(j.id())).toList();
+    private HashMap<String, Existing> existingByKey(List<NewJob> jobs, Stored inserted) {
+        var replays = jobs.stream().filter(j -> !inserted.ids().contains(j.id())).toList();
         var tenants = replays.stream().map(NewJob::tenant).toArray();
         var keys = replays.stream().map(NewJob::idempotencyKey).toArray();
         var found = new HashMap<String, Existing>();

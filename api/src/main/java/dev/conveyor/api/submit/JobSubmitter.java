@@ -299,7 +299,7 @@ class JobSubmitter implements SmartLifecycle {
     private void write(List<Pending> batch) {
         var jobs = batch.stream().map(Pending::job).toList();
         var reserved = reserve(jobs);
-        Set<UUID> inserted;
+        JobInserts.Stored inserted;
         try {
             // No transaction: the insert is one statement, atomic on its own, and a key it skips is read after it
             // (as in a transaction, which reads under a new snapshot at each statement). Without BEGIN and COMMIT
@@ -328,17 +328,17 @@ class JobSubmitter implements SmartLifecycle {
      * answered as stored (a 503 would tell their clients that nothing was, and a client without a key would send
      * its job again), and only the replays get the 503, their earlier jobs unread.
      */
-    private void storedButNotReadBack(List<Pending> batch, Reserved reserved, Set<UUID> inserted,
+    private void storedButNotReadBack(List<Pending> batch, Reserved reserved, JobInserts.Stored inserted,
             RuntimeException failure) {
         log.warn("Stored {} of {} submitted jobs, but could not read back the others by their keys: {}",
-                inserted.size(), batch.size(), StoreFailures.reason(failure));
+                inserted.ids().size(), batch.size(), StoreFailures.reason(failure));
         var unavailable = new StoreUnavailableException("The job store is unavailable", failure);
         var stored = new ArrayList<NewJob>();
         var outcomes = new ArrayList<InsertOutcome>();
         var others = new ArrayList<NewJob>();
         for (var pending : batch) {
-            if (inserted.contains(pending.job().id())) {
-                var outcome = new InsertOutcome.Inserted(pending.job().toJob());
+            if (inserted.ids().contains(pending.job().id())) {
+                var outcome = new InsertOutcome.Inserted(pending.job().toJob(inserted.createdAt()));
                 stored.add(pending.job());
                 outcomes.add(outcome);
                 pending.outcome().complete(outcome);

@@ -217,12 +217,13 @@ class SubmitRequests {
             return new Checked(null, errors, unlisted, tooLarge);
         }
         var now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        var due = runAt != null && runAt.isAfter(now) ? runAt
-                : delaySeconds != null ? now.plusSeconds(delaySeconds) : now;
+        var given = runAt != null && runAt.isAfter(now);
+        var due = given ? runAt : delaySeconds != null ? now.plusSeconds(delaySeconds) : now;
         var job = new NewJob(ids.get(), tenant, type, queue == null ? DEFAULT_QUEUE : queue,
                 payload == null ? EMPTY_PAYLOAD : payload.json(),
                 maxAttempts == null ? 3 : maxAttempts, timeoutSeconds == null ? 300 : timeoutSeconds,
-                due, key, key == null ? null : hash(fields, payload), now, (int) Math.min(size, Integer.MAX_VALUE));
+                due, given, key, key == null ? null : hash(fields, payload), now,
+                (int) Math.min(size, Integer.MAX_VALUE));
         return new Checked(job, List.of(), 0, false);
     }
 

@@ -27,9 +27,11 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.bean.override.convention.TestBean;
 
 /**
- * An api whose clock has jumped a year ahead (a bad time server; its host's clock set by hand) while it applies a
- * failed attempt: the retry waits its backoff from now by the database's clock, which decides when a job is due.
- * Counted from the api's clock, it waited a year, and still did once that clock was set right.
+ * An api whose clock has jumped a year ahead (a bad time server; its host's clock set by hand): what it stores is due,
+ * and leased, by the database's clock, which decides when a job is due. Counted from the api's clock, a retry waited
+ * a year after its backoff, a submitted job with a delay a year after it, and a job this instance leased was its own
+ * for a year (the poller took none of them over, should the instance's publication fail); and all still did once that
+ * clock was set right.
  */
 @ApiTest
 class ApiClockAheadTest {
@@ -58,6 +60,29 @@ class ApiClockAheadTest {
     @BeforeEach
     void client() {
         http = ApiTests.client(port);
+    }
+
+    @Test
+    void aSubmittedJobIsCreatedDueAndLeasedByTheDatabasesClock() throws Exception {
+        var delayed = http.post("/v1/jobs", "{\"type\": \"echo\", \"delaySeconds\": 1}").json();
+        var id = UUID.fromString(delayed.get("id").asString());
+        var createdAt = Instant.parse(delayed.get("createdAt").asString());
+        assertThat(createdAt).isBetween(Instant.now().minusSeconds(60), Instant.now().plusSeconds(60));
+        assertThat(Instant.parse(delayed.get("runAt").asString())).isEqualTo(createdAt.plusSeconds(1));
+        assertThat(http.get("/v1/jobs/" + id).json().get("createdAt").asString())
+                .isEqualTo(delayed.get("createdAt").asString());
+        // due a second after it was stored: the poller publishes it then, not a year later
+        await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.sql("SELECT dispatched_at IS NOT NULL FROM jobs "
+                + "WHERE id = :id").param("id", id).query(Boolean.class).single());
+
+        var queued = UUID.fromString(http.post("/v1/jobs", "{\"type\": \"echo\"}").json().get("id").asString());
+        assertThat(jdbc.sql("""
+                SELECT created_at BETWEEN now() - interval '1 minute' AND now()
+                       AND run_at = created_at AND updated_at = created_at
+                       AND (dispatch_lease_until IS NULL
+                            OR dispatch_lease_until BETWEEN created_at AND created_at + interval '60 seconds')
+                FROM jobs WHERE id = :id""").param("id", queued).query(Boolean.class).single())
+                .as("created, due and leased by the database's clock").isTrue();
     }
 
     @Test

@@ -321,7 +321,7 @@ class SubmitIsolationTest {
     private NewJob job(String type, ObjectNode payload, Instant runAt, String key) {
         var now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         var json = Json.write(payload);
-        return new NewJob(jobIds.get(), "default", type, "default", json, 1, 60, runAt.isAfter(now) ? runAt : now, key,
-                key == null ? null : new RequestHash("hash", "hash"), now, json.length());
+        return new NewJob(jobIds.get(), "default", type, "default", json, 1, 60, runAt.isAfter(now) ? runAt : now,
+                runAt.isAfter(now), key, key == null ? null : new RequestHash("hash", "hash"), now, json.length());
     }
 }
