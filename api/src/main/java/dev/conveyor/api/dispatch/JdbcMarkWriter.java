@@ -2,7 +2,6 @@ package dev.conveyor.api.dispatch;
 
 import java.util.HashMap;
 import java.util.List;
-import java.util.Objects;
 import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
@@ -11,7 +10,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Writes dispatch marks, many per statement. A mark only applies while the job still waits for the attempt that
- * was published, so a late mark never hides a retry that is due.
+ * was published, of the generation that was published, so a late mark never hides a retry that is due, nor stands for
+ * the record of a job an operator retried since (a new generation, whose attempts go on from the same count when
+ * none had started: cancelled while queued).
  *
  * <p>Which jobs still wait is read from the rows as they are locked (by primary key, in id order as
  * {@link dev.conveyor.api.job.JobLocks} locks), and the update then names those rows by id alone. Written as one
@@ -25,7 +26,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 class JdbcMarkWriter implements DispatchMarks.Writer {
 
     static final String LOCK = """
-            SELECT id, attempts, status = 'QUEUED' AND dispatched_at IS NULL AS waiting
+            SELECT id, generation, attempts, status = 'QUEUED' AND dispatched_at IS NULL AS waiting
             FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE
             """;
 
@@ -47,15 +48,16 @@ class JdbcMarkWriter implements DispatchMarks.Writer {
     public void write(List<DispatchMark> marks) {
         transaction.executeWithoutResult(status -> {
             // the attempt each locked job waits for; a job that started, ended or was marked waits for none
-            var waitingFor = new HashMap<UUID, Integer>();
+            var waitingFor = new HashMap<UUID, Attempt>();
             jdbc.sql(LOCK).param("ids", new SqlArrayValue("uuid", marks.stream().map(DispatchMark::id).toArray()))
                     .query(rs -> {
                         if (rs.getBoolean("waiting")) {
-                            waitingFor.put(rs.getObject("id", UUID.class), rs.getInt("attempts"));
+                            waitingFor.put(rs.getObject("id", UUID.class),
+                                    new Attempt(rs.getInt("generation"), rs.getInt("attempts")));
                         }
                     });
-            var due = marks.stream().filter(mark -> Objects.equals(waitingFor.get(mark.id()), mark.attempts()))
-                    .toList();
+            var due = marks.stream().filter(mark -> new Attempt(mark.generation(), mark.attempts())
+                    .equals(waitingFor.get(mark.id()))).toList();
             if (due.isEmpty()) {
                 return;
             }
@@ -65,5 +67,8 @@ class JdbcMarkWriter implements DispatchMarks.Writer {
                     .param("offsets", new SqlArrayValue("int8", due.stream().map(DispatchMark::offset).toArray()))
                     .update();
         });
+    }
+
+    private record Attempt(int generation, int attempts) {
     }
 }

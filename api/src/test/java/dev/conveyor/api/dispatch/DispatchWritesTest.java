@@ -79,6 +79,24 @@ class DispatchWritesTest {
         assertThat(row(marked)).containsEntry("record_offset", null);
     }
 
+    /**
+     * Cancelled while queued and retried before its first record's mark was written: the new generation waits for
+     * the same attempt count, and the late mark of the first record must not stand for the second's (the
+     * reconciler would take the second for lost once the first was settled, and publish it again).
+     */
+    @Test
+    void aMarkOfAnEarlierGenerationIsNotWritten() {
+        var retried = job("QUEUED", 0, false, 1L);
+        jdbc.sql("UPDATE jobs SET generation = 1 WHERE id = :id").param("id", retried).update();
+        var writer = new JdbcMarkWriter(jdbc, transaction);
+
+        writer.write(List.of(new DispatchMark(retried, 0, 0, 1, 40)));
+        assertThat(row(retried)).containsEntry("marked", false).containsEntry("record_offset", null);
+
+        writer.write(List.of(new DispatchMark(retried, 1, 0, 1, 41)));
+        assertThat(row(retried)).containsEntry("marked", true).containsEntry("record_offset", 41L);
+    }
+
     @Test
     void aReleaseGivesUpOnlyThisInstancesLeaseOfAJobStillUnpublished() {
         var instance = new ApiInstance(dataSource);
