@@ -1,6 +1,8 @@
 package dev.conveyor.api.auth;
 
+import dev.conveyor.api.web.ApiException;
 import dev.conveyor.common.Threads;
+import jakarta.servlet.http.HttpServletResponse;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -21,6 +23,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.http.HttpHeaders;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Component;
@@ -108,6 +111,17 @@ public class ApiKeys implements SmartLifecycle {
      */
     public boolean stillActive(Caller caller) {
         return caller.open() || snapshot.activeIds().contains(caller.keyId());
+    }
+
+    /**
+     * Refuses (401) a request whose key was revoked after it was let in: called before acting on what the request
+     * waited for, a long-poll's wait or a body that took its time to arrive (minutes, for a large one sent slowly).
+     */
+    public void requireStillActive(Caller caller, HttpServletResponse response) {
+        if (!stillActive(caller)) {
+            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"conveyor\", error=\"invalid_token\"");
+            throw ApiException.revoked();
+        }
     }
 
     /** Every key, active or revoked, newest first. */

@@ -59,7 +59,7 @@ class KeysController {
     }
 
     @PostMapping(path = "/v1/keys", consumes = MediaType.APPLICATION_JSON_VALUE)
-    void create(HttpServletRequest http, HttpServletResponse response) throws IOException {
+    void create(HttpServletRequest http, HttpServletResponse response, Caller caller) throws IOException {
         requireEnabled();
         JsonBodies.requireReadable(http, response);
         byte[] body;
@@ -72,6 +72,8 @@ class KeysController {
             throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request too large",
                     "The request body is larger than " + MAX_BODY + " bytes", List.of());
         }
+        // an admin key revoked while its body arrived makes no key that would outlive it
+        keys.requireStillActive(caller, response);
         JsonBodies.requireUtf8(body);
         JsonNode request;
         try {

@@ -64,11 +64,8 @@ class JobsController {
             try (var permit = limits.longPoll(caller)) {
                 job = await(jobId, caller, Instant.now().plus(waitFor));
             }
-            if (!keys.stillActive(caller)) {
-                // revoked while it waited: what the job became is no longer this key's to see
-                response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"conveyor\", error=\"invalid_token\"");
-                throw ApiException.revoked();
-            }
+            // revoked while it waited: what the job became is no longer this key's to see
+            keys.requireStillActive(caller, response);
             if (waiters.closing()) {
                 // answered early because this instance is stopping: the client's next poll goes to another one
                 response.setHeader(HttpHeaders.CONNECTION, "close");

@@ -1,6 +1,7 @@
 package dev.conveyor.api.submit;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.auth.ApiKeys;
 import dev.conveyor.api.auth.Caller;
 import dev.conveyor.api.auth.RequiresScope;
 import dev.conveyor.api.auth.Scope;
@@ -48,10 +49,12 @@ class SubmitController {
     private final Limits limits;
     private final JsonAnswers answers;
     private final BodyMemory memory;
+    private final ApiKeys keys;
 
     SubmitController(SubmitRequests requests, JobSubmitter submitter, ApiProperties properties, Limits limits,
-            JsonAnswers answers, BodyMemory memory) {
+            JsonAnswers answers, BodyMemory memory, ApiKeys keys) {
         this.memory = memory;
+        this.keys = keys;
         this.limits = limits;
         this.answers = answers;
         this.requests = requests;
@@ -66,6 +69,8 @@ class SubmitController {
         var idempotencyKey = Headers.single(http, IDEMPOTENCY_KEY);
         JsonBodies.requireReadable(http, response);
         try (var body = memory.read(http, singleBodyLimit(properties))) {
+            // a body may take minutes to arrive: a key revoked meanwhile submits nothing
+            keys.requireStillActive(caller, response);
             submit(response, caller, requests.check(single(body.bytes()), "", idempotencyKey, caller.tenant()));
         }
     }
@@ -98,6 +103,7 @@ class SubmitController {
         }
         JsonBodies.requireReadable(http, response);
         try (var body = memory.read(http, properties.maxBatchBodyBytes())) {
+            keys.requireStillActive(caller, response);
             submitBatch(response, caller, batch(body.bytes(), caller.tenant()));
         }
     }

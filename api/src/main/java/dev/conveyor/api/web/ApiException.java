@@ -65,10 +65,10 @@ public class ApiException extends RuntimeException {
         return new ApiException(HttpStatus.NOT_FOUND, "not-found", "Not found", detail, List.of());
     }
 
-    /** 401: the caller's key was revoked while its request waited. */
+    /** 401: the caller's key was revoked while its request waited, or while its body arrived. */
     public static ApiException revoked() {
         return new ApiException(HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
-                "The API key was revoked while the request waited", List.of());
+                "The API key was revoked while the request was under way", List.of());
     }
 
     public static ApiException conflict(String problemType, String title, String detail) {

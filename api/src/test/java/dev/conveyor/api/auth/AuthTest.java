@@ -8,7 +8,11 @@ import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.test.HttpJson;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -302,6 +306,42 @@ class AuthTest {
             }
         }
 
+        /**
+         * A request that was let in while its body was still to come is acted on only if its key is still active once
+         * the body is in: a body may take minutes (body-timeout, plus a second per body-min-rate bytes), and a key
+         * revoked meanwhile submitted its jobs, or made a new admin key, after its revocation.
+         */
+        @Test
+        void aRequestWhoseKeyIsRevokedWhileItsBodyArrivesIsRefused() throws Exception {
+            var made = admin.post("/v1/keys",
+                    "{\"name\": \"slow\", \"tenant\": \"slowpoke\", \"scopes\": [\"admin\"]}");
+            var key = made.json().get("key").asString();
+            var bodies = List.of(
+                    List.of("/v1/jobs", "{\"type\": \"echo\"}"),
+                    List.of("/v1/jobs/batch", "{\"jobs\": [{\"type\": \"echo\"}, {\"type\": \"echo\"}]}"),
+                    List.of("/v1/keys", "{\"name\": \"kept\", \"tenant\": \"slowpoke\", \"scopes\": [\"admin\"]}"));
+            var underWay = new ArrayList<BodyToCome>();
+            try {
+                for (var request : bodies) {
+                    underWay.add(BodyToCome.open(port, key, request.get(0), request.get(1)));
+                }
+
+                assertThat(admin.delete("/v1/keys/" + made.json().get("id").asString()).status()).isEqualTo(200);
+
+                for (var request : underWay) {
+                    var answer = request.finish();
+                    assertThat(answer).as(request.path()).startsWith("HTTP/1.1 401 ").contains("invalid_token")
+                            .contains("/problems/unauthorized");
+                }
+            } finally {
+                underWay.forEach(BodyToCome::close);
+            }
+            assertThat(jdbc.sql("SELECT count(*) FROM jobs WHERE tenant = 'slowpoke'").query(Long.class).single())
+                    .isZero();
+            assertThat(jdbc.sql("SELECT count(*) FROM api_keys WHERE tenant = 'slowpoke'").query(Long.class).single())
+                    .isEqualTo(1);
+        }
+
         private double openLongPolls() {
             return meters.get("conveyor.longpolls.open").gauge().value();
         }
@@ -433,6 +473,49 @@ class AuthTest {
             assertThat(output.getAll()).doesNotContain(ACME).doesNotContain("cvk_not-a-real-key");
             var configured = new AuthProperties.ConfiguredKey("k", "t", List.of("admin"), KeyHash.of(ADMIN));
             assertThat(configured.toString()).doesNotContain(KeyHash.of(ADMIN));
+        }
+    }
+
+    /**
+     * A POST whose head is sent with {@code Expect: 100-continue} and whose body follows only once the api has begun
+     * to read it (Tomcat then answers {@code 100 Continue}): the request is past the key check by then.
+     */
+    record BodyToCome(String path, String body, Socket socket) implements AutoCloseable {
+
+        static BodyToCome open(int port, String key, String path, String body) throws IOException {
+            var socket = new Socket("localhost", port);
+            socket.setSoTimeout(10_000);
+            var head = "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + key + "\r\nContent-Length: "
+                    + body.getBytes(StandardCharsets.UTF_8).length
+                    + "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+            var interim = new StringBuilder();
+            var in = socket.getInputStream();
+            while (!interim.toString().endsWith("\r\n\r\n")) {
+                var b = in.read();
+                if (b < 0) {
+                    break;
+                }
+                interim.append((char) b);
+            }
+            assertThat(interim.toString()).as(path).startsWith("HTTP/1.1 100 ");
+            return new BodyToCome(path, body, socket);
+        }
+
+        /** Sends the body; the answer, head and body. */
+        String finish() throws IOException {
+            socket.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void close() {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // closing a test's socket
+            }
         }
     }
 }
