@@ -55,8 +55,13 @@ class JobCommands {
               AND (:tenant::text IS NULL OR tenant = :tenant::text)
             RETURNING generation, tenant AS job_tenant,\s""" + JobRepository.COLUMNS_SQL;
 
-    /** The job's tenant and status, locked (by its primary key) until the transaction ends. */
-    private static final String LOCK = "SELECT tenant, status FROM jobs WHERE id = :id FOR UPDATE";
+    /**
+     * The job's tenant and status, locked (by its primary key) until the transaction ends; only a job the caller's
+     * tenant may change: another tenant's row is neither locked nor waited for (a wait would say that it exists).
+     */
+    private static final String LOCK = """
+            SELECT tenant, status FROM jobs WHERE id = :id AND (:tenant::text IS NULL OR tenant = :tenant::text)
+            FOR UPDATE""";
 
     private final JdbcClient jdbc;
     private final ApiProperties properties;
@@ -83,9 +88,8 @@ class JobCommands {
      * the caller's transaction ends, so that {@link #retry} then changes it. Empty when {@link #retry} would not.
      */
     Optional<String> lockRetryable(UUID id, String tenant) {
-        return jdbc.sql(LOCK).param("id", id)
+        return jdbc.sql(LOCK).param("id", id).param("tenant", tenant, java.sql.Types.VARCHAR)
                 .query((rs, row) -> new String[] {rs.getString("tenant"), rs.getString("status")}).optional()
-                .filter(job -> tenant == null || tenant.equals(job[0]))
                 .filter(job -> job[1].equals("FAILED") || job[1].equals("CANCELLED"))
                 .map(job -> job[0]);
     }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -58,6 +59,8 @@ class AuthTest {
     JdbcClient jdbc;
     @Autowired
     MeterRegistry meters;
+    @Autowired
+    DataSource dataSource;
 
     HttpJson anonymous;
     HttpJson admin;
@@ -407,6 +410,29 @@ class AuthTest {
             assertThat(polled.status()).isEqualTo(200);
             assertThat(polled.json().get("id").asString()).isEqualTo(jobId);
             assertThat(polled.json().get("status").asString()).isEqualTo("QUEUED");
+        }
+
+        /**
+         * A retry locked the job's row before it looked at whose job it was: another tenant's retry of a job whose row
+         * was locked (its outcome being written, say) waited for that lock, where a job that does not exist answers
+         * at once, so the wait told it the job exists; and it held the row of a job not its own.
+         */
+        @Test
+        void retryingAnotherTenantsJobNeitherWaitsForItsRowNorLocksIt() throws Exception {
+            var jobId = submit(acme, "{\"type\": \"echo\", \"runAt\": \"2099-01-01T00:00:00Z\"}");
+            try (var polls = Executors.newVirtualThreadPerTaskExecutor(); var holder = dataSource.getConnection()) {
+                holder.setAutoCommit(false);
+                try (var lock = holder.prepareStatement("SELECT 1 FROM jobs WHERE id = ? FOR UPDATE")) {
+                    lock.setObject(1, UUID.fromString(jobId));
+                    lock.executeQuery().close();
+                }
+                var theirs = polls.submit(() -> globex.post("/v1/jobs/" + jobId + "/retry", ""));
+                var random = globex.post("/v1/jobs/" + UUID.randomUUID() + "/retry", "");
+
+                var answer = theirs.get(5, TimeUnit.SECONDS);
+                assertThat(answer.status()).isEqualTo(404).isEqualTo(random.status());
+                holder.rollback();
+            }
         }
 
         @Test
