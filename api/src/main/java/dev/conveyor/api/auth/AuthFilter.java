@@ -18,6 +18,8 @@ import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
+import org.springframework.http.server.PathContainer;
+import org.springframework.http.server.RequestPath;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -77,6 +79,9 @@ public class AuthFilter extends OncePerRequestFilter {
             return;
         }
         var path = path(request);
+        var routed = routedPath(request, path);
+        var actuator = isActuator(path) || isActuator(routed);
+        var open = isOpen(path) && isOpen(routed);
         var authorizations = request.getHeaders(HttpHeaders.AUTHORIZATION);
         var authorization = authorizations != null && authorizations.hasMoreElements()
                 ? authorizations.nextElement() : null;
@@ -90,14 +95,14 @@ public class AuthFilter extends OncePerRequestFilter {
         var presented = bearer(authorization);
         var caller = presented == null ? null : keys.authenticate(presented).orElse(null);
         if (caller != null) {
-            if (isActuator(path) && !isOpen(path) && !caller.admin()) {
+            if (actuator && !open && !caller.admin()) {
                 refuse(response, 403, "forbidden", "Forbidden",
                         "This key lacks the scope admin, which the actuator's endpoints need");
                 return;
             }
             request.setAttribute(CALLER, caller);
             chain.doFilter(request, response);
-        } else if (isOpen(path)) {
+        } else if (open) {
             chain.doFilter(request, response);
         } else {
             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, presented == null
@@ -114,6 +119,26 @@ public class AuthFilter extends OncePerRequestFilter {
         var path = request.getServletPath();
         var info = request.getPathInfo();
         return info == null ? path : path + info;
+    }
+
+    /**
+     * The path as Spring MVC routes it: the request's URI as sent, each segment decoded and without its parameters,
+     * but with the {@code .} and {@code ..} segments that the servlet container resolved in {@code path} left in
+     * ({@code /actuator/health/x/..;/liveness} is the liveness probe to the container, the health of a component
+     * {@code x} with two segments more to Spring). A request is judged by both: the actuator's if either is, open
+     * only if both are. Read only for a URI that is not its path already, which is nearly every request.
+     */
+    private static String routedPath(HttpServletRequest request, String path) {
+        var uri = request.getRequestURI();
+        if (uri.equals(path)) {
+            return path;
+        }
+        var routed = new StringBuilder();
+        for (var element : RequestPath.parse(uri, request.getContextPath()).pathWithinApplication().elements()) {
+            routed.append(element instanceof PathContainer.PathSegment segment ? segment.valueToMatch()
+                    : element.value());
+        }
+        return routed.toString();
     }
 
     /**

@@ -160,6 +160,27 @@ class AuthTest {
             }
         }
 
+        /**
+         * Tomcat resolves {@code ..} (also written {@code ..;} or {@code %2e%2e}) before the key check reads the path;
+         * Spring MVC routes on the path as sent, where the segments stay. The health endpoint's path takes any
+         * segments: such a path, read as the open liveness probe or as no actuator path at all, reached it without a
+         * key, or with a key without admin (a 500 and a stack trace in the log for each).
+         */
+        @Test
+        void aPathThatReachesTheActuatorOnlyOnceRoutedStillNeedsAnAdminKey() {
+            for (var path : List.of("/actuator/health/x/..;/liveness", "/actuator/health/x/%2e%2e/readiness",
+                    "/actuator/health/db/..;/..;/..;/v1/jobs")) {
+                var anonymously = anonymous.get(path);
+                assertThat(anonymously.status()).as(path).isEqualTo(401);
+                assertThat(anonymously.contentType()).isEqualTo("application/problem+json");
+                var withoutAdmin = acme.get(path);
+                assertThat(withoutAdmin.status()).as(path).isEqualTo(403);
+                assertThat(withoutAdmin.json().get("detail").asString()).contains("admin");
+            }
+            // as sent, the probes are still open
+            assertThat(anonymous.get("/actuator/health/liveness;v=1").status()).isEqualTo(200);
+        }
+
         @Test
         void theProbesShowNoDetails() {
             assertThat(anonymous.get("/actuator/health/readiness").json().has("components")).isFalse();
