@@ -86,6 +86,7 @@ public class ApiKeys implements SmartLifecycle {
     private final JdbcClient jdbc;
     private final AuthProperties properties;
     private volatile Snapshot snapshot = new Snapshot(Map.of(), List.of(), Set.of());
+    private final Object refreshing = new Object();
     private volatile boolean running;
     private volatile boolean failing;
     private Thread refresher;
@@ -175,10 +176,15 @@ public class ApiKeys implements SmartLifecycle {
         return revoked;
     }
 
-    /** Reads the table again and replaces the snapshot. */
+    /**
+     * Reads the table again and replaces the snapshot. One read at a time: the refresh loop's read, taken before a
+     * revocation and done after the revocation's own, put back a snapshot in which the revoked key was in force.
+     */
     void refresh() {
-        var rows = jdbc.sql(ALL).query((rs, row) -> new Row(stored(rs), rs.getString("hash"))).list();
-        snapshot = build(rows);
+        synchronized (refreshing) {
+            var rows = jdbc.sql(ALL).query((rs, row) -> new Row(stored(rs), rs.getString("hash"))).list();
+            snapshot = build(rows);
+        }
     }
 
     private record Row(Key key, String hash) {
