@@ -133,7 +133,10 @@ class JobsController {
         if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);
         }
-        var page = jobs.list(filter, cursor, size + 1);
+        JobRepository.Page page;
+        try (var permit = limits.listing(caller)) {
+            page = jobs.list(filter, cursor, size + 1);
+        }
         var more = page.jobs().size() > size || page.cut();
         var shown = page.jobs().size() > size ? page.jobs().subList(0, size) : page.jobs();
         var answer = new LinkedHashMap<String, Object>();

@@ -1,8 +1,11 @@
 package dev.conveyor.api.limits;
 
 import dev.conveyor.api.auth.Caller;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -29,11 +32,17 @@ public class Limits {
     private final JdbcClient jdbc;
     private final ConcurrentHashMap<String, TokenBucket> submits = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Semaphore> longPolls = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Semaphore> listings = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Backlog> backlogs = new ConcurrentHashMap<>();
 
-    Limits(LimitsProperties limits, JdbcClient jdbc) {
+    private final AtomicInteger listingsUnderWay = new AtomicInteger();
+
+    Limits(LimitsProperties limits, JdbcClient jdbc, MeterRegistry meters) {
         this.limits = limits;
         this.jdbc = jdbc;
+        Gauge.builder("conveyor.listings.under.way", listingsUnderWay, AtomicInteger::get)
+                .description("GET /v1/jobs listings of keys under way on this instance (lists-per-key counts them)")
+                .register(meters);
     }
 
     /** Takes {@code jobs} from the key's submission budget, or throws a 429 saying when they would fit. */
@@ -88,7 +97,29 @@ public class Limits {
         return open::release;
     }
 
-    /** An open long-poll's place, given back on close. */
+    /**
+     * Holds one of the key's listings under way until the returned handle is closed; or throws a 429. A listing
+     * holds a database connection while it runs, so a key sending many slow ones at once would take the pool from
+     * every other client of this instance.
+     */
+    public Permit listing(Caller caller) {
+        if (limits.listsPerKey() <= 0 || caller.open()) {
+            return () -> { };
+        }
+        var running = listings.computeIfAbsent(caller.keyId(), key -> new Semaphore(limits.listsPerKey()));
+        if (!running.tryAcquire()) {
+            throw new TooManyRequests("too-many-listings", "Too many listings at once", "This key has "
+                    + limits.listsPerKey() + " listings of jobs under way at once, the most allowed; send the next "
+                    + "when one has answered", 1);
+        }
+        listingsUnderWay.incrementAndGet();
+        return () -> {
+            listingsUnderWay.decrementAndGet();
+            running.release();
+        };
+    }
+
+    /** An open long-poll's, or a listing's, place, given back on close. */
     public interface Permit extends AutoCloseable {
         @Override
         void close();

@@ -13,13 +13,17 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param longPollsPerKey {@code GET /v1/jobs/{id}?wait=} requests one key may have open at once, per api instance
  * @param queuedPerTenant jobs one tenant may have waiting (SCHEDULED or QUEUED); checked against counts at most a
  *                        second old, so it can be passed by about a second's submissions
+ * @param listsPerKey     {@code GET /v1/jobs} listings one key may have under way at once, per api instance: each holds
+ *                        one of the api's database connections while it runs, and a filter its indexes serve badly
+ *                        (a rare type among a tenant's many jobs) can take seconds
  */
 @ConfigurationProperties("conveyor.api.limits")
 public record LimitsProperties(
         @DefaultValue("10000") double submitRate,
         @DefaultValue("20000") int submitBurst,
         @DefaultValue("1000") int longPollsPerKey,
-        @DefaultValue("1000000") long queuedPerTenant) {
+        @DefaultValue("1000000") long queuedPerTenant,
+        @DefaultValue("4") int listsPerKey) {
 
     public LimitsProperties {
         if (!Double.isFinite(submitRate)) {
@@ -27,7 +31,7 @@ public record LimitsProperties(
             throw new IllegalArgumentException("conveyor.api.limits.submit-rate must be a number of jobs per second "
                     + "(0 turns the limit off)");
         }
-        if (submitRate < 0 || submitBurst < 0 || longPollsPerKey < 0 || queuedPerTenant < 0) {
+        if (submitRate < 0 || submitBurst < 0 || longPollsPerKey < 0 || queuedPerTenant < 0 || listsPerKey < 0) {
             throw new IllegalArgumentException("conveyor.api.limits.* must not be negative (0 turns a limit off)");
         }
         if (submitRate > 0 && submitBurst < 1000) {

@@ -100,6 +100,7 @@ final class Operations {
                 Scope.JOBS_READ, null, responses(
                         "200", json("A page of jobs.", "JobPage"),
                         "400", problem("A filter, `limit` or `after` is invalid; `errors` names each."),
+                        "429", tooMany("The key has `lists-per-key` listings under way (`too-many-listings`)."),
                         "503", unavailable(), "504", noAnswer())));
         operations.put("POST /v1/jobs/{id}/cancel", new Operation("cancelJob", "jobs", "Cancel a job",
                 "No new attempt starts after this. A job that is not running is CANCELLED at once (already in the "

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.auth.Caller;
 import dev.conveyor.common.test.TestPostgres;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -35,7 +36,8 @@ class BacklogCountTest {
     @Test
     void whileOneRequestCountsTheOthersGoOnWithTheLastCount() throws Exception {
         var database = new HeldDatabase();
-        var limits = new Limits(new LimitsProperties(0, 0, 0, 1_000_000), JdbcClient.create(database));
+        var limits = new Limits(new LimitsProperties(0, 0, 0, 1_000_000, 0), JdbcClient.create(database),
+                new SimpleMeterRegistry());
         limits.submitting(caller, 1);
         var counted = System.nanoTime();
         await().until(() -> System.nanoTime() - counted > 1_100_000_000L); // the count is a second old
@@ -62,7 +64,8 @@ class BacklogCountTest {
         var database = new HeldDatabase();
         database.hold.set(true);
         database.fail.set(true);
-        var limits = new Limits(new LimitsProperties(0, 0, 0, 1_000_000), JdbcClient.create(database));
+        var limits = new Limits(new LimitsProperties(0, 0, 0, 1_000_000, 0), JdbcClient.create(database),
+                new SimpleMeterRegistry());
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             try {
                 var first = CompletableFuture.runAsync(() -> limits.submitting(caller, 1), threads);

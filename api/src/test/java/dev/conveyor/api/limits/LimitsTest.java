@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -30,7 +31,8 @@ class LimitsTest {
             new String[] {"full-1", "full", "cvk_limits-full1-0123456789abcdef0123456789abcdef"},
             new String[] {"full-2", "full", "cvk_limits-full2-0123456789abcdef0123456789abcdef"},
             new String[] {"retrier-1", "retrier", "cvk_limits-retrier1-0123456789abcdef0123456789abcdef"},
-            new String[] {"retrier-2", "retrier", "cvk_limits-retrier2-0123456789abcdef0123456789abcdef"});
+            new String[] {"retrier-2", "retrier", "cvk_limits-retrier2-0123456789abcdef0123456789abcdef"},
+            new String[] {"lister", "lister", "cvk_limits-lister-0123456789abcdef0123456789abcdef"});
 
     @DynamicPropertySource
     static void services(DynamicPropertyRegistry registry) {
@@ -39,6 +41,7 @@ class LimitsTest {
         registry.add("conveyor.api.limits.submit-burst", () -> "1000");
         registry.add("conveyor.api.limits.long-polls-per-key", () -> "2");
         registry.add("conveyor.api.limits.queued-per-tenant", () -> "1005");
+        registry.add("conveyor.api.limits.lists-per-key", () -> "2");
         for (var i = 0; i < KEYS.size(); i++) {
             var key = KEYS.get(i);
             ApiTests.apiKey(registry, i, key[0], key[1], key[2], "jobs:write", "jobs:read");
@@ -52,6 +55,8 @@ class LimitsTest {
 
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    DataSource dataSource;
 
     private HttpJson as(String id) {
         var key = KEYS.stream().filter(k -> k[0].equals(id)).findFirst().orElseThrow();
@@ -112,6 +117,37 @@ class LimitsTest {
         open.forEach(future -> assertThat(future.join().json().get("status").asString()).isEqualTo("CANCELLED"));
         await().atMost(Duration.ofSeconds(10)).until(() -> openLongPolls() == 0);
         assertThat(poller.get("/v1/jobs/" + id + "?wait=1").status()).isEqualTo(200);
+    }
+
+    /**
+     * Listings held up by a lock on the jobs table (as a slow filter would hold them): past the key's two, a 429 at
+     * once, without a connection; another key's listing is not refused, and each answers once the lock is gone.
+     */
+    @Test
+    void aKeyMayHaveOnlySoManyListingsUnderWay() throws Exception {
+        var lister = as("lister");
+        List<CompletableFuture<HttpJson.Response>> held;
+        CompletableFuture<HttpJson.Response> other;
+        try (var connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try (var statement = connection.createStatement()) {
+                statement.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+            }
+            held = List.of(CompletableFuture.supplyAsync(() -> lister.get("/v1/jobs?limit=1")),
+                    CompletableFuture.supplyAsync(() -> lister.get("/v1/jobs?limit=2")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> listingsUnderWay() == 2);
+            assertTooMany(lister.get("/v1/jobs?limit=3"), "too-many-listings");
+            other = CompletableFuture.supplyAsync(() -> as("rated").get("/v1/jobs?limit=1"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> listingsUnderWay() == 3);
+            connection.rollback();
+        }
+        held.forEach(listing -> assertThat(listing.join().status()).isEqualTo(200));
+        assertThat(other.join().status()).isEqualTo(200);
+        assertThat(lister.get("/v1/jobs?limit=1").status()).isEqualTo(200);
+    }
+
+    private double listingsUnderWay() {
+        return meters.get("conveyor.listings.under.way").gauge().value();
     }
 
     @Test
@@ -192,7 +228,8 @@ class LimitsTest {
     void theApiDocumentListsThe429OfEachLimitedOperation() {
         var paths = ApiTests.client(port).get("/v3/api-docs").json().get("paths");
         for (var operation : List.of(List.of("/v1/jobs", "post"), List.of("/v1/jobs/batch", "post"),
-                List.of("/v1/jobs/{id}", "get"), List.of("/v1/jobs/{id}/retry", "post"))) {
+                List.of("/v1/jobs/{id}", "get"), List.of("/v1/jobs", "get"),
+                List.of("/v1/jobs/{id}/retry", "post"))) {
             var responses = paths.get(operation.get(0)).get(operation.get(1)).get("responses");
             assertThat(responses.has("429")).as(operation + " documents 429").isTrue();
             assertThat(responses.get("429").get("headers").has("Retry-After")).as(operation + " 429 Retry-After")
