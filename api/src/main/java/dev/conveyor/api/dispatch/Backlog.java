@@ -101,7 +101,7 @@ public class Backlog {
             }
             places--;
         }
-        releases.release(item.id());
+        releases.release(item);
     }
 
     /**
@@ -110,7 +110,7 @@ public class Backlog {
      */
     Drained drain(TenantWindows windows, long takenBefore) {
         var items = new ArrayList<Dispatcher.Item>();
-        var expired = new ArrayList<UUID>();
+        var expired = new ArrayList<Dispatcher.Item>();
         var earliest = 0L;
         synchronized (this) {
             for (var pairs = waiting.entrySet().iterator(); pairs.hasNext(); ) {
@@ -118,7 +118,7 @@ public class Backlog {
                 var pair = entry.getKey();
                 var queue = entry.getValue();
                 while (!queue.isEmpty() && queue.peekFirst().takenAt() - takenBefore < 0) {
-                    expired.add(forget(queue.pollFirst()).item().id());
+                    expired.add(forget(queue.pollFirst()).item());
                 }
                 var granted = queue.isEmpty() ? 0 : windows.reserve(pair.queue(), pair.tenant(), queue.size());
                 for (var i = 0; i < granted; i++) {

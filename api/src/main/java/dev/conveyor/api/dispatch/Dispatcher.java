@@ -131,7 +131,7 @@ public class Dispatcher implements SmartLifecycle {
                     // send begun now might still be in the producer when the lease ends and the poller publishes.
                     log.warn("Left {} jobs unpublished because their dispatch lease is nearly over; the poller "
                             + "publishes them again", items.size() - i);
-                    items.subList(i, items.size()).forEach(left -> unpublished(left.id()));
+                    items.subList(i, items.size()).forEach(this::unpublished);
                     return;
                 }
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
@@ -169,7 +169,7 @@ public class Dispatcher implements SmartLifecycle {
                     + "counted, not logged, until Kafka takes one again): {}", item.id(),
                     cause.getMessage());
         }
-        unpublished(item.id());
+        unpublished(item);
     }
 
     private void published() {
@@ -202,9 +202,9 @@ public class Dispatcher implements SmartLifecycle {
         return (int) ((key + (long) item.attempts()) % partitions);
     }
 
-    private void unpublished(UUID id) {
-        releases.release(id);
-        windows.settled(id);
+    private void unpublished(Item item) {
+        releases.release(item);
+        windows.settled(item.id());
     }
 
     /**

@@ -94,7 +94,7 @@ class DuePoller implements SmartLifecycle {
 
     private final JdbcClient jdbc;
     private final Publisher publisher;
-    private final Consumer<List<UUID>> releaser;
+    private final Consumer<List<Dispatcher.Item>> releaser;
     private final LongSupplier owner;
     private final ApiProperties.Dispatch settings;
     private final TenantWindows windows;
@@ -115,7 +115,7 @@ class DuePoller implements SmartLifecycle {
      * With what it publishes to and gives leases back through (for tests), the id its leases carry, and how long
      * after a lease is taken its job's publication may still begin.
      */
-    DuePoller(JdbcClient jdbc, Publisher publisher, Consumer<List<UUID>> releaser, LongSupplier owner,
+    DuePoller(JdbcClient jdbc, Publisher publisher, Consumer<List<Dispatcher.Item>> releaser, LongSupplier owner,
             ApiProperties.Dispatch settings, TenantWindows windows, Backlog backlog, Duration sendWithin) {
         this.jdbc = jdbc;
         this.backlog = backlog;
@@ -166,7 +166,7 @@ class DuePoller implements SmartLifecycle {
         // on Kafka in the order they were due (RETURNING keeps none)
         taken.sort(Comparator.comparing(Taken::runAt).thenComparing(t -> t.item().id()));
         var due = new ArrayList<Dispatcher.Item>(taken.size());
-        var refused = new ArrayList<UUID>();
+        var refused = new ArrayList<Dispatcher.Item>();
         for (var job : taken) {
             var item = job.item();
             // the room was read before the claim: a submission may have filled the window since, and what does not
@@ -175,7 +175,7 @@ class DuePoller implements SmartLifecycle {
             if (windows.admit(item.id(), item.queue(), item.tenant())) {
                 due.add(item);
             } else {
-                refused.add(item.id());
+                refused.add(item);
             }
         }
         if (!refused.isEmpty()) {

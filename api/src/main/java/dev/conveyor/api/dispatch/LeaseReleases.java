@@ -1,7 +1,7 @@
 package dev.conveyor.api.dispatch;
 
+import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +15,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Gives up this instance's dispatch lease on jobs it could not publish (Kafka refused or was unreachable), many per
  * statement, so that the poller tries them again at once rather than when the lease runs out: after a Kafka outage
  * the jobs accepted meanwhile go out as soon as Kafka is back. Only jobs still unpublished and still leased by this
- * instance are released. Best effort: a release that cannot be written leaves the lease to run out.
+ * instance for the attempt and generation whose publication failed are released: a job cancelled and retried by hand
+ * meanwhile (a later generation, its lease taken again by this instance) is being published on its own, and a poller
+ * that took it too would publish it a second time. Best effort: a release that cannot be written leaves the lease to
+ * run out.
  */
 @Component
 class LeaseReleases implements SmartLifecycle {
@@ -29,16 +32,21 @@ class LeaseReleases implements SmartLifecycle {
      * instead (see {@link JdbcMarkWriter}).
      */
     static final String OURS = """
-            SELECT id, dispatched_at IS NULL AND status = 'QUEUED' AND dispatch_owner = :owner AS ours
+            SELECT id, generation, attempts,
+                   dispatched_at IS NULL AND status = 'QUEUED' AND dispatch_owner = :owner AS ours
             FROM jobs WHERE id = ANY(:ids::uuid[])
             ORDER BY id FOR UPDATE
             """;
     static final String RELEASE = "UPDATE jobs SET dispatch_lease_until = NULL WHERE id = ANY(:ids::uuid[])";
 
+    /** The attempt of a job's generation that a lease was taken to publish. */
+    private record Lease(UUID id, int generation, int attempts) {
+    }
+
     private final JdbcClient jdbc;
     private final TransactionTemplate transaction;
     private final ApiInstance instance;
-    private final BatchedWrites<UUID> released;
+    private final BatchedWrites<Dispatcher.Item> released;
 
     LeaseReleases(JdbcClient jdbc, TransactionTemplate transaction, ApiInstance instance) {
         this.jdbc = jdbc;
@@ -49,32 +57,36 @@ class LeaseReleases implements SmartLifecycle {
                 e.getMessage()));
     }
 
-    /** The job could not be published; never blocks (called on the producer's thread). */
-    void release(UUID id) {
-        released.add(id);
+    /** The job's attempt could not be published; never blocks (called on the producer's thread). */
+    void release(Dispatcher.Item job) {
+        released.add(job);
     }
 
     /**
      * Gives up the lease of these jobs now, on the calling thread, if they are still unpublished and leased by this
      * instance; if that cannot be written, they are left to the background releases.
      */
-    void releaseNow(List<UUID> ids) {
+    void releaseNow(List<Dispatcher.Item> jobs) {
         try {
-            release(ids);
+            release(jobs);
         } catch (RuntimeException e) {
             log.warn("Could not give up the dispatch lease of {} jobs at once (retrying in the background): {}",
-                    ids.size(), e.getMessage());
-            released.addAll(ids);
+                    jobs.size(), e.getMessage());
+            released.addAll(jobs);
         }
     }
 
-    private void release(List<UUID> ids) {
+    private void release(List<Dispatcher.Item> jobs) {
+        var unpublished = new HashSet<Lease>();
+        jobs.forEach(job -> unpublished.add(new Lease(job.id(), job.generation(), job.attempts())));
         transaction.executeWithoutResult(status -> {
             // locked in id order, as every batched write of jobs locks (JobLocks)
-            var ours = jdbc.sql(OURS).param("ids", new SqlArrayValue("uuid", ids.toArray()))
+            var ours = jdbc.sql(OURS).param("ids", new SqlArrayValue("uuid", jobs.stream().map(Dispatcher.Item::id)
+                            .distinct().toArray()))
                     .param("owner", instance.id())
-                    .query((rs, row) -> rs.getBoolean("ours") ? rs.getObject("id", UUID.class) : null).list()
-                    .stream().filter(Objects::nonNull).toList();
+                    .query((rs, row) -> rs.getBoolean("ours") ? new Lease(rs.getObject("id", UUID.class),
+                            rs.getInt("generation"), rs.getInt("attempts")) : null).list()
+                    .stream().filter(unpublished::contains).map(Lease::id).toList();
             if (!ours.isEmpty()) {
                 jdbc.sql(RELEASE).param("ids", new SqlArrayValue("uuid", ours.toArray())).update();
             }

@@ -54,6 +54,11 @@ class DispatchWritesTest {
                 .param("owner", owner).query(UUID.class).single();
     }
 
+    /** The job's attempt {@code attempts + 1} of {@code generation}, as the dispatcher publishes it. */
+    private static Dispatcher.Item attempt(UUID id, int generation, int attempts) {
+        return new Dispatcher.Item(id, "default", "echo", "default", attempts, 5, 60, null, generation);
+    }
+
     private static Map<String, Object> row(UUID id) {
         return jdbc.sql("SELECT dispatched_at IS NOT NULL AS marked, record_partition, record_offset,"
                 + " dispatch_lease_until IS NOT NULL AS leased FROM jobs WHERE id = :id").param("id", id)
@@ -104,19 +109,26 @@ class DispatchWritesTest {
         var another = job("QUEUED", 0, false, instance.id() + 1);
         var published = job("QUEUED", 0, true, instance.id());
         var started = job("RUNNING", 1, false, instance.id());
+        // cancelled while its publication was under way, and retried by hand here: leased again for generation 1
+        var retried = job("QUEUED", 0, false, instance.id());
+        jdbc.sql("UPDATE jobs SET generation = 1 WHERE id = :id").param("id", retried).update();
         // connections of its own: it writes on a thread of its own
         var releases = new LeaseReleases(JdbcClient.create(dataSource),
                 new TransactionTemplate(new DataSourceTransactionManager(dataSource)), instance);
         releases.start();
         try {
             // in order: once the last is released, the others have been looked at
-            List.of(another, published, started, ours).forEach(releases::release);
+            List.of(another, published, started).forEach(id -> releases.release(attempt(id, 0, 0)));
+            releases.release(attempt(retried, 0, 0)); // generation 0's publication failed
+            releases.release(attempt(ours, 0, 0));
 
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(row(ours))
                     .containsEntry("leased", false));
             assertThat(row(another)).containsEntry("leased", true);
             assertThat(row(published)).containsEntry("leased", true);
             assertThat(row(started)).containsEntry("leased", true);
+            // released, the poller published generation 1 again beside the publication of the retry itself
+            assertThat(row(retried)).containsEntry("leased", true);
         } finally {
             releases.stop();
         }

@@ -90,8 +90,9 @@ class LeaseOwnersTest {
             var mine = leasedBy(instance.id());
             var others = leasedBy(otherInstance);
 
-            releases.release(mine);
-            releases.release(others);
+            // the first attempt of generation 0 of each, as the dispatcher published it
+            releases.release(new Dispatcher.Item(mine, "default", "echo", "default", 0, 3, 300, null, 0));
+            releases.release(new Dispatcher.Item(others, "default", "echo", "default", 0, 3, 300, null, 0));
 
             await().atMost(Duration.ofSeconds(10)).until(() -> dispatched(mine));
             assertThat(jdbc.sql("SELECT dispatch_lease_until > now() FROM jobs WHERE id = :id").param("id", others)
