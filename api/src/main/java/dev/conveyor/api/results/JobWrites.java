@@ -42,13 +42,18 @@ class JobWrites {
     private static final String LOCK = "SELECT " + STATE_COLUMNS + ", " + JobFacts.COLUMNS
             + " FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
 
+    /**
+     * A start names the attempt's worker, or none: the previous attempt's worker, left in place, would be taken for
+     * this attempt's by the rescuer, which loses the attempts of a worker gone (the reason for many a new attempt) at
+     * once, while they run. An attempt whose worker is not known is rescued past its deadline.
+     */
     private static final String WRITE = """
             UPDATE jobs j SET
                 status = v.status,
                 attempts = v.attempts,
                 uncharged_attempts = v.uncharged,
                 lost_attempts = v.lost,
-                worker_id = coalesce(v.worker_id, j.worker_id),
+                worker_id = CASE WHEN v.started_at IS NULL THEN j.worker_id ELSE v.worker_id END,
                 started_at = coalesce(v.started_at, j.started_at),
                 start_recorded_at = CASE WHEN v.started_at IS NULL THEN j.start_recorded_at ELSE now() END,
                 finished_at = v.finished_at,

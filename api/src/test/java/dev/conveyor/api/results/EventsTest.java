@@ -370,6 +370,23 @@ class EventsTest {
     }
 
     @Test
+    void aStartThatNamesNoWorkerIsNotTakenForOneOnThePreviousAttemptsWorker() {
+        var id = submit();
+        send(List.of(started(id, 1, 0), failed(id, 1, true, 0)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(id).equals("QUEUED"));
+
+        // a worker (of another language, say) that leaves out its id: the attempt's worker is not known. It was
+        // taken for w1, whose attempt ended: had w1 died, the rescuer would have lost this attempt at once while it
+        // ran, and run the job again beside it
+        send(List.of("""
+                {"event": "started", "v": 1, "jobId": "%s", "attempt": 2, "generation": 0, "at": "%s"}"""
+                .formatted(id, Instant.now())));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(id).equals("RUNNING"));
+        var worker = job(id).get("workerId");
+        assertThat(worker == null || worker.isNull()).as("the attempt's worker is not known: %s", worker).isTrue();
+    }
+
+    @Test
     void unreadableEventsAreSkippedAndAnEndThatNamesItsJobFailsIt() {
         var broken = submit();
         var next = submit();
