@@ -112,6 +112,8 @@ class DispatchWritesTest {
         // cancelled while its publication was under way, and retried by hand here: leased again for generation 1
         var retried = job("QUEUED", 0, false, instance.id());
         jdbc.sql("UPDATE jobs SET generation = 1 WHERE id = :id").param("id", retried).update();
+        // attempt 1 went out twice, ran and failed; leased again for attempt 2 when the second record's send failed
+        var next = job("QUEUED", 1, false, instance.id());
         // connections of its own: it writes on a thread of its own
         var releases = new LeaseReleases(JdbcClient.create(dataSource),
                 new TransactionTemplate(new DataSourceTransactionManager(dataSource)), instance);
@@ -120,6 +122,7 @@ class DispatchWritesTest {
             // in order: once the last is released, the others have been looked at
             List.of(another, published, started).forEach(id -> releases.release(attempt(id, 0, 0)));
             releases.release(attempt(retried, 0, 0)); // generation 0's publication failed
+            releases.release(attempt(next, 0, 0));
             releases.release(attempt(ours, 0, 0));
 
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(row(ours))
@@ -129,6 +132,7 @@ class DispatchWritesTest {
             assertThat(row(started)).containsEntry("leased", true);
             // released, the poller published generation 1 again beside the publication of the retry itself
             assertThat(row(retried)).containsEntry("leased", true);
+            assertThat(row(next)).containsEntry("leased", true);
         } finally {
             releases.stop();
         }
