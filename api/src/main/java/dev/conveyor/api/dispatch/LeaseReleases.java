@@ -39,14 +39,18 @@ class LeaseReleases implements SmartLifecycle {
             """;
     static final String RELEASE = "UPDATE jobs SET dispatch_lease_until = NULL WHERE id = ANY(:ids::uuid[])";
 
-    /** The attempt of a job's generation that a lease was taken to publish. */
+    /** The attempt of a job's generation that a lease was taken to publish (not its payload, held until written). */
     private record Lease(UUID id, int generation, int attempts) {
+
+        static Lease of(Dispatcher.Item job) {
+            return new Lease(job.id(), job.generation(), job.attempts());
+        }
     }
 
     private final JdbcClient jdbc;
     private final TransactionTemplate transaction;
     private final ApiInstance instance;
-    private final BatchedWrites<Dispatcher.Item> released;
+    private final BatchedWrites<Lease> released;
 
     LeaseReleases(JdbcClient jdbc, TransactionTemplate transaction, ApiInstance instance) {
         this.jdbc = jdbc;
@@ -59,7 +63,7 @@ class LeaseReleases implements SmartLifecycle {
 
     /** The job's attempt could not be published; never blocks (called on the producer's thread). */
     void release(Dispatcher.Item job) {
-        released.add(job);
+        released.add(Lease.of(job));
     }
 
     /**
@@ -67,21 +71,21 @@ class LeaseReleases implements SmartLifecycle {
      * instance; if that cannot be written, they are left to the background releases.
      */
     void releaseNow(List<Dispatcher.Item> jobs) {
+        var leases = jobs.stream().map(Lease::of).toList();
         try {
-            release(jobs);
+            release(leases);
         } catch (RuntimeException e) {
             log.warn("Could not give up the dispatch lease of {} jobs at once (retrying in the background): {}",
                     jobs.size(), e.getMessage());
-            released.addAll(jobs);
+            released.addAll(leases);
         }
     }
 
-    private void release(List<Dispatcher.Item> jobs) {
-        var unpublished = new HashSet<Lease>();
-        jobs.forEach(job -> unpublished.add(new Lease(job.id(), job.generation(), job.attempts())));
+    private void release(List<Lease> leases) {
+        var unpublished = new HashSet<>(leases);
         transaction.executeWithoutResult(status -> {
             // locked in id order, as every batched write of jobs locks (JobLocks)
-            var ours = jdbc.sql(OURS).param("ids", new SqlArrayValue("uuid", jobs.stream().map(Dispatcher.Item::id)
+            var ours = jdbc.sql(OURS).param("ids", new SqlArrayValue("uuid", leases.stream().map(Lease::id)
                             .distinct().toArray()))
                     .param("owner", instance.id())
                     .query((rs, row) -> rs.getBoolean("ours") ? new Lease(rs.getObject("id", UUID.class),
