@@ -84,14 +84,24 @@ class DispatchMarks implements SmartLifecycle {
     /**
      * Records that the job's attempt is on Kafka, in the record at {@code partition} and {@code offset}. Never
      * blocks: with {@code capacity} marks already waiting (the database has been away a while) the mark is dropped.
+     * A mark of a generation or attempt before one waiting is dropped too, and leaves that one to be written: a
+     * record of a job cancelled and retried, published late (from a backlog that had not heard of the cancel), would
+     * otherwise take the place of the retry's mark, and the retry, unmarked, be published again after its lease.
      */
     void add(UUID id, int generation, int attempts, int partition, long offset) {
         var mark = new DispatchMark(id, generation, attempts, partition, offset);
-        unwritten.put(id, mark);
+        if (unwritten.merge(id, mark, (waiting, added) -> isBefore(added, waiting) ? waiting : added) != mark) {
+            return;
+        }
         if (!marks.offer(new Waiting(mark, System.nanoTime() + limits.delay().toNanos()))) {
             unwritten.remove(id, mark);
             dropped.incrementAndGet();
         }
+    }
+
+    private static boolean isBefore(DispatchMark mark, DispatchMark other) {
+        return mark.generation() != other.generation() ? mark.generation() < other.generation()
+                : mark.attempts() < other.attempts();
     }
 
     /**

@@ -141,6 +141,26 @@ class DispatchMarksTest {
     }
 
     @Test
+    void aMarkOfAGenerationBeforeARetryPublishedAfterItLeavesTheRetrysMarkToBeWritten() {
+        var database = new FlakyDatabase(0);
+        var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
+                Duration.ofSeconds(2), Duration.ofMillis(300));
+        marks = new DispatchMarks(database, delayed);
+        marks.start();
+        var job = UUID.randomUUID();
+        // cancelled on another instance and retried on this one, whose backlog, not yet told of the cancel, then
+        // publishes the cancelled generation after the retry
+        var retry = new DispatchMark(job, 1, 0, 0, 7);
+        var cancelled = new DispatchMark(job, 0, 0, 0, 8);
+        var marker = new DispatchMark(UUID.randomUUID(), 0, 0, 1, 9);
+        add(List.of(retry, cancelled, marker));
+
+        // the retry unmarked waited out its lease, and the poller published it a second time
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.written.contains(marker));
+        assertThat(database.written).containsExactlyInAnyOrder(retry, marker);
+    }
+
+    @Test
     void marksWaitForTheirDelayButAllAreWrittenAtShutdown() {
         var database = new FlakyDatabase(0);
         var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
