@@ -14,6 +14,7 @@ import dev.conveyor.worker.tracing.JobTracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -34,6 +35,9 @@ import tools.jackson.databind.JsonNode;
  */
 @Component
 public class JobRunner {
+
+    /** Codes a handler's failure may not carry: the api gives them a meaning of their own. */
+    private static final Set<String> RESERVED_CODES = Set.of(JobError.WORKER_LOST, JobError.NO_HANDLER);
 
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
@@ -327,7 +331,16 @@ public class JobRunner {
     private JobFinished threw(JobDispatch job, Throwable cause) {
         try {
             if (cause instanceof JobFailure failure) {
-                return failed(job, new JobError(failure.code(), failure.getMessage(), failure.retryable()),
+                var code = failure.code();
+                if (RESERVED_CODES.contains(code)) {
+                    // the api takes these for the worker's own word: WORKER_LOST for a job handed back (run again
+                    // at once, uncounted, even when the handler said not to retry), NO_HANDLER for a worker without
+                    // the job's type
+                    return failed(job, new JobError(JobError.HANDLER_ERROR, "(error code '" + code + "' is "
+                            + "reserved for Conveyor's own failures) " + failure.getMessage(), failure.retryable()),
+                            JobOutcomes.retryAfterMillis(failure.retryAfter()));
+                }
+                return failed(job, new JobError(code, failure.getMessage(), failure.retryable()),
                         JobOutcomes.retryAfterMillis(failure.retryAfter()));
             }
             var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();

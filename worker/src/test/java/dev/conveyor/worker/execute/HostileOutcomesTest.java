@@ -218,6 +218,24 @@ class HostileOutcomesTest {
             assertThat(nul.error().message()).contains("nul in code");
         }
 
+        /**
+         * WORKER_LOST is the worker's word for a job it gives back as it stops, which the api runs again at once and
+         * does not count, up to 20 times, whatever the failure said of retrying; NO_HANDLER, a worker without the
+         * job's type. A handler's failure with either code is its own failure.
+         */
+        @Test
+        void aFailureWithACodeReservedForConveyorIsAHandlerError() throws Exception {
+            for (var code : new String[] {"WORKER_LOST", "NO_HANDLER"}) {
+                var finished = outcome(context -> {
+                    throw new JobFailure(code, "pretending", false, null, null);
+                });
+                assertThat(finished.error().code()).isEqualTo("HANDLER_ERROR");
+                assertThat(finished.error().retryable()).isFalse();
+                assertThat(finished.error().message()).isEqualTo("(error code '" + code
+                        + "' is reserved for Conveyor's own failures) pretending");
+            }
+        }
+
         @Test
         void anExceptionWhoseMessageCannotBeReadFailsItsJob() throws Exception {
             var finished = outcome(context -> {
