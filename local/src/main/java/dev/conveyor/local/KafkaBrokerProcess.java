@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
@@ -35,15 +36,17 @@ final class KafkaBrokerProcess {
     private final Path properties;
     private final Path logFile;
     private final String bootstrapServers;
+    private final Consumer<ChildProcess> launched;
     private volatile ChildProcess process;
 
     private KafkaBrokerProcess(JavaLauncher java, List<String> options, Path properties, Path logFile,
-            String bootstrapServers) {
+            String bootstrapServers, Consumer<ChildProcess> launched) {
         this.java = java;
         this.options = List.copyOf(options);
         this.properties = properties;
         this.logFile = logFile;
         this.bootstrapServers = bootstrapServers;
+        this.launched = launched;
     }
 
     /**
@@ -60,6 +63,16 @@ final class KafkaBrokerProcess {
      */
     static KafkaBrokerProcess start(JavaLauncher java, List<String> jvmOptions, Path directory, Path logFile,
             Map<String, String> extraProperties) {
+        return start(java, jvmOptions, directory, logFile, extraProperties, child -> { });
+    }
+
+    /**
+     * As {@link #start(JavaLauncher, List, Path, Path, Map)}, telling {@code launched} of each process as soon as it
+     * is launched (the storage tool, the broker), before the start waits for it: so that a stop while the start is
+     * still waiting can stop them (the broker otherwise outlived a Ctrl-C of {@code local} during its start).
+     */
+    static KafkaBrokerProcess start(JavaLauncher java, List<String> jvmOptions, Path directory, Path logFile,
+            Map<String, String> extraProperties, Consumer<ChildProcess> launched) {
         try {
             FileTrees.delete(directory);
             Files.createDirectories(directory);
@@ -74,8 +87,8 @@ final class KafkaBrokerProcess {
             // C1 only").
             options.addAll(List.of("-Xms256m", "-Xmx1g", "-XX:TieredStopAtLevel=1",
                     "-Dlogback.configurationFile=" + LOGBACK_CONFIG));
-            format(java, options, properties, logFile);
-            var broker = new KafkaBrokerProcess(java, options, properties, logFile, "localhost:" + port);
+            format(java, options, properties, logFile, launched);
+            var broker = new KafkaBrokerProcess(java, options, properties, logFile, "localhost:" + port, launched);
             broker.run();
             return broker;
         } catch (IOException e) {
@@ -103,6 +116,7 @@ final class KafkaBrokerProcess {
         var child = ChildProcess.start("kafka", java.command("kafka.Kafka", options, List.of(properties.toString())),
                 logFile);
         process = child;
+        launched.accept(child);
         try {
             awaitReady();
         } catch (RuntimeException e) {
@@ -159,9 +173,11 @@ final class KafkaBrokerProcess {
                 """.formatted(port, controllerPort, logDirectory.toString().replace("\\", "/"));
     }
 
-    private static void format(JavaLauncher java, List<String> options, Path properties, Path logFile) {
+    private static void format(JavaLauncher java, List<String> options, Path properties, Path logFile,
+            Consumer<ChildProcess> launched) {
         var args = List.of("format", "-t", Uuid.randomUuid().toString(), "-c", properties.toString());
         var tool = ChildProcess.start("kafka-storage", java.command("kafka.tools.StorageTool", options, args), logFile);
+        launched.accept(tool);
         if (!tool.awaitExit(Duration.ofSeconds(60))) {
             tool.stop(Duration.ofSeconds(1));
             throw new IllegalStateException("formatting Kafka storage took over 60 s; see " + logFile);

@@ -69,8 +69,11 @@ public final class LocalMain {
         try {
             system.start();
         } catch (RuntimeException e) {
-            out.println();
-            out.println("conveyor-local: " + e.getMessage());
+            if (!system.stopping()) {
+                // (a start that a Ctrl-C ended did not fail: the stop says what it stops)
+                out.println();
+                out.println("conveyor-local: " + e.getMessage());
+            }
             system.stop();
             return 1;
         }

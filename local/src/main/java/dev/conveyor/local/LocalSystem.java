@@ -12,7 +12,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /** The processes of one local Conveyor: starts them in order, watches them, stops them in reverse. */
@@ -23,6 +25,11 @@ public final class LocalSystem {
     // Generous: on two cores shared with builds, the api has been seen to need 115 s to start.
     static final Duration API_TIMEOUT = Duration.ofSeconds(300);
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
+    /**
+     * How long a stop waits for a start under way to end once told to: PostgreSQL's start cannot be cut short (its
+     * server is launched by zonky's {@code pg_ctl}, and waited for up to 60 s), the others end as their processes go.
+     */
+    static final Duration START_END_WAIT = Duration.ofSeconds(90);
     static final String API_HEAP = "1g";
     static final String WORKER_HEAP = "512m";
     /**
@@ -42,6 +49,10 @@ public final class LocalSystem {
     private final List<ChildProcess> apis = new ArrayList<>();
     private final List<ChildProcess> workers = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Every process launched here, as soon as it is launched: a stop during the start stops these. */
+    private final List<ChildProcess> launched = new CopyOnWriteArrayList<>();
+    private final CountDownLatch startEnded = new CountDownLatch(1);
+    private volatile boolean startBegun;
     private EmbeddedPostgresService postgres;
     private KafkaBrokerProcess kafka;
     private String jdbcUrl;
@@ -82,8 +93,20 @@ public final class LocalSystem {
         return system;
     }
 
-    /** Starts everything and waits until the api is healthy; throws (having stopped nothing) on failure. */
+    /**
+     * Starts everything and waits until the api is healthy; throws (having stopped nothing) on failure, and when
+     * {@link #stop()} was called meanwhile.
+     */
     void start() {
+        startBegun = true;
+        try {
+            startAll();
+        } finally {
+            startEnded.countDown();
+        }
+    }
+
+    private void startAll() {
         WarmStart.prepare(java, options.home(), out).ifPresent(prepared -> {
             java = prepared.java();
             warmStart = prepared.warmStart();
@@ -95,7 +118,7 @@ public final class LocalSystem {
             jdbcPassword = external.password();
             out.println("using PostgreSQL at " + jdbcUrl);
         } else {
-            postgres = step("starting PostgreSQL", () -> EmbeddedPostgresService.start(
+            postgres = starting("starting PostgreSQL", () -> EmbeddedPostgresService.start(
                     options.data().resolve("postgres"), 0, log("postgres"), options.postgresSettings()));
             jdbcUrl = postgres.jdbcUrl();
             jdbcUser = EmbeddedPostgresService.USER;
@@ -105,8 +128,8 @@ public final class LocalSystem {
             bootstrap = options.kafka().get();
             out.println("using Kafka at " + bootstrap);
         } else {
-            kafka = step("starting Kafka", () -> KafkaBrokerProcess.start(java, jvmOptions, options.data().resolve("kafka"),
-                    log("kafka")));
+            kafka = starting("starting Kafka", () -> KafkaBrokerProcess.start(java, jvmOptions,
+                    options.data().resolve("kafka"), log("kafka"), Map.of(), this::launched));
             bootstrap = kafka.bootstrapServers();
         }
         var apiArgs = new ArrayList<>(List.of("--spring.datasource.url=" + jdbcUrl,
@@ -121,7 +144,7 @@ public final class LocalSystem {
             var name = options.apis() == 1 ? "api" : "api-" + n;
             var args = new ArrayList<>(apiArgs);
             args.addFirst("--server.port=" + options.apiPort(n));
-            var api = ChildProcess.start(name, java.command(API_MAIN,
+            var api = launch(name, java.command(API_MAIN,
                     childOptions("api", n == 1, API_HEAP, options.apiJavaOptions()), args), log(name));
             if (n == 1 && warmStart.trains("api")) {
                 training.add(api);
@@ -140,7 +163,7 @@ public final class LocalSystem {
                         "--conveyor.worker.sql.username=" + EmbeddedPostgresService.USER,
                         "--conveyor.worker.sql.password=" + EmbeddedPostgresService.PASSWORD));
             }
-            var worker = ChildProcess.start("worker-" + n,
+            var worker = launch("worker-" + n,
                     java.command(WORKER_MAIN, childOptions("worker", n == 1, WORKER_HEAP, options.workerJavaOptions()),
                             args), log("worker-" + n));
             if (n == 1 && warmStart.trains("worker")) {
@@ -150,7 +173,7 @@ public final class LocalSystem {
         }
         var watched = new ArrayList<>(children());
         var what = (options.apis() == 1 ? "api" : options.apis() + " apis") + " and " + options.workers() + " worker(s)";
-        step("starting " + what, () -> {
+        starting("starting " + what, () -> {
             for (var n = 1; n <= options.apis(); n++) {
                 var health = healthUri(n);
                 Readiness.await("the api at " + health, API_TIMEOUT, watched, Readiness.httpOk(health));
@@ -158,6 +181,32 @@ public final class LocalSystem {
             return null;
         });
         children().forEach(this::watch);
+    }
+
+    /** Launches a process, unless a stop has begun; a stop that begins meanwhile stops it. */
+    private ChildProcess launch(String name, List<String> command, Path logFile) {
+        if (stopping) {
+            throw new StoppedException();
+        }
+        var child = ChildProcess.start(name, command, logFile);
+        launched(child);
+        return child;
+    }
+
+    /** Notes a process launched here; if a stop has begun (it may have missed this one), stops it and gives up. */
+    private void launched(ChildProcess child) {
+        launched.add(child);
+        if (stopping) {
+            child.stop(STOP_GRACE);
+            throw new StoppedException();
+        }
+    }
+
+    /** The start gave up because {@link #stop()} was called. */
+    static final class StoppedException extends RuntimeException {
+        StoppedException() {
+            super("stopped while starting");
+        }
     }
 
     /**
@@ -277,13 +326,27 @@ public final class LocalSystem {
         stopped.await();
     }
 
-    /** Stops workers, then the api, then Kafka, then PostgreSQL; safe to call more than once. */
+    /** Whether {@link #stop()} has been called. */
+    boolean stopping() {
+        return stopping;
+    }
+
+    /**
+     * Stops workers, then the api, then Kafka, then PostgreSQL; safe to call more than once. A start under way (a
+     * Ctrl-C while PostgreSQL or Kafka starts, or while the api does) is ended first: the processes it launched are
+     * asked to stop, so that it stops waiting for them, and what it had started by then is stopped with the rest
+     * (the server it was starting outlived the launcher before).
+     */
     public synchronized void stop() {
         if (stopping) {
             return;
         }
         stopping = true;
         try {
+            if (startBegun && startEnded.getCount() > 0) {
+                launched.forEach(ChildProcess::requestStop);
+                awaitStartEnded();
+            }
             if (!workers.isEmpty()) {
                 step("stopping workers", () -> stopAll(workers));
             }
@@ -293,6 +356,11 @@ public final class LocalSystem {
             if (kafka != null) {
                 step("stopping Kafka", () -> stopAll(List.of(kafka.process())));
             }
+            var unlisted = launched.stream().filter(child -> child.isAlive() && !children().contains(child)).toList();
+            if (!unlisted.isEmpty()) {
+                step("stopping " + String.join(", ", unlisted.stream().map(ChildProcess::name).toList()),
+                        () -> stopAll(unlisted));
+            }
             if (postgres != null) {
                 step("stopping PostgreSQL", () -> {
                     postgres.close();
@@ -301,6 +369,17 @@ public final class LocalSystem {
             }
         } finally {
             stopped.countDown();
+        }
+    }
+
+    private void awaitStartEnded() {
+        try {
+            if (!startEnded.await(START_END_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                out.println("(the start did not end within " + START_END_WAIT.toSeconds() + " s; stopping what it "
+                        + "started so far)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -333,7 +412,19 @@ public final class LocalSystem {
         });
     }
 
+    /** A step of the start: not begun once a stop has begun; one that a stop ends (its processes asked to go) is. */
+    private <T> T starting(String what, Supplier<T> action) {
+        if (stopping) {
+            throw new StoppedException();
+        }
+        return step(what, action, true);
+    }
+
     private <T> T step(String what, Supplier<T> action) {
+        return step(what, action, false);
+    }
+
+    private <T> T step(String what, Supplier<T> action, boolean stoppable) {
         out.print(what + "... ");
         out.flush();
         var started = System.nanoTime();
@@ -342,6 +433,10 @@ public final class LocalSystem {
             out.printf("ok (%.1f s)%n", (System.nanoTime() - started) / 1e9);
             return result;
         } catch (RuntimeException e) {
+            if (stoppable && stopping) {
+                out.println("stopped");
+                throw e instanceof StoppedException ? e : new StoppedException();
+            }
             out.println("FAILED");
             throw e;
         }
