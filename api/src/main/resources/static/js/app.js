@@ -5,6 +5,7 @@ import { jobs } from './jobs.js';
 import { job } from './job.js';
 import { workers } from './workers.js';
 import { keyControls } from './key.js';
+import { visible } from './dom.js';
 
 const view = document.getElementById('view');
 const live = document.getElementById('live');
@@ -75,7 +76,7 @@ class ViewContext {
 }
 
 function status(text, error) {
-  live.textContent = text;
+  live.textContent = visible(text);
   live.classList.toggle('error', error);
 }
 

@@ -2,6 +2,20 @@
 // errors, types and worker ids are whatever clients and workers sent.
 
 /**
+ * The bidirectional formatting characters (embeddings, overrides, isolates: U+202A to U+202E, U+2066 to U+2069),
+ * which are invisible and reorder the text after them: "invoice\u202etxt.exe" shows as "invoiceexe.txt".
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text as it is, but for its bidirectional formatting characters, written as JSON writes an escape ("\u202e"), so
+ * that a value shows in the order it holds its characters and a payload shown as JSON is still valid JSON.
+ */
+export function visible(text) {
+  return text.replace(BIDI_CONTROLS, c => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
+/**
  * h('a', {href: '#/x', class: 'y', dataset: {id: 1}, style: {color: 'red'}, onclick: f}, 'text', child) makes an
  * element. Children may be strings (added as text), nodes, arrays of them, or null (skipped).
  */
@@ -38,7 +52,7 @@ function append(element, children) {
     } else if (child instanceof Node) {
       element.appendChild(child);
     } else {
-      element.appendChild(document.createTextNode(String(child)));
+      element.appendChild(document.createTextNode(visible(String(child))));
     }
   }
 }

@@ -1,14 +1,14 @@
 // One job (GET /v1/jobs/{id}): everything it holds, with cancel and retry.
 
 import { api } from './api.js';
-import { h, badge } from './dom.js';
+import { h, badge, visible } from './dom.js';
 import * as format from './format.js';
 
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
-/** JSON as indented text (shown with textContent: a payload is whatever its client sent). */
+/** JSON as indented text (shown with textContent: a payload is whatever its client sent), bidi controls escaped. */
 function json(value) {
-  return value === null || value === undefined ? '' : JSON.stringify(value, null, 2);
+  return value === null || value === undefined ? '' : visible(JSON.stringify(value, null, 2));
 }
 
 export function job(root, context) {
@@ -42,7 +42,7 @@ export function job(root, context) {
         : `Cancel asked: the job is ${changed.status}.`;
     } catch (failure) {
       message.className = 'message error';
-      message.textContent = `${action} refused: ${failure.message}`;
+      message.textContent = visible(`${action} refused: ${failure.message}`);
     }
     context.refreshNow();
   }
@@ -90,7 +90,7 @@ export function job(root, context) {
     } catch (failure) {
       if (failure.status === 404 || failure.status === 400) {
         message.className = 'message error';
-        message.textContent = failure.message;
+        message.textContent = visible(failure.message);
         return;
       }
       throw failure;

@@ -264,13 +264,32 @@ class DashboardBrowserTest {
         assertThat(browser.getTitle()).isEqualTo("Conveyor");
     }
 
+    @Test
+    @Order(5)
+    void bidiControlsInWhatClientsAndWorkersSentShowAsEscapesNotAsReorderedText() {
+        // U+202E (right-to-left override) makes the rest of its line read backwards: "txt.exe" would show as "exe.txt"
+        var id = submit("""
+                {"type": "fail", "maxAttempts": 1, "idempotencyKey": "order-\\u202e24",
+                 "payload": {"message": "invoice\\u202etxt.exe, \\u2066by\\u2069 \\u202anobody",
+                             "retryable": false}}""");
+
+        open("#/jobs/" + id);
+
+        await(d -> "FAILED".equals(statusShown()));
+        var shown = "invoice\\u202etxt.exe, \\u2066by\\u2069 \\u202anobody";
+        assertThat(text("#payload")).contains(shown);
+        assertThat(text("#error")).contains(shown);
+        assertThat(text("dd[data-field='idempotency key']")).isEqualTo("order-\\u202e24");
+        assertThat(text("main")).doesNotContainPattern("[\u202a-\u202e\u2066-\u2069]");
+    }
+
     static final String ADMIN = "cvk_dashboard-admin-0123456789abcdef0123456789abcdef";
     static final String ACME_READER = "cvk_dashboard-acme-ro-0123456789abcdef0123456789abcdef";
     static final String ACME_WRITER = "cvk_dashboard-acme-wo-0123456789abcdef0123456789abcdef";
     static final String GLOBEX = "cvk_dashboard-globex-0123456789abcdef0123456789abcdef";
 
     @Test
-    @Order(5)
+    @Order(10)
     void withApiKeysThePageAsksForOneAndATenantSeesOnlyItsOwnJobs() throws Exception {
         var keyed = cluster.startApi(keys(
                 key("ops-admin", "ops", ADMIN, "admin"),
