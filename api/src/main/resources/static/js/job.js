@@ -53,11 +53,20 @@ export function job(root, context) {
     return [h('dt', {}, name), h('dd', { dataset: { field: name } }, value === null || value === undefined ? '' : value)];
   }
 
+  /** The job last drawn, as JSON: a refresh that finds it unchanged leaves the page as it is. */
+  let drawn = null;
+
   function show(job) {
-    status.replaceChildren(badge(job.status));
-    status.dataset.status = job.status;
     cancel.disabled = TERMINAL.includes(job.status);
     retry.disabled = !(job.status === 'FAILED' || job.status === 'CANCELLED');
+    // Drawn anew every 1.5 s, the page lost what the user had selected in it (to copy an error, say) at each refresh.
+    const text = JSON.stringify(job);
+    if (text === drawn) {
+      return;
+    }
+    drawn = text;
+    status.replaceChildren(badge(job.status));
+    status.dataset.status = job.status;
     fields.replaceChildren(...[
       field('type', job.type), field('queue', job.queue),
       field('attempts', `${job.attempts} of ${job.maxAttempts}`),

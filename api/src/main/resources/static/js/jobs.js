@@ -71,19 +71,48 @@ export function jobs(root, context) {
     queueNames.replaceChildren(...stats.queues.map(q => h('option', { value: q.name })));
   }).catch(() => {});
 
-  function row(job) {
-    const link = h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'mono' }, job.id);
-    return h('tr', { dataset: { id: job.id, status: job.status } },
-      h('td', {}, link), h('td', {}, job.type), h('td', {}, job.queue), h('td', {}, badge(job.status)),
-      h('td', { class: 'num' }, `${job.attempts} / ${job.maxAttempts}`),
-      h('td', {}, format.instant(job.createdAt)), h('td', {}, format.instant(job.finishedAt)),
-      h('td', { class: 'mono' }, job.error ? job.error.code : ''));
+  /** What each row shows, as JSON, by row. */
+  const drawn = new WeakMap();
+
+  /** What a row shows of a job. */
+  function cells(job) {
+    return [job.id, job.type, job.queue, job.status, `${job.attempts} / ${job.maxAttempts}`,
+      format.instant(job.createdAt), format.instant(job.finishedAt), job.error ? job.error.code : ''];
+  }
+
+  function row(job, shown) {
+    const [id, type, queue, status, attempts, created, ended, error] = shown;
+    const link = h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, class: 'mono' }, id);
+    const tr = h('tr', { dataset: { id: job.id, status: job.status } },
+      h('td', {}, link), h('td', {}, type), h('td', {}, queue), h('td', {}, badge(status)),
+      h('td', { class: 'num' }, attempts), h('td', {}, created), h('td', {}, ended), h('td', { class: 'mono' }, error));
+    drawn.set(tr, JSON.stringify(shown));
+    return tr;
+  }
+
+  /**
+   * Shows the page's jobs. Rows whose job shows the same as before are left as they are, and when the page holds the
+   * same jobs as before only the changed rows are replaced: drawn anew every 2 s, the list lost what the user had
+   * selected in it (a job's id, to copy) at each refresh.
+   */
+  function draw(jobs) {
+    const rows = [...body.children];
+    if (jobs.length && rows.length === jobs.length && jobs.every((job, i) => rows[i].dataset.id === job.id)) {
+      jobs.forEach((job, i) => {
+        const shown = cells(job);
+        if (drawn.get(rows[i]) !== JSON.stringify(shown)) {
+          rows[i].replaceWith(row(job, shown));
+        }
+      });
+      return;
+    }
+    body.replaceChildren(...(jobs.length ? jobs.map(job => row(job, cells(job)))
+      : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No jobs match.'))]));
   }
 
   context.poll(2000, async () => {
     const page = await api(`v1/jobs${query({ ...filters, limit: PAGE, after })}`, { signal: context.signal });
-    body.replaceChildren(...(page.jobs.length ? page.jobs.map(row)
-      : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No jobs match.'))]));
+    draw(page.jobs);
     next = page.next;
     older.disabled = !next;
   });

@@ -283,6 +283,46 @@ class DashboardBrowserTest {
         assertThat(text("main")).doesNotContainPattern("[\u202a-\u202e\u2066-\u2069]");
     }
 
+    @Test
+    @Order(6)
+    void aJobsPageKeepsWhatTheUserSelectedWhileItRefreshes() {
+        var id = submit("{\"type\": \"echo\", \"payload\": {\"copy\": \"me\"}}");
+        open("#/jobs/" + id);
+        await(d -> "SUCCEEDED".equals(statusShown()));
+
+        select("#payload");
+        awaitRefreshes(2);
+
+        assertThat(selected()).contains("\"copy\": \"me\"");
+
+        open("#/jobs?type=echo");
+        var link = "#jobs tbody tr[data-id='" + id + "'] a";
+        await(d -> !d.findElements(By.cssSelector(link)).isEmpty());
+        select(link);
+        awaitRefreshes(2);
+
+        assertThat(selected()).isEqualTo(id);
+    }
+
+    private static void select(String css) {
+        browser.executeScript("const range = document.createRange();"
+                + "range.selectNodeContents(document.querySelector(arguments[0]));"
+                + "getSelection().removeAllRanges(); getSelection().addRange(range);", css);
+        assertThat(selected()).as("selected").isNotEmpty();
+    }
+
+    private static String selected() {
+        return (String) browser.executeScript("return getSelection().toString()");
+    }
+
+    /** Waits until the page has refreshed its view {@code times} times (each says when in the status line). */
+    private static void awaitRefreshes(int times) {
+        for (var i = 0; i < times; i++) {
+            var before = text("#live");
+            await(d -> !String.valueOf(text("#live")).equals(before));
+        }
+    }
+
     static final String ADMIN = "cvk_dashboard-admin-0123456789abcdef0123456789abcdef";
     static final String ACME_READER = "cvk_dashboard-acme-ro-0123456789abcdef0123456789abcdef";
     static final String ACME_WRITER = "cvk_dashboard-acme-wo-0123456789abcdef0123456789abcdef";
