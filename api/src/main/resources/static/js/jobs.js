@@ -6,8 +6,13 @@ import * as format from './format.js';
 
 const STATUSES = ['SCHEDULED', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
 const PAGE = 50;
-/** The cursors of the pages before the current one, per filter, so that "Newer" can go back. */
-const earlier = new Map();
+/**
+ * Per filter, the pages "Older" led to: by a page's cursor, the cursor of the page before it and the page's number
+ * (null once unknown, after a reload). Kept by cursor, not as a stack of the pages gone through, so that "Newer" still
+ * goes to the page before the one shown after the browser's Back or Forward button: the stack then named the page
+ * shown, and "Newer" did nothing.
+ */
+const visited = new Map();
 
 /** The route of a list with these filters (and cursor). */
 export function jobsHash(filters) {
@@ -19,8 +24,9 @@ export function jobs(root, context) {
     type: context.params.type || '' };
   const after = context.params.after || '';
   const key = JSON.stringify(filters);
-  const history = earlier.get(key) || [];
-  earlier.set(key, history);
+  const pages = visited.get(key) || new Map();
+  visited.set(key, pages);
+  const here = after ? pages.get(after) : { previous: '', page: 1 };
 
   const status = h('select', { name: 'status' }, h('option', { value: '' }, 'any'),
     STATUSES.map(s => h('option', { value: s }, s)));
@@ -44,19 +50,18 @@ export function jobs(root, context) {
   const newer = h('button', { id: 'newer', disabled: !after }, '‹ Newer');
   const first = h('button', { id: 'first', disabled: !after }, '« Newest');
   const older = h('button', { id: 'older', disabled: true }, 'Older ›');
-  const where = h('span', { class: 'muted' }, after ? `page ${history.length + 1}` : 'newest jobs, live');
+  const where = h('span', { class: 'muted' },
+    !after ? 'newest jobs, live' : here && here.page ? `page ${here.page}` : 'older jobs');
   let next = null;
   newer.addEventListener('click', () => {
-    const previous = history.pop();
-    location.hash = jobsHash({ ...filters, after: previous || '' });
+    location.hash = jobsHash({ ...filters, after: here ? here.previous : '' });
   });
   first.addEventListener('click', () => {
-    history.length = 0;
     location.hash = jobsHash(filters);
   });
   older.addEventListener('click', () => {
     if (next) {
-      history.push(after);
+      pages.set(next, { previous: after, page: here && here.page ? here.page + 1 : null });
       location.hash = jobsHash({ ...filters, after: next });
     }
   });

@@ -304,6 +304,39 @@ class DashboardBrowserTest {
         assertThat(selected()).isEqualTo(id);
     }
 
+    @Test
+    @Order(7)
+    void newerAfterTheBrowsersBackButtonShowsTheNewerPage() {
+        var jobs = new StringBuilder("{\"jobs\": [");
+        for (var i = 0; i < 120; i++) {
+            jobs.append(i == 0 ? "" : ",").append("{\"type\": \"pager\", \"payload\": {\"n\": ").append(i).append("}}");
+        }
+        var response = http.post("/v1/jobs/batch", jobs.append("]}").toString());
+        assertThat(response.status()).as(response.text()).isEqualTo(202);
+        open("#/jobs?type=pager");
+        await(d -> d.findElements(By.cssSelector("#jobs tbody tr[data-id]")).size() == 50);
+        var newest = firstRow();
+
+        button("older").click();
+        await(d -> !newest.equals(firstRow()));
+        var second = firstRow();
+        button("older").click();
+        await(d -> !second.equals(firstRow()) && !newest.equals(firstRow()));
+        browser.navigate().back();
+        await(d -> second.equals(firstRow()));
+        assertThat(text(".pager .muted")).isEqualTo("page 2");
+
+        button("newer").click();
+
+        await(d -> newest.equals(firstRow()));
+        assertThat(button("newer").isEnabled()).isFalse();
+    }
+
+    private static String firstRow() {
+        var rows = browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"));
+        return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-id");
+    }
+
     private static void select(String css) {
         browser.executeScript("const range = document.createRange();"
                 + "range.selectNodeContents(document.querySelector(arguments[0]));"
