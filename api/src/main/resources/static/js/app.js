@@ -80,13 +80,22 @@ function status(text, error) {
   live.classList.toggle('error', error);
 }
 
+/** A path segment decoded; as it is when it holds no valid escape (decodeURIComponent threw: the page stayed blank). */
+function decoded(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function route() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, search = ''] = hash.split('?');
   const params = Object.fromEntries(new URLSearchParams(search));
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'jobs' && parts[1]) {
-    return { name: 'jobs', render: job, params: { ...params, id: decodeURIComponent(parts[1]) } };
+    return { name: 'jobs', render: job, params: { ...params, id: decoded(parts[1]) } };
   }
   if (parts[0] === 'jobs') {
     return { name: 'jobs', render: jobs, params };

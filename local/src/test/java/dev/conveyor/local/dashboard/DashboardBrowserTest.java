@@ -332,6 +332,14 @@ class DashboardBrowserTest {
         assertThat(button("newer").isEnabled()).isFalse();
     }
 
+    @Test
+    @Order(8)
+    void aLinkWithABrokenEscapeShowsTheApisAnswerNotTheViewBeforeFrozen() {
+        open("#/jobs/%E0%A4%A");
+
+        await(d -> text("#message") != null && text("#message").startsWith("400"));
+    }
+
     private static String firstRow() {
         var rows = browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"));
         return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-id");
