@@ -40,8 +40,16 @@ export function overview(root, context) {
 
   let stats = null;
 
+  /**
+   * A queue's series: none when no job of it ended in the window. (Read as a plain property, a queue named
+   * "constructor" with no end read Object's constructor, and the overview failed at every refresh.)
+   */
+  function endedIn(queue) {
+    return Object.hasOwn(stats.endedByQueue, queue) ? stats.endedByQueue[queue] : [];
+  }
+
   function draw() {
-    const series = shown === ALL ? stats.ended : (stats.endedByQueue[shown] || []);
+    const series = shown === ALL ? stats.ended : endedIn(shown);
     const points = series.map(b => ({ ...b, failedPerSecond: b.failed / stats.bucketSeconds }));
     throughput.update(points);
     latency.update(points);
@@ -68,7 +76,7 @@ export function overview(root, context) {
       h('td', {}, h('a', { href: `#/jobs?queue=${encodeURIComponent(q.name)}` }, q.name)),
       STATUSES.map(s => countCell(q.name, s, q[s])),
       h('td', { class: 'num' }, q.queued > 0 ? format.seconds(q.oldestQueuedSeconds) : '–'),
-      h('td', { class: 'num' }, format.rate(lastMinute(stats.endedByQueue[q.name])))));
+      h('td', { class: 'num' }, format.rate(lastMinute(endedIn(q.name))))));
     body.replaceChildren(...(rows.length ? rows
       : [h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No jobs yet.'))]));
     if (stats.queues.length > 1) {

@@ -83,7 +83,8 @@ class DashboardBrowserTest {
         home = Path.of("target", "dashboard-test", Instant.now().toString().replace(':', '-'));
         Files.createDirectories(home);
         cluster = FaultCluster.start(new FaultCluster.Settings(1, 2, List.of("default", "emails", "reports"), Map.of(),
-                List.of("--conveyor.api.queues=default,emails,reports", "--conveyor.api.retry.base-delay=200ms"), List.of(),
+                List.of("--conveyor.api.queues=default,emails,reports,constructor",
+                        "--conveyor.api.retry.base-delay=200ms"), List.of(),
                 List.of()), home, Map.of());
         base = cluster.apis().getFirst().baseUrl();
         http = new HttpJson(base);
@@ -338,6 +339,22 @@ class DashboardBrowserTest {
         open("#/jobs/%E0%A4%A");
 
         await(d -> text("#message") != null && text("#message").startsWith("400"));
+    }
+
+    @Test
+    @Order(9)
+    void aQueueNamedLikeAnObjectsPropertyIsShownLikeAnyOther() {
+        // "constructor" is a queue name (a-z) and a property of every JavaScript object
+        var response = http.post("/v1/jobs",
+                "{\"type\": \"echo\", \"queue\": \"constructor\", \"delaySeconds\": 3600}");
+        assertThat(response.status()).as(response.text()).isEqualTo(202);
+
+        open("");
+
+        var row = "#queues tbody tr[data-queue='constructor']";
+        await(d -> "1".equals(text(row + " td[data-status='scheduled']")));
+        assertThat(text(row + " td:last-child")).isEqualTo("0");
+        assertThat(browser.findElement(By.id("live")).getAttribute("class")).doesNotContain("error");
     }
 
     private static String firstRow() {
