@@ -292,7 +292,7 @@ class DashboardBrowserTest {
         await(d -> "SUCCEEDED".equals(statusShown()));
 
         select("#payload");
-        awaitRefreshes(2);
+        awaitRefresh();
 
         assertThat(selected()).contains("\"copy\": \"me\"");
 
@@ -300,7 +300,7 @@ class DashboardBrowserTest {
         var link = "#jobs tbody tr[data-id='" + id + "'] a";
         await(d -> !d.findElements(By.cssSelector(link)).isEmpty());
         select(link);
-        awaitRefreshes(2);
+        awaitRefresh();
 
         assertThat(selected()).isEqualTo(id);
     }
@@ -373,12 +373,10 @@ class DashboardBrowserTest {
         return (String) browser.executeScript("return getSelection().toString()");
     }
 
-    /** Waits until the page has refreshed its view {@code times} times (each says when in the status line). */
-    private static void awaitRefreshes(int times) {
-        for (var i = 0; i < times; i++) {
-            var before = text("#live");
-            await(d -> !String.valueOf(text("#live")).equals(before));
-        }
+    /** Waits until the page has refreshed its view (each refresh says when in the status line). */
+    private static void awaitRefresh() {
+        var before = text("#live");
+        await(d -> !String.valueOf(text("#live")).equals(before));
     }
 
     static final String ADMIN = "cvk_dashboard-admin-0123456789abcdef0123456789abcdef";
