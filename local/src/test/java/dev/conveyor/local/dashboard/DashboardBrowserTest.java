@@ -357,6 +357,21 @@ class DashboardBrowserTest {
         assertThat(browser.findElement(By.id("live")).getAttribute("class")).doesNotContain("error");
     }
 
+    @Test
+    @Order(11)
+    void aLongValueWithoutSpacesWrapsRatherThanWideningThePage() {
+        // the contract's longest idempotency key, and a message as long as a worker's is kept
+        var id = submit("{\"type\": \"fail\", \"maxAttempts\": 1, \"idempotencyKey\": \"" + "k".repeat(255)
+                + "\", \"payload\": {\"message\": \"" + "x".repeat(8000) + "\", \"retryable\": false}}");
+
+        open("#/jobs/" + id);
+
+        await(d -> "FAILED".equals(statusShown()));
+        assertThat((Long) browser.executeScript("return document.documentElement.scrollWidth"))
+                .as("the page's width").isLessThanOrEqualTo(
+                        (Long) browser.executeScript("return document.documentElement.clientWidth"));
+    }
+
     private static String firstRow() {
         var rows = browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"));
         return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-id");
@@ -385,7 +400,7 @@ class DashboardBrowserTest {
     static final String GLOBEX = "cvk_dashboard-globex-0123456789abcdef0123456789abcdef";
 
     @Test
-    @Order(10)
+    @Order(20)
     void withApiKeysThePageAsksForOneAndATenantSeesOnlyItsOwnJobs() throws Exception {
         var keyed = cluster.startApi(keys(
                 key("ops-admin", "ops", ADMIN, "admin"),
