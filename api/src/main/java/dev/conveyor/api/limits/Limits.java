@@ -8,6 +8,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -85,16 +86,9 @@ public class Limits {
 
     /** Holds one of the key's long-polls until the returned handle is closed; or throws a 429. */
     public Permit longPoll(Caller caller) {
-        if (limits.longPollsPerKey() <= 0 || caller.open()) {
-            return () -> { };
-        }
-        var open = longPolls.computeIfAbsent(caller.keyId(), key -> new Semaphore(limits.longPollsPerKey()));
-        if (!open.tryAcquire()) {
-            throw new TooManyRequests("too-many-long-polls", "Too many open long-polls", "This key has "
-                    + limits.longPollsPerKey() + " requests with wait open at once, the most allowed; wait for one "
-                    + "to answer, or poll without wait", 1);
-        }
-        return open::release;
+        return hold(longPolls, caller, limits.longPollsPerKey(), () -> new TooManyRequests("too-many-long-polls",
+                "Too many open long-polls", "This key has " + limits.longPollsPerKey() + " requests with wait open "
+                        + "at once, the most allowed; wait for one to answer, or poll without wait", 1));
     }
 
     /**
@@ -103,20 +97,27 @@ public class Limits {
      * every other client of this instance.
      */
     public Permit listing(Caller caller) {
-        if (limits.listsPerKey() <= 0 || caller.open()) {
-            return () -> { };
-        }
-        var running = listings.computeIfAbsent(caller.keyId(), key -> new Semaphore(limits.listsPerKey()));
-        if (!running.tryAcquire()) {
-            throw new TooManyRequests("too-many-listings", "Too many listings at once", "This key has "
-                    + limits.listsPerKey() + " listings of jobs under way at once, the most allowed; send the next "
-                    + "when one has answered", 1);
-        }
+        var permit = hold(listings, caller, limits.listsPerKey(), () -> new TooManyRequests("too-many-listings",
+                "Too many listings at once", "This key has " + limits.listsPerKey() + " listings of jobs under way "
+                        + "at once, the most allowed; send the next when one has answered", 1));
         listingsUnderWay.incrementAndGet();
         return () -> {
             listingsUnderWay.decrementAndGet();
-            running.release();
+            permit.close();
         };
+    }
+
+    /** One of {@code most} places of the caller's key in {@code held} (none counted without a key, or at 0). */
+    private static Permit hold(ConcurrentHashMap<String, Semaphore> held, Caller caller, int most,
+            Supplier<TooManyRequests> refusal) {
+        if (most <= 0 || caller.open()) {
+            return () -> { };
+        }
+        var places = held.computeIfAbsent(caller.keyId(), key -> new Semaphore(most));
+        if (!places.tryAcquire()) {
+            throw refusal.get();
+        }
+        return places::release;
     }
 
     /** An open long-poll's, or a listing's, place, given back on close. */
