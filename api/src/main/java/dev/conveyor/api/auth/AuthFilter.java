@@ -56,6 +56,7 @@ public class AuthFilter extends OncePerRequestFilter {
     AuthFilter(ApiKeys keys, AuthProperties properties, Environment environment) {
         this.keys = keys;
         this.properties = properties;
+        ActuatorPlacement.check(environment, properties.enabled());
         var address = environment.getProperty("server.address");
         this.checkHosts = !properties.openHosts().isEmpty() || address == null || address.isBlank();
     }
