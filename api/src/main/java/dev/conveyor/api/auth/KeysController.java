@@ -126,15 +126,29 @@ class KeysController {
                 .toList()));
     }
 
+    /** The key that {@code POST /v1/keys}'s {@code Location} names, as the list shows it. */
+    @GetMapping("/v1/keys/{id}")
+    void show(@PathVariable String id, HttpServletResponse response) throws IOException {
+        requireKnownShape(id);
+        var key = keys.find(id).map(found -> KeyView.of(found, null))
+                .orElseThrow(() -> ApiException.notFound("No key " + id));
+        answers.write(response, HttpStatus.OK, key);
+    }
+
     @DeleteMapping("/v1/keys/{id}")
     void revoke(@PathVariable String id, HttpServletResponse response) throws IOException {
         requireEnabled();
-        if (!AuthProperties.ID.matcher(id).matches()) {
-            throw ApiException.notFound("No key " + id.substring(0, Math.min(id.length(), 64)));
-        }
+        requireKnownShape(id);
         var revoked = keys.revoke(id).map(key -> KeyView.of(key, null))
                 .orElseThrow(() -> ApiException.notFound("No key " + id));
         answers.write(response, HttpStatus.OK, revoked);
+    }
+
+    /** An id no key can have is not echoed back whole. */
+    private static void requireKnownShape(String id) {
+        if (!AuthProperties.ID.matcher(id).matches()) {
+            throw ApiException.notFound("No key " + id.substring(0, Math.min(id.length(), 64)));
+        }
     }
 
     private void requireEnabled() {

@@ -158,6 +158,13 @@ final class Operations {
                 "Every key, active or revoked, from the configuration and made through the api, newest first; never "
                         + "a key itself nor its hash.",
                 Scope.ADMIN, null, responses("200", json("The keys.", "Keys"))));
+        operations.put("GET /v1/keys/{id}", new Operation("getKey", "keys", "Show an API key",
+                "The key that `POST /v1/keys`'s `Location` names, active or revoked, as `GET /v1/keys` lists it: "
+                        + "never the key itself nor its hash.",
+                Scope.ADMIN, null, responses(
+                        "200", json("The key.", "Key"),
+                        "404", problem("No such key.")),
+                Map.of("id", Schemas.string("The key's id (not the key)."))));
         operations.put("DELETE /v1/keys/{id}", new Operation("revokeKey", "keys", "Revoke an API key",
                 "The key is refused at once on this api instance and within `conveyor.api.auth.refresh-interval` "
                         + "(1 s) on the others. A key of the configuration can be revoked too, and stays revoked across "

@@ -95,6 +95,7 @@ class AuthTest {
                 new Call("GET", "/v1/workers", null),
                 new Call("GET", "/v1/stats", null),
                 new Call("GET", "/v1/keys", null),
+                new Call("GET", "/v1/keys/acme-ro", null),
                 new Call("POST", "/v1/keys", "{\"name\": \"x\", \"tenant\": \"acme\", \"scopes\": [\"jobs:read\"]}"),
                 new Call("DELETE", "/v1/keys/acme-ro", null),
                 new Call("GET", "/actuator/prometheus", null),
@@ -229,6 +230,7 @@ class AuthTest {
             assertThat(acme.post("/v1/keys", "{\"name\": \"mine\", \"tenant\": \"globex\", \"scopes\": [\"admin\"]}")
                     .status()).isEqualTo(403);
             assertThat(acme.delete("/v1/keys/globex-rw").status()).isEqualTo(403);
+            assertThat(acme.get("/v1/keys/globex-rw").status()).isEqualTo(403);
             assertThat(globex.get("/v1/jobs").status()).isEqualTo(200);
         }
     }
@@ -256,10 +258,23 @@ class AuthTest {
             var listed = admin.get("/v1/keys").json().get("keys");
             var shown = Json.write(listed);
             assertThat(shown).contains(id).doesNotContain(key).doesNotContain(KeyHash.of(key));
+            // the Location names a key that can be read
+            var one = admin.get(made.header("Location"));
+            assertThat(one.status()).as(one.text()).isEqualTo(200);
+            assertThat(one.json().get("id").asString()).isEqualTo(id);
+            assertThat(one.json().get("tenant").asString()).isEqualTo("initech");
+            assertThat(one.json().get("key").isNull()).isTrue();
+            assertThat(one.json().get("revokedAt").isNull()).isTrue();
+            assertThat(one.text()).doesNotContain(key).doesNotContain(KeyHash.of(key));
+            assertThat(admin.get("/v1/keys/key_nosuchkey1").status()).isEqualTo(404);
+            var absurd = admin.get("/v1/keys/" + "x".repeat(5_000));
+            assertThat(absurd.status()).isEqualTo(404);
+            assertThat(absurd.json().get("detail").asString()).hasSizeLessThan(80);
 
             var revoked = admin.delete("/v1/keys/" + id);
             assertThat(revoked.status()).isEqualTo(200);
             assertThat(revoked.json().get("revokedAt").isNull()).isFalse();
+            assertThat(admin.get("/v1/keys/" + id).json().get("revokedAt").isNull()).isFalse();
             for (var call : everyEndpoint(jobId)) {
                 assertThat(call.send(initech).status()).as(call.toString()).isEqualTo(401);
             }

@@ -182,6 +182,7 @@ class OpenApiDocumentTest {
                 "{\"name\": \"ci\", \"tenant\": \"acme\", \"scopes\": [\"jobs:read\"]}"), 409);
         assertThat(made.get("type").asString()).endsWith("/keys-disabled");
         answers.check("GET /v1/keys", http.get("/v1/keys"), 200);
+        answers.check("GET /v1/keys/{id}", http.get("/v1/keys/ci"), 404);
         answers.check("DELETE /v1/keys/{id}", http.delete("/v1/keys/ci"), 409);
 
         answers.operations().keySet().forEach(operation -> {

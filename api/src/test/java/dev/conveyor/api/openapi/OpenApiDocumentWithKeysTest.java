@@ -16,7 +16,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The answers of the OpenAPI document that only an api with API keys gives: 401 and 403 on every operation, and
- * making, listing and revoking keys. {@link OpenApiDocumentTest} covers the rest, against an api without keys.
+ * making, listing, showing and revoking keys. {@link OpenApiDocumentTest} covers the rest, against an api without keys.
  */
 @ApiTest
 class OpenApiDocumentWithKeysTest {
@@ -46,6 +46,7 @@ class OpenApiDocumentWithKeysTest {
         switch (operation) {
             case "POST /v1/keys" -> statuses.addAll(Set.of("201", "400", "413", "415"));
             case "DELETE /v1/keys/{id}" -> statuses.addAll(Set.of("200", "404"));
+            case "GET /v1/keys/{id}" -> statuses.add("200");
             default -> {
             }
         }
@@ -120,15 +121,23 @@ class OpenApiDocumentWithKeysTest {
                 .contains(id, "admin", "reader", "writer");
         assertThat(listed.get("keys").valueStream()).allMatch(key -> key.get("key").isNull());
 
+        var shown = answers.check("GET /v1/keys/{id}", admin.get("/v1/keys/" + id), 200);
+        assertThat(shown.get("id").asString()).isEqualTo(id);
+        assertThat(shown.get("key").isNull()).isTrue();
+        answers.check("GET /v1/keys/{id}", admin.get("/v1/keys/no-such-key"), 404);
+
         var revoked = answers.check("DELETE /v1/keys/{id}", admin.delete("/v1/keys/" + id), 200);
         assertThat(revoked.get("revokedAt").isNull()).isFalse();
         answers.check("DELETE /v1/keys/{id}", admin.delete("/v1/keys/no-such-key"), 404);
 
-        for (var operation : Set.of("POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}")) {
+        for (var operation : Set.of("POST /v1/keys", "GET /v1/keys", "GET /v1/keys/{id}", "DELETE /v1/keys/{id}")) {
             var expected = new TreeSet<>(onlyWithKeys(operation));
             expected.removeAll(Set.of("401", "403"));
             if (operation.startsWith("GET")) {
                 expected.add("200");
+            }
+            if (operation.equals("GET /v1/keys/{id}")) {
+                expected.add("404");
             }
             assertThat(answers.seen(operation)).as("statuses seen from " + operation)
                     .containsExactlyInAnyOrderElementsOf(expected);
