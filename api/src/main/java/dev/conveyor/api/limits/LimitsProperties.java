@@ -16,6 +16,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param listsPerKey     {@code GET /v1/jobs} listings one key may have under way at once, per api instance: each holds
  *                        one of the api's database connections while it runs, and a filter its indexes serve badly
  *                        (a rare type among a tenant's many jobs) can take seconds
+ * @param tenantBodyShare the percentage of the memory for large request bodies (over 64 KiB, from
+ *                        {@code conveyor.api.body-memory-bytes}) that one tenant's bodies may hold at once, per api
+ *                        instance, so that one tenant sending large bodies slowly cannot keep every other tenant's
+ *                        large submissions waiting; a tenant holding nothing may always send one body
  */
 @ConfigurationProperties("conveyor.api.limits")
 public record LimitsProperties(
@@ -23,7 +27,8 @@ public record LimitsProperties(
         @DefaultValue("20000") int submitBurst,
         @DefaultValue("1000") int longPollsPerKey,
         @DefaultValue("1000000") long queuedPerTenant,
-        @DefaultValue("4") int listsPerKey) {
+        @DefaultValue("4") int listsPerKey,
+        @DefaultValue("50") int tenantBodyShare) {
 
     public LimitsProperties {
         if (!Double.isFinite(submitRate)) {
@@ -31,8 +36,13 @@ public record LimitsProperties(
             throw new IllegalArgumentException("conveyor.api.limits.submit-rate must be a number of jobs per second "
                     + "(0 turns the limit off)");
         }
-        if (submitRate < 0 || submitBurst < 0 || longPollsPerKey < 0 || queuedPerTenant < 0 || listsPerKey < 0) {
+        if (submitRate < 0 || submitBurst < 0 || longPollsPerKey < 0 || queuedPerTenant < 0 || listsPerKey < 0
+                || tenantBodyShare < 0) {
             throw new IllegalArgumentException("conveyor.api.limits.* must not be negative (0 turns a limit off)");
+        }
+        if (tenantBodyShare > 100) {
+            throw new IllegalArgumentException("conveyor.api.limits.tenant-body-share is a percentage: 1 to 100 "
+                    + "(0 or 100 turn the limit off)");
         }
         if (submitRate > 0 && submitBurst < 1000) {
             throw new IllegalArgumentException("conveyor.api.limits.submit-burst must be at least 1000 (a batch of "

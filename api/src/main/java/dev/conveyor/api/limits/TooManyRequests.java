@@ -9,7 +9,7 @@ public class TooManyRequests extends ApiException {
 
     private final long retryAfterSeconds;
 
-    TooManyRequests(String problemType, String title, String detail, long retryAfterSeconds) {
+    public TooManyRequests(String problemType, String title, String detail, long retryAfterSeconds) {
         super(HttpStatus.TOO_MANY_REQUESTS, problemType, title, detail, List.of());
         this.retryAfterSeconds = Math.max(1, retryAfterSeconds);
     }

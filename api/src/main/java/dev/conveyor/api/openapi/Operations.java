@@ -69,8 +69,9 @@ final class Operations {
                         "409", problem("The idempotency key was used before with a different request."),
                         "413", problem("The payload (or the body) is too large."),
                         "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
-                        "429", tooMany("The key's submission rate (`rate-limited`), or the tenant's jobs waiting "
-                                + "(`tenant-backlog-full`), is at its limit. Nothing was stored."),
+                        "429", tooMany("The key's submission rate (`rate-limited`), the tenant's jobs waiting "
+                                + "(`tenant-backlog-full`), or the memory its bodies over 64 KiB hold at once "
+                                + "(`tenant-bodies-full`), is at its limit. Nothing was stored."),
                         "503", unavailable(), "504", noAnswer())));
         operations.put("POST /v1/jobs/batch", new Operation("submitBatch", "jobs", "Submit many jobs",
                 "All or nothing: any invalid item makes a 400 naming it (`jobs[3].type`) and nothing is stored. "
@@ -82,8 +83,9 @@ final class Operations {
                                 + "Nothing was stored."),
                         "413", problem("A payload (or the body) is too large."),
                         "415", problem("The body is not `application/json` in UTF-8, or has a content coding."),
-                        "429", tooMany("The key's submission rate (`rate-limited`), or the tenant's jobs waiting "
-                                + "(`tenant-backlog-full`), is at its limit. Nothing was stored."),
+                        "429", tooMany("The key's submission rate (`rate-limited`), the tenant's jobs waiting "
+                                + "(`tenant-backlog-full`), or the memory its bodies over 64 KiB hold at once "
+                                + "(`tenant-bodies-full`), is at its limit. Nothing was stored."),
                         "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/jobs/{id}", new Operation("getJob", "jobs", "Get a job, optionally waiting for its end",
                 "With `wait`, a job that is not terminal is held until it ends or `wait` seconds pass; then the job "

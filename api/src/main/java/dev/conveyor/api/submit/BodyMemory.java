@@ -1,6 +1,9 @@
 package dev.conveyor.api.submit;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.auth.Caller;
+import dev.conveyor.api.limits.LimitsProperties;
+import dev.conveyor.api.limits.TooManyRequests;
 import dev.conveyor.api.web.ApiException;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,6 +15,8 @@ import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -31,6 +36,11 @@ import org.springframework.stereotype.Component;
  * quarter of the memory: large bodies sent slowly, which hold the rest for as long as they take, do not hold back the
  * small ones. A body of unannounced length (chunked) starts there too, and moves to the large bodies' part once it
  * grows past {@link #SMALL}.
+ *
+ * <p>With API keys, one tenant's large bodies may hold at most {@code conveyor.api.limits.tenant-body-share} percent of
+ * the large bodies' part at once (a tenant holding nothing may always send one body, however large): past it a body
+ * is a 429 at once, before it is read. Without it, one tenant sending large bodies slowly, again and again, kept
+ * every other tenant's large submissions waiting, then refused with a 503.
  *
  * <p>How long they take is bounded ({@code conveyor.api.body-timeout}, {@code body-min-rate}): a body must arrive
  * within the timeout, plus a second for every {@code body-min-rate} bytes received, counted from when it is taken up
@@ -64,11 +74,16 @@ class BodyMemory {
     private final long timeoutNanos;
     private final long minRate;
     private final LongSupplier nanoTime;
+    /** The most KiB of {@link #large} one tenant's bodies may hold; 0: no limit. */
+    private final int tenantShareKib;
+    /** KiB of {@link #large} held by each tenant's bodies, for those holding any (only with a tenant share). */
+    private final ConcurrentHashMap<String, Integer> heldByTenant = new ConcurrentHashMap<>();
 
     @Autowired
-    BodyMemory(ApiProperties properties, MeterRegistry meters) {
+    BodyMemory(ApiProperties properties, LimitsProperties limits, MeterRegistry meters) {
         this(properties.bodyMemoryBytes() > 0 ? properties.bodyMemoryBytes() : Runtime.getRuntime().maxMemory() / 4,
-                DEFAULT_WAIT, properties.bodyTimeout(), properties.bodyMinRate(), System::nanoTime);
+                DEFAULT_WAIT, properties.bodyTimeout(), properties.bodyMinRate(), limits.tenantBodyShare(),
+                System::nanoTime);
         Gauge.builder("conveyor.api.body.memory.reserved", this, memory -> memory.reservedBytes())
                 .description("Memory reserved by submissions' bodies being read or answered")
                 .baseUnit("bytes").register(meters);
@@ -81,8 +96,16 @@ class BodyMemory {
      * @param nanoTime the clock of those times, {@link System#nanoTime()} but in tests
      */
     BodyMemory(long capacityBytes, Duration wait, Duration timeout, long minRate, LongSupplier nanoTime) {
+        this(capacityBytes, wait, timeout, minRate, 0, nanoTime);
+    }
+
+    /** @param tenantSharePercent {@code limits.tenant-body-share}: 0 or 100, no share per tenant */
+    BodyMemory(long capacityBytes, Duration wait, Duration timeout, long minRate, int tenantSharePercent,
+            LongSupplier nanoTime) {
         this.small = new Pool(Math.max(2 * SMALL, capacityBytes / 4));
         this.large = new Pool(Math.max(2 * SMALL, capacityBytes - capacityBytes / 4));
+        this.tenantShareKib = tenantSharePercent <= 0 || tenantSharePercent >= 100 ? 0
+                : (int) Math.max(1, (long) large.capacityKib * tenantSharePercent / 100);
         this.wait = wait;
         this.timeout = timeout;
         this.timeoutNanos = timeout.toNanos();
@@ -123,14 +146,17 @@ class BodyMemory {
         /** Until when it may wait for memory. */
         private final long deadline = started + wait.toNanos();
         private final long announced;
+        /** The tenant whose share of {@link #large} this body counts against; null: none. */
+        private final String tenant;
         private long received;
         private Pool pool;
         private byte[] bytes;
         private int reservedKib;
 
-        private Body(Pool pool, long announced) {
+        private Body(Pool pool, long announced, String tenant) {
             this.pool = pool;
             this.announced = announced;
+            this.tenant = tenant;
         }
 
         byte[] bytes() {
@@ -143,18 +169,30 @@ class BodyMemory {
             if (needed <= reservedKib) {
                 return;
             }
-            if (!pool.kib.tryAcquire(needed - reservedKib)) {
-                var waiting = nanoTime.getAsLong();
-                try {
-                    if (!pool.kib.tryAcquire(needed - reservedKib, Math.max(0, deadline - waiting),
-                            TimeUnit.NANOSECONDS)) {
+            var counted = pool == large && tenant != null;
+            if (counted) {
+                takeShare(tenant, reservedKib, needed - reservedKib);
+            }
+            var reserved = false;
+            try {
+                if (!pool.kib.tryAcquire(needed - reservedKib)) {
+                    var waiting = nanoTime.getAsLong();
+                    try {
+                        if (!pool.kib.tryAcquire(needed - reservedKib, Math.max(0, deadline - waiting),
+                                TimeUnit.NANOSECONDS)) {
+                            throw busy();
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                         throw busy();
+                    } finally {
+                        started += nanoTime.getAsLong() - waiting;
                     }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw busy();
-                } finally {
-                    started += nanoTime.getAsLong() - waiting;
+                }
+                reserved = true;
+            } finally {
+                if (counted && !reserved) {
+                    giveShare(tenant, needed - reservedKib);
                 }
             }
             reservedKib = needed;
@@ -180,6 +218,9 @@ class BodyMemory {
         @Override
         public void close() {
             pool.kib.release(reservedKib);
+            if (pool == large && tenant != null) {
+                giveShare(tenant, reservedKib);
+            }
             reservedKib = 0;
         }
 
@@ -237,12 +278,13 @@ class BodyMemory {
      * @throws ApiException 413 past the limit, 400 for an empty body or one that ends early, 503 when the memory
      *                      for it stays taken for {@link #DEFAULT_WAIT}
      */
-    Body read(HttpServletRequest http, int limit) {
+    Body read(HttpServletRequest http, int limit, Caller caller) {
         var announced = http.getContentLengthLong();
         if (announced > limit) {
             throw tooLarge(limit);
         }
-        var body = new Body(announced > SMALL ? large : small, announced);
+        var tenant = tenantShareKib == 0 || caller.open() ? null : caller.tenant();
+        var body = new Body(announced > SMALL ? large : small, announced, tenant);
         try {
             try (var in = http.getInputStream()) {
                 if (announced >= 0) {
@@ -305,6 +347,43 @@ class BodyMemory {
             }
         }
         return out.toByteArray();
+    }
+
+    /**
+     * Counts {@code moreKib} of {@link #large} against the tenant's share, where one of its bodies already holds
+     * {@code ownKib}; or throws a 429 when its other bodies hold so much that this would pass the share.
+     */
+    private void takeShare(String tenant, int ownKib, int moreKib) {
+        heldByTenant.compute(tenant, (key, held) -> {
+            var before = held == null ? 0 : held;
+            var others = before - ownKib;
+            if (others > 0 && others + ownKib + moreKib > tenantShareKib) {
+                throw tenantFull(others);
+            }
+            return before + moreKib;
+        });
+    }
+
+    private void giveShare(String tenant, int kib) {
+        if (kib > 0) {
+            heldByTenant.computeIfPresent(tenant, (key, held) -> held - kib > 0 ? held - kib : null);
+        }
+    }
+
+    /** KiB of the large bodies' part that the tenant's bodies hold now. */
+    int heldByTenantKib(String tenant) {
+        return heldByTenant.getOrDefault(tenant, 0);
+    }
+
+    private TooManyRequests tenantFull(int heldKib) {
+        return new TooManyRequests("tenant-bodies-full", "Too many large request bodies at once", "This tenant's "
+                + "request bodies being read or answered on this api instance hold " + mib(heldKib) + ", and "
+                + "may hold at most " + mib(tenantShareKib) + " (conveyor.api.limits.tenant-body-share of the "
+                + "memory for bodies over 64 KiB); nothing was stored. Send it again when one has been answered", 1);
+    }
+
+    private static String mib(int kib) {
+        return String.format(Locale.ROOT, "%.1f MiB", kib / (double) KIB);
     }
 
     static ApiException tooLarge(int limit) {

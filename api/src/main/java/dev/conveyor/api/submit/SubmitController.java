@@ -68,7 +68,7 @@ class SubmitController {
     void submit(HttpServletRequest http, HttpServletResponse response, Caller caller) throws IOException {
         var idempotencyKey = Headers.single(http, IDEMPOTENCY_KEY);
         JsonBodies.requireReadable(http, response);
-        try (var body = memory.read(http, singleBodyLimit(properties))) {
+        try (var body = memory.read(http, singleBodyLimit(properties), caller)) {
             // a body may take minutes to arrive: a key revoked meanwhile submits nothing
             keys.requireStillActive(caller, response);
             submit(response, caller, requests.check(single(body.bytes()), "", idempotencyKey, caller.tenant()));
@@ -102,7 +102,7 @@ class SubmitController {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "is not used by batches; give each item an idempotencyKey");
         }
         JsonBodies.requireReadable(http, response);
-        try (var body = memory.read(http, properties.maxBatchBodyBytes())) {
+        try (var body = memory.read(http, properties.maxBatchBodyBytes(), caller)) {
             keys.requireStillActive(caller, response);
             submitBatch(response, caller, batch(body.bytes(), caller.tenant()));
         }

@@ -14,7 +14,11 @@ import org.springframework.boot.context.properties.source.MapConfigurationProper
 class LimitsPropertiesTest {
 
     private static LimitsProperties bind(String submitRate) {
-        return new Binder(new MapConfigurationPropertySource(Map.of("conveyor.api.limits.submit-rate", submitRate)))
+        return bind("submit-rate", submitRate);
+    }
+
+    private static LimitsProperties bind(String property, String value) {
+        return new Binder(new MapConfigurationPropertySource(Map.of("conveyor.api.limits." + property, value)))
                 .bindOrCreate("conveyor.api.limits", Bindable.of(LimitsProperties.class));
     }
 
@@ -27,5 +31,16 @@ class LimitsPropertiesTest {
         }
         assertThat(bind("2.5").submitRate()).isEqualTo(2.5);
         assertThat(bind("0").submitRate()).isZero();
+    }
+
+    @Test
+    void aTenantsBodyShareIsAPercentage() {
+        for (var share : new String[] {"101", "-1"}) {
+            assertThatThrownBy(() -> bind("tenant-body-share", share)).as(share).isInstanceOf(BindException.class)
+                    .rootCause().isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("conveyor.api.limits");
+        }
+        assertThat(bind("tenant-body-share", "100").tenantBodyShare()).isEqualTo(100);
+        assertThat(bind("submit-rate", "1").tenantBodyShare()).isEqualTo(50);
     }
 }

@@ -7,6 +7,9 @@ import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.test.HttpJson;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +35,10 @@ class LimitsTest {
             new String[] {"full-2", "full", "cvk_limits-full2-0123456789abcdef0123456789abcdef"},
             new String[] {"retrier-1", "retrier", "cvk_limits-retrier1-0123456789abcdef0123456789abcdef"},
             new String[] {"retrier-2", "retrier", "cvk_limits-retrier2-0123456789abcdef0123456789abcdef"},
-            new String[] {"lister", "lister", "cvk_limits-lister-0123456789abcdef0123456789abcdef"});
+            new String[] {"lister", "lister", "cvk_limits-lister-0123456789abcdef0123456789abcdef"},
+            new String[] {"bulk-1", "bulk", "cvk_limits-bulk1-0123456789abcdef0123456789abcdef"},
+            new String[] {"bulk-2", "bulk", "cvk_limits-bulk2-0123456789abcdef0123456789abcdef"},
+            new String[] {"neighbour", "neighbour", "cvk_limits-neighbour-0123456789abcdef0123456789abcdef"});
 
     @DynamicPropertySource
     static void services(DynamicPropertyRegistry registry) {
@@ -42,6 +48,8 @@ class LimitsTest {
         registry.add("conveyor.api.limits.long-polls-per-key", () -> "2");
         registry.add("conveyor.api.limits.queued-per-tenant", () -> "1005");
         registry.add("conveyor.api.limits.lists-per-key", () -> "2");
+        // 64 MiB for bodies: 48 for those over 64 KiB, of which a tenant's may hold half (tenant-body-share, 50)
+        registry.add("conveyor.api.body-memory-bytes", () -> String.valueOf(64L << 20));
         for (var i = 0; i < KEYS.size(); i++) {
             var key = KEYS.get(i);
             ApiTests.apiKey(registry, i, key[0], key[1], key[2], "jobs:write", "jobs:read");
@@ -144,6 +152,56 @@ class LimitsTest {
         held.forEach(listing -> assertThat(listing.join().status()).isEqualTo(200));
         assertThat(other.join().status()).isEqualTo(200);
         assertThat(lister.get("/v1/jobs?limit=1").status()).isEqualTo(200);
+    }
+
+    /**
+     * A tenant's large bodies sent slowly hold at most its share of the memory for large bodies: past it, its next
+     * large body is a 429 at once, before it is read, while another tenant's is still taken. Before the share, one
+     * tenant could take all of it, and every other tenant's large submissions waited 5 s for a 503.
+     */
+    @Test
+    void aTenantsSlowLargeBodiesTakeOnlyItsShareOfTheBodyMemory() throws Exception {
+        try (var held = slowBatch("bulk-1", 10_000_000)) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> bodyMemoryReserved() >= 20_000_000);
+            try (var more = slowBatch("bulk-2", 3_000_000)) {
+                var answer = statusLine(more);
+                assertThat(answer).startsWith("HTTP/1.1 429");
+            }
+            try (var neighbour = slowBatch("neighbour", 10_000_000)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> bodyMemoryReserved() >= 40_000_000);
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> bodyMemoryReserved() == 0);
+        assertThat(jobs("bulk")).isZero();
+        assertThat(jobs("neighbour")).isZero();
+        // once its bodies are answered, the tenant's share is free again
+        var small = "{\"type\": \"echo\", \"payload\": {\"pad\": \"" + "x".repeat(100_000) + "\"}}";
+        assertThat(as("bulk-2").post("/v1/jobs/batch", "{\"jobs\": [" + small + "]}").status()).isEqualTo(202);
+    }
+
+    /** A batch of {@code announced} bytes from the key, over a raw socket: its head and first bytes only. */
+    private Socket slowBatch(String keyId, int announced) throws IOException {
+        var key = KEYS.stream().filter(k -> k[0].equals(keyId)).findFirst().orElseThrow();
+        var socket = new Socket("localhost", port);
+        socket.setSoTimeout((int) Duration.ofSeconds(30).toMillis());
+        var head = "POST /v1/jobs/batch HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Authorization: Bearer " + key[2] + "\r\nContent-Length: " + announced + "\r\n\r\n{\"jobs\": [";
+        socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
+    private static String statusLine(Socket socket) throws IOException {
+        var line = new StringBuilder();
+        var in = socket.getInputStream();
+        for (int b = in.read(); b >= 0 && b != '\r'; b = in.read()) {
+            line.append((char) b);
+        }
+        return line.toString();
+    }
+
+    private double bodyMemoryReserved() {
+        return meters.get("conveyor.api.body.memory.reserved").gauge().value();
     }
 
     private double listingsUnderWay() {

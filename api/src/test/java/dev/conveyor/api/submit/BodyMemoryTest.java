@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.conveyor.api.auth.Caller;
+import dev.conveyor.api.auth.Scope;
+import dev.conveyor.api.limits.TooManyRequests;
 import dev.conveyor.api.web.ApiException;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -121,7 +125,7 @@ class BodyMemoryTest {
     void aBodyHoldsTwiceItsSizeUntilItIsAnswered() {
         var memory = memory(1024 * KIB, Duration.ofSeconds(5));
 
-        try (var body = memory.read(request(300 * KIB), 1024 * KIB)) {
+        try (var body = memory.read(request(300 * KIB), 1024 * KIB, Caller.OPEN)) {
             assertThat(body.bytes()).hasSize(300 * KIB);
             assertThat(memory.reservedBytes()).isEqualTo(600 * KIB);
         }
@@ -132,8 +136,8 @@ class BodyMemoryTest {
     void aBodyThatFindsNoMemoryWithinTheWaitIsA503AndTakesNone() {
         var memory = memory(1024 * KIB, Duration.ofMillis(50));
 
-        try (var first = memory.read(request(300 * KIB), 1024 * KIB)) {
-            assertThatThrownBy(() -> memory.read(request(300 * KIB), 1024 * KIB))
+        try (var first = memory.read(request(300 * KIB), 1024 * KIB, Caller.OPEN)) {
+            assertThatThrownBy(() -> memory.read(request(300 * KIB), 1024 * KIB, Caller.OPEN))
                     .isInstanceOf(ApiException.class)
                     .satisfies(refusal -> assertThat(status(refusal)).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE));
             assertThat(memory.reservedBytes()).isEqualTo(600 * KIB);
@@ -144,10 +148,10 @@ class BodyMemoryTest {
     @Test
     void aWaitingBodyIsReadOnceMemoryIsGivenBack() throws Exception {
         var memory = memory(1024 * KIB, Duration.ofSeconds(30));
-        var first = memory.read(request(300 * KIB), 1024 * KIB);
+        var first = memory.read(request(300 * KIB), 1024 * KIB, Caller.OPEN);
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             var second = CompletableFuture.supplyAsync(() -> {
-                try (var body = memory.read(request(400 * KIB), 1024 * KIB)) {
+                try (var body = memory.read(request(400 * KIB), 1024 * KIB, Caller.OPEN)) {
                     return body.bytes().length;
                 }
             }, threads);
@@ -165,12 +169,12 @@ class BodyMemoryTest {
     void aBodyOfUnannouncedLengthReservesAsItIsReadAndGivesAllBackPastTheLimit() {
         var memory = memory(4096 * KIB, Duration.ofSeconds(5));
 
-        try (var body = memory.read(unannounced(200 * KIB), 1024 * KIB)) {
+        try (var body = memory.read(unannounced(200 * KIB), 1024 * KIB, Caller.OPEN)) {
             assertThat(body.bytes()).hasSize(200 * KIB);
             // four chunks of 64 KiB reserved, twice over
             assertThat(memory.reservedBytes()).isEqualTo(2 * 256 * KIB);
         }
-        assertThatThrownBy(() -> memory.read(unannounced(1100 * KIB), 1024 * KIB))
+        assertThatThrownBy(() -> memory.read(unannounced(1100 * KIB), 1024 * KIB, Caller.OPEN))
                 .satisfies(refusal -> assertThat(status(refusal)).isEqualTo(HttpStatus.CONTENT_TOO_LARGE));
         assertThat(memory.reservedBytes()).isZero();
     }
@@ -180,9 +184,9 @@ class BodyMemoryTest {
     void aBodyLargerThanTheMemoryTakesAllOfIt() {
         var memory = memory(1024 * KIB, Duration.ofMillis(50));
 
-        try (var body = memory.read(request(900 * KIB), 1024 * KIB)) {
+        try (var body = memory.read(request(900 * KIB), 1024 * KIB, Caller.OPEN)) {
             assertThat(memory.reservedBytes()).isEqualTo(768 * KIB); // three quarters: the large bodies' part
-            assertThatThrownBy(() -> memory.read(request(100 * KIB), 1024 * KIB))
+            assertThatThrownBy(() -> memory.read(request(100 * KIB), 1024 * KIB, Caller.OPEN))
                     .satisfies(refusal -> assertThat(status(refusal)).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE));
         }
     }
@@ -192,16 +196,16 @@ class BodyMemoryTest {
     void aBodyOfUnannouncedLengthStartsAmongTheSmallOnesAndMovesOnceItGrows() {
         var memory = memory(1024 * KIB, Duration.ofMillis(50));
 
-        try (var large = memory.read(request(900 * KIB), 1024 * KIB)) {
-            try (var small = memory.read(unannounced(KIB), 1024 * KIB)) {
+        try (var large = memory.read(request(900 * KIB), 1024 * KIB, Caller.OPEN)) {
+            try (var small = memory.read(unannounced(KIB), 1024 * KIB, Caller.OPEN)) {
                 assertThat(small.bytes()).hasSize(KIB);
                 assertThat(memory.reservedBytes()).isEqualTo(768 * KIB + 2 * BodyMemory.SMALL);
             }
-            assertThatThrownBy(() -> memory.read(unannounced(200 * KIB), 1024 * KIB))
+            assertThatThrownBy(() -> memory.read(unannounced(200 * KIB), 1024 * KIB, Caller.OPEN))
                     .satisfies(refusal -> assertThat(status(refusal)).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE));
             assertThat(memory.reservedBytes()).isEqualTo(768 * KIB);
         }
-        try (var grown = memory.read(unannounced(200 * KIB), 1024 * KIB)) {
+        try (var grown = memory.read(unannounced(200 * KIB), 1024 * KIB, Caller.OPEN)) {
             assertThat(grown.bytes()).hasSize(200 * KIB);
             assertThat(memory.reservedBytes()).isEqualTo(2 * 256 * KIB);
         }
@@ -213,8 +217,8 @@ class BodyMemoryTest {
     void smallBodiesAreNotHeldBackByLargeOnes() {
         var memory = memory(1024 * KIB, Duration.ofMillis(50));
 
-        try (var large = memory.read(request(900 * KIB), 1024 * KIB);
-                var small = memory.read(request(BodyMemory.SMALL), 1024 * KIB)) {
+        try (var large = memory.read(request(900 * KIB), 1024 * KIB, Caller.OPEN);
+                var small = memory.read(request(BodyMemory.SMALL), 1024 * KIB, Caller.OPEN)) {
             assertThat(small.bytes()).hasSize(BodyMemory.SMALL);
             assertThat(memory.reservedBytes()).isEqualTo(768 * KIB + 2 * BodyMemory.SMALL);
         }
@@ -243,7 +247,7 @@ class BodyMemoryTest {
         void isRefusedOnceItsTimeIsUpAndGivesItsMemoryBack() {
             var trickle = arriving(1024 * KIB, 1, Duration.ofSeconds(1), clock);
 
-            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB)).satisfies(this::assertRefusedForItsTime)
+            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB, Caller.OPEN)).satisfies(this::assertRefusedForItsTime)
                     .hasMessageContaining("had sent 11 of its " + 1024 * KIB + " bytes in 11 s");
             assertThat(clock.get()).isLessThanOrEqualTo(Duration.ofSeconds(11).toNanos());
             assertThat(memory.reservedBytes()).isZero();
@@ -253,7 +257,7 @@ class BodyMemoryTest {
         void isRefusedAlsoWhenItsLengthIsUnannounced() {
             var trickle = arrivingUnannounced(1024 * KIB, 1, Duration.ofSeconds(1), clock);
 
-            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB)).satisfies(this::assertRefusedForItsTime)
+            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB, Caller.OPEN)).satisfies(this::assertRefusedForItsTime)
                     .hasMessageContaining("had sent 11 bytes in 11 s");
             assertThat(memory.reservedBytes()).isZero();
         }
@@ -262,7 +266,7 @@ class BodyMemoryTest {
         void isRefusedAlsoWhenItIsSmall() {
             var trickle = arriving(KIB, 1, Duration.ofSeconds(1), clock);
 
-            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB)).satisfies(this::assertRefusedForItsTime);
+            assertThatThrownBy(() -> memory.read(trickle, 2048 * KIB, Caller.OPEN)).satisfies(this::assertRefusedForItsTime);
             assertThat(memory.reservedBytes()).isZero();
         }
 
@@ -271,7 +275,7 @@ class BodyMemoryTest {
         void arrivingAtTheMinimumRateIsNeverCutOff() {
             var steady = arriving(2048 * KIB, KIB, Duration.ofSeconds(1).dividedBy(KIB), clock);
 
-            try (var body = memory.read(steady, 2048 * KIB)) {
+            try (var body = memory.read(steady, 2048 * KIB, Caller.OPEN)) {
                 assertThat(body.bytes()).hasSize(2048 * KIB);
             }
             assertThat(Duration.ofNanos(clock.get())).isGreaterThan(Duration.ofMinutes(34));
@@ -280,10 +284,10 @@ class BodyMemoryTest {
         /** The time a body waits for memory is the api's, not the client's: it does not count. */
         @Test
         void thatWaitedForMemoryLongerThanItsTimeIsRead() throws Exception {
-            var first = memory.read(arriving(1024 * KIB, 1024 * KIB, Duration.ZERO, clock), 2048 * KIB);
+            var first = memory.read(arriving(1024 * KIB, 1024 * KIB, Duration.ZERO, clock), 2048 * KIB, Caller.OPEN);
             try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
                 var second = CompletableFuture.supplyAsync(() -> {
-                    try (var body = memory.read(arriving(1024 * KIB, KIB, Duration.ZERO, clock), 2048 * KIB)) {
+                    try (var body = memory.read(arriving(1024 * KIB, KIB, Duration.ZERO, clock), 2048 * KIB, Caller.OPEN)) {
                         return body.bytes().length;
                     }
                 }, threads);
@@ -302,7 +306,7 @@ class BodyMemoryTest {
         void whoseOneReadTookLongIsStillRead() {
             var late = arriving(16 * KIB, 16 * KIB, Duration.ofSeconds(30).dividedBy(16 * KIB), clock);
 
-            try (var body = memory.read(late, 2048 * KIB)) {
+            try (var body = memory.read(late, 2048 * KIB, Caller.OPEN)) {
                 assertThat(body.bytes()).hasSize(16 * KIB);
             }
         }
@@ -345,9 +349,99 @@ class BodyMemoryTest {
             }
         };
 
-        assertThatThrownBy(() -> memory.read(timesOut, 1024 * KIB))
+        assertThatThrownBy(() -> memory.read(timesOut, 1024 * KIB, Caller.OPEN))
                 .satisfies(refusal -> assertThat(status(refusal)).isEqualTo(HttpStatus.BAD_REQUEST))
                 .hasMessageStartingWith("body: did not arrive in time");
         assertThat(memory.reservedBytes()).isZero();
+    }
+
+    /**
+     * With keys, one tenant's large bodies hold at most {@code limits.tenant-body-share} of the large bodies' part: a
+     * tenant sending large bodies slowly, again and again, kept every other tenant's large submissions waiting and then
+     * refused them (503).
+     */
+    @Nested
+    class ATenantsShare {
+
+        private static final Caller ACME = new Caller("acme-rw", "acme", Set.of(Scope.JOBS_WRITE));
+        private static final Caller ACME_TOO = new Caller("acme-ci", "acme", Set.of(Scope.JOBS_WRITE));
+        private static final Caller GLOBEX = new Caller("globex-rw", "globex", Set.of(Scope.JOBS_WRITE));
+
+        /** 4 MiB: 3 MiB for large bodies, of which a tenant may hold half (1536 KiB); bodies wait 50 ms. */
+        private final BodyMemory memory = new BodyMemory(4096 * KIB, Duration.ofMillis(50), Duration.ofSeconds(20),
+                64 * KIB, 50, System::nanoTime);
+
+        private void assertTenantFull(Throwable refusal) {
+            assertThat(refusal).isInstanceOf(TooManyRequests.class);
+            assertThat(((ApiException) refusal).problemType()).isEqualTo("tenant-bodies-full");
+            assertThat(refusal.getMessage()).contains("may hold at most 1.5 MiB", "tenant-body-share");
+            assertThat(((TooManyRequests) refusal).retryAfterSeconds()).isEqualTo(1);
+        }
+
+        @Test
+        void aTenantsLargeBodiesTakeAtMostItsShareAndLeaveTheRestToOthers() {
+            try (var first = memory.read(request(700 * KIB), 8192 * KIB, ACME)) {
+                // another of acme's bodies, through another of its keys, would take acme past its half: refused at
+                // once, before it is read; without the share it took the rest and globex waited, then got a 503
+                assertThatThrownBy(() -> memory.read(request(700 * KIB), 8192 * KIB, ACME_TOO))
+                        .satisfies(this::assertTenantFull);
+                assertThat(memory.heldByTenantKib("acme")).isEqualTo(1400);
+                try (var other = memory.read(request(700 * KIB), 8192 * KIB, GLOBEX)) {
+                    assertThat(other.bytes()).hasSize(700 * KIB);
+                    assertThat(memory.heldByTenantKib("globex")).isEqualTo(1400);
+                }
+                assertThat(first.bytes()).hasSize(700 * KIB);
+            }
+            assertThat(memory.heldByTenantKib("acme")).isZero();
+            assertThat(memory.heldByTenantKib("globex")).isZero();
+            assertThat(memory.reservedBytes()).isZero();
+        }
+
+        @Test
+        void aTenantHoldingNothingMaySendOneBodyLargerThanItsShare() {
+            try (var body = memory.read(request(1200 * KIB), 8192 * KIB, ACME)) {
+                assertThat(body.bytes()).hasSize(1200 * KIB);
+                assertThat(memory.heldByTenantKib("acme")).isEqualTo(2400);
+                assertThatThrownBy(() -> memory.read(request(100 * KIB), 8192 * KIB, ACME))
+                        .satisfies(this::assertTenantFull);
+            }
+            assertThat(memory.heldByTenantKib("acme")).isZero();
+        }
+
+        @Test
+        void smallBodiesAndTheOpenApiAreNotCounted() {
+            try (var first = memory.read(request(700 * KIB), 8192 * KIB, ACME);
+                    var small = memory.read(request(BodyMemory.SMALL), 8192 * KIB, ACME)) {
+                assertThat(small.bytes()).hasSize(BodyMemory.SMALL);
+                assertThat(memory.heldByTenantKib("acme")).isEqualTo(1400);
+            }
+            try (var first = memory.read(request(700 * KIB), 8192 * KIB, Caller.OPEN);
+                    var second = memory.read(request(700 * KIB), 8192 * KIB, Caller.OPEN)) {
+                assertThat(second.bytes()).hasSize(700 * KIB);
+                assertThat(memory.heldByTenantKib(Caller.DEFAULT_TENANT)).isZero();
+            }
+        }
+
+        @Test
+        void aChunkedBodyGrowingPastTheShareIsRefusedAndGivesBackWhatItHeld() {
+            try (var first = memory.read(request(500 * KIB), 8192 * KIB, ACME)) {
+                assertThatThrownBy(() -> memory.read(unannounced(1000 * KIB), 8192 * KIB, ACME))
+                        .satisfies(this::assertTenantFull);
+                assertThat(memory.heldByTenantKib("acme")).isEqualTo(1000);
+            }
+            assertThat(memory.heldByTenantKib("acme")).isZero();
+            assertThat(memory.reservedBytes()).isZero();
+        }
+
+        @Test
+        void aBodyThatFindsNoMemoryGivesBackItsShare() {
+            try (var acme = memory.read(request(750 * KIB), 8192 * KIB, ACME);
+                    var globex = memory.read(request(750 * KIB), 8192 * KIB, GLOBEX)) {
+                var initech = new Caller("initech-rw", "initech", Set.of(Scope.JOBS_WRITE));
+                assertThatThrownBy(() -> memory.read(request(100 * KIB), 8192 * KIB, initech))
+                        .satisfies(refusal -> assertThat(status(refusal)).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE));
+                assertThat(memory.heldByTenantKib("initech")).isZero();
+            }
+        }
     }
 }
