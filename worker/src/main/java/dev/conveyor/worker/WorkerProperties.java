@@ -55,6 +55,8 @@ public record WorkerProperties(
         @DefaultValue HttpSettings http,
         @DefaultValue SqlSettings sql) {
 
+    /** The longest heartbeat interval: the api waits at most three of these before it takes a worker for dead. */
+    static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMinutes(1);
     private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
     private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
     /** The longest worker id (the api keeps at most this many characters of it). */
@@ -87,8 +89,10 @@ public record WorkerProperties(
         require(replicationFactor >= 1, "conveyor.worker.replication-factor must be at least 1");
         require(!shutdownGrace.isNegative(), "conveyor.worker.shutdown-grace must not be negative");
         // the heartbeat thread waits whole milliseconds: under 10 it would send (or skip) one after another
-        require(heartbeatInterval.compareTo(Duration.ofMillis(10)) >= 0,
-                "conveyor.worker.heartbeat-interval must be at least 10ms");
+        // and over a minute, the api would take the worker for dead between two beats for as long as it lists it
+        require(heartbeatInterval.compareTo(Duration.ofMillis(10)) >= 0
+                        && heartbeatInterval.compareTo(MAX_HEARTBEAT_INTERVAL) <= 0,
+                "conveyor.worker.heartbeat-interval must be from 10ms to 1m");
         // The api's reconciler, every reconcile-interval (at least 1s), takes a settled record without a start for a
         // lost attempt once two rounds found it so: a start must be well on its way by then.
         require(!startEventAfter.isNegative() && startEventAfter.compareTo(Duration.ofMillis(500)) <= 0,

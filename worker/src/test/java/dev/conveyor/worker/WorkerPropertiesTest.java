@@ -23,6 +23,14 @@ class WorkerPropertiesTest {
     }
 
     @Test
+    void aHeartbeatIntervalOverAMinuteIsRefused() {
+        // the api waits at most three minutes of a worker's silence, however seldom it says it beats
+        assertThatIllegalArgumentException().isThrownBy(() -> with(List.of("default"), Duration.ofSeconds(61)))
+                .withMessageContaining("conveyor.worker.heartbeat-interval must be from 10ms to 1m");
+        assertThat(with(List.of("default"), Duration.ofMinutes(1)).heartbeatInterval()).hasMinutes(1);
+    }
+
+    @Test
     void aQueueNamedTwiceIsRefused() {
         // each name got its own consumers under the same client ids, twice as many as consumers-per-queue
         assertThatIllegalArgumentException()

@@ -35,6 +35,11 @@ import org.springframework.stereotype.Component;
  * when it dies. A process that replaces another under the same id (a restart) takes no turns and is no such case:
  * once the one before has been silent for {@code worker-lost-after}, the attempts under the id that started before
  * the new process are that dead one's ({@link #aliveIfCurrent}).
+ *
+ * <p>A worker that says it beats less often than a third of {@code worker-lost-after} (its {@code heartbeat-interval}
+ * set so) is taken for dead, listed and kept only after three of its intervals of silence (at most
+ * {@link #MAX_SILENCE}): judged by {@code worker-lost-after} alone, it was taken for dead between two beats, and each
+ * of its running attempts was run again beside it, then failed {@code WORKER_LOST}.
  */
 @Component
 class WorkerTable {
@@ -44,12 +49,19 @@ class WorkerTable {
      * (The reader checks every half second.)
      */
     static final Duration MAX_READ_GAP = Duration.ofSeconds(3);
+    /**
+     * The longest silence a worker's announced heartbeat interval may earn it (three of the longest interval a
+     * worker accepts, a minute): a heartbeat claiming a longer one does not keep a dead worker's jobs waiting longer.
+     */
+    static final Duration MAX_SILENCE = Duration.ofMinutes(3);
 
     private static final Logger log = LoggerFactory.getLogger(WorkerTable.class);
 
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
     /** Per id heard from a second process: the other one, and when the two were last seen taking turns. */
     private final Map<String, Turns> turns = new ConcurrentHashMap<>();
+    /** Per worker whose heartbeats come less often than a third of {@code worker-lost-after}: its longer silence. */
+    private final Map<String, Duration> longerSilences = new ConcurrentHashMap<>();
     private final Clock clock;
     private final Duration ttl;
     private final Duration lostAfter;
@@ -118,7 +130,7 @@ class WorkerTable {
         var gone = new HashSet<String>();
         var startedAt = new HashMap<String, Instant>();
         for (var worker : workers.values()) {
-            if (worker.lastSeenAt().isBefore(oldest)) {
+            if (worker.lastSeenAt().isBefore(now.minus(silenceOf(worker.id())))) {
                 gone.add(worker.id());
                 continue;
             }
@@ -140,9 +152,26 @@ class WorkerTable {
         if (!current(now)) {
             return Optional.empty();
         }
-        var oldest = now.minus(lostAfter);
-        return Optional.of(workers.values().stream().anyMatch(worker -> !worker.lastSeenAt().isBefore(oldest)
-                && worker.queues().contains(queue) && worker.types().contains(type)));
+        return Optional.of(workers.values().stream().anyMatch(worker -> !worker.lastSeenAt().isBefore(
+                now.minus(silenceOf(worker.id()))) && worker.queues().contains(queue) && worker.types().contains(type)));
+    }
+
+    /** How long the worker may be silent before it is taken for dead: {@code worker-lost-after}, or longer. */
+    private Duration silenceOf(String id) {
+        return longerSilences.getOrDefault(id, lostAfter);
+    }
+
+    /**
+     * The silence a worker that beats every {@code intervalMillis} earns: three beats, if that is longer than
+     * {@code worker-lost-after}, up to {@link #MAX_SILENCE}; null for none longer.
+     */
+    private Duration longerSilence(Long intervalMillis) {
+        if (intervalMillis == null || intervalMillis <= 0) {
+            return null;
+        }
+        var three = Duration.ofMillis(Math.min(intervalMillis, MAX_SILENCE.toMillis()) * 3);
+        var silence = three.compareTo(MAX_SILENCE) > 0 ? MAX_SILENCE : three;
+        return silence.compareTo(lostAfter) > 0 ? silence : null;
     }
 
     /** Whether this instance has read the topic up to date, without a gap, for at least {@code worker-lost-after}. */
@@ -177,6 +206,14 @@ class WorkerTable {
         if (previous != null && previous.startedAt() != null && startedAt != null
                 && !startedAt.equals(previous.startedAt())) {
             anotherProcess(id, startedAt, previous, seenAt);
+        }
+        var silence = longerSilence(heartbeat.intervalMillis());
+        var before = silence == null ? longerSilences.remove(id) : longerSilences.put(id, silence);
+        if (silence != null && !silence.equals(before)) {
+            log.warn("Worker {} sends a heartbeat every {} ms, not several within this api's worker-lost-after ({}): "
+                    + "it is taken for dead only after {} s of silence, so its jobs wait that long to run again if "
+                    + "it dies. Set its conveyor.worker.heartbeat-interval to a third of worker-lost-after or less.",
+                    id, heartbeat.intervalMillis(), lostAfter, silence.toSeconds());
         }
     }
 
@@ -216,22 +253,32 @@ class WorkerTable {
     void forget(String id) {
         workers.remove(id);
         turns.remove(id);
+        longerSilences.remove(id);
     }
 
     /** Workers seen within the TTL, by id. Forgets the others, so workers that come and go do not pile up. */
     List<Worker> live() {
-        var oldest = forgetStale();
-        return workers.values().stream().filter(worker -> !worker.lastSeenAt().isBefore(oldest))
+        var now = forgetStale();
+        return workers.values().stream().filter(worker -> !stale(worker, now))
                 .sorted(Comparator.comparing(Worker::id)).toList();
     }
 
-    /** Forgets the workers not seen within the TTL; answers the oldest time still within it. */
+    /**
+     * Forgets the workers not seen within the TTL (or their longer silence, for a worker that beats less often: else
+     * it would be forgotten between two beats, and its attempts taken for a stranger's); answers now.
+     */
     private Instant forgetStale() {
-        var oldest = clock.instant().minus(ttl);
+        var now = clock.instant();
         // removeIf on a concurrent map's values removes an entry only if it still holds the stale value
-        workers.values().removeIf(worker -> worker.lastSeenAt().isBefore(oldest));
+        workers.values().removeIf(worker -> stale(worker, now));
         turns.keySet().removeIf(id -> !workers.containsKey(id));
-        return oldest;
+        longerSilences.keySet().removeIf(id -> !workers.containsKey(id));
+        return now;
+    }
+
+    private boolean stale(Worker worker, Instant now) {
+        var silence = silenceOf(worker.id());
+        return worker.lastSeenAt().isBefore(now.minus(silence.compareTo(ttl) > 0 ? silence : ttl));
     }
 
     /** How many workers the table holds, stale ones included. */

@@ -319,6 +319,80 @@ class WorkerTableTest {
         }
     }
 
+    /**
+     * A worker whose heartbeat-interval is longer than a third of the api's worker-lost-after: before, it was taken
+     * for dead between two beats (and each of its running attempts run again beside it).
+     */
+    @Nested
+    class SlowHeartbeats {
+
+        private void beat(String id, Long intervalMillis) {
+            table.heard(id, new WorkerHeartbeat(WorkerHeartbeat.VERSION, id, List.of("q"), List.of("echo"), 1, 0,
+                    clock.instant().minusSeconds(60), clock.instant(), intervalMillis), clock.instant(), false);
+        }
+
+        /** Reads the topic up to date every half second for {@code duration}. */
+        private void readUpToDateFor(Duration duration) {
+            for (var t = Duration.ZERO; t.compareTo(duration) < 0; t = t.plusMillis(500)) {
+                table.caughtUp(clock.instant());
+                clock.advance(Duration.ofMillis(500));
+            }
+            table.caughtUp(clock.instant());
+        }
+
+        @Test
+        void aWorkerThatBeatsEveryTenSecondsIsAliveBetweenItsBeatsAndGoneAfterThree() {
+            var logged = new ListAppender<ILoggingEvent>();
+            var logger = (Logger) LoggerFactory.getLogger(WorkerTable.class);
+            logger.addAppender(logged);
+            logged.start();
+            try {
+                beat("slow", 10_000L);
+                beat("slow", 10_000L);
+                beat("usual", 1_000L);
+                beat("old", null); // a worker that does not say
+            } finally {
+                logger.detachAppender(logged);
+            }
+            assertThat(logged.list).singleElement().satisfies(event -> assertThat(event.getFormattedMessage())
+                    .contains("Worker slow sends a heartbeat every 10000 ms", "after 30 s", "heartbeat-interval"));
+
+            readUpToDateFor(Duration.ofSeconds(9));
+            var alive = table.aliveIfCurrent().orElseThrow();
+            assertThat(alive.ids()).containsExactly("slow");
+            assertThat(alive.gone()).containsExactlyInAnyOrder("usual", "old");
+            assertThat(table.runsSomewhere("q", "echo")).hasValue(true);
+
+            beat("slow", 10_000L);
+            readUpToDateFor(Duration.ofSeconds(29));
+            assertThat(aliveIds()).hasValue(java.util.Set.of("slow"));
+            readUpToDateFor(Duration.ofSeconds(2));
+            assertThat(table.aliveIfCurrent().orElseThrow().gone()).contains("slow");
+        }
+
+        @Test
+        void aWorkerBeatingLessOftenThanTheTtlStaysListedBetweenItsBeats() {
+            beat("slow", 50_000L);
+            clock.advance(TTL.plusSeconds(15));
+            assertThat(liveIds()).containsExactly("slow");
+            clock.advance(Duration.ofSeconds(106));
+            assertThat(liveIds()).isEmpty();
+        }
+
+        @Test
+        void anIntervalPastAMinuteEarnsNoMoreThanThreeMinutes() {
+            beat("forged", Duration.ofDays(365).toMillis());
+            readUpToDateFor(WorkerTable.MAX_SILENCE.minusSeconds(1));
+            assertThat(aliveIds()).hasValue(java.util.Set.of("forged"));
+            readUpToDateFor(Duration.ofSeconds(2));
+            assertThat(table.aliveIfCurrent().orElseThrow().gone()).containsExactly("forged");
+
+            beat("negative", -5L);
+            readUpToDateFor(Duration.ofSeconds(6));
+            assertThat(table.aliveIfCurrent().orElseThrow().gone()).contains("negative");
+        }
+    }
+
     @Nested
     class SharedIds {
 

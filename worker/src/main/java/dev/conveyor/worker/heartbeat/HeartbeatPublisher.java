@@ -99,7 +99,8 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
             return;
         }
         var heartbeat = new WorkerHeartbeat(WorkerHeartbeat.VERSION, properties.id(), properties.queues(),
-                handlers.types(), runner.inFlight(), runner.completed(), startedAt, clock.instant());
+                handlers.types(), runner.inFlight(), runner.completed(), startedAt, clock.instant(),
+                properties.heartbeatInterval().toMillis());
         onTheWay.incrementAndGet();
         try {
             kafka.send(Topics.WORKERS, properties.id(), Json.write(heartbeat)).whenComplete((sent, failure) -> {

@@ -63,5 +63,8 @@ class HeartbeatPublisherTest {
         assertThat(producer.history()).hasSize(HeartbeatPublisher.MAX_ON_THE_WAY + 3);
         var beat = Json.read(producer.history().getLast().value(), WorkerHeartbeat.class);
         assertThat(beat.workerId()).isEqualTo("w-1");
+        // how often it beats (heartbeat-interval, 1 s here): the api waits three of them before it takes the worker
+        // for dead, where that is longer than its worker-lost-after
+        assertThat(beat.intervalMillis()).isEqualTo(1_000L);
     }
 }
