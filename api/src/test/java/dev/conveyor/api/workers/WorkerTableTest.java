@@ -41,6 +41,15 @@ class WorkerTableTest {
         return table.aliveIfCurrent().map(LiveWorkers.Alive::ids);
     }
 
+    /** Reads the topic up to date every half second for {@code duration}. */
+    private void readUpToDateFor(Duration duration) {
+        for (var t = Duration.ZERO; t.compareTo(duration) < 0; t = t.plusMillis(500)) {
+            table.caughtUp(clock.instant());
+            clock.advance(Duration.ofMillis(500));
+        }
+        table.caughtUp(clock.instant());
+    }
+
     private List<String> liveIds() {
         return table.live().stream().map(Worker::id).toList();
     }
@@ -148,15 +157,6 @@ class WorkerTableTest {
     class Evidence {
 
         private static final Duration LOST_AFTER = Duration.ofSeconds(5);
-
-        /** Reads the topic up to date every half second for {@code duration}. */
-        private void readUpToDateFor(Duration duration) {
-            for (var t = Duration.ZERO; t.compareTo(duration) < 0; t = t.plusMillis(500)) {
-                table.caughtUp(clock.instant());
-                clock.advance(Duration.ofMillis(500));
-            }
-            table.caughtUp(clock.instant());
-        }
 
         @Test
         void isNoneBeforeTheTopicHasBeenReadUpToDate() {
@@ -329,15 +329,6 @@ class WorkerTableTest {
         private void beat(String id, Long intervalMillis) {
             table.heard(id, new WorkerHeartbeat(WorkerHeartbeat.VERSION, id, List.of("q"), List.of("echo"), 1, 0,
                     clock.instant().minusSeconds(60), clock.instant(), intervalMillis), clock.instant(), false);
-        }
-
-        /** Reads the topic up to date every half second for {@code duration}. */
-        private void readUpToDateFor(Duration duration) {
-            for (var t = Duration.ZERO; t.compareTo(duration) < 0; t = t.plusMillis(500)) {
-                table.caughtUp(clock.instant());
-                clock.advance(Duration.ofMillis(500));
-            }
-            table.caughtUp(clock.instant());
         }
 
         @Test
