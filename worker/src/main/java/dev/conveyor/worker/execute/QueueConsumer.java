@@ -9,6 +9,7 @@ import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.ShareConsumer;
+import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * last poll is acknowledged, and (measured with kafka-clients 4.2.1) a consumer holding a renewed record receives
  * nothing else until it lets go of it, so each long job would stop its consumer. Instead, a worker that dies with
  * jobs running is noticed by the api (no heartbeat) and those jobs are retried from PostgreSQL.
+ *
+ * <p>A consumer without a connection to Kafka for {@link #CUT_OFF_AFTER} closes and says so ({@link #cutOff()}): its
+ * {@link SupervisedConsumer} makes a new one once Kafka answers again. Measured with kafka-clients 4.2.1 against a
+ * broker that was gone, a share consumer's network thread and its poll spun without pause, about half a core each,
+ * and logged "Rebootstrapping" some 3,000 times a second, for as long as the outage lasted.
  */
 final class QueueConsumer implements Runnable {
 
@@ -30,18 +36,38 @@ final class QueueConsumer implements Runnable {
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration FULL_PAUSE = Duration.ofMillis(50);
+    /** How long a consumer goes on without a connection to Kafka before it closes until Kafka answers again. */
+    static final Duration CUT_OFF_AFTER = Duration.ofSeconds(10);
 
     private final String topic;
     private final ShareConsumer<String, String> consumer;
     private final JobRunner runner;
     private final int maxInFlight;
+    private final Duration cutOffAfter;
     private volatile boolean running = true;
+    private volatile boolean cutOff;
+    /** The client's count of its open connections, once looked up (null: not yet, or it has none). */
+    private Metric connections;
+    private boolean lookedUp;
+    /** Since when the client has had no connection (System.nanoTime), or -1. */
+    private long unconnectedSince = -1;
 
     QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner, int maxInFlight) {
+        this(topic, consumer, runner, maxInFlight, CUT_OFF_AFTER);
+    }
+
+    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner, int maxInFlight,
+            Duration cutOffAfter) {
         this.topic = topic;
         this.consumer = consumer;
         this.runner = runner;
         this.maxInFlight = maxInFlight;
+        this.cutOffAfter = cutOffAfter;
+    }
+
+    /** Whether it stopped for having had no connection to Kafka for {@link #CUT_OFF_AFTER}. */
+    boolean cutOff() {
+        return cutOff;
     }
 
     @Override
@@ -55,7 +81,14 @@ final class QueueConsumer implements Runnable {
                     Thread.sleep(FULL_PAUSE);
                     continue;
                 }
-                takeAll(poll());
+                var records = poll();
+                if (records.isEmpty() && cutOffNow()) {
+                    cutOff = true;
+                    log.warn("No connection to Kafka for {} s: the consumer of {} closes until Kafka answers again",
+                            cutOffAfter.toSeconds(), topic);
+                    return;
+                }
+                takeAll(records);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -78,6 +111,26 @@ final class QueueConsumer implements Runnable {
         } catch (WakeupException e) {
             return ConsumerRecords.empty();
         }
+    }
+
+    /** Whether the client has had no connection to Kafka for {@link #cutOffAfter}; checked after empty polls. */
+    private boolean cutOffNow() {
+        if (!lookedUp) {
+            lookedUp = true;
+            connections = consumer.metrics().entrySet().stream()
+                    .filter(metric -> metric.getKey().name().equals("connection-count")
+                            && metric.getKey().group().equals("consumer-metrics"))
+                    .map(metric -> (Metric) metric.getValue()).findFirst().orElse(null);
+        }
+        if (connections == null || !(connections.metricValue() instanceof Number count) || count.doubleValue() > 0) {
+            unconnectedSince = -1;
+            return false;
+        }
+        var now = System.nanoTime();
+        if (unconnectedSince < 0) {
+            unconnectedSince = now;
+        }
+        return now - unconnectedSince >= cutOffAfter.toNanos();
     }
 
     private void takeAll(ConsumerRecords<String, String> records) {

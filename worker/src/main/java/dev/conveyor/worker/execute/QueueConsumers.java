@@ -2,6 +2,7 @@ package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
+import dev.conveyor.common.kafka.KafkaCheck;
 import dev.conveyor.common.kafka.QueueTopics;
 import dev.conveyor.worker.ShutdownWaits;
 import dev.conveyor.worker.WorkerProperties;
@@ -11,8 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.core.ShareConsumerFactory;
 import org.springframework.stereotype.Component;
@@ -31,17 +35,41 @@ class QueueConsumers implements SmartLifecycle {
     private final JobRunner runner;
     private final HandlerRegistry handlers;
     private final WorkerProperties properties;
+    private final BooleanSupplier kafkaAnswers;
+    private final Duration cutOffAfter;
     private final List<SupervisedConsumer> consumers = new CopyOnWriteArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
 
+    @Autowired
     QueueConsumers(ShareConsumerFactory<String, String> factory, QueueTopics queueTopics, JobRunner runner,
-            HandlerRegistry handlers, WorkerProperties properties) {
+            HandlerRegistry handlers, WorkerProperties properties, Admin admin) {
+        this(factory, queueTopics, runner, handlers, properties, () -> answers(admin), QueueConsumer.CUT_OFF_AFTER);
+    }
+
+    /**
+     * @param kafkaAnswers whether Kafka answers now: asked while a consumer cut off from it waits
+     * @param cutOffAfter  how long a consumer goes on without a connection to Kafka before it closes
+     */
+    QueueConsumers(ShareConsumerFactory<String, String> factory, QueueTopics queueTopics, JobRunner runner,
+            HandlerRegistry handlers, WorkerProperties properties, BooleanSupplier kafkaAnswers,
+            Duration cutOffAfter) {
         this.handlers = handlers;
         this.factory = factory;
         this.queueTopics = queueTopics;
         this.runner = runner;
         this.properties = properties;
+        this.kafkaAnswers = kafkaAnswers;
+        this.cutOffAfter = cutOffAfter;
+    }
+
+    private static boolean answers(Admin admin) {
+        try {
+            KafkaCheck.describe(admin, SupervisedConsumer.PROBE_EVERY);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
     }
 
     @Override
@@ -52,7 +80,7 @@ class QueueConsumers implements SmartLifecycle {
                 var clientId = properties.id() + "-" + queue + "-" + n;
                 var consumer = new SupervisedConsumer(queue, n, () -> new QueueConsumer(Topics.jobs(queue),
                         factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner,
-                        properties.maxInFlight()));
+                        properties.maxInFlight(), cutOffAfter), kafkaAnswers);
                 consumers.add(consumer);
                 threads.add(Thread.ofPlatform().name("consumer-" + queue + "-" + n).start(consumer));
             }

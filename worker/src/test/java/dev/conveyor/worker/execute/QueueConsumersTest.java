@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,6 +29,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockShareConsumer;
 import org.apache.kafka.clients.consumer.ShareConsumer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicIdPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,6 +50,8 @@ class QueueConsumersTest {
     static final class FakeConsumer extends MockShareConsumer<String, String> {
 
         volatile RuntimeException failNextPoll;
+        /** What the client's connection-count metric says: 0 as a client cut off from Kafka says. */
+        final AtomicInteger connections = new AtomicInteger(1);
         volatile CountDownLatch commitHeld = new CountDownLatch(0);
         final AtomicInteger commitsEntered = new AtomicInteger();
         final List<AcknowledgeType> acknowledged = new CopyOnWriteArrayList<>();
@@ -87,6 +92,30 @@ class QueueConsumersTest {
             return super.commitSync(timeout);
         }
 
+        volatile boolean closed;
+
+        @Override
+        public void close(Duration timeout) {
+            closed = true;
+            super.close(timeout);
+        }
+
+        @Override
+        public Map<MetricName, ? extends Metric> metrics() {
+            var name = new MetricName("connection-count", "consumer-metrics", "", Map.of());
+            return Map.of(name, new Metric() {
+                @Override
+                public MetricName metricName() {
+                    return name;
+                }
+
+                @Override
+                public Object metricValue() {
+                    return (double) connections.get();
+                }
+            });
+        }
+
         synchronized void offer(String key) {
             addRecord(new ConsumerRecord<>(TOPIC, 0, offset++, key, "{}"));
         }
@@ -98,6 +127,8 @@ class QueueConsumersTest {
     /** Jobs to run (counting down their latch) once taken, by record key. */
     private final Map<String, CountDownLatch> running = new ConcurrentHashMap<>();
     private final JobRunner runner = mock(JobRunner.class);
+    private final AtomicBoolean kafkaAnswers = new AtomicBoolean(true);
+    private final AtomicInteger probes = new AtomicInteger();
     private QueueConsumers consumers;
     private ConsumersHealth health;
 
@@ -124,7 +155,10 @@ class QueueConsumersTest {
                 1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(100), Map.of(),
                 HttpSettings.defaults(), SqlSettings.off());
         consumers = new QueueConsumers(factory, mock(QueueTopics.class), runner, new HandlerRegistry(List.of()),
-                properties);
+                properties, () -> {
+                    probes.incrementAndGet();
+                    return kafkaAnswers.get();
+                }, Duration.ofSeconds(1));
         health = new ConsumersHealth(consumers);
         consumers.start();
     }
@@ -158,6 +192,34 @@ class QueueConsumersTest {
         second.offer("job-2");
         await().until(() -> taken.contains("job-2"));
         assertThat(health.health().getDetails()).containsEntry("restarts", 1);
+    }
+
+    /**
+     * A consumer whose client has had no connection to Kafka for a while (1 s here, 10 s by default) closes, and a new
+     * one is made once Kafka answers again: a share consumer without a broker spun (kafka-clients 4.2.1), half a
+     * core for its network thread and as much for its poll, logging thousands of lines a second.
+     */
+    @Test
+    void aConsumerCutOffFromKafkaClosesUntilKafkaAnswersAgain() throws Exception {
+        start();
+        var first = subscribed(0);
+        first.offer("job-a");
+        await().until(() -> taken.contains("job-a"));
+
+        kafkaAnswers.set(false);
+        first.connections.set(0);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.closed);
+        await().atMost(Duration.ofSeconds(10)).until(() -> probes.get() >= 2);
+        assertThat(made).as("none made while Kafka does not answer").hasSize(1);
+        assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
+
+        kafkaAnswers.set(true);
+        var second = subscribed(1);
+        second.offer("job-b");
+        await().until(() -> taken.contains("job-b"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> health.health().getStatus().equals(Status.UP));
+        assertThat(health.health().getDetails()).as("not a failure").containsEntry("restarts", 0);
     }
 
     @Test
