@@ -115,8 +115,10 @@ export function jobs(root, context) {
       : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No jobs match.'))]));
   }
 
+  // view=summary: the rows show no payload or result, and whole jobs took up to the api's 8 MiB a page, every 2 s
   context.poll(2000, async () => {
-    const page = await api(`v1/jobs${query({ ...filters, limit: PAGE, after })}`, { signal: context.signal });
+    const page = await api(`v1/jobs${query({ ...filters, limit: PAGE, after, view: 'summary' })}`,
+      { signal: context.signal });
     draw(page.jobs);
     next = page.next;
     older.disabled = !next;

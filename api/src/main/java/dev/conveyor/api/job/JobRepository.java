@@ -27,8 +27,14 @@ public class JobRepository {
             "started_at", "finished_at", "updated_at", "progress");
 
     public static final String COLUMNS_SQL = String.join(", ", COLUMNS) + " ";
+    /** The columns of a summary ({@link #list} with {@code summary}): no payload or result read, not even detoasted. */
+    private static final String SUMMARY_COLUMNS_SQL = String.join(", ", COLUMNS.stream()
+            .map(column -> column.equals("payload") || column.equals("result") ? "NULL::jsonb AS " + column : column)
+            .toList()) + " ";
     private static final String JSON_BYTES = "octet_length(payload::text) + coalesce(octet_length(result::text), 0) "
             + "+ coalesce(octet_length(error::text), 0) + coalesce(octet_length(progress::text), 0)";
+    private static final String SUMMARY_JSON_BYTES = "coalesce(octet_length(error::text), 0) "
+            + "+ coalesce(octet_length(progress::text), 0)";
 
     private static final String FIND = "SELECT " + COLUMNS_SQL + " FROM jobs WHERE id = :id";
     private static final String FIND_IN_TENANT = FIND + " AND tenant = :tenant";
@@ -71,11 +77,11 @@ public class JobRepository {
     /**
      * Newest first, up to {@code limit} jobs and {@link #PAGE_BYTES} of their JSON; {@code after} is the id of the
      * last job of the previous page. A tenant sees its own jobs only; {@code filter.tenant()} null means every
-     * tenant's (an admin).
+     * tenant's (an admin). With {@code summary}, payloads and results are neither read nor counted (they are null).
      */
-    public Page list(JobFilter filter, UUID after, int limit) {
+    public Page list(JobFilter filter, UUID after, int limit, boolean summary) {
         var where = new ArrayList<String>();
-        var sql = new StringBuilder("SELECT ").append(COLUMNS_SQL).append(" FROM jobs");
+        var sql = new StringBuilder("SELECT ").append(summary ? SUMMARY_COLUMNS_SQL : COLUMNS_SQL).append(" FROM jobs");
         if (filter.tenant() != null) {
             where.add("tenant = :tenant");
             if (!filter.tenant().equals(DEFAULT_TENANT)) {
@@ -101,7 +107,7 @@ public class JobRepository {
         sql.append(" ORDER BY id DESC LIMIT :limit");
         // the jobs asked for, then those whose JSON before them on the page is under the page's bytes
         var page = "SELECT " + COLUMNS_SQL + ", taken FROM (SELECT " + COLUMNS_SQL + ", count(*) OVER () AS taken, "
-                + "sum(" + JSON_BYTES + ") OVER (ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
+                + "sum(" + (summary ? SUMMARY_JSON_BYTES : JSON_BYTES) + ") OVER (ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
                 + "AS before FROM (" + sql + ") asked) sized WHERE coalesce(before, 0) < :pageBytes ORDER BY id DESC";
         var statement = jdbc.sql(page).param("limit", limit).param("pageBytes", PAGE_BYTES);
         if (filter.tenant() != null) {

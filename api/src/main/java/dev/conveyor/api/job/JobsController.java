@@ -124,23 +124,24 @@ class JobsController {
     void list(Caller caller, @RequestParam(required = false) String status,
             @RequestParam(required = false) String queue, @RequestParam(required = false) String type,
             @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
-            HttpServletResponse response) throws IOException {
+            @RequestParam(required = false) String view, HttpServletResponse response) throws IOException {
         var errors = new ArrayList<FieldError>();
         var filter = new JobRepository.JobFilter(caller.visibleTenant(), status(status, errors), text("queue", queue, errors),
                 text("type", type, errors));
         var size = limit(limit, errors);
         var cursor = cursor(after, errors);
+        var summary = summary(view, errors);
         if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);
         }
         JobRepository.Page page;
         try (var permit = limits.listing(caller)) {
-            page = jobs.list(filter, cursor, size + 1);
+            page = jobs.list(filter, cursor, size + 1, summary);
         }
         var more = page.jobs().size() > size || page.cut();
         var shown = page.jobs().size() > size ? page.jobs().subList(0, size) : page.jobs();
         var answer = new LinkedHashMap<String, Object>();
-        answer.put("jobs", shown);
+        answer.put("jobs", summary ? shown.stream().map(JobSummary::of).toList() : shown);
         answer.put("next", more ? encodeCursor(shown.getLast().id()) : null);
         answers.write(response, HttpStatus.OK, answer);
     }
@@ -202,6 +203,21 @@ class JobsController {
         }
         errors.add(new FieldError("limit", "must be an integer from 1 to " + MAX_LIMIT));
         return 0;
+    }
+
+    /**
+     * {@code view}: {@code full} (the default) or {@code summary}, the jobs without payloads and results: a list that
+     * shows neither (the dashboard's, refreshed every 2 s) otherwise downloaded them whole, up to a page's 8 MiB.
+     */
+    private static boolean summary(String view, ArrayList<FieldError> errors) {
+        if (view == null || view.equals("full")) {
+            return false;
+        }
+        if (view.equals("summary")) {
+            return true;
+        }
+        errors.add(new FieldError("view", "must be full or summary"));
+        return false;
     }
 
     private static UUID cursor(String after, ArrayList<FieldError> errors) {

@@ -98,10 +98,11 @@ final class Operations {
                                 + "(`too-many-long-polls`)."),
                         "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/jobs", new Operation("listJobs", "jobs", "List jobs, newest first",
-                "Filters match exactly. Page with the `next` cursor of the previous answer.",
+                "Filters match exactly. Page with the `next` cursor of the previous answer. With `view=summary` the "
+                        + "jobs come without payloads and results.",
                 Scope.JOBS_READ, null, responses(
                         "200", json("A page of jobs.", "JobPage"),
-                        "400", problem("A filter, `limit` or `after` is invalid; `errors` names each."),
+                        "400", problem("A filter, `limit`, `after` or `view` is invalid; `errors` names each."),
                         "429", tooMany("The key has `lists-per-key` listings under way (`too-many-listings`)."),
                         "503", unavailable(), "504", noAnswer())));
         operations.put("POST /v1/jobs/{id}/cancel", new Operation("cancelJob", "jobs", "Cancel a job",
@@ -193,6 +194,9 @@ final class Operations {
                 "limit", Schemas.integer("Jobs per page, 1 to 500.").minimum(BigDecimal.ONE)
                         .maximum(BigDecimal.valueOf(500))._default(50),
                 "after", Schemas.string("The `next` cursor of the previous page."),
+                "view", Schemas.string("`full` (the default): whole jobs; `summary`: jobs without `payload` and "
+                        + "`result` (JobSummary), for lists that show neither.")._enum(List.of("full", "summary"))
+                        ._default("full"),
                 "Idempotency-Key", Schemas.string("1 to 255 printable characters; instead of the `idempotencyKey` "
                         + "field. Refused on `/v1/jobs/batch`.").minLength(1).maxLength(255));
     }

@@ -35,6 +35,7 @@ final class Schemas {
         schemas.put("BatchAnswer", object("The jobs of a batch, in request order.",
                 Map.of("jobs", array(ref("Job"), "One Job per submit request, in request order.")))
                 .addRequiredItem("jobs"));
+        schemas.put("JobSummary", jobSummary());
         schemas.put("JobPage", jobPage());
         schemas.put("Queues", object("Every queue that has jobs.",
                 Map.of("queues", array(ref("QueueStats"), "One entry per queue."))).addRequiredItem("queues"));
@@ -98,6 +99,15 @@ final class Schemas {
         return object("A job.", properties).required(List.copyOf(properties.keySet()));
     }
 
+    /** A Job without {@code payload} and {@code result}: the jobs of {@code GET /v1/jobs?view=summary}. */
+    private static Schema jobSummary() {
+        var properties = new LinkedHashMap<String, Schema>(job().getProperties());
+        properties.remove("payload");
+        properties.remove("result");
+        return object("A job without its payload and result (GET /v1/jobs with view=summary).", properties)
+                .required(List.copyOf(properties.keySet()));
+    }
+
     private static Schema jobError() {
         return object("A failed attempt.", fields(
                 "code", string("HANDLER_ERROR, TIMEOUT, NO_HANDLER, WORKER_LOST, CANCELLED, RESULT_TOO_LARGE, "
@@ -137,7 +147,8 @@ final class Schemas {
 
     private static Schema jobPage() {
         return object("One page of jobs, newest first.", fields(
-                "jobs", array(ref("Job"), "The jobs of this page."),
+                "jobs", array(new JsonSchema().oneOf(List.of(ref("Job"), ref("JobSummary"))),
+                        "The jobs of this page: Jobs, or JobSummaries with view=summary."),
                 "next", nullable(string("The cursor of the next page (pass it as `after`), or null on the last page."))))
                 .required(List.of("jobs", "next"));
     }

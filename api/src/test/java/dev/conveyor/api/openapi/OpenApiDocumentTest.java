@@ -161,6 +161,8 @@ class OpenApiDocumentTest {
         answers.check("GET /v1/jobs/{id}", http.get("/v1/jobs/" + UUID.randomUUID()), 404);
         var page = answers.check("GET /v1/jobs", http.get("/v1/jobs?queue=default&limit=1"), 200);
         answers.check("GET /v1/jobs", http.get("/v1/jobs?after=" + page.get("next").asString() + "&type=echo"), 200);
+        var summaries = answers.check("GET /v1/jobs", http.get("/v1/jobs?limit=1&view=summary"), 200);
+        assertThat(summaries.get("jobs").get(0).has("payload")).isFalse();
         answers.check("GET /v1/jobs", http.get("/v1/jobs?limit=0&status=DONE"), 400);
 
         // no worker runs here: the job is QUEUED, so cancel ends it at once, and then it can be retried

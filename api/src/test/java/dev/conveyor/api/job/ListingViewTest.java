@@ -1,0 +1,118 @@
+package dev.conveyor.api.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.api.ApiTest;
+import dev.conveyor.api.ApiTests;
+import dev.conveyor.common.test.HttpJson;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * {@code GET /v1/jobs?view=summary}: the jobs without their payloads and results, for lists that show neither (the
+ * dashboard's).
+ */
+@ApiTest
+class ListingViewTest {
+
+    private static final int MIB = 1024 * 1024;
+    /** The test's ids, sorting as they were made. */
+    private static final UuidV7 IDS = new UuidV7(Clock.systemUTC());
+
+    @DynamicPropertySource
+    static void services(DynamicPropertyRegistry registry) {
+        ApiTests.services(registry);
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcClient jdbc;
+
+    HttpJson http;
+
+    @BeforeEach
+    void client() {
+        http = ApiTests.client(port);
+    }
+
+    /** Jobs of {@code type} that ended with a payload and a result of {@code bytes} each, oldest first. */
+    private List<String> endedJobs(String type, int count, int bytes) {
+        var ids = new ArrayList<String>();
+        for (var i = 0; i < count; i++) {
+            var id = IDS.get();
+            jdbc.sql("""
+                    INSERT INTO jobs (id, type, queue, status, payload, result, max_attempts, initial_max_attempts,
+                                      timeout_seconds, attempts, created_at, run_at, started_at, finished_at, updated_at)
+                    VALUES (:id, :type, 'default', 'SUCCEEDED', jsonb_build_object('s', repeat('p', :bytes)),
+                            jsonb_build_object('s', repeat('r', :bytes)), 3, 3, 60, 1, now(), now(), now(), now(),
+                            now())""")
+                    .param("id", id).param("type", type).param("bytes", bytes).update();
+            ids.add(id.toString());
+        }
+        return ids;
+    }
+
+    /**
+     * The dashboard's list, 50 jobs of 1 MiB payloads and results: in full a page stops at 8 MiB (4 jobs, and each
+     * refresh every 2 s downloads those 8 MiB again); in summary all 50 come in one small page.
+     */
+    @Test
+    void aSummaryListsFiftyJobsOfMegabytePayloadsInOneSmallPage() {
+        var ids = endedJobs("huge-listed", 50, MIB);
+
+        var start = System.nanoTime();
+        var full = http.get("/v1/jobs?type=huge-listed&limit=50");
+        var fullMillis = (System.nanoTime() - start) / 1_000_000;
+        start = System.nanoTime();
+        var summary = http.get("/v1/jobs?type=huge-listed&limit=50&view=summary");
+        var summaryMillis = (System.nanoTime() - start) / 1_000_000;
+        System.out.printf("listing 50 jobs of 1 MiB payloads and results: full %d bytes, %d jobs, %d ms; "
+                + "summary %d bytes, %d jobs, %d ms%n", full.text().length(), full.json().get("jobs").size(),
+                fullMillis, summary.text().length(), summary.json().get("jobs").size(), summaryMillis);
+
+        assertThat(summary.status()).as(summary.text()).isEqualTo(200);
+        var jobs = summary.json().get("jobs");
+        var listed = new ArrayList<String>();
+        jobs.forEach(job -> listed.add(job.get("id").asString()));
+        assertThat(listed).containsExactlyElementsOf(ids.reversed());
+        assertThat(summary.json().get("next").isNull()).isTrue();
+        assertThat(summary.text().length()).isLessThan(64 * 1024);
+        var job = jobs.get(0);
+        assertThat(job.has("payload")).isFalse();
+        assertThat(job.has("result")).isFalse();
+        assertThat(job.get("status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(job.get("attempts").asInt()).isEqualTo(1);
+        assertThat(job.has("error")).isTrue();
+        assertThat(job.has("progress")).isTrue();
+    }
+
+    @Test
+    void aFullViewIsTheDefaultListing() {
+        var ids = endedJobs("full-listed", 2, 10);
+
+        var full = http.get("/v1/jobs?type=full-listed&view=full").json();
+
+        assertThat(full.get("jobs").get(0).get("id").asString()).isEqualTo(ids.get(1));
+        assertThat(full.get("jobs").get(0).get("payload").get("s").asString()).isEqualTo("p".repeat(10));
+        assertThat(full.get("jobs").get(0).get("result").get("s").asString()).isEqualTo("r".repeat(10));
+        assertThat(full).isEqualTo(http.get("/v1/jobs?type=full-listed").json());
+    }
+
+    @Test
+    void anUnknownViewIsA400NamingIt() {
+        var answer = http.get("/v1/jobs?view=brief");
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().get("errors").get(0).get("field").asString()).isEqualTo("view");
+        assertThat(answer.json().get("errors").get(0).get("message").asString()).contains("full", "summary");
+    }
+}
