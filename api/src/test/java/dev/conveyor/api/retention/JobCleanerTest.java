@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
@@ -119,6 +120,45 @@ class JobCleanerTest {
 
         var again = http.post("/v1/jobs", "{\"type\": \"echo\", \"idempotencyKey\": \"reused\"}");
         assertThat(again.status()).isEqualTo(202);
+    }
+
+    /**
+     * A pass of many batches over a table that keeps a month of failed jobs, older than the succeeded ones due: each
+     * batch of the pass read the index again from the oldest entry, every failed job's entry (and its row, for the
+     * status) once per batch, so that a backlog of deletions (the first pass of a day, or after a restart) cost its
+     * batches times the jobs kept. Counted on a database of its own, so that only the pass reads the index.
+     */
+    @Test
+    void aPassOfManyBatchesReadsTheEntriesOfTheJobsKeptOnce() throws Exception {
+        var database = ApiTests.migratedDatabase();
+        try (var connection = database.getConnection()) {
+            var own = JdbcClient.create(new SingleConnectionDataSource(connection, true));
+            var kept = 20_000;
+            var due = JobCleaner.BATCH * 5;
+            own.sql("""
+                    INSERT INTO jobs (id, type, queue, status, payload, max_attempts, initial_max_attempts,
+                                      timeout_seconds, created_at, run_at, updated_at)
+                    SELECT gen_random_uuid(), 'echo', 'default', CASE WHEN i <= :kept THEN 'FAILED' ELSE 'SUCCEEDED' END,
+                           '{}', 3, 3, 60, now() - interval '21 days', now() - interval '21 days',
+                           now() - CASE WHEN i <= :kept THEN interval '20 days' ELSE interval '10 days' END
+                                 + make_interval(secs => i / 1000.0)
+                    FROM generate_series(1, :all) i""").param("kept", kept).param("all", kept + due).update();
+            own.sql("ANALYZE jobs").update();
+            var before = entriesRead(own);
+
+            assertThat(new JobCleaner(own, properties, new SimpleMeterRegistry()).clean()).isEqualTo(due);
+
+            // the kept jobs' entries once per status that has a pass (succeeded, cancelled), the deleted ones once
+            assertThat(entriesRead(own) - before).isLessThan(3L * kept + 2L * due);
+            assertThat(own.sql("SELECT count(*) FROM jobs").query(Long.class).single()).isEqualTo(kept);
+        }
+    }
+
+    /** Entries read from the index of ended jobs in this database, flushed by this connection's backend first. */
+    private static long entriesRead(JdbcClient own) {
+        own.sql("SELECT pg_stat_force_next_flush()").query().singleRow();
+        return own.sql("SELECT idx_tup_read FROM pg_stat_user_indexes WHERE indexrelname = 'jobs_ended_idx'")
+                .query(Long.class).single();
     }
 
     /** Held as it became due: the next pass looks back an hour before the last one's cutoff. */
