@@ -32,10 +32,18 @@ export function job(root, context) {
       h('section', {}, h('h2', {}, 'Job'), fields, progress),
       h('section', {}, h('h2', {}, 'Payload'), payload, h('h2', {}, 'Result'), result, h('h2', {}, 'Error'), error)));
 
+  /**
+   * The job as last downloaded whole. A refresh asks for its summary (no payload or result: those took up to 2 MiB
+   * every 1.5 s) and downloads it whole again only when the summary says it changed: every change of a job moves its
+   * updatedAt, and its payload never changes.
+   */
+  let whole = null;
+
   async function act(action, button) {
     button.disabled = true;
     try {
       const changed = await api(`${path}/${action}`, { method: 'POST' });
+      whole = changed;
       show(changed);
       message.className = 'message ok';
       message.textContent = action === 'retry' ? `Retried: the job is ${changed.status} again.`
@@ -95,7 +103,15 @@ export function job(root, context) {
 
   context.poll(1500, async () => {
     try {
-      show(await api(path, { signal: context.signal }));
+      const summary = await api(`${path}?view=summary`, { signal: context.signal });
+      if (whole && summary.updatedAt === whole.updatedAt && summary.status === whole.status
+        && summary.attempts === whole.attempts) {
+        // in the whole job's order of fields, so that an unchanged job is not drawn anew
+        show({ ...whole, ...summary });
+        return;
+      }
+      whole = await api(path, { signal: context.signal });
+      show(whole);
     } catch (failure) {
       if (failure.status === 404 || failure.status === 400) {
         message.className = 'message error';

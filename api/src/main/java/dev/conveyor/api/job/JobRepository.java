@@ -38,6 +38,8 @@ public class JobRepository {
 
     private static final String FIND = "SELECT " + COLUMNS_SQL + " FROM jobs WHERE id = :id";
     private static final String FIND_IN_TENANT = FIND + " AND tenant = :tenant";
+    private static final String FIND_SUMMARY = "SELECT " + SUMMARY_COLUMNS_SQL + " FROM jobs WHERE id = :id";
+    private static final String FIND_SUMMARY_IN_TENANT = FIND_SUMMARY + " AND tenant = :tenant";
 
     /** Rows in the order of the contract's Job. */
     public static final RowMapper<Job> JOB = JobRepository::map;
@@ -57,10 +59,16 @@ public class JobRepository {
      * answered as absent, so its existence does not show.
      */
     public Optional<Job> find(UUID id, String tenant) {
+        return find(id, tenant, false);
+    }
+
+    /** As {@link #find(UUID, String)}; with {@code summary}, payload and result are neither read nor answered (null). */
+    public Optional<Job> find(UUID id, String tenant, boolean summary) {
         if (tenant == null) {
-            return find(id);
+            return jdbc.sql(summary ? FIND_SUMMARY : FIND).param("id", id).query(JOB).optional();
         }
-        return jdbc.sql(FIND_IN_TENANT).param("id", id).param("tenant", tenant).query(JOB).optional();
+        return jdbc.sql(summary ? FIND_SUMMARY_IN_TENANT : FIND_IN_TENANT).param("id", id).param("tenant", tenant)
+                .query(JOB).optional();
     }
 
     /**

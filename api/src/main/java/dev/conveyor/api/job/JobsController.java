@@ -53,16 +53,22 @@ class JobsController {
 
     @GetMapping("/v1/jobs/{id}")
     @RequiresScope(Scope.JOBS_READ)
-    void get(@PathVariable String id, @RequestParam(required = false) String wait, Caller caller,
-            HttpServletResponse response) throws InterruptedException, IOException {
+    void get(@PathVariable String id, @RequestParam(required = false) String wait,
+            @RequestParam(required = false) String view, Caller caller, HttpServletResponse response)
+            throws InterruptedException, IOException {
         var jobId = PathIds.jobId(id);
-        var waitFor = waitDuration(wait);
+        var errors = new ArrayList<FieldError>();
+        var waitFor = waitDuration(wait, errors);
+        var summary = summary(view, errors);
+        if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
+        }
         Job job;
         if (!waitFor.isPositive()) {
-            job = find(jobId, caller);
+            job = find(jobId, caller, summary);
         } else {
             try (var permit = limits.longPoll(caller)) {
-                job = await(jobId, caller, Instant.now().plus(waitFor));
+                job = await(jobId, caller, Instant.now().plus(waitFor), summary);
             }
             // revoked while it waited: what the job became is no longer this key's to see
             keys.requireStillActive(caller, response);
@@ -71,16 +77,17 @@ class JobsController {
                 response.setHeader(HttpHeaders.CONNECTION, "close");
             }
         }
-        answers.write(response, HttpStatus.OK, job);
+        answers.write(response, HttpStatus.OK, summary ? JobSummary.of(job) : job);
     }
 
     /** Another tenant's job is answered as one that does not exist. */
-    private Job find(UUID jobId, Caller caller) {
-        return jobs.find(jobId, caller.visibleTenant()).orElseThrow(() -> ApiException.notFound("No job " + jobId));
+    private Job find(UUID jobId, Caller caller, boolean summary) {
+        return jobs.find(jobId, caller.visibleTenant(), summary)
+                .orElseThrow(() -> ApiException.notFound("No job " + jobId));
     }
 
     /** The job once it has ended, or as it stands at the deadline or when this instance begins to shut down. */
-    private Job await(UUID jobId, Caller caller, Instant deadline) throws InterruptedException {
+    private Job await(UUID jobId, Caller caller, Instant deadline, boolean summary) throws InterruptedException {
         while (true) {
             try (var registration = waiters.register(jobId)) {
                 var left = Duration.between(Instant.now(), deadline);
@@ -92,7 +99,7 @@ class JobsController {
                     }
                     continue;
                 }
-                var job = find(jobId, caller);
+                var job = find(jobId, caller, summary);
                 left = Duration.between(Instant.now(), deadline);
                 if (job.status().isTerminal() || !left.isPositive() || waiters.closing()) {
                     return job;
@@ -146,7 +153,7 @@ class JobsController {
         answers.write(response, HttpStatus.OK, answer);
     }
 
-    private static Duration waitDuration(String wait) {
+    private static Duration waitDuration(String wait, ArrayList<FieldError> errors) {
         if (wait == null || wait.isEmpty()) {
             return Duration.ZERO;
         }
@@ -157,7 +164,8 @@ class JobsController {
                 return Duration.ofMillis(Math.round(seconds * 1000));
             }
         }
-        throw ApiException.invalid("wait", "must be a number of seconds from 0 to " + MAX_WAIT_SECONDS);
+        errors.add(new FieldError("wait", "must be a number of seconds from 0 to " + MAX_WAIT_SECONDS));
+        return Duration.ZERO;
     }
 
     private static JobStatus status(String status, ArrayList<FieldError> errors) {
@@ -207,7 +215,8 @@ class JobsController {
 
     /**
      * {@code view}: {@code full} (the default) or {@code summary}, the jobs without payloads and results: a list that
-     * shows neither (the dashboard's, refreshed every 2 s) otherwise downloaded them whole, up to a page's 8 MiB.
+     * shows neither (the dashboard's, refreshed every 2 s) otherwise downloaded them whole, up to a page's 8 MiB, and
+     * the dashboard's page of one job downloaded its payload and result again every 1.5 s to learn whether it changed.
      */
     private static boolean summary(String view, ArrayList<FieldError> errors) {
         if (view == null || view.equals("full")) {

@@ -89,10 +89,12 @@ final class Operations {
                         "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/jobs/{id}", new Operation("getJob", "jobs", "Get a job, optionally waiting for its end",
                 "With `wait`, a job that is not terminal is held until it ends or `wait` seconds pass; then the job "
-                        + "as it stands. Waiting costs no polling and no platform thread.",
+                        + "as it stands. Waiting costs no polling and no platform thread. With `view=summary` the job "
+                        + "comes without its payload and result.",
                 Scope.JOBS_READ, null, responses(
-                        "200", json("The job.", "Job"),
-                        "400", problem("`id` is not a UUID, or `wait` is out of range."),
+                        "200", new ApiResponse().description("The job (a JobSummary with `view=summary`).").content(
+                                content(JSON, new JsonSchema().oneOf(List.of(ref("Job"), ref("JobSummary"))))),
+                        "400", problem("`id` is not a UUID, `wait` is out of range, or `view` is unknown."),
                         "404", problem("No such job, or one of another tenant (the same answer)."),
                         "429", tooMany("With `wait`: the key has `long-polls-per-key` long-polls open "
                                 + "(`too-many-long-polls`)."),
@@ -195,8 +197,8 @@ final class Operations {
                         .maximum(BigDecimal.valueOf(500))._default(50),
                 "after", Schemas.string("The `next` cursor of the previous page."),
                 "view", Schemas.string("`full` (the default): whole jobs; `summary`: jobs without `payload` and "
-                        + "`result` (JobSummary), for lists that show neither.")._enum(List.of("full", "summary"))
-                        ._default("full"),
+                        + "`result` (JobSummary), for views that show neither or look for a change.")
+                        ._enum(List.of("full", "summary"))._default("full"),
                 "Idempotency-Key", Schemas.string("1 to 255 printable characters; instead of the `idempotencyKey` "
                         + "field. Refused on `/v1/jobs/batch`.").minLength(1).maxLength(255));
     }

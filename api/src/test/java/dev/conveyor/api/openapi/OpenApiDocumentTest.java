@@ -157,6 +157,7 @@ class OpenApiDocumentTest {
 
         var id = job.get("id").asString();
         answers.check("GET /v1/jobs/{id}", http.get("/v1/jobs/" + id + "?wait=0.1"), 200);
+        answers.check("GET /v1/jobs/{id}", http.get("/v1/jobs/" + id + "?view=summary"), 200);
         answers.check("GET /v1/jobs/{id}", http.get("/v1/jobs/not-a-uuid"), 400);
         answers.check("GET /v1/jobs/{id}", http.get("/v1/jobs/" + UUID.randomUUID()), 404);
         var page = answers.check("GET /v1/jobs", http.get("/v1/jobs?queue=default&limit=1"), 200);

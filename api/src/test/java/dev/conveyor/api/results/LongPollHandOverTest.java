@@ -3,6 +3,7 @@ package dev.conveyor.api.results;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyBoolean;
 import static org.mockito.Mockito.atLeastOnce;
 import static org.mockito.Mockito.clearInvocations;
 import static org.mockito.Mockito.never;
@@ -78,6 +79,7 @@ class LongPollHandOverTest {
 
         verify(jobs, never()).find(any());
         verify(jobs, never()).find(any(), any());
+        verify(jobs, never()).find(any(), any(), anyBoolean());
         assertThat(answer.get("status").asString()).isEqualTo("SUCCEEDED");
         assertThat(answer.get("result").get("text").asString()).isEqualTo("café");
         assertThat(answer.get("payload").get("n").asInt()).isEqualTo(7);
@@ -98,7 +100,7 @@ class LongPollHandOverTest {
                 .param("id", id.toString()).query().singleRow();
         var answer = poll.join();
 
-        verify(jobs, atLeastOnce()).find(any(), any());
+        verify(jobs, atLeastOnce()).find(any(), any(), anyBoolean());
         assertThat(answer.get("status").asString()).isEqualTo("CANCELLED");
     }
 

@@ -1,13 +1,18 @@
 package dev.conveyor.api.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.test.HttpJson;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -17,11 +22,11 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * {@code GET /v1/jobs?view=summary}: the jobs without their payloads and results, for lists that show neither (the
- * dashboard's).
+ * {@code view=summary} of {@code GET /v1/jobs} and {@code GET /v1/jobs/{id}}: jobs without their payloads and results,
+ * for views that show neither (the dashboard's list) or that look for a change (its page of one job).
  */
 @ApiTest
-class ListingViewTest {
+class JobViewsTest {
 
     private static final int MIB = 1024 * 1024;
     /** The test's ids, sorting as they were made. */
@@ -105,6 +110,50 @@ class ListingViewTest {
         assertThat(full.get("jobs").get(0).get("payload").get("s").asString()).isEqualTo("p".repeat(10));
         assertThat(full.get("jobs").get(0).get("result").get("s").asString()).isEqualTo("r".repeat(10));
         assertThat(full).isEqualTo(http.get("/v1/jobs?type=full-listed").json());
+    }
+
+    /**
+     * The dashboard's page of one job, refreshed every 1.5 s: a summary says whether anything changed, so that the
+     * page need not download the job's 2 MiB of payload and result again at each refresh to learn that nothing did.
+     */
+    @Test
+    void aSummaryOfOneJobLeavesOutItsPayloadAndResult() {
+        var id = endedJobs("huge-got", 1, MIB).getFirst();
+
+        var summary = http.get("/v1/jobs/" + id + "?view=summary");
+        var waited = http.get("/v1/jobs/" + id + "?view=summary&wait=5");
+        var full = http.get("/v1/jobs/" + id + "?view=full");
+
+        assertThat(summary.status()).as(summary.text()).isEqualTo(200);
+        assertThat(summary.text().length()).isLessThan(2048);
+        assertThat(summary.json().has("payload")).isFalse();
+        assertThat(summary.json().has("result")).isFalse();
+        assertThat(summary.json().get("id").asString()).isEqualTo(id);
+        assertThat(summary.json().get("updatedAt").asString())
+                .isEqualTo(full.json().get("updatedAt").asString());
+        assertThat(waited.json()).isEqualTo(summary.json());
+        assertThat(full.json().get("payload").get("s").asString()).hasSize(MIB);
+        assertThat(http.get("/v1/jobs/" + id + "?view=brief").json().get("errors").get(0).get("field").asString())
+                .isEqualTo("view");
+    }
+
+    /** A long-poll answered with the job as the transaction that ended it wrote it answers the summary of it too. */
+    @Test
+    void aLongPolledSummaryOfAJobThatEndsMeanwhileIsASummary() throws Exception {
+        var id = http.post("/v1/jobs", "{\"type\": \"echo\", \"queue\": \"nobody-listens\", \"payload\": "
+                + "{\"s\": \"x\"}}").json().get("id").asString();
+        var waiting = CompletableFuture.supplyAsync(
+                () -> http.get("/v1/jobs/" + id + "?view=summary&wait=30"));
+        await().atMost(Duration.ofSeconds(10)).until(
+                () -> jdbc.sql("SELECT count(*) FROM jobs WHERE id = :id AND status = 'QUEUED'")
+                        .param("id", UUID.fromString(id)).query(Long.class).single() == 1);
+
+        assertThat(http.post("/v1/jobs/" + id + "/cancel", "").status()).isEqualTo(202);
+
+        var answer = waiting.get(20, TimeUnit.SECONDS);
+        assertThat(answer.json().get("status").asString()).isEqualTo("CANCELLED");
+        assertThat(answer.json().has("payload")).isFalse();
+        assertThat(answer.json().has("result")).isFalse();
     }
 
     @Test
