@@ -371,6 +371,44 @@ class DashboardBrowserTest {
                         (Long) browser.executeScript("return document.documentElement.clientWidth"));
     }
 
+    /**
+     * The page of a job that has ended, refreshed every 1.5 s, asks for its summary and downloads it whole only once:
+     * it downloaded the job whole at every refresh. The job list asks for summaries too.
+     */
+    @Test
+    @Order(12)
+    void aJobsPageDownloadsTheJobWholeOnlyWhenItChanged() {
+        var id = submit("{\"type\": \"echo\", \"payload\": {\"big\": \"" + "b".repeat(100_000) + "\"}}");
+        // the requests the page makes from here (the buffer holds 250 by default, long filled by the tests before)
+        browser.executeScript("performance.clearResourceTimings(); performance.setResourceTimingBufferSize(10000)");
+        open("#/jobs/" + id);
+        await(d -> "SUCCEEDED".equals(statusShown()));
+        awaitRefresh();
+        // the dashboard's fetches are relative: ".../v1/jobs/<id>" whole, ".../v1/jobs/<id>?view=summary"
+        var wholes = "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/v1/jobs/"
+                + id + "')).length";
+        var summaries = "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/v1/jobs/"
+                + id + "?view=summary')).length";
+        var wholesOnceEnded = (Long) browser.executeScript(wholes);
+        var summariesOnceEnded = (Long) browser.executeScript(summaries);
+
+        awaitRefresh();
+        awaitRefresh();
+
+        assertThat((Long) browser.executeScript(summaries)).isGreaterThan(summariesOnceEnded);
+        assertThat((Long) browser.executeScript(wholes)).isEqualTo(wholesOnceEnded);
+        assertThat(text("#payload")).contains("b".repeat(1000));
+        assertThat(text("#result")).contains("b".repeat(1000));
+
+        open("#/jobs?type=echo");
+        await(d -> !d.findElements(By.cssSelector("#jobs tbody tr[data-id='" + id + "']")).isEmpty());
+        assertThat((Long) browser.executeScript("return performance.getEntriesByType('resource')"
+                + ".filter(e => e.name.includes('/v1/jobs?')).length")).isPositive();
+        assertThat((Long) browser.executeScript("return performance.getEntriesByType('resource')"
+                + ".filter(e => e.name.includes('/v1/jobs?') && !e.name.includes('view=summary')).length"))
+                .isZero();
+    }
+
     private static String firstRow() {
         var rows = browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"));
         return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-id");
