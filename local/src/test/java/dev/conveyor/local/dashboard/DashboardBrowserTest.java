@@ -409,6 +409,23 @@ class DashboardBrowserTest {
                 .isZero();
     }
 
+    /** As on a job's page and the job list: a worker's id selected (to look for in its logs) stays selected. */
+    @Test
+    @Order(13)
+    void theWorkersPageKeepsWhatTheUserSelectedWhileItRefreshes() {
+        var worker = cluster.liveWorkers().getFirst().id();
+        open("#/workers");
+        var cell = "#workers tbody tr[data-worker='" + worker + "'] td:first-child";
+        await(d -> !d.findElements(By.cssSelector(cell)).isEmpty());
+
+        select(cell);
+        awaitRefresh();
+        awaitRefresh();
+
+        assertThat(selected()).isEqualTo(worker);
+        assertThat(text("#workers tbody tr[data-worker='" + worker + "'] td:last-child")).endsWith("ago");
+    }
+
     private static String firstRow() {
         var rows = browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"));
         return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-id");
