@@ -77,8 +77,21 @@ export function overview(root, context) {
       STATUSES.map(s => countCell(q.name, s, q[s])),
       h('td', { class: 'num' }, q.queued > 0 ? format.seconds(q.oldestQueuedSeconds) : '–'),
       h('td', { class: 'num' }, format.rate(lastMinute(endedIn(q.name))))));
-    body.replaceChildren(...(rows.length ? rows
-      : [h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No jobs yet.'))]));
+    const drawn = [...body.children];
+    if (rows.length && drawn.length === rows.length
+      && rows.every((row, i) => drawn[i].dataset.queue === row.dataset.queue)) {
+      // the same queues as before: only the cells that changed are replaced, so that a queue's name selected (to
+      // copy it) stays selected; drawn anew every 2 s, the table lost the selection at each refresh
+      rows.forEach((row, i) => [...row.children].forEach((cell, j) => {
+        const old = drawn[i].children[j];
+        if (old.outerHTML !== cell.outerHTML) {
+          old.replaceWith(cell);
+        }
+      }));
+    } else {
+      body.replaceChildren(...(rows.length ? rows
+        : [h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No jobs yet.'))]));
+    }
     if (stats.queues.length > 1) {
       const sum = s => stats.queues.reduce((total, q) => total + q[s], 0);
       const oldest = Math.max(0, ...stats.queues.filter(q => q.queued > 0).map(q => q.oldestQueuedSeconds));

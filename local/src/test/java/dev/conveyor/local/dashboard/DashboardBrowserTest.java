@@ -426,6 +426,25 @@ class DashboardBrowserTest {
         assertThat(text("#workers tbody tr[data-worker='" + worker + "'] td:last-child")).endsWith("ago");
     }
 
+    /** The overview too: a queue's name selected stays selected while its counts change. */
+    @Test
+    @Order(14)
+    void theOverviewKeepsWhatTheUserSelectedWhileItsCountsChange() {
+        submit("{\"type\": \"echo\", \"delaySeconds\": 3600}");
+        open("");
+        var name = "#queues tbody tr[data-queue='default'] td:first-child";
+        await(d -> !d.findElements(By.cssSelector(name)).isEmpty());
+        var scheduled = "#queues tbody tr[data-queue='default'] td[data-status='scheduled']";
+        var before = text(scheduled);
+
+        select(name);
+        submit("{\"type\": \"echo\", \"delaySeconds\": 3600}");
+        await(d -> !String.valueOf(text(scheduled)).equals(before));
+        awaitRefresh();
+
+        assertThat(selected()).isEqualTo("default");
+    }
+
     private static String firstRow() {
         var rows = browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"));
         return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-id");
