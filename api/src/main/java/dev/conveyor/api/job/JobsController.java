@@ -11,6 +11,7 @@ import dev.conveyor.api.web.FieldError;
 import dev.conveyor.api.web.JsonAnswers;
 import dev.conveyor.api.web.PathIds;
 import dev.conveyor.common.JobStatus;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -54,9 +55,10 @@ class JobsController {
     @GetMapping("/v1/jobs/{id}")
     @RequiresScope(Scope.JOBS_READ)
     void get(@PathVariable String id, @RequestParam(required = false) String wait,
-            @RequestParam(required = false) String view, Caller caller, HttpServletResponse response)
-            throws InterruptedException, IOException {
+            @RequestParam(required = false) String view, Caller caller, HttpServletRequest request,
+            HttpServletResponse response) throws InterruptedException, IOException {
         var jobId = PathIds.jobId(id);
+        once(request, "wait", "view");
         var errors = new ArrayList<FieldError>();
         var waitFor = waitDuration(wait, errors);
         var summary = summary(view, errors);
@@ -131,7 +133,9 @@ class JobsController {
     void list(Caller caller, @RequestParam(required = false) String status,
             @RequestParam(required = false) String queue, @RequestParam(required = false) String type,
             @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
-            @RequestParam(required = false) String view, HttpServletResponse response) throws IOException {
+            @RequestParam(required = false) String view, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        once(request, "status", "queue", "type", "limit", "after", "view");
         var errors = new ArrayList<FieldError>();
         var filter = new JobRepository.JobFilter(caller.visibleTenant(), status(status, errors), text("queue", queue, errors),
                 text("type", type, errors));
@@ -151,6 +155,24 @@ class JobsController {
         answer.put("jobs", summary ? shown.stream().map(JobSummary::of).toList() : shown);
         answer.put("next", more ? encodeCursor(shown.getLast().id()) : null);
         answers.write(response, HttpStatus.OK, answer);
+    }
+
+    /**
+     * A 400 naming each parameter given more than once. Spring MVC joined their values with commas: {@code queue=a&
+     * queue=b}, as a client asking for jobs of either might send it, filtered on the queue "a,b", which no queue is,
+     * and answered an empty list as if neither had jobs.
+     */
+    private static void once(HttpServletRequest request, String... names) {
+        var errors = new ArrayList<FieldError>();
+        for (var name : names) {
+            var values = request.getParameterValues(name);
+            if (values != null && values.length > 1) {
+                errors.add(new FieldError(name, "is given " + values.length + " times; give it at most once"));
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
+        }
     }
 
     private static Duration waitDuration(String wait, ArrayList<FieldError> errors) {

@@ -156,6 +156,26 @@ class JobViewsTest {
         assertThat(answer.json().has("result")).isFalse();
     }
 
+    /**
+     * A filter given twice ({@code queue=a&queue=b}, as a client asking for either might send it) was joined into one
+     * ("a,b"), which no queue is: an empty list, as if neither had jobs. Now a 400 naming each such parameter.
+     */
+    @Test
+    void aParameterGivenTwiceIsA400NamingIt() {
+        endedJobs("twice-listed", 1, 10);
+
+        var listed = http.get("/v1/jobs?type=twice-listed&type=other&queue=default&queue=other&limit=5");
+        var got = http.get("/v1/jobs/" + UUID.randomUUID() + "?wait=1&wait=2");
+
+        assertThat(listed.status()).as(listed.text()).isEqualTo(400);
+        var fields = new ArrayList<String>();
+        listed.json().get("errors").forEach(error -> fields.add(error.get("field").asString()));
+        assertThat(fields).containsExactlyInAnyOrder("type", "queue");
+        assertThat(listed.json().get("errors").get(0).get("message").asString()).contains("once");
+        assertThat(got.status()).as(got.text()).isEqualTo(400);
+        assertThat(got.json().get("errors").get(0).get("field").asString()).isEqualTo("wait");
+    }
+
     @Test
     void anUnknownViewIsA400NamingIt() {
         var answer = http.get("/v1/jobs?view=brief");
