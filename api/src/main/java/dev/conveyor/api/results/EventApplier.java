@@ -6,6 +6,7 @@ import dev.conveyor.api.metrics.JobMetrics;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.api.wakeup.JobWaiters;
 import dev.conveyor.common.JobStatus;
+import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobFinished;
@@ -98,8 +99,9 @@ class EventApplier {
         } catch (Retrying.Interrupted e) {
             throw e;
         } catch (RuntimeException e) {
+            // the database's words about rows it refused may quote them: what workers (or anyone) sent
             log.warn("A batch of {} events could not be written ({}); applying it job by job", events.size(),
-                    e.getMessage());
+                    LogText.of(e.getMessage(), 1000));
             applyJobByJob(events);
         }
     }
@@ -136,14 +138,14 @@ class EventApplier {
         if (jobEvents.stream().anyMatch(e -> e instanceof JobFinished)) {
             replacement.add(failure);
         }
-        log.error("Events of job {} cannot be written ({}); {}", jobId, cause.getMessage(),
+        log.error("Events of job {} cannot be written ({}); {}", jobId, LogText.of(cause.getMessage(), 1000),
                 replacement.isEmpty() ? "skipping them" : "failing its attempt instead");
         rejected.increment(jobEvents.size());
         try {
             retrying.untilDone("failing job " + jobId, () -> applyTogether(replacement));
         } catch (RuntimeException e) {
             log.error("Skipping the events of job {}: even its failure cannot be written ({})", jobId,
-                    e.getMessage());
+                    LogText.of(e.getMessage(), 1000));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.conveyor.api.results;
 
 import dev.conveyor.common.Json;
 import dev.conveyor.common.JsonNumbers;
+import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobFinished;
@@ -101,7 +102,7 @@ public final class EventReader {
                     && tree.path("attempt").asInt() >= 1) {
                 var jobId = UUID.fromString(tree.path("jobId").asString());
                 log.warn("The report of job {} cannot be read ({}); its attempt fails with {}", jobId,
-                        e.getMessage(), INVALID_REPORT);
+                        LogText.of(e.getMessage(), 500), INVALID_REPORT);
                 return Optional.of(new JobFinished(JobEvent.VERSION, jobId, tree.path("attempt").asInt(),
                         tree.path("generation").asInt(0), tree.path("maxAttempts").asInt(1),
                         workerId(tree.path("workerId").asString(null)), JobFinished.Outcome.FAILED, null,
@@ -111,7 +112,7 @@ public final class EventReader {
         } catch (RuntimeException ignored) {
             // not even JSON with a job id: nothing to attribute it to
         }
-        log.warn("Skipping an unreadable event ({}): {}", e.getMessage(), abbreviate(text));
+        log.warn("Skipping an unreadable event ({}): {}", LogText.of(e.getMessage(), 500), abbreviate(text));
         return Optional.empty();
     }
 
@@ -205,7 +206,8 @@ public final class EventReader {
         return Double.isNaN(fraction) ? 0 : Math.max(0, Math.min(1, fraction));
     }
 
+    /** An event's text for a log line: anyone who can write to the topic chose it, line breaks and escapes too. */
     private static String abbreviate(String text) {
-        return text == null ? "null" : clean(text.length() > 300 ? text.substring(0, 300) + "..." : text, 400);
+        return LogText.of(text, 300);
     }
 }

@@ -4,6 +4,7 @@ import dev.conveyor.api.results.EventReader;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
+import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.WorkerHeartbeat;
 import java.time.Clock;
 import java.time.Duration;
@@ -137,7 +138,8 @@ class HeartbeatReader implements SmartLifecycle {
         return List.of();
     }
 
-    private void apply(ConsumerRecord<String, String> record, boolean backlog) {
+    /** Takes one record of the topic into the table ({@code backlog}: it was on the topic when reading began). */
+    void apply(ConsumerRecord<String, String> record, boolean backlog) {
         if (record.key() == null) {
             return;
         }
@@ -151,8 +153,9 @@ class HeartbeatReader implements SmartLifecycle {
             var heartbeat = Json.read(record.value(), WorkerHeartbeat.class);
             table.heard(id, heartbeat, Instant.ofEpochMilli(record.timestamp()), backlog);
         } catch (RuntimeException e) {
-            log.warn("Ignoring an unreadable heartbeat of {} at offset {}: {}", record.key(), record.offset(),
-                    e.getMessage());
+            // the key and the value are anyone's to write: line breaks, terminal escapes, a megabyte
+            log.warn("Ignoring an unreadable heartbeat of {} at offset {}: {}", LogText.of(id, 100), record.offset(),
+                    LogText.of(e.getMessage(), 500));
         }
     }
 

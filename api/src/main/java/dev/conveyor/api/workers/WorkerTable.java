@@ -1,6 +1,7 @@
 package dev.conveyor.api.workers;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.WorkerHeartbeat;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -229,7 +230,7 @@ class WorkerTable {
             log.warn("Two worker processes use the id {} (started at {} and {}). The api cannot tell them apart: "
                     + "while either beats it takes the id for alive, so the jobs of one that dies wait for their "
                     + "timeouts to run again. Give each process an id of its own (leave conveyor.worker.id unset).",
-                    id, previous.startedAt(), startedAt);
+                    LogText.of(id, 100), previous.startedAt(), startedAt);
         }
         turns.put(id, new Turns(previous.startedAt(), previous.lastSeenAt(),
                 backAgain ? seenAt : before == null ? null : before.sharedAt()));

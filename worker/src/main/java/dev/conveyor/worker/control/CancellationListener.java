@@ -3,6 +3,7 @@ package dev.conveyor.worker.control;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
+import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.CancelJob;
 import dev.conveyor.worker.ShutdownWaits;
 import dev.conveyor.worker.execute.RunningAttempts;
@@ -100,8 +101,9 @@ class CancellationListener implements SmartLifecycle {
                 }
                 attempts.cancel(cancel.jobId(), cancel.generation(), madeAt(record.timestamp()));
             } catch (RuntimeException e) {
+                // the reader's words quote the record, which is anyone's to write: line breaks, terminal escapes
                 log.error("Skipping an unreadable cancellation at {}-{}@{}: {}", record.topic(), record.partition(),
-                        record.offset(), e.getMessage());
+                        record.offset(), LogText.of(e.getMessage(), 500));
             }
         }
     }

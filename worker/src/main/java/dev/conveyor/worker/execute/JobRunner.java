@@ -4,6 +4,7 @@ import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobFailure;
 import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobFinished;
@@ -175,8 +176,9 @@ public class JobRunner {
         if (problem == null) {
             return job;
         }
+        // the key and the value are anyone's to write (line breaks, terminal escapes); the reader's words quote them
         log.error("Rejecting an unreadable job record at {}-{}@{} (key {}): {}", record.topic(), record.partition(),
-                record.offset(), JobOutcomes.text(record.key(), 100), JobOutcomes.text(problem, 500));
+                record.offset(), LogText.of(record.key(), 100), LogText.of(problem, 500));
         return null;
     }
 

@@ -1,5 +1,6 @@
 package dev.conveyor.worker.execute;
 
+import dev.conveyor.common.log.LogText;
 import dev.conveyor.worker.ShutdownWaits;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -187,7 +188,8 @@ final class QueueConsumer implements Runnable {
             try {
                 taken = runner.take(record);
             } catch (Throwable t) {
-                log.error("Taking job {} failed unexpectedly; releasing its record", record.key(), t);
+                log.error("Taking job {} failed unexpectedly; releasing its record", LogText.of(record.key(), 100),
+                        t);
                 taken = JobRunner.Taken.done(AcknowledgeType.RELEASE);
             }
             acknowledge.complete(taken.acknowledge());

@@ -3,6 +3,9 @@ package dev.conveyor.worker.control;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.CancelJob;
@@ -21,6 +24,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 
 /** Unreadable records on {@code conveyor.control} are skipped one by one; the listener goes on reading. */
@@ -89,5 +93,37 @@ class CancellationListenerTest {
         send(cancel(after, 0));
         await().atMost(Duration.ofSeconds(10)).until(() -> attempts.cancelled.contains(after));
         assertThat(listener.isRunning()).isTrue();
+    }
+
+    @Test
+    void logsAnUnreadableCancellationOnOneShortLine() throws Exception {
+        var logger = (Logger) LoggerFactory.getLogger(CancellationListener.class);
+        var lines = new ListAppender<ILoggingEvent>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            var forged = "\n2026-12-07T00:00:00.000Z  INFO 1 --- [conveyor-worker] [main] forged line"
+                    + "\u001b[2J\u202e\u2028";
+            send("{\"v\": 1, \"jobId\": \"nope" + forged.replace("\n", "\\n").replace("\u001b", "\\u001b")
+                    + "\", \"generation\": 0}");
+            send("not json" + forged + "x".repeat(100_000));
+            var after = UUID.randomUUID();
+            send(cancel(after, 0));
+            var kafka = new KafkaProperties();
+            kafka.setBootstrapServers(List.of(TestKafka.bootstrapServers()));
+            listener = new CancellationListener(kafka, attempts);
+
+            listener.start();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> attempts.cancelled.contains(after));
+            assertThat(lines.list).hasSizeGreaterThanOrEqualTo(2).allSatisfy(line -> {
+                var text = line.getFormattedMessage();
+                assertThat(text.length()).as(text).isLessThan(4_000);
+                assertThat(text.chars().filter(c -> c < 0x20 || c == 0x7f || c == 0x202e || c == 0x2028).toArray())
+                        .as("characters that break the line or a terminal in: %s", text).isEmpty();
+            });
+        } finally {
+            logger.detachAppender(lines);
+        }
     }
 }
