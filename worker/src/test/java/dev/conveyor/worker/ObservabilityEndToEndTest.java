@@ -116,6 +116,21 @@ class ObservabilityEndToEndTest {
         return Scrape.of(response.text());
     }
 
+    /**
+     * That every label {@code expression} matches on or groups by is one its metrics carry (or one Prometheus adds to
+     * every series it scrapes): a misspelt label selects nothing, and a panel or a scaler shows 0 without an error.
+     */
+    private void assertLabelsExist(String expression) {
+        var api = scrapeApi();
+        var worker = scrapeWorker();
+        PromQl.labels(expression).forEach((metric, labels) -> {
+            var carried = new LinkedHashSet<String>(api.labels(metric));
+            carried.addAll(worker.labels(metric));
+            carried.addAll(Set.of("instance", "job"));
+            assertThat(carried).as("labels of %s, which %s relies on", metric, expression).containsAll(labels);
+        });
+    }
+
     /** Every sample name the api and the worker export, once the gauges refreshed on a timer have been refreshed. */
     private Set<String> exported() {
         var names = new LinkedHashSet<String>();
@@ -194,6 +209,21 @@ class ObservabilityEndToEndTest {
     }
 
     @Nested
+    class Documentation {
+
+        @Test
+        void everyMetricOfConveyorsOwnIsInTheReadme() throws Exception {
+            var documented = documentedMetrics();
+            var exported = exported().stream().filter(name -> name.startsWith("conveyor_")).toList();
+            assertThat(exported).isNotEmpty().allSatisfy(name -> assertThat(documented)
+                    .as("%s is exported but not in the README's Metrics table", name)
+                    .anySatisfy(metric -> assertThat(name).isIn(metric, metric + "_total", metric + "_bucket",
+                            metric + "_count", metric + "_sum", metric + "_max",
+                            metric.replaceFirst("_total$", "") + "_created")));
+        }
+    }
+
+    @Nested
     class Tracing {
 
         @Test
@@ -248,6 +278,7 @@ class ObservabilityEndToEndTest {
                 assertThat(names).as("metrics of %s", expression).isNotEmpty()
                         .allSatisfy(name -> assertThat(isExported(name, exported))
                                 .as("%s (in %s) is exported", name, expression).isTrue());
+                assertLabelsExist(expression);
             }
             var variables = new ArrayList<String>();
             dashboard.get("templating").get("list").forEach(variable -> {
@@ -309,6 +340,7 @@ class ObservabilityEndToEndTest {
                 var names = PromQl.metricNames((String) metadata.get("query"));
                 assertThat(names).isNotEmpty().allSatisfy(name -> assertThat(isExported(name, exported))
                         .as("%s is exported", name).isTrue());
+                assertLabelsExist((String) metadata.get("query"));
             }
         }
 

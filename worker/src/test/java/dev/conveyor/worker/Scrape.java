@@ -46,6 +46,14 @@ record Scrape(List<Sample> samples) {
         return names;
     }
 
+    /** The label names that samples of that name carry. */
+    Set<String> labels(String name) {
+        var labels = new LinkedHashSet<String>();
+        samples.stream().filter(sample -> sample.name().equals(name)).forEach(sample -> labels.addAll(
+                sample.labels().keySet()));
+        return labels;
+    }
+
     /** The sum of the samples of that name whose labels include {@code labels}; null when there are none. */
     Double value(String name, String... labels) {
         Double sum = null;
