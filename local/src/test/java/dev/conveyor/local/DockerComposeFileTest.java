@@ -122,7 +122,7 @@ class DockerComposeFileTest {
 
         @Test
         void setOnlySpringPropertiesThatExist() throws IOException {
-            var known = knownProperties();
+            var known = knownProperties(root);
             for (var module : List.of("api", "worker")) {
                 for (var variable : environment(module).keySet()) {
                     assertThat(known).as("%s sets %s; no property of Spring Boot or Conveyor answers to it", module, variable)
@@ -155,7 +155,7 @@ class DockerComposeFileTest {
     }
 
     /** Spring Boot's documented properties, plus Conveyor's own from its sources and config files. */
-    static Set<String> knownProperties() throws IOException {
+    static Set<String> knownProperties(Path root) throws IOException {
         var known = new HashSet<String>();
         var name = Pattern.compile("\"name\"\\s*:\\s*\"([^\"]+)\"");
         for (var url : Collections.list(DockerComposeFileTest.class.getClassLoader()
