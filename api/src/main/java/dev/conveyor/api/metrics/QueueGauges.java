@@ -3,10 +3,12 @@ package dev.conveyor.api.metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
@@ -50,7 +52,17 @@ class QueueGauges {
     private final GaugeSet oldestQueued;
     private final AtomicReference<double[]> pending = new AtomicReference<>(new double[] {0, 0});
 
-    QueueGauges(JdbcClient jdbc, MeterRegistry meters) {
+    /**
+     * {@code refreshInterval}: how often these gauges and {@link KafkaLags}' are refreshed, each time by aggregate
+     * queries and Kafka admin calls, so checked here for both. A number alone is milliseconds.
+     */
+    QueueGauges(JdbcClient jdbc, MeterRegistry meters,
+            @Value("${conveyor.metrics.refresh-interval:5s}") Duration refreshInterval) {
+        if (refreshInterval.compareTo(Duration.ofMillis(100)) < 0
+                || refreshInterval.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("conveyor.metrics.refresh-interval must be from 100ms to 1h, not "
+                    + refreshInterval.toMillis() + " ms (a number alone is milliseconds: write 5s for five seconds)");
+        }
         this.jdbc = jdbc;
         this.jobs = new GaugeSet("conveyor.queue.jobs", "jobs by queue and status", null, meters);
         this.oldestQueued = new GaugeSet("conveyor.queue.oldest.queued.age",
