@@ -2,6 +2,7 @@ package dev.conveyor.api.auth;
 
 import dev.conveyor.api.web.ApiException;
 import dev.conveyor.common.Threads;
+import dev.conveyor.common.log.LogText;
 import jakarta.servlet.http.HttpServletResponse;
 import java.sql.Array;
 import java.sql.ResultSet;
@@ -146,8 +147,9 @@ public class ApiKeys implements SmartLifecycle {
                 .query((rs, row) -> stored(rs))
                 .single();
         refresh();
-        log.info("API key {} ('{}') made for tenant {} with scopes {}", key.id(), key.name(), key.tenant(),
-                key.scopes());
+        // a name is printable, which line separators and bidi controls are: written as escapes here
+        log.info("API key {} ('{}') made for tenant {} with scopes {}", key.id(), LogText.of(key.name(), 100),
+                key.tenant(), key.scopes());
         return new Created(key, secret);
     }
 

@@ -282,6 +282,25 @@ class AuthTest {
             assertThat(output.getAll()).contains(id).doesNotContain(key);
         }
 
+        /**
+         * A key's name is 1 to 100 printable characters, which a line separator (U+2028) and bidi controls are; the
+         * line that logs the key's making writes them as escapes, so that they neither start a line in a viewer that
+         * breaks lines there nor reorder what a reader sees.
+         */
+        @Test
+        void aKeysNameIsLoggedWithoutItsLineSeparatorsAndBidiControls(CapturedOutput output) {
+            var before = output.getAll().length();
+            var made = admin.post("/v1/keys", "{\"name\": \"ci\\u2028forged line \\u202eexe.txt\", "
+                    + "\"tenant\": \"initech\", \"scopes\": [\"jobs:read\"]}");
+            assertThat(made.status()).as(made.text()).isEqualTo(201);
+            var id = made.json().get("id").asString();
+
+            var logged = output.getAll().substring(before).lines().filter(line -> line.contains("API key " + id))
+                    .toList();
+            assertThat(logged).singleElement().satisfies(line -> assertThat(line)
+                    .contains("ci\\u2028forged line \\u202eexe.txt").doesNotContain("\u2028", "\u202e"));
+        }
+
         /** The secret is shown once: a client that accepts only HTML must still get it, as JSON, not a 406. */
         @Test
         void aKeyMadeAndRevokedForAClientThatAcceptsOnlyHtmlIsAnsweredAsJson() {
