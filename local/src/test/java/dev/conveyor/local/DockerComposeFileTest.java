@@ -135,6 +135,20 @@ class DockerComposeFileTest {
                     .containsEntry("CONVEYOR_WORKER_QUEUES", "default");
         }
 
+        /**
+         * Open (no keys) and given an address, the api answered any name: a page of another site, its name pointed at
+         * 127.0.0.1 (DNS rebinding), reached it through the host's published loopback port from the user's browser,
+         * and could submit jobs ({@code http} ones to the compose network), read and cancel them. Listing its service
+         * name keeps it to loopback names and that name, which the other containers use.
+         */
+        @Test
+        void anOpenApiAnswersOnlyLoopbackNamesAndItsServiceName() {
+            var api = environment("api");
+            assertThat(api).containsKey("SERVER_ADDRESS").doesNotContainKey("CONVEYOR_API_AUTH_KEYS_0_HASH");
+            assertThat(api).containsEntry("CONVEYOR_API_AUTH_OPEN_HOSTS", "api");
+            assertThat(services).containsKey("api");
+        }
+
         @Test
         void givesEachApplicationTheTimeItsStopTakes() {
             // the worker's shutdown-grace (30 s) plus its bounded waits for Kafka (13 s); Docker's default is 10 s
