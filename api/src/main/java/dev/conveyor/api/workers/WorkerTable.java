@@ -214,7 +214,7 @@ class WorkerTable {
             log.warn("Worker {} sends a heartbeat every {} ms, not several within this api's worker-lost-after ({}): "
                     + "it is taken for dead only after {} s of silence, so its jobs wait that long to run again if "
                     + "it dies. Set its conveyor.worker.heartbeat-interval to a third of worker-lost-after or less.",
-                    id, heartbeat.intervalMillis(), lostAfter, silence.toSeconds());
+                    LogText.of(id, 100), heartbeat.intervalMillis(), lostAfter, silence.toSeconds());
         }
     }
 
