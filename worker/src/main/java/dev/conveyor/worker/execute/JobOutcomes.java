@@ -74,6 +74,20 @@ final class JobOutcomes {
         return new JobError(usable ? code : JobError.HANDLER_ERROR, text(why, MAX_MESSAGE_CHARS), retryable);
     }
 
+    /**
+     * {@code e}'s class and message, for an error message; its class alone when its message cannot be read (the
+     * handler's own exception, whose {@code getMessage()} may throw in turn).
+     */
+    static String describe(Throwable e) {
+        String message;
+        try {
+            message = e.getMessage();
+        } catch (Throwable unreadable) {
+            message = null;
+        }
+        return message == null ? e.getClass().getName() : e.getClass().getName() + ": " + message;
+    }
+
     /** The wait a handler asked for in milliseconds, at most {@link #MAX_RETRY_AFTER}; null for none or negative. */
     static Long retryAfterMillis(Duration retryAfter) {
         if (retryAfter == null || retryAfter.isNegative()) {

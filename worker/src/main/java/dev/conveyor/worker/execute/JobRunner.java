@@ -310,17 +310,20 @@ public class JobRunner {
     }
 
     private JobFinished succeeded(JobDispatch job, JsonNode value) {
-        var problem = JobOutcomes.problem(value, properties.maxResultBytes());
-        if (problem != null) {
-            return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem, false), null);
-        }
         var size = new EncodedSize(properties.maxResultBytes());
         try {
+            var problem = JobOutcomes.problem(value, properties.maxResultBytes());
+            if (problem != null) {
+                return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem, false), null);
+            }
             Json.MAPPER.writeValue(size, value);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // The nodes are the handler's own objects: one that throws as it is read (a node that a thread the handler
+            // left running still fills, say) threw here, on the thread reporting the attempt, and its job went
+            // unreported until the api's rescuer, a timeout later.
             if (!EncodedSize.stopped(e)) {
-                return failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result cannot be encoded as JSON: "
-                        + e.getMessage(), false), null);
+                return failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result could not be read or "
+                        + "encoded as JSON: " + JobOutcomes.describe(e), false), null);
             }
         }
         if (size.isOver()) {
@@ -347,9 +350,10 @@ public class JobRunner {
             }
             var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
             return failed(job, new JobError(JobError.HANDLER_ERROR, message, true), null);
-        } catch (RuntimeException unreadable) {
+        } catch (Throwable unreadable) {
             // The handler's own class: a message or a field that throws must not keep its job from being reported
-            // (it escaped to the thread taking the record, which died, and the job waited for the rescuer).
+            // (it escaped to the thread taking the record, which died, and the job waited for the rescuer); nor one
+            // that overflows the stack (a message made from objects that refer to each other).
             return failed(job, new JobError(JobError.HANDLER_ERROR, "the handler threw " + cause.getClass().getName()
                     + ", whose message or fields could not be read (" + unreadable.getClass().getName() + ")", true),
                     null);

@@ -11,10 +11,16 @@ import dev.conveyor.common.message.JobFinished;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.ConcurrentModificationException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * What a handler returns, throws or reports is untrusted: whatever it is, its own job gets a clear outcome that the
@@ -169,6 +175,26 @@ class HostileOutcomesTest {
             assertThat(finished.error().message()).contains("max-result-bytes");
         }
 
+        /**
+         * The node is the handler's own object: one that throws as it is read (here as a node does that a thread the
+         * handler left running still fills) threw on the thread reporting the attempt, and the job went unreported
+         * until the api's rescuer, a timeout later.
+         */
+        @Test
+        void aResultWhoseNodesThrowWhenReadFailsItsJob() throws Exception {
+            var finished = outcome(context -> {
+                var result = Json.object();
+                result.set("rows", new ObjectNode(JsonNodeFactory.instance) {
+                    @Override
+                    public Set<Map.Entry<String, JsonNode>> properties() {
+                        throw new ConcurrentModificationException();
+                    }
+                });
+                return result;
+            });
+            assertInvalid(finished, "could not be read", "ConcurrentModificationException");
+        }
+
         @Test
         void aResultOfOrdinaryTextNumbersAndEmojiIsReportedUnchanged() throws Exception {
             var result = Json.object().put("text", "héllo 👋 \t\n\u0001").put("pi", 3.14159)
@@ -250,6 +276,26 @@ class HostileOutcomesTest {
             assertThat(finished.error().code()).isEqualTo("HANDLER_ERROR");
             assertThat(finished.error().retryable()).isTrue();
             assertThat(finished.error().message()).contains("could not be read", "UnsupportedOperationException");
+        }
+
+        /** A message made from objects that refer to each other: its toString() never ends, the stack overflows. */
+        @Test
+        void anExceptionWhoseMessageOverflowsTheStackFailsItsJob() throws Exception {
+            var finished = outcome(context -> {
+                var order = new ArrayList<Object>();
+                var customer = new ArrayList<Object>(List.of(order));
+                order.add(customer);
+                throw new IllegalStateException() {
+                    @Override
+                    public String getMessage() {
+                        return "cannot ship " + order;
+                    }
+                };
+            });
+            assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
+            assertThat(finished.error().code()).isEqualTo("HANDLER_ERROR");
+            assertThat(finished.error().retryable()).isTrue();
+            assertThat(finished.error().message()).contains("could not be read", "StackOverflowError");
         }
 
         @Test
