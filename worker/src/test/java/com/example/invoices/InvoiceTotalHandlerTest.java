@@ -48,6 +48,9 @@ class InvoiceTotalHandlerTest {
         @CsvSource(delimiter = '|', value = {
                 "{\"currency\": \"EUR\", \"lines\": [{\"sku\": \"a\", \"quantity\": \"two\", \"unitPrice\": 1}]}"
                         + "| payload.lines[0].quantity:",
+                "{\"currency\": \"EUR\", \"lines\": [{\"sku\": \"a\", \"quantity\": 2.5, \"unitPrice\": 1}]}"
+                        + "| payload.lines[0].quantity: Cannot deserialize value of type `int` from number 2.5: not a "
+                        + "whole number",
                 "{\"currency\": \"EUR\", \"lines\": [{\"sku\": \"a\", \"quantity\": 1}]}| payload.lines[0].unitPrice:",
                 "{\"currency\": \"EUR\", \"lines\": [], \"note\": \"x\"}| payload.note:",
                 "{\"currency\": \"euro\", \"lines\": []}| currency must be an ISO 4217 code"})

@@ -5,6 +5,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A handler whose payload is a record {@code P} and whose result is a record {@code R}. A payload that does not fit
@@ -12,6 +13,9 @@ import tools.jackson.databind.ObjectReader;
  * at once with a not-retryable {@code HANDLER_ERROR} naming the field, such as {@code payload.items[2].sku}.
  */
 public abstract class TypedJobHandler<P, R> implements JobHandler {
+
+    /** The wire codec, with integer fields that refuse a fraction rather than cut it ({@link WholeNumbers}). */
+    private static final JsonMapper WHOLE_NUMBERS = Json.MAPPER.rebuild().addModule(WholeNumbers.module()).build();
 
     private final String type;
     private final Class<P> payloadType;
@@ -21,7 +25,7 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
     protected TypedJobHandler(String type, Class<P> payloadType) {
         this.type = type;
         this.payloadType = payloadType;
-        this.reader = Json.MAPPER.readerFor(payloadType)
+        this.reader = WHOLE_NUMBERS.readerFor(payloadType)
                 .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .with(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
