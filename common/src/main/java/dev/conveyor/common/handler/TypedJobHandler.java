@@ -5,6 +5,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.cfg.EnumFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -14,8 +15,13 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public abstract class TypedJobHandler<P, R> implements JobHandler {
 
-    /** The wire codec, with integer fields that refuse a fraction rather than cut it ({@link WholeNumbers}). */
-    private static final JsonMapper WHOLE_NUMBERS = Json.MAPPER.rebuild().addModule(WholeNumbers.module()).build();
+    /**
+     * The wire codec, reading no number as something else: integer fields refuse a fraction rather than cut it
+     * ({@link WholeNumbers}), enum fields a number rather than take the constant at that position (a client's
+     * {@code "priority": 1}, an IntEnum counted from 1, ran as the second constant).
+     */
+    private static final JsonMapper PAYLOADS = Json.MAPPER.rebuild().addModule(WholeNumbers.module())
+            .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS).build();
 
     private final String type;
     private final Class<P> payloadType;
@@ -25,7 +31,7 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
     protected TypedJobHandler(String type, Class<P> payloadType) {
         this.type = type;
         this.payloadType = payloadType;
-        this.reader = WHOLE_NUMBERS.readerFor(payloadType)
+        this.reader = PAYLOADS.readerFor(payloadType)
                 .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .with(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);

@@ -8,12 +8,13 @@ import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A typed handler's integer fields take whole numbers exactly, however they are written, and refuse a fraction by
- * name: Jackson's own reading cut {@code 2.5} to 2 (and {@code 1e-999999999} to 0), and the job ran with a number
- * nobody sent.
+ * A typed handler reads no number as something else: its integer fields take whole numbers exactly, however they are
+ * written, and refuse a fraction by name (Jackson's own reading cut {@code 2.5} to 2, and {@code 1e-999999999} to 0,
+ * and the job ran with a number nobody sent); its enum fields refuse a number.
  */
 class TypedJobHandlerTest {
 
@@ -56,5 +57,42 @@ class TypedJobHandlerTest {
             assertThat(Json.MAPPER.valueToTree(counts).findValues(field).getFirst().toString()).as(whole)
                     .isIn("3", "[3]", "{\"k\":3}");
         }
+    }
+
+    enum Priority { LOW, MEDIUM, HIGH }
+
+    record Ticket(Priority priority, Map<Priority, String> notes) {
+    }
+
+    private static final TypedJobHandler<Ticket, Ticket> TICKETS = new TypedJobHandler<>("ticket", Ticket.class) {
+        @Override
+        protected Ticket run(Ticket payload, JobContext context) {
+            return payload;
+        }
+    };
+
+    /**
+     * An enum field takes a constant's name only: Jackson's own reading took a number (or digits in a string) for
+     * the constant at that position, so that a client's {@code "priority": 1} (an IntEnum counted from 1, say) ran as
+     * MEDIUM.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"priority\": 1, \"notes\": {}}| payload.priority",
+            "{\"priority\": \"1\", \"notes\": {}}| payload.priority",
+            "{\"priority\": 0, \"notes\": {}}| payload.priority",
+            "{\"priority\": \"LOW\", \"notes\": {\"1\": \"x\"}}| payload.notes"})
+    void anEnumFieldRefusesANumberNamingTheField(String payload, String field) {
+        var failure = catchThrowableOfType(JobFailure.class, () -> TICKETS.payload(Json.tree(payload)));
+        assertThat(failure).isNotNull();
+        assertThat(failure.retryable()).isFalse();
+        assertThat(failure.getMessage()).startsWith(field.strip() + ": ").contains("(the payload must fit Ticket)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"priority\": \"MEDIUM\", \"notes\": {\"HIGH\": \"x\"}}"})
+    void anEnumFieldTakesAConstantsName(String payload) {
+        assertThat(TICKETS.payload(Json.tree(payload))).isEqualTo(new Ticket(Priority.MEDIUM,
+                Map.of(Priority.HIGH, "x")));
     }
 }
