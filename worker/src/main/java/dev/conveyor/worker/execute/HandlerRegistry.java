@@ -5,16 +5,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.springframework.stereotype.Component;
 
-/** Every {@link JobHandler} bean, by type. Two handlers for one type stop the worker at start-up. */
+/**
+ * Every {@link JobHandler} bean, by type. Two handlers for one type stop the worker at start-up, and so does a handler
+ * for a type no job can have (the api takes only {@code [a-z0-9][a-z0-9._-]{0,99}}): it would never run.
+ */
 @Component
 public class HandlerRegistry {
+
+    private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
 
     private final Map<String, JobHandler> byType = new TreeMap<>();
 
     HandlerRegistry(List<JobHandler> handlers) {
         for (var handler : handlers) {
+            var type = handler.type();
+            if (type == null || !TYPE.matcher(type).matches()) {
+                throw new IllegalStateException("The type of handler " + handler.getClass().getName() + ", "
+                        + (type == null ? "null" : "'" + JobOutcomes.text(type, 120) + "'")
+                        + ", is not a job type ([a-z0-9][a-z0-9._-]{0,99}): no job could ever run on it. Give it "
+                        + "the type that jobs are submitted with, such as 'invoice-total'");
+            }
             var earlier = byType.putIfAbsent(handler.type(), handler);
             if (earlier != null) {
                 throw new IllegalStateException("Two handlers for job type '" + handler.type() + "': "
