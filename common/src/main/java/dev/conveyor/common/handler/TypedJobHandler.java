@@ -45,9 +45,24 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
         return type;
     }
 
+    /**
+     * Runs the attempt and writes its result as JSON. A result that cannot be written (a map with a null key, objects
+     * that refer to each other, an accessor that throws) fails the attempt for good with {@code RESULT_INVALID}
+     * naming the place, such as {@code result.lines[0].total}: each attempt would return the same.
+     */
     @Override
     public final JsonNode handle(JobContext context) throws Exception {
-        return Json.MAPPER.valueToTree(run(payload(context.payload()), context));
+        var result = run(payload(context.payload()), context);
+        try {
+            return Json.MAPPER.valueToTree(result);
+        } catch (JacksonException e) {
+            if (rootCause(e) instanceof JobFailure failure) {
+                throw failure; // an accessor's own failure, with its code and retryability
+            }
+            var why = e.getOriginalMessage() == null ? rootCause(e).getClass().getName() : e.getOriginalMessage();
+            throw new JobFailure("RESULT_INVALID", "result" + path(e) + ": " + why + " (the result must be "
+                    + "writable as JSON)", false, null, e);
+        }
     }
 
     /** Reads {@code payload} as {@code P}, or throws the not-retryable failure that says which field is wrong. */

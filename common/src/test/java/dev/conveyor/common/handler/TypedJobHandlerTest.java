@@ -5,8 +5,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.conveyor.common.Json;
 import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -14,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A typed handler reads no number as something else: its integer fields take whole numbers exactly, however they are
  * written, and refuse a fraction by name (Jackson's own reading cut {@code 2.5} to 2, and {@code 1e-999999999} to 0,
- * and the job ran with a number nobody sent); its enum fields refuse a number.
+ * and the job ran with a number nobody sent); its enum fields refuse a number. A result that cannot be written as
+ * JSON fails for good, naming the place.
  */
 class TypedJobHandlerTest {
 
@@ -94,5 +101,65 @@ class TypedJobHandlerTest {
     void anEnumFieldTakesAConstantsName(String payload) {
         assertThat(TICKETS.payload(Json.tree(payload))).isEqualTo(new Ticket(Priority.MEDIUM,
                 Map.of(Priority.HIGH, "x")));
+    }
+
+    record Box(Object inside) {
+    }
+
+    record Refusing(String name) {
+        @Override
+        public String name() {
+            throw new IllegalStateException("not loaded");
+        }
+    }
+
+    private static TypedJobHandler<Map<String, Object>, Object> returning(Object result) {
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        Class<Map<String, Object>> type = (Class) Map.class;
+        return new TypedJobHandler<>("returning", type) {
+            @Override
+            protected Object run(Map<String, Object> payload, JobContext context) {
+                return result;
+            }
+        };
+    }
+
+    private static JobContext context() {
+        return new JobContext(UUID.randomUUID(), "returning", "default", 1, 3, Json.object(),
+                Instant.now().plusSeconds(30));
+    }
+
+    /**
+     * A result that cannot be written as JSON fails its job for good, naming the place: Jackson's exception passed
+     * for the handler's own, a retryable HANDLER_ERROR in several lines, and each attempt returned the same.
+     */
+    @Test
+    void aResultThatCannotBeWrittenAsJsonFailsNotRetryablyNamingThePlace() {
+        var nullKey = new HashMap<String, Object>();
+        nullKey.put(null, 1);
+        var cycle = new ArrayList<Object>();
+        cycle.add(cycle);
+        var cases = Map.of(
+                "result.inside.null: Null key for a Map not allowed in JSON", new Box(nullKey),
+                "result.inside: Infinite recursion", new Box(cycle),
+                "result.inside.name: not loaded", new Box(new Refusing("x")));
+        cases.forEach((message, result) -> {
+            var failure = catchThrowableOfType(JobFailure.class, () -> returning(result).handle(context()));
+            assertThat(failure).as(message).isNotNull();
+            assertThat(failure.code()).isEqualTo("RESULT_INVALID");
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.getMessage()).startsWith(message).doesNotContain("\n");
+        });
+    }
+
+    @Test
+    void aFailureThrownWhileTheResultIsWrittenIsTheHandlersOwn() {
+        var failure = catchThrowableOfType(JobFailure.class, () -> returning(new Object() {
+            public String getName() {
+                throw new JobFailure("NOT_READY", "later", true, Duration.ofSeconds(5), null);
+            }
+        }).handle(context()));
+        assertThat(failure.code()).isEqualTo("NOT_READY");
+        assertThat(failure.retryable()).isTrue();
     }
 }
