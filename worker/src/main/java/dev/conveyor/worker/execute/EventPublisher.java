@@ -61,15 +61,17 @@ class EventPublisher {
      * the one thing about a job that only this worker knows. Answers whether Kafka has it.
      *
      * @throws TooLarge when Kafka refuses the event for its size, which no further try can change
+     * @throws Unencodable when the event cannot be encoded: it is not sent
      */
     boolean sendUntilDelivered(JobEvent event, BooleanSupplier givingUp) {
         var backoff = Duration.ofMillis(200);
+        var json = encoded(event);
         for (var tries = 1; ; tries++) {
             // One send at a time: the producer keeps retrying it until its delivery timeout, so waiting on the same
             // send (rather than sending again) puts no copies in its buffer during an outage.
             CompletableFuture<?> sent;
             try {
-                sent = kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), Json.write(event)));
+                sent = kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), json));
             } catch (RuntimeException e) {
                 sent = CompletableFuture.failedFuture(e);
             }
@@ -91,7 +93,7 @@ class EventPublisher {
                     return false;
                 } catch (ExecutionException e) {
                     if (tooLarge(e)) {
-                        throw new TooLarge(Json.write(event).length() + " characters encoded; Kafka refused it: "
+                        throw new TooLarge(json.length() + " characters encoded; Kafka refused it: "
                                 + e.getMessage());
                     }
                     if (givingUp.getAsBoolean()) {
@@ -149,9 +151,10 @@ class EventPublisher {
      * Sends and waits until Kafka has it; false when it could not, so the record is not acknowledged.
      *
      * @throws TooLarge when Kafka refuses the event for its size, which no further try can change
+     * @throws Unencodable when the event cannot be encoded: it is not sent
      */
     boolean sendAndWait(JobEvent event) {
-        var json = Json.write(event);
+        var json = encoded(event);
         for (var attempt = 1; attempt <= SEND_TRIES; attempt++) {
             try {
                 kafka.send(tracing.event(Topics.EVENTS, event.jobId().toString(), json)).get(30, TimeUnit.SECONDS);
@@ -185,6 +188,28 @@ class EventPublisher {
             }
         }
         return false;
+    }
+
+    /**
+     * The event as it travels.
+     *
+     * @throws Unencodable when it cannot be encoded: its result is the handler's own object, which can change (or
+     *                     throw) after the worker checked it
+     */
+    static String encoded(JobEvent event) {
+        try {
+            return Json.write(event);
+        } catch (RuntimeException e) {
+            throw new Unencodable("the event could not be encoded: " + JobOutcomes.describe(e), e);
+        }
+    }
+
+    /** The event cannot be encoded as JSON, which no further try can change. */
+    static final class Unencodable extends RuntimeException {
+
+        Unencodable(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /** Kafka will not take the event: it is larger than the producer's or the broker's limit. */

@@ -279,6 +279,17 @@ public class JobRunner {
             return publish(job, failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is too large for "
                     + "Kafka to carry (" + e.getMessage() + "); lower conveyor.worker.max-result-bytes or raise "
                     + "Kafka's message size limits", false), null), untilDelivered);
+        } catch (EventPublisher.Unencodable e) {
+            if (outcome.result() == null) { // the worker's own values only: nothing a handler made
+                log.error("Could not report the outcome of job {} attempt {}: {}", outcome.jobId(), outcome.attempt(),
+                        e.getMessage());
+                return false;
+            }
+            // The handler's own node, checked and encoded once already, changed or threw since (a thread the handler
+            // left running fills it still): it was sent again and again as if Kafka were down.
+            return publish(job, failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result could not be "
+                    + "encoded once checked (does a thread the handler started still change it?): "
+                    + JobOutcomes.describe(e.getCause()), false), null), untilDelivered);
         }
         if (!sent) {
             // The api's rescuer retries the attempt once its deadline has long passed, or once this worker is silent.

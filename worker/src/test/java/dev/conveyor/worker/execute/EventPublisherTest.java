@@ -10,9 +10,12 @@ import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobEvent;
 import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.worker.tracing.JobTracing;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ConcurrentModificationException;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -21,6 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.databind.SerializationContext;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /** An attempt's outcome survives a Kafka outage: it is only on this worker until Kafka has it. */
 class EventPublisherTest {
@@ -29,7 +36,7 @@ class EventPublisherTest {
     private final MockProducer<String, String> producer = new MockProducer<>(false, null, new StringSerializer(),
             new StringSerializer()) {
         @Override
-        public void close(java.time.Duration timeout) {
+        public void close(Duration timeout) {
         }
     };
     private final EventPublisher events = new EventPublisher(new KafkaTemplate<>(new ProducerFactory<>() {
@@ -79,5 +86,29 @@ class EventPublisherTest {
         await().until(this::failPendingSend);
 
         assertThat(delivered.join()).isFalse();
+    }
+
+    /**
+     * An outcome whose encoding throws (its result a node that a thread the handler left running began to fill after
+     * the worker checked it) is no Kafka outage: it was sent again and again, each time failing the same way, until
+     * the worker stopped, and its job waited for the api's rescuer.
+     */
+    @Test
+    void anOutcomeThatCannotBeEncodedIsRefusedAtOnceNotSentAgainAndAgain() {
+        var result = new ObjectNode(JsonNodeFactory.instance) {
+            @Override
+            public void serialize(JsonGenerator generator, SerializationContext context) {
+                throw new ConcurrentModificationException();
+            }
+        };
+        var unencodable = new JobFinished(JobEvent.VERSION, UUID.randomUUID(), 1, 0, 3, "w",
+                JobFinished.Outcome.SUCCEEDED, result, null, null, Instant.now());
+
+        var sending = CompletableFuture.supplyAsync(() -> events.sendUntilDelivered(unencodable, () -> false));
+
+        assertThat(sending).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(ExecutionException.class)
+                .havingCause().isInstanceOf(EventPublisher.Unencodable.class)
+                .withMessageContaining("ConcurrentModificationException");
+        assertThat(producer.history()).isEmpty();
     }
 }

@@ -16,9 +16,12 @@ import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import tools.jackson.core.JsonGenerator;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationContext;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -193,6 +196,23 @@ class HostileOutcomesTest {
                 return result;
             });
             assertInvalid(finished, "could not be read", "ConcurrentModificationException");
+        }
+
+        /** Checked as it was returned, then filled further (by a thread the handler left running) until it throws. */
+        @Test
+        void aResultThatCannotBeEncodedOnceCheckedFailsItsJob() throws Exception {
+            var finished = outcome(context -> new ObjectNode(JsonNodeFactory.instance) {
+                private final AtomicInteger written = new AtomicInteger();
+
+                @Override
+                public void serialize(JsonGenerator generator, SerializationContext serialization) {
+                    if (written.incrementAndGet() > 1) {
+                        throw new ConcurrentModificationException();
+                    }
+                    super.serialize(generator, serialization);
+                }
+            });
+            assertInvalid(finished, "could not be encoded", "ConcurrentModificationException");
         }
 
         @Test

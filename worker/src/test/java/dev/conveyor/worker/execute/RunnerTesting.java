@@ -122,7 +122,7 @@ final class RunnerTesting {
 
         @Override
         boolean sendAndWait(JobEvent event) {
-            var json = Json.write(event);
+            var json = encoded(event);
             if (json.length() > refuseOver) {
                 throw new TooLarge(json.length() + " characters");
             }
