@@ -84,13 +84,22 @@ public class JobRunner {
         }
     }
 
+    /** Takes a record whose lock on Kafka is not known: see {@link #take(ConsumerRecord, Duration)}. */
+    Taken take(ConsumerRecord<String, String> record) throws InterruptedException {
+        return take(record, null);
+    }
+
     /**
      * Takes a delivered record. A job over its type's limit keeps its record unacknowledged for up to
      * {@code max-start-wait}, which holds back this consumer's next poll, so the worker takes no more than it can
      * start; after that it is taken anyway and waits here for its permit, until its deadline at the latest (then it
      * ends {@code TIMEOUT} without running): the deadline counts from the take, as the api's rescue clock does.
+     *
+     * @param lockLeft how long the record may yet stay unacknowledged before Kafka hands it to another consumer
+     *                 (less the time its acknowledgement takes), when shorter than {@code max-start-wait}; null: not
+     *                 known. Past it, both would run the job.
      */
-    Taken take(ConsumerRecord<String, String> record) throws InterruptedException {
+    Taken take(ConsumerRecord<String, String> record, Duration lockLeft) throws InterruptedException {
         var job = readable(record);
         if (job == null) {
             return Taken.done(AcknowledgeType.REJECT);
@@ -106,7 +115,9 @@ public class JobRunner {
                     + job.type() + "' on worker " + properties.id() + " (it runs " + handlers.types() + ")",
                     true), null)));
         }
-        var permitted = !draining && limits.acquire(job.type(), properties.maxStartWait(), () -> draining);
+        var startWait = lockLeft != null && lockLeft.compareTo(properties.maxStartWait()) < 0 ? lockLeft
+                : properties.maxStartWait();
+        var permitted = !draining && limits.acquire(job.type(), startWait, () -> draining);
         var running = new Attempt(job.generation(), job.attempt());
         var registration = draining ? null : attempts.register(job.jobId(), running);
         if (registration != RunningAttempts.Registration.REGISTERED) {

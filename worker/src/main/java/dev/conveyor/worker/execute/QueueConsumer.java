@@ -39,6 +39,8 @@ final class QueueConsumer implements Runnable {
     private static final Duration FULL_PAUSE = Duration.ofMillis(50);
     /** How long a consumer goes on without a connection to Kafka before it closes until Kafka answers again. */
     static final Duration CUT_OFF_AFTER = Duration.ofSeconds(10);
+    /** The least of a record's lock on Kafka kept for its acknowledgement and commit. */
+    private static final Duration LOCK_MARGIN = Duration.ofSeconds(1);
 
     private final String topic;
     private final ShareConsumer<String, String> consumer;
@@ -140,10 +142,12 @@ final class QueueConsumer implements Runnable {
         }
         var taking = new ArrayList<Taking>();
         var committed = new CompletableFuture<Void>();
+        var lockLeft = lockLeft();
         for (var record : records) {
             var acknowledge = new CompletableFuture<AcknowledgeType>();
             taking.add(new Taking(record, acknowledge));
-            Thread.ofVirtual().name("take-" + record.key()).start(() -> take(record, acknowledge, committed));
+            Thread.ofVirtual().name("take-" + record.key())
+                    .start(() -> take(record, lockLeft, acknowledge, committed));
         }
         try {
             for (var t : taking) {
@@ -153,6 +157,21 @@ final class QueueConsumer implements Runnable {
         } finally {
             committed.complete(null);
         }
+    }
+
+    /**
+     * How long the poll's records may stay unacknowledged (waiting for their type's limit): Kafka's acquisition lock
+     * on them, less a fifth of it and at least {@link #LOCK_MARGIN} for their acknowledgement to reach it (the lock
+     * began when they were fetched, a little before the poll answered); null when the consumer does not know it yet.
+     * Past the lock Kafka hands a record to another consumer, and both would run its job.
+     */
+    private Duration lockLeft() {
+        var lock = consumer.acquisitionLockTimeoutMs();
+        if (lock.isEmpty()) {
+            return null;
+        }
+        var millis = lock.get().longValue();
+        return Duration.ofMillis(Math.max(0, millis - Math.max(LOCK_MARGIN.toMillis(), millis / 5)));
     }
 
     /**
@@ -171,22 +190,22 @@ final class QueueConsumer implements Runnable {
         }
     }
 
-    private void take(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge,
-            CompletableFuture<Void> committed) {
+    private void take(ConsumerRecord<String, String> record, Duration lockLeft,
+            CompletableFuture<AcknowledgeType> acknowledge, CompletableFuture<Void> committed) {
         try {
-            takeTraced(record, acknowledge, committed);
+            takeTraced(record, lockLeft, acknowledge, committed);
         } finally {
             // the poll's thread waits for every record's acknowledgement: whatever threw, this one has one
             acknowledge.complete(AcknowledgeType.RELEASE);
         }
     }
 
-    private void takeTraced(ConsumerRecord<String, String> record, CompletableFuture<AcknowledgeType> acknowledge,
-            CompletableFuture<Void> committed) {
+    private void takeTraced(ConsumerRecord<String, String> record, Duration lockLeft,
+            CompletableFuture<AcknowledgeType> acknowledge, CompletableFuture<Void> committed) {
         try (var traced = runner.trace(record)) {
             JobRunner.Taken taken;
             try {
-                taken = runner.take(record);
+                taken = runner.take(record, lockLeft);
             } catch (Throwable t) {
                 log.error("Taking job {} failed unexpectedly; releasing its record", LogText.of(record.key(), 100),
                         t);

@@ -117,7 +117,19 @@ class QueueConsumersTest {
         }
 
         synchronized void offer(String key) {
-            addRecord(new ConsumerRecord<>(TOPIC, 0, offset++, key, "{}"));
+            offer(key, "{}");
+        }
+
+        synchronized void offer(String key, String value) {
+            addRecord(new ConsumerRecord<>(TOPIC, 0, offset++, key, value));
+        }
+
+        /** How long Kafka keeps a record delivered to this consumer for it; empty: not known. */
+        volatile Optional<Integer> lockMs = Optional.empty();
+
+        @Override
+        public Optional<Integer> acquisitionLockTimeoutMs() {
+            return lockMs;
         }
     }
 
@@ -133,7 +145,7 @@ class QueueConsumersTest {
     private ConsumersHealth health;
 
     private void start() throws Exception {
-        when(runner.take(any())).thenAnswer(invocation -> {
+        when(runner.take(any(), any())).thenAnswer(invocation -> {
             ConsumerRecord<String, String> record = invocation.getArgument(0);
             if (record.key().startsWith("explode")) {
                 takeFailures.incrementAndGet();
