@@ -65,13 +65,19 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
         }
     }
 
-    /** Reads {@code payload} as {@code P}, or throws the not-retryable failure that says which field is wrong. */
+    /**
+     * Reads {@code payload} as {@code P}, or throws the not-retryable failure that says which field is wrong (or the
+     * {@link JobFailure} that P's constructor threw, as it stands).
+     */
     public final P payload(JsonNode payload) {
         try {
             return reader.readValue(payload);
         } catch (JacksonException e) {
-            var field = "payload" + path(e);
             var cause = rootCause(e);
+            if (cause instanceof JobFailure failure) {
+                throw failure; // P's constructor's own failure, with its code and retryability
+            }
+            var field = "payload" + path(e);
             var why = cause == e ? e.getOriginalMessage() : cause.getMessage();
             throw new JobFailure("HANDLER_ERROR", field + ": " + why + " (the payload must fit "
                     + payloadType.getSimpleName() + ")", false, null, e);

@@ -162,4 +162,26 @@ class TypedJobHandlerTest {
         assertThat(failure.code()).isEqualTo("NOT_READY");
         assertThat(failure.retryable()).isTrue();
     }
+
+    record Order(String currency) {
+        Order {
+            if (!"EUR".equals(currency)) {
+                throw new JobFailure("UNSUPPORTED_CURRENCY", "only EUR for now, not " + currency, false, null, null);
+            }
+        }
+    }
+
+    /** The README: throw JobFailure for your own codes; from a payload's constructor too, not only from run(). */
+    @Test
+    void aFailureThrownByThePayloadsConstructorIsTheHandlersOwn() {
+        var orders = new TypedJobHandler<Order, Order>("order", Order.class) {
+            @Override
+            protected Order run(Order payload, JobContext context) {
+                return payload;
+            }
+        };
+        var failure = catchThrowableOfType(JobFailure.class, () -> orders.payload(Json.tree("{\"currency\": \"USD\"}")));
+        assertThat(failure.code()).isEqualTo("UNSUPPORTED_CURRENCY");
+        assertThat(failure.getMessage()).isEqualTo("only EUR for now, not USD");
+    }
 }
