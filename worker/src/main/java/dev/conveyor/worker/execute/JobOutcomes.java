@@ -98,7 +98,7 @@ final class JobOutcomes {
 
     /**
      * Why {@code result} cannot be stored, naming where in it (such as {@code result.items[2].name}); or null. Looks
-     * at no more than {@code mostValues} values: each is a byte or more written out, so a result with more is
+     * at (and queues) no more than {@code mostValues} values: each is a byte or more written out, so a result with more is
      * refused for its size, and one that shares its nodes (an array holding one array twice, 64 deep: a few objects
      * in the heap) has 2^64 of them, which took the attempt's thread forever.
      */
@@ -124,6 +124,10 @@ final class JobOutcomes {
             }
             if (node.isContainer() && place.depth() >= MAX_DEPTH) {
                 return place.path() + " is nested deeper than " + MAX_DEPTH + " levels";
+            }
+            if (node.isContainer() && node.size() > mostValues - values - pending.size()) {
+                // more values than may be looked at: refused for its size, without queueing them all first
+                return null;
             }
             if (node.getNodeType() == JsonNodeType.OBJECT) {
                 for (var entry : node.properties()) {
