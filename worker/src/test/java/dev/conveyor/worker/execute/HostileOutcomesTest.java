@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import tools.jackson.core.JsonGenerator;
@@ -364,6 +365,37 @@ class HostileOutcomesTest {
             assertThat(reports).hasSize(2);
             assertThat(reports.get(0).message()).isEqualTo("a\uFFFDb \uFFFD");
             reports.forEach(report -> assertStorable(report.message()));
+        }
+
+        /**
+         * {@code done / total} in whole numbers is 0 until the end: a report of 0 (or 1) went out on every call,
+         * a Kafka event and a write at the api for each of the job's items, where other fractions go out a few
+         * times a second.
+         */
+        @Test
+        void aHandlerReportingTheSameZeroOrOneInATightLoopSendsAFewReports() throws Exception {
+            var took = new AtomicLong();
+            var testing = new RunnerTesting(hostile(context -> {
+                var began = System.nanoTime();
+                var total = 50_000;
+                for (var done = 0; done < total; done++) {
+                    context.progress(done / total, done + " of " + total);
+                }
+                for (var i = 0; i < 1_000; i++) {
+                    context.progress(1, "all " + total);
+                }
+                took.set(System.nanoTime() - began);
+                return Json.object();
+            }));
+            var job = RunnerTesting.dispatch("hostile", Json.object(), 30);
+            testing.take(job);
+            await().atMost(Duration.ofMinutes(1)).until(() -> testing.events.finished(job.jobId()) != null);
+
+            var reports = testing.events.progress(job.jobId());
+            var gaps = Duration.ofNanos(took.get()).toMillis() / ProgressSender.MIN_GAP_MILLIS;
+            assertThat(reports).hasSizeBetween(2, (int) (2 * (gaps + 1)));
+            assertThat(reports.getFirst().message()).isEqualTo("0 of 50000");
+            assertThat(reports).extracting(p -> p.message()).contains("all 50000");
         }
 
         @Test
