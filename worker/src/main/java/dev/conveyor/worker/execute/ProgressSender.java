@@ -10,10 +10,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends a handler's progress reports as events, at most one per {@link #MIN_GAP_MILLIS}: a handler may report
- * in a tight loop without flooding Kafka. A report that reaches 0 or 1 from another fraction always goes out; one that
- * repeats the fraction last sent waits its turn like any other (a handler's {@code done / total} in whole numbers is
- * 0 until the end: each of its items sent an event, and the api wrote each). A report Kafka will not take is dropped:
- * progress is advice, and losing it must not fail the job that reported it.
+ * in a tight loop without flooding Kafka. The first report of 0, and the first of 1, always go out; later ones wait
+ * their turn like any other (a handler's {@code done / total} in whole numbers is 0 until the end: each of its items
+ * sent an event, and the api wrote each). A report Kafka will not take is dropped: progress is advice, and losing it
+ * must not fail the job that reported it.
  */
 final class ProgressSender implements ProgressReporter {
 
@@ -26,7 +26,8 @@ final class ProgressSender implements ProgressReporter {
     private final Clock clock;
     private final Runnable startFirst;
     private long lastSent;
-    private double lastFraction = Double.NaN;
+    private boolean zeroSent;
+    private boolean oneSent;
 
     /** @param startFirst sends the attempt's start if it has not gone yet: the api applies progress to a RUNNING job */
     ProgressSender(EventPublisher events, JobDispatch job, Clock clock, Runnable startFirst) {
@@ -42,12 +43,13 @@ final class ProgressSender implements ProgressReporter {
             return; // JobContext checks this; a handler calling its reporter directly gets no NaN onto the wire
         }
         var now = clock.millis();
-        var edge = (fraction == 0 || fraction == 1) && fraction != lastFraction;
-        if (!edge && now - lastSent < MIN_GAP_MILLIS) {
+        var first = fraction == 0 ? !zeroSent : fraction == 1 && !oneSent;
+        if (!first && now - lastSent < MIN_GAP_MILLIS) {
             return;
         }
         lastSent = now;
-        lastFraction = fraction;
+        zeroSent |= fraction == 0;
+        oneSent |= fraction == 1;
         try {
             startFirst.run();
             events.send(new JobProgress(JobEvent.VERSION, job.jobId(), job.attempt(), job.generation(), fraction,
