@@ -197,6 +197,7 @@ public class JobRunner {
             StartReports.Report start) {
         var holdsPermit = permitted;
         var metered = metrics.of(job.queue(), job.type());
+        var progress = new ProgressSender(events, job, clock, start::sendNow);
         metered.started();
         try {
             // The api counts the attempt's time from its start's stamp (rescuing it past that plus rescue-grace), so
@@ -211,11 +212,11 @@ public class JobRunner {
                     running.timeOut();
                 }
             }
-            var progress = new ProgressSender(events, job, clock, start::sendNow);
             var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
                     job.payload(), deadline, progress);
             var began = System.nanoTime();
             var end = running.run(handler, context);
+            progress.end();
             start.ended();
             var outcome = outcome(job, end, holdsPermit).withStartedAt(start.takenAt());
             metered.ran(outcome.error() == null ? "SUCCEEDED" : outcome.error().code(), System.nanoTime() - began);
@@ -223,6 +224,7 @@ public class JobRunner {
             publish(job, outcome, true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            progress.end();
             start.ended();
             publish(job, handedBack(job).withStartedAt(start.takenAt()));
         } finally {

@@ -28,6 +28,7 @@ final class ProgressSender implements ProgressReporter {
     private long lastSent;
     private boolean zeroSent;
     private boolean oneSent;
+    private volatile boolean ended;
 
     /** @param startFirst sends the attempt's start if it has not gone yet: the api applies progress to a RUNNING job */
     ProgressSender(EventPublisher events, JobDispatch job, Clock clock, Runnable startFirst) {
@@ -37,8 +38,20 @@ final class ProgressSender implements ProgressReporter {
         this.startFirst = startFirst;
     }
 
+    /**
+     * The attempt has ended: later reports (from a thread the handler left running, or from a handler that runs on
+     * past its deadline) are dropped. Each sent an event every {@link #MIN_GAP_MILLIS} for as long as it ran, which
+     * the api read and ignored.
+     */
+    void end() {
+        ended = true;
+    }
+
     @Override
     public synchronized void report(double fraction, String message) {
+        if (ended) {
+            return;
+        }
         if (!(fraction >= 0 && fraction <= 1)) {
             return; // JobContext checks this; a handler calling its reporter directly gets no NaN onto the wire
         }

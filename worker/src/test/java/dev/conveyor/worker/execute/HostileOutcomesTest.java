@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import tools.jackson.core.JsonGenerator;
@@ -399,6 +400,40 @@ class HostileOutcomesTest {
             assertThat(reports).hasSizeBetween(2, (int) (2 * (gaps + 1)));
             assertThat(reports.getFirst().message()).isEqualTo("0 of 50000");
             assertThat(reports).extracting(p -> p.message()).contains("flip 1");
+        }
+
+        /**
+         * A reporter the handler left running (a scheduled task it forgot to cancel) kept sending a report every
+         * 200 ms for as long as it ran, of an attempt that had ended: events the api reads and ignores, one stream per
+         * job that leaked one.
+         */
+        @Test
+        void progressReportedAfterTheAttemptEndedIsNotSent() throws Exception {
+            var leaked = new AtomicReference<Thread>();
+            var testing = new RunnerTesting(hostile(context -> {
+                leaked.set(Thread.ofPlatform().daemon().start(() -> {
+                    while (true) {
+                        context.progress(0.5, "still here");
+                        try {
+                            Thread.sleep(20);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                }));
+                return Json.object();
+            }));
+            try {
+                var job = RunnerTesting.dispatch("hostile", Json.object(), 30);
+                testing.take(job);
+                await().until(() -> testing.events.finished(job.jobId()) != null);
+                var sentByTheEnd = testing.events.sent.size();
+
+                await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2))
+                        .until(() -> testing.events.sent.size() == sentByTheEnd);
+            } finally {
+                leaked.get().interrupt();
+            }
         }
 
         @Test
