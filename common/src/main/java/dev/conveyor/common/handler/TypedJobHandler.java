@@ -23,6 +23,9 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
     private static final JsonMapper PAYLOADS = Json.MAPPER.rebuild().addModule(WholeNumbers.module())
             .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS).build();
 
+    /** Most causes followed from an exception: the handler's own may lead back to each other. */
+    private static final int MAX_CAUSES = 100;
+
     private final String type;
     private final Class<P> payloadType;
     // Stricter than the wire codec: a misspelt field in a payload is a mistake worth reporting, not ignoring.
@@ -96,9 +99,10 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
         return path.toString();
     }
 
+    /** The last of {@code e}'s causes; causes that lead back to each other have none, and stop the walk. */
     private static Throwable rootCause(Throwable e) {
         var cause = e;
-        while (cause.getCause() != null && cause.getCause() != cause) {
+        for (var steps = 0; steps < MAX_CAUSES && cause.getCause() != null && cause.getCause() != cause; steps++) {
             cause = cause.getCause();
         }
         return cause;

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -183,5 +184,29 @@ class TypedJobHandlerTest {
         var failure = catchThrowableOfType(JobFailure.class, () -> orders.payload(Json.tree("{\"currency\": \"USD\"}")));
         assertThat(failure.code()).isEqualTo("UNSUPPORTED_CURRENCY");
         assertThat(failure.getMessage()).isEqualTo("only EUR for now, not USD");
+    }
+
+    record Looping(String name) {
+        Looping {
+            var first = new IllegalStateException("first");
+            var second = new IllegalStateException("second", first);
+            first.initCause(second);
+            throw first;
+        }
+    }
+
+    /** Causes that lead back to each other: the walk to the root cause ended only when the thread was stopped. */
+    @Test
+    void aPayloadWhoseConstructorThrowsCausesThatLoopFailsNamingTheField() {
+        var looping = new TypedJobHandler<Looping, Looping>("looping", Looping.class) {
+            @Override
+            protected Looping run(Looping payload, JobContext context) {
+                return payload;
+            }
+        };
+        var failure = CompletableFuture.supplyAsync(() -> catchThrowableOfType(JobFailure.class,
+                () -> looping.payload(Json.tree("{\"name\": \"x\"}"))));
+        assertThat(failure).succeedsWithin(Duration.ofSeconds(5)).satisfies(f -> assertThat(f.getMessage())
+                .startsWith("payload").contains("(the payload must fit Looping)"));
     }
 }

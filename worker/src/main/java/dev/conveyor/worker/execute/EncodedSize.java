@@ -10,6 +10,9 @@ import java.io.OutputStream;
  */
 final class EncodedSize extends OutputStream {
 
+    /** Most causes followed: an encoding stopped here is wrapped once or twice. */
+    private static final int MAX_CAUSES = 100;
+
     private final long limit;
     private long bytes;
 
@@ -44,9 +47,13 @@ final class EncodedSize extends OutputStream {
         }
     }
 
-    /** Whether {@code e} is the encoder giving up because the limit was passed. */
+    /**
+     * Whether {@code e} is the encoder giving up because the limit was passed. It may be the handler's own exception
+     * (thrown by a node of its result), whose causes may lead back to each other: the walk looked for an end forever.
+     */
     static boolean stopped(Throwable e) {
-        for (var cause = e; cause != null; cause = cause.getCause()) {
+        var cause = e;
+        for (var steps = 0; cause != null && steps < MAX_CAUSES; steps++, cause = cause.getCause()) {
             if (cause instanceof Over) {
                 return true;
             }

@@ -217,6 +217,21 @@ class HostileOutcomesTest {
             assertInvalid(finished, "could not be encoded", "ConcurrentModificationException");
         }
 
+        /** Causes that lead back to each other: a walk along them that looks only for an end never ends. */
+        @Test
+        void aResultThatThrowsAnExceptionWhoseCausesLoopFailsItsJob() throws Exception {
+            var finished = outcome(context -> new ObjectNode(JsonNodeFactory.instance) {
+                @Override
+                public void serialize(JsonGenerator generator, SerializationContext serialization) {
+                    var first = new IllegalStateException("first");
+                    var second = new IllegalStateException("second", first);
+                    first.initCause(second);
+                    throw first;
+                }
+            });
+            assertInvalid(finished, "could not be read or encoded", "first");
+        }
+
         @Test
         void aResultOfOrdinaryTextNumbersAndEmojiIsReportedUnchanged() throws Exception {
             var result = Json.object().put("text", "héllo 👋 \t\n\u0001").put("pi", 3.14159)
