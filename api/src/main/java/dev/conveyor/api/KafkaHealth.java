@@ -19,17 +19,7 @@ class KafkaHealth extends AbstractHealthIndicator {
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        try {
-            var cluster = KafkaCheck.describe(admin, Duration.ofSeconds(3));
-            builder.up().withDetail("clusterId", cluster.clusterId()).withDetail("brokers", cluster.brokers());
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            // Not thrown, nor given to down(e): Spring logs such an exception with its stack trace at every call, and
-            // the probes are called every few seconds (the api's by anyone: they need no key) for as long as Kafka is
-            // away. The outage is logged where it stops work.
-            builder.down().withDetail("error", e.toString());
-        }
+        var probe = KafkaCheck.probe(admin, Duration.ofSeconds(3));
+        (probe.answered() ? builder.up() : builder.down()).withDetails(probe.details());
     }
 }

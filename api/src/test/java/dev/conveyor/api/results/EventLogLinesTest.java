@@ -2,16 +2,12 @@ package dev.conveyor.api.results;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.conveyor.common.test.CapturedLines;
 import java.time.Instant;
-import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * What anyone who can write to {@code conveyor.events} can put in the api's log through an event it cannot read: one
@@ -20,31 +16,18 @@ import org.slf4j.LoggerFactory;
  */
 class EventLogLinesTest {
 
-    private static final String FORGED = "\n2026-12-07T00:00:00.000Z  INFO 1 --- [conveyor-api] [main] forged line"
-            + "\u001b[2J\u001b[31m\u202e\u2028";
+    private static final String FORGED = CapturedLines.FORGED;
 
-    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    private final Logger logger = (Logger) LoggerFactory.getLogger(EventReader.class);
+    private CapturedLines lines;
 
     @BeforeEach
     void listen() {
-        lines.start();
-        logger.addAppender(lines);
+        lines = CapturedLines.start(EventReader.class);
     }
 
     @AfterEach
     void stopListening() {
-        logger.detachAppender(lines);
-    }
-
-    /** Every line logged: none holds a character that could break it or a terminal, and none is long. */
-    static void assertSafe(List<ILoggingEvent> lines, int count) {
-        assertThat(lines).hasSize(count).allSatisfy(line -> {
-            var text = line.getFormattedMessage();
-            assertThat(text.length()).as(text).isLessThan(4_000);
-            assertThat(text.chars().filter(c -> c < 0x20 || c == 0x7f || c == 0x202e || c == 0x2028).toArray())
-                    .as("characters that break the line or a terminal in: %s", text).isEmpty();
-        });
+        lines.close();
     }
 
     @Test
@@ -53,7 +36,7 @@ class EventLogLinesTest {
 
         assertThat(EventReader.read(text, Instant.now())).isEmpty();
 
-        assertSafe(lines.list, 1);
+        lines.assertSafe(1, 4_000);
     }
 
     @Test
@@ -62,7 +45,7 @@ class EventLogLinesTest {
 
         assertThat(EventReader.read(text, Instant.now())).isEmpty();
 
-        assertSafe(lines.list, 1);
+        lines.assertSafe(1, 4_000);
     }
 
     @Test
@@ -73,7 +56,7 @@ class EventLogLinesTest {
 
         assertThat(EventReader.read(text, Instant.now())).isEmpty();
 
-        assertSafe(lines.list, 1);
+        lines.assertSafe(1, 4_000);
     }
 
     @Test
@@ -83,6 +66,6 @@ class EventLogLinesTest {
 
         assertThat(EventReader.read(text, Instant.now())).isPresent();
 
-        assertSafe(lines.list, 1);
+        lines.assertSafe(1, 4_000);
     }
 }

@@ -2,13 +2,11 @@ package dev.conveyor.api.workers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.WorkerHeartbeat;
+import dev.conveyor.common.test.CapturedLines;
 import dev.conveyor.common.test.TestClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +16,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
@@ -36,9 +33,7 @@ class HeartbeatLogLinesTest {
     private final TestClock clock = new TestClock();
     private final WorkerTable table = new WorkerTable(clock, properties());
     private final HeartbeatReader reader = new HeartbeatReader(table, clock, new KafkaProperties());
-    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    private final List<Logger> loggers = List.of((Logger) LoggerFactory.getLogger(HeartbeatReader.class),
-            (Logger) LoggerFactory.getLogger(WorkerTable.class));
+    private CapturedLines lines;
     private long offset;
 
     private static ApiProperties properties() {
@@ -48,13 +43,12 @@ class HeartbeatLogLinesTest {
 
     @BeforeEach
     void listen() {
-        lines.start();
-        loggers.forEach(logger -> logger.addAppender(lines));
+        lines = CapturedLines.start(HeartbeatReader.class, WorkerTable.class);
     }
 
     @AfterEach
     void stopListening() {
-        loggers.forEach(logger -> logger.detachAppender(lines));
+        lines.close();
     }
 
     private void record(String key, String value) {
@@ -68,12 +62,7 @@ class HeartbeatLogLinesTest {
     }
 
     private void assertSafe(int count) {
-        assertThat(lines.list).hasSize(count).allSatisfy(line -> {
-            var text = line.getFormattedMessage();
-            assertThat(text.length()).as(text).isLessThan(2_000);
-            assertThat(text.chars().filter(c -> c < 0x20 || c == 0x7f || c == 0x202e || c == 0x2028).toArray())
-                    .as("characters that break the line or a terminal in: %s", text).isEmpty();
-        });
+        lines.assertSafe(count, 2_000);
     }
 
     @Test

@@ -64,12 +64,7 @@ class QueueConsumers implements SmartLifecycle {
     }
 
     private static boolean answers(Admin admin) {
-        try {
-            KafkaCheck.describe(admin, SupervisedConsumer.PROBE_EVERY);
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
+        return KafkaCheck.probe(admin, SupervisedConsumer.PROBE_EVERY).answered();
     }
 
     @Override

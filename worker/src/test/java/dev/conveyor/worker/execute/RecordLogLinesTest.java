@@ -2,18 +2,14 @@ package dev.conveyor.worker.execute;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
-import java.util.List;
+import dev.conveyor.common.test.CapturedLines;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -22,8 +18,7 @@ import tools.jackson.databind.JsonNode;
  */
 class RecordLogLinesTest {
 
-    static final String FORGED = "\n2026-12-07T00:00:00.000Z  INFO 1 --- [conveyor-worker] [main] forged line"
-            + "\u001b[2J\u001b[31m\u202e\u2028";
+    private static final String FORGED = CapturedLines.FORGED;
 
     private final RunnerTesting testing = new RunnerTesting(new JobHandler() {
         @Override
@@ -36,28 +31,16 @@ class RecordLogLinesTest {
             return context.payload();
         }
     });
-    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    private final Logger logger = (Logger) LoggerFactory.getLogger(JobRunner.class);
+    private CapturedLines lines;
 
     @BeforeEach
     void listen() {
-        lines.start();
-        logger.addAppender(lines);
+        lines = CapturedLines.start(JobRunner.class);
     }
 
     @AfterEach
     void stopListening() {
-        logger.detachAppender(lines);
-    }
-
-    /** Every line logged: none holds a character that could break it or a terminal, and none is long. */
-    static void assertSafe(List<ILoggingEvent> lines, int count) {
-        assertThat(lines).hasSize(count).allSatisfy(line -> {
-            var text = line.getFormattedMessage();
-            assertThat(text.length()).as(text).isLessThan(4_000);
-            assertThat(text.chars().filter(c -> c < 0x20 || c == 0x7f || c == 0x202e || c == 0x2028).toArray())
-                    .as("characters that break the line or a terminal in: %s", text).isEmpty();
-        });
+        lines.close();
     }
 
     @Test
@@ -66,7 +49,7 @@ class RecordLogLinesTest {
                 "not json" + FORGED + "x".repeat(1 << 20)));
 
         assertThat(taken).isEqualTo(AcknowledgeType.REJECT);
-        assertSafe(lines.list, 1);
+        lines.assertSafe(1, 4_000);
     }
 
     @Test
@@ -78,6 +61,6 @@ class RecordLogLinesTest {
                         + "\"payload\": {}, \"generation\": 0}"));
 
         assertThat(taken).isEqualTo(AcknowledgeType.REJECT);
-        assertSafe(lines.list, 1);
+        lines.assertSafe(1, 4_000);
     }
 }
