@@ -23,6 +23,7 @@ class KubernetesManifestsTest {
 
     static Path root;
     static List<Map<String, Object>> containers = new ArrayList<>();
+    static List<Map<String, Object>> manifests = new ArrayList<>();
 
     @BeforeAll
     static void readManifests() throws IOException {
@@ -35,6 +36,7 @@ class KubernetesManifestsTest {
             for (var file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
                 for (var document : new Yaml().loadAll(Files.readString(file))) {
                     var manifest = map(document);
+                    manifests.add(manifest);
                     if ("Deployment".equals(manifest.get("kind"))) {
                         var pod = map(map(map(manifest.get("spec")).get("template")).get("spec"));
                         ((List<?>) pod.get("containers")).forEach(container -> containers.add(map(container)));
@@ -86,5 +88,34 @@ class KubernetesManifestsTest {
     private static Map<String, Object> map(Object value) {
         assertThat(value).isInstanceOf(Map.class);
         return (Map<String, Object>) value;
+    }
+
+    /**
+     * The worker's actuator asks for no key, and its metrics name queues, job types and error codes: its NetworkPolicy
+     * must select the worker's pods and let in only the actuator's port, and must not restrict what the worker sends
+     * (Kafka, PostgreSQL, the hosts of http jobs).
+     */
+    @Test
+    void onlyTheWorkersActuatorIsOpenAndOnlyToMonitoring() {
+        var worker = manifests.stream().filter(m -> "Deployment".equals(m.get("kind")))
+                .filter(m -> "conveyor-worker".equals(map(m.get("metadata")).get("name"))).findFirst().orElseThrow();
+        var podLabels = map(map(map(map(worker.get("spec")).get("template")).get("metadata")).get("labels"));
+        var container = map(((List<?>) map(map(map(worker.get("spec")).get("template")).get("spec")).get("containers"))
+                .getFirst());
+        var portNames = ((List<?>) container.get("ports")).stream().map(port -> map(port).get("name")).toList();
+
+        var policies = manifests.stream().filter(m -> "NetworkPolicy".equals(m.get("kind"))).toList();
+        assertThat(policies).hasSize(1);
+        var spec = map(policies.getFirst().get("spec"));
+        var selected = map(map(spec.get("podSelector")).get("matchLabels"));
+        assertThat(podLabels).as("the worker's pod labels").containsAllEntriesOf(selected);
+        assertThat(selected).isNotEmpty();
+        assertThat(spec.get("policyTypes")).as("egress stays open").isEqualTo(List.of("Ingress"));
+        var rules = (List<?>) spec.get("ingress");
+        assertThat(rules).hasSize(1);
+        var rule = map(rules.getFirst());
+        assertThat(rule.get("from")).as("a rule without sources would let every pod in").isNotNull();
+        assertThat(((List<?>) rule.get("ports")).stream().map(port -> map(port).get("port")).toList())
+                .isEqualTo(List.of("actuator")).isEqualTo(portNames);
     }
 }
