@@ -7,7 +7,10 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
-/** {@code kafka} in {@code /actuator/health}: up when the cluster answers. Part of readiness. */
+/**
+ * {@code kafka} in {@code /actuator/health}: up when the cluster answers. Not part of readiness: the api takes and
+ * serves jobs without Kafka.
+ */
 @Component("kafka")
 class KafkaHealth extends AbstractHealthIndicator {
 

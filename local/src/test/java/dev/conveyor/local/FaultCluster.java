@@ -85,7 +85,7 @@ public final class FaultCluster implements AutoCloseable {
             process = ChildProcess.start(name, java.command(LocalSystem.API_MAIN, jvmOptions, args), log(name));
         }
 
-        /** Readiness (the database and Kafka), which needs no API key even where the api has keys configured. */
+        /** Readiness (the database), which needs no API key even where the api has keys configured. */
         private void awaitHealthy() {
             Readiness.await(name + " at " + baseUrl(), LocalSystem.API_TIMEOUT, List.of(process),
                     Readiness.httpOk(URI.create(baseUrl() + "/actuator/health/readiness")));

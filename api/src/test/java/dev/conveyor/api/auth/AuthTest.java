@@ -158,7 +158,7 @@ class AuthTest {
             for (var path : List.of("/", "/js/app.js", "/style.css", "/v3/api-docs", "/actuator/health/liveness")) {
                 assertThat(anonymous.get(path).status()).as(path).isEqualTo(200);
             }
-            // readiness asks PostgreSQL and Kafka within its own timeouts, which a loaded machine can miss for a while
+            // readiness asks PostgreSQL within its own timeout, which a loaded machine can miss for a while
             await("readiness answered without a key").atMost(Duration.ofSeconds(30))
                     .until(() -> anonymous.get("/actuator/health/readiness").status() == 200);
         }

@@ -309,12 +309,14 @@ class FaultSuiteTest {
         Instant restartedAt;
         Instant back;
         Load load;
+        Map<String, Integer> readyInTheOutage;
         try (var l = new Load(ledger, this::apis, 4, ECHO, Duration.ofMillis(50), Duration.ofSeconds(30))) {
             load = l;
             window(Duration.ofSeconds(3)); // load before the fault
             killedAt = Instant.now();
             cluster.killKafka();
             window(Duration.ofSeconds(15)); // the outage the scenario asks for, with submissions going on
+            readyInTheOutage = readiness();
             restartedAt = Instant.now();
             cluster.restartKafka();
             back = Instant.now();
@@ -330,8 +332,24 @@ class FaultSuiteTest {
         soft.assertThat(load.unexpected()).as("answers other than 202 or a 503 problem").isEmpty();
         soft.assertThat(load.unanswered()).as("submissions with no answer (connection failed or timed out)").isEmpty();
         soft.assertThat(load.problems().keySet()).as("refusals during the outage").isSubsetOf(503);
+        // an api without Kafka still takes jobs: an orchestrator must not take them all out of their Service
+        soft.assertThat(readyInTheOutage).as("each api's readiness 15 s into the outage").isNotEmpty()
+                .allSatisfy((api, status) -> assertThat(status).as(api).isEqualTo(200));
         allSucceeded(soft, report);
         soft.assertAll();
+    }
+
+    /** Each live api's readiness status ({@code -1}: no answer). */
+    private Map<String, Integer> readiness() {
+        var statuses = new java.util.LinkedHashMap<String, Integer>();
+        for (var api : apis()) {
+            try {
+                statuses.put(api, Http.get(api, "/actuator/health/readiness", Duration.ofSeconds(10)).status());
+            } catch (IOException e) {
+                statuses.put(api, -1);
+            }
+        }
+        return statuses;
     }
 
     @Test
