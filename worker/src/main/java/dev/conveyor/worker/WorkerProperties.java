@@ -11,6 +11,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Settings of a worker, under {@code conveyor.worker}. Checked at start-up.
@@ -25,6 +26,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxStartWait       how long a record over its type's limit stays unacknowledged (holding back its
  *                           consumer's next poll) before the worker takes it and lets it wait in memory
  * @param maxInFlight        most jobs running or waiting on this worker; beyond it the worker stops polling
+ * @param maxInFlightBytes   most bytes of job records (their JSON as on Kafka) held by the jobs running or waiting on
+ *                           this worker; beyond it the worker stops polling. Default: a sixteenth of the heap, as a
+ *                           job's payload takes a few times its JSON once read (up to some 15 times for a payload of
+ *                           many tiny values)
  * @param queuePartitions    partitions of a queue's topic if this worker is the first to need it
  * @param replicationFactor  replication factor of topics this worker creates
  * @param shutdownGrace      on shutdown, how long running jobs may take to finish before they are interrupted
@@ -46,6 +51,7 @@ public record WorkerProperties(
         @DefaultValue("1048576") int maxResultBytes,
         @DefaultValue("10s") Duration maxStartWait,
         @DefaultValue("10000") int maxInFlight,
+        DataSize maxInFlightBytes,
         @DefaultValue("3") int queuePartitions,
         @DefaultValue("1") short replicationFactor,
         @DefaultValue("30s") Duration shutdownGrace,
@@ -59,6 +65,8 @@ public record WorkerProperties(
     static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMinutes(1);
     private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
     private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
+    /** The default max-in-flight-bytes is the heap over this. */
+    static final int HEAP_SHARE = 16;
     /** The longest worker id (the api keeps at most this many characters of it). */
     static final int MAX_ID = 255;
 
@@ -85,6 +93,10 @@ public record WorkerProperties(
         require(maxResultBytes >= 4, "conveyor.worker.max-result-bytes must be at least 4");
         require(!maxStartWait.isNegative(), "conveyor.worker.max-start-wait must not be negative");
         require(maxInFlight >= 1, "conveyor.worker.max-in-flight must be at least 1");
+        if (maxInFlightBytes == null) {
+            maxInFlightBytes = DataSize.ofBytes(Runtime.getRuntime().maxMemory() / HEAP_SHARE);
+        }
+        require(maxInFlightBytes.toBytes() >= 1, "conveyor.worker.max-in-flight-bytes must be at least 1B");
         require(queuePartitions >= 1, "conveyor.worker.queue-partitions must be at least 1");
         require(replicationFactor >= 1, "conveyor.worker.replication-factor must be at least 1");
         require(!shutdownGrace.isNegative(), "conveyor.worker.shutdown-grace must not be negative");

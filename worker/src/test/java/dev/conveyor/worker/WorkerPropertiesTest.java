@@ -56,13 +56,13 @@ class WorkerPropertiesTest {
     void aTypeLimitForNoPossibleTypeIsRefused() {
         // job types match [a-z0-9][a-z0-9._-]{0,99}: a limit under another name never applied, silently
         assertThatIllegalArgumentException().isThrownBy(() -> new WorkerProperties("w", List.of("default"), 1, 10,
-                1024, Duration.ZERO, 10, 1, (short) 1, Duration.ZERO, Duration.ofSeconds(1), Duration.ZERO,
+                1024, Duration.ZERO, 10, null, 1, (short) 1, Duration.ZERO, Duration.ofSeconds(1), Duration.ZERO,
                 Map.of("Send Email", 2), HttpSettings.defaults(), SqlSettings.off()))
                 .withMessageContaining("conveyor.worker.type-limits").withMessageContaining("'Send Email'");
     }
 
     private static WorkerProperties with(List<String> queues, Duration heartbeatInterval) {
-        return new WorkerProperties("w", queues, 1, 10, 1024, Duration.ZERO, 10, 1, (short) 1, Duration.ZERO,
+        return new WorkerProperties("w", queues, 1, 10, 1024, Duration.ZERO, 10, null, 1, (short) 1, Duration.ZERO,
                 heartbeatInterval, Duration.ZERO, Map.of(), HttpSettings.defaults(), SqlSettings.off());
     }
 }

@@ -53,6 +53,8 @@ public class JobRunner {
     private final JobTracing tracing;
     private final StuckHandlers stuck;
     private final AtomicLong completed = new AtomicLong();
+    /** The records' sizes of the jobs in flight (and of stuck handlers' jobs): what counts for max-in-flight-bytes. */
+    private final AtomicLong heldBytes = new AtomicLong();
     private volatile boolean draining;
 
     JobRunner(HandlerRegistry handlers, EventPublisher events, RunningAttempts attempts, TypeLimits limits,
@@ -69,6 +71,7 @@ public class JobRunner {
         this.tracing = tracing;
         this.stuck = new StuckHandlers(meters);
         meters.gauge("conveyor.worker.in.flight", attempts, RunningAttempts::count);
+        meters.gauge("conveyor.worker.in.flight.bytes", heldBytes, AtomicLong::get);
     }
 
     /**
@@ -139,6 +142,10 @@ public class JobRunner {
             }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
+        // the record's size stands for the memory its job holds until its handler's thread ends (the payload's tree
+        // takes a few times its JSON): max-in-flight-bytes
+        var bytes = Math.max(0, record.serializedValueSize());
+        heldBytes.addAndGet(bytes);
         StartReports.Report start;
         try {
             // Its start follows only if it runs long enough.
@@ -147,12 +154,13 @@ public class JobRunner {
             // Kafka would not take the start (its send threw, after max.block.ms): the record is released, so the
             // attempt must not stay registered (its next delivery would pass for a copy) nor keep its permit.
             attempts.unregister(job.jobId(), running);
+            heldBytes.addAndGet(-bytes);
             if (permitted) {
                 limits.release(job.type());
             }
             throw e;
         }
-        return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted, start),
+        return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted, start, bytes),
                 isSuspect(job, record));
     }
 
@@ -194,7 +202,7 @@ public class JobRunner {
     }
 
     private void runAttempt(JobDispatch job, JobHandler handler, Attempt running, boolean permitted,
-            StartReports.Report start) {
+            StartReports.Report start, long bytes) {
         var holdsPermit = permitted;
         var metered = metrics.of(job.queue(), job.type());
         var progress = new ProgressSender(events, job, clock, start::sendNow);
@@ -231,6 +239,7 @@ public class JobRunner {
             // A handler that ignores interrupts keeps its permit until its thread really ends.
             var release = holdsPermit;
             stuck.whenEnded(job.jobId(), job.type(), running, () -> {
+                heldBytes.addAndGet(-bytes);
                 if (release) {
                     limits.release(job.type());
                 }
@@ -263,6 +272,11 @@ public class JobRunner {
     /** Jobs in flight plus handler threads still running after their attempt ended: what counts for max-in-flight. */
     int occupied() {
         return attempts.count() + stuck.count();
+    }
+
+    /** The records' sizes of the jobs counted by {@link #occupied()}: what counts for max-in-flight-bytes. */
+    long heldBytes() {
+        return heldBytes.get();
     }
 
     /**

@@ -46,6 +46,7 @@ final class QueueConsumer implements Runnable {
     private final ShareConsumer<String, String> consumer;
     private final JobRunner runner;
     private final int maxInFlight;
+    private final long maxInFlightBytes;
     private final Duration cutOffAfter;
     private volatile boolean running = true;
     private volatile boolean cutOff;
@@ -55,16 +56,18 @@ final class QueueConsumer implements Runnable {
     /** Since when the client has had no connection (System.nanoTime), or -1. */
     private long unconnectedSince = -1;
 
-    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner, int maxInFlight) {
-        this(topic, consumer, runner, maxInFlight, CUT_OFF_AFTER);
+    QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner, int maxInFlight,
+            long maxInFlightBytes) {
+        this(topic, consumer, runner, maxInFlight, maxInFlightBytes, CUT_OFF_AFTER);
     }
 
     QueueConsumer(String topic, ShareConsumer<String, String> consumer, JobRunner runner, int maxInFlight,
-            Duration cutOffAfter) {
+            long maxInFlightBytes, Duration cutOffAfter) {
         this.topic = topic;
         this.consumer = consumer;
         this.runner = runner;
         this.maxInFlight = maxInFlight;
+        this.maxInFlightBytes = maxInFlightBytes;
         this.cutOffAfter = cutOffAfter;
     }
 
@@ -78,9 +81,10 @@ final class QueueConsumer implements Runnable {
         try {
             consumer.subscribe(List.of(topic));
             while (running) {
-                if (runner.occupied() >= maxInFlight) {
-                    // Full (stuck handler threads count): take nothing more until jobs end. Holding no records, the
-                    // consumer needs no poll.
+                if (runner.occupied() >= maxInFlight || runner.heldBytes() >= maxInFlightBytes) {
+                    // Full (stuck handler threads count), in jobs or in their records' bytes: take nothing more until
+                    // jobs end. Holding no records, the consumer needs no poll. Below the bytes, a poll may take up to
+                    // max-poll-records more; a record larger than all of them is taken once nothing else is held.
                     Thread.sleep(FULL_PAUSE);
                     continue;
                 }

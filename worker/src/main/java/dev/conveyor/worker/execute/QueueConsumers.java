@@ -75,7 +75,7 @@ class QueueConsumers implements SmartLifecycle {
                 var clientId = properties.id() + "-" + queue + "-" + n;
                 var consumer = new SupervisedConsumer(queue, n, () -> new QueueConsumer(Topics.jobs(queue),
                         factory.createShareConsumer(Topics.shareGroup(queue), clientId), runner,
-                        properties.maxInFlight(), cutOffAfter), kafkaAnswers);
+                        properties.maxInFlight(), properties.maxInFlightBytes().toBytes(), cutOffAfter), kafkaAnswers);
                 consumers.add(consumer);
                 threads.add(Thread.ofPlatform().name("consumer-" + queue + "-" + n).start(consumer));
             }

@@ -12,6 +12,7 @@ import dev.conveyor.common.kafka.QueueTopics;
 import dev.conveyor.worker.HttpSettings;
 import dev.conveyor.worker.SqlSettings;
 import dev.conveyor.worker.WorkerProperties;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,9 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Status;
@@ -120,8 +124,11 @@ class QueueConsumersTest {
             offer(key, "{}");
         }
 
+        /** A record with its sizes as Kafka gives them (the value's, for max-in-flight-bytes). */
         synchronized void offer(String key, String value) {
-            addRecord(new ConsumerRecord<>(TOPIC, 0, offset++, key, value));
+            addRecord(new ConsumerRecord<>(TOPIC, 0, offset++, RecordBatch.NO_TIMESTAMP, TimestampType.NO_TIMESTAMP_TYPE,
+                    key.getBytes(StandardCharsets.UTF_8).length, value.getBytes(StandardCharsets.UTF_8).length, key,
+                    value, new RecordHeaders(), Optional.empty(), Optional.empty()));
         }
 
         /** How long Kafka keeps a record delivered to this consumer for it; empty: not known. */
@@ -164,7 +171,7 @@ class QueueConsumersTest {
             return (ShareConsumer<String, String>) consumer;
         });
         var properties = new WorkerProperties("test-worker", List.of(QUEUE), 1, 10, 1_048_576, Duration.ZERO, 100,
-                1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(100), Map.of(),
+                null, 1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(100), Map.of(),
                 HttpSettings.defaults(), SqlSettings.off());
         consumers = new QueueConsumers(factory, mock(QueueTopics.class), runner, new HandlerRegistry(List.of()),
                 properties, () -> {

@@ -26,7 +26,7 @@ class RecordLockTest {
             Duration.ofMillis(100), Duration.ofSeconds(10));
     private final QueueConsumersTest.FakeConsumer consumer = new QueueConsumersTest.FakeConsumer();
     private final QueueConsumer queueConsumer = new QueueConsumer(Topics.jobs("supervised"), consumer,
-            testing.runner, 100);
+            testing.runner, 100, Long.MAX_VALUE);
     private final Thread polling = Thread.ofPlatform().name("test-consumer").start(queueConsumer);
 
     @AfterEach
