@@ -9,12 +9,14 @@ import dev.conveyor.common.JobStatus;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.support.SqlArrayValue;
 import org.springframework.stereotype.Repository;
@@ -71,6 +73,12 @@ class JobInserts {
             SELECT count(*) FROM jobs
             WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest(:tenants::text[], :keys::text[]))""";
 
+    /**
+     * How many times a key freed between the insert and the read-back is tried again: once is all that retention can
+     * cause (a job it deletes ended long ago), the others are for a key that each next insert finds taken again.
+     */
+    private static final int KEY_FREED_TRIES = 3;
+
     private final JdbcClient jdbc;
     private final ApiProperties properties;
     private final ApiInstance instance;
@@ -88,7 +96,7 @@ class JobInserts {
      * until their tenant's window has room; the other due jobs are left to the poller.
      */
     List<InsertOutcome> insert(List<NewJob> jobs, Set<UUID> leased) {
-        return outcomes(jobs, insertRows(jobs, leased));
+        return outcomes(jobs, insertRows(jobs, leased), leased);
     }
 
     /**
@@ -115,26 +123,60 @@ class JobInserts {
 
     /**
      * An outcome per job, in order, given the ids {@link #insertRows} stored: the others are read back by their keys
-     * (a second statement, which can fail on its own).
+     * (a second statement, which can fail on its own). A key whose earlier job is gone by then (the retention's
+     * cleaner deleted it after the insert skipped the key) is free again: its job is inserted now, as it would have
+     * been a moment later; a job stored so is answered as inserted.
      */
-    List<InsertOutcome> outcomes(List<NewJob> jobs, Stored inserted) {
+    List<InsertOutcome> outcomes(List<NewJob> jobs, Stored inserted, Set<UUID> leased) {
         var n = jobs.size();
-        var existing = inserted.ids().size() == n ? new HashMap<String, Existing>() : existingByKey(jobs, inserted);
         var outcomes = new ArrayList<InsertOutcome>(n);
-        for (var job : jobs) {
-            if (inserted.ids().contains(job.id())) {
+        if (inserted.ids().size() == n) {
+            for (var job : jobs) {
                 outcomes.add(new InsertOutcome.Inserted(job.toJob(inserted.createdAt())));
+            }
+            return outcomes;
+        }
+        outcomes.addAll(Collections.nCopies(n, null));
+        var unresolved = IntStream.range(0, n).boxed().toList();
+        for (var tries = 0; ; tries++) {
+            unresolved = resolve(jobs, unresolved, inserted, outcomes);
+            if (unresolved.isEmpty()) {
+                return outcomes;
+            }
+            if (tries == KEY_FREED_TRIES) {
+                var job = jobs.get(unresolved.getFirst());
+                throw new IllegalStateException("Job " + job.id() + " was neither inserted nor found by its key, "
+                        + (tries + 1) + " times");
+            }
+            inserted = insertRows(unresolved.stream().map(jobs::get).toList(), leased);
+        }
+    }
+
+    /**
+     * Sets the outcomes of the jobs at {@code positions} that {@code inserted} stored or whose key has an earlier job;
+     * answers the positions of the others, whose key was freed after the insert skipped it.
+     */
+    private List<Integer> resolve(List<NewJob> jobs, List<Integer> positions, Stored inserted,
+            List<InsertOutcome> outcomes) {
+        var skipped = positions.stream().map(jobs::get).filter(j -> !inserted.ids().contains(j.id())).toList();
+        var existing = skipped.isEmpty() ? new HashMap<String, Existing>() : existingByKey(skipped);
+        var freed = new ArrayList<Integer>();
+        for (var i : positions) {
+            var job = jobs.get(i);
+            if (inserted.ids().contains(job.id())) {
+                outcomes.set(i, new InsertOutcome.Inserted(job.toJob(inserted.createdAt())));
                 continue;
             }
             var earlier = existing.get(keyOf(job.tenant(), job.idempotencyKey()));
             if (earlier == null) {
-                throw new IllegalStateException("Job " + job.id() + " was neither inserted nor found by its key");
+                freed.add(i);
+            } else {
+                outcomes.set(i, job.requestHash().matches(earlier.requestHash())
+                        ? new InsertOutcome.Replayed(earlier.job())
+                        : new InsertOutcome.KeyConflict(job.idempotencyKey(), earlier.job().id()));
             }
-            outcomes.add(job.requestHash().matches(earlier.requestHash())
-                    ? new InsertOutcome.Replayed(earlier.job())
-                    : new InsertOutcome.KeyConflict(job.idempotencyKey(), earlier.job().id()));
         }
-        return outcomes;
+        return freed;
     }
 
     private JdbcClient.StatementSpec insertOne(NewJob job, Set<UUID> leased) {
@@ -238,8 +280,7 @@ class JobInserts {
         return unkeyed + keys.size() - stored.intValue();
     }
 
-    private HashMap<String, Existing> existingByKey(List<NewJob> jobs, Stored inserted) {
-        var replays = jobs.stream().filter(j -> !inserted.ids().contains(j.id())).toList();
+    private HashMap<String, Existing> existingByKey(List<NewJob> replays) {
         var tenants = replays.stream().map(NewJob::tenant).toArray();
         var keys = replays.stream().map(NewJob::idempotencyKey).toArray();
         var found = new HashMap<String, Existing>();

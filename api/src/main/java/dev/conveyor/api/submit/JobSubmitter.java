@@ -312,7 +312,7 @@ class JobSubmitter implements SmartLifecycle {
         }
         List<InsertOutcome> outcomes;
         try {
-            outcomes = inserts.outcomes(jobs, inserted);
+            outcomes = inserts.outcomes(jobs, inserted, reserved.leased());
         } catch (RuntimeException e) {
             storedButNotReadBack(batch, reserved, inserted, e);
             return;
@@ -326,7 +326,9 @@ class JobSubmitter implements SmartLifecycle {
     /**
      * The insert committed but the jobs it skipped for their keys could not be read back: the stored jobs are
      * answered as stored (a 503 would tell their clients that nothing was, and a client without a key would send
-     * its job again), and only the replays get the 503, their earlier jobs unread.
+     * its job again), and only the replays get the 503, their earlier jobs unread. (A replay whose key was freed
+     * meanwhile may have been stored by a later insert before the failure: it has a key, so its client's retry
+     * answers it, and the poller publishes it when its lease ends.)
      */
     private void storedButNotReadBack(List<Pending> batch, Reserved reserved, JobInserts.Stored inserted,
             RuntimeException failure) {

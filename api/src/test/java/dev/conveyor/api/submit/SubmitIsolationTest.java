@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.doThrow;
 
 import dev.conveyor.api.ApiTest;
@@ -211,7 +212,7 @@ class SubmitIsolationTest {
             assertThat(earlier).isInstanceOf(InsertOutcome.Inserted.class);
             doThrow(new CannotGetJdbcConnectionException("no connection within the pool's timeout (a test)"))
                     .when(inserts).outcomes(argThat(jobs -> jobs.stream().anyMatch(j -> key.equals(j.idempotencyKey()))),
-                            any());
+                            any(), any());
             var fresh = new ArrayList<NewJob>();
             for (var i = 0; i < 5; i++) {
                 fresh.add(job("echo", payload(tag, "n", "" + i), Instant.now(), null));
@@ -235,6 +236,67 @@ class SubmitIsolationTest {
 
             assertThat(refused).isInstanceOfSatisfying(ApiException.class,
                     e -> assertThat(e.status()).isEqualTo(HttpStatus.BAD_REQUEST));
+        }
+    }
+
+    /**
+     * The earlier job of a key is deleted (by the retention's cleaner) after the insert skipped the key and before the
+     * earlier job was read back: the key is free again, and the submission stores its job, as it would have a moment
+     * later. Before, a single submission got a 503 (and its retry a new job) and a batch a 500.
+     */
+    @Nested
+    class KeyFreedBeforeTheReadBack {
+
+        @Test
+        void aSubmissionWhoseEarlierJobIsDeletedMeanwhileStoresANewJob() {
+            var key = "freed-" + UUID.randomUUID();
+            var earlier = http.post("/v1/jobs", echo(key, 1), "application/json", "Idempotency-Key", key);
+            assertThat(earlier.status()).isEqualTo(202);
+            deleteBeforeTheReadBack(key);
+
+            var again = http.post("/v1/jobs", echo(key, 1), "application/json", "Idempotency-Key", key);
+
+            assertThat(again.status()).as("%s", again.text()).isEqualTo(202);
+            assertThat(again.header(SubmitController.REPLAYED)).isNull();
+            var id = again.json().get("id").asString();
+            assertThat(id).isNotEqualTo(earlier.json().get("id").asString());
+            assertThat(keyed(key)).containsExactly(id);
+            var replay = http.post("/v1/jobs", echo(key, 1), "application/json", "Idempotency-Key", key);
+            assertThat(replay.status()).isEqualTo(200);
+            assertThat(replay.json().get("id").asString()).isEqualTo(id);
+        }
+
+        @Test
+        void aBatchItemWhoseEarlierJobIsDeletedMeanwhileStoresANewJob() {
+            var key = "freed-" + UUID.randomUUID();
+            var item = "{\"type\": \"echo\", \"idempotencyKey\": \"" + key + "\", \"payload\": {\"tag\": \"" + key
+                    + "\"}}";
+            var batch = "{\"jobs\": [" + item + ", {\"type\": \"echo\", \"payload\": {\"tag\": \"" + key + "\"}}]}";
+            var earlier = http.post("/v1/jobs/batch", batch);
+            assertThat(earlier.status()).isEqualTo(202);
+            deleteBeforeTheReadBack(key);
+
+            var again = http.post("/v1/jobs/batch", batch);
+
+            assertThat(again.status()).as("%s", again.text()).isEqualTo(202);
+            var id = again.json().get("jobs").get(0).get("id").asString();
+            assertThat(id).isNotEqualTo(earlier.json().get("jobs").get(0).get("id").asString());
+            assertThat(keyed(key)).containsExactly(id);
+            assertThat(stored(key)).isEqualTo(3);
+        }
+
+        /** The next read-back of the key's earlier job (only the next) first deletes it, as the cleaner would then. */
+        private void deleteBeforeTheReadBack(String key) {
+            doAnswer(invocation -> {
+                jdbc.sql("DELETE FROM jobs WHERE idempotency_key = :key").param("key", key).update();
+                return invocation.callRealMethod();
+            }).doCallRealMethod().when(inserts).outcomes(argThat(jobs -> jobs.stream().anyMatch(j -> key.equals(j.idempotencyKey()))),
+                    any(), any());
+        }
+
+        private List<String> keyed(String key) {
+            return jdbc.sql("SELECT id::text FROM jobs WHERE idempotency_key = :key").param("key", key)
+                    .query(String.class).list();
         }
     }
 
