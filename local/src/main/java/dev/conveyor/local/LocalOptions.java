@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,13 +21,15 @@ import java.util.Optional;
  * @param kafka an external Kafka bootstrap address to use instead of the broker started here
  * @param home where data and logs go
  * @param workerArgs extra arguments for every worker, such as {@code --conveyor.worker.max-in-flight=500}
+ * @param apiArgs extra arguments for every api, such as {@code --conveyor.api.retention.succeeded=1h}
  * @param apiJavaOptions JVM options for every api, after {@code local}'s own (so that a later {@code -Xmx} wins)
  * @param workerJavaOptions JVM options for every worker, after {@code local}'s own
  * @param postgresSettings server settings for the embedded PostgreSQL, in order, over {@code local}'s own
  * @param help whether only the help text was asked for
  */
 public record LocalOptions(int port, int apis, int workers, List<String> queues, Optional<ExternalPostgres> postgres,
-                           Optional<String> kafka, Path home, List<String> workerArgs, List<String> apiJavaOptions,
+                           Optional<String> kafka, Path home, List<String> workerArgs, List<String> apiArgs,
+                           List<String> apiJavaOptions,
                            List<String> workerJavaOptions, Map<String, String> postgresSettings, boolean help) {
 
     static final int DEFAULT_PORT = 8080;
@@ -40,6 +43,18 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
     /** JVM options that would replace what {@code local} runs, rather than tune it. */
     private static final List<String> LAUNCH_OPTIONS = List.of("-cp", "-classpath", "--class-path", "-jar", "-m",
             "--module", "-p", "--module-path");
+    /**
+     * The properties {@code local} gives every api on its command line, and what to use instead: given again by
+     * {@code --api-arg}, Spring would join the two values with a comma.
+     */
+    private static final Map<String, String> API_PROPERTIES = Map.of("server.port", "use --port",
+            "spring.datasource.url", "use --postgres-url", "spring.datasource.username", "use --postgres-user",
+            "spring.datasource.password", "use --postgres-password", "spring.kafka.bootstrap-servers", "use --kafka",
+            "conveyor.api.queues", "use --queues");
+    /** The same for every worker (the demo's {@code sql} settings are left to the user, who may mean them). */
+    private static final Map<String, String> WORKER_PROPERTIES = Map.of("server.port",
+            "local gives each worker a free port", "spring.kafka.bootstrap-servers", "use --kafka",
+            "conveyor.worker.queues", "use --queues", "conveyor.worker.id", "local names each worker worker-N@host");
 
     static final String HELP = """
             Usage: java -jar conveyor-local.jar [options]
@@ -60,6 +75,8 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
               --home=DIR                where data and logs go (default ./%s; data is wiped on start)
               --worker-arg=ARG          pass ARG to every worker (repeatable), e.g.
                                         --worker-arg=--conveyor.worker.http.allowed-addresses=127.0.0.1/32
+              --api-arg=ARG             pass ARG to every api (repeatable), e.g.
+                                        --api-arg=--conveyor.api.retention.succeeded=1h
               --worker-java-option=OPT  a JVM option for every worker (repeatable), after local's own, e.g.
                                         --worker-java-option=-Xmx1g (local gives each worker 512 MiB)
               --api-java-option=OPT     a JVM option for every api (repeatable), e.g. --api-java-option=-Xmx2g
@@ -104,6 +121,7 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
         String kafka = null;
         var home = DEFAULT_HOME;
         var workerArgs = new ArrayList<String>();
+        var apiArgs = new ArrayList<String>();
         var apiJavaOptions = new ArrayList<String>();
         var workerJavaOptions = new ArrayList<String>();
         var postgresSettings = new LinkedHashMap<String, String>();
@@ -128,7 +146,8 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
                 case "postgres-password" -> postgresPassword = value;
                 case "kafka" -> kafka = kafka(value);
                 case "home" -> home = Path.of(nonBlank(name, value));
-                case "worker-arg" -> workerArgs.add(nonBlank(name, value));
+                case "worker-arg" -> workerArgs.add(childArgument(name, value, WORKER_PROPERTIES));
+                case "api-arg" -> apiArgs.add(childArgument(name, value, API_PROPERTIES));
                 case "api-java-option" -> apiJavaOptions.add(javaOption(name, value));
                 case "worker-java-option" -> workerJavaOptions.add(javaOption(name, value));
                 case "postgres-setting" -> postgresSetting(value, postgresSettings);
@@ -148,7 +167,7 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
             throw new InvalidOptionException("--apis=" + apis + " needs the ports from --port=" + port + " on; choose a lower --port");
         }
         return new LocalOptions(port, apis, workers, queues, postgres, Optional.ofNullable(kafka), home,
-                List.copyOf(workerArgs), List.copyOf(apiJavaOptions), List.copyOf(workerJavaOptions),
+                List.copyOf(workerArgs), List.copyOf(apiArgs), List.copyOf(apiJavaOptions), List.copyOf(workerJavaOptions),
                 Collections.unmodifiableMap(postgresSettings), help);
     }
 
@@ -221,6 +240,23 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
         if (LAUNCH_OPTIONS.contains(flag)) {
             throw new InvalidOptionException("--" + name + "=" + value + " would change what local runs, not how: "
                     + "the class path and main class are local's own");
+        }
+        return value;
+    }
+
+    /**
+     * An argument for every api or worker, unless it sets one of {@code ours} (written as Spring reads a command line's
+     * names: any case, with or without dashes).
+     */
+    private static String childArgument(String name, String value, Map<String, String> ours) {
+        nonBlank(name, value);
+        var property = value.startsWith("--") ? value.substring(2).split("=", 2)[0] : "";
+        var normal = property.toLowerCase(Locale.ROOT).replace("-", "");
+        for (var own : ours.entrySet()) {
+            if (own.getKey().replace("-", "").equals(normal)) {
+                throw new InvalidOptionException("--" + name + "=" + value + " sets a property that local sets itself "
+                        + "(Spring would join the two values); " + own.getValue());
+            }
         }
         return value;
     }

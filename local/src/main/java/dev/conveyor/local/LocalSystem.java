@@ -132,18 +132,9 @@ public final class LocalSystem {
                     options.data().resolve("kafka"), log("kafka"), Map.of(), this::launched));
             bootstrap = kafka.bootstrapServers();
         }
-        var apiArgs = new ArrayList<>(List.of("--spring.datasource.url=" + jdbcUrl,
-                "--spring.kafka.bootstrap-servers=" + bootstrap, "--conveyor.api.queues=" + String.join(",", options.queues())));
-        if (jdbcUser != null) {
-            apiArgs.add("--spring.datasource.username=" + jdbcUser);
-        }
-        if (jdbcPassword != null) {
-            apiArgs.add("--spring.datasource.password=" + jdbcPassword);
-        }
         for (var n = 1; n <= options.apis(); n++) {
             var name = options.apis() == 1 ? "api" : "api-" + n;
-            var args = new ArrayList<>(apiArgs);
-            args.addFirst("--server.port=" + options.apiPort(n));
+            var args = apiArgs(options, n, jdbcUrl, jdbcUser, jdbcPassword, bootstrap);
             var api = launch(name, java.command(API_MAIN,
                     childOptions("api", n == 1, API_HEAP, options.apiJavaOptions()), args), log(name));
             if (n == 1 && warmStart.trains("api")) {
@@ -181,6 +172,21 @@ public final class LocalSystem {
             return null;
         });
         children().forEach(this::watch);
+    }
+
+    /** The command-line arguments of api number {@code n} (from 1): local's own, then the user's {@code --api-arg}s. */
+    static List<String> apiArgs(LocalOptions options, int n, String jdbcUrl, String jdbcUser, String jdbcPassword,
+            String bootstrap) {
+        var args = new ArrayList<>(List.of("--server.port=" + options.apiPort(n), "--spring.datasource.url=" + jdbcUrl,
+                "--spring.kafka.bootstrap-servers=" + bootstrap, "--conveyor.api.queues=" + String.join(",", options.queues())));
+        if (jdbcUser != null) {
+            args.add("--spring.datasource.username=" + jdbcUser);
+        }
+        if (jdbcPassword != null) {
+            args.add("--spring.datasource.password=" + jdbcPassword);
+        }
+        args.addAll(options.apiArgs());
+        return args;
     }
 
     /** Launches a process, unless a stop has begun; a stop that begins meanwhile stops it. */

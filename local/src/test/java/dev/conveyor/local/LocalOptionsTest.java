@@ -23,6 +23,7 @@ class LocalOptionsTest {
             assertThat(options.apis()).isEqualTo(1);
             assertThat(options.workers()).isEqualTo(2);
             assertThat(options.workerArgs()).isEmpty();
+            assertThat(options.apiArgs()).isEmpty();
             assertThat(options.apiJavaOptions()).isEmpty();
             assertThat(options.workerJavaOptions()).isEmpty();
             assertThat(options.postgresSettings()).isEmpty();
@@ -77,6 +78,21 @@ class LocalOptionsTest {
                     "--conveyor.worker.max-in-flight=500");
             assertThatThrownBy(() -> LocalOptions.parse("--apis=9")).hasMessageStartingWith("--apis must be");
             assertThatThrownBy(() -> LocalOptions.parse("--port=65535", "--apis=2")).hasMessageContaining("lower --port");
+        }
+
+        @Test
+        void passesApiArgumentsToEveryApiAfterLocalsOwn() {
+            var options = LocalOptions.parse("--apis=2", "--api-arg=--conveyor.api.retention.succeeded=1h",
+                    "--api-arg=--conveyor.api.insert-writers=2");
+
+            assertThat(options.apiArgs()).containsExactly("--conveyor.api.retention.succeeded=1h",
+                    "--conveyor.api.insert-writers=2");
+            assertThat(LocalSystem.apiArgs(options, 2, "jdbc:postgresql://db:5432/conveyor", "u", "p", "broker:9092"))
+                    .containsExactly("--server.port=8081", "--spring.datasource.url=jdbc:postgresql://db:5432/conveyor",
+                            "--spring.kafka.bootstrap-servers=broker:9092", "--conveyor.api.queues=default",
+                            "--spring.datasource.username=u", "--spring.datasource.password=p",
+                            "--conveyor.api.retention.succeeded=1h", "--conveyor.api.insert-writers=2");
+            assertThat(LocalOptions.HELP).contains("--api-arg=ARG");
         }
 
         @Test
@@ -140,6 +156,32 @@ class LocalOptionsTest {
                             + "main class are local's own");
             assertThatThrownBy(() -> LocalOptions.parse("--api-java-option=--class-path=/tmp"))
                     .hasMessageContaining("would change what local runs");
+        }
+
+        /**
+         * Spring joins the values of a command-line property given twice with a comma: local's own and the user's
+         * would become {@code 8080,9000} (a port that stops the start) or {@code default,emails} (queues the api
+         * accepts and the workers do not take). Each has an option of local's own.
+         */
+        @Test
+        void rejectProcessArgumentsForPropertiesLocalSetsNamingItsOption() {
+            assertThatThrownBy(() -> LocalOptions.parse("--api-arg=--server.port=9000"))
+                    .isInstanceOf(InvalidOptionException.class)
+                    .hasMessage("--api-arg=--server.port=9000 sets a property that local sets itself (Spring would "
+                            + "join the two values); use --port");
+            assertThatThrownBy(() -> LocalOptions.parse("--api-arg=--conveyor.api.Queues=emails"))
+                    .hasMessageEndingWith("use --queues");
+            assertThatThrownBy(() -> LocalOptions.parse("--api-arg=--spring.datasource.url=jdbc:postgresql://h/d"))
+                    .hasMessageEndingWith("use --postgres-url");
+            assertThatThrownBy(() -> LocalOptions.parse("--worker-arg=--conveyor.worker.queues=emails"))
+                    .hasMessageEndingWith("use --queues");
+            assertThatThrownBy(() -> LocalOptions.parse("--worker-arg=--spring.kafka.bootstrap-servers=b:9092"))
+                    .hasMessageEndingWith("use --kafka");
+            assertThatThrownBy(() -> LocalOptions.parse("--worker-arg=--conveyor.worker.id=w"))
+                    .hasMessageContaining("sets a property that local sets itself");
+            assertThatThrownBy(() -> LocalOptions.parse("--api-arg=")).hasMessage("--api-arg must not be empty");
+            assertThat(LocalOptions.parse("--api-arg=--server.shutdown=immediate", "--api-arg=--spring.datasource.hikari"
+                    + ".maximum-pool-size=30").apiArgs()).hasSize(2);
         }
 
         @Test
