@@ -27,8 +27,10 @@ import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.transaction.TransactionSystemException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.ServletWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 /**
  * Turns refusals into RFC 9457 problem documents. Spring's own errors (415, 405, unknown paths) are problem
@@ -89,6 +91,16 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
             problemHeaders.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
         }
         return super.createResponseEntity(body, problemHeaders, status, request);
+    }
+
+    /** A path no route has: a sentence of the api's own, naming the route's path a trailing slash hid. */
+    @Override
+    protected ResponseEntity<Object> handleNoResourceFoundException(NoResourceFoundException ex, HttpHeaders headers,
+            HttpStatusCode status, WebRequest request) {
+        if (request instanceof ServletWebRequest servlet) {
+            ex.getBody().setDetail(UnknownPaths.detail(servlet.getRequest()));
+        }
+        return handleExceptionInternal(ex, ex.getBody(), headers, status, request);
     }
 
     /** Tomcat could not decode the query string (not UTF-8); it names the parameter only in its message. */
