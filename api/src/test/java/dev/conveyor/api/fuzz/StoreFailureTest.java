@@ -5,11 +5,16 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -45,6 +50,8 @@ class StoreFailureTest {
     int port;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    MeterRegistry meters;
     @Value("${spring.datasource.url}")
     String url;
 
@@ -96,6 +103,59 @@ class StoreFailureTest {
     }
 
     /**
+     * Long-polls waiting when PostgreSQL goes away (its sessions ended, new ones refused) end by their deadline: a 503
+     * problem with Retry-After, or the job as it stood; none hangs past it, none is a 500. The workers' list is the
+     * api's memory of heartbeats, not the store's, and still answers. Once the database is back, the long-polls (and
+     * their places in the limit of long-polls) are all given back.
+     */
+    @Test
+    void longPollsWaitingWhenTheStoreGoesAwayEndByTheirDeadline() throws Throwable {
+        var jobs = new ArrayList<String>();
+        for (var i = 0; i < 5; i++) {
+            jobs.add(http.postJson("/v1/jobs", "{\"type\":\"nobody-runs-this\"}").json().get("id").asString());
+        }
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            var waiting = new ArrayList<Future<RawHttp.Answer>>();
+            for (var job : jobs) {
+                waiting.add(threads.submit(() -> http.get("/v1/jobs/" + job + "?wait=4")));
+            }
+            await().until(() -> meters.get("conveyor.longpolls.open").gauge().value() >= jobs.size());
+            var started = System.nanoTime();
+            withTheStoreAway(() -> {
+                for (var poll : waiting) {
+                    var answer = poll.get(30, TimeUnit.SECONDS);
+                    assertThat(answer.status()).as("%s", answer).isIn(200, 503);
+                    if (answer.status() == 503) {
+                        assertGeneric(answer, 503);
+                        assertThat(answer.header("Retry-After")).isNotNull();
+                    }
+                }
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
+                assertThat(http.get("/v1/workers").status()).isEqualTo(200);
+            });
+        }
+        assertThat(meters.get("conveyor.longpolls.open").gauge().value()).isZero();
+        await().untilAsserted(() -> assertThat(http.get("/v1/jobs/" + jobs.getFirst() + "?wait=0.1").status())
+                .isEqualTo(200));
+    }
+
+    private void withTheStoreAway(org.junit.jupiter.api.function.Executable whileAway) throws Throwable {
+        var path = url.substring(url.lastIndexOf('/') + 1);
+        var database = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+        try (var admin = DriverManager.getConnection(url.replace("/" + database, "/postgres"), "postgres", "");
+                var statement = admin.createStatement()) {
+            statement.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
+            statement.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + database
+                    + "'");
+            try {
+                whileAway.execute();
+            } finally {
+                statement.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
+            }
+        }
+    }
+
+    /**
      * Each of the api's sessions starts with the settings that end it when the api is cut off from the database (a
      * partition): a transaction waiting on the api for a minute, an idle session whose api does not answer TCP's
      * probes (README, "What each fault does"). Settings a session cannot take would fail every new connection.
@@ -121,6 +181,9 @@ class StoreFailureTest {
         answers.add(http.postJson("/v1/jobs/batch", "{\"jobs\":[{\"type\":\"echo\"},{\"type\":\"echo\"}]}"));
         answers.add(http.send("POST", "/v1/jobs/" + job + "/cancel", List.of(), (byte[]) null));
         answers.add(http.send("POST", "/v1/jobs/" + job + "/retry", List.of(), (byte[]) null));
+        answers.add(http.get("/v1/queues"));
+        answers.add(http.get("/v1/jobs/" + job + "?view=summary"));
+        answers.add(http.get("/v1/jobs?limit=5&view=summary&status=QUEUED"));
         return answers;
     }
 
