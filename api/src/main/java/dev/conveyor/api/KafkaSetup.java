@@ -1,5 +1,6 @@
 package dev.conveyor.api;
 
+import dev.conveyor.api.job.StoreTime;
 import dev.conveyor.api.job.UuidV7;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
@@ -26,6 +27,7 @@ import org.springframework.boot.web.server.context.WebServerGracefulShutdownLife
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.ContainerCustomizer;
 import org.springframework.kafka.config.TopicBuilder;
@@ -59,9 +61,15 @@ class KafkaSetup {
         return Clock.systemUTC();
     }
 
+    /** The database's time, which job ids carry (see {@link StoreTime}). */
     @Bean
-    Supplier<UUID> jobIds(Clock clock) {
-        return new UuidV7(clock);
+    StoreTime storeTime(JdbcClient jdbc) {
+        return new StoreTime(jdbc);
+    }
+
+    @Bean
+    Supplier<UUID> jobIds(StoreTime storeTime) {
+        return new UuidV7(storeTime);
     }
 
     @Bean

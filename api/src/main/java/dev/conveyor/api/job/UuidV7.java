@@ -3,6 +3,7 @@ package dev.conveyor.api.job;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -12,20 +13,25 @@ import java.util.function.Supplier;
  */
 public final class UuidV7 implements Supplier<UUID> {
 
-    private final Clock clock;
+    private final LongSupplier millis;
     private final SecureRandom random = new SecureRandom();
     private long lastMillis;
     private int sequence;
 
     public UuidV7(Clock clock) {
-        this.clock = clock;
+        this(clock::millis);
+    }
+
+    /** Ids of the time {@code millis} tells, in Unix milliseconds (the api's: {@link StoreTime}). */
+    public UuidV7(LongSupplier millis) {
+        this.millis = millis;
     }
 
     @Override
     public synchronized UUID get() {
-        var millis = clock.millis();
-        if (millis > lastMillis) {
-            lastMillis = millis;
+        var now = millis.getAsLong();
+        if (now > lastMillis) {
+            lastMillis = now;
             sequence = random.nextInt(1 << 11);
         } else if (++sequence >= 1 << 12) {
             lastMillis++;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
+import dev.conveyor.api.job.UuidV7;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.JobError;
@@ -83,6 +84,33 @@ class ApiClockAheadTest {
                             OR dispatch_lease_until BETWEEN created_at AND created_at + interval '60 seconds')
                 FROM jobs WHERE id = :id""").param("id", queued).query(Boolean.class).single())
                 .as("created, due and leased by the database's clock").isTrue();
+    }
+
+    /**
+     * A job's id is time-ordered (UUIDv7) and the listing is newest first by it: taken from this api's clock, the ids
+     * of its jobs were a year ahead of every other instance's, and its jobs were listed before theirs for a year
+     * (a client paging from the newest met them first, a job submitted later elsewhere after them). Ids carry the
+     * database's time, as createdAt does.
+     */
+    @Test
+    void aJobsIdCarriesTheDatabasesTimeSoThatListingsStayNewestFirst() {
+        var first = http.post("/v1/jobs", "{\"type\": \"echo\", \"delaySeconds\": 3600}").json();
+        var id = UUID.fromString(first.get("id").asString());
+        var idTime = Instant.ofEpochMilli(id.getMostSignificantBits() >>> 16);
+        assertThat(Duration.between(Instant.parse(first.get("createdAt").asString()), idTime).abs())
+                .as("the id's time against createdAt").isLessThan(Duration.ofSeconds(10));
+
+        // a job submitted after it through another instance, whose clock is right
+        var later = new UuidV7(Clock.systemUTC()).get();
+        jdbc.sql("""
+                INSERT INTO jobs (id, type, queue, status, payload, max_attempts, initial_max_attempts, timeout_seconds,
+                                  created_at, run_at, updated_at)
+                VALUES (:id, 'echo', 'default', 'SCHEDULED', '{}', 1, 1, 60, now(), now() + interval '1 hour', now())
+                """).param("id", later).update();
+
+        var listed = http.get("/v1/jobs?limit=2&status=SCHEDULED").json().get("jobs");
+        assertThat(listed.valueStream().map(j -> j.get("id").asString()))
+                .containsExactly(later.toString(), id.toString());
     }
 
     @Test
