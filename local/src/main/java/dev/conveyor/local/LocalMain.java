@@ -40,7 +40,11 @@ public final class LocalMain {
 
     /** Runs until stopped; answers the process exit code. */
     static int run(LocalOptions options, PrintStream out) throws Exception {
-        Files.createDirectories(options.home());
+        var refused = LocalHome.claim(options.home());
+        if (refused.isPresent()) {
+            out.println("conveyor-local: " + refused.get());
+            return 1;
+        }
         try (var channel = FileChannel.open(options.home().resolve("lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); var lock = channel.tryLock()) {
             if (lock == null) {

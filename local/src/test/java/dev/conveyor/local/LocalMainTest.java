@@ -34,6 +34,46 @@ class LocalMainTest {
         assertThat(home.resolve("logs")).doesNotExist();
     }
 
+    /**
+     * Each start deletes its home's {@code logs} and {@code data/postgres}, {@code data/kafka}: given a directory of
+     * the user's ({@code --home=.} in a project, {@code --home=$HOME}), it deleted a {@code logs} directory it had not
+     * made, with whatever was in it.
+     */
+    @Test
+    void refusesAHomeWhoseLogsOrDataItDidNotMakeAndDeletesNothing() throws Exception {
+        var theirs = home.resolve("logs").resolve("app.log");
+        Files.createDirectories(theirs.getParent());
+        Files.writeString(theirs, "a user's log");
+
+        assertThat(LocalMain.run(LocalOptions.parse("--home=" + home), out)).isEqualTo(1);
+
+        assertThat(theirs).hasContent("a user's log");
+        assertThat(output.toString(StandardCharsets.UTF_8)).contains("conveyor-local did not make",
+                home.resolve("logs").toString(), "--home=DIR");
+        assertThat(home.resolve("lock")).doesNotExist();
+
+        var data = home.resolve("other").resolve("data").resolve("postgres");
+        Files.createDirectories(data);
+        assertThat(LocalMain.run(LocalOptions.parse("--home=" + home.resolve("other")), out)).isEqualTo(1);
+        assertThat(data).exists();
+    }
+
+    /** A home an earlier conveyor-local made (its lock file, no mark yet) is still its own. */
+    @Test
+    void takesAHomeThatItMadeBeforeAndMarksANewOne() throws Exception {
+        var earlier = home.resolve("earlier");
+        Files.createDirectories(earlier.resolve("logs"));
+        Files.createFile(earlier.resolve("lock"));
+        assertThat(LocalHome.claim(earlier)).isEmpty();
+        assertThat(earlier.resolve(LocalHome.MARK)).exists();
+
+        var fresh = home.resolve("fresh");
+        assertThat(LocalHome.claim(fresh)).isEmpty();
+        assertThat(fresh.resolve(LocalHome.MARK)).exists();
+        Files.createDirectories(fresh.resolve("logs"));
+        assertThat(LocalHome.claim(fresh)).isEmpty();
+    }
+
     @Test
     void refusesToShareItsHomeWithAnotherRunningLauncher() throws Exception {
         Files.createDirectories(home);
