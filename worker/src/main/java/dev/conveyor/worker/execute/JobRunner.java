@@ -107,7 +107,7 @@ public class JobRunner {
         if (job == null) {
             return Taken.done(AcknowledgeType.REJECT);
         }
-        if (attempts.isCancelled(job.jobId(), job.generation())) {
+        if (attempts.isCancelled(job.jobId(), job.generation(), job.dispatchedAt())) {
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
         var handler = handlers.find(job.type()).orElse(null);
@@ -122,7 +122,7 @@ public class JobRunner {
                 : properties.maxStartWait();
         var permitted = !draining && limits.acquire(job.type(), startWait, () -> draining);
         var running = new Attempt(job.generation(), job.attempt());
-        var registration = draining ? null : attempts.register(job.jobId(), running);
+        var registration = draining ? null : attempts.register(job.jobId(), running, job.dispatchedAt());
         if (registration != RunningAttempts.Registration.REGISTERED) {
             if (permitted) {
                 limits.release(job.type());

@@ -34,6 +34,13 @@ public class RunningAttempts {
     /** Beyond this many, the oldest cancellations are forgotten (at about 110 bytes each, some 110 MB of heap). */
     static final int MOST_REMEMBERED = 1_000_000;
 
+    /**
+     * How much later than a cancellation a record it covers may have been dispatched: the api dispatches no job after
+     * cancelling it (a retry is a later generation), so a later record is not one it cancelled; the margin is for the
+     * clocks of the api instances and of this worker, which may differ a little.
+     */
+    static final Duration CLOCK_SLACK = Duration.ofMinutes(1);
+
     private final Clock clock;
     private final int mostRemembered;
     private final Map<UUID, Attempt> running = new ConcurrentHashMap<>();
@@ -66,13 +73,21 @@ public class RunningAttempts {
      */
     public void cancel(UUID jobId, int generation, Instant at) {
         var cancellation = new Cancelled(jobId, generation, at.toEpochMilli());
-        var kept = cancelled.merge(jobId, cancellation, (old, now) -> now.generation() >= old.generation() ? now : old);
+        var changed = new boolean[1];
+        // the latest generation and the latest time heard of: a cancellation of a low generation, sent late (after an
+        // outage), must not undo one of a later generation, nor one of an absurd generation a later real one
+        var kept = cancelled.compute(jobId, (id, old) -> {
+            var merged = old == null ? cancellation : new Cancelled(jobId, Math.max(old.generation(), generation),
+                    Math.max(old.atMillis(), cancellation.atMillis()));
+            changed[0] = old == null || !merged.equals(old);
+            return changed[0] ? merged : old;
+        });
         var attempt = running.get(jobId);
         if (attempt != null && attempt.generation() <= generation) {
             attempt.cancel();
         }
-        if (kept == cancellation) {
-            remember(cancellation);
+        if (changed[0]) {
+            remember(kept);
         }
     }
 
@@ -94,8 +109,20 @@ public class RunningAttempts {
     }
 
     boolean isCancelled(UUID jobId, int generation) {
+        return isCancelled(jobId, generation, null);
+    }
+
+    /**
+     * Whether a dispatch of {@code generation}, dispatched at {@code dispatchedAt} (null: not known), is cancelled: a
+     * cancellation covers the generations up to its own, dispatched before it was made. A record dispatched after it
+     * (less {@link #CLOCK_SLACK}) is of a retry since: so a cancellation that claims a generation the job never had
+     * (2147483647, written to the topic by hand) cancels no retry made after it, where it cancelled every retry of the
+     * job, on every worker, for the week it is remembered.
+     */
+    boolean isCancelled(UUID jobId, int generation, Instant dispatchedAt) {
         var c = cancelled.get(jobId);
-        return c != null && c.generation() >= generation;
+        return c != null && c.generation() >= generation
+                && (dispatchedAt == null || dispatchedAt.toEpochMilli() <= c.atMillis() + CLOCK_SLACK.toMillis());
     }
 
     /** What became of an attempt offered to {@link #register}. */
@@ -114,6 +141,11 @@ public class RunningAttempts {
      * an attempt it no longer runs, where a cancellation would be a final state if it were ever applied.
      */
     Registration register(UUID jobId, Attempt attempt) {
+        return register(jobId, attempt, null);
+    }
+
+    /** As {@link #register(UUID, Attempt)}, for a record dispatched at {@code dispatchedAt} (see {@link #isCancelled}). */
+    Registration register(UUID jobId, Attempt attempt, Instant dispatchedAt) {
         while (true) {
             var earlier = running.putIfAbsent(jobId, attempt);
             if (earlier == null) {
@@ -133,7 +165,7 @@ public class RunningAttempts {
                 break;
             }
         }
-        if (isCancelled(jobId, attempt.generation())) {
+        if (isCancelled(jobId, attempt.generation(), dispatchedAt)) {
             running.remove(jobId, attempt);
             return Registration.CANCELLED;
         }

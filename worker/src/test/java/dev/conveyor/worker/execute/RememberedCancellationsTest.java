@@ -1,8 +1,12 @@
 package dev.conveyor.worker.execute;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.conveyor.common.Json;
+import dev.conveyor.common.message.JobDispatch;
+import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.common.test.TestClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,5 +96,44 @@ class RememberedCancellationsTest {
         assertThat(attempts.isCancelled(jobs[1], 0)).isFalse();
         assertThat(attempts.isCancelled(jobs[2], 0)).isFalse();
         assertThat(attempts.isCancelled(jobs[0], 1)).as("the third oldest now").isTrue();
+    }
+
+    @Test
+    void aCancellationClaimingAGenerationTheJobNeverHadCancelsNoRetryDispatchedAfterIt() throws Exception {
+        var testing = new RunnerTesting(RunnerTesting.handler(context -> context.payload()));
+        var forged = UUID.randomUUID();
+        // written to conveyor.control by hand: every generation up to 2147483647, remembered for a week
+        testing.attempts.cancel(forged, Integer.MAX_VALUE, Instant.now().minus(Duration.ofMinutes(5)));
+        var waiting = new JobDispatch(JobDispatch.VERSION, forged, "t", "default", 1, 3, 30, Json.object(),
+                Instant.now().minus(Duration.ofMinutes(10)), 0);
+        var retried = new JobDispatch(JobDispatch.VERSION, forged, "t", "default", 2, 6, 30, Json.object(),
+                Instant.now(), 1);
+
+        testing.take(waiting);
+        testing.take(retried);
+
+        assertThat(await().atMost(Duration.ofSeconds(10)).until(() -> testing.events.all().stream()
+                .filter(e -> e instanceof JobFinished f && f.attempt() == 2).map(JobFinished.class::cast)
+                .findFirst().orElse(null), f -> f != null).outcome())
+                .as("the retry made after the cancellation runs").isEqualTo(JobFinished.Outcome.SUCCEEDED);
+        assertThat(testing.events.finished(forged).outcome())
+                .as("a record dispatched before it is still cancelled").isEqualTo(JobFinished.Outcome.CANCELLED);
+    }
+
+    @Test
+    void aLowerGenerationSentLateDoesNotUndoACancellationOfALaterOne() {
+        var attempts = new RunningAttempts(clock, RunningAttempts.MOST_REMEMBERED);
+        var job = UUID.randomUUID();
+        var made = clock.instant();
+
+        attempts.cancel(job, Integer.MAX_VALUE, made);
+        attempts.cancel(job, 3, made.plus(Duration.ofMinutes(30)));
+        attempts.cancel(job, 1, made.plus(Duration.ofMinutes(40))); // sent again after an outage
+
+        assertThat(attempts.isCancelled(job, 3, made.plus(Duration.ofMinutes(20))))
+                .as("generation 3, dispatched before its cancellation").isTrue();
+        assertThat(attempts.isCancelled(job, 5, made.plus(Duration.ofMinutes(60))))
+                .as("a retry dispatched after every cancellation").isFalse();
+        assertThat(attempts.isCancelled(job, 2, null)).as("dispatched when, not known").isTrue();
     }
 }
