@@ -41,6 +41,8 @@ final class QueueConsumer implements Runnable {
     static final Duration CUT_OFF_AFTER = Duration.ofSeconds(10);
     /** The least of a record's lock on Kafka kept for its acknowledgement and commit. */
     private static final Duration LOCK_MARGIN = Duration.ofSeconds(1);
+    /** The most of a record's key that names the thread taking it: a job id's 36 characters. */
+    private static final int KEY_IN_NAME = 36;
 
     private final String topic;
     private final ShareConsumer<String, String> consumer;
@@ -150,7 +152,8 @@ final class QueueConsumer implements Runnable {
         for (var record : records) {
             var acknowledge = new CompletableFuture<AcknowledgeType>();
             taking.add(new Taking(record, acknowledge));
-            Thread.ofVirtual().name("take-" + record.key())
+            // named after its job's id, which is the record's key; a key is anyone's to write (a megabyte, line breaks)
+            Thread.ofVirtual().name("take-" + LogText.of(record.key(), KEY_IN_NAME))
                     .start(() -> take(record, lockLeft, acknowledge, committed));
         }
         try {

@@ -9,6 +9,7 @@ import static org.mockito.Mockito.when;
 
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.kafka.QueueTopics;
+import dev.conveyor.common.test.CapturedLines;
 import dev.conveyor.worker.HttpSettings;
 import dev.conveyor.worker.SqlSettings;
 import dev.conveyor.worker.WorkerProperties;
@@ -143,6 +144,8 @@ class QueueConsumersTest {
     private final List<FakeConsumer> made = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<String> taken = new ConcurrentLinkedQueue<>();
     private final AtomicInteger takeFailures = new AtomicInteger();
+    /** The name of the thread that took each record, by record key. */
+    private final Map<String, String> takenOn = new ConcurrentHashMap<>();
     /** Jobs to run (counting down their latch) once taken, by record key. */
     private final Map<String, CountDownLatch> running = new ConcurrentHashMap<>();
     private final JobRunner runner = mock(JobRunner.class);
@@ -158,6 +161,7 @@ class QueueConsumersTest {
                 takeFailures.incrementAndGet();
                 throw new IllegalStateException("a bug while taking " + record.key());
             }
+            takenOn.put(record.key(), Thread.currentThread().getName());
             taken.add(record.key());
             var ran = running.get(record.key());
             return ran == null ? JobRunner.Taken.done(AcknowledgeType.ACCEPT)
@@ -256,6 +260,22 @@ class QueueConsumersTest {
         assertThat(consumer.acknowledged).contains(AcknowledgeType.RELEASE, AcknowledgeType.ACCEPT);
         assertThat(made).hasSize(1);
         assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+    }
+
+    @Test
+    void aRecordsKeyNamesTheThreadTakingItCutAndEscaped() throws Exception {
+        start();
+        var consumer = subscribed(0);
+        var key = "key" + CapturedLines.FORGED + "k".repeat(1 << 20);
+
+        consumer.offer(key);
+
+        var name = await().until(() -> takenOn.get(key), n -> n != null);
+        // a log line names its thread (in full in a structured log), as do thread dumps and JFR recordings
+        assertThat(name.length()).as(name).isLessThan(200);
+        assertThat(name.chars().filter(c -> c < 0x20 || c == 0x7f || c == 0x202e || c == 0x2028).toArray())
+                .as("characters that break the line or a terminal in: %s", name).isEmpty();
+        assertThat(name).startsWith("take-key");
     }
 
     /** A job offered to a consumer whose commit is held by the test until {@code held} is counted down. */
