@@ -22,7 +22,8 @@ final class Attempt {
         record Returned(JsonNode result) implements End {
         }
 
-        record Threw(Throwable error) implements End {
+        /** The handler threw: what its exception says, read on the handler's thread ({@link Thrown}). */
+        record Threw(Thrown thrown) implements End {
         }
 
         record TimedOut() implements End {
@@ -88,7 +89,9 @@ final class Attempt {
             try {
                 end.complete(new End.Returned(handler.handle(context)));
             } catch (Throwable t) {
-                end.complete(new End.Threw(t));
+                // read here, so that an exception whose message never comes holds this thread (a stuck handler's),
+                // not the attempt's report, which its deadline ends
+                end.complete(new End.Threw(Thrown.read(t)));
             } finally {
                 handlerEnded.complete(null);
             }

@@ -2,7 +2,6 @@ package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
-import dev.conveyor.common.handler.JobFailure;
 import dev.conveyor.common.handler.JobHandler;
 import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.JobDispatch;
@@ -15,7 +14,6 @@ import dev.conveyor.worker.tracing.JobTracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,9 +34,6 @@ import tools.jackson.databind.JsonNode;
  */
 @Component
 public class JobRunner {
-
-    /** Codes a handler's failure may not carry: the api gives them a meaning of their own. */
-    private static final Set<String> RESERVED_CODES = Set.of(JobError.WORKER_LOST, JobError.NO_HANDLER);
 
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
@@ -336,7 +331,7 @@ public class JobRunner {
     private JobFinished outcome(JobDispatch job, Attempt.End end, boolean ran) {
         return switch (end) {
             case Attempt.End.Returned(var value) -> succeeded(job, value);
-            case Attempt.End.Threw(var error) -> threw(job, error);
+            case Attempt.End.Threw(var thrown) -> threw(job, thrown);
             case Attempt.End.TimedOut() -> failed(job, new JobError(JobError.TIMEOUT, ran
                     ? "attempt " + job.attempt() + " ran longer than timeoutSeconds=" + job.timeoutSeconds()
                     : "attempt " + job.attempt() + " waited timeoutSeconds=" + job.timeoutSeconds() + " on worker "
@@ -371,31 +366,8 @@ public class JobRunner {
         return JobFinished.succeeded(job, job.attempt(), properties.id(), value, clock.instant());
     }
 
-    private JobFinished threw(JobDispatch job, Throwable cause) {
-        try {
-            if (cause instanceof JobFailure failure) {
-                var code = failure.code();
-                if (RESERVED_CODES.contains(code)) {
-                    // the api takes these for the worker's own word: WORKER_LOST for a job handed back (run again
-                    // at once, uncounted, even when the handler said not to retry), NO_HANDLER for a worker without
-                    // the job's type
-                    return failed(job, new JobError(JobError.HANDLER_ERROR, "(error code '" + code + "' is "
-                            + "reserved for Conveyor's own failures) " + failure.getMessage(), failure.retryable()),
-                            JobOutcomes.retryAfterMillis(failure.retryAfter()));
-                }
-                return failed(job, new JobError(code, failure.getMessage(), failure.retryable()),
-                        JobOutcomes.retryAfterMillis(failure.retryAfter()));
-            }
-            var message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
-            return failed(job, new JobError(JobError.HANDLER_ERROR, message, true), null);
-        } catch (Throwable unreadable) {
-            // The handler's own class: a message or a field that throws must not keep its job from being reported
-            // (it escaped to the thread taking the record, which died, and the job waited for the rescuer); nor one
-            // that overflows the stack (a message made from objects that refer to each other).
-            return failed(job, new JobError(JobError.HANDLER_ERROR, "the handler threw " + cause.getClass().getName()
-                    + ", whose message or fields could not be read (" + unreadable.getClass().getName() + ")", true),
-                    null);
-        }
+    private JobFinished threw(JobDispatch job, Thrown thrown) {
+        return failed(job, thrown.error(), thrown.retryAfterMs());
     }
 
     private JobFinished cancelled(JobDispatch job, String message) {

@@ -315,6 +315,37 @@ class HostileOutcomesTest {
             assertThat(finished.error().message()).contains("could not be read", "UnsupportedOperationException");
         }
 
+        /**
+         * A message that never comes (it waits on a lock, or on a remote service, that never answers): the job is
+         * reported at its deadline, as a handler that never returns is, and the thread is a stuck handler's.
+         */
+        @Test
+        void anExceptionWhoseMessageNeverComesEndsItsJobAtItsDeadline() throws Exception {
+            var testing = new RunnerTesting(hostile(context -> {
+                throw new IllegalStateException() {
+                    @Override
+                    public String getMessage() {
+                        while (true) {
+                            try {
+                                new java.util.concurrent.CountDownLatch(1).await();
+                            } catch (InterruptedException e) {
+                                // and on waiting: a message that never comes
+                            }
+                        }
+                    }
+                };
+            }));
+            var job = RunnerTesting.dispatch("hostile", Json.object(), 2);
+            testing.take(job);
+
+            var finished = await().atMost(Duration.ofSeconds(15)).until(() -> testing.events.finished(job.jobId()),
+                    f -> f != null);
+            assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.FAILED);
+            assertThat(finished.error().code()).isEqualTo("TIMEOUT");
+            await().atMost(Duration.ofSeconds(5)).until(() -> testing.runner.inFlight() == 0);
+            assertThat(testing.runner.occupied()).as("its thread runs on, as a stuck handler's").isEqualTo(1);
+        }
+
         /** A message made from objects that refer to each other: its toString() never ends, the stack overflows. */
         @Test
         void anExceptionWhoseMessageOverflowsTheStackFailsItsJob() throws Exception {
