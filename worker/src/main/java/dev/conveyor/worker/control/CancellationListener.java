@@ -10,6 +10,7 @@ import dev.conveyor.worker.execute.RunningAttempts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -20,6 +21,7 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
@@ -37,10 +39,17 @@ class CancellationListener implements SmartLifecycle {
 
     private final Consumer<String, String> consumer;
     private final RunningAttempts attempts;
+    private final Duration catchUp;
     private volatile boolean running;
     private Thread thread;
 
+    @Autowired
     CancellationListener(KafkaProperties kafka, RunningAttempts attempts) {
+        this(kafka, attempts, CATCH_UP);
+    }
+
+    CancellationListener(KafkaProperties kafka, RunningAttempts attempts, Duration catchUp) {
+        this.catchUp = catchUp;
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", kafka.getBootstrapServers()));
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -50,19 +59,37 @@ class CancellationListener implements SmartLifecycle {
         this.attempts = attempts;
     }
 
+    /**
+     * Reads every cancellation kept before the worker takes a job. It fails (and the worker does not start, saying
+     * why) when Kafka does not answer, or the reading stops getting further, for {@link #CATCH_UP}; a long topic read
+     * steadily may take longer: a limit on the whole read would stop every worker's start, at each restart, for as
+     * long as the cancellations were kept.
+     */
     @Override
     public void start() {
-        var partitions = consumer.partitionsFor(Topics.CONTROL, CATCH_UP).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        var end = consumer.endOffsets(partitions, CATCH_UP);
-        var deadline = Instant.now().plus(CATCH_UP);
+        List<TopicPartition> partitions;
+        Map<TopicPartition, Long> end;
+        try {
+            partitions = consumer.partitionsFor(Topics.CONTROL, catchUp).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            end = consumer.endOffsets(partitions, catchUp);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("Could not read " + Topics.CONTROL + ", which the worker reads whole "
+                    + "before it takes a job: " + e.getMessage(), e);
+        }
+        var stalledAt = Instant.now().plus(catchUp);
         while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException("Could not read " + Topics.CONTROL + " within " + CATCH_UP);
+            if (Instant.now().isAfter(stalledAt)) {
+                throw new IllegalStateException("Could not read " + Topics.CONTROL + ", which the worker reads whole "
+                        + "before it takes a job: no record came for " + catchUp);
             }
-            apply(consumer.poll(Duration.ofMillis(200)));
+            var records = consumer.poll(Duration.ofMillis(200));
+            apply(records);
+            if (!records.isEmpty()) {
+                stalledAt = Instant.now().plus(catchUp);
+            }
         }
         running = true;
         thread = Thread.ofPlatform().daemon().name("cancellations").start(this::listen);
@@ -76,6 +103,10 @@ class CancellationListener implements SmartLifecycle {
                 // stopping
             } catch (RuntimeException e) {
                 log.warn("Reading cancellations failed (retrying in a second): {}", e.getMessage());
+                pause();
+            } catch (Throwable e) {
+                // an Error ended this thread, silently: no cancellation was heard of again until a restart
+                log.error("Reading cancellations failed (retrying in a second)", e);
                 pause();
             }
         }
@@ -100,10 +131,13 @@ class CancellationListener implements SmartLifecycle {
                             + " cancellation with a jobId and a generation of 0 or more");
                 }
                 attempts.cancel(cancel.jobId(), cancel.generation(), madeAt(record.timestamp()));
-            } catch (RuntimeException e) {
-                // the reader's words quote the record, which is anyone's to write: line breaks, terminal escapes
+            } catch (RuntimeException | StackOverflowError e) {
+                // the reader's words quote the record, which is anyone's to write: line breaks, terminal escapes. A
+                // record that overflows the stack is skipped too: it stopped the worker's start for as long as it
+                // was kept (a week), or ended the listening for good.
                 log.error("Skipping an unreadable cancellation at {}-{}@{}: {}", record.topic(), record.partition(),
-                        record.offset(), LogText.of(e.getMessage(), 500));
+                        record.offset(),
+                        LogText.of(e instanceof StackOverflowError ? "it overflowed the stack" : e.getMessage(), 500));
             }
         }
     }

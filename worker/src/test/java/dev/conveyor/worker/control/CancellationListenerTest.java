@@ -34,9 +34,19 @@ class CancellationListenerTest {
     static final class Recording extends RunningAttempts {
 
         final List<UUID> cancelled = new CopyOnWriteArrayList<>();
+        /** Cancelling these throws an Error, as a hostile record that overflows the stack as it is read does. */
+        final List<UUID> poisoned = new CopyOnWriteArrayList<>();
+        /** How long each cancellation takes (a busy machine's, say). */
+        volatile Duration slow = Duration.ZERO;
 
         @Override
         public void cancel(UUID jobId, int generation, Instant at) {
+            if (poisoned.contains(jobId)) {
+                throw new StackOverflowError();
+            }
+            if (!slow.isZero()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(slow.toNanos());
+            }
             cancelled.add(jobId);
             super.cancel(jobId, generation, at);
         }
@@ -125,5 +135,51 @@ class CancellationListenerTest {
         } finally {
             logger.detachAppender(lines);
         }
+    }
+
+    private static KafkaProperties kafka() {
+        var kafka = new KafkaProperties();
+        kafka.setBootstrapServers(List.of(TestKafka.bootstrapServers()));
+        return kafka;
+    }
+
+    @Test
+    void aRecordThatThrowsAnErrorIsSkippedBeforeAndAfterTheStart() throws Exception {
+        var before = UUID.randomUUID();
+        var after = UUID.randomUUID();
+        attempts.poisoned.add(before);
+        attempts.poisoned.add(after);
+        send(cancel(before, 0));
+        var next = UUID.randomUUID();
+        send(cancel(next, 0));
+        listener = new CancellationListener(kafka(), attempts);
+
+        listener.start(); // it threw the Error, and the worker could not start while the record was kept (a week)
+
+        assertThat(attempts.cancelled).contains(next);
+        send(cancel(after, 0));
+        var last = UUID.randomUUID();
+        send(cancel(last, 0));
+        // the Error ended the listening thread, silently: no cancellation was heard of again until a restart
+        await().atMost(Duration.ofSeconds(10)).until(() -> attempts.cancelled.contains(last));
+        assertThat(listener.isRunning()).isTrue();
+    }
+
+    @Test
+    void aCatchUpLongerThanItsWindowGoesOnWhileItProgresses() throws Exception {
+        var last = UUID.randomUUID();
+        for (var i = 0; i < 3_000; i++) {
+            producer.send(new ProducerRecord<>(Topics.CONTROL, "key".getBytes(StandardCharsets.UTF_8),
+                    cancel(i == 2_999 ? last : UUID.randomUUID(), 0).getBytes(StandardCharsets.UTF_8)));
+        }
+        producer.flush();
+        attempts.slow = Duration.ofMillis(2);
+        // at least 6 s of reading, against a window of 3 s: a week of cancellations that took longer than its window
+        // to read stopped every worker's start, again at each restart, for as long as they were kept
+        listener = new CancellationListener(kafka(), attempts, Duration.ofSeconds(3));
+
+        listener.start();
+
+        assertThat(attempts.cancelled).contains(last);
     }
 }
