@@ -56,6 +56,11 @@ class UnreadableRecordsTest {
         return json.append('}').toString();
     }
 
+    /** A payload nested {@code levels} deep, itself the first level. */
+    private static String nested(int levels) {
+        return "{\"d\":" + "[".repeat(levels - 1) + "]".repeat(levels - 1) + "}";
+    }
+
     static Stream<String> unreadable() {
         return Stream.of(
                 null, "", "not json", "[]", "{}", "\"a string\"", "{\"v\":1}",
@@ -69,6 +74,11 @@ class UnreadableRecordsTest {
                 job("payload", "[1,2]"), job("payload", "\"text\""), job("payload", "null"),
                 job("payload", "{\"deep\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}"),
                 job("payload", "{\"n\":" + "9".repeat(5_000) + "}"),
+                // short text, past what the api accepts: BigDecimal arithmetic on 1e-999999999 works out a billion
+                // digits, and a handler that adds to it runs out of time or memory, the worker's with it
+                job("payload", "{\"n\":1e999999999}"), job("payload", "{\"n\":1e-999999999}"),
+                job("payload", "{\"a\":[{\"n\":-1e309}]}"), job("payload", "{\"n\":1e-1000}"),
+                job("payload", nested(481)),
                 job("generation", "-1"));
     }
 
@@ -98,5 +108,14 @@ class UnreadableRecordsTest {
         var good = Json.read(job("timeoutSeconds", "86400"), dev.conveyor.common.message.JobDispatch.class);
         assertThat(testing.take(good)).isEqualTo(AcknowledgeType.ACCEPT);
         await().until(() -> testing.events.finished(good.jobId()) != null);
+    }
+
+    @Test
+    void runsAPayloadAtTheEdgesOfWhatTheApiAccepts() throws Exception {
+        for (var payload : new String[] {nested(480), "{\"n\":1.7976931348623157e308,\"m\":-1e-990}"}) {
+            var good = Json.read(job("payload", payload), dev.conveyor.common.message.JobDispatch.class);
+            assertThat(testing.take(good)).isEqualTo(AcknowledgeType.ACCEPT);
+            await().until(() -> testing.events.finished(good.jobId()) != null);
+        }
     }
 }
