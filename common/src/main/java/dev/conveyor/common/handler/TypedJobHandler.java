@@ -5,8 +5,11 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.cfg.EnumFeature;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.type.LogicalType;
 
 /**
  * A handler whose payload is a record {@code P} and whose result is a record {@code R}. A payload that does not fit
@@ -16,12 +19,19 @@ import tools.jackson.databind.json.JsonMapper;
 public abstract class TypedJobHandler<P, R> implements JobHandler {
 
     /**
-     * The wire codec, reading no number as something else: integer fields refuse a fraction rather than cut it
+     * The wire codec, reading no value as something else: integer fields refuse a fraction rather than cut it
      * ({@link WholeNumbers}), enum fields a number rather than take the constant at that position (a client's
-     * {@code "priority": 1}, an IntEnum counted from 1, ran as the second constant).
+     * {@code "priority": 1}, an IntEnum counted from 1, ran as the second constant), boolean fields a number (5 was
+     * true), floating-point fields "NaN" and what they cannot hold, time fields a number ({@link MeaningfulValues}).
      */
-    private static final JsonMapper PAYLOADS = Json.MAPPER.rebuild().addModule(WholeNumbers.module())
-            .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS).build();
+    private static final JsonMapper PAYLOADS = Json.MAPPER.rebuild()
+            .addModule(WholeNumbers.module())
+            .addModule(MeaningfulValues.module())
+            .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .withCoercionConfig(LogicalType.Boolean, booleans -> booleans
+                    .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail))
+            .build();
 
     /** Most causes followed from an exception: the handler's own may lead back to each other. */
     private static final int MAX_CAUSES = 100;

@@ -7,7 +7,10 @@ import dev.conveyor.common.Json;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A typed handler reads no number as something else: its integer fields take whole numbers exactly, however they are
@@ -102,6 +106,65 @@ class TypedJobHandlerTest {
     void anEnumFieldTakesAConstantsName(String payload) {
         assertThat(TICKETS.payload(Json.tree(payload))).isEqualTo(new Ticket(Priority.MEDIUM,
                 Map.of(Priority.HIGH, "x")));
+    }
+
+    record Reading(double ratio, Float weight, boolean urgent, Boolean express, Instant due, OffsetDateTime sent,
+            Duration pause, LocalDate day, Date legacy) {
+    }
+
+    private static final TypedJobHandler<Reading, Reading> READINGS = new TypedJobHandler<>("readings",
+            Reading.class) {
+        @Override
+        protected Reading run(Reading payload, JobContext context) {
+            return payload;
+        }
+    };
+
+    private static final String READING = "{\"ratio\": 0.5, \"weight\": 2.5, \"urgent\": true, \"express\": false, "
+            + "\"due\": \"2026-12-07T10:15:30Z\", \"sent\": \"2026-12-07T10:15:30+01:00\", \"pause\": \"PT30S\", "
+            + "\"day\": \"2026-12-07\", \"legacy\": \"2026-12-07T10:15:30Z\"}";
+
+    private static String reading(String field, String value) {
+        var tree = (ObjectNode) Json.tree(READING);
+        tree.set(field, Json.tree(value));
+        return tree.toString();
+    }
+
+    /**
+     * A value that would change its meaning is refused, naming the field: text that is not a number ("NaN") into a
+     * double, a number past a float's range (Infinity) or so small it becomes 0, a number into a boolean (5 was
+     * true), a number or digits into an instant, a date or a duration (12345 was seconds since 1970, of a Duration
+     * seconds, of a LocalDate days).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "ratio|\"NaN\"", "ratio|\"Infinity\"", "ratio|\"-Infinity\"", "ratio|1e-400", "ratio|\"1e-400\"",
+            "weight|1e300", "weight|\"NaN\"", "weight|1e-60",
+            "urgent|5", "urgent|0", "urgent|1", "express|1", "express|0.5",
+            "due|12345", "due|12345.5", "due|\"12345\"", "due|-1",
+            "sent|12345", "pause|5", "pause|\"5\"", "day|5", "legacy|12345", "legacy|\"12345\""})
+    void aValueThatWouldChangeItsMeaningIsRefusedNamingTheField(String field, String value) {
+        var failure = catchThrowableOfType(JobFailure.class, () -> READINGS.payload(Json.tree(reading(field, value))));
+        assertThat(failure).as("%s: %s", field, value).isNotNull();
+        assertThat(failure.retryable()).isFalse();
+        assertThat(failure.getMessage()).startsWith("payload." + field + ": ").contains("(the payload must fit Reading)");
+    }
+
+    /** What keeps its meaning is still taken: a number as text, a double's rounding, "true" for true. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "ratio|\"12\"|12.0", "ratio|1e-300|1.0E-300", "ratio|0.1|0.1", "ratio|0|0.0", "ratio|-0.0|0.0",
+            "weight|3.4e38|3.4E38", "weight|\"2.5\"|2.5", "urgent|\"true\"|true", "express|false|false"})
+    void aValueThatKeepsItsMeaningIsTaken(String field, String value, String read) {
+        var payload = READINGS.payload(Json.tree(reading(field, value)));
+        var actual = switch (field) {
+            case "ratio" -> payload.ratio();
+            case "weight" -> payload.weight();
+            case "urgent" -> payload.urgent();
+            default -> payload.express();
+        };
+        assertThat(String.valueOf(actual)).isEqualTo(read);
+        assertThat(READINGS.payload(Json.tree(READING)).due()).isEqualTo(Instant.parse("2026-12-07T10:15:30Z"));
     }
 
     record Box(Object inside) {
