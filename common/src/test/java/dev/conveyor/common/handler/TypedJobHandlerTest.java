@@ -147,7 +147,8 @@ class TypedJobHandlerTest {
         var failure = catchThrowableOfType(JobFailure.class, () -> READINGS.payload(Json.tree(reading(field, value))));
         assertThat(failure).as("%s: %s", field, value).isNotNull();
         assertThat(failure.retryable()).isFalse();
-        assertThat(failure.getMessage()).startsWith("payload." + field + ": ").contains("(the payload must fit Reading)");
+        assertThat(failure.getMessage()).startsWith("payload." + field + ": ")
+                .contains("(the payload must fit Reading)");
     }
 
     /** What keeps its meaning is still taken: a number as text, a double's rounding, "true" for true. */

@@ -144,7 +144,7 @@ public class RunningAttempts {
         return register(jobId, attempt, null);
     }
 
-    /** As {@link #register(UUID, Attempt)}, for a record dispatched at {@code dispatchedAt} (see {@link #isCancelled}). */
+    /** As {@link #register(UUID, Attempt)}, for a record dispatched at {@code dispatchedAt} ({@link #isCancelled}). */
     Registration register(UUID jobId, Attempt attempt, Instant dispatchedAt) {
         while (true) {
             var earlier = running.putIfAbsent(jobId, attempt);
