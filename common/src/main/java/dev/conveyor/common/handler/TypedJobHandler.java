@@ -22,12 +22,15 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
      * The wire codec, reading no value as something else: integer fields refuse a fraction rather than cut it
      * ({@link WholeNumbers}), enum fields a number rather than take the constant at that position (a client's
      * {@code "priority": 1}, an IntEnum counted from 1, ran as the second constant), boolean fields a number (5 was
-     * true), floating-point fields "NaN" and what they cannot hold, time fields a number ({@link MeaningfulValues}).
+     * true), floating-point fields "NaN" and what they cannot hold, time fields a number ({@link MeaningfulValues}),
+     * and any field but text empty text.
      */
     private static final JsonMapper PAYLOADS = Json.MAPPER.rebuild()
             .addModule(WholeNumbers.module())
             .addModule(MeaningfulValues.module())
             .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            // empty text is no number, boolean, instant or id: Jackson alone read it as null, as if not sent
+            .withCoercionConfigDefaults(all -> all.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
             .withCoercionConfig(LogicalType.Boolean, booleans -> booleans
                     .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail))

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.conveyor.common.Json;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
@@ -166,6 +167,32 @@ class TypedJobHandlerTest {
         };
         assertThat(String.valueOf(actual)).isEqualTo(read);
         assertThat(READINGS.payload(Json.tree(READING)).due()).isEqualTo(Instant.parse("2026-12-07T10:15:30Z"));
+    }
+
+    record Blanks(Boolean flag, Instant at, UUID id, Integer count, Double ratio, BigDecimal amount, String text) {
+    }
+
+    private static final TypedJobHandler<Blanks, Blanks> BLANKS = new TypedJobHandler<>("blanks", Blanks.class) {
+        @Override
+        protected Blanks run(Blanks payload, JobContext context) {
+            return payload;
+        }
+    };
+
+    /** Empty text is no value of these types: Jackson alone read it as null, as if the field had not been sent. */
+    @ParameterizedTest
+    @ValueSource(strings = {"flag", "at", "id", "count", "ratio", "amount"})
+    void emptyTextIsRefusedWhereItIsNotText(String field) {
+        var payload = (ObjectNode) Json.tree("{\"flag\": true, \"at\": \"2026-12-07T10:15:30Z\", \"id\": \""
+                + UUID.randomUUID() + "\", \"count\": 1, \"ratio\": 0.5, \"amount\": 1, \"text\": \"\"}");
+        assertThat(BLANKS.payload(payload).text()).isEmpty();
+        payload.put(field, "");
+
+        var failure = catchThrowableOfType(JobFailure.class, () -> BLANKS.payload(payload));
+
+        assertThat(failure).as(field).isNotNull();
+        assertThat(failure.retryable()).isFalse();
+        assertThat(failure.getMessage()).startsWith("payload." + field + ": ");
     }
 
     record Box(Object inside) {
