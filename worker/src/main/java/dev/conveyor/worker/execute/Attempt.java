@@ -2,11 +2,13 @@ package dev.conveyor.worker.execute;
 
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.common.message.JobError;
 import dev.conveyor.worker.Deadlines;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
 import org.slf4j.MDC;
 import tools.jackson.databind.JsonNode;
 
@@ -19,7 +21,12 @@ final class Attempt {
 
     /** How an attempt ended. */
     sealed interface End {
+        /** The handler returned: its result, checked and encoded on the handler's thread (a snapshot of it). */
         record Returned(JsonNode result) implements End {
+        }
+
+        /** The handler returned a result that cannot be reported: why. */
+        record Refused(JobError error) implements End {
         }
 
         /** The handler threw: what its exception says, read on the handler's thread ({@link Thrown}). */
@@ -77,6 +84,15 @@ final class Attempt {
      * cancelled or abandoned before this never starts its handler.
      */
     End run(JobHandler handler, JobContext context) throws InterruptedException {
+        return run(handler, context, End.Returned::new);
+    }
+
+    /**
+     * As {@link #run(JobHandler, JobContext)}, with the handler's result checked by {@code check} on the handler's
+     * thread: the result is the handler's own object, which may throw, or never answer, as it is read. One that never
+     * answers keeps that thread (a stuck handler's), not the attempt's report, which its deadline ends.
+     */
+    End run(JobHandler handler, JobContext context, Function<JsonNode, End> check) throws InterruptedException {
         if (end.isDone()) {
             return end.join();
         }
@@ -87,7 +103,7 @@ final class Attempt {
                 MDC.setContextMap(logContext);
             }
             try {
-                end.complete(new End.Returned(handler.handle(context)));
+                end.complete(check.apply(handler.handle(context)));
             } catch (Throwable t) {
                 // read here, so that an exception whose message never comes holds this thread (a stuck handler's),
                 // not the attempt's report, which its deadline ends

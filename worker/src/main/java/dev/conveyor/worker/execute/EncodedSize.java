@@ -2,11 +2,13 @@ package dev.conveyor.worker.execute;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
- * Where a result is encoded to learn its size: it counts the bytes and keeps none, and stops the encoding once past
- * the limit. Encoded whole into an array, a handler's result of a few hundred million characters took more than the
- * worker's heap before its size could be refused, and no outcome was sent.
+ * Where a result is encoded to learn its size: it counts the bytes and keeps no more than the limit, and stops the
+ * encoding once past it. Encoded whole into an array, a handler's result of a few hundred million characters took
+ * more than the worker's heap before its size could be refused, and no outcome was sent.
  */
 final class EncodedSize extends OutputStream {
 
@@ -15,9 +17,22 @@ final class EncodedSize extends OutputStream {
 
     private final long limit;
     private long bytes;
+    /** The bytes written, when kept (never more than the limit); null when only counted. */
+    private byte[] kept;
 
     EncodedSize(long limit) {
+        this(limit, false);
+    }
+
+    /** @param keep whether to keep what is written, for {@link #text()} */
+    EncodedSize(long limit, boolean keep) {
         this.limit = limit;
+        this.kept = keep ? new byte[(int) Math.min(limit, 256)] : null;
+    }
+
+    /** What was written, as UTF-8 text: only when kept, and not over the limit. */
+    String text() {
+        return new String(kept, 0, (int) bytes, StandardCharsets.UTF_8);
     }
 
     /** Bytes written so far. */
@@ -32,18 +47,21 @@ final class EncodedSize extends OutputStream {
 
     @Override
     public void write(int b) throws IOException {
-        count(1);
+        write(new byte[] {(byte) b}, 0, 1);
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        count(len);
-    }
-
-    private void count(int written) throws IOException {
-        bytes += written;
+        var start = bytes;
+        bytes += len;
         if (bytes > limit) {
             throw new Over();
+        }
+        if (kept != null) {
+            if (bytes > kept.length) {
+                kept = Arrays.copyOf(kept, (int) Math.min(limit, Math.max(bytes, 2L * kept.length)));
+            }
+            System.arraycopy(b, off, kept, (int) start, len);
         }
     }
 

@@ -218,7 +218,7 @@ public class JobRunner {
             var context = new JobContext(job.jobId(), job.type(), job.queue(), job.attempt(), job.maxAttempts(),
                     job.payload(), deadline, progress);
             var began = System.nanoTime();
-            var end = running.run(handler, context);
+            var end = running.run(handler, context, this::checked);
             progress.end();
             start.ended();
             var outcome = outcome(job, end, holdsPermit).withStartedAt(start.takenAt());
@@ -330,7 +330,9 @@ public class JobRunner {
     /** @param ran whether the attempt got its type's permit, so that its handler could run */
     private JobFinished outcome(JobDispatch job, Attempt.End end, boolean ran) {
         return switch (end) {
-            case Attempt.End.Returned(var value) -> succeeded(job, value);
+            case Attempt.End.Returned(var value) -> JobFinished.succeeded(job, job.attempt(), properties.id(), value,
+                    clock.instant());
+            case Attempt.End.Refused(var error) -> failed(job, error, null);
             case Attempt.End.Threw(var thrown) -> threw(job, thrown);
             case Attempt.End.TimedOut() -> failed(job, new JobError(JobError.TIMEOUT, ran
                     ? "attempt " + job.attempt() + " ran longer than timeoutSeconds=" + job.timeoutSeconds()
@@ -342,28 +344,34 @@ public class JobRunner {
         };
     }
 
-    private JobFinished succeeded(JobDispatch job, JsonNode value) {
-        var size = new EncodedSize(properties.maxResultBytes());
+    /**
+     * Checks a handler's result, on the handler's thread ({@link Attempt}), and encodes it once: the outcome carries
+     * that encoding, so the thread reporting the attempt never reads the handler's own nodes, which may throw, change
+     * or never answer as they are read.
+     */
+    private Attempt.End checked(JsonNode value) {
+        if (value == null) {
+            return new Attempt.End.Returned(null);
+        }
+        var encoded = new EncodedSize(properties.maxResultBytes(), true);
         try {
             var problem = JobOutcomes.problem(value, properties.maxResultBytes());
             if (problem != null) {
-                return failed(job, new JobError(JobOutcomes.RESULT_INVALID, problem, false), null);
+                return new Attempt.End.Refused(new JobError(JobOutcomes.RESULT_INVALID, problem, false));
             }
-            Json.MAPPER.writeValue(size, value);
+            Json.MAPPER.writeValue(encoded, value);
         } catch (Throwable e) {
-            // The nodes are the handler's own objects: one that throws as it is read (a node that a thread the handler
-            // left running still fills, say) threw here, on the thread reporting the attempt, and its job went
-            // unreported until the api's rescuer, a timeout later.
+            // a node that throws as it is read: one that a thread the handler left running still fills, say
             if (!EncodedSize.stopped(e)) {
-                return failed(job, new JobError(JobOutcomes.RESULT_INVALID, "the result could not be read or "
-                        + "encoded as JSON: " + JobOutcomes.describe(e), false), null);
+                return new Attempt.End.Refused(new JobError(JobOutcomes.RESULT_INVALID, "the result could not be "
+                        + "read or encoded as JSON: " + JobOutcomes.describe(e), false));
             }
         }
-        if (size.isOver()) {
-            return failed(job, new JobError(JobError.RESULT_TOO_LARGE, "the result is more than "
-                    + properties.maxResultBytes() + " bytes encoded, the most allowed (max-result-bytes)", false), null);
+        if (encoded.isOver()) {
+            return new Attempt.End.Refused(new JobError(JobError.RESULT_TOO_LARGE, "the result is more than "
+                    + properties.maxResultBytes() + " bytes encoded, the most allowed (max-result-bytes)", false));
         }
-        return JobFinished.succeeded(job, job.attempt(), properties.id(), value, clock.instant());
+        return new Attempt.End.Returned(Json.raw(encoded.text()));
     }
 
     private JobFinished threw(JobDispatch job, Thrown thrown) {
