@@ -33,11 +33,12 @@ import tools.jackson.databind.module.SimpleModule;
  * it still takes a number written as text ({@code "12.5"}) and rounds as Java does. An instant, a date, a time or a
  * duration ({@code java.time}'s, {@code Date}, {@code Calendar}) refuses a number, or digits as text: Jackson read
  * 12345 as seconds since 1970 for an Instant, as days for a LocalDate, as seconds for a Duration, where the client may
- * have meant milliseconds, or nothing of the kind.
+ * have meant milliseconds, or nothing of the kind. A {@code char} refuses a number (Jackson took 65 for 'A').
  */
 final class MeaningfulValues {
 
     private static final List<Class<?>> FLOATS = List.of(double.class, Double.class, float.class, Float.class);
+    private static final List<Class<?>> CHARACTERS = List.of(char.class, Character.class);
     private static final List<Class<?>> TIMES = List.of(Instant.class, OffsetDateTime.class, ZonedDateTime.class,
             LocalDate.class, LocalDateTime.class, LocalTime.class, OffsetTime.class, Duration.class, Date.class,
             Calendar.class);
@@ -58,12 +59,16 @@ final class MeaningfulValues {
         for (var type : FLOATS) {
             module.addDeserializer((Class) type, new Finite(NumberDeserializers.find(type)));
         }
+        for (var type : CHARACTERS) {
+            // a number is a code point to Jackson: 65 was 'A'; a digit as text ("5") is a character
+            module.addDeserializer((Class) type, new NotANumber(NumberDeserializers.find(type), false));
+        }
         module.setDeserializerModifier(new ValueDeserializerModifier() {
             @Override
             public ValueDeserializer<?> modifyDeserializer(DeserializationConfig config,
                     BeanDescription.Supplier description, ValueDeserializer<?> deserializer) {
                 var type = description.getBeanClass();
-                return TIMES.stream().anyMatch(time -> time.isAssignableFrom(type)) ? new NotANumber(deserializer)
+                return TIMES.stream().anyMatch(time -> time.isAssignableFrom(type)) ? new NotANumber(deserializer, true)
                         : deserializer;
             }
         });
@@ -119,16 +124,19 @@ final class MeaningfulValues {
         }
     }
 
-    /** Jackson's own deserializer of a time type, for anything but a number or digits as text. */
+    /** Jackson's own deserializer of a time type (or a character), for anything but a number (or digits as text). */
     private static final class NotANumber extends DelegatingDeserializer {
 
-        NotANumber(ValueDeserializer<?> standard) {
+        private final boolean digitsToo;
+
+        NotANumber(ValueDeserializer<?> standard, boolean digitsToo) {
             super(standard);
+            this.digitsToo = digitsToo;
         }
 
         @Override
         protected ValueDeserializer<?> newDelegatingInstance(ValueDeserializer<?> standard) {
-            return new NotANumber(standard);
+            return new NotANumber(standard, digitsToo);
         }
 
         @Override
@@ -136,13 +144,16 @@ final class MeaningfulValues {
             if (parser.hasToken(JsonToken.VALUE_NUMBER_INT) || parser.hasToken(JsonToken.VALUE_NUMBER_FLOAT)) {
                 return context.handleWeirdNumberValue(handledType(), parser.getNumberValue(), advice());
             }
-            if (parser.hasToken(JsonToken.VALUE_STRING) && NUMBER.matcher(parser.getString()).matches()) {
+            if (digitsToo && parser.hasToken(JsonToken.VALUE_STRING) && NUMBER.matcher(parser.getString()).matches()) {
                 return context.handleWeirdStringValue(handledType(), parser.getString(), advice());
             }
             return super.deserialize(parser, context);
         }
 
         private String advice() {
+            if (!digitsToo) {
+                return "a number is not a character; write it as text";
+            }
             return "a number has no unit here; write it as ISO-8601 text (" + EXAMPLES.getOrDefault(handledType(),
                     "2026-12-07T10:15:30Z") + ")";
         }

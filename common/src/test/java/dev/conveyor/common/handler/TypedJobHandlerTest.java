@@ -110,7 +110,7 @@ class TypedJobHandlerTest {
     }
 
     record Reading(double ratio, Float weight, boolean urgent, Boolean express, Instant due, OffsetDateTime sent,
-            Duration pause, LocalDate day, Date legacy) {
+            Duration pause, LocalDate day, Date legacy, char grade) {
     }
 
     private static final TypedJobHandler<Reading, Reading> READINGS = new TypedJobHandler<>("readings",
@@ -123,7 +123,7 @@ class TypedJobHandlerTest {
 
     private static final String READING = "{\"ratio\": 0.5, \"weight\": 2.5, \"urgent\": true, \"express\": false, "
             + "\"due\": \"2026-12-07T10:15:30Z\", \"sent\": \"2026-12-07T10:15:30+01:00\", \"pause\": \"PT30S\", "
-            + "\"day\": \"2026-12-07\", \"legacy\": \"2026-12-07T10:15:30Z\"}";
+            + "\"day\": \"2026-12-07\", \"legacy\": \"2026-12-07T10:15:30Z\", \"grade\": \"A\"}";
 
     private static String reading(String field, String value) {
         var tree = (ObjectNode) Json.tree(READING);
@@ -135,7 +135,7 @@ class TypedJobHandlerTest {
      * A value that would change its meaning is refused, naming the field: text that is not a number ("NaN") into a
      * double, a number past a float's range (Infinity) or so small it becomes 0, a number into a boolean (5 was
      * true), a number or digits into an instant, a date or a duration (12345 was seconds since 1970, of a Duration
-     * seconds, of a LocalDate days).
+     * seconds, of a LocalDate days), a number into a char (65 was 'A').
      */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
@@ -143,7 +143,8 @@ class TypedJobHandlerTest {
             "weight|1e300", "weight|\"NaN\"", "weight|1e-60",
             "urgent|5", "urgent|0", "urgent|1", "express|1", "express|0.5",
             "due|12345", "due|12345.5", "due|\"12345\"", "due|-1",
-            "sent|12345", "pause|5", "pause|\"5\"", "day|5", "legacy|12345", "legacy|\"12345\""})
+            "sent|12345", "pause|5", "pause|\"5\"", "day|5", "legacy|12345", "legacy|\"12345\"", "grade|65",
+            "grade|5"})
     void aValueThatWouldChangeItsMeaningIsRefusedNamingTheField(String field, String value) {
         var failure = catchThrowableOfType(JobFailure.class, () -> READINGS.payload(Json.tree(reading(field, value))));
         assertThat(failure).as("%s: %s", field, value).isNotNull();
@@ -156,13 +157,15 @@ class TypedJobHandlerTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "ratio|\"12\"|12.0", "ratio|1e-300|1.0E-300", "ratio|0.1|0.1", "ratio|0|0.0", "ratio|-0.0|0.0",
-            "weight|3.4e38|3.4E38", "weight|\"2.5\"|2.5", "urgent|\"true\"|true", "express|false|false"})
+            "weight|3.4e38|3.4E38", "weight|\"2.5\"|2.5", "urgent|\"true\"|true", "express|false|false",
+            "grade|\"5\"|5"})
     void aValueThatKeepsItsMeaningIsTaken(String field, String value, String read) {
         var payload = READINGS.payload(Json.tree(reading(field, value)));
         var actual = switch (field) {
             case "ratio" -> payload.ratio();
             case "weight" -> payload.weight();
             case "urgent" -> payload.urgent();
+            case "grade" -> payload.grade();
             default -> payload.express();
         };
         assertThat(String.valueOf(actual)).isEqualTo(read);
