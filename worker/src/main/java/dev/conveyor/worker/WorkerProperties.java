@@ -69,6 +69,8 @@ public record WorkerProperties(
     static final int HEAP_SHARE = 16;
     /** The longest worker id (the api keeps at most this many characters of it). */
     static final int MAX_ID = 255;
+    /** Most queues a worker takes jobs from, as most the api keeps in a heartbeat. */
+    static final int MAX_QUEUES = 1_000;
 
     public WorkerProperties {
         if (id == null || id.isBlank()) {
@@ -81,6 +83,9 @@ public record WorkerProperties(
         require(id.length() <= MAX_ID && id.chars().noneMatch(Character::isISOControl),
                 "conveyor.worker.id must be at most " + MAX_ID + " characters, none of them a control character");
         require(queues != null && !queues.isEmpty(), "conveyor.worker.queues must name at least one queue");
+        // the api keeps no heartbeat that lists more: the worker would not be listed, nor the handlers it has known
+        require(queues.size() <= MAX_QUEUES, "conveyor.worker.queues names " + queues.size() + " queues, more than "
+                + MAX_QUEUES + ": the api keeps no heartbeat that lists more");
         var named = new HashSet<String>();
         for (var queue : queues) {
             require(QUEUE.matcher(queue).matches(),

@@ -40,6 +40,15 @@ class WorkerPropertiesTest {
     }
 
     @Test
+    void moreThanAThousandQueuesAreRefused() {
+        // the api keeps no heartbeat listing more: the worker would not be listed, nor its handlers known
+        var queues = java.util.stream.IntStream.range(0, 1001).mapToObj(i -> "q" + i).toList();
+        assertThatIllegalArgumentException().isThrownBy(() -> with(queues, Duration.ofSeconds(1)))
+                .withMessageContaining("conveyor.worker.queues names 1001 queues, more than 1000");
+        assertThat(with(queues.subList(0, 1000), Duration.ofSeconds(1)).queues()).hasSize(1000);
+    }
+
+    @Test
     void anAllowedHostThatNoRequestsHostCouldEqualIsRefused() {
         // matched against the request's bare host name: these never matched, and every http job failed at run time
         for (var host : List.of("*", "https://api.example.org", "api.example.org:443", "api.example.org/v1", "[::1]",

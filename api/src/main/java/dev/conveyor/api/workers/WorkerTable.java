@@ -1,10 +1,14 @@
 package dev.conveyor.api.workers;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.common.Topics;
+import dev.conveyor.common.log.LogInterval;
 import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.WorkerHeartbeat;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,9 +17,9 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -55,6 +59,14 @@ class WorkerTable {
      * worker accepts, a minute): a heartbeat claiming a longer one does not keep a dead worker's jobs waiting longer.
      */
     static final Duration MAX_SILENCE = Duration.ofMinutes(3);
+    /**
+     * Most workers the table keeps: a heartbeat is anyone's to write who can write to {@code conveyor.workers}, under
+     * any number of ids, each kept for the TTL. A new worker past it is refused until others fall silent.
+     */
+    static final int MAX_WORKERS = 10_000;
+    /** Most queue and type names the table keeps for all its workers together (each a reference to a name held). */
+    static final long MAX_NAMES_LISTED = 2_000_000;
+    private static final Duration REFUSALS_LOGGED_EVERY = Duration.ofMinutes(1);
 
     private static final Logger log = LoggerFactory.getLogger(WorkerTable.class);
 
@@ -63,22 +75,31 @@ class WorkerTable {
     private final Map<String, Turns> turns = new ConcurrentHashMap<>();
     /** Per worker whose heartbeats come less often than a third of {@code worker-lost-after}: its longer silence. */
     private final Map<String, Duration> longerSilences = new ConcurrentHashMap<>();
+    private final HeartbeatNames names = new HeartbeatNames(); // by the reader's thread only
+    /** How many names the workers in the table list, all together. */
+    private final AtomicLong namesListed = new AtomicLong();
+    private final LogInterval refusals = new LogInterval(REFUSALS_LOGGED_EVERY);
+    private final Counter refused;
     private final Clock clock;
     private final Duration ttl;
     private final Duration lostAfter;
     private volatile Instant caughtUpSince;
     private volatile Instant lastCaughtUp;
     private Instant lastPruned; // by the reader's thread only
+    private Instant lastPrunedWhenFull; // likewise
 
     WorkerTable(Clock clock, ApiProperties properties) {
-        this.clock = clock;
-        this.ttl = properties.workerTtl();
-        this.lostAfter = properties.workerLostAfter();
+        this(clock, properties, new SimpleMeterRegistry());
     }
 
     @Autowired
     WorkerTable(Clock clock, ApiProperties properties, MeterRegistry meters) {
-        this(clock, properties);
+        this.clock = clock;
+        this.ttl = properties.workerTtl();
+        this.lostAfter = properties.workerLostAfter();
+        this.refused = Counter.builder("conveyor.workers.heartbeats.refused")
+                .description("heartbeats the api did not keep: too many names listed, or too many workers")
+                .register(meters);
         Gauge.builder("conveyor.workers.shared.ids", this, WorkerTable::sharedIds)
                 .description("Worker ids that two live processes use at once (each process needs an id of its own)")
                 .register(meters);
@@ -101,6 +122,7 @@ class WorkerTable {
         if (lastPruned == null || !asOf.isBefore(lastPruned.plus(ttl))) {
             lastPruned = asOf;
             forgetStale();
+            names.retainListedBy(workers.values());
         }
     }
 
@@ -202,8 +224,19 @@ class WorkerTable {
         var now = clock.instant();
         var seenAt = backlog && recordTime.isBefore(now) ? recordTime : now;
         var startedAt = millis(heartbeat.startedAt());
-        var previous = workers.put(id, new Worker(id, listOrEmpty(heartbeat.queues()), listOrEmpty(heartbeat.types()),
-                heartbeat.inFlight(), heartbeat.completed(), startedAt, millis(seenAt)));
+        List<String> queues;
+        List<String> types;
+        try {
+            queues = names.queues(heartbeat.queues());
+            types = names.types(heartbeat.types());
+            roomFor(id, queues.size() + types.size());
+        } catch (HeartbeatNames.Refused e) {
+            refuse(id, e.getMessage());
+            return;
+        }
+        var previous = workers.put(id, new Worker(id, queues, types, heartbeat.inFlight(), heartbeat.completed(),
+                startedAt, millis(seenAt)));
+        namesListed.addAndGet(queues.size() + types.size() - listed(previous));
         if (previous != null && previous.startedAt() != null && startedAt != null
                 && !startedAt.equals(previous.startedAt())) {
             anotherProcess(id, startedAt, previous, seenAt);
@@ -216,6 +249,44 @@ class WorkerTable {
                     + "it dies. Set its conveyor.worker.heartbeat-interval to a third of worker-lost-after or less.",
                     LogText.of(id, 100), heartbeat.intervalMillis(), lostAfter, silence.toSeconds());
         }
+    }
+
+    /**
+     * Throws unless the table can keep a heartbeat of {@code id} that lists {@code listing} names: a new worker past
+     * {@link #MAX_WORKERS} (once the stale ones are forgotten), or names past {@link #MAX_NAMES_LISTED} (more than the
+     * worker listed before), are refused.
+     */
+    private void roomFor(String id, int listing) throws HeartbeatNames.Refused {
+        var before = workers.get(id);
+        if (before == null && workers.size() >= MAX_WORKERS) {
+            // a look over the whole table at most once a second: a flood of new ids would make one per heartbeat
+            var now = clock.instant();
+            if (lastPrunedWhenFull == null || !now.isBefore(lastPrunedWhenFull.plusSeconds(1))) {
+                lastPrunedWhenFull = now;
+                forgetStale();
+            }
+            if (workers.size() >= MAX_WORKERS) {
+                throw new HeartbeatNames.Refused("the api keeps " + MAX_WORKERS + " workers already");
+            }
+        }
+        if (listing > listed(before) && namesListed.get() - listed(before) + listing > MAX_NAMES_LISTED) {
+            throw new HeartbeatNames.Refused("the workers kept list " + MAX_NAMES_LISTED + " names already");
+        }
+    }
+
+    /** Counts a heartbeat not kept, and says so in the log at most once a minute. */
+    private void refuse(String id, String reason) {
+        refused.increment();
+        var heldBack = refusals.pass();
+        if (heldBack >= 0) {
+            log.warn("Not keeping a heartbeat of worker {}: {}. Whoever can write to {} can write heartbeats; the "
+                    + "refused ones are counted in conveyor_workers_heartbeats_refused_total{}",
+                    LogText.of(id, 100), reason, Topics.WORKERS, LogInterval.heldBack(heldBack));
+        }
+    }
+
+    private static int listed(Worker worker) {
+        return worker == null ? 0 : worker.queues().size() + worker.types().size();
     }
 
     /**
@@ -252,7 +323,7 @@ class WorkerTable {
 
     /** A worker said it stopped. */
     void forget(String id) {
-        workers.remove(id);
+        namesListed.addAndGet(-listed(workers.remove(id)));
         turns.remove(id);
         longerSilences.remove(id);
     }
@@ -270,8 +341,12 @@ class WorkerTable {
      */
     private Instant forgetStale() {
         var now = clock.instant();
-        // removeIf on a concurrent map's values removes an entry only if it still holds the stale value
-        workers.values().removeIf(worker -> stale(worker, now));
+        for (var worker : workers.values()) {
+            // removes the entry only if it still holds the stale value
+            if (stale(worker, now) && workers.remove(worker.id(), worker)) {
+                namesListed.addAndGet(-listed(worker));
+            }
+        }
         turns.keySet().removeIf(id -> !workers.containsKey(id));
         longerSilences.keySet().removeIf(id -> !workers.containsKey(id));
         return now;
@@ -290,9 +365,5 @@ class WorkerTable {
     /** Instants go out with millisecond precision, as everywhere in the api. */
     private static Instant millis(Instant instant) {
         return instant == null ? null : instant.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-    }
-
-    private static List<String> listOrEmpty(List<String> list) {
-        return list == null ? List.of() : list.stream().filter(Objects::nonNull).toList();
     }
 }

@@ -44,6 +44,15 @@ class HandlerRegistryTest {
     }
 
     @Test
+    void moreThanAThousandHandlersStopTheStart() {
+        // the api keeps no heartbeat listing more types: the worker would not be listed, nor its handlers known
+        var handlers = java.util.stream.IntStream.range(0, 1001).mapToObj(i -> handler("t" + i)).toList();
+        assertThatThrownBy(() -> new HandlerRegistry(handlers)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("1001 job types, more than the 1000");
+        assertThat(new HandlerRegistry(handlers.subList(0, 1000)).types()).hasSize(1000);
+    }
+
+    @Test
     void twoHandlersForOneTypeStopTheStart() {
         assertThatThrownBy(() -> new HandlerRegistry(List.of(handler("echo"), handler("echo"))))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("Two handlers for job type 'echo'");
