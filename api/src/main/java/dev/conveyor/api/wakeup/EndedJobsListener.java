@@ -3,10 +3,13 @@ package dev.conveyor.api.wakeup;
 import dev.conveyor.api.dispatch.Backlog;
 import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.common.Threads;
+import dev.conveyor.common.log.LogInterval;
+import dev.conveyor.common.log.LogText;
 import java.sql.Connection;
 import java.time.Duration;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
@@ -29,11 +32,13 @@ class EndedJobsListener implements SmartLifecycle {
     private static final int WAIT_MILLIS = 500;
     private static final long CHECK_AFTER_NANOS = Duration.ofSeconds(5).toNanos();
     private static final int CHECK_TIMEOUT_MILLIS = 5_000;
+    private static final Duration UNREADABLE_LOGGED_EVERY = Duration.ofMinutes(1);
 
     private final DataSource dataSource;
     private final JobWaiters waiters;
     private final TenantWindows windows;
     private final Backlog backlog;
+    private final LogInterval unreadable = new LogInterval(UNREADABLE_LOGGED_EVERY);
     private volatile boolean running;
     private Thread listener;
 
@@ -88,15 +93,39 @@ class EndedJobsListener implements SmartLifecycle {
             heard = System.nanoTime();
             var ids = new ArrayList<UUID>();
             for (var notification : notifications) {
-                for (var id : notification.getParameter().split(",")) {
-                    ids.add(UUID.fromString(id));
-                }
+                read(notification.getParameter(), ids);
+            }
+            if (ids.isEmpty()) {
+                continue;
             }
             waiters.wake(ids);
             // a job that ended holds no slot of its tenant's window, whichever instance read its start, and is not
             // published from this instance's backlog (a cancel on another instance)
             ids.forEach(windows::settled);
             backlog.ended(ids);
+        }
+    }
+
+    /**
+     * Adds the job ids of a notification's payload to {@code ids}. Anyone who can reach the database can
+     * {@code NOTIFY} the channel with any text: what names no job is skipped (logged at most once a minute), where it
+     * broke the connection, and the notifications with it or sent during the reconnect went unheard.
+     */
+    private void read(String payload, List<UUID> ids) {
+        String unread = null;
+        for (var id : payload.split(",", -1)) {
+            try {
+                ids.add(UUID.fromString(id));
+            } catch (IllegalArgumentException e) {
+                unread = unread == null ? id : unread;
+            }
+        }
+        if (unread != null) {
+            var heldBack = unreadable.pass();
+            if (heldBack >= 0) {
+                log.warn("Skipping what names no job in a notification on {}: '{}'{}", JobNotifications.CHANNEL,
+                        LogText.of(unread, 100), LogInterval.heldBack(heldBack));
+            }
         }
     }
 
