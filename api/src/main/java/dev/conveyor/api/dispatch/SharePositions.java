@@ -13,6 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListShareGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -20,6 +24,7 @@ import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.stereotype.Component;
@@ -29,15 +34,23 @@ import org.springframework.stereotype.Component;
 public class SharePositions {
 
     private static final Logger log = LoggerFactory.getLogger(SharePositions.class);
-    private static final long TIMEOUT_SECONDS = 10;
+    /** How long a call to Kafka is waited for (and held by the admin client: no longer). */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final Duration CATCH_UP_POLL = Duration.ofMillis(100);
 
     private final Admin admin;
     private final KafkaListenerEndpointRegistry listeners;
+    private final Duration timeout;
 
+    @Autowired
     SharePositions(Admin admin, KafkaListenerEndpointRegistry listeners) {
+        this(admin, listeners, TIMEOUT);
+    }
+
+    SharePositions(Admin admin, KafkaListenerEndpointRegistry listeners, Duration timeout) {
         this.admin = admin;
         this.listeners = listeners;
+        this.timeout = timeout;
     }
 
     /**
@@ -58,7 +71,7 @@ public class SharePositions {
         var specs = new HashMap<String, ListShareGroupOffsetsSpec>();
         partitions.forEach((queue, list) -> specs.put(Topics.shareGroup(queue),
                 new ListShareGroupOffsetsSpec().topicPartitions(list)));
-        var listed = admin.listShareGroupOffsets(specs);
+        var listed = admin.listShareGroupOffsets(specs, new ListShareGroupOffsetsOptions().timeoutMs(timeoutMs()));
         var answer = new HashMap<String, Map<Integer, Long>>();
         for (var queue : partitions.keySet()) {
             try {
@@ -83,7 +96,8 @@ public class SharePositions {
 
     /** The partitions of each queue's topic; queues without a topic are left out. */
     private Map<String, List<TopicPartition>> partitions(Collection<String> queues) {
-        var topics = admin.describeTopics(queues.stream().map(Topics::jobs).toList()).topicNameValues();
+        var topics = admin.describeTopics(queues.stream().map(Topics::jobs).toList(),
+                new DescribeTopicsOptions().timeoutMs(timeoutMs())).topicNameValues();
         var answer = new HashMap<String, List<TopicPartition>>();
         for (var queue : queues) {
             try {
@@ -100,13 +114,14 @@ public class SharePositions {
         var latest = new HashMap<TopicPartition, OffsetSpec>();
         partitions.forEach(partition -> latest.put(partition, OffsetSpec.latest()));
         var ends = new HashMap<TopicPartition, Long>();
-        get(admin.listOffsets(latest).all()).forEach((partition, info) -> ends.put(partition, info.offset()));
+        get(admin.listOffsets(latest, new ListOffsetsOptions().timeoutMs(timeoutMs())).all()).forEach((partition, info) -> ends.put(partition, info.offset()));
         return ends;
     }
 
     /** The end offset of every partition of {@code conveyor.events} now. */
     public Map<TopicPartition, Long> eventsEnd() {
-        var description = get(admin.describeTopics(List.of(Topics.EVENTS)).allTopicNames()).get(Topics.EVENTS);
+        var description = get(admin.describeTopics(List.of(Topics.EVENTS),
+                new DescribeTopicsOptions().timeoutMs(timeoutMs())).allTopicNames()).get(Topics.EVENTS);
         return endOffsets(description.partitions().stream()
                 .map(p -> new TopicPartition(Topics.EVENTS, p.partition())).toList());
     }
@@ -139,7 +154,8 @@ public class SharePositions {
 
     private boolean applied(String group, Map<TopicPartition, Long> ends) {
         Map<TopicPartition, OffsetAndMetadata> committed = get(
-                admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata());
+                admin.listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions().timeoutMs(timeoutMs()))
+                        .partitionsToOffsetAndMetadata());
         return ends.entrySet().stream().allMatch(end -> {
             var offset = committed.get(end.getKey());
             return (offset == null ? 0 : offset.offset()) >= end.getValue();
@@ -158,16 +174,24 @@ public class SharePositions {
         return groups.isEmpty() ? List.of(Topics.API_EVENTS_GROUP) : groups;
     }
 
-    private static <T> T get(KafkaFuture<T> future) {
+    /**
+     * Each call's own timeout, as long as it is waited for: without it the admin client holds a call for
+     * {@code default.api.timeout.ms} (a minute), whoever still waits, and while Kafka is away every pass adds more.
+     */
+    private int timeoutMs() {
+        return (int) timeout.toMillis();
+    }
+
+    private <T> T get(KafkaFuture<T> future) {
         try {
-            return future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KafkaCallException("interrupted", e);
         } catch (ExecutionException e) {
             throw new KafkaCallException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            throw new KafkaCallException("Kafka did not answer within " + TIMEOUT_SECONDS + " s", e);
+            throw new KafkaCallException("Kafka did not answer within " + timeout.toMillis() + " ms", e);
         }
     }
 

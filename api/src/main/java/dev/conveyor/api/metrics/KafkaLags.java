@@ -5,18 +5,23 @@ import dev.conveyor.common.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListShareGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
@@ -30,16 +35,24 @@ import org.springframework.stereotype.Component;
 class KafkaLags {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaLags.class);
-    private static final long TIMEOUT_SECONDS = 10;
+    /** How long a call to Kafka is waited for (and held by the admin client: no longer). */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private final Admin admin;
     private final ApiProperties properties;
     private final AtomicLong eventsLag = new AtomicLong();
     private final GaugeSet queueLag;
+    private final Duration timeout;
 
+    @Autowired
     KafkaLags(Admin admin, ApiProperties properties, MeterRegistry meters) {
+        this(admin, properties, meters, TIMEOUT);
+    }
+
+    KafkaLags(Admin admin, ApiProperties properties, MeterRegistry meters, Duration timeout) {
         this.admin = admin;
         this.properties = properties;
+        this.timeout = timeout;
         Gauge.builder("conveyor.events.lag", eventsLag, AtomicLong::get)
                 .description("records on conveyor.events that the api's consumer group has not committed yet")
                 .register(meters);
@@ -62,15 +75,18 @@ class KafkaLags {
     }
 
     private long eventsLag() throws Exception {
-        var committed = admin.listConsumerGroupOffsets(Topics.API_EVENTS_GROUP).partitionsToOffsetAndMetadata()
-                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        // each call's own timeout, as long as it is waited for: else the admin client holds it for
+        // default.api.timeout.ms (a minute), and while Kafka is away every refresh adds more
+        var committed = admin.listConsumerGroupOffsets(Topics.API_EVENTS_GROUP,
+                new ListConsumerGroupOffsetsOptions().timeoutMs(timeoutMs())).partitionsToOffsetAndMetadata()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         var partitions = new HashMap<TopicPartition, OffsetSpec>();
         committed.keySet().stream().filter(p -> p.topic().equals(Topics.EVENTS))
                 .forEach(p -> partitions.put(p, OffsetSpec.latest()));
         if (partitions.isEmpty()) {
             return 0;
         }
-        var ends = admin.listOffsets(partitions).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        var ends = admin.listOffsets(partitions, new ListOffsetsOptions().timeoutMs(timeoutMs())).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         long lag = 0;
         for (var end : ends.entrySet()) {
             var at = committed.get(end.getKey());
@@ -79,16 +95,20 @@ class KafkaLags {
         return lag;
     }
 
+    private int timeoutMs() {
+        return (int) timeout.toMillis();
+    }
+
     private void refreshQueueLags() throws Exception {
         var specs = new HashMap<String, ListShareGroupOffsetsSpec>();
         properties.queues().forEach(queue -> specs.put(Topics.shareGroup(queue), new ListShareGroupOffsetsSpec()));
-        var listed = admin.listShareGroupOffsets(specs);
+        var listed = admin.listShareGroupOffsets(specs, new ListShareGroupOffsetsOptions().timeoutMs(timeoutMs()));
         var lags = new HashMap<Tags, Double>();
         for (var queue : properties.queues()) {
             Map<TopicPartition, SharePartitionOffsetInfo> offsets;
             try {
-                offsets = listed.partitionsToOffsetInfo(Topics.shareGroup(queue)).get(TIMEOUT_SECONDS,
-                        TimeUnit.SECONDS);
+                offsets = listed.partitionsToOffsetInfo(Topics.shareGroup(queue)).get(timeout.toMillis(),
+                        TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 continue; // no worker has joined the group yet
             }

@@ -40,7 +40,7 @@ class UnreachableTopicsTest {
     private static final int PUBLICATIONS = 5;
     private static final int JOBS_EACH = 10;
 
-    // no broker listens there; an attempt to reach it gives up after half a second
+    // no broker listens there; an attempt to reach it gives up after half a second (the calls of QueueTopics too)
     private final Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1",
             AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 400, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 500));
     private final TenantWindows windows = new TenantWindows(1000, Duration.ofHours(1).toNanos());
@@ -52,7 +52,7 @@ class UnreachableTopicsTest {
 
     @Test
     void jobsOfAQueueKafkaCannotBeAskedAboutFailTogether() {
-        var dispatcher = dispatcher(new QueueTopics(admin, 1, (short) 1));
+        var dispatcher = dispatcher(new QueueTopics(admin, 1, (short) 1, Duration.ofMillis(500)));
         var publications = new ArrayList<List<Dispatcher.Item>>();
         for (var p = 0; p < PUBLICATIONS; p++) {
             var items = new ArrayList<Dispatcher.Item>();

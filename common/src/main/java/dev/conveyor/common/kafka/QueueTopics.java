@@ -1,6 +1,7 @@
 package dev.conveyor.common.kafka;
 
 import dev.conveyor.common.Topics;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.AlterConfigsOptions;
+import org.apache.kafka.clients.admin.CreateTopicsOptions;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
@@ -26,7 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class QueueTopics {
 
     private static final Logger log = LoggerFactory.getLogger(QueueTopics.class);
-    private static final long TIMEOUT_SECONDS = 30;
+    /** How long a call to Kafka is waited for (and held by the admin client: no longer). */
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final Admin admin;
     private final int partitions;
@@ -38,10 +42,18 @@ public final class QueueTopics {
     private record Failure(long at, KafkaAdminException cause) {
     }
 
+    private final Duration timeout;
+
     public QueueTopics(Admin admin, int partitions, short replicationFactor) {
+        this(admin, partitions, replicationFactor, TIMEOUT);
+    }
+
+    /** With {@code timeout} for each call to Kafka, instead of 30 s. */
+    public QueueTopics(Admin admin, int partitions, short replicationFactor, Duration timeout) {
         this.admin = admin;
         this.partitions = partitions;
         this.replicationFactor = replicationFactor;
+        this.timeout = timeout;
     }
 
     /**
@@ -69,7 +81,8 @@ public final class QueueTopics {
                 var group = new ConfigResource(ConfigResource.Type.GROUP, Topics.shareGroup(queue));
                 var earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
                         AlterConfigOp.OpType.SET);
-                await(admin.incrementalAlterConfigs(Map.of(group, List.of(earliest))).all());
+                await(admin.incrementalAlterConfigs(Map.of(group, List.of(earliest)),
+                        new AlterConfigsOptions().timeoutMs(timeoutMs())).all());
             } catch (KafkaAdminException e) {
                 failures.put(queue, new Failure(System.nanoTime(), e));
                 throw e;
@@ -85,7 +98,7 @@ public final class QueueTopics {
     public void createTopic(String name, int partitionCount, Map<String, String> configs) {
         var topic = new NewTopic(name, partitionCount, replicationFactor).configs(configs);
         try {
-            await(admin.createTopics(List.of(topic)).all());
+            await(admin.createTopics(List.of(topic), new CreateTopicsOptions().timeoutMs(timeoutMs())).all());
         } catch (KafkaAdminException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw e;
@@ -93,16 +106,24 @@ public final class QueueTopics {
         }
     }
 
-    private static void await(org.apache.kafka.common.KafkaFuture<Void> future) {
+    /**
+     * Each call's own timeout, as long as it is waited for: without it the admin client holds a call for
+     * {@code default.api.timeout.ms} (a minute), whoever still waits, and while Kafka is away every attempt adds one.
+     */
+    private int timeoutMs() {
+        return (int) timeout.toMillis();
+    }
+
+    private void await(org.apache.kafka.common.KafkaFuture<Void> future) {
         try {
-            future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KafkaAdminException("interrupted", e);
         } catch (ExecutionException e) {
             throw new KafkaAdminException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            throw new KafkaAdminException("Kafka did not answer within " + TIMEOUT_SECONDS + " s", e);
+            throw new KafkaAdminException("Kafka did not answer within " + timeout.toMillis() + " ms", e);
         }
     }
 
