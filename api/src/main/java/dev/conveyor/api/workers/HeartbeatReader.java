@@ -4,6 +4,7 @@ import dev.conveyor.api.results.EventReader;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
+import dev.conveyor.common.log.LogInterval;
 import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.WorkerHeartbeat;
 import java.time.Clock;
@@ -43,10 +44,12 @@ class HeartbeatReader implements SmartLifecycle {
     private static final Duration RETRY = Duration.ofSeconds(1);
     private static final Duration CATCH_UP_CHECK = Duration.ofMillis(500);
     private static final Duration CLOSE = Duration.ofSeconds(1);
+    private static final Duration UNREADABLE_LOGGED_EVERY = Duration.ofMinutes(1);
 
     private final WorkerTable table;
     private final Clock clock;
     private final Map<String, Object> config;
+    private final LogInterval unreadable = new LogInterval(UNREADABLE_LOGGED_EVERY);
     private volatile boolean running;
     private volatile Consumer<String, String> consumer;
     private Thread reader;
@@ -153,9 +156,13 @@ class HeartbeatReader implements SmartLifecycle {
             var heartbeat = Json.read(record.value(), WorkerHeartbeat.class);
             table.heard(id, heartbeat, Instant.ofEpochMilli(record.timestamp()), backlog);
         } catch (RuntimeException e) {
-            // the key and the value are anyone's to write: line breaks, terminal escapes, a megabyte
-            log.warn("Ignoring an unreadable heartbeat of {} at offset {}: {}", LogText.of(id, 100), record.offset(),
-                    LogText.of(e.getMessage(), 500));
+            // the key and the value are anyone's to write: line breaks, terminal escapes, a megabyte, and as many
+            // records as they like
+            var heldBack = unreadable.pass();
+            if (heldBack >= 0) {
+                log.warn("Ignoring an unreadable heartbeat of {} at offset {}: {}{}", LogText.of(id, 100),
+                        record.offset(), LogText.of(e.getMessage(), 500), LogInterval.heldBack(heldBack));
+            }
         }
     }
 

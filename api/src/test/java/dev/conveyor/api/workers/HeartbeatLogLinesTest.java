@@ -74,6 +74,18 @@ class HeartbeatLogLinesTest {
     }
 
     @Test
+    void unreadableHeartbeatsAreLoggedAtMostOnceAMinute() {
+        // anyone who can write to the topic can write a thousand a second: a line each filled the log
+        for (var i = 0; i < 1_000; i++) {
+            record("w" + i, "not json");
+        }
+        record(null, "not json either");
+        record("tombstone", null);
+
+        assertSafe(1);
+    }
+
+    @Test
     void twoProcessesUnderAHostileIdAreLoggedOnOneShortLine() {
         var one = clock.instant().minusSeconds(100);
         var two = clock.instant().minusSeconds(50);
