@@ -3,26 +3,28 @@ package dev.conveyor.api;
 import dev.conveyor.common.kafka.KafkaCheck;
 import java.time.Duration;
 import org.apache.kafka.clients.admin.Admin;
-import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code kafka} in {@code /actuator/health}: up when the cluster answers. Not part of readiness: the api takes and
- * serves jobs without Kafka.
+ * {@code kafka} in {@code /actuator/health}: up when the cluster answers, asked at most once a second, by one caller
+ * at a time ({@link CachedHealth}). Not part of readiness: the api takes and serves jobs without Kafka.
  */
 @Component("kafka")
-class KafkaHealth extends AbstractHealthIndicator {
+class KafkaHealth implements HealthIndicator {
 
-    private final Admin admin;
+    private final CachedHealth cached;
 
     KafkaHealth(Admin admin) {
-        this.admin = admin;
+        this.cached = new CachedHealth(() -> {
+            var probe = KafkaCheck.probe(admin, Duration.ofSeconds(3));
+            return (probe.answered() ? Health.up() : Health.down()).withDetails(probe.details()).build();
+        });
     }
 
     @Override
-    protected void doHealthCheck(Health.Builder builder) {
-        var probe = KafkaCheck.probe(admin, Duration.ofSeconds(3));
-        (probe.answered() ? builder.up() : builder.down()).withDetails(probe.details());
+    public Health health() {
+        return cached.health();
     }
 }
