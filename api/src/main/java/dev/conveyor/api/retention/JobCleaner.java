@@ -31,6 +31,28 @@ public class JobCleaner {
     private static final Duration FULL_PASS_EVERY = Duration.ofDays(1);
     private static final Logger log = LoggerFactory.getLogger(JobCleaner.class);
 
+    /**
+     * Removes the counter rows of {@code GET /v1/queues} that add up to nothing: per tenant, queue and status the
+     * count is the sum of up to 16 rows (one per writer's slot), and rows were never removed, so they grew with every
+     * tenant and queue ever used, all summed by every listing. Any set of rows whose sum is zero can go without
+     * changing a count, whatever else is written meanwhile: the rows are locked first and summed as locked (a row
+     * another transaction holds is skipped, never waited for, so no writer waits on this for more than the statement
+     * and nothing can deadlock), and a writer that finds its row gone inserts it again.
+     */
+    private static final String DELETE_SETTLED_COUNTS = """
+            WITH candidates AS (
+                SELECT tenant, queue, status FROM queue_counts GROUP BY tenant, queue, status HAVING sum(n) = 0
+            ), locked AS (
+                SELECT c.tenant, c.queue, c.status, c.slot, c.n
+                FROM queue_counts c JOIN candidates USING (tenant, queue, status)
+                FOR UPDATE OF c SKIP LOCKED
+            ), settled AS (
+                SELECT tenant, queue, status FROM locked GROUP BY tenant, queue, status HAVING sum(n) = 0
+            )
+            DELETE FROM queue_counts c
+            USING locked l JOIN settled s USING (tenant, queue, status)
+            WHERE c.tenant = l.tenant AND c.queue = l.queue AND c.status = l.status AND c.slot = l.slot""";
+
     private final JdbcClient jdbc;
     private final ApiProperties.Retention retention;
     private final Counter deleted;
@@ -84,6 +106,7 @@ public class JobCleaner {
             log.info("Deleted {} ended jobs past their retention (succeeded {}, cancelled {}, failed {})", total,
                     retention.succeeded(), retention.cancelled(), retention.failed());
         }
+        jdbc.sql(DELETE_SETTLED_COUNTS).update();
         return total;
     }
 

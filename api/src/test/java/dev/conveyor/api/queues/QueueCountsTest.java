@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.api.queues.TestJobs.Row;
+import dev.conveyor.api.retention.JobCleaner;
 import dev.conveyor.common.JobStatus;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,6 +40,8 @@ class QueueCountsTest {
     JdbcClient jdbc;
     @Autowired
     TransactionTemplate transaction;
+    @Autowired
+    JobCleaner cleaner;
 
     @Test
     void countersEqualTheJobsAfterRandomBatchesOfWrites() {
@@ -117,6 +120,68 @@ class QueueCountsTest {
             }
         }
         assertThat(TestJobs.mismatches(jdbc)).as("seed %d", seed).isEmpty();
+    }
+
+    /**
+     * The counters of a queue whose jobs are all gone (deleted past their retention) are removed by the cleaner's
+     * pass: they were kept for ever, one row per tenant, queue, status and writer's slot, and every
+     * {@code GET /v1/queues} summed them all.
+     */
+    @Test
+    void theCleanersPassRemovesCountersThatAddUpToNothing() {
+        var random = new Random(11);
+        for (var i = 0; i < 5; i++) {
+            randomInsert(random, "gone-").run();
+            randomStatusUpdate(random, "gone-").run();
+        }
+        jdbc.sql("DELETE FROM jobs WHERE queue LIKE 'gone-%'").update();
+        assertThat(rowsOf("gone-%")).as("counter rows left by the deleted jobs").isPositive();
+
+        cleaner.clean();
+
+        assertThat(rowsOf("gone-%")).isZero();
+        assertThat(TestJobs.mismatches(jdbc)).isEmpty();
+    }
+
+    @Test
+    void theCleanersPassAmongConcurrentWritersKeepsTheCountersExact() throws Exception {
+        var seed = System.nanoTime();
+        var writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        try (var writers = Executors.newVirtualThreadPerTaskExecutor()) {
+            var done = new ArrayList<Future<?>>();
+            for (var w = 0; w < 6; w++) {
+                var random = new Random(seed + w);
+                var own = "churn-" + w + "-";
+                done.add(writers.submit(() -> {
+                    for (var round = 0; round < 15; round++) {
+                        TestJobs.insert(jdbc, randomRows(random, "churn-shared", 1 + random.nextInt(50), own));
+                        var jobs = jdbc.sql("SELECT id, status FROM jobs WHERE idempotency_key LIKE :own"
+                                + " ORDER BY random() LIMIT :n").param("own", own + "%")
+                                .param("n", 1 + random.nextInt(50)).query(Current.class).list();
+                        moveAtRandom(random, jobs);
+                        jdbc.sql("DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE idempotency_key LIKE :own"
+                                + " ORDER BY random() LIMIT :n)").param("own", own + "%")
+                                .param("n", random.nextInt(50)).update();
+                    }
+                }));
+            }
+            var cleaning = writers.submit(() -> {
+                while (writing.get()) {
+                    cleaner.clean();
+                }
+            });
+            for (var future : done) {
+                future.get();
+            }
+            writing.set(false);
+            cleaning.get();
+        }
+        assertThat(TestJobs.mismatches(jdbc)).as("seed %d", seed).isEmpty();
+    }
+
+    private long rowsOf(String queues) {
+        return jdbc.sql("SELECT count(*) FROM queue_counts WHERE queue LIKE :queues").param("queues", queues)
+                .query(Long.class).single();
     }
 
     private Runnable randomWrite(Random random, String prefix) {
