@@ -40,6 +40,14 @@ class EventLogLinesTest {
     }
 
     @Test
+    void aRecordWithoutAValueIsSkippedOnOneLine() {
+        // a tombstone anyone can write to conveyor.events: it must not stop the batch it comes in
+        assertThat(EventReader.read(null, Instant.now())).isEmpty();
+
+        lines.assertSafe(1, 4_000);
+    }
+
+    @Test
     void anEventOfAnUnknownKindIsLoggedOnOneLine() {
         var text = "{\"event\": \"nope" + FORGED.replace("\n", "\\n").replace("\u001b", "\\u001b") + "\"}";
 
