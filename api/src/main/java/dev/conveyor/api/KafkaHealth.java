@@ -3,28 +3,26 @@ package dev.conveyor.api;
 import dev.conveyor.common.kafka.KafkaCheck;
 import java.time.Duration;
 import org.apache.kafka.clients.admin.Admin;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
-import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code kafka} in {@code /actuator/health}: up when the cluster answers, asked at most once a second, by one caller
- * at a time ({@link CachedHealth}). Not part of readiness: the api takes and serves jobs without Kafka.
+ * {@code kafka} in {@code /actuator/health}: up when the cluster answers. Not part of readiness: the api takes and
+ * serves jobs without Kafka.
  */
 @Component("kafka")
-class KafkaHealth implements HealthIndicator {
+class KafkaHealth extends AbstractHealthIndicator {
 
-    private final CachedHealth cached;
+    private final Admin admin;
 
     KafkaHealth(Admin admin) {
-        this.cached = new CachedHealth(() -> {
-            var probe = KafkaCheck.probe(admin, Duration.ofSeconds(3));
-            return (probe.answered() ? Health.up() : Health.down()).withDetails(probe.details()).build();
-        });
+        this.admin = admin;
     }
 
     @Override
-    public Health health() {
-        return cached.health();
+    protected void doHealthCheck(Health.Builder builder) {
+        var probe = KafkaCheck.probe(admin, Duration.ofSeconds(3));
+        (probe.answered() ? builder.up() : builder.down()).withDetails(probe.details());
     }
 }

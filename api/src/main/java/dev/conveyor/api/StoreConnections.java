@@ -4,8 +4,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer;
-import org.springframework.boot.health.contributor.HealthIndicator;
-import org.springframework.boot.jdbc.health.DataSourceHealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -21,19 +19,6 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  */
 @Configuration(proxyBeanMethods = false)
 class StoreConnections {
-
-    /**
-     * {@code db} in {@code /actuator/health}, part of readiness, which anyone may call: Boot's check of a connection
-     * of the pool, made at most once a second by one caller at a time ({@link CachedHealth}). Each call borrowed a
-     * connection, waiting up to the pool's 5 s while requests held them all (Kubernetes waits 1 s), so that a busy api
-     * left its Service, and a flood of probes took connections from the requests.
-     */
-    @Bean
-    HealthIndicator dbHealthIndicator(DataSource dataSource) throws Exception {
-        var checked = new DataSourceHealthIndicator(dataSource);
-        checked.afterPropertiesSet();
-        return new CachedHealth(checked);
-    }
 
     @Bean
     FlywayConfigurationCustomizer migrationsWithoutReadTimeout() {
