@@ -1,9 +1,12 @@
 package dev.conveyor.api;
 
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.jdbc.health.DataSourceHealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -19,6 +22,17 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  */
 @Configuration(proxyBeanMethods = false)
 class StoreConnections {
+
+    /** {@code db} in {@code /actuator/health} and readiness, on a connection of its own ({@link StoreHealth}). */
+    @Bean
+    HealthIndicator dbHealthIndicator(DataSource dataSource) throws Exception {
+        if (dataSource instanceof HikariDataSource pool) {
+            return new StoreHealth(pool);
+        }
+        var checked = new DataSourceHealthIndicator(dataSource);
+        checked.afterPropertiesSet();
+        return checked;
+    }
 
     @Bean
     FlywayConfigurationCustomizer migrationsWithoutReadTimeout() {
