@@ -26,10 +26,9 @@ import org.springframework.util.unit.DataSize;
  * @param maxStartWait       how long a record over its type's limit stays unacknowledged (holding back its
  *                           consumer's next poll) before the worker takes it and lets it wait in memory
  * @param maxInFlight        most jobs running or waiting on this worker; beyond it the worker stops polling
- * @param maxInFlightBytes   most bytes of job records (their JSON as on Kafka) held by the jobs running or waiting on
- *                           this worker; beyond it the worker stops polling. Default: a sixteenth of the heap, as a
- *                           job's payload takes a few times its JSON once read (up to some 15 times for a payload of
- *                           many tiny values)
+ * @param maxInFlightBytes   most bytes of heap the jobs running or waiting on this worker may hold with their
+ *                           records and payloads (each record's bytes, plus its payload's tree as weighed when it is
+ *                           taken); beyond it the worker stops polling. Default: an eighth of the heap
  * @param queuePartitions    partitions of a queue's topic if this worker is the first to need it
  * @param replicationFactor  replication factor of topics this worker creates
  * @param shutdownGrace      on shutdown, how long running jobs may take to finish before they are interrupted
@@ -66,7 +65,7 @@ public record WorkerProperties(
     private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
     private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
     /** The default max-in-flight-bytes is the heap over this. */
-    static final int HEAP_SHARE = 16;
+    static final int HEAP_SHARE = 8;
     /** The longest worker id (the api keeps at most this many characters of it). */
     static final int MAX_ID = 255;
     /** Most queues a worker takes jobs from, as most the api keeps in a heartbeat. */

@@ -48,7 +48,10 @@ public class JobRunner {
     private final JobTracing tracing;
     private final StuckHandlers stuck;
     private final AtomicLong completed = new AtomicLong();
-    /** The records' sizes of the jobs in flight (and of stuck handlers' jobs): what counts for max-in-flight-bytes. */
+    /**
+     * What the jobs in flight (and stuck handlers' jobs) hold: their records' bytes and their payloads' trees, what
+     * max-in-flight-bytes bounds.
+     */
     private final AtomicLong heldBytes = new AtomicLong();
     private volatile boolean draining;
 
@@ -75,16 +78,25 @@ public class JobRunner {
      * @param afterCommit whether the rest waits until Kafka has the record's acknowledgement; otherwise it starts at
      *                    once, while the acknowledgement is on its way
      */
-    record Taken(AcknowledgeType acknowledge, Runnable rest, boolean afterCommit) {
+    record Taken(AcknowledgeType acknowledge, Runnable rest, boolean afterCommit, long noRoomFor) {
+
+        Taken(AcknowledgeType acknowledge, Runnable rest, boolean afterCommit) {
+            this(acknowledge, rest, afterCommit, 0);
+        }
 
         static Taken done(AcknowledgeType acknowledge) {
             return new Taken(acknowledge, null, false);
         }
+
+        /** Released: its job, weighing {@code bytes}, would take the jobs in flight past max-in-flight-bytes. */
+        static Taken noRoom(long bytes) {
+            return new Taken(AcknowledgeType.RELEASE, null, false, bytes);
+        }
     }
 
-    /** Takes a record whose lock on Kafka is not known: see {@link #take(ConsumerRecord, Duration)}. */
+    /** Takes a record whose lock on Kafka is not known: see {@link #take(ConsumerRecord, Duration, long)}. */
     Taken take(ConsumerRecord<String, String> record) throws InterruptedException {
-        return take(record, null);
+        return take(record, null, Long.MAX_VALUE);
     }
 
     /**
@@ -96,12 +108,16 @@ public class JobRunner {
      * @param lockLeft how long the record may yet stay unacknowledged before Kafka hands it to another consumer
      *                 (less the time its acknowledgement takes), when shorter than {@code max-start-wait}; null: not
      *                 known. Past it, both would run the job.
+     * @param maxBytes max-in-flight-bytes: a job that would take what the jobs in flight hold past it is not taken
+     *                 ({@link Taken#noRoom}: its record is released, for another worker or a later poll), unless
+     *                 nothing else is held
      */
-    Taken take(ConsumerRecord<String, String> record, Duration lockLeft) throws InterruptedException {
-        var job = readable(record);
-        if (job == null) {
+    Taken take(ConsumerRecord<String, String> record, Duration lockLeft, long maxBytes) throws InterruptedException {
+        var read = readable(record);
+        if (read == null) {
             return Taken.done(AcknowledgeType.REJECT);
         }
+        var job = read.job();
         if (attempts.isCancelled(job.jobId(), job.generation(), job.dispatchedAt())) {
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
@@ -113,8 +129,35 @@ public class JobRunner {
                     + job.type() + "' on worker " + properties.id() + " (it runs " + handlers.types() + ")",
                     true), null)));
         }
-        var startWait = lockLeft != null && lockLeft.compareTo(properties.maxStartWait()) < 0 ? lockLeft
+        // what its job holds until its handler's thread ends, for max-in-flight-bytes: the record, and the payload's
+        // tree, which may take thirty times the record's bytes; reserved before the job waits for its type's permit
+        var bytes = Math.max(0, record.serializedValueSize()) + read.payloadBytes();
+        if (!reserve(bytes, maxBytes)) {
+            // No room: back to Kafka, for a worker that has some; this consumer polls again once there is room for it.
+            // Waiting here instead, unacknowledged, would hold back the poll's commit, which a redelivered job of the
+            // same poll waits for before it runs (and frees room).
+            return Taken.noRoom(bytes);
+        }
+        var handedOver = false;
+        try {
+            var taken = takeReserved(job, handler, record, startWait(lockLeft), bytes);
+            handedOver = taken.rest() != null;
+            return taken;
+        } finally {
+            if (!handedOver) {
+                free(bytes);
+            }
+        }
+    }
+
+    /** How long a record may stay unacknowledged while its job waits for its type's permit. */
+    private Duration startWait(Duration lockLeft) {
+        return lockLeft != null && lockLeft.compareTo(properties.maxStartWait()) < 0 ? lockLeft
                 : properties.maxStartWait();
+    }
+
+    private Taken takeReserved(JobDispatch job, JobHandler handler, ConsumerRecord<String, String> record,
+            Duration startWait, long bytes) throws InterruptedException {
         var permitted = !draining && limits.acquire(job.type(), startWait, () -> draining);
         var running = new Attempt(job.generation(), job.attempt());
         var registration = draining ? null : attempts.register(job.jobId(), running, job.dispatchedAt());
@@ -137,10 +180,6 @@ public class JobRunner {
             }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }
-        // the record's size stands for the memory its job holds until its handler's thread ends (the payload's tree
-        // takes a few times its JSON): max-in-flight-bytes
-        var bytes = Math.max(0, record.serializedValueSize());
-        heldBytes.addAndGet(bytes);
         StartReports.Report start;
         try {
             // Its start follows only if it runs long enough.
@@ -149,7 +188,6 @@ public class JobRunner {
             // Kafka would not take the start (its send threw, after max.block.ms): the record is released, so the
             // attempt must not stay registered (its next delivery would pass for a copy) nor keep its permit.
             attempts.unregister(job.jobId(), running);
-            heldBytes.addAndGet(-bytes);
             if (permitted) {
                 limits.release(job.type());
             }
@@ -157,6 +195,23 @@ public class JobRunner {
         }
         return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted, start, bytes),
                 isSuspect(job, record));
+    }
+
+    /** Adds {@code bytes} to what the jobs in flight hold, unless that would pass {@code max} while anything is held. */
+    private boolean reserve(long bytes, long max) {
+        while (true) {
+            var held = heldBytes.get();
+            if (held > 0 && held + bytes > max) {
+                return false;
+            }
+            if (heldBytes.compareAndSet(held, held + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    private void free(long bytes) {
+        heldBytes.addAndGet(-bytes);
     }
 
     /**
@@ -177,18 +232,22 @@ public class JobRunner {
         return tracing.attempt(record);
     }
 
+    /** A record's job, read and checked, with what its payload holds on the heap. */
+    private record Read(JobDispatch job, long payloadBytes) {
+    }
+
     /** The record's job, or null (logged) when it cannot be read or holds values no api would send. */
-    private static JobDispatch readable(ConsumerRecord<String, String> record) {
+    private static Read readable(ConsumerRecord<String, String> record) {
         String problem;
-        JobDispatch job = null;
         try {
-            job = Json.read(record.value(), JobDispatch.class);
-            problem = DispatchCheck.problem(job);
+            var job = Json.read(record.value(), JobDispatch.class);
+            var checked = DispatchCheck.check(job);
+            if (checked.problem() == null) {
+                return new Read(job, checked.payloadBytes());
+            }
+            problem = checked.problem();
         } catch (RuntimeException e) {
             problem = e.getMessage();
-        }
-        if (problem == null) {
-            return job;
         }
         // the key and the value are anyone's to write (line breaks, terminal escapes); the reader's words quote them
         log.error("Rejecting an unreadable job record at {}-{}@{} (key {}): {}", record.topic(), record.partition(),
@@ -234,7 +293,7 @@ public class JobRunner {
             // A handler that ignores interrupts keeps its permit until its thread really ends.
             var release = holdsPermit;
             stuck.whenEnded(job.jobId(), job.type(), running, () -> {
-                heldBytes.addAndGet(-bytes);
+                free(bytes);
                 if (release) {
                     limits.release(job.type());
                 }
@@ -273,6 +332,7 @@ public class JobRunner {
     long heldBytes() {
         return heldBytes.get();
     }
+
 
     /**
      * Reports an attempt that ends without running (its end stands for its start); its record is accepted once Kafka

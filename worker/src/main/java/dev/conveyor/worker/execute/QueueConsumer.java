@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -49,6 +50,12 @@ final class QueueConsumer implements Runnable {
     private final JobRunner runner;
     private final int maxInFlight;
     private final long maxInFlightBytes;
+    /**
+     * The least weight of the records of the last poll that found no room under max-in-flight-bytes (they were
+     * released), or 0. The consumer polls again once there is room for it: sooner, it would take such a record back
+     * at once and release it again, each time a delivery of the few Kafka allows.
+     */
+    private final AtomicLong roomWanted = new AtomicLong();
     private final Duration cutOffAfter;
     private volatile boolean running = true;
     private volatile boolean cutOff;
@@ -83,10 +90,11 @@ final class QueueConsumer implements Runnable {
         try {
             consumer.subscribe(List.of(topic));
             while (running) {
-                if (runner.occupied() >= maxInFlight || runner.heldBytes() >= maxInFlightBytes) {
-                    // Full (stuck handler threads count), in jobs or in their records' bytes: take nothing more until
-                    // jobs end. Holding no records, the consumer needs no poll. Below the bytes, a poll may take up to
-                    // max-poll-records more; a record larger than all of them is taken once nothing else is held.
+                if (runner.occupied() >= maxInFlight || runner.heldBytes() >= maxInFlightBytes || waitsForRoom()) {
+                    // Full (stuck handler threads count), in jobs or in what they hold: take nothing more until jobs
+                    // end. Holding no records, the consumer needs no poll. Below the bytes, a poll's records are taken
+                    // while they fit (the others released); a record larger than the bound is taken once nothing else
+                    // is held.
                     Thread.sleep(FULL_PAUSE);
                     continue;
                 }
@@ -106,6 +114,19 @@ final class QueueConsumer implements Runnable {
         } finally {
             consumer.close(ShutdownWaits.CONSUMER_CLOSE);
         }
+    }
+
+    private boolean waitsForRoom() {
+        var wanted = roomWanted.get();
+        if (wanted == 0) {
+            return false;
+        }
+        var held = runner.heldBytes();
+        if (held == 0 || held <= maxInFlightBytes - wanted) {
+            roomWanted.set(0);
+            return false;
+        }
+        return true;
     }
 
     /** Stops polling; records being taken are acknowledged (released if not started) before the consumer closes. */
@@ -212,7 +233,11 @@ final class QueueConsumer implements Runnable {
         try (var traced = runner.trace(record)) {
             JobRunner.Taken taken;
             try {
-                taken = runner.take(record, lockLeft);
+                taken = runner.take(record, lockLeft, maxInFlightBytes);
+                var weight = taken.noRoomFor();
+                if (weight > 0) {
+                    roomWanted.accumulateAndGet(weight, (wanted, w) -> wanted == 0 ? w : Math.min(wanted, w));
+                }
             } catch (Throwable t) {
                 log.error("Taking job {} failed unexpectedly; releasing its record", LogText.of(record.key(), 100),
                         t);

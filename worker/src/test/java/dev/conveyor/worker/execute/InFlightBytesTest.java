@@ -56,10 +56,12 @@ class InFlightBytesTest {
     }
 
     private final Holding holding = new Holding();
-    private final RunnerTesting testing = new RunnerTesting(List.of(holding), Map.of());
+    /** Its records wait no time for room or permits (max-start-wait 0), unless a test sets one. */
+    private RunnerTesting testing = new RunnerTesting(List.of(holding), Map.of());
     private final QueueConsumersTest.FakeConsumer consumer = new QueueConsumersTest.FakeConsumer();
     private final String record = record();
-    private final int recordBytes = record.getBytes(StandardCharsets.UTF_8).length;
+    /** What one of these records weighs: its bytes and its payload's tree. */
+    private final long recordBytes = weight(record);
     private QueueConsumer queueConsumer;
     private Thread polling;
 
@@ -75,6 +77,12 @@ class InFlightBytesTest {
         return Json.write(RunnerTesting.dispatch("big", payload, 60));
     }
 
+    /** What the runner counts for a record it takes: the record's bytes and its payload's tree, as checked. */
+    private static long weight(String record) {
+        var checked = DispatchCheck.check(Json.read(record, dev.conveyor.common.message.JobDispatch.class));
+        return record.getBytes(StandardCharsets.UTF_8).length + checked.payloadBytes();
+    }
+
     @AfterEach
     void stop() throws InterruptedException {
         holding.ends.release(100);
@@ -85,6 +93,10 @@ class InFlightBytesTest {
     }
 
     private void offer(String key) {
+        offer(key, record);
+    }
+
+    private void offer(String key, String record) {
         consumer.offer(key, record.replace(record.substring(record.indexOf("\"jobId\":\"") + 9,
                 record.indexOf("\"jobId\":\"") + 45), UUID.randomUUID().toString()));
     }
@@ -123,5 +135,65 @@ class InFlightBytesTest {
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> holding.running.size() == 1);
         holding.endOne();
         await().atMost(Duration.ofSeconds(5)).until(() -> consumer.acknowledged.size() == 2);
+    }
+
+    /**
+     * A payload of many tiny values takes up to thirty times its JSON once read: 60 KB of {@code [{},{},...]} hold
+     * about 3 MB. Weighed by their records' bytes alone, 10 MB let 170 such jobs in, 500 MB of trees, and a poll took
+     * all of its records whatever they weighed. Now each record is taken while it fits; with no max-start-wait, the
+     * rest of the poll is released at once for other workers, and the consumer polls again once a job has ended.
+     */
+    @Test
+    void aPayloadOfTinyValuesWeighsWhatItsTreeHolds() {
+        var payload = Json.object();
+        var pad = payload.putArray("pad");
+        for (var n = 0; n < 20_000; n++) {
+            pad.addObject();
+        }
+        var tiny = Json.write(RunnerTesting.dispatch("big", payload, 60));
+        var bytes = tiny.getBytes(StandardCharsets.UTF_8).length;
+        var weight = weight(tiny);
+        assertThat(weight).as("the weight of a record of %,d bytes", bytes).isGreaterThan(20L * bytes);
+
+        var bound = 10L * 1024 * 1024;
+        var fit = (int) (bound / weight);
+        start(bound);
+        for (var n = 1; n <= 20; n++) {
+            offer("tiny-" + n, tiny);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.acknowledged.size() == 20);
+        assertThat(holding.running).hasSize(fit);
+        assertThat(consumer.acknowledged).containsOnly(org.apache.kafka.clients.consumer.AcknowledgeType.ACCEPT,
+                org.apache.kafka.clients.consumer.AcknowledgeType.RELEASE)
+                .filteredOn(type -> type == org.apache.kafka.clients.consumer.AcknowledgeType.RELEASE)
+                .hasSize(20 - fit);
+        assertThat(testing.runner.heldBytes()).isEqualTo(fit * weight);
+
+        // no poll while no job has ended: the record is not taken and released over and over
+        offer("next", tiny);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2))
+                .until(() -> consumer.acknowledged.size() == 20);
+        holding.endOne();
+        await().atMost(Duration.ofSeconds(5)).until(() -> consumer.acknowledged.size() == 21);
+        await().atMost(Duration.ofSeconds(5)).until(() -> holding.running.size() == fit);
+    }
+
+    /**
+     * A record without room goes back to Kafka at once, whatever max-start-wait says: waiting unacknowledged, it would
+     * hold back its poll's commit, which a job on a later attempt of the same poll waits for before it runs.
+     */
+    @Test
+    void aRecordWithoutRoomIsReleasedAtOnceAndHoldsNoRetryOfItsPollBack() {
+        testing = new RunnerTesting(List.of(holding), Map.of(), Duration.ofMillis(100), Duration.ofSeconds(30));
+        start(recordBytes);
+        var retry = record.replace("\"attempt\":1,", "\"attempt\":2,");
+        assertThat(retry).isNotEqualTo(record);
+        synchronized (consumer) {
+            offer("retry", retry);
+            offer("no-room");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> holding.running.size() == 1);
+        assertThat(consumer.acknowledged).containsExactly(org.apache.kafka.clients.consumer.AcknowledgeType.ACCEPT,
+                org.apache.kafka.clients.consumer.AcknowledgeType.RELEASE);
     }
 }

@@ -3,6 +3,7 @@ package dev.conveyor.worker.execute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
@@ -155,7 +156,7 @@ class QueueConsumersTest {
     private ConsumersHealth health;
 
     private void start() throws Exception {
-        when(runner.take(any(), any())).thenAnswer(invocation -> {
+        when(runner.take(any(), any(), anyLong())).thenAnswer(invocation -> {
             ConsumerRecord<String, String> record = invocation.getArgument(0);
             if (record.key().startsWith("explode")) {
                 takeFailures.incrementAndGet();
