@@ -158,7 +158,11 @@ public class JobRunner {
 
     private Taken takeReserved(JobDispatch job, JobHandler handler, ConsumerRecord<String, String> record,
             Duration startWait, long bytes) throws InterruptedException {
-        var permitted = !draining && limits.acquire(job.type(), startWait, () -> draining);
+        // A job that waits for the poll's commit (a later attempt, a record delivered again) takes no permit here: it
+        // would hold it while the commit waits for the poll's other records, those of its type waiting for that very
+        // permit, until max-start-wait. It waits for its permit once it runs, as a job taken past max-start-wait does.
+        var suspect = isSuspect(job, record);
+        var permitted = !draining && !suspect && limits.acquire(job.type(), startWait, () -> draining);
         var running = new Attempt(job.generation(), job.attempt());
         var registration = draining ? null : attempts.register(job.jobId(), running, job.dispatchedAt());
         if (registration != RunningAttempts.Registration.REGISTERED) {
@@ -194,7 +198,7 @@ public class JobRunner {
             throw e;
         }
         return new Taken(AcknowledgeType.ACCEPT, () -> runAttempt(job, handler, running, permitted, start, bytes),
-                isSuspect(job, record));
+                suspect);
     }
 
     /** Adds {@code bytes} to what the jobs in flight hold, unless that would pass {@code max} while anything is held. */

@@ -2,10 +2,12 @@ package dev.conveyor.worker.execute;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobFinished;
 import java.time.Duration;
@@ -112,5 +114,38 @@ class PermitWaitTest {
         var finished = finished(waiting.jobId(), Duration.ofSeconds(5));
         assertThat(finished.outcome()).isEqualTo(JobFinished.Outcome.CANCELLED);
         assertThat(holding.deadlines).doesNotContainKey(waiting.jobId());
+    }
+
+    /**
+     * A job on a later attempt runs only once the poll's acknowledgements are committed, and the commit waits for every
+     * record of the poll. Holding its type's permit meanwhile, it held back the poll's other jobs of its type, which
+     * waited for that permit up to max-start-wait before the commit could go: ten seconds by default, each poll, for a
+     * limited type with retries (seen with jobs of a limited type that the worker had released). Now it takes its
+     * permit once it runs.
+     */
+    @Test
+    void aJobThatWaitsForTheCommitTakesNoPermitUntilItRuns() throws Exception {
+        var patient = new RunnerTesting(List.of(holding), Map.of("limited", 1), Duration.ofMillis(100),
+                Duration.ofSeconds(30));
+        var retry = new JobDispatch(JobDispatch.VERSION, UUID.randomUUID(), "limited", "default", 2, 3, 60,
+                Json.object(), Instant.now(), 0);
+
+        var taken = assertTimeoutPreemptively(Duration.ofSeconds(5),
+                () -> patient.runner.take(RunnerTesting.record(retry)));
+        assertThat(taken.acknowledge()).isEqualTo(AcknowledgeType.ACCEPT);
+        assertThat(taken.afterCommit()).isTrue();
+        // the permit is still there for the poll's next job of the type, taken in the meantime
+        var fresh = RunnerTesting.dispatch("limited", Json.object(), 60);
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(5), () -> patient.take(fresh)))
+                .isEqualTo(AcknowledgeType.ACCEPT);
+        await().atMost(Duration.ofSeconds(5)).until(() -> holding.deadlines.containsKey(fresh.jobId()));
+
+        // committed: the retry runs, once the permit is free
+        Thread.ofVirtual().start(taken.rest());
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> !holding.deadlines.containsKey(retry.jobId()));
+        holding.let();
+        assertThat(await().atMost(Duration.ofSeconds(10)).until(() -> patient.events.finished(retry.jobId()),
+                f -> f != null).outcome()).isEqualTo(JobFinished.Outcome.SUCCEEDED);
     }
 }
