@@ -158,8 +158,10 @@ class InFlightBytesTest {
         var bound = 10L * 1024 * 1024;
         var fit = (int) (bound / weight);
         start(bound);
-        for (var n = 1; n <= 20; n++) {
-            offer("tiny-" + n, tiny);
+        synchronized (consumer) { // one poll
+            for (var n = 1; n <= 20; n++) {
+                offer("tiny-" + n, tiny);
+            }
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> consumer.acknowledged.size() == 20);
         assertThat(holding.running).hasSize(fit);
