@@ -58,11 +58,16 @@ public final class ApiTests {
      * command line. The caller closes it.
      */
     public static ConfigurableApplicationContext start(String... args) {
+        return startOn(TestPostgres.newDatabase(), args);
+    }
+
+    /** As {@link #start}, on the database at {@code databaseUrl} (user {@code postgres}, no password). */
+    public static ConfigurableApplicationContext startOn(String databaseUrl, String... args) {
         var application = ConveyorApiApplication.application();
         application.addPrimarySources(List.of(OwnEventsGroup.class));
         return application.run(Stream.concat(Stream.of(
                 "--server.port=0",
-                "--spring.datasource.url=" + TestPostgres.newDatabase(),
+                "--spring.datasource.url=" + databaseUrl,
                 "--spring.datasource.username=postgres",
                 "--spring.datasource.password=",
                 "--spring.kafka.bootstrap-servers=" + TestKafka.bootstrapServers()), Stream.of(args))
