@@ -41,6 +41,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param queues             the queues jobs may be submitted to; a submission to any other is refused (400), so
  *                           that a typo does not create a Kafka topic and share group that no worker reads
  * @param retention          how long ended jobs are kept
+ * @param migrationLockTimeout longest a migration at start waits for a lock on a table (0: for ever); every statement
+ *                           of the running apis on that table queues behind the waiting migration, so that a migration
+ *                           past it gives up, rolled back, and the api does not start (its next start tries again).
+ *                           An index built {@code CONCURRENTLY} holds nobody while it waits, and waits for ever
  */
 @ConfigurationProperties("conveyor.api")
 public record ApiProperties(
@@ -61,7 +65,8 @@ public record ApiProperties(
         @DefaultValue("30s") Duration workerTtl,
         @DefaultValue("5s") Duration workerLostAfter,
         @DefaultValue("default") List<String> queues,
-        @DefaultValue Retention retention) {
+        @DefaultValue Retention retention,
+        @DefaultValue("3s") Duration migrationLockTimeout) {
 
     public ApiProperties {
         require(maxPayloadBytes >= 2, "conveyor.api.max-payload-bytes must be at least 2 (the size of {})");
@@ -84,6 +89,8 @@ public record ApiProperties(
         require(workerTtl.isPositive(), "conveyor.api.worker-ttl must be positive");
         require(workerLostAfter.compareTo(Duration.ofSeconds(1)) >= 0,
                 "conveyor.api.worker-lost-after must be at least 1s (and several of the workers' heartbeat-interval)");
+        require(!migrationLockTimeout.isNegative() && migrationLockTimeout.compareTo(Duration.ofHours(1)) <= 0,
+                "conveyor.api.migration-lock-timeout must be from 0 (for ever) to 1h");
         queues = queues == null ? List.of() : List.copyOf(queues);
         require(!queues.isEmpty(), "conveyor.api.queues must name at least one queue, e.g. default");
         var named = new HashSet<String>();
