@@ -2,6 +2,7 @@ package dev.conveyor.api.results;
 
 import dev.conveyor.common.Json;
 import dev.conveyor.common.JsonNumbers;
+import dev.conveyor.common.log.LogInterval;
 import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.JobError;
 import dev.conveyor.common.message.JobEvent;
@@ -38,20 +39,48 @@ public final class EventReader {
     private static final int MAX_DEPTH = 500;
     /** Workers' clocks may be off; an instant further off than this is taken as "now". */
     private static final Duration CLOCK_SLACK = Duration.ofDays(1);
+    private static final Lines LINES = new Lines(Duration.ofMinutes(1));
+
+    /**
+     * How often each kind of line about an event that cannot be read is logged at most, with a count of those held
+     * back (each is counted in {@code conveyor_events_rejected_total} too): whoever can write to
+     * {@code conveyor.events} can write such records as fast as they like, and a line each filled the api's log.
+     */
+    static final class Lines {
+
+        private final LogInterval skipped;
+        private final LogInterval withoutJob;
+        private final LogInterval invalidReports;
+
+        Lines(Duration every) {
+            skipped = new LogInterval(every);
+            withoutJob = new LogInterval(every);
+            invalidReports = new LogInterval(every);
+        }
+    }
 
     private EventReader() {
     }
 
     /** The event in {@code text}, made storable; empty when it cannot be read at all. */
     static Optional<JobEvent> read(String text, Instant now) {
+        return read(text, now, LINES);
+    }
+
+    /** As {@link #read(String, Instant)}, logging what it cannot read through {@code lines}. */
+    static Optional<JobEvent> read(String text, Instant now, Lines lines) {
         JobEvent event;
         try {
             event = Json.read(text, JobEvent.class);
         } catch (RuntimeException e) {
-            return unreadable(text, e, now);
+            return unreadable(text, e, now, lines);
         }
         if (event == null || event.jobId() == null || event.attempt() < 1) {
-            log.warn("Skipping an event without a job or a valid attempt: {}", abbreviate(text));
+            var heldBack = lines.withoutJob.pass();
+            if (heldBack >= 0) {
+                log.warn("Skipping an event without a job or a valid attempt: {}{}", abbreviate(text),
+                        LogInterval.heldBack(heldBack));
+            }
             return Optional.empty();
         }
         return Optional.of(switch (event) {
@@ -95,14 +124,17 @@ public final class EventReader {
      * A finished event that names its job and attempt but cannot be read whole still ends that attempt, as failed:
      * otherwise the job would stay RUNNING until the rescuer gives up on it.
      */
-    private static Optional<JobEvent> unreadable(String text, RuntimeException e, Instant now) {
+    private static Optional<JobEvent> unreadable(String text, RuntimeException e, Instant now, Lines lines) {
         try {
             var tree = Json.tree(text);
             if ("finished".equals(tree.path("event").asString(null)) && tree.path("attempt").canConvertToInt()
                     && tree.path("attempt").asInt() >= 1) {
                 var jobId = UUID.fromString(tree.path("jobId").asString());
-                log.warn("The report of job {} cannot be read ({}); its attempt fails with {}", jobId,
-                        LogText.of(e.getMessage(), 500), INVALID_REPORT);
+                var heldBack = lines.invalidReports.pass();
+                if (heldBack >= 0) {
+                    log.warn("The report of job {} cannot be read ({}); its attempt fails with {}{}", jobId,
+                            LogText.of(e.getMessage(), 500), INVALID_REPORT, LogInterval.heldBack(heldBack));
+                }
                 return Optional.of(new JobFinished(JobEvent.VERSION, jobId, tree.path("attempt").asInt(),
                         tree.path("generation").asInt(0), tree.path("maxAttempts").asInt(1),
                         workerId(tree.path("workerId").asString(null)), JobFinished.Outcome.FAILED, null,
@@ -112,7 +144,11 @@ public final class EventReader {
         } catch (RuntimeException ignored) {
             // not even JSON with a job id: nothing to attribute it to
         }
-        log.warn("Skipping an unreadable event ({}): {}", LogText.of(e.getMessage(), 500), abbreviate(text));
+        var heldBack = lines.skipped.pass();
+        if (heldBack >= 0) {
+            log.warn("Skipping an unreadable event ({}): {}{}", LogText.of(e.getMessage(), 500), abbreviate(text),
+                    LogInterval.heldBack(heldBack));
+        }
         return Optional.empty();
     }
 

@@ -3,6 +3,7 @@ package dev.conveyor.api.results;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.common.test.CapturedLines;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -10,15 +11,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What anyone who can write to {@code conveyor.events} can put in the api's log through an event it cannot read: one
- * line per event, of bounded length, that cannot forge another line (a line break), repaint a terminal (an ANSI
- * escape) or reorder what a reader sees (a bidi control).
+ * What anyone who can write to {@code conveyor.events} can put in the api's log through an event it cannot read: at
+ * most one line a minute of each kind, of bounded length, that cannot forge another line (a line break), repaint a
+ * terminal (an ANSI escape) or reorder what a reader sees (a bidi control).
  */
 class EventLogLinesTest {
 
     private static final String FORGED = CapturedLines.FORGED;
 
     private CapturedLines lines;
+    /** Lines of this test's own, each of whose kinds is let through once a minute. */
+    private final EventReader.Lines fresh = new EventReader.Lines(Duration.ofMinutes(1));
 
     @BeforeEach
     void listen() {
@@ -34,7 +37,7 @@ class EventLogLinesTest {
     void anEventThatIsNotJsonIsLoggedOnOneLine() {
         var text = "not json" + FORGED + "x".repeat(1 << 20);
 
-        assertThat(EventReader.read(text, Instant.now())).isEmpty();
+        assertThat(EventReader.read(text, Instant.now(), fresh)).isEmpty();
 
         lines.assertSafe(1, 4_000);
     }
@@ -42,7 +45,7 @@ class EventLogLinesTest {
     @Test
     void aRecordWithoutAValueIsSkippedOnOneLine() {
         // a tombstone anyone can write to conveyor.events: it must not stop the batch it comes in
-        assertThat(EventReader.read(null, Instant.now())).isEmpty();
+        assertThat(EventReader.read(null, Instant.now(), fresh)).isEmpty();
 
         lines.assertSafe(1, 4_000);
     }
@@ -51,7 +54,7 @@ class EventLogLinesTest {
     void anEventOfAnUnknownKindIsLoggedOnOneLine() {
         var text = "{\"event\": \"nope" + FORGED.replace("\n", "\\n").replace("\u001b", "\\u001b") + "\"}";
 
-        assertThat(EventReader.read(text, Instant.now())).isEmpty();
+        assertThat(EventReader.read(text, Instant.now(), fresh)).isEmpty();
 
         lines.assertSafe(1, 4_000);
     }
@@ -62,18 +65,33 @@ class EventLogLinesTest {
                 .replace("\u2028", " ").replace("[", " ").replace("]", " ").replace("-", " ").replace(":", " ")
                 .replace(".", " ").replaceAll("[0-9A-Za-z]", " ") + "\"attempt\": 0}";
 
-        assertThat(EventReader.read(text, Instant.now())).isEmpty();
+        assertThat(EventReader.read(text, Instant.now(), fresh)).isEmpty();
 
         lines.assertSafe(1, 4_000);
     }
 
     @Test
     void aFinishedEventThatCannotBeReadIsLoggedOnOneLine() {
-        var text = "{\"event\": \"finished\", \"jobId\": \"" + UUID.randomUUID() + "\", \"attempt\": 1, \"outcome\": \"X"
-                + FORGED.replace("\n", "\\n").replace("\u001b", "\\u001b") + "\"}";
+        var text = "{\"event\": \"finished\", \"jobId\": \"" + UUID.randomUUID()
+                + "\", \"attempt\": 1, \"outcome\": \"X" + FORGED.replace("\n", "\\n").replace("\u001b", "\\u001b")
+                + "\"}";
 
-        assertThat(EventReader.read(text, Instant.now())).isPresent();
+        assertThat(EventReader.read(text, Instant.now(), fresh)).isPresent();
 
         lines.assertSafe(1, 4_000);
+    }
+
+    @Test
+    void unreadableEventsAreLoggedAtMostOnceAMinuteForEachKind() {
+        // anyone who can write to conveyor.events can write a thousand a second: a line each filled the api's log
+        for (var i = 0; i < 1_000; i++) {
+            assertThat(EventReader.read("not json " + i, Instant.now(), fresh)).isEmpty();
+            assertThat(EventReader.read("{\"v\": 1, \"event\": \"started\", \"attempt\": " + i + "}",
+                    Instant.now(), fresh)).isEmpty();
+            assertThat(EventReader.read("{\"event\": \"finished\", \"jobId\": \"" + UUID.randomUUID()
+                    + "\", \"attempt\": 1, \"outcome\": \"X\"}", Instant.now(), fresh)).isPresent();
+        }
+
+        lines.assertSafe(3, 4_000);
     }
 }

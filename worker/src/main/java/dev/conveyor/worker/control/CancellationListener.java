@@ -3,6 +3,7 @@ package dev.conveyor.worker.control;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
+import dev.conveyor.common.log.LogInterval;
 import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.CancelJob;
 import dev.conveyor.worker.ShutdownWaits;
@@ -36,10 +37,18 @@ class CancellationListener implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(CancellationListener.class);
     private static final Duration CATCH_UP = Duration.ofSeconds(30);
+    /**
+     * How often each kind of line below is logged at most, with a count of those held back: whoever can write to
+     * {@code conveyor.control} can write unreadable records as fast as they like, and a failure that lasts (leave to
+     * read the topic withdrawn) came back every second.
+     */
+    private static final Duration LOGGED_EVERY = Duration.ofMinutes(1);
 
     private final Consumer<String, String> consumer;
     private final RunningAttempts attempts;
     private final Duration catchUp;
+    private final LogInterval unreadable;
+    private final LogInterval failures;
     private volatile boolean running;
     private Thread thread;
 
@@ -49,7 +58,14 @@ class CancellationListener implements SmartLifecycle {
     }
 
     CancellationListener(KafkaProperties kafka, RunningAttempts attempts, Duration catchUp) {
+        this(kafka, attempts, catchUp, LOGGED_EVERY);
+    }
+
+    /** {@code loggedEvery}: how often a line about an unreadable record, or about failing reads, is logged at most. */
+    CancellationListener(KafkaProperties kafka, RunningAttempts attempts, Duration catchUp, Duration loggedEvery) {
         this.catchUp = catchUp;
+        this.unreadable = new LogInterval(loggedEvery);
+        this.failures = new LogInterval(loggedEvery);
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", kafka.getBootstrapServers()));
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -102,11 +118,19 @@ class CancellationListener implements SmartLifecycle {
             } catch (WakeupException e) {
                 // stopping
             } catch (RuntimeException e) {
-                log.warn("Reading cancellations failed (retrying in a second): {}", e.getMessage());
+                var heldBack = failures.pass();
+                if (heldBack >= 0) {
+                    log.warn("Reading cancellations failed (retrying every second): {}{}",
+                            LogText.of(e.getMessage(), 500), LogInterval.heldBack(heldBack));
+                }
                 pause();
             } catch (Throwable e) {
                 // an Error ended this thread, silently: no cancellation was heard of again until a restart
-                log.error("Reading cancellations failed (retrying in a second)", e);
+                var heldBack = failures.pass();
+                if (heldBack >= 0) {
+                    log.error("Reading cancellations failed (retrying every second){}", LogInterval.heldBack(heldBack),
+                            e);
+                }
                 pause();
             }
         }
@@ -135,9 +159,12 @@ class CancellationListener implements SmartLifecycle {
                 // the reader's words quote the record, which is anyone's to write: line breaks, terminal escapes. A
                 // record that overflows the stack is skipped too: it stopped the worker's start for as long as it
                 // was kept (a week), or ended the listening for good.
-                log.error("Skipping an unreadable cancellation at {}-{}@{}: {}", record.topic(), record.partition(),
-                        record.offset(),
-                        LogText.of(e instanceof StackOverflowError ? "it overflowed the stack" : e.getMessage(), 500));
+                var heldBack = unreadable.pass();
+                if (heldBack >= 0) {
+                    log.error("Skipping an unreadable cancellation at {}-{}@{}: {}{}", record.topic(),
+                            record.partition(), record.offset(), LogText.of(e instanceof StackOverflowError
+                                    ? "it overflowed the stack" : e.getMessage(), 500), LogInterval.heldBack(heldBack));
+                }
             }
         }
     }

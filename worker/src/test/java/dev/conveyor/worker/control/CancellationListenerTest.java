@@ -9,6 +9,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.CancelJob;
+import dev.conveyor.common.test.CapturedLines;
 import dev.conveyor.common.test.TestKafka;
 import dev.conveyor.worker.execute.RunningAttempts;
 import java.nio.charset.StandardCharsets;
@@ -119,9 +120,8 @@ class CancellationListenerTest {
             send("not json" + forged + "x".repeat(100_000));
             var after = UUID.randomUUID();
             send(cancel(after, 0));
-            var kafka = new KafkaProperties();
-            kafka.setBootstrapServers(List.of(TestKafka.bootstrapServers()));
-            listener = new CancellationListener(kafka, attempts);
+            // every line let through, to see each of them
+            listener = new CancellationListener(kafka(), attempts, Duration.ofSeconds(30), Duration.ZERO);
 
             listener.start();
 
@@ -134,6 +134,29 @@ class CancellationListenerTest {
             });
         } finally {
             logger.detachAppender(lines);
+        }
+    }
+
+    @Test
+    void unreadableCancellationsAreLoggedAtMostOnceAMinute() throws Exception {
+        // anyone who can write to conveyor.control can write a thousand a second: a line each filled every worker's log
+        for (var i = 0; i < 1_000; i++) {
+            producer.send(new ProducerRecord<>(Topics.CONTROL, "key".getBytes(StandardCharsets.UTF_8),
+                    ("not json " + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        var after = UUID.randomUUID();
+        send(cancel(after, 0));
+        try (var lines = CapturedLines.start(CancellationListener.class)) {
+            listener = new CancellationListener(kafka(), attempts);
+
+            listener.start();
+            send("not json either");
+            var last = UUID.randomUUID();
+            send(cancel(last, 0));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> attempts.cancelled.contains(last));
+            assertThat(attempts.cancelled).contains(after);
+            lines.assertSafe(1, 1_000);
         }
     }
 
