@@ -1,6 +1,7 @@
 package dev.conveyor.common.handler;
 
 import dev.conveyor.common.Json;
+import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
@@ -35,6 +36,18 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
                     .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail))
             .build();
+
+    /**
+     * Jackson's advice on its own configuration, in its messages: "(but could if coercion was enabled using
+     * `CoercionConfig`)", "(set `DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES` to 'false' to allow)". A job's
+     * submitter reads these messages in the job's error, and can do nothing with that advice: it is left out, and what
+     * was wrong with the field stays.
+     */
+    private static final Pattern ADVICE = Pattern.compile("\\s*\\([^()]*(?:CoercionConfig|Feature\\.)[^()]*\\)"
+            + "|:\\s*(?:disable|enable)\\s+\\S*Feature\\.\\S+\\s+to allow");
+    /** Jackson's refusal of a number for an enum, which ends in advice too. */
+    private static final Pattern ENUM_NUMBER = Pattern.compile(
+            ":\\s*not allowed to deserialize Enum value out of number:\\s*(?:disable|enable)\\s+\\S+\\s+to allow");
 
     /** Most causes followed from an exception: the handler's own may lead back to each other. */
     private static final int MAX_CAUSES = 100;
@@ -94,10 +107,19 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
                 throw failure; // P's constructor's own failure, with its code and retryability
             }
             var field = "payload" + path(e);
-            var why = cause == e ? e.getOriginalMessage() : cause.getMessage();
+            var why = cause == e ? withoutAdvice(e.getOriginalMessage()) : cause.getMessage();
             throw new JobFailure("HANDLER_ERROR", field + ": " + why + " (the payload must fit "
                     + payloadType.getSimpleName() + ")", false, null, e);
         }
+    }
+
+    /** Jackson's words about what is wrong, without its advice on how to configure it. */
+    private static String withoutAdvice(String jackson) {
+        if (jackson == null) {
+            return null;
+        }
+        var enumNumber = ENUM_NUMBER.matcher(jackson).replaceAll(": give one of its names, not a number");
+        return ADVICE.matcher(enumNumber).replaceAll("");
     }
 
     private static String path(JacksonException e) {

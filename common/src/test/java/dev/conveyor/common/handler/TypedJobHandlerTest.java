@@ -303,4 +303,39 @@ class TypedJobHandlerTest {
         assertThat(failure).succeedsWithin(Duration.ofSeconds(5)).satisfies(f -> assertThat(f.getMessage())
                 .startsWith("payload").contains("(the payload must fit Looping)"));
     }
+
+    /**
+     * A refusal says what is wrong with the field, for the job's submitter to read: not how to configure Jackson
+     * ("enabled using `CoercionConfig`", "set DeserializationFeature... to 'false' to allow"), which they cannot do.
+     */
+    @Test
+    void aRefusalSaysWhatIsWrongWithTheFieldNotHowToConfigureJackson() {
+        var blank = "{\"flag\": true, \"at\": \"2026-12-07T10:15:30Z\", \"id\": \"" + UUID.randomUUID()
+                + "\", \"count\": 1, \"ratio\": 0.5, \"amount\": 1, \"text\": \"\"}";
+        var refusals = new ArrayList<JobFailure>();
+        for (var value : List.of("5", "0", "0.5", "\"\"", "\"yes\"", "[true]", "{}")) {
+            refusals.add(catchThrowableOfType(JobFailure.class,
+                    () -> READINGS.payload(Json.tree(reading("urgent", value)))));
+        }
+        for (var field : List.of("flag", "at", "id", "count", "ratio", "amount")) {
+            var payload = (ObjectNode) Json.tree(blank);
+            payload.put(field, "");
+            refusals.add(catchThrowableOfType(JobFailure.class, () -> BLANKS.payload(payload)));
+        }
+        for (var value : List.of("null", "true", "[1]")) {
+            refusals.add(catchThrowableOfType(JobFailure.class,
+                    () -> HANDLER.payload(Json.tree(counts("small", value)))));
+        }
+        refusals.add(catchThrowableOfType(JobFailure.class,
+                () -> TICKETS.payload(Json.tree("{\"priority\": 1, \"notes\": {}}"))));
+        refusals.add(catchThrowableOfType(JobFailure.class,
+                () -> TICKETS.payload(Json.tree("{\"priority\": \"URGENT\", \"notes\": {}}"))));
+
+        assertThat(refusals).doesNotContainNull().allSatisfy(failure -> assertThat(failure.getMessage())
+                .as(failure.getMessage()).startsWith("payload.")
+                .doesNotContainIgnoringCase("CoercionConfig").doesNotContain("Feature").doesNotContain("to allow")
+                .doesNotContainIgnoringCase("enable").doesNotContainIgnoringCase("disable"));
+        assertThat(refusals.get(refusals.size() - 2).getMessage()).as("a number for an enum")
+                .startsWith("payload.priority: ").contains("not a number");
+    }
 }
