@@ -1,5 +1,6 @@
 package dev.conveyor.api;
 
+import dev.conveyor.common.JobLimits;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -209,7 +210,7 @@ public record ApiProperties(
     /** The longest retention or grace: a century, in nanoseconds, timestamps and intervals alike. */
     private static final Duration LONGEST = Duration.ofDays(36_500);
 
-    private static final Pattern QUEUE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    private static final Pattern QUEUE_NAME = JobLimits.QUEUE;
 
     /**
      * How often a loop that queries the database may run: a nanosecond queried it back to back, holding a core and a

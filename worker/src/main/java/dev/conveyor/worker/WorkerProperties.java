@@ -1,5 +1,6 @@
 package dev.conveyor.worker;
 
+import dev.conveyor.common.JobLimits;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -62,8 +63,8 @@ public record WorkerProperties(
 
     /** The longest heartbeat interval: the api waits at most three of these before it takes a worker for dead. */
     static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMinutes(1);
-    private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
-    private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
+    private static final Pattern QUEUE = JobLimits.QUEUE;
+    private static final Pattern TYPE = JobLimits.TYPE;
     /** The default max-in-flight-bytes is the heap over this. */
     static final int HEAP_SHARE = 8;
     /** The longest worker id (the api keeps at most this many characters of it). */

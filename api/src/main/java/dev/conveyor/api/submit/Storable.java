@@ -1,6 +1,7 @@
 package dev.conveyor.api.submit;
 
 import dev.conveyor.api.web.FieldError;
+import dev.conveyor.common.JobLimits;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.JsonNumbers;
 import java.io.OutputStream;
@@ -31,13 +32,8 @@ final class Storable {
     /** The longest field name, and the longest path, an error names in full; longer ones are cut (with "…"). */
     static final int MAX_NAME_CHARS = 64;
     static final int MAX_PATH_CHARS = 1000;
-    /**
-     * The deepest nesting of a payload (the payload itself is level 1). The api reads JSON up to 500 levels, and its
-     * answers wrap a payload in up to three more ({@code GET /v1/jobs}: an object, its {@code jobs} array, the job),
-     * which Jackson, like many JSON libraries, would refuse to write, or a client to read, past 500.
-     */
-    static final int MAX_DEPTH = 480;
-    private static final BigDecimal LARGEST = new BigDecimal(Double.MAX_VALUE);
+    /** The deepest nesting of a payload (the payload itself is level 1): {@link JobLimits#MAX_PAYLOAD_DEPTH}. */
+    static final int MAX_DEPTH = JobLimits.MAX_PAYLOAD_DEPTH;
     private static final String RANGE = "must be a number from -1.7976931348623157E308 to 1.7976931348623157E308";
 
     private Storable() {
@@ -277,7 +273,7 @@ final class Storable {
      * worker's reader among them) refuses to read and PostgreSQL, past 16,383 digits after the point, to store.
      */
     static String numberProblem(BigDecimal value) {
-        if (value == null || value.abs().compareTo(LARGEST) > 0) {
+        if (value == null || value.abs().compareTo(JobLimits.LARGEST_NUMBER) > 0) {
             return RANGE;
         }
         var length = JsonNumbers.plainLength(value);

@@ -2,6 +2,7 @@ package dev.conveyor.api.submit;
 
 import dev.conveyor.api.ApiProperties;
 import dev.conveyor.api.web.FieldError;
+import dev.conveyor.common.JobLimits;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.JsonNumbers;
 import java.math.BigDecimal;
@@ -34,8 +35,8 @@ import tools.jackson.databind.node.ObjectNode;
 @Component
 class SubmitRequests {
 
-    static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
-    static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    static final Pattern TYPE = JobLimits.TYPE;
+    static final Pattern QUEUE = JobLimits.QUEUE;
     static final String DEFAULT_QUEUE = "default";
     // no control characters (NUL among them, and C1's U+0080-U+009F: \p{Cntrl} is ASCII's alone), line or paragraph
     // separators, or unpaired surrogates
@@ -163,11 +164,11 @@ class SubmitRequests {
             return new Checked(null, errors, 0, false);
         }
         var fields = request.fields();
-        var type = text(fields, "type", prefix, TYPE, "must match [a-z0-9][a-z0-9._-]{0,99}", errors);
+        var type = text(fields, "type", prefix, TYPE, "must match " + JobLimits.TYPE_PATTERN, errors);
         if (type == null && isAbsent(fields.get("type"))) {
             errors.add(new FieldError(prefix + "type", "is required"));
         }
-        var queue = text(fields, "queue", prefix, QUEUE, "must match [a-z0-9][a-z0-9_-]{0,63}", errors);
+        var queue = text(fields, "queue", prefix, QUEUE, "must match " + JobLimits.QUEUE_PATTERN, errors);
         checkQueueServed(fields, queue, prefix, errors);
         var payload = request.payload();
         var tooLarge = false;
@@ -182,7 +183,8 @@ class SubmitRequests {
             }
         }
         var maxAttempts = integer(fields, "maxAttempts", prefix, 1, 100, errors);
-        var timeoutSeconds = integer(fields, "timeoutSeconds", prefix, 1, 86_400, errors);
+        var timeoutSeconds = integer(fields, "timeoutSeconds", prefix, 1, JobLimits.MAX_TIMEOUT_SECONDS,
+                errors);
         var delaySeconds = integer(fields, "delaySeconds", prefix, 0, 31_536_000, errors);
         var runAt = instant(fields, "runAt", prefix, errors);
         if (!isAbsent(fields.get("runAt")) && !isAbsent(fields.get("delaySeconds"))) {

@@ -1,5 +1,6 @@
 package dev.conveyor.api.workers;
 
+import dev.conveyor.common.JobLimits;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -24,8 +25,8 @@ final class HeartbeatNames {
     /** Most distinct names the table holds for all its workers together. */
     static final int MAX_DISTINCT = 100_000;
 
-    private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
-    private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
+    private static final Pattern QUEUE = JobLimits.QUEUE;
+    private static final Pattern TYPE = JobLimits.TYPE;
 
     private final Map<String, String> held = new HashMap<>();
 

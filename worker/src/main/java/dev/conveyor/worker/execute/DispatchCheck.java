@@ -1,25 +1,17 @@
 package dev.conveyor.worker.execute;
 
+import dev.conveyor.common.JobLimits;
 import dev.conveyor.common.JsonNumbers;
 import dev.conveyor.common.message.JobDispatch;
-import java.math.BigDecimal;
 import java.util.ArrayDeque;
-import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
 /**
  * Checks a job record read from Kafka as the api checks a submission, so that a record no api would write (a bug,
- * another producer, a damaged record) is refused alone instead of running with absurd values.
+ * another producer, a damaged record) is refused alone instead of running with absurd values. The limits are the
+ * api's own ({@link JobLimits}).
  */
 final class DispatchCheck {
-
-    /** Longest {@code timeoutSeconds}: a day, as the contract allows. */
-    static final int MAX_TIMEOUT_SECONDS = 86_400;
-
-    /** The deepest nesting of a payload the api accepts (the payload itself is level 1). */
-    static final int MAX_PAYLOAD_DEPTH = 480;
-    /** The largest number with a fraction or an exponent the api accepts in a payload: a double's. */
-    private static final BigDecimal LARGEST = new BigDecimal(Double.MAX_VALUE);
 
     // What a payload's nodes take on the heap, a little above Jackson 3's on a 64-bit JVM with compressed references
     // (PayloadWeightTest): an object node with its map and table; an array node with its list; an object's entry, its
@@ -34,9 +26,6 @@ final class DispatchCheck {
     static final int SCALAR_BYTES = 32;
     static final int BIG_NUMBER_BYTES = 128;
 
-    private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
-    private static final Pattern QUEUE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
-
     private DispatchCheck() {
     }
 
@@ -49,6 +38,11 @@ final class DispatchCheck {
         static Checked refused(String problem) {
             return new Checked(problem, 0);
         }
+    }
+
+    /** What is wrong with {@code job}, or null when it may run. */
+    static String problem(JobDispatch job) {
+        return check(job).problem();
     }
 
     /** {@code job} checked, with its payload's weight when it may run. */
@@ -67,17 +61,17 @@ final class DispatchCheck {
         if (job.jobId() == null) {
             return "jobId is missing";
         }
-        if (job.type() == null || !TYPE.matcher(job.type()).matches()) {
-            return "type is not a job type ([a-z0-9][a-z0-9._-]{0,99})";
+        if (job.type() == null || !JobLimits.TYPE.matcher(job.type()).matches()) {
+            return "type is not a job type (" + JobLimits.TYPE_PATTERN + ")";
         }
-        if (job.queue() == null || !QUEUE.matcher(job.queue()).matches()) {
-            return "queue is not a queue name ([a-z0-9][a-z0-9_-]{0,63})";
+        if (job.queue() == null || !JobLimits.QUEUE.matcher(job.queue()).matches()) {
+            return "queue is not a queue name (" + JobLimits.QUEUE_PATTERN + ")";
         }
         if (job.attempt() < 1 || job.maxAttempts() < 1) {
             return "attempt " + job.attempt() + " and maxAttempts " + job.maxAttempts() + " must be at least 1";
         }
-        if (job.timeoutSeconds() < 1 || job.timeoutSeconds() > MAX_TIMEOUT_SECONDS) {
-            return "timeoutSeconds " + job.timeoutSeconds() + " is not from 1 to " + MAX_TIMEOUT_SECONDS;
+        if (job.timeoutSeconds() < 1 || job.timeoutSeconds() > JobLimits.MAX_TIMEOUT_SECONDS) {
+            return "timeoutSeconds " + job.timeoutSeconds() + " is not from 1 to " + JobLimits.MAX_TIMEOUT_SECONDS;
         }
         if (job.payload() == null || !job.payload().isObject()) {
             return "payload is not a JSON object";
@@ -89,8 +83,8 @@ final class DispatchCheck {
     }
 
     /**
-     * What the api would refuse in a payload that Jackson reads: nesting past {@link #MAX_PAYLOAD_DEPTH} (Jackson takes
-     * 500 levels for the whole record), and a number beyond a double's range or longer than
+     * What the api would refuse in a payload that Jackson reads: nesting past {@link JobLimits#MAX_PAYLOAD_DEPTH}
+     * (Jackson takes 500 levels for the whole record), and a number beyond a double's range or longer than
      * {@link JsonNumbers#MAX_CHARS} characters written out in full. Such a number is short text ({@code 1e-999999999})
      * that a handler's {@code BigDecimal} arithmetic works out to a billion digits. Integers are read only up to
      * Jackson's 1,000 characters, as the api reads them.
@@ -111,8 +105,8 @@ final class DispatchCheck {
         while (!containers.isEmpty()) {
             var container = containers.pop();
             int depth = depths.pop();
-            if (depth > MAX_PAYLOAD_DEPTH) {
-                return Checked.refused("payload is nested deeper than " + MAX_PAYLOAD_DEPTH
+            if (depth > JobLimits.MAX_PAYLOAD_DEPTH) {
+                return Checked.refused("payload is nested deeper than " + JobLimits.MAX_PAYLOAD_DEPTH
                         + " levels, which the api refuses");
             }
             if (container.isObject()) {
@@ -131,7 +125,7 @@ final class DispatchCheck {
                     bytes += STRING_BYTES + 2L * value.stringValue().length();
                 } else if (value.isBigDecimal()) {
                     var number = value.decimalValue();
-                    if (number.abs().compareTo(LARGEST) > 0 || !JsonNumbers.storable(number)) {
+                    if (!JobLimits.payloadNumber(number)) {
                         return Checked.refused("payload holds a number the api refuses (" + number + "): beyond a "
                                 + "double's range, or longer than " + JsonNumbers.MAX_CHARS
                                 + " characters written out in full");

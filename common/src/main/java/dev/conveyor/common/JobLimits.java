@@ -1,0 +1,39 @@
+package dev.conveyor.common;
+
+import java.math.BigDecimal;
+import java.util.regex.Pattern;
+
+/**
+ * What a job may be, as the api checks a submission (docs/api.md) and a worker checks the record it reads: in one
+ * place, so that the two cannot drift apart, and a worker refuses exactly the records no api would write.
+ */
+public final class JobLimits {
+
+    /** A job type's text. */
+    public static final String TYPE_PATTERN = "[a-z0-9][a-z0-9._-]{0,99}";
+    public static final Pattern TYPE = Pattern.compile(TYPE_PATTERN);
+    /** A queue's name (a tenant's too). */
+    public static final String QUEUE_PATTERN = "[a-z0-9][a-z0-9_-]{0,63}";
+    public static final Pattern QUEUE = Pattern.compile(QUEUE_PATTERN);
+    /** Longest {@code timeoutSeconds} of an attempt: a day. */
+    public static final int MAX_TIMEOUT_SECONDS = 86_400;
+    /**
+     * The deepest nesting of a payload (the payload itself is level 1). The api reads JSON up to 500 levels, and its
+     * answers wrap a payload in up to three more ({@code GET /v1/jobs}: an object, its {@code jobs} array, the job),
+     * which Jackson, like many JSON libraries, would refuse to write, or a client to read, past 500.
+     */
+    public static final int MAX_PAYLOAD_DEPTH = 480;
+    /** The largest number with a fraction or an exponent in a payload: a double's, which most JSON readers hold. */
+    public static final BigDecimal LARGEST_NUMBER = new BigDecimal(Double.MAX_VALUE);
+
+    private JobLimits() {
+    }
+
+    /**
+     * Whether a payload may hold {@code value}: within a double's range, and at most {@link JsonNumbers#MAX_CHARS}
+     * characters written out in full.
+     */
+    public static boolean payloadNumber(BigDecimal value) {
+        return value != null && value.abs().compareTo(LARGEST_NUMBER) <= 0 && JsonNumbers.storable(value);
+    }
+}
