@@ -105,6 +105,11 @@ class MigrationLockTest {
         }
     }
 
+    /**
+     * A long migration is recorded, and the other replicas, which wait for the one migrating, wait for it as long as
+     * their startup probe lets them (deploy/kubernetes/api.yaml: 10 minutes); Flyway's own 50 tries, a second apart,
+     * failed their start after 50 s.
+     */
     @Test
     void aMigrationLongerThanAnIdleTransactionMayLastIsRecorded() {
         var url = runningVersion();
@@ -114,6 +119,8 @@ class MigrationLockTest {
             assertThat(JdbcClient.create(api.getBean(DataSource.class))
                     .sql("SELECT success FROM flyway_schema_history WHERE version = '13'").query(Boolean.class)
                     .optional()).as("V13, recorded as applied").contains(true);
+            assertThat(api.getBean(Flyway.class).getConfiguration().getLockRetryCount())
+                    .as("seconds a replica waits for another's migration").isGreaterThanOrEqualTo(600);
         }
     }
 
