@@ -80,6 +80,10 @@ class MigrationLockTest {
         }
     }
 
+    /**
+     * Also: with Flyway's default lock, held in a transaction of a connection of its own, the build waited for that
+     * transaction too, until PostgreSQL ended it as idle (60 s), and the start failed.
+     */
     @Test
     void anIndexBuiltConcurrentlyWaitsForTheWritersPastTheLockTimeout() throws Exception {
         var url = runningVersion();
