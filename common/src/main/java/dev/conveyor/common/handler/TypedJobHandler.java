@@ -1,7 +1,10 @@
 package dev.conveyor.common.handler;
 
 import dev.conveyor.common.Json;
+import java.util.List;
+import java.util.Objects;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
@@ -9,6 +12,7 @@ import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.cfg.CoercionAction;
 import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.cfg.EnumFeature;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.type.LogicalType;
 
@@ -45,6 +49,10 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
      */
     private static final Pattern ADVICE = Pattern.compile("\\s*\\([^()]*(?:CoercionConfig|Feature\\.)[^()]*\\)"
             + "|:\\s*(?:disable|enable)\\s+\\S*Feature\\.\\S+\\s+to allow");
+    /** Jackson's words for a field of the record that the payload does not have. */
+    private static final Pattern MISSING = Pattern.compile("Missing (required )?creator property");
+    /** Most of a record's fields named in the message that refuses a field it does not have. */
+    private static final int MAX_FIELDS_NAMED = 30;
     /** Jackson's refusal of a number for an enum, which ends in advice too. */
     private static final Pattern ENUM_NUMBER = Pattern.compile(
             ":\\s*not allowed to deserialize Enum value out of number:\\s*(?:disable|enable)\\s+\\S+\\s+to allow");
@@ -107,16 +115,31 @@ public abstract class TypedJobHandler<P, R> implements JobHandler {
                 throw failure; // P's constructor's own failure, with its code and retryability
             }
             var field = "payload" + path(e);
-            var why = cause == e ? withoutAdvice(e.getOriginalMessage()) : cause.getMessage();
+            var why = cause == e ? why(e) : cause.getMessage();
             throw new JobFailure("HANDLER_ERROR", field + ": " + why + " (the payload must fit "
                     + payloadType.getSimpleName() + ")", false, null, e);
         }
     }
 
-    /** Jackson's words about what is wrong, without its advice on how to configure it. */
-    private static String withoutAdvice(String jackson) {
+    /**
+     * What is wrong with a field, in the submitter's words: a field the record does not have, as the built-in handlers
+     * say it (Jackson named the record's Java class, "not marked as ignorable"), a field it has that the payload does
+     * not ("missing"), or else Jackson's words without its advice on how to configure it.
+     */
+    private static String why(JacksonException e) {
+        if (e instanceof UnrecognizedPropertyException unknown) {
+            var known = unknown.getKnownPropertyIds() == null ? List.<Object>of() : unknown.getKnownPropertyIds();
+            var fields = known.stream().map(Objects::toString).sorted().limit(MAX_FIELDS_NAMED)
+                    .collect(Collectors.joining(", ")) + (known.size() > MAX_FIELDS_NAMED ? ", …" : "");
+            var record = unknown.getReferringClass() == null ? "it" : unknown.getReferringClass().getSimpleName();
+            return "not a field of " + record + " (it has " + (fields.isEmpty() ? "none" : fields) + ")";
+        }
+        var jackson = e.getOriginalMessage();
         if (jackson == null) {
             return null;
+        }
+        if (MISSING.matcher(jackson).lookingAt()) {
+            return "missing";
         }
         var enumNumber = ENUM_NUMBER.matcher(jackson).replaceAll(": give one of its names, not a number");
         return ADVICE.matcher(enumNumber).replaceAll("");

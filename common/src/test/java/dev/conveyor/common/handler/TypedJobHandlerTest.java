@@ -338,4 +338,39 @@ class TypedJobHandlerTest {
         assertThat(refusals.get(refusals.size() - 2).getMessage()).as("a number for an enum")
                 .startsWith("payload.priority: ").contains("not a number");
     }
+
+    record OrderLine(String sku, int quantity) {
+    }
+
+    record Basket(String customer, List<OrderLine> lines) {
+    }
+
+    private static final TypedJobHandler<Basket, Basket> BASKETS = new TypedJobHandler<>("baskets", Basket.class) {
+        @Override
+        protected Basket run(Basket payload, JobContext context) {
+            return payload;
+        }
+    };
+
+    /**
+     * A field the record does not have, or one of its fields the payload does not have, is named in the submitter's
+     * words, as the built-in handlers name theirs: Jackson's named the record's Java class ("Unrecognized property
+     * "note" (class com.example.Basket), not marked as ignorable") and its own setting ("Missing creator property
+     * 'lines' (index 1); `DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES` enabled").
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"customer\": \"a\", \"lines\": [], \"note\": 1}"
+                    + "| payload.note: not a field of Basket (it has customer, lines)",
+            "{\"customer\": \"a\", \"lines\": [{\"sku\": \"s\", \"quantity\": 1, \"colour\": \"red\"}]}"
+                    + "| payload.lines[0].colour: not a field of OrderLine (it has quantity, sku)",
+            "{\"customer\": \"a\"}| payload.lines: missing",
+            "{\"customer\": \"a\", \"lines\": [{\"sku\": \"s\"}]}| payload.lines[0].quantity: missing"})
+    void aFieldTooManyOrMissingIsNamedInTheSubmittersWords(String payload, String message) {
+        var failure = catchThrowableOfType(JobFailure.class, () -> BASKETS.payload(Json.tree(payload)));
+
+        assertThat(failure).isNotNull();
+        assertThat(failure.retryable()).isFalse();
+        assertThat(failure.getMessage()).isEqualTo(message.strip() + " (the payload must fit Basket)");
+    }
 }
