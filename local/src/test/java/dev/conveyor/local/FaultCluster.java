@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -163,9 +165,9 @@ public final class FaultCluster implements AutoCloseable {
     }
 
     /**
-     * Starts PostgreSQL, Kafka (queue topics created up front with {@code partitions.get(queue)} partitions), the
-     * first api (which migrates the database), then the other apis and the workers; returns when every api is
-     * healthy and every worker has started. Stops what it started if anything fails.
+     * Starts PostgreSQL and Kafka (queue topics created up front with {@code partitions.get(queue)} partitions), the
+     * first api (which migrates the database) and the workers, then the other apis; returns when every api is
+     * healthy (the workers are launched, not awaited). Stops what it started if anything fails.
      */
     public static FaultCluster start(Settings settings, Path home, Map<String, Integer> partitions) {
         var cluster = new FaultCluster(settings, home);
@@ -180,10 +182,21 @@ public final class FaultCluster implements AutoCloseable {
     }
 
     private void startAll(Map<String, Integer> partitions) {
-        postgres = EmbeddedPostgresService.start(home.resolve("data/postgres"), 0, log("postgres"));
-        kafka = KafkaBrokerProcess.start(java, jvmOptions, home.resolve("data/kafka"), log("kafka"),
-                settings.brokerProperties());
-        everyChild.add(kafka.process());
+        // PostgreSQL and Kafka need nothing of each other: they start side by side
+        var postgresStart = CompletableFuture.supplyAsync(
+                () -> EmbeddedPostgresService.start(home.resolve("data/postgres"), 0, log("postgres")));
+        try {
+            kafka = KafkaBrokerProcess.start(java, jvmOptions, home.resolve("data/kafka"), log("kafka"),
+                    settings.brokerProperties(), everyChild::add);
+        } catch (RuntimeException | Error e) {
+            try {
+                postgres = awaitPostgres(postgresStart); // for close() to stop it
+            } catch (RuntimeException | Error also) {
+                e.addSuppressed(also);
+            }
+            throw e;
+        }
+        postgres = awaitPostgres(postgresStart);
         try (var admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             partitions.forEach((queue, count) -> new QueueTopics(admin, count, (short) 1).ensure(queue));
         }
@@ -195,18 +208,34 @@ public final class FaultCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        // The first api alone: two starting together would both run the migrations (Flyway locks, but slowly).
+        // The first api alone: two starting together would both run the migrations (Flyway locks, but slowly). The
+        // workers need only Kafka (they create the topics they use as the api does): they start beside it.
         apis.getFirst().launch();
         everyChild.add(apis.getFirst().process);
+        for (var n = 0; n < settings.workers(); n++) {
+            startWorker();
+        }
         apis.getFirst().awaitHealthy();
         apis.stream().skip(1).forEach(api -> {
             api.launch();
             everyChild.add(api.process);
         });
-        for (var n = 0; n < settings.workers(); n++) {
-            startWorker();
-        }
         apis.forEach(Api::awaitHealthy);
+    }
+
+    /** PostgreSQL once started, with the cause of a failed start as it was thrown. */
+    private static EmbeddedPostgresService awaitPostgres(CompletableFuture<EmbeddedPostgresService> start) {
+        try {
+            return start.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            if (e.getCause() instanceof Error cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     /**
