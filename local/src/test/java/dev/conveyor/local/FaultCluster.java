@@ -87,8 +87,8 @@ public final class FaultCluster implements AutoCloseable {
             process = ChildProcess.start(name, java.command(LocalSystem.API_MAIN, jvmOptions, args), log(name));
         }
 
-        /** Readiness (the database), which needs no API key even where the api has keys configured. */
-        private void awaitHealthy() {
+        /** Waits for readiness (the database), which needs no API key even where the api has keys configured. */
+        public void awaitHealthy() {
             Readiness.await(name + " at " + baseUrl(), LocalSystem.API_TIMEOUT, List.of(process),
                     Readiness.httpOk(URI.create(baseUrl() + "/actuator/health/readiness")));
         }
@@ -243,6 +243,13 @@ public final class FaultCluster implements AutoCloseable {
      * database and Kafka with the others; returns once it is ready.
      */
     public Api startApi(String... extraArgs) {
+        var api = launchApi(extraArgs);
+        api.awaitHealthy();
+        return api;
+    }
+
+    /** As {@link #startApi}, without waiting for it: {@link Api#awaitHealthy()} does. */
+    public Api launchApi(String... extraArgs) {
         Api api;
         try {
             synchronized (this) {
@@ -254,7 +261,6 @@ public final class FaultCluster implements AutoCloseable {
         }
         api.launch();
         everyChild.add(api.process);
-        api.awaitHealthy();
         return api;
     }
 

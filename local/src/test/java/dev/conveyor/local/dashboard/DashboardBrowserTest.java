@@ -45,7 +45,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * {@code chromium} and {@code chromium-driver}; {@code -Dconveyor.chromium=PATH} and
  * {@code -Dconveyor.chromedriver=PATH} name others). With {@code -Dconveyor.screenshots=DIR} it first runs a minute of
  * mixed load, so that the charts have something to show, and saves its screenshots in DIR. The api runs without keys
- * (as under {@code local}), except in the last test, which starts a second api with API keys.
+ * (as under {@code local}), except in the last test, which uses a second api with API keys (launched once the browser
+ * has started, so that it starts while the other tests run, on the same database and Kafka).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(DashboardBrowserTest.NeedsChromium.class)
@@ -73,6 +74,8 @@ class DashboardBrowserTest {
 
     static Path home;
     static FaultCluster cluster;
+    /** The api with keys of the last test, launched by {@link #start()} and awaited there. */
+    static FaultCluster.Api keyed;
     static ChromeDriverService service;
     static ChromeDriver browser;
     static HttpJson http;
@@ -85,13 +88,20 @@ class DashboardBrowserTest {
         cluster = FaultCluster.start(new FaultCluster.Settings(1, 2, List.of("default", "emails", "reports"), Map.of(),
                 List.of("--conveyor.api.queues=default,emails,reports,constructor",
                         "--conveyor.api.retry.base-delay=200ms"), List.of(),
-                List.of()), home, Map.of());
+                // as in the fault suite: C1 only and the serial collector start the JVMs on less CPU, and the page's
+                // few jobs need no more
+                List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")), home, Map.of());
         base = cluster.apis().getFirst().baseUrl();
         http = new HttpJson(base);
         // workers take a while to start on a busy machine; the tests are about the page, not about that
         org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> http.get("/v1/workers").json().get("workers").size() == cluster.workers().size());
         browser = startBrowser(home.resolve("chromium-profile"));
+        keyed = cluster.launchApi(keys(
+                key("ops-admin", "ops", ADMIN, "admin"),
+                key("acme-ro", "acme", ACME_READER, "jobs:read"),
+                key("acme-wo", "acme", ACME_WRITER, "jobs:write"),
+                key("globex-rw", "globex", GLOBEX, "jobs:write,jobs:read")));
     }
 
     private static ChromeDriver startBrowser(Path profile) throws IOException {
@@ -481,11 +491,7 @@ class DashboardBrowserTest {
     @Test
     @Order(20)
     void withApiKeysThePageAsksForOneAndATenantSeesOnlyItsOwnJobs() throws Exception {
-        var keyed = cluster.startApi(keys(
-                key("ops-admin", "ops", ADMIN, "admin"),
-                key("acme-ro", "acme", ACME_READER, "jobs:read"),
-                key("acme-wo", "acme", ACME_WRITER, "jobs:write"),
-                key("globex-rw", "globex", GLOBEX, "jobs:write,jobs:read")));
+        keyed.awaitHealthy();
         var api = new HttpJson(keyed.baseUrl());
         var acmeJob = submitted(api.withKey(ACME_WRITER).post("/v1/jobs",
                 "{\"type\": \"acme-report\", \"queue\": \"reports\", \"payload\": {\"for\": \"acme\"}}"));
