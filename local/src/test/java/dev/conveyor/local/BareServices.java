@@ -2,6 +2,8 @@ package dev.conveyor.local;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * For tests outside this package (the benchmark's floor): an embedded PostgreSQL and a Kafka broker process, as
@@ -17,15 +19,23 @@ public final class BareServices implements AutoCloseable {
         this.kafka = kafka;
     }
 
-    /** Starts both, with their data and logs under {@code home}. */
+    /** Starts both, side by side (neither needs the other), with their data and logs under {@code home}. */
     public static BareServices start(Path home) {
-        var postgres = EmbeddedPostgresService.start(home.resolve("data/postgres"), 0, home.resolve("logs/postgres.log"));
+        var kafkaStart = CompletableFuture.supplyAsync(() -> KafkaBrokerProcess.start(JavaLauncher.current(),
+                List.of(), home.resolve("data/kafka"), home.resolve("logs/kafka.log")));
+        EmbeddedPostgresService postgres;
         try {
-            return new BareServices(postgres, KafkaBrokerProcess.start(JavaLauncher.current(), List.of(),
-                    home.resolve("data/kafka"), home.resolve("logs/kafka.log")));
+            postgres = EmbeddedPostgresService.start(home.resolve("data/postgres"), 0,
+                    home.resolve("logs/postgres.log"));
         } catch (RuntimeException e) {
-            postgres.close();
+            kafkaStart.thenAccept(KafkaBrokerProcess::stop);
             throw e;
+        }
+        try {
+            return new BareServices(postgres, kafkaStart.join());
+        } catch (CompletionException e) {
+            postgres.close();
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
     }
 
