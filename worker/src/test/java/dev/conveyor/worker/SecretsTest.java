@@ -53,7 +53,7 @@ class SecretsTest {
         @Test
         void isMaskedInTheWorkerPropertiesToString() {
             var properties = new WorkerProperties("w1", List.of("default"), 1, 10, 1024, Duration.ZERO, 10, null, 1,
-                    (short) 1, Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(100), Map.of(), HttpSettings.defaults(),
+                    (short) 1, Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(100), Map.of(), 5, HttpSettings.defaults(),
                     sql("jdbc:postgresql://db/app", PASSWORD));
             assertThat(properties.toString()).doesNotContain(PASSWORD).contains("password=****");
         }

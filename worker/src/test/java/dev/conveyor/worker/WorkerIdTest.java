@@ -31,7 +31,7 @@ class WorkerIdTest {
 
     private static WorkerProperties withId(String id) {
         return new WorkerProperties(id, List.of("default"), 1, 10, 1024, Duration.ZERO, 10, null, 1, (short) 1,
-                Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(100), Map.of(), HttpSettings.defaults(),
+                Duration.ZERO, Duration.ofSeconds(1), Duration.ofMillis(100), Map.of(), 5, HttpSettings.defaults(),
                 SqlSettings.off());
     }
 }

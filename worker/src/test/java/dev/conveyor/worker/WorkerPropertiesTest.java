@@ -66,12 +66,22 @@ class WorkerPropertiesTest {
         // job types match [a-z0-9][a-z0-9._-]{0,99}: a limit under another name never applied, silently
         assertThatIllegalArgumentException().isThrownBy(() -> new WorkerProperties("w", List.of("default"), 1, 10,
                 1024, Duration.ZERO, 10, null, 1, (short) 1, Duration.ZERO, Duration.ofSeconds(1), Duration.ZERO,
-                Map.of("Send Email", 2), HttpSettings.defaults(), SqlSettings.off()))
+                Map.of("Send Email", 2), 5, HttpSettings.defaults(), SqlSettings.off()))
                 .withMessageContaining("conveyor.worker.type-limits").withMessageContaining("'Send Email'");
+    }
+
+    @Test
+    void aShareDeliveryLimitKafkaWouldNotHaveIsRefused() {
+        for (var limit : List.of(1, 11)) {
+            assertThatIllegalArgumentException().as("%d", limit).isThrownBy(() -> new WorkerProperties("w",
+                    List.of("default"), 1, 10, 1024, Duration.ZERO, 10, null, 1, (short) 1, Duration.ZERO,
+                    Duration.ofSeconds(1), Duration.ZERO, Map.of(), limit, HttpSettings.defaults(), SqlSettings.off()))
+                    .withMessageContaining("conveyor.worker.share-delivery-limit");
+        }
     }
 
     private static WorkerProperties with(List<String> queues, Duration heartbeatInterval) {
         return new WorkerProperties("w", queues, 1, 10, 1024, Duration.ZERO, 10, null, 1, (short) 1, Duration.ZERO,
-                heartbeatInterval, Duration.ZERO, Map.of(), HttpSettings.defaults(), SqlSettings.off());
+                heartbeatInterval, Duration.ZERO, Map.of(), 5, HttpSettings.defaults(), SqlSettings.off());
     }
 }

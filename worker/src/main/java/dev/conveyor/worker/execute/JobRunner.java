@@ -136,6 +136,10 @@ public class JobRunner {
             // No room: back to Kafka, for a worker that has some; this consumer polls again once there is room for it.
             // Waiting here instead, unacknowledged, would hold back the poll's commit, which a redelivered job of the
             // same poll waits for before it runs (and frees room).
+            if (isLastDelivery(record)) {
+                return new Taken(report(job, givenBack(job, "had no room for it (max-in-flight-bytes)")), null, false,
+                        bytes);
+            }
             return Taken.noRoom(bytes);
         }
         var handedOver = false;
@@ -170,7 +174,8 @@ public class JobRunner {
                 limits.release(job.type());
             }
             if (registration == null) {
-                return Taken.done(AcknowledgeType.RELEASE);
+                return Taken.done(isLastDelivery(record) ? report(job, givenBack(job, "was stopping"))
+                        : AcknowledgeType.RELEASE);
             }
             if (registration == RunningAttempts.Registration.ALREADY_RUNNING) {
                 log.info("Job {} attempt {} runs here already; accepting its second record without running it",
@@ -229,6 +234,17 @@ public class JobRunner {
      */
     private static boolean isSuspect(JobDispatch job, ConsumerRecord<String, String> record) {
         return job.attempt() > 1 || record.deliveryCount().orElse((short) 1) > 1;
+    }
+
+    /**
+     * Whether Kafka would archive the record if it were released now: this is the last of the deliveries it allows
+     * ({@code share-delivery-limit}). Archived unstarted, the record would leave its job to the api's reconciler, which
+     * counts the attempt as lost, as if its worker had died running it: past {@code max-lost-attempts} a job that
+     * only met workers without room (a fleet at max-in-flight-bytes) would fail {@code WORKER_LOST} without having run.
+     * Such a record is handed back instead ({@link #givenBack}): accepted, and its job published again by the api.
+     */
+    private boolean isLastDelivery(ConsumerRecord<String, String> record) {
+        return record.deliveryCount().orElse((short) 1) >= properties.shareDeliveryLimit();
     }
 
     /** The span (when tracing is on) in which a record's job is taken and run, on the calling thread. */
@@ -451,6 +467,16 @@ public class JobRunner {
     private JobFinished handedBack(JobDispatch job) {
         return failed(job, new JobError(JobError.WORKER_LOST, "worker " + properties.id()
                 + " stopped and handed the job back", true), null);
+    }
+
+    /**
+     * A job this worker gives back without having run it, on its record's last delivery ({@link #isLastDelivery}):
+     * the api runs it again at once, as it does a stopping worker's, charging nothing.
+     */
+    private JobFinished givenBack(JobDispatch job, String why) {
+        return failed(job, new JobError(JobError.WORKER_LOST, "worker " + properties.id() + " " + why
+                + " when Kafka delivered its record for the last time, and handed it back without running it", true),
+                null);
     }
 
     /** Every failure goes out through here, with its code and message made storable. */

@@ -176,7 +176,7 @@ class QueueConsumersTest {
             return (ShareConsumer<String, String>) consumer;
         });
         var properties = new WorkerProperties("test-worker", List.of(QUEUE), 1, 10, 1_048_576, Duration.ZERO, 100,
-                null, 1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(100), Map.of(),
+                null, 1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(100), Map.of(), 5,
                 HttpSettings.defaults(), SqlSettings.off());
         consumers = new QueueConsumers(factory, mock(QueueTopics.class), runner, new HandlerRegistry(List.of()),
                 properties, () -> {

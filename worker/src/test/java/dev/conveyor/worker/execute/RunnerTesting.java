@@ -51,7 +51,7 @@ final class RunnerTesting {
             Duration maxStartWait) {
         var properties = new WorkerProperties("test-worker", List.of("default"), 1, 10, 1_048_576,
                 maxStartWait, 100, null, 1, (short) 1, Duration.ofSeconds(1), Duration.ofSeconds(5), startEventAfter,
-                typeLimits, HttpSettings.defaults(), SqlSettings.off());
+                typeLimits, 5, HttpSettings.defaults(), SqlSettings.off());
         limits = new TypeLimits(properties);
         runner = new JobRunner(new HandlerRegistry(handlers), events, attempts, limits, properties,
                 Clock.systemUTC(), meters, new WorkerMetrics(meters), JobTracing.off());

@@ -39,7 +39,7 @@ class HeartbeatPublisherTest {
         }
     }), mock(JobRunner.class), mock(HandlerRegistry.class), new WorkerProperties("w-1", List.of("default"), 1, 100,
             1_048_576, Duration.ofSeconds(10), 10_000, null, 1, (short) 1, Duration.ofSeconds(30), Duration.ofSeconds(1),
-            Duration.ZERO, Map.of(), HttpSettings.defaults(), SqlSettings.off()), Clock.systemUTC());
+            Duration.ZERO, Map.of(), 5, HttpSettings.defaults(), SqlSettings.off()), Clock.systemUTC());
 
     @Test
     void atMostAFewBeatsWaitWhileKafkaDoesNotTakeThem() {
