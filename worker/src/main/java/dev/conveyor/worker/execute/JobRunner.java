@@ -174,8 +174,7 @@ public class JobRunner {
                 limits.release(job.type());
             }
             if (registration == null) {
-                return Taken.done(isLastDelivery(record) ? report(job, givenBack(job, "was stopping"))
-                        : AcknowledgeType.RELEASE);
+                return Taken.done(isLastDelivery(record) ? handBackWhileStopping(job) : AcknowledgeType.RELEASE);
             }
             if (registration == RunningAttempts.Registration.ALREADY_RUNNING) {
                 log.info("Job {} attempt {} runs here already; accepting its second record without running it",
@@ -477,6 +476,21 @@ public class JobRunner {
         return failed(job, new JobError(JobError.WORKER_LOST, "worker " + properties.id() + " " + why
                 + " when Kafka delivered its record for the last time, and handed it back without running it", true),
                 null);
+    }
+
+    /**
+     * Hands back a job a stopping worker does not start, without waiting for Kafka to confirm it: a stop's waits on
+     * Kafka are bounded ({@code ShutdownWaits}). A hand-back that does not reach Kafka leaves the record accepted
+     * and unstarted, which the api's reconciler counts as a lost attempt, as it did every such record before.
+     */
+    private AcknowledgeType handBackWhileStopping(JobDispatch job) {
+        var outcome = givenBack(job, "was stopping");
+        try {
+            events.send(outcome.withStartedAt(outcome.at()));
+            return AcknowledgeType.ACCEPT;
+        } catch (RuntimeException e) {
+            return AcknowledgeType.RELEASE;
+        }
     }
 
     /** Every failure goes out through here, with its code and message made storable. */

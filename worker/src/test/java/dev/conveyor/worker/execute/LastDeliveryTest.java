@@ -104,6 +104,16 @@ class LastDeliveryTest {
     }
 
     @Test
+    void aStoppingWorkerDoesNotWaitForKafkaToTakeAHandBack() throws InterruptedException {
+        testing.runner.drain();
+        testing.events.refuse = event -> true; // as KafkaTemplate refuses a send once Kafka is unreachable
+
+        // released as before (then archived, and counted as a lost attempt by the api): the stop goes on
+        assertThat(testing.runner.take(delivery(job(), (short) 5), null, Long.MAX_VALUE).acknowledge())
+                .isEqualTo(AcknowledgeType.RELEASE);
+    }
+
+    @Test
     void aRecordKafkaCouldNotBeToldAboutIsReleasedAsBefore() throws InterruptedException {
         fill(1);
         testing.events.refuseOver = 0; // Kafka takes no event: the hand-back cannot be sent
