@@ -1,5 +1,6 @@
 package dev.conveyor.api.dispatch;
 
+import dev.conveyor.api.TaskFailures;
 import dev.conveyor.common.Threads;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -36,6 +37,8 @@ public class ApiInstance implements SmartLifecycle {
 
     private final DataSource dataSource;
     private final long id = new SecureRandom().nextLong() & 0x3FFF_FFFF_FFFF_FFFFL;
+    private final TaskFailures failures = new TaskFailures(log, "The connection that marks this api instance alive",
+            "other instances may take its dispatch leases (publishing those jobs twice at worst)");
     private volatile boolean running;
     private volatile Thread holder;
 
@@ -53,6 +56,7 @@ public class ApiInstance implements SmartLifecycle {
             try (var connection = dataSource.getConnection()) {
                 lock(connection);
                 locked.countDown();
+                failures.worked();
                 while (running) {
                     Thread.sleep(CHECK);
                     try (var check = connection.createStatement()) {
@@ -65,8 +69,7 @@ public class ApiInstance implements SmartLifecycle {
                 if (!running) {
                     return;
                 }
-                log.warn("Lost the connection that marks this api instance alive (taking it again): {}",
-                        e.getMessage());
+                failures.failed(e);
                 try {
                     Thread.sleep(CHECK);
                 } catch (InterruptedException interrupted) {

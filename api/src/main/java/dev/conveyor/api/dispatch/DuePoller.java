@@ -1,6 +1,7 @@
 package dev.conveyor.api.dispatch;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.TaskFailures;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import java.time.Duration;
@@ -100,6 +101,8 @@ class DuePoller implements SmartLifecycle {
     private final TenantWindows windows;
     private final Backlog backlog;
     private final long sendWithinNanos;
+    private final TaskFailures failures = new TaskFailures(log, "The dispatch poll",
+            "delayed jobs, retries and jobs the fast path missed are not published");
     private final BlockingQueue<Boolean> wakeups = new ArrayBlockingQueue<>(1);
     private volatile boolean running;
     private Thread poller;
@@ -196,6 +199,7 @@ class DuePoller implements SmartLifecycle {
         while (running) {
             try {
                 var taken = dispatchDue();
+                failures.worked();
                 if (taken == 0 || (taken < settings.batchSize() && !windows.backlog())) {
                     // woken early when a tenant's window frees up while it has jobs waiting
                     wakeups.poll(settings.pollInterval().toNanos(), TimeUnit.NANOSECONDS);
@@ -204,7 +208,7 @@ class DuePoller implements SmartLifecycle {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                log.warn("Dispatch poll failed (retrying): {}", e.getMessage());
+                failures.failed(e);
                 try {
                     Thread.sleep(settings.pollInterval().multipliedBy(4));
                 } catch (InterruptedException interrupted) {

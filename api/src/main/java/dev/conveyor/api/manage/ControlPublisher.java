@@ -1,5 +1,6 @@
 package dev.conveyor.api.manage;
 
+import dev.conveyor.api.TaskFailures;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.message.CancelJob;
@@ -62,8 +63,9 @@ class ControlPublisher {
     private final JdbcClient jdbc;
     private final TransactionTemplate transaction;
     private final AtomicBoolean resending = new AtomicBoolean();
-    /** The last pass could not read the table (only the resender's thread, one at a time). */
-    private volatile boolean unreadable;
+    /** Whether the passes can read the table (only the resender's thread, one at a time). */
+    private final TaskFailures unsentReads = new TaskFailures(log, "Reading the cancellations left unsent",
+            "they are not sent again");
 
     ControlPublisher(KafkaTemplate<String, String> kafka, Clock clock, JdbcClient jdbc,
             TransactionTemplate transaction) {
@@ -106,17 +108,9 @@ class ControlPublisher {
         Thread.ofVirtual().name("cancel-resender").start(() -> {
             try {
                 resend();
-                if (unreadable) {
-                    unreadable = false;
-                    log.info("The cancellations left unsent are read again");
-                }
+                unsentReads.worked();
             } catch (DataAccessException | TransactionException e) {
-                if (!unreadable) {
-                    // once per outage, not every few seconds while the database is away
-                    unreadable = true;
-                    log.warn("Could not read the cancellations left unsent; trying again every {} s: {}",
-                            RESEND_INTERVAL_SECONDS, e.getMessage());
-                }
+                unsentReads.failed(e);
             } finally {
                 resending.set(false);
             }

@@ -70,7 +70,8 @@ class EventApplier {
         this.waiters = waiters;
         this.clock = clock;
         this.jobMetrics = jobMetrics;
-        this.retrying = new Retrying(log);
+        this.retrying = new Retrying(log, "Writing the workers' events",
+                "outcomes wait on Kafka, unapplied, and the events listener reads no further");
         for (var status : JobStatus.values()) {
             transitions.put(status, meters.counter("conveyor.jobs.transitions", "status", status.name()));
         }
@@ -95,7 +96,7 @@ class EventApplier {
             }
         }
         try {
-            retrying.untilDone("applying " + events.size() + " events", () -> applyTogether(events));
+            retrying.untilDone(() -> applyTogether(events));
         } catch (Retrying.Interrupted e) {
             throw e;
         } catch (RuntimeException e) {
@@ -112,7 +113,7 @@ class EventApplier {
         for (var jobEvents : byJob.values()) {
             var jobId = jobEvents.getFirst().jobId();
             try {
-                retrying.untilDone("applying the events of job " + jobId, () -> applyTogether(jobEvents));
+                retrying.untilDone(() -> applyTogether(jobEvents));
             } catch (Retrying.Interrupted e) {
                 throw e;
             } catch (RuntimeException e) {
@@ -142,7 +143,7 @@ class EventApplier {
                 replacement.isEmpty() ? "skipping them" : "failing its attempt instead");
         rejected.increment(jobEvents.size());
         try {
-            retrying.untilDone("failing job " + jobId, () -> applyTogether(replacement));
+            retrying.untilDone(() -> applyTogether(replacement));
         } catch (RuntimeException e) {
             log.error("Skipping the events of job {}: even its failure cannot be written ({})", jobId,
                     LogText.of(e.getMessage(), 1000));

@@ -1,6 +1,7 @@
 package dev.conveyor.api.results;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.TaskFailures;
 import dev.conveyor.api.dispatch.SharePositions;
 import dev.conveyor.api.wakeup.JobNotifications;
 import dev.conveyor.api.workers.LiveWorkers;
@@ -56,6 +57,8 @@ class Rescuer {
     private final ApiProperties properties;
     private final Clock clock;
     private final SharePositions positions;
+    private final TaskFailures failures = new TaskFailures(log, "The rescue pass",
+            "attempts whose worker was lost stay RUNNING");
 
     Rescuer(JobWrites writes, JobLifecycle lifecycle, TransactionTemplate transaction,
             JobNotifications notifications, LiveWorkers workers, ApiProperties properties, Clock clock,
@@ -96,8 +99,9 @@ class Rescuer {
                 // worker's last starts, say) waits one pass less to be found, and its events' end to be applied.
                 suspects = suspects();
             }
+            failures.worked();
         } catch (RuntimeException e) {
-            log.warn("Rescue pass failed (will retry): {}", e.getMessage());
+            failures.failed(e);
         }
     }
 

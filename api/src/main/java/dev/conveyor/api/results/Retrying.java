@@ -1,5 +1,6 @@
 package dev.conveyor.api.results;
 
+import dev.conveyor.api.TaskFailures;
 import java.sql.SQLException;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -24,23 +25,25 @@ final class Retrying {
         }
     }
 
-    private final Logger log;
+    private final TaskFailures failures;
 
-    Retrying(Logger log) {
-        this.log = log;
+    /** Logging to {@code log} about the writes of {@code task} as {@link TaskFailures} does. */
+    Retrying(Logger log, String task, String meanwhile) {
+        this.failures = new TaskFailures(log, task, meanwhile);
     }
 
-    void untilDone(String what, Runnable write) {
+    void untilDone(Runnable write) {
         var backoff = FIRST_BACKOFF;
         while (true) {
             try {
                 write.run();
+                failures.worked();
                 return;
             } catch (RuntimeException e) {
                 if (isCausedByData(e) || e instanceof Interrupted) {
                     throw e;
                 }
-                log.warn("{} failed (retrying in {} ms): {}", what, backoff.toMillis(), e.getMessage());
+                failures.failed(e);
                 sleep(backoff);
                 backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }

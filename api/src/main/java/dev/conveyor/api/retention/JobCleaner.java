@@ -1,6 +1,7 @@
 package dev.conveyor.api.retention;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.TaskFailures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -10,7 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
@@ -57,6 +57,8 @@ public class JobCleaner {
     private final ApiProperties.Retention retention;
     private final Counter deleted;
     private final AtomicBoolean running = new AtomicBoolean();
+    private final TaskFailures failures = new TaskFailures(log, "Deleting the jobs past their retention",
+            "they are kept");
     /**
      * Per status, below which the last pass left nothing to delete but the rows it skipped (held by another
      * transaction as it looked). Forgotten once a day, so that a pass then looks at everything again.
@@ -84,9 +86,9 @@ public class JobCleaner {
         Thread.ofVirtual().name("job-cleaner").start(() -> {
             try {
                 clean();
-            } catch (DataAccessException e) {
-                log.warn("Could not delete the jobs past their retention; trying again in {}: {}",
-                        retention.interval(), e.getMessage());
+                failures.worked();
+            } catch (RuntimeException e) {
+                failures.failed(e);
             } finally {
                 running.set(false);
             }

@@ -1,5 +1,6 @@
 package dev.conveyor.api.wakeup;
 
+import dev.conveyor.api.TaskFailures;
 import dev.conveyor.api.dispatch.Backlog;
 import dev.conveyor.api.dispatch.TenantWindows;
 import dev.conveyor.common.Threads;
@@ -39,6 +40,8 @@ class EndedJobsListener implements SmartLifecycle {
     private final TenantWindows windows;
     private final Backlog backlog;
     private final LogInterval unreadable = new LogInterval(UNREADABLE_LOGGED_EVERY);
+    private final TaskFailures failures = new TaskFailures(log, "The connection that listens for ended jobs",
+            "long-polls here hear late of jobs ended on other api instances");
     private volatile boolean running;
     private Thread listener;
 
@@ -58,12 +61,13 @@ class EndedJobsListener implements SmartLifecycle {
                 }
                 // Anything that ended while we were not listening: let the waiters look again.
                 waiters.wakeAll();
+                failures.worked();
                 receive(connection);
             } catch (SQLException | RuntimeException e) {
                 if (!running) {
                     return;
                 }
-                log.warn("Lost the job notifications connection (reconnecting): {}", e.getMessage());
+                failures.failed(e);
                 waiters.wakeAll();
                 try {
                     Thread.sleep(1000);

@@ -1,0 +1,67 @@
+package dev.conveyor.api.results;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.jdbc.CannotGetJdbcConnectionException;
+
+/** A write retried while the database is away is logged once as it begins to fail and once as it passes. */
+class RetryingTest {
+
+    private final Logger logger = (Logger) LoggerFactory.getLogger("test.Retrying");
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    private final Retrying retrying = new Retrying(logger, "Writing the test", "nothing is written");
+
+    @BeforeEach
+    void capture() {
+        logger.setLevel(Level.INFO);
+        logger.addAppender(logged);
+        logged.start();
+    }
+
+    @AfterEach
+    void release() {
+        logger.detachAppender(logged);
+        logger.setLevel(null);
+    }
+
+    @Test
+    void aWriteThatFailsSeveralTimesIsWarnedOfOnceAndSaidToWorkOnce() {
+        var tries = new AtomicInteger();
+        retrying.untilDone(() -> {
+            if (tries.incrementAndGet() <= 4) {
+                throw new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection",
+                        new SQLException("Connection to 127.0.0.1:5432 refused", "08001"));
+            }
+        });
+
+        assertThat(tries).hasValue(5);
+        assertThat(logged.list).satisfiesExactly(
+                warning -> assertThat(warning.getFormattedMessage()).isEqualTo("Writing the test failed; nothing is "
+                        + "written until it works again (it keeps trying): Connection to 127.0.0.1:5432 refused"),
+                recovery -> assertThat(recovery.getFormattedMessage())
+                        .matches("Writing the test works again, after 4 tries failed in \\d+ s"));
+        assertThat(logged.list).extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO);
+    }
+
+    @Test
+    void aWriteThatFailsForItsDataIsThrownAtOnceAndNotLogged() {
+        var refused = new DataIntegrityViolationException("refused", new SQLException("bad value", "22P02"));
+
+        assertThatThrownBy(() -> retrying.untilDone(() -> {
+            throw refused;
+        })).isSameAs(refused);
+        assertThat(logged.list).isEmpty();
+    }
+}
