@@ -97,7 +97,7 @@ public record ApiProperties(
         var named = new HashSet<String>();
         for (var queue : queues) {
             require(QUEUE_NAME.matcher(queue).matches(), "conveyor.api.queues: '" + queue
-                    + "' is not a queue name; names match [a-z0-9][a-z0-9_-]{0,63}");
+                    + "' is not a queue name; names match " + JobLimits.QUEUE_PATTERN);
             require(named.add(queue), "conveyor.api.queues names '" + queue + "' twice: name each queue once");
         }
     }

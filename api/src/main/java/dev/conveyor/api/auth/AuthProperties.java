@@ -1,5 +1,6 @@
 package dev.conveyor.api.auth;
 
+import dev.conveyor.common.JobLimits;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -29,7 +30,8 @@ public record AuthProperties(List<ConfiguredKey> keys, @DefaultValue("1s") Durat
         List<String> openHosts) {
 
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
-    static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    /** A tenant's name: as a queue's ({@link JobLimits#QUEUE}). */
+    static final Pattern TENANT = JobLimits.QUEUE;
     private static final Pattern HOST = Pattern.compile("[a-z0-9._-]{1,253}|\\[[0-9a-f:.]{2,45}]");
 
     public AuthProperties {

@@ -1,5 +1,6 @@
 package dev.conveyor.api.openapi;
 
+import dev.conveyor.common.JobLimits;
 import io.swagger.v3.oas.models.media.JsonSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import java.math.BigDecimal;
@@ -128,14 +129,14 @@ final class Schemas {
 
     private static Schema submitRequest() {
         return object("A job to run. Unknown fields are a 400 naming them.", fields(
-                "type", string("The job type.").pattern("^[a-z0-9][a-z0-9._-]{0,99}$"),
+                "type", string("The job type.").pattern(anchored(JobLimits.TYPE_PATTERN)),
                 "queue", string("The queue; one that the api serves (conveyor.api.queues).")
-                        .pattern("^[a-z0-9][a-z0-9_-]{0,63}$")._default("default"),
+                        .pattern(anchored(JobLimits.QUEUE_PATTERN))._default("default"),
                 "payload", any("A JSON object, at most max-payload-bytes (256 KiB) encoded.").types(types("object"))
                         ._default(Map.of()),
                 "maxAttempts", integer("Attempts allowed.").minimum(bound(1)).maximum(bound(100))._default(3),
                 "timeoutSeconds", integer("Time allowed per attempt, in seconds.").minimum(bound(1))
-                        .maximum(bound(86_400))._default(300),
+                        .maximum(bound(JobLimits.MAX_TIMEOUT_SECONDS))._default(300),
                 "runAt", instant("When to run it, no later than 9999-12-31T23:59:59.999Z; in the past means now. "
                         + "Not together with delaySeconds."),
                 "delaySeconds", integer("Run this many seconds from now. Not together with runAt.")
@@ -182,7 +183,7 @@ final class Schemas {
         return object("An API key to make. Unknown fields are a 400 naming them.", fields(
                 "name", string("What the key is for, 1 to 100 printable characters (not secret).").minLength(1)
                         .maxLength(100),
-                "tenant", string("The tenant its jobs belong to.").pattern("^[a-z0-9][a-z0-9_-]{0,63}$"),
+                "tenant", string("The tenant its jobs belong to.").pattern(anchored(JobLimits.QUEUE_PATTERN)),
                 "scopes", array(string("A scope.")._enum(SCOPES), "What the key may do; `admin` includes the others, "
                         + "for every tenant.").minItems(1)))
                 .required(List.of("name", "tenant", "scopes")).additionalProperties(false);
@@ -273,6 +274,11 @@ final class Schemas {
 
     private static LinkedHashSet<String> types(String... types) {
         return new LinkedHashSet<>(List.of(types));
+    }
+
+    /** A pattern that Java matches against the whole text, for JSON Schema, which finds it anywhere in the text. */
+    private static String anchored(String pattern) {
+        return "^" + pattern + "$";
     }
 
     private static BigDecimal bound(long value) {

@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conveyor.api.ApiTest;
 import dev.conveyor.api.ApiTests;
 import dev.conveyor.api.auth.RequiresScope;
+import dev.conveyor.common.JobLimits;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.test.HttpJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -74,6 +77,41 @@ class OpenApiDocumentTest {
         assertThat(operations().keySet()).containsExactlyInAnyOrderElementsOf(mapped);
         assertThat(Operations.all().keySet()).as("every mapping has its responses written out")
                 .containsExactlyInAnyOrderElementsOf(mapped);
+    }
+
+    /**
+     * The names and limits a submission is checked against are {@link JobLimits}', which a worker checks the records
+     * it reads against too: the document spells out no pattern or maximum of its own that could drift from them.
+     */
+    @Test
+    void namesThePatternsAndMaximaOfJobLimits() {
+        var schemas = document.get("components").get("schemas");
+        var submit = schemas.get("SubmitRequest").get("properties");
+        var type = "^" + JobLimits.TYPE_PATTERN + "$";
+        var queue = "^" + JobLimits.QUEUE_PATTERN + "$";
+
+        assertThat(submit.get("type").get("pattern").asString()).isEqualTo(type);
+        assertThat(submit.get("queue").get("pattern").asString()).isEqualTo(queue);
+        assertThat(submit.get("timeoutSeconds").get("maximum").asLong()).isEqualTo(JobLimits.MAX_TIMEOUT_SECONDS);
+        assertThat(schemas.get("KeyRequest").get("properties").get("tenant").get("pattern").asString())
+                .as("a tenant's name is a queue's").isEqualTo(queue);
+        var patterns = new ArrayList<String>();
+        patterns(document, patterns);
+        assertThat(patterns).as("every pattern of the document").containsOnly(type, queue);
+    }
+
+    private static void patterns(JsonNode node, List<String> found) {
+        if (node.isObject()) {
+            node.properties().forEach(field -> {
+                if (field.getKey().equals("pattern") && field.getValue().isString()) {
+                    found.add(field.getValue().asString());
+                } else {
+                    patterns(field.getValue(), found);
+                }
+            });
+        } else if (node.isArray()) {
+            node.forEach(element -> patterns(element, found));
+        }
     }
 
     @Test
