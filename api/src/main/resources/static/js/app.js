@@ -6,15 +6,18 @@ import { job } from './job.js';
 import { workers } from './workers.js';
 import { keyControls } from './key.js';
 import { visible } from './dom.js';
+import { api } from './api.js';
 
 const view = document.getElementById('view');
 const live = document.getElementById('live');
 let current = null;
+/** How long a view waits after one refresh before the next: the api's setting, 2 s until it has answered. */
+let refreshMillis = 2000;
 
 /**
- * What a view gets: where to draw, the route's parameters, and a poller that calls `refresh` now and then every
- * `ms` after each call has finished (never two at once), pauses while the page is hidden, and stops when the view is
- * left.
+ * What a view gets: where to draw, the route's parameters, and a poller that calls `refresh` now and then
+ * `refreshMillis` (times `share`) after each call has finished (never two at once), pauses while the page is hidden,
+ * and stops when the view is left.
  */
 class ViewContext {
   constructor(params) {
@@ -28,7 +31,7 @@ class ViewContext {
     return this.controller.signal;
   }
 
-  poll(ms, refresh) {
+  poll(refresh, share = 1) {
     let running = false;
     const run = async () => {
       if (this.stopped || running) {
@@ -57,7 +60,7 @@ class ViewContext {
       }
       running = false;
       if (!this.stopped) {
-        this.timer = setTimeout(run, ms);
+        this.timer = setTimeout(run, refreshMillis * share);
       }
     };
     this.refreshNow = run;
@@ -119,6 +122,22 @@ function show() {
   render(view, current);
 }
 
+/**
+ * Reads the api's settings (conveyor.api.dashboard.refresh) once; the first refresh does not wait for them. Without
+ * an answer (an api older than the setting, or one out of reach just now) the views refresh every 2 s.
+ */
+async function settings() {
+  try {
+    const answer = await api('dashboard.json');
+    if (answer && Number.isFinite(answer.refreshMillis) && answer.refreshMillis >= 500) {
+      refreshMillis = answer.refreshMillis;
+    }
+  } catch {
+    // the default stands
+  }
+}
+
+settings();
 keyControls(document.getElementById('key-prompt'), document.getElementById('forget-key'), show);
 window.addEventListener('hashchange', show);
 show();

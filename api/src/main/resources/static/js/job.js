@@ -101,7 +101,8 @@ export function job(root, context) {
       : [h('span', { class: 'muted' }, '—')]));
   }
 
-  context.poll(1500, async () => {
+  // a little more often than the other views (1.5 s by default): one job, watched as it runs
+  context.poll(async () => {
     try {
       const summary = await api(`${path}?view=summary`, { signal: context.signal });
       if (whole && summary.updatedAt === whole.updatedAt && summary.status === whole.status
@@ -120,5 +121,5 @@ export function job(root, context) {
       }
       throw failure;
     }
-  });
+  }, 0.75);
 }

@@ -116,7 +116,7 @@ export function jobs(root, context) {
   }
 
   // view=summary: the rows show no payload or result, and whole jobs took up to the api's 8 MiB a page, every 2 s
-  context.poll(2000, async () => {
+  context.poll(async () => {
     const page = await api(`v1/jobs${query({ ...filters, limit: PAGE, after, view: 'summary' })}`,
       { signal: context.signal });
     draw(page.jobs);

@@ -115,7 +115,7 @@ export function overview(root, context) {
   }
 
   const refused = needsAdmin(root, context, 'Overview');
-  context.poll(2000, async () => {
+  context.poll(async () => {
     try {
       stats = await api('v1/stats', { signal: context.signal });
     } catch (error) {

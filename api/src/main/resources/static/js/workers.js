@@ -45,7 +45,7 @@ export function workers(root, context) {
   }
 
   const refused = needsAdmin(root, context, 'Workers');
-  context.poll(2000, async () => {
+  context.poll(async () => {
     let list;
     try {
       list = (await api('v1/workers', { signal: context.signal })).workers;

@@ -28,9 +28,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * valid key (401), before anything else runs. What the caller may then do is decided by the endpoint
  * ({@link RequiresScope}); the actuator's endpoints, which are not controllers, need {@code admin} here.
  *
- * <p>Open without a key: the dashboard's files (they hold no data: its pages fetch the data with the key), the
- * OpenAPI document and its viewer, and the liveness and readiness probes (no details). Everything else, including
- * paths that match nothing (so that a caller without a key learns nothing from a 404), needs a key.
+ * <p>Open without a key: the dashboard's files and settings (they hold no data: its pages fetch the data with the
+ * key), the OpenAPI document and its viewer, and the liveness and readiness probes (no details). Everything else,
+ * including paths that match nothing (so that a caller without a key learns nothing from a 404), needs a key.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
@@ -39,8 +39,8 @@ public class AuthFilter extends OncePerRequestFilter {
     /** The request attribute holding the {@link Caller}. */
     public static final String CALLER = Caller.class.getName();
 
-    private static final Set<String> OPEN_PATHS = Set.of("/", "/index.html", "/style.css", "/favicon.ico",
-            "/swagger-ui.html", "/actuator/health/liveness", "/actuator/health/readiness");
+    private static final Set<String> OPEN_PATHS = Set.of("/", "/index.html", "/style.css", "/dashboard.json",
+            "/favicon.ico", "/swagger-ui.html", "/actuator/health/liveness", "/actuator/health/readiness");
     private static final String[] OPEN_PREFIXES = {"/js/", "/v3/api-docs", "/swagger-ui/"};
     private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
 

@@ -155,9 +155,12 @@ class AuthTest {
 
         @Test
         void theDashboardFilesTheApiDocumentAndTheProbesNeedNoKey() {
-            for (var path : List.of("/", "/js/app.js", "/style.css", "/v3/api-docs", "/actuator/health/liveness")) {
+            for (var path : List.of("/", "/js/app.js", "/style.css", "/dashboard.json", "/v3/api-docs",
+                    "/actuator/health/liveness")) {
                 assertThat(anonymous.get(path).status()).as(path).isEqualTo(200);
             }
+            assertThat(anonymous.get("/dashboard.json").json().get("refreshMillis").asLong()).as("by default")
+                    .isEqualTo(2000);
             // readiness asks PostgreSQL within its own timeout, which a loaded machine can miss for a while
             await("readiness answered without a key").atMost(Duration.ofSeconds(30))
                     .until(() -> anonymous.get("/actuator/health/readiness").status() == 200);

@@ -42,6 +42,7 @@ class StatsTest {
         registry.add("conveyor.api.queues", () -> "default,dash-a,dash-b,dash-c,dash-idle,dash-plan");
         registry.add("conveyor.api.dashboard.bucket", () -> "1s");
         registry.add("conveyor.api.dashboard.settle", () -> "500ms");
+        registry.add("conveyor.api.dashboard.refresh", () -> "3s");
     }
 
     @LocalServerPort
@@ -222,6 +223,17 @@ class StatsTest {
             var script = http.get("/js/app.js");
             assertThat(script.status()).isEqualTo(200);
             assertThat(script.contentType()).contains("javascript");
+        }
+
+        /** The page reads how often its views refresh from the api's setting (3 s here; 2 s by default). */
+        @Test
+        void thePageIsToldHowOftenToRefresh() {
+            var settings = http.get("/dashboard.json");
+            assertThat(settings.status()).isEqualTo(200);
+            assertThat(settings.contentType()).startsWith("application/json");
+            assertThat(settings.json().get("refreshMillis").asLong()).isEqualTo(3000);
+            assertThat(http.get("/js/app.js").text()).contains("api('dashboard.json')");
+            assertThat(http.post("/dashboard.json", "{}").status()).as("only read").isIn(404, 405);
         }
     }
 
