@@ -15,7 +15,7 @@ import org.springframework.transaction.TransactionException;
  * The log of a task that tries again and again (a poll, a periodic pass, a connection held open) while what it needs
  * is away, PostgreSQL or Kafka: one warning with the cause when it starts failing, at most one line a minute while it
  * goes on failing, with how many tries failed, and one info line when it works again. Each try is logged at debug.
- * A task's one thread, or its passes one after another, call it.
+ * Safe to share between threads; while the task works, a call costs one volatile read.
  */
 public final class TaskFailures {
 
