@@ -1,5 +1,6 @@
 package dev.conveyor.api.dispatch;
 
+import dev.conveyor.api.TaskFailures;
 import dev.conveyor.common.Threads;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +60,8 @@ class DispatchMarks implements SmartLifecycle {
     }
 
     private final Writer writer;
+    private final TaskFailures writes = new TaskFailures(log, "Recording dispatched jobs",
+            "their marks wait in memory (jobs whose lease runs out meanwhile are published again)");
     private final Limits limits;
     private final BlockingQueue<Waiting> marks;
     /** The latest mark of each job not written yet; a mark gone from here (settled, or replaced) is not written. */
@@ -136,12 +139,11 @@ class DispatchMarks implements SmartLifecycle {
                     writer.write(batch);
                     batch.clear();
                     failures = 0;
+                    writes.worked();
                 } catch (RuntimeException e) {
                     failures++;
-                    var backoff = backoff(failures);
-                    log.warn("Could not record {} dispatched jobs (try {}), trying again in {} ms: {}", batch.size(),
-                            failures, backoff.toMillis(), e.getMessage());
-                    pause(backoff);
+                    writes.failed(e);
+                    pause(backoff(failures));
                 }
             }
         } catch (InterruptedException e) {

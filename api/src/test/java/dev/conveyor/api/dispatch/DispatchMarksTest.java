@@ -3,6 +3,10 @@ package dev.conveyor.api.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Marks that cannot be written (the database is away for a moment) are kept and written later, within a bound, and
@@ -74,6 +79,38 @@ class DispatchMarksTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> database.written.size() == expected.size());
         assertThat(database.written).containsExactlyInAnyOrderElementsOf(expected);
         assertThat(database.tries.get()).isGreaterThanOrEqualTo(4);
+    }
+
+    /** While the database is away the tries are many: one warning as they begin to fail, one line once they pass. */
+    @Test
+    void aBatchThatFailsIsLoggedOnceAsItBeginsToFailAndOnceWhenItIsWritten() {
+        var logged = new ListAppender<ILoggingEvent>();
+        var logger = (Logger) LoggerFactory.getLogger(DispatchMarks.class);
+        logger.setLevel(Level.INFO);
+        logger.addAppender(logged);
+        logged.start();
+        try {
+            var database = new FlakyDatabase(4);
+            marks = new DispatchMarks(database, FAST);
+            marks.start();
+            add(someMarks(3));
+
+            // the line that says so comes just after the write (ListAppender appends under its own lock)
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                synchronized (logged) {
+                    return database.written.size() == 3 && logged.list.size() >= 2;
+                }
+            });
+            assertThat(database.tries.get()).isGreaterThanOrEqualTo(5);
+        } finally {
+            logger.detachAppender(logged);
+            logger.setLevel(null);
+        }
+        assertThat(logged.list).extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO);
+        assertThat(logged.list.getFirst().getFormattedMessage()).startsWith("Recording dispatched jobs failed; ")
+                .endsWith(": connection refused");
+        assertThat(logged.list.getLast().getFormattedMessage())
+                .startsWith("Recording dispatched jobs works again, after 4 tries failed");
     }
 
     @Test
