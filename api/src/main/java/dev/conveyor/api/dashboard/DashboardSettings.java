@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
 @Component
 class DashboardSettings implements Filter {
 
-    /** Where the page asks for it (relative to the page, so that the dashboard works behind a path prefix). */
+    /** Its path; the page asks for it relative to itself, so that the dashboard works behind a path prefix. */
     static final String PATH = "/dashboard.json";
 
     /**
