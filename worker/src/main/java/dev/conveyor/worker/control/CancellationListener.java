@@ -1,15 +1,12 @@
 package dev.conveyor.worker.control;
 
-import dev.conveyor.common.Json;
 import dev.conveyor.common.Threads;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.log.LogInterval;
 import dev.conveyor.common.log.LogText;
-import dev.conveyor.common.message.CancelJob;
 import dev.conveyor.worker.ShutdownWaits;
 import dev.conveyor.worker.execute.RunningAttempts;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +34,9 @@ class CancellationListener implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(CancellationListener.class);
     private static final Duration CATCH_UP = Duration.ofSeconds(30);
+    private static final Duration CATCH_UP_POLL = Duration.ofMillis(200);
+    /** The least wait for a position once the window has passed: time for an answer Kafka's client has already. */
+    private static final Duration MIN_WAIT = Duration.ofMillis(1);
     /**
      * How often each kind of line below is logged at most, with a count of those held back: whoever can write to
      * {@code conveyor.control} can write unreadable records as fast as they like, and a failure that lasts (leave to
@@ -45,9 +45,8 @@ class CancellationListener implements SmartLifecycle {
     private static final Duration LOGGED_EVERY = Duration.ofMinutes(1);
 
     private final Consumer<String, String> consumer;
-    private final RunningAttempts attempts;
+    private final CancellationRecords records;
     private final Duration catchUp;
-    private final LogInterval unreadable;
     private final LogInterval failures;
     private volatile boolean running;
     private Thread thread;
@@ -63,26 +62,51 @@ class CancellationListener implements SmartLifecycle {
 
     /** {@code loggedEvery}: how often a line about an unreadable record, or about failing reads, is logged at most. */
     CancellationListener(KafkaProperties kafka, RunningAttempts attempts, Duration catchUp, Duration loggedEvery) {
+        this(consumer(kafka), attempts, catchUp, loggedEvery);
+    }
+
+    /** Reading {@code conveyor.control} with {@code consumer}, which it closes when it stops. */
+    CancellationListener(Consumer<String, String> consumer, RunningAttempts attempts, Duration catchUp,
+            Duration loggedEvery) {
         this.catchUp = catchUp;
-        this.unreadable = new LogInterval(loggedEvery);
+        this.records = new CancellationRecords(attempts, loggedEvery);
         this.failures = new LogInterval(loggedEvery);
+        this.consumer = consumer;
+    }
+
+    private static Consumer<String, String> consumer(KafkaProperties kafka) {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", kafka.getBootstrapServers()));
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.putAll(kafka.getProperties());
-        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
-        this.attempts = attempts;
+        return new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
     }
 
     /**
      * Reads every cancellation kept before the worker takes a job. It fails (and the worker does not start, saying
      * why) when Kafka does not answer, or the reading stops getting further, for {@link #CATCH_UP}; a long topic read
      * steadily may take longer: a limit on the whole read would stop every worker's start, at each restart, for as
-     * long as the cancellations were kept.
+     * long as the cancellations were kept. It fails too when the JVM cannot apply a cancellation (its heap ran out:
+     * see {@link CancellationRecords}); a record that cannot be read is skipped.
      */
     @Override
     public void start() {
+        try {
+            catchUp();
+        } catch (RuntimeException e) {
+            try {
+                consumer.close(ShutdownWaits.CANCELLATIONS_CLOSE);
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        running = true;
+        thread = Thread.ofPlatform().daemon().name("cancellations").start(this::listen);
+    }
+
+    private void catchUp() {
         List<TopicPartition> partitions;
         Map<TopicPartition, Long> end;
         try {
@@ -92,29 +116,68 @@ class CancellationListener implements SmartLifecycle {
             consumer.seekToBeginning(partitions);
             end = consumer.endOffsets(partitions, catchUp);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("Could not read " + Topics.CONTROL + ", which the worker reads whole "
-                    + "before it takes a job: " + e.getMessage(), e);
+            throw cannotRead(e.getMessage(), e);
         }
-        var stalledAt = Instant.now().plus(catchUp);
-        while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-            if (Instant.now().isAfter(stalledAt)) {
-                throw new IllegalStateException("Could not read " + Topics.CONTROL + ", which the worker reads whole "
-                        + "before it takes a job: no record came for " + catchUp);
+        var stalledAt = System.nanoTime() + catchUp.toNanos();
+        while (behind(partitions, end, stalledAt)) {
+            if (System.nanoTime() - stalledAt > 0) {
+                throw cannotRead("no record came for " + catchUp, null);
             }
-            var records = consumer.poll(Duration.ofMillis(200));
-            apply(records);
-            if (!records.isEmpty()) {
-                stalledAt = Instant.now().plus(catchUp);
+            ConsumerRecords<String, String> polled;
+            try {
+                polled = consumer.poll(CATCH_UP_POLL);
+            } catch (RuntimeException e) {
+                throw cannotRead(e.getMessage(), e);
+            }
+            var unapplied = records.apply(polled);
+            if (unapplied != null) {
+                throw cannotRead("the cancellation at " + unapplied.at() + " could not be applied: "
+                        + unapplied.error(), unapplied.error());
+            }
+            if (!polled.isEmpty()) {
+                stalledAt = System.nanoTime() + catchUp.toNanos();
             }
         }
-        running = true;
-        thread = Thread.ofPlatform().daemon().name("cancellations").start(this::listen);
+    }
+
+    /**
+     * Whether a partition is not read to its end yet. Its position is Kafka's to tell at first (the beginning of a
+     * partition not read yet), and is waited for until the window ends, not for Kafka's {@code default.api.timeout.ms}
+     * (a minute), which held a worker's start that long when Kafka stopped answering after the end offsets.
+     */
+    private boolean behind(List<TopicPartition> partitions, Map<TopicPartition, Long> end, long stalledAt) {
+        try {
+            for (var partition : partitions) {
+                var left = Duration.ofNanos(Math.max(stalledAt - System.nanoTime(), MIN_WAIT.toNanos()));
+                if (consumer.position(partition, left) < end.get(partition)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (RuntimeException e) {
+            throw cannotRead(e.getMessage(), e);
+        }
+    }
+
+    private static IllegalStateException cannotRead(String why, Throwable cause) {
+        return new IllegalStateException("Could not read " + Topics.CONTROL + ", which the worker reads whole before "
+                + "it takes a job: " + why, cause);
     }
 
     private void listen() {
         while (running) {
             try {
-                apply(consumer.poll(Duration.ofSeconds(1)));
+                var unapplied = records.apply(consumer.poll(Duration.ofSeconds(1)));
+                if (unapplied != null) {
+                    unapplied.readAgain().forEach(consumer::seek);
+                    var heldBack = failures.pass();
+                    if (heldBack >= 0) {
+                        log.error("Could not apply the cancellation at {} (it is read again in a second, with the "
+                                + "records after it){}", unapplied.at(), LogInterval.heldBack(heldBack),
+                                unapplied.error());
+                    }
+                    pause();
+                }
             } catch (WakeupException e) {
                 // stopping
             } catch (RuntimeException e) {
@@ -143,39 +206,6 @@ class CancellationListener implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private void apply(ConsumerRecords<String, String> records) {
-        for (var record : records) {
-            try {
-                var cancel = Json.read(record.value(), CancelJob.class);
-                if (cancel == null || cancel.v() != CancelJob.VERSION || cancel.jobId() == null
-                        || cancel.generation() < 0) {
-                    throw new IllegalArgumentException("not a version " + CancelJob.VERSION
-                            + " cancellation with a jobId and a generation of 0 or more");
-                }
-                attempts.cancel(cancel.jobId(), cancel.generation(), madeAt(record.timestamp()));
-            } catch (RuntimeException | StackOverflowError e) {
-                // the reader's words quote the record, which is anyone's to write: line breaks, terminal escapes. A
-                // record that overflows the stack is skipped too: it stopped the worker's start for as long as it
-                // was kept (a week), or ended the listening for good.
-                var heldBack = unreadable.pass();
-                if (heldBack >= 0) {
-                    log.error("Skipping an unreadable cancellation at {}-{}@{}: {}{}", record.topic(),
-                            record.partition(), record.offset(), LogText.of(e instanceof StackOverflowError
-                                    ? "it overflowed the stack" : e.getMessage(), 500), LogInterval.heldBack(heldBack));
-                }
-            }
-        }
-    }
-
-    /**
-     * When a cancellation was made: its record's time (so that the week it is remembered counts from then, not from
-     * this worker's start), never later than now; now for a record without one.
-     */
-    private static Instant madeAt(long timestamp) {
-        var now = Instant.now();
-        return timestamp < 0 || timestamp > now.toEpochMilli() ? now : Instant.ofEpochMilli(timestamp);
     }
 
     @Override
