@@ -70,6 +70,10 @@ final class DispatchCheck {
         if (job.attempt() < 1 || job.maxAttempts() < 1) {
             return "attempt " + job.attempt() + " and maxAttempts " + job.maxAttempts() + " must be at least 1";
         }
+        if (job.attempt() - (long) job.maxAttempts() > JobLimits.MAX_ATTEMPTS_UNCHARGED) {
+            return "attempt " + job.attempt() + " is more than " + JobLimits.MAX_ATTEMPTS_UNCHARGED
+                    + " above maxAttempts " + job.maxAttempts() + ", which no api dispatches";
+        }
         if (job.timeoutSeconds() < 1 || job.timeoutSeconds() > JobLimits.MAX_TIMEOUT_SECONDS) {
             return "timeoutSeconds " + job.timeoutSeconds() + " is not from 1 to " + JobLimits.MAX_TIMEOUT_SECONDS;
         }

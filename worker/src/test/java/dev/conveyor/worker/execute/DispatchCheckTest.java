@@ -48,4 +48,21 @@ class DispatchCheckTest {
         assertThat(DispatchCheck.problem(job("echo", "default", 30,
                 Json.object().put("n", JobLimits.LARGEST_NUMBER.add(BigDecimal.ONE))))).startsWith("payload holds");
     }
+
+    private static JobDispatch attempt(int attempt, int maxAttempts) {
+        return new JobDispatch(JobDispatch.VERSION, UUID.randomUUID(), "echo", "default", attempt, maxAttempts, 30,
+                Json.object(), Instant.now(), 0);
+    }
+
+    @Test
+    void takesAnAttemptAsFarAboveMaxAttemptsAsTheApiMayGoAndRefusesOnePast() {
+        var uncharged = JobLimits.MAX_ATTEMPTS_UNCHARGED;
+
+        assertThat(DispatchCheck.problem(attempt(3 + uncharged, 3))).isNull();
+        assertThat(DispatchCheck.problem(attempt(Integer.MAX_VALUE, Integer.MAX_VALUE))).isNull();
+        assertThat(DispatchCheck.problem(attempt(1, Integer.MAX_VALUE))).isNull();
+
+        assertThat(DispatchCheck.problem(attempt(3 + uncharged + 1, 3))).startsWith("attempt " + (3 + uncharged + 1));
+        assertThat(DispatchCheck.problem(attempt(Integer.MAX_VALUE, 1))).startsWith("attempt 2147483647");
+    }
 }

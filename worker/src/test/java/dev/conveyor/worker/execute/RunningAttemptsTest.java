@@ -3,6 +3,7 @@ package dev.conveyor.worker.execute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.conveyor.common.JobLimits;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
@@ -148,6 +149,28 @@ class RunningAttemptsTest {
             assertThat(testing.runner.inFlight()).isEqualTo(1);
             testing.attempts.cancel(job, 0);
             assertThat(outcomeOf(2).outcome()).isEqualTo(JobFinished.Outcome.CANCELLED);
+        }
+
+        @Test
+        void aForgedRecordOfAnAttemptNoApiDispatchesLeavesTheRunningAttemptAlone() throws Exception {
+            testing.take(attempt(1));
+            await().atMost(Duration.ofSeconds(5)).until(() -> blocking.started.contains(1));
+
+            // written to the jobs topic by hand: the newer attempt won, and the real one was stopped and handed back
+            assertThat(testing.take(attempt(Integer.MAX_VALUE))).isEqualTo(AcknowledgeType.REJECT);
+            assertThat(testing.take(attempt(3 + JobLimits.MAX_ATTEMPTS_UNCHARGED + 1)))
+                    .isEqualTo(AcknowledgeType.REJECT);
+
+            assertThat(testing.events.all().stream().filter(e -> e instanceof JobFinished).toList())
+                    .as("the running attempt goes on").isEmpty();
+            assertThat(testing.runner.inFlight()).isEqualTo(1);
+            // and stays the one that counts: the api's next attempt takes over from it, a cancel finds it
+            assertThat(testing.take(attempt(2))).isEqualTo(AcknowledgeType.ACCEPT);
+            assertThat(outcomeOf(1).error().code()).isEqualTo(JobError.WORKER_LOST);
+            await().atMost(Duration.ofSeconds(5)).until(() -> blocking.started.contains(2));
+            testing.attempts.cancel(job, 0);
+            assertThat(outcomeOf(2).outcome()).isEqualTo(JobFinished.Outcome.CANCELLED);
+            assertThat(blocking.started).isEqualTo(Set.of(1, 2));
         }
 
         @Test

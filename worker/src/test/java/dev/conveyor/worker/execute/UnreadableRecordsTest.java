@@ -3,6 +3,7 @@ package dev.conveyor.worker.execute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.conveyor.common.JobLimits;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
@@ -69,6 +70,8 @@ class UnreadableRecordsTest {
                 job("type", null),
                 job("queue", "\"../etc\""),
                 job("attempt", "-5"), job("attempt", "0"), job("maxAttempts", "0"),
+                // an attempt no api dispatches (maxAttempts 3), which would win over the one running
+                job("attempt", "2147483647"), job("attempt", String.valueOf(3 + JobLimits.MAX_ATTEMPTS_UNCHARGED + 1)),
                 job("timeoutSeconds", "1000000000000"), job("timeoutSeconds", "0"), job("timeoutSeconds", "86401"),
                 job("timeoutSeconds", "-1"), job("timeoutSeconds", "\"soon\""),
                 job("payload", "[1,2]"), job("payload", "\"text\""), job("payload", "null"),
