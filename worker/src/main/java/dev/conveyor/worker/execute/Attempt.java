@@ -47,13 +47,16 @@ final class Attempt {
 
     private final int generation;
     private final int number;
+    private final int maxAttempts;
     private final CompletableFuture<End> end = new CompletableFuture<>();
     private final CompletableFuture<Void> handlerEnded = new CompletableFuture<>();
     private volatile Thread thread;
 
-    Attempt(int generation, int number) {
+    /** @param maxAttempts the job's budget, as its record says */
+    Attempt(int generation, int number, int maxAttempts) {
         this.generation = generation;
         this.number = number;
+        this.maxAttempts = maxAttempts;
     }
 
     /** Whether this is the same attempt of the same generation (a second record of one dispatch). */
@@ -64,6 +67,15 @@ final class Attempt {
     /** Whether this is a later attempt of the job than {@code other}: of a later generation, or later in the same. */
     boolean isLaterThan(Attempt other) {
         return generation != other.generation ? generation > other.generation : number > other.number;
+    }
+
+    /**
+     * Whether the api could have dispatched this attempt after {@code earlier}: in the same generation the budget is
+     * the same (the api raises it only with a retry, which starts a new generation). A record of the generation
+     * running here that claims another budget is no api's, whatever attempt it claims.
+     */
+    boolean mayFollow(Attempt earlier) {
+        return generation != earlier.generation || maxAttempts == earlier.maxAttempts;
     }
 
     int generation() {

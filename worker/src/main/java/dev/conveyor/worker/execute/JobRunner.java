@@ -167,7 +167,7 @@ public class JobRunner {
         // permit, until max-start-wait. It waits for its permit once it runs, as a job taken past max-start-wait does.
         var suspect = isSuspect(job, record);
         var permitted = !draining && !suspect && limits.acquire(job.type(), startWait, () -> draining);
-        var running = new Attempt(job.generation(), job.attempt());
+        var running = new Attempt(job.generation(), job.attempt(), job.maxAttempts());
         var registration = draining ? null : attempts.register(job.jobId(), running, job.dispatchedAt());
         if (registration != RunningAttempts.Registration.REGISTERED) {
             if (permitted) {
@@ -185,6 +185,12 @@ public class JobRunner {
                 log.info("Job {} generation {} attempt {} is older than the attempt running here; accepting its "
                         + "record without running it", job.jobId(), job.generation(), job.attempt());
                 return Taken.done(AcknowledgeType.ACCEPT);
+            }
+            if (registration == RunningAttempts.Registration.INCONSISTENT) {
+                log.error("Rejecting job {} generation {} attempt {}: its maxAttempts {} is not that of the attempt of "
+                        + "its generation running here, and no api changes it within a generation", job.jobId(),
+                        job.generation(), job.attempt(), job.maxAttempts());
+                return Taken.done(AcknowledgeType.REJECT);
             }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
         }

@@ -126,14 +126,16 @@ public class RunningAttempts {
     }
 
     /** What became of an attempt offered to {@link #register}. */
-    enum Registration { REGISTERED, CANCELLED, ALREADY_RUNNING, SUPERSEDED }
+    enum Registration { REGISTERED, CANCELLED, ALREADY_RUNNING, SUPERSEDED, INCONSISTENT }
 
     /**
      * Registers an attempt before it starts. {@code CANCELLED} when the job is cancelled already (checked after
      * registering, so a cancellation arriving in between is not missed); {@code ALREADY_RUNNING} when this worker
      * runs that very attempt already: a second record of one dispatch (a publish reported failed that reached Kafka
      * all the same, then published again), which must not run twice here; {@code SUPERSEDED} when it runs a later
-     * attempt of the job: the one offered is a stale record delivered again, which the api has given up.
+     * attempt of the job: the one offered is a stale record delivered again, which the api has given up;
+     * {@code INCONSISTENT} when it claims to be a later attempt of the generation running here with another budget
+     * ({@link Attempt#mayFollow}), which no api dispatches: it must not stop the attempt running.
      *
      * <p>An earlier attempt running here is given up by the api too (it rescued or retried the job), so it is
      * abandoned for the one offered, and the job's cancellation, the hand-back at shutdown and the count in flight
@@ -156,6 +158,9 @@ public class RunningAttempts {
             }
             if (!attempt.isLaterThan(earlier)) {
                 return Registration.SUPERSEDED;
+            }
+            if (!attempt.mayFollow(earlier)) {
+                return Registration.INCONSISTENT;
             }
             if (running.replace(jobId, earlier, attempt)) {
                 log.info("Job {} generation {} attempt {} runs here, but the api has given it up for generation {} "

@@ -33,34 +33,34 @@ class RunningAttemptsTest {
 
     @Test
     void aSecondRecordOfTheAttemptRunningHereIsNotRunAgain() {
-        assertThat(attempts.register(job, new Attempt(0, 1))).isEqualTo(RunningAttempts.Registration.REGISTERED);
+        assertThat(attempts.register(job, new Attempt(0, 1, 3))).isEqualTo(RunningAttempts.Registration.REGISTERED);
 
-        assertThat(attempts.register(job, new Attempt(0, 1)))
+        assertThat(attempts.register(job, new Attempt(0, 1, 3)))
                 .isEqualTo(RunningAttempts.Registration.ALREADY_RUNNING);
         assertThat(attempts.count()).isEqualTo(1);
     }
 
     @Test
     void aLaterAttemptOrGenerationIsNotTakenForACopy() {
-        attempts.register(job, new Attempt(0, 1));
+        attempts.register(job, new Attempt(0, 1, 3));
 
-        assertThat(attempts.register(job, new Attempt(0, 2))).isEqualTo(RunningAttempts.Registration.REGISTERED);
-        assertThat(attempts.register(job, new Attempt(1, 2))).isEqualTo(RunningAttempts.Registration.REGISTERED);
+        assertThat(attempts.register(job, new Attempt(0, 2, 3))).isEqualTo(RunningAttempts.Registration.REGISTERED);
+        assertThat(attempts.register(job, new Attempt(1, 2, 3))).isEqualTo(RunningAttempts.Registration.REGISTERED);
     }
 
     @Test
     void aCancelledJobDoesNotRegister() {
         attempts.cancel(job, 0);
 
-        assertThat(attempts.register(job, new Attempt(0, 1))).isEqualTo(RunningAttempts.Registration.CANCELLED);
+        assertThat(attempts.register(job, new Attempt(0, 1, 3))).isEqualTo(RunningAttempts.Registration.CANCELLED);
         assertThat(attempts.count()).isZero();
     }
 
     @Test
     void aLaterAttemptAbandonsTheEarlierOneAndIsTheOneACancelAndTheHandBackFind() {
-        var earlier = new Attempt(0, 1);
+        var earlier = new Attempt(0, 1, 3);
         attempts.register(job, earlier);
-        var later = new Attempt(0, 2);
+        var later = new Attempt(0, 2, 3);
 
         assertThat(attempts.register(job, later)).isEqualTo(RunningAttempts.Registration.REGISTERED);
 
@@ -73,9 +73,9 @@ class RunningAttemptsTest {
 
     @Test
     void aLaterGenerationAbandonsAnAttemptOfAnEarlierOneWhateverItsNumber() {
-        var earlier = new Attempt(0, 3);
+        var earlier = new Attempt(0, 3, 3);
         attempts.register(job, earlier);
-        var retried = new Attempt(1, 1);
+        var retried = new Attempt(1, 1, 3);
 
         assertThat(attempts.register(job, retried)).isEqualTo(RunningAttempts.Registration.REGISTERED);
 
@@ -85,12 +85,28 @@ class RunningAttemptsTest {
     }
 
     @Test
-    void anEarlierAttemptOfferedAgainIsSupersededAndLeavesTheRunningOneAlone() {
-        var running = new Attempt(1, 2);
+    void aLaterAttemptOfTheSameGenerationWithAnotherBudgetIsNoApisAndLeavesTheRunningOneAlone() {
+        var running = new Attempt(0, 1, 3);
         attempts.register(job, running);
 
-        assertThat(attempts.register(job, new Attempt(1, 1))).isEqualTo(RunningAttempts.Registration.SUPERSEDED);
-        assertThat(attempts.register(job, new Attempt(0, 5))).isEqualTo(RunningAttempts.Registration.SUPERSEDED);
+        assertThat(attempts.register(job, new Attempt(0, 1_000, 1_000)))
+                .isEqualTo(RunningAttempts.Registration.INCONSISTENT);
+        assertThat(running.isOver()).isFalse();
+        assertThat(attempts.count()).isEqualTo(1);
+
+        // a retry raises the budget, in a new generation
+        var retried = new Attempt(1, 2, 5);
+        assertThat(attempts.register(job, retried)).isEqualTo(RunningAttempts.Registration.REGISTERED);
+        assertThat(running.isOver()).isTrue();
+    }
+
+    @Test
+    void anEarlierAttemptOfferedAgainIsSupersededAndLeavesTheRunningOneAlone() {
+        var running = new Attempt(1, 2, 3);
+        attempts.register(job, running);
+
+        assertThat(attempts.register(job, new Attempt(1, 1, 3))).isEqualTo(RunningAttempts.Registration.SUPERSEDED);
+        assertThat(attempts.register(job, new Attempt(0, 5, 3))).isEqualTo(RunningAttempts.Registration.SUPERSEDED);
 
         assertThat(running.isOver()).isFalse();
         assertThat(attempts.count()).isEqualTo(1);
@@ -124,8 +140,12 @@ class RunningAttemptsTest {
         private final RunnerTesting testing = new RunnerTesting(blocking);
 
         private JobDispatch attempt(int number) {
-            return new JobDispatch(JobDispatch.VERSION, job, "blocking", "default", number, 3, 60, Json.object(),
-                    Instant.now(), 0);
+            return attempt(number, 3);
+        }
+
+        private JobDispatch attempt(int number, int maxAttempts) {
+            return new JobDispatch(JobDispatch.VERSION, job, "blocking", "default", number, maxAttempts, 60,
+                    Json.object(), Instant.now(), 0);
         }
 
         private JobFinished outcomeOf(int attempt) {
@@ -159,6 +179,9 @@ class RunningAttemptsTest {
             // written to the jobs topic by hand: the newer attempt won, and the real one was stopped and handed back
             assertThat(testing.take(attempt(Integer.MAX_VALUE))).isEqualTo(AcknowledgeType.REJECT);
             assertThat(testing.take(attempt(3 + JobLimits.MAX_ATTEMPTS_UNCHARGED + 1)))
+                    .isEqualTo(AcknowledgeType.REJECT);
+            // within the bound, with a budget raised to suit: no api changes the budget within a generation
+            assertThat(testing.take(attempt(Integer.MAX_VALUE, Integer.MAX_VALUE - 1)))
                     .isEqualTo(AcknowledgeType.REJECT);
 
             assertThat(testing.events.all().stream().filter(e -> e instanceof JobFinished).toList())
