@@ -11,6 +11,7 @@ import dev.conveyor.worker.execute.JobRunner;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -134,10 +135,13 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
         stopping.countDown();
         Threads.joinOrInterrupt(thread, Duration.ofSeconds(1));
         beating = null;
-        // Sent after the last heartbeat by the same producer to the same partition, so it arrives after it.
+        // Sent after the last heartbeat by the same producer to the same partition, so it arrives after it. The send
+        // itself may wait for max.block.ms (10 s; Kafka's default a minute) for the topic's metadata or for room in
+        // the producer, before its own wait began: it is sent from a thread of its own, so that both fit in one.
+        var tombstone = CompletableFuture.supplyAsync(() -> kafka.send(Topics.WORKERS, properties.id(), null),
+                task -> Thread.ofVirtual().name("tombstone").start(task)).thenCompose(sent -> sent);
         try {
-            kafka.send(Topics.WORKERS, properties.id(), null)
-                    .get(ShutdownWaits.TOMBSTONE.toMillis(), TimeUnit.MILLISECONDS);
+            tombstone.get(ShutdownWaits.TOMBSTONE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (TimeoutException e) {
@@ -145,7 +149,7 @@ class HeartbeatPublisher implements SmartLifecycle, DisposableBean {
                     + "heartbeat goes stale", properties.id(), ShutdownWaits.TOMBSTONE);
         } catch (ExecutionException | RuntimeException e) {
             log.warn("Could not announce that worker {} stops; the api instances drop it when its heartbeat "
-                    + "goes stale: {}", properties.id(), e.getMessage());
+                    + "goes stale: {}", properties.id(), NestedExceptionUtils.getMostSpecificCause(e).getMessage());
         }
     }
 

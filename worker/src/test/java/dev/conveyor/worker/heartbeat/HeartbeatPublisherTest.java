@@ -14,15 +14,23 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import dev.conveyor.worker.ShutdownWaits;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 
-/** While Kafka does not take heartbeats, no more than a few pile up in the producer. */
+/**
+ * While Kafka does not take heartbeats, no more than a few pile up in the producer; and a stop waits for it no
+ * longer than its bounds say.
+ */
 class HeartbeatPublisherTest {
 
     /** KafkaTemplate closes the producer after each send; the factory's own producers ignore that, so does this. */
@@ -37,9 +45,13 @@ class HeartbeatPublisherTest {
         public Producer<String, String> createProducer() {
             return producer;
         }
-    }), mock(JobRunner.class), mock(HandlerRegistry.class), new WorkerProperties("w-1", List.of("default"), 1, 100,
-            1_048_576, Duration.ofSeconds(10), 10_000, null, 1, (short) 1, Duration.ofSeconds(30), Duration.ofSeconds(1),
-            Duration.ZERO, Map.of(), 5, HttpSettings.defaults(), SqlSettings.off()), Clock.systemUTC());
+    }), mock(JobRunner.class), mock(HandlerRegistry.class), properties(), Clock.systemUTC());
+
+    private static WorkerProperties properties() {
+        return new WorkerProperties("w-1", List.of("default"), 1, 100, 1_048_576, Duration.ofSeconds(10), 10_000, null,
+                1, (short) 1, Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ZERO, Map.of(), 5,
+                HttpSettings.defaults(), SqlSettings.off());
+    }
 
     @Test
     void atMostAFewBeatsWaitWhileKafkaDoesNotTakeThem() {
@@ -66,5 +78,34 @@ class HeartbeatPublisherTest {
         // how often it beats (heartbeat-interval, 1 s here): the api waits three of them before it takes the worker
         // for dead, where that is longer than its worker-lost-after
         assertThat(beat.intervalMillis()).isEqualTo(1_000L);
+    }
+
+    @Test
+    void aStopWithKafkaAwayWaitsForTheTombstoneNoLongerThanItsShareOfTheStop() throws Exception {
+        int port;
+        try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        // the shipped max.block.ms: a send waits that long for the topic's metadata, or for room in the producer
+        var factory = new DefaultKafkaProducerFactory<String, String>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000), new StringSerializer(), new StringSerializer());
+        factory.setPhysicalCloseTimeout(1);
+        var away = new HeartbeatPublisher(new KafkaTemplate<>(factory), mock(JobRunner.class),
+                mock(HandlerRegistry.class), properties(), Clock.systemUTC());
+        try {
+            away.start();
+            var stopping = System.nanoTime();
+
+            away.stop();
+
+            // the beat's thread gets a second and its interrupt; the tombstone's send waited max.block.ms (10 s)
+            // before its own 2 s began, past what the stop's bounds promise (ShutdownWaits)
+            assertThat(Duration.ofNanos(System.nanoTime() - stopping))
+                    .isLessThan(Duration.ofSeconds(2).plus(ShutdownWaits.TOMBSTONE).plusSeconds(2));
+            assertThat(away.isRunning()).isFalse();
+        } finally {
+            factory.destroy();
+        }
     }
 }
