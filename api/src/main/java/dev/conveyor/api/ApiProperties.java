@@ -176,7 +176,9 @@ public record ApiProperties(
             require(jitter >= 0 && jitter <= 1, "conveyor.api.retry.jitter must be between 0 and 1");
             require(!maxRetryAfter.isNegative() && maxRetryAfter.compareTo(Duration.ofDays(365)) <= 0,
                     "conveyor.api.retry.max-retry-after must be between 0 and 365d");
-            require(maxLostAttempts >= 1, "conveyor.api.retry.max-lost-attempts must be at least 1");
+            // a worker refuses a dispatch whose attempt is further above maxAttempts than these allow, as no api's
+            require(maxLostAttempts >= 1 && maxLostAttempts <= JobLimits.MAX_LOST_ATTEMPTS,
+                    "conveyor.api.retry.max-lost-attempts must be from 1 to " + JobLimits.MAX_LOST_ATTEMPTS);
         }
     }
 

@@ -41,6 +41,15 @@ class ApiPropertiesTest {
     }
 
     @Test
+    void moreLostAttemptsThanAWorkerWouldDispatchAreRefused() {
+        // a worker refuses a record more than JobLimits.MAX_ATTEMPTS_UNCHARGED attempts above its maxAttempts (as a
+        // forged one): a job allowed more lost attempts than fit would have its real records refused
+        refused("conveyor.api.retry.max-lost-attempts", "100", "from 1 to 99");
+        refused("conveyor.api.retry.max-lost-attempts", "0", "from 1 to 99");
+        assertThat(bind(Map.of("conveyor.api.retry.max-lost-attempts", "99")).retry().maxLostAttempts()).isEqualTo(99);
+    }
+
+    @Test
     void aRescueGraceOfCenturiesIsRefused() {
         // the rescuer compares it in nanoseconds: past 292 years every round of it threw, and no lost attempt was
         // ever run again

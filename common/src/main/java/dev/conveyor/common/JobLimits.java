@@ -24,16 +24,24 @@ public final class JobLimits {
      */
     public static final int MAX_PAYLOAD_DEPTH = 480;
     /**
+     * Most hand-backs of one job (workers that stopped, had no handler for it, or no room for it on its record's last
+     * delivery), which the api does not charge to {@code maxAttempts}; past them the job fails.
+     */
+    public static final int MAX_HAND_BACKS = 20;
+    /**
      * How far a dispatched attempt may be above its {@code maxAttempts}. The api dispatches a job only while the
-     * attempts it charged are fewer than {@code maxAttempts}; those it does not charge are at most 20 hand-backs
+     * attempts it charged are fewer than {@code maxAttempts}; those it does not charge are at most
+     * {@link #MAX_HAND_BACKS} hand-backs
      * (workers that stopped, had no handler for it, or no room for it on its record's last delivery) and the attempts
      * lost with a worker, fewer than {@code conveyor.api.retry.max-lost-attempts} (3 by default): 22 above. This
-     * leaves room for a {@code max-lost-attempts} of up to 100. A worker refuses a record beyond it, as no api's: the
+     * leaves room for a {@code max-lost-attempts} of up to {@link #MAX_LOST_ATTEMPTS}. A worker refuses a record beyond it, as no api's: the
      * attempt it claims would win over the one running (a later attempt means the api gave the earlier one up), and
      * an attempt of 2147483647 written to a jobs topic stopped the job's real attempt and kept its later ones from
      * running.
      */
     public static final int MAX_ATTEMPTS_UNCHARGED = 120;
+    /** The largest {@code conveyor.api.retry.max-lost-attempts}: its dispatches stay within the bound above. */
+    public static final int MAX_LOST_ATTEMPTS = MAX_ATTEMPTS_UNCHARGED - MAX_HAND_BACKS - 1;
     /** The largest number with a fraction or an exponent in a payload: a double's, which most JSON readers hold. */
     public static final BigDecimal LARGEST_NUMBER = new BigDecimal(Double.MAX_VALUE);
 

@@ -2,6 +2,7 @@ package dev.conveyor.api.results;
 
 import dev.conveyor.api.metrics.JobFacts;
 import dev.conveyor.api.workers.LiveWorkers;
+import dev.conveyor.common.JobLimits;
 import dev.conveyor.common.JobStatus;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.message.JobError;
@@ -33,7 +34,7 @@ class JobLifecycle {
      * Hand-backs (a worker shutting down gives a job back) a job may have before it fails: each is harmless, but a
      * job that is handed back forever never ends.
      */
-    static final int MAX_HAND_BACKS = 20;
+    static final int MAX_HAND_BACKS = JobLimits.MAX_HAND_BACKS;
 
     /**
      * The longest wait before a job that a worker without its handler gave back is dispatched again: the backoff
