@@ -7,14 +7,14 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -31,8 +31,11 @@ import org.springframework.stereotype.Component;
  * that runs the job now and reports it soon (within {@code start-event-after}), or whose event is on
  * {@code conveyor.events} but not yet applied. So a round reads the share groups' offsets first, then the end of
  * {@code conveyor.events}, waits until the api has applied events that far, and only then takes up jobs that are
- * still QUEUED on the same record <em>and were found so in the round before as well</em>, a whole interval
- * earlier: an event sent by a live worker has long been applied by then.
+ * still QUEUED on the same record <em>and were found so a whole {@code reconcile-interval} before</em> that end was
+ * read: an event sent by a live worker has long been applied by then. That interval is the margin; rounds come
+ * more often ({@link #LOOK_EVERY}), so that a record is found settled soon after Kafka settles it and its job is put
+ * back about one interval after that, rather than after up to two (a round an interval after the loss at worst, and
+ * one more an interval later).
  *
  * <p>Every api instance runs this. Two rounds that find the same job are safe: each update is guarded on the job
  * still waiting on that very record (status, attempts, position), with the rows locked in id order, so the second
@@ -44,20 +47,35 @@ class RecordReconciler implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(RecordReconciler.class);
     private static final int BATCH = 500;
     private static final Duration MAX_CATCH_UP = Duration.ofSeconds(30);
+    /**
+     * How often rounds look for settled records (or every interval, if that is shorter); a round that failed waits
+     * the interval.
+     */
+    static final Duration LOOK_EVERY = Duration.ofSeconds(1);
 
     private final LostRecords lost;
     private final SharePositions kafka;
     private final Duration interval;
+    private final Duration look;
     private final Counter redispatched;
     private volatile boolean running;
     private Thread reconciler;
-    /** Jobs found waiting on a settled record by the last round that got that far; only these may be put back. */
-    private Set<LostRecords.Waiting> foundBefore = Set.of();
+    /**
+     * Jobs found waiting on a settled record by the last round that got that far, each with when it was first found
+     * so ({@link System#nanoTime}, once Kafka had answered): only these may be put back, an interval later.
+     */
+    private Map<LostRecords.Waiting, Long> foundSince = Map.of();
 
+    @Autowired
     RecordReconciler(LostRecords lost, SharePositions kafka, ApiProperties properties, MeterRegistry meters) {
+        this(lost, kafka, properties.dispatch().reconcileInterval(), meters);
+    }
+
+    RecordReconciler(LostRecords lost, SharePositions kafka, Duration interval, MeterRegistry meters) {
         this.lost = lost;
         this.kafka = kafka;
-        this.interval = properties.dispatch().reconcileInterval();
+        this.interval = interval;
+        this.look = interval.compareTo(LOOK_EVERY) < 0 ? interval : LOOK_EVERY;
         this.redispatched = Counter.builder("conveyor.dispatch.redispatched")
                 .description("Attempts lost because Kafka settled their record and no event of the attempt came")
                 .register(meters);
@@ -76,37 +94,47 @@ class RecordReconciler implements SmartLifecycle {
     synchronized Round reconcile() throws InterruptedException {
         var queues = lost.queues();
         if (queues.isEmpty()) {
-            foundBefore = Set.of();
+            foundSince = Map.of();
             return Round.NOTHING;
         }
         var starts = kafka.settledOffsets(queues);
+        // every record found below these offsets was settled by now
+        var settledBy = System.nanoTime();
         log.debug("Settled offsets of queues {}: {}", queues, starts);
         var suspects = 0;
         for (var queue : starts.entrySet()) {
             suspects += lost.below(queue.getKey(), queue.getValue(), null, BATCH).size();
         }
         if (suspects == 0) {
-            foundBefore = Set.of();
+            foundSince = Map.of();
             return Round.NOTHING;
         }
+        // an event sent before this is applied once the api has applied up to the end read next
+        var sentBefore = System.nanoTime();
         var ends = kafka.eventsEnd();
         var giveUpAt = System.nanoTime() + catchUpLimit().toNanos();
         if (!kafka.awaitApplied(ends, () -> !running || System.nanoTime() > giveUpAt)) {
             log.info("{} dispatched jobs wait on records Kafka has settled, but the api has not applied "
-                    + "conveyor.events that far yet; looking again in {}", suspects, interval);
+                    + "conveyor.events that far yet; looking again in {}", suspects, look);
             return new Round(suspects, false, List.of());
         }
         var done = new ArrayList<UUID>();
-        var found = new HashSet<LostRecords.Waiting>();
+        var found = new HashMap<LostRecords.Waiting, Long>();
         for (var queue : starts.entrySet()) {
-            done.addAll(redispatch(queue.getKey(), queue.getValue(), found));
+            done.addAll(redispatch(queue.getKey(), queue.getValue(), settledBy, sentBefore - interval.toNanos(),
+                    found));
         }
-        foundBefore = found;
+        foundSince = found;
         return new Round(suspects, true, done);
     }
 
-    /** Puts back the jobs of the queue found lost in this round and the one before; adds this round's to found. */
-    private List<UUID> redispatch(String queue, Map<Integer, Long> starts, Set<LostRecords.Waiting> found) {
+    /**
+     * Puts back the jobs of the queue found waiting on a settled record by {@code foundBy} at the latest (found so
+     * in an earlier round), and adds the jobs found in this round to {@code found}, each with when it was first found
+     * (now: {@code settledBy}).
+     */
+    private List<UUID> redispatch(String queue, Map<Integer, Long> starts, long settledBy, long foundBy,
+            Map<LostRecords.Waiting, Long> found) {
         var done = new ArrayList<UUID>();
         UUID after = null;
         while (true) {
@@ -114,8 +142,14 @@ class RecordReconciler implements SmartLifecycle {
             if (batch.isEmpty()) {
                 return done;
             }
-            found.addAll(batch);
-            var confirmed = batch.stream().filter(foundBefore::contains).toList();
+            var confirmed = new ArrayList<LostRecords.Waiting>();
+            for (var waiting : batch) {
+                var since = foundSince.getOrDefault(waiting, settledBy);
+                found.put(waiting, since);
+                if (since - foundBy <= 0) {
+                    confirmed.add(waiting);
+                }
+            }
             var ids = confirmed.isEmpty() ? List.<UUID>of() : lost.redispatch(confirmed);
             if (!ids.isEmpty()) {
                 redispatched.increment(ids.size());
@@ -136,9 +170,11 @@ class RecordReconciler implements SmartLifecycle {
     }
 
     private void loop() {
+        var wait = look;
         while (running) {
             try {
-                LockSupport.parkNanos(interval.toNanos()); // stop() unparks
+                LockSupport.parkNanos(wait.toNanos()); // stop() unparks
+                wait = look;
                 if (running) {
                     reconcile();
                 }
@@ -146,6 +182,7 @@ class RecordReconciler implements SmartLifecycle {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
+                wait = interval;
                 log.warn("Looking for lost job records failed (trying again in {}): {}", interval, e.getMessage());
             }
         }
