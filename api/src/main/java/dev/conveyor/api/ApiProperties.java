@@ -106,9 +106,10 @@ public record ApiProperties(
      * @param pollInterval how often the dispatcher looks for due jobs that are not on Kafka yet
      * @param batchSize    most jobs it takes per look
      * @param lease        how long a taken job is left to its dispatcher before another may publish it
-     * @param reconcileInterval how often to look for dispatched jobs whose record Kafka acknowledged or archived
-     *                     without an event of the attempt reaching the api, and count the attempt as lost; at least
-     *                     1s, twice the most a worker waits before it reports a start ({@code start-event-after})
+     * @param reconcileInterval how long a dispatched job must have been found waiting on a record Kafka acknowledged
+     *                     or archived, without an event of the attempt reaching the api, before the attempt counts as
+     *                     lost (the reconciler looks every second); at least 1s, twice the most a worker waits before
+     *                     it reports a start ({@code start-event-after})
      * @param tenantWindow most jobs of one tenant in one queue that an api instance keeps on Kafka not started yet;
      *                     the rest wait in PostgreSQL, so another tenant's new job waits behind at most this many
      * @param tenantWindowExpiry a job on Kafka whose start this instance has not seen for this long (another instance
