@@ -17,13 +17,15 @@ import org.springframework.test.context.TestPropertySource;
 
 /**
  * While PostgreSQL refuses connections, the api's tasks that try again and again (the rescuer, the due poller, the
- * retention pass, the connections that listen for ended jobs and mark the instance alive) each log one warning, not
+ * retention pass, the record reconciler, the connections that listen for ended jobs and mark the instance alive) each log one warning, not
  * one per try, and one line when they work again. Each try is logged at debug, on here for the tasks that try most
  * often, to see that they tried several times.
  */
 @ApiTest
 @TestPropertySource(properties = {"spring.datasource.hikari.connection-timeout=1000",
         "conveyor.api.rescue-interval=200ms", "conveyor.api.retention.interval=200ms",
+        "conveyor.api.dispatch.reconcile-interval=1s",
+        "logging.level.dev.conveyor.api.dispatch.RecordReconciler=DEBUG",
         "logging.level.dev.conveyor.api.results.Rescuer=DEBUG",
         "logging.level.dev.conveyor.api.dispatch.DuePoller=DEBUG",
         "logging.level.dev.conveyor.api.retention.JobCleaner=DEBUG"})
@@ -31,7 +33,8 @@ import org.springframework.test.context.TestPropertySource;
 class StoreOutageLogTest {
 
     private static final List<String> TASKS = List.of("The rescue pass", "The dispatch poll",
-            "Deleting the jobs past their retention", "The connection that listens for ended jobs",
+            "Deleting the jobs past their retention", "Looking for lost job records",
+            "The connection that listens for ended jobs",
             "The connection that marks this api instance alive");
 
     @DynamicPropertySource
@@ -58,7 +61,8 @@ class StoreOutageLogTest {
                 await().atMost(Duration.ofSeconds(60)).until(() -> since(output, from).contains(
                         "The rescue pass failed again (try 4)") && since(output, from).contains(
                         "The dispatch poll failed again (try 4)") && since(output, from).contains(
-                        "Deleting the jobs past their retention failed again (try 4)"));
+                        "Deleting the jobs past their retention failed again (try 4)") && since(output, from).contains(
+                        "Looking for lost job records failed again (try 4)"));
                 var warnings = since(output, from).lines().filter(line -> line.contains(" WARN ")).toList();
                 for (var task : TASKS) {
                     assertThat(warnings).as("the warnings of '%s'", task)
@@ -73,7 +77,8 @@ class StoreOutageLogTest {
         }
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(since(output, from))
                 .contains("The rescue pass works again, after ", "The dispatch poll works again, after ",
-                        "Deleting the jobs past their retention works again, after "));
+                        "Deleting the jobs past their retention works again, after ",
+                        "Looking for lost job records works again, after "));
     }
 
     private static String since(CapturedOutput output, int from) {

@@ -1,6 +1,7 @@
 package dev.conveyor.api.dispatch;
 
 import dev.conveyor.api.ApiProperties;
+import dev.conveyor.api.TaskFailures;
 import dev.conveyor.api.results.LostAttempts;
 import dev.conveyor.common.Threads;
 import io.micrometer.core.instrument.Counter;
@@ -58,6 +59,8 @@ class RecordReconciler implements SmartLifecycle {
     private final Duration interval;
     private final Duration look;
     private final Counter redispatched;
+    private final TaskFailures failures = new TaskFailures(log, "Looking for lost job records",
+            "jobs whose record Kafka settled unstarted stay QUEUED");
     private volatile boolean running;
     private Thread reconciler;
     /**
@@ -177,13 +180,14 @@ class RecordReconciler implements SmartLifecycle {
                 wait = look;
                 if (running) {
                     reconcile();
+                    failures.worked();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
                 wait = interval;
-                log.warn("Looking for lost job records failed (trying again in {}): {}", interval, e.getMessage());
+                failures.failed(e);
             }
         }
     }
