@@ -59,7 +59,8 @@ class FaultSuiteTest {
     static final Duration SLACK = Duration.ofSeconds(2);
     /**
      * Jobs a killed worker had taken but whose start never reached Kafka (a start is not awaited) run again once the api's
-     * reconciler, every reconcile-interval (10 s), has found their settled records twice.
+     * reconciler, which looks every second, has found their records settled for a whole reconcile-interval (10 s); the
+     * records settle when their lock ends, and on a busy partition only once the records before them have.
      */
     static final Duration UNTRACED_RERUN_WITHIN = Duration.ofSeconds(40);
     static final Duration WORKER_LOST_AFTER = Duration.ofSeconds(5);
