@@ -1,6 +1,7 @@
 package dev.conveyor.api.dispatch;
 
 import dev.conveyor.common.Topics;
+import jakarta.annotation.PreDestroy;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -26,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.stereotype.Component;
 
@@ -38,19 +41,55 @@ public class SharePositions {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final Duration CATCH_UP_POLL = Duration.ofMillis(100);
 
+    /** How long closing its own admin client may take. */
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
     private final Admin admin;
     private final KafkaListenerEndpointRegistry listeners;
     private final Duration timeout;
+    private final boolean ownAdmin;
 
+    /**
+     * With an admin client of its own. A Kafka admin client sends a broker one request at a time, and the share
+     * group's offsets have kept the broker 1.7 s at times; asked every second while jobs are on Kafka, they would hold
+     * up the api's other admin calls on the shared client: the Kafka health check, the lag gauges, topic creation.
+     */
     @Autowired
-    SharePositions(Admin admin, KafkaListenerEndpointRegistry listeners) {
-        this(admin, listeners, TIMEOUT);
+    SharePositions(KafkaAdmin kafkaAdmin, KafkaListenerEndpointRegistry listeners) {
+        this(Admin.create(ownClientId(kafkaAdmin.getConfigurationProperties())), listeners, TIMEOUT, true);
     }
 
     SharePositions(Admin admin, KafkaListenerEndpointRegistry listeners, Duration timeout) {
+        this(admin, listeners, timeout, false);
+    }
+
+    private SharePositions(Admin admin, KafkaListenerEndpointRegistry listeners, Duration timeout, boolean ownAdmin) {
         this.admin = admin;
         this.listeners = listeners;
         this.timeout = timeout;
+        this.ownAdmin = ownAdmin;
+    }
+
+    /** The admin settings with a client id of its own, where one is set (two clients of one id clash in JMX). */
+    static Map<String, Object> ownClientId(Map<String, Object> settings) {
+        var own = new HashMap<>(settings);
+        var id = own.get(AdminClientConfig.CLIENT_ID_CONFIG);
+        if (id != null && !id.toString().isEmpty()) {
+            own.put(AdminClientConfig.CLIENT_ID_CONFIG, id + "-reconciler");
+        }
+        return own;
+    }
+
+    /** The admin client it asks Kafka with. */
+    Admin admin() {
+        return admin;
+    }
+
+    @PreDestroy
+    void close() {
+        if (ownAdmin) {
+            admin.close(CLOSE_TIMEOUT);
+        }
     }
 
     /**

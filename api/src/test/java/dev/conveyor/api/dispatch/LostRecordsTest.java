@@ -96,6 +96,18 @@ class LostRecordsTest {
                 .param("id", id).query(Long.class).optional().orElse(null);
     }
 
+    @Autowired
+    SharePositions positions;
+    @Autowired
+    org.apache.kafka.clients.admin.Admin sharedAdmin;
+
+    @Test
+    void theReconcilerAsksKafkaThroughAnAdminClientOfItsOwn() {
+        // an admin client sends a broker one request at a time: the rounds, every second, would hold up the health
+        // check and the lag gauges whenever the broker is slow to answer one
+        assertThat(positions.admin()).isNotSameAs(sharedAdmin);
+    }
+
     @Nested
     class ArchivedWithoutAStart {
 
