@@ -39,10 +39,12 @@ import org.springframework.util.unit.DataSize;
  *                           is sent as the record is taken, so the api shows RUNNING (and a cancel waits for the
  *                           attempt's end) as soon as the contract says
  * @param typeLimits         most jobs of a type running at once on this worker (type → limit); others unlimited
- * @param shareDeliveryLimit the deliveries Kafka allows a record before it archives it: the brokers'
- *                           {@code group.share.delivery.count.limit} (Kafka's default, 5). A record this worker has
- *                           no room for on its last delivery is handed back to the api rather than released, which
- *                           would archive it unstarted
+ * @param shareDeliveryLimit the deliveries Kafka allows a record before it archives it. A record this worker does
+ *                           not start on its last delivery is handed back to the api rather than released, which
+ *                           would archive it unstarted. Unset (null, the default): what Kafka says at start, the
+ *                           share group's {@code share.delivery.count.limit} or else the brokers'
+ *                           {@code group.share.delivery.count.limit}, and 5 (Kafka's default) if it cannot be read.
+ *                           Set, and Kafka says otherwise, the smaller of the two ({@code DeliveryLimits})
  * @param http               settings of the built-in {@code http} handler
  * @param sql                settings of the built-in {@code sql} handler; off unless a datasource is named
  */
@@ -62,7 +64,7 @@ public record WorkerProperties(
         @DefaultValue("1s") Duration heartbeatInterval,
         @DefaultValue("0ms") Duration startEventAfter,
         Map<String, Integer> typeLimits,
-        @DefaultValue("5") int shareDeliveryLimit,
+        Integer shareDeliveryLimit,
         @DefaultValue HttpSettings http,
         @DefaultValue SqlSettings sql) {
 
@@ -127,7 +129,7 @@ public record WorkerProperties(
             require(limit != null && limit >= 1, "conveyor.worker.type-limits." + type + " must be at least 1");
         });
         // Kafka's own bounds for group.share.delivery.count.limit
-        require(shareDeliveryLimit >= 2 && shareDeliveryLimit <= 10,
+        require(shareDeliveryLimit == null || shareDeliveryLimit >= 2 && shareDeliveryLimit <= 10,
                 "conveyor.worker.share-delivery-limit must be from 2 to 10, as Kafka's group.share.delivery.count.limit");
         http = http == null ? HttpSettings.defaults() : http;
         sql = sql == null ? SqlSettings.off() : sql;

@@ -80,6 +80,15 @@ class WorkerPropertiesTest {
         }
     }
 
+    @Test
+    void anUnsetShareDeliveryLimitIsLeftToKafka() {
+        var properties = new WorkerProperties("w", List.of("default"), 1, 10, 1024, Duration.ZERO, 10, null, 1,
+                (short) 1, Duration.ZERO, Duration.ofSeconds(1), Duration.ZERO, Map.of(), null,
+                HttpSettings.defaults(), SqlSettings.off());
+
+        assertThat(properties.shareDeliveryLimit()).isNull();
+    }
+
     private static WorkerProperties with(List<String> queues, Duration heartbeatInterval) {
         return new WorkerProperties("w", queues, 1, 10, 1024, Duration.ZERO, 10, null, 1, (short) 1, Duration.ZERO,
                 heartbeatInterval, Duration.ZERO, Map.of(), 5, HttpSettings.defaults(), SqlSettings.off());

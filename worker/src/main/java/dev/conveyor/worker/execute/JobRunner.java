@@ -47,6 +47,7 @@ public class JobRunner {
     private final WorkerMetrics metrics;
     private final JobTracing tracing;
     private final StuckHandlers stuck;
+    private final DeliveryLimits deliveries;
     private final AtomicLong completed = new AtomicLong();
     /**
      * What the jobs in flight (and stuck handlers' jobs) hold: their records' bytes and their payloads' trees, what
@@ -57,8 +58,9 @@ public class JobRunner {
 
     JobRunner(HandlerRegistry handlers, EventPublisher events, RunningAttempts attempts, TypeLimits limits,
             WorkerProperties properties, Clock clock, MeterRegistry meters, WorkerMetrics metrics,
-            JobTracing tracing) {
+            JobTracing tracing, DeliveryLimits deliveries) {
         this.handlers = handlers;
+        this.deliveries = deliveries;
         this.events = events;
         this.starts = new StartReports(events, properties.startEventAfter());
         this.attempts = attempts;
@@ -243,13 +245,13 @@ public class JobRunner {
 
     /**
      * Whether Kafka would archive the record if it were released now: this is the last of the deliveries it allows
-     * ({@code share-delivery-limit}). Archived unstarted, the record would leave its job to the api's reconciler, which
+     * ({@link DeliveryLimits}). Archived unstarted, the record would leave its job to the api's reconciler, which
      * counts the attempt as lost, as if its worker had died running it: past {@code max-lost-attempts} a job that
      * only met workers without room (a fleet at max-in-flight-bytes) would fail {@code WORKER_LOST} without having run.
      * Such a record is handed back instead ({@link #givenBack}): accepted, and its job published again by the api.
      */
     private boolean isLastDelivery(ConsumerRecord<String, String> record) {
-        return record.deliveryCount().orElse((short) 1) >= properties.shareDeliveryLimit();
+        return deliveries.isLast(record);
     }
 
     /** The span (when tracing is on) in which a record's job is taken and run, on the calling thread. */

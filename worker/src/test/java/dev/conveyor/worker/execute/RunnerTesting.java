@@ -54,7 +54,8 @@ final class RunnerTesting {
                 typeLimits, 5, HttpSettings.defaults(), SqlSettings.off());
         limits = new TypeLimits(properties);
         runner = new JobRunner(new HandlerRegistry(handlers), events, attempts, limits, properties,
-                Clock.systemUTC(), meters, new WorkerMetrics(meters), JobTracing.off());
+                Clock.systemUTC(), meters, new WorkerMetrics(meters), JobTracing.off(),
+                new DeliveryLimits(properties, groups -> new DeliveryLimits.Read(Map.of(), "not read")));
     }
 
     RunnerTesting(JobHandler... handlers) {

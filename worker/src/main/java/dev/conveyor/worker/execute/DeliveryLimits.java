@@ -1,0 +1,119 @@
+package dev.conveyor.worker.execute;
+
+import dev.conveyor.common.Topics;
+import dev.conveyor.worker.WorkerProperties;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.stereotype.Component;
+
+/**
+ * How many deliveries Kafka allows a record of each queue before it archives it, as this worker holds them to
+ * ({@link JobRunner} hands a job back rather than release its record on the last one). Read from Kafka once, as the
+ * worker starts, and weighed against {@code share-delivery-limit}: unset, Kafka's word is taken, or Kafka's default
+ * (5) with a warning when it cannot be read; set, and Kafka says otherwise, the smaller of the two, with a warning
+ * (a job handed back early costs a publish; a record released on what was in fact its last delivery is archived, and
+ * the api counts a lost attempt).
+ */
+@Component
+class DeliveryLimits {
+
+    private static final Logger log = LoggerFactory.getLogger(DeliveryLimits.class);
+    /** Kafka's default {@code group.share.delivery.count.limit}. */
+    static final int KAFKA_DEFAULT = 5;
+    /** The most time the worker's start spends reading the limits. */
+    static final Duration READ_WITHIN = Duration.ofSeconds(3);
+
+    /** Where the limits are read from. */
+    interface Source {
+
+        /** What Kafka says for these share groups; never throws. */
+        Read read(List<String> groups);
+    }
+
+    /**
+     * @param byGroup per share group, the limit Kafka has for it (groups whose limit could not be read left out)
+     * @param problem what went wrong reading, or null
+     */
+    record Read(Map<String, Integer> byGroup, String problem) {
+    }
+
+    /** The limit to hold a queue's records to, and the warning to log about it, or null. */
+    record Choice(int limit, String warning) {
+    }
+
+    private final Map<String, Integer> byTopic;
+    private final int otherwise;
+
+    @Autowired
+    DeliveryLimits(Admin admin, WorkerProperties properties) {
+        this(properties, new DeliveryLimitReader(admin, READ_WITHIN));
+    }
+
+    DeliveryLimits(WorkerProperties properties, Source kafka) {
+        var read = kafka.read(properties.queues().stream().map(Topics::shareGroup).toList());
+        var limits = new HashMap<String, Integer>();
+        var warnings = new LinkedHashMap<String, List<String>>();
+        for (var queue : properties.queues()) {
+            var choice = choose(properties.shareDeliveryLimit(), read.byGroup().get(Topics.shareGroup(queue)),
+                    read.problem());
+            limits.put(Topics.jobs(queue), choice.limit());
+            if (choice.warning() != null) {
+                warnings.computeIfAbsent(choice.warning(), warning -> new ArrayList<>()).add(queue);
+            }
+        }
+        warnings.forEach((warning, queues) -> log.warn("{} (queues {})", warning, queues));
+        byTopic = Map.copyOf(limits);
+        otherwise = limits.values().stream().mapToInt(Integer::intValue).min().orElse(KAFKA_DEFAULT);
+    }
+
+    /**
+     * The rule: Kafka's limit where it was read, unless {@code share-delivery-limit} is set lower; the setting where
+     * Kafka's could not be read; else Kafka's default.
+     *
+     * @param setting {@code share-delivery-limit}, null when unset
+     * @param kafka   what Kafka says, null when it could not be read
+     * @param problem why it could not be read, or null
+     */
+    static Choice choose(Integer setting, Integer kafka, String problem) {
+        if (kafka == null) {
+            if (setting != null) {
+                return new Choice(setting, null);
+            }
+            return new Choice(KAFKA_DEFAULT, "Could not read from Kafka how many deliveries it allows a record ("
+                    + (problem == null ? "it did not say" : problem) + "): assuming Kafka's default, " + KAFKA_DEFAULT
+                    + ". If the brokers' group.share.delivery.count.limit (or the share group's "
+                    + "share.delivery.count.limit) is not " + KAFKA_DEFAULT
+                    + ", set conveyor.worker.share-delivery-limit to it");
+        }
+        if (setting == null || setting.equals(kafka)) {
+            return new Choice(kafka, null);
+        }
+        if (setting < kafka) {
+            return new Choice(setting, "conveyor.worker.share-delivery-limit is " + setting + " but Kafka allows a "
+                    + "record " + kafka + " deliveries: using " + setting + ", so jobs are handed back to the api "
+                    + "sooner than needed. Unset it to follow Kafka");
+        }
+        return new Choice(kafka, "conveyor.worker.share-delivery-limit is " + setting + " but Kafka allows a record "
+                + "only " + kafka + " deliveries: using " + kafka + " (released on its last delivery, a record would "
+                + "be archived and its attempt counted as lost). Unset it to follow Kafka");
+    }
+
+    /** Whether Kafka would archive the record if it were released now: this is its last delivery. */
+    boolean isLast(ConsumerRecord<?, ?> record) {
+        return record.deliveryCount().orElse((short) 1) >= byTopic.getOrDefault(record.topic(), otherwise);
+    }
+
+    /** The limit the records of this queue are held to. */
+    int of(String queue) {
+        return byTopic.getOrDefault(Topics.jobs(queue), otherwise);
+    }
+}
