@@ -3,6 +3,7 @@ package dev.conveyor.worker.execute;
 import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.common.log.LogInterval;
 import dev.conveyor.common.log.LogText;
 import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.message.JobError;
@@ -15,10 +16,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 
@@ -36,6 +39,11 @@ import tools.jackson.databind.JsonNode;
 public class JobRunner {
 
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+    /**
+     * How often a line about a record rejected as unreadable or invalid is logged at most, with a count of those held
+     * back: whoever can write to a queue's topic can write such records as fast as they like.
+     */
+    static final Duration REJECTED_LOGGED_EVERY = Duration.ofMinutes(1);
 
     private final HandlerRegistry handlers;
     private final EventPublisher events;
@@ -48,6 +56,8 @@ public class JobRunner {
     private final JobTracing tracing;
     private final StuckHandlers stuck;
     private final DeliveryLimits deliveries;
+    private final LogInterval unreadable;
+    private final LogInterval inconsistent;
     private final AtomicLong completed = new AtomicLong();
     /**
      * What the jobs in flight (and stuck handlers' jobs) hold: their records' bytes and their payloads' trees, what
@@ -56,9 +66,20 @@ public class JobRunner {
     private final AtomicLong heldBytes = new AtomicLong();
     private volatile boolean draining;
 
+    @Autowired
     JobRunner(HandlerRegistry handlers, EventPublisher events, RunningAttempts attempts, TypeLimits limits,
             WorkerProperties properties, Clock clock, MeterRegistry meters, WorkerMetrics metrics,
             JobTracing tracing, DeliveryLimits deliveries) {
+        this(handlers, events, attempts, limits, properties, clock, meters, metrics, tracing, deliveries,
+                System::nanoTime);
+    }
+
+    /** {@code nanoTime}: the clock of the rejected records' lines ({@link System#nanoTime()} outside tests). */
+    JobRunner(HandlerRegistry handlers, EventPublisher events, RunningAttempts attempts, TypeLimits limits,
+            WorkerProperties properties, Clock clock, MeterRegistry meters, WorkerMetrics metrics,
+            JobTracing tracing, DeliveryLimits deliveries, LongSupplier nanoTime) {
+        this.unreadable = new LogInterval(REJECTED_LOGGED_EVERY, nanoTime);
+        this.inconsistent = new LogInterval(REJECTED_LOGGED_EVERY, nanoTime);
         this.handlers = handlers;
         this.deliveries = deliveries;
         this.events = events;
@@ -189,9 +210,13 @@ public class JobRunner {
                 return Taken.done(AcknowledgeType.ACCEPT);
             }
             if (registration == RunningAttempts.Registration.INCONSISTENT) {
-                log.error("Rejecting job {} generation {} attempt {}: its maxAttempts {} is not that of the attempt of "
-                        + "its generation running here, and no api changes it within a generation", job.jobId(),
-                        job.generation(), job.attempt(), job.maxAttempts());
+                var heldBack = inconsistent.pass();
+                if (heldBack >= 0) {
+                    log.error("Rejecting job {} generation {} attempt {}: its maxAttempts {} is not that of the attempt "
+                            + "of its generation running here, and no api changes it within a generation{}",
+                            job.jobId(), job.generation(), job.attempt(), job.maxAttempts(),
+                            LogInterval.heldBack(heldBack));
+                }
                 return Taken.done(AcknowledgeType.REJECT);
             }
             return Taken.done(report(job, cancelled(job, "cancelled before it started")));
@@ -263,8 +288,11 @@ public class JobRunner {
     private record Read(JobDispatch job, long payloadBytes) {
     }
 
-    /** The record's job, or null (logged) when it cannot be read or holds values no api would send. */
-    private static Read readable(ConsumerRecord<String, String> record) {
+    /**
+     * The record's job, or null (logged, at most once per {@link #REJECTED_LOGGED_EVERY} with a count of the others)
+     * when it cannot be read or holds values no api would send.
+     */
+    private Read readable(ConsumerRecord<String, String> record) {
         String problem;
         try {
             var job = Json.read(record.value(), JobDispatch.class);
@@ -276,9 +304,13 @@ public class JobRunner {
         } catch (RuntimeException e) {
             problem = e.getMessage();
         }
-        // the key and the value are anyone's to write (line breaks, terminal escapes); the reader's words quote them
-        log.error("Rejecting an unreadable job record at {}-{}@{} (key {}): {}", record.topic(), record.partition(),
-                record.offset(), LogText.of(record.key(), 100), LogText.of(problem, 500));
+        var heldBack = unreadable.pass();
+        if (heldBack >= 0) {
+            // the key and the value are anyone's to write (line breaks, terminal escapes); the reader's words quote them
+            log.error("Rejecting an unreadable job record at {}-{}@{} (key {}): {}{}", record.topic(),
+                    record.partition(), record.offset(), LogText.of(record.key(), 100), LogText.of(problem, 500),
+                    LogInterval.heldBack(heldBack));
+        }
         return null;
     }
 

@@ -2,10 +2,14 @@ package dev.conveyor.worker.execute;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conveyor.common.Json;
 import dev.conveyor.common.handler.JobContext;
 import dev.conveyor.common.handler.JobHandler;
+import dev.conveyor.common.message.JobDispatch;
 import dev.conveyor.common.test.CapturedLines;
+import java.time.Instant;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,6 +54,60 @@ class RecordLogLinesTest {
 
         assertThat(taken).isEqualTo(AcknowledgeType.REJECT);
         lines.assertSafe(1, 4_000);
+    }
+
+    @Test
+    void aFloodOfUnreadableRecordsIsLoggedOnceAMinuteWithACount() throws Exception {
+        for (var n = 0; n < 1_000; n++) {
+            assertThat(testing.take(RunnerTesting.record("key-" + n, "not json " + n)))
+                    .isEqualTo(AcknowledgeType.REJECT);
+        }
+        // the first of a burst in full, the rest held back
+        assertThat(lines.lines()).singleElement().satisfies(line -> assertThat(line.getFormattedMessage())
+                .contains("@0 (key key-0)").contains("Unrecognized token").doesNotContain("more like it"));
+
+        testing.nanoTime.addAndGet(JobRunner.REJECTED_LOGGED_EVERY.toNanos() - 1);
+        testing.take(RunnerTesting.record("key-early", "not json"));
+        assertThat(lines.lines()).hasSize(1);
+
+        testing.nanoTime.incrementAndGet();
+        testing.take(RunnerTesting.record("key-late", "{}"));
+        assertThat(lines.lines()).hasSize(2).last().satisfies(line -> assertThat(line.getFormattedMessage())
+                .contains("(key key-late)").contains("(and 1000 more like it since the last such line)"));
+        lines.assertSafe(2, 4_000);
+    }
+
+    @Test
+    void aFloodOfRecordsAtOddsWithTheRunningAttemptIsLoggedOnceAMinuteWithACount() throws Exception {
+        var ends = new CountDownLatch(1);
+        var blocking = new RunnerTesting(RunnerTesting.handler(context -> {
+            try {
+                ends.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return context.payload();
+        }));
+        try {
+            var running = new JobDispatch(JobDispatch.VERSION, UUID.randomUUID(), "t", "default", 1, 3, 30,
+                    Json.object(), Instant.now(), 0);
+            assertThat(blocking.take(running)).isEqualTo(AcknowledgeType.ACCEPT);
+            // a later attempt of the same job and generation, with a maxAttempts no api would change within it
+            var odd = new JobDispatch(JobDispatch.VERSION, running.jobId(), "t", "default", 2, 4, 30, Json.object(),
+                    Instant.now(), 0);
+            for (var n = 0; n < 100; n++) {
+                assertThat(blocking.take(odd)).isEqualTo(AcknowledgeType.REJECT);
+            }
+            assertThat(lines.lines()).singleElement().satisfies(line -> assertThat(line.getFormattedMessage())
+                    .contains("Rejecting job " + running.jobId()).doesNotContain("more like it"));
+
+            blocking.nanoTime.addAndGet(JobRunner.REJECTED_LOGGED_EVERY.toNanos());
+            assertThat(blocking.take(odd)).isEqualTo(AcknowledgeType.REJECT);
+            assertThat(lines.lines()).hasSize(2).last().satisfies(line -> assertThat(line.getFormattedMessage())
+                    .contains("(and 99 more like it since the last such line)"));
+        } finally {
+            ends.countDown();
+        }
     }
 
     @Test

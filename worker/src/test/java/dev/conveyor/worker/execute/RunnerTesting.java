@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
@@ -36,6 +37,8 @@ final class RunnerTesting {
     final RecordingEvents events = new RecordingEvents();
     final RunningAttempts attempts = new RunningAttempts();
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    /** The clock of the runner's rate-limited log lines. */
+    final AtomicLong nanoTime = new AtomicLong();
     final TypeLimits limits;
     final JobRunner runner;
 
@@ -55,7 +58,8 @@ final class RunnerTesting {
         limits = new TypeLimits(properties);
         runner = new JobRunner(new HandlerRegistry(handlers), events, attempts, limits, properties,
                 Clock.systemUTC(), meters, new WorkerMetrics(meters), JobTracing.off(),
-                new DeliveryLimits(properties, groups -> new DeliveryLimits.Read(Map.of(), "not read")));
+                new DeliveryLimits(properties, groups -> new DeliveryLimits.Read(Map.of(), "not read")),
+                nanoTime::get);
     }
 
     RunnerTesting(JobHandler... handlers) {
