@@ -212,8 +212,8 @@ public class JobRunner {
             if (registration == RunningAttempts.Registration.INCONSISTENT) {
                 var heldBack = inconsistent.pass();
                 if (heldBack >= 0) {
-                    log.error("Rejecting job {} generation {} attempt {}: its maxAttempts {} is not that of the attempt "
-                            + "of its generation running here, and no api changes it within a generation{}",
+                    log.error("Rejecting job {} generation {} attempt {}: its maxAttempts {} is not that of the "
+                            + "attempt of its generation running here, and no api changes it within a generation{}",
                             job.jobId(), job.generation(), job.attempt(), job.maxAttempts(),
                             LogInterval.heldBack(heldBack));
                 }
@@ -304,9 +304,9 @@ public class JobRunner {
         } catch (RuntimeException e) {
             problem = e.getMessage();
         }
+        // the key and the value are anyone's to write (line breaks, terminal escapes); the reader's words quote them
         var heldBack = unreadable.pass();
         if (heldBack >= 0) {
-            // the key and the value are anyone's to write (line breaks, terminal escapes); the reader's words quote them
             log.error("Rejecting an unreadable job record at {}-{}@{} (key {}): {}{}", record.topic(),
                     record.partition(), record.offset(), LogText.of(record.key(), 100), LogText.of(problem, 500),
                     LogInterval.heldBack(heldBack));
