@@ -56,6 +56,9 @@ final class DeliveryLimitReader implements DeliveryLimits.Source {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             problems.add("interrupted");
+        } catch (RuntimeException e) {
+            // whatever the admin client throws: the worker starts all the same, on the setting or Kafka's default
+            problems.add(reason(e));
         }
         return new DeliveryLimits.Read(found, problems.isEmpty() ? null : String.join("; ", problems));
     }
@@ -121,7 +124,7 @@ final class DeliveryLimitReader implements DeliveryLimits.Source {
         if (e instanceof TimeoutException) {
             return "no answer in time";
         }
-        var cause = e.getCause() == null ? e : e.getCause();
+        var cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
         return cause.getClass().getSimpleName() + (cause.getMessage() == null ? ""
                 : ": " + LogText.of(cause.getMessage(), 200));
     }

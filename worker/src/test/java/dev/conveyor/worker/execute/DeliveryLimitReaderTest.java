@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.common.test.DownKafka;
 import dev.conveyor.common.test.TestKafka;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,20 @@ class DeliveryLimitReaderTest {
             assertThat(read.byGroup()).containsExactlyInAnyOrderEntriesOf(Map.of(fresh, 5, "conveyor.default", 5));
             assertThat(read.problem()).isNull();
         }
+    }
+
+    @Test
+    void answersWhatWentWrongRatherThanThrow() {
+        // an admin client that throws whatever it is asked: the worker must start all the same
+        var throwing = (Admin) Proxy.newProxyInstance(Admin.class.getClassLoader(), new Class<?>[] {Admin.class},
+                (proxy, method, args) -> {
+                    throw new IllegalStateException("refused");
+                });
+
+        var read = new DeliveryLimitReader(throwing, Duration.ofSeconds(1)).read(List.of("conveyor.default"));
+
+        assertThat(read.byGroup()).isEmpty();
+        assertThat(read.problem()).contains("IllegalStateException: refused");
     }
 
     @Test
