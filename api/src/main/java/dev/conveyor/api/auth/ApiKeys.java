@@ -58,6 +58,10 @@ public class ApiKeys implements SmartLifecycle {
             ON CONFLICT (id) DO UPDATE SET revoked_at = coalesce(api_keys.revoked_at, now())
             RETURNING id, name, tenant, scopes, hash, created_at, revoked_at
             """;
+    /** Keys made through the api and not revoked (a revoked configured key is a row without a hash). */
+    private static final String ACTIVE_MADE = """
+            SELECT count(*) FROM api_keys WHERE hash IS NOT NULL AND revoked_at IS NULL
+            """;
 
     /**
      * A key as listed: never the key itself nor its hash.
@@ -271,14 +275,32 @@ public class ApiKeys implements SmartLifecycle {
 
     @Override
     public void start() {
-        running = true;
         if (!properties.enabled()) {
+            refuseOpenOverMadeKeys();
+            running = true;
             return;
         }
+        running = true;
         refresh();
         refresher = Thread.ofVirtual().name("api-keys").start(this::refreshLoop);
         var active = snapshot.keys().stream().filter(Key::active).count();
         log.info("API keys required: {} active ({} from configuration)", active, properties.keys().size());
+    }
+
+    /**
+     * Whether keys are needed is decided by the configuration alone. Without a configured key, keys made through
+     * {@code POST /v1/keys} would silently stop being needed: every caller an admin of every tenant, which an operator
+     * who only removed a bootstrap key from the configuration did not ask for. Such a start is refused instead.
+     */
+    private void refuseOpenOverMadeKeys() {
+        var active = jdbc.sql(ACTIVE_MADE).query(Long.class).single();
+        if (active > 0) {
+            throw new IllegalStateException("No API keys are configured (conveyor.api.auth.keys), so the api would "
+                    + "run open, with every right, to anyone who reaches it; but " + active + " key(s) made through "
+                    + "POST /v1/keys are active, and their holders' tenants would no longer be kept apart. Configure "
+                    + "a key again (revoke it with DELETE /v1/keys/{id} if it should not work), or revoke the keys "
+                    + "made through the api before running open");
+        }
     }
 
     @Override

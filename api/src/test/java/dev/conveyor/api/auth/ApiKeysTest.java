@@ -1,6 +1,7 @@
 package dev.conveyor.api.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.conveyor.api.ApiTests;
@@ -53,6 +54,32 @@ class ApiKeysTest {
 
         assertThat(keys.authenticate(made.secret())).isEmpty();
         assertThat(keys.stillActive(new Caller(made.key().id(), "acme", Set.of(Scope.JOBS_READ)))).isFalse();
+    }
+
+    /**
+     * Whether keys are needed is read from the configuration only: an api started without configured keys over a
+     * table of keys made through the api ran open, every caller an admin of every tenant, so that removing the
+     * bootstrap key from the configuration undid every tenant's isolation without a word. Such a start is refused.
+     */
+    @Test
+    void anApiWithoutConfiguredKeysRefusesToStartOpenWhileKeysMadeThroughTheApiAreActive() {
+        var jdbc = JdbcClient.create(database);
+        var configured = new ApiKeys(jdbc, new AuthProperties(List.of(new AuthProperties.ConfiguredKey("boot", "ops",
+                List.of("admin"), KeyHash.of("cvk_bootstrap"))), Duration.ofSeconds(1), List.of()));
+        var made = configured.create("ci", "acme", Set.of(Scope.JOBS_READ));
+        configured.revoke("boot");
+        var open = new ApiKeys(jdbc, new AuthProperties(List.of(), Duration.ofSeconds(1), List.of()));
+
+        assertThatThrownBy(open::start).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("1 key(s) made through POST /v1/keys are active")
+                .hasMessageContaining("conveyor.api.auth.keys");
+        assertThat(open.isRunning()).isFalse();
+
+        // once they are revoked, running open is what the operator asks for
+        configured.revoke(made.key().id());
+        open.start();
+        assertThat(open.isRunning()).isTrue();
+        open.stop();
     }
 
     /** The database, where statements run by {@link #held} that read every key wait once they have their rows. */
