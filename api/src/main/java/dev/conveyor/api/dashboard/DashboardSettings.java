@@ -43,7 +43,9 @@ class DashboardSettings implements Filter {
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         var http = (HttpServletRequest) request;
-        if (http.getServletPath().equals(PATH) && http.getMethod().equals("GET")) {
+        // a HEAD as its GET: Tomcat sends the head of the answer without its body
+        var method = http.getMethod();
+        if (http.getServletPath().equals(PATH) && (method.equals("GET") || method.equals("HEAD"))) {
             answers.write((HttpServletResponse) response, HttpStatus.OK, settings);
             return;
         }

@@ -8,6 +8,10 @@ import dev.conveyor.api.ApiTests;
 import dev.conveyor.common.Topics;
 import dev.conveyor.common.test.HttpJson;
 import dev.conveyor.common.test.TestKafka;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -234,6 +238,19 @@ class StatsTest {
             assertThat(settings.json().get("refreshMillis").asLong()).isEqualTo(3000);
             assertThat(http.get("/js/app.js").text()).contains("api('dashboard.json')");
             assertThat(http.post("/dashboard.json", "{}").status()).as("only read").isIn(404, 405);
+        }
+
+        /** A HEAD of what a GET answers is answered as the GET is, without the body; it was a 404. */
+        @Test
+        void aHeadOfTheSettingsIsAnsweredLikeItsGet() throws Exception {
+            var head = HttpClient.newHttpClient().send(HttpRequest
+                    .newBuilder(URI.create("http://localhost:" + port + "/dashboard.json"))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(head.statusCode()).isEqualTo(200);
+            assertThat(head.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("application/json"));
+            assertThat(head.body()).isEmpty();
         }
     }
 
