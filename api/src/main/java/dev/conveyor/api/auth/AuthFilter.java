@@ -8,6 +8,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +74,17 @@ public class AuthFilter extends OncePerRequestFilter {
                         + "requests addressed to it by a loopback name (localhost, 127.0.0.1, [::1]) or one of "
                         + "conveyor.api.auth.open-hosts, not to " + shortened(host) + "; configure keys, or list the "
                         + "name in open-hosts if whoever can reach it under that name may do anything");
+                return;
+            }
+            var origin = request.getHeader(HttpHeaders.ORIGIN);
+            if (checkHosts && origin != null && !answersOrigin(origin)) {
+                // A page of another site may send a browser's "simple" requests here (a form's POST) without being
+                // able to read the answers: enough to cancel or retry a job whose id it learned. Browsers name the
+                // page's site in Origin on every such POST.
+                refuse(response, 403, "forbidden", "Forbidden", "This api runs without API keys and so answers "
+                        + "browsers only for pages it serves itself or of a loopback name or one of "
+                        + "conveyor.api.auth.open-hosts, not for a page of " + shortened(origin)
+                        + "; configure keys to serve other sites' pages");
                 return;
             }
             request.setAttribute(CALLER, Caller.OPEN);
@@ -185,6 +197,21 @@ public class AuthFilter extends OncePerRequestFilter {
         } catch (IllegalArgumentException e) {
             return false;
         }
+    }
+
+    /**
+     * Whether a request that a browser sent for a page of {@code origin} (its {@code Origin} header) is answered
+     * without keys: a page of a loopback name or of one of {@code open-hosts}, whatever its port. {@code null} (a
+     * sandboxed frame, a local file) is no site at all.
+     */
+    private boolean answersOrigin(String origin) {
+        String host;
+        try {
+            host = URI.create(origin).getHost();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return host != null && (isLoopbackName(host) || properties.openTo(host));
     }
 
     private static String shortened(String name) {

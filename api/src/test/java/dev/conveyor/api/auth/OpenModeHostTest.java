@@ -65,6 +65,44 @@ class OpenModeHostTest {
         assertThat(get("/v1/queues", host + ":" + port)).startsWith("HTTP/1.1 200").contains("\"queues\"");
     }
 
+    /**
+     * A page of another site cannot read this api's answers, but its browser sends the page's "simple" requests here
+     * (a form's POST, with the right Host): a cancel or retry of a job whose id the page learned was carried out.
+     * The browser names the page's site in {@code Origin}.
+     */
+    @Test
+    void aPostFromAPageOfAnotherSiteIsRefusedAndChangesNothing() throws Exception {
+        var jobId = ApiTests.client(port).post("/v1/jobs", "{\"type\": \"echo\", \"runAt\": \"2099-01-01T00:00:00Z\"}")
+                .json().get("id").asString();
+
+        for (var origin : List.of("http://attacker.example", "https://localhost.attacker.example", "null", "%%%")) {
+            var answer = post("/v1/jobs/" + jobId + "/cancel", origin);
+            assertThat(answer).as(origin).startsWith("HTTP/1.1 403").contains("application/problem+json");
+            assertThat(post("/v1/jobs/" + jobId + "/retry", origin)).as(origin).startsWith("HTTP/1.1 403");
+        }
+        assertThat(ApiTests.client(port).get("/v1/jobs/" + jobId).json().get("status").asString())
+                .isEqualTo("SCHEDULED");
+
+        // the api's own pages (the dashboard's Cancel) and other loopback ones are answered
+        assertThat(post("/v1/jobs/" + jobId + "/cancel", "http://localhost:" + port)).startsWith("HTTP/1.1 202");
+        assertThat(post("/v1/jobs/" + jobId + "/retry", "http://[::1]:3000")).startsWith("HTTP/1.1 202");
+        assertThat(filter(filterWith(List.of("conveyor.internal"), null), "localhost", "http://conveyor.internal"))
+                .isEqualTo(200);
+        assertThat(filter(filterWith(List.of("*"), null), "localhost", "http://anything.example")).isEqualTo(200);
+        assertThat(filter(filterWith(null, "0.0.0.0"), "api", "http://anything.example")).as("exposed on purpose")
+                .isEqualTo(200);
+    }
+
+    /** A form's POST with this Origin header, as a browser sends it for a page of that origin. */
+    private String post(String path, String origin) throws IOException {
+        try (var socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: localhost:" + port + "\r\nOrigin: "
+                    + origin + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     @Test
     void namesListedInOpenHostsAreAnsweredToo() throws Exception {
         var listed = filterWith(List.of("Conveyor.Internal"), null);
@@ -104,8 +142,16 @@ class OpenModeHostTest {
 
     /** The status a request addressed to {@code host} gets from {@code filter}: 200 when it is let through. */
     private static int filter(AuthFilter filter, String host) throws Exception {
-        var request = new MockHttpServletRequest("GET", "/v1/queues");
+        return filter(filter, host, null);
+    }
+
+    /** As {@link #filter(AuthFilter, String)}, for a POST sent by a browser for a page of {@code origin}. */
+    private static int filter(AuthFilter filter, String host, String origin) throws Exception {
+        var request = new MockHttpServletRequest(origin == null ? "GET" : "POST", "/v1/queues");
         request.setServerName(host);
+        if (origin != null) {
+            request.addHeader("Origin", origin);
+        }
         var response = new MockHttpServletResponse();
         var passed = new AtomicBoolean();
         filter.doFilter(request, response, (req, res) -> passed.set(true));
