@@ -66,7 +66,7 @@ public class AuthFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         if (!keys.enabled()) {
-            var host = request.getServerName();
+            var host = hostName(request);
             if (checkHosts && !isLoopbackName(host) && !properties.openTo(host)) {
                 // A page of another site whose name its owner pointed at 127.0.0.1 (DNS rebinding) is, to the
                 // browser, that site's own: it could submit, read and cancel jobs here. The name gives it away.
@@ -212,6 +212,21 @@ public class AuthFilter extends OncePerRequestFilter {
             return false;
         }
         return host != null && (isLoopbackName(host) || properties.openTo(host));
+    }
+
+    /**
+     * The name a request was addressed to: its {@code Host} header, without the port, as the client sent it. Not
+     * {@code getServerName()}: where forwarded headers are honoured ({@code server.forward-headers-strategy}, or by
+     * default on a cloud platform) that is {@code X-Forwarded-Host}, which a page may set on its own requests.
+     * Without a {@code Host} (HTTP/1.0), the server's own name.
+     */
+    static String hostName(HttpServletRequest request) {
+        var header = request.getHeader(HttpHeaders.HOST);
+        if (header == null) {
+            return request.getServerName();
+        }
+        var end = header.startsWith("[") ? header.indexOf(']') + 1 : header.indexOf(':');
+        return end <= 0 ? header : header.substring(0, end);
     }
 
     private static String shortened(String name) {

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.mock.env.MockEnvironment;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
@@ -40,11 +41,40 @@ class OpenModeHostTest {
 
     /** The status line and body of a GET with this Host header, sent as bytes (HTTP clients will not send any Host). */
     private String get(String path, String host) throws IOException {
+        return get(port, path, host, "");
+    }
+
+    /** As {@link #get(String, String)}, to the api on {@code port}, with more header lines. */
+    private static String get(int port, String path, String host, String headers) throws IOException {
         try (var socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host
-                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + headers
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
+    }
+
+    /**
+     * Where forwarded headers are honoured (set, or by default on a cloud platform), the server's name is the one
+     * {@code X-Forwarded-Host} gives, when the request comes from a proxy's address, as 127.0.0.1 is; a page served
+     * to a browser on this machine under a rebound name may set that header on its own requests, and was answered.
+     */
+    @Test
+    void aForwardedHostDoesNotStandInForTheNameTheRequestWasSentTo() throws Exception {
+        try (var api = ApiTests.start("--server.forward-headers-strategy=native")) {
+            var port = ((WebServerApplicationContext) api).getWebServer().getPort();
+
+            var answer = get(port, "/v1/queues", "attacker.example:" + port, "X-Forwarded-Host: localhost\r\n");
+
+            assertThat(answer).startsWith("HTTP/1.1 403").doesNotContain("\"queues\"");
+            assertThat(get(port, "/v1/queues", "localhost:" + port, "")).startsWith("HTTP/1.1 200");
+        }
+        var request = new MockHttpServletRequest("GET", "/v1/queues");
+        request.setServerName("localhost");
+        request.addHeader("Host", "attacker.example:8080");
+        var response = new MockHttpServletResponse();
+        filterWith(null, null).doFilter(request, response, (req, res) -> res.getWriter().write("passed"));
+        assertThat(response.getStatus()).isEqualTo(403);
+        assertThat(AuthFilter.hostName(request)).isEqualTo("attacker.example");
     }
 
     @ParameterizedTest
