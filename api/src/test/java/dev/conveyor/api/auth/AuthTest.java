@@ -213,14 +213,23 @@ class AuthTest {
             assertThat(reader.get("/v1/jobs").status()).isEqualTo(200);
         }
 
+        /**
+         * It cannot get, wait for or list jobs; but the answer to a cancel, a retry or a replayed submission is the job
+         * (the contract's), so it learns the jobs it names, as docs/api.md says.
+         */
         @Test
         void aWriteOnlyKeyCannotRead() {
             var writer = anonymous.withKey(ACME_WRITE);
             var jobId = submit(writer, "{\"type\": \"echo\"}");
+            var theirs = submit(acme, "{\"type\": \"echo\", \"payload\": {\"note\": \"acme-rw's\"}}");
 
             assertThat(writer.get("/v1/jobs/" + jobId).status()).isEqualTo(403);
+            assertThat(writer.get("/v1/jobs/" + jobId + "?wait=1").status()).isEqualTo(403);
             assertThat(writer.get("/v1/jobs").status()).isEqualTo(403);
             assertThat(writer.post("/v1/jobs/" + jobId + "/cancel", "").status()).isEqualTo(202);
+            var cancelled = writer.post("/v1/jobs/" + theirs + "/cancel", "");
+            assertThat(cancelled.status()).isEqualTo(202);
+            assertThat(cancelled.json().get("payload").get("note").asString()).isEqualTo("acme-rw's");
         }
 
         @Test
