@@ -1,6 +1,9 @@
 package dev.conveyor.local;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -37,5 +40,16 @@ final class LocalHome {
             Files.writeString(mark, "conveyor-local deletes logs/ and data/ here at every start\n");
         }
         return Optional.empty();
+    }
+
+    /** What went wrong with a file of the home, in words: {@code NoSuchFileException}'s message is a bare path. */
+    static String problem(IOException e) {
+        return switch (e) {
+            case NoSuchFileException missing -> missing.getFile() + ": no such file or directory";
+            case AccessDeniedException denied -> denied.getFile() + ": permission denied";
+            case FileSystemException other when other.getReason() != null ->
+                    (other.getFile() == null ? "" : other.getFile() + ": ") + other.getReason();
+            default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        };
     }
 }

@@ -40,6 +40,18 @@ public final class LocalMain {
 
     /** Runs until stopped; answers the process exit code. */
     static int run(LocalOptions options, PrintStream out) throws Exception {
+        try {
+            return runInHome(options, out);
+        } catch (IOException e) {
+            // A home that cannot be made or written (a read-only or full disk, a file in the way): say which and
+            // why, not a stack trace.
+            out.println("conveyor-local: cannot use " + options.home().toAbsolutePath() + " as its home ("
+                    + LocalHome.problem(e) + "); choose another with --home=DIR");
+            return 1;
+        }
+    }
+
+    private static int runInHome(LocalOptions options, PrintStream out) throws Exception {
         var refused = LocalHome.claim(options.home());
         if (refused.isPresent()) {
             out.println("conveyor-local: " + refused.get());

@@ -34,6 +34,19 @@ class LocalMainTest {
         assertThat(home.resolve("logs")).doesNotExist();
     }
 
+    /** A home that cannot be made (here a file is in the way; a read-only disk is alike) is a message, not a trace. */
+    @Test
+    void saysWhyAHomeCannotBeUsedInsteadOfThrowing() throws Exception {
+        var file = home.resolve("a-file");
+        Files.writeString(file, "not a directory");
+
+        assertThat(LocalMain.run(LocalOptions.parse("--home=" + file.resolve("home"), "--port=" + freePort()), out))
+                .isEqualTo(1);
+
+        assertThat(output.toString(StandardCharsets.UTF_8)).contains("conveyor-local: cannot use "
+                + file.resolve("home").toAbsolutePath() + " as its home (", "Not a directory", "--home=DIR");
+    }
+
     /**
      * Each start deletes its home's {@code logs} and {@code data/postgres}, {@code data/kafka}: given a directory of
      * the user's ({@code --home=.} in a project, {@code --home=$HOME}), it deleted a {@code logs} directory it had not
@@ -89,6 +102,12 @@ class LocalMainTest {
             assertThat(output.toString(StandardCharsets.UTF_8)).contains("another conveyor-local is running");
         } finally {
             holder.stop(Duration.ofSeconds(5));
+        }
+    }
+
+    private static int freePort() throws Exception {
+        try (var socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 }
