@@ -46,6 +46,7 @@ public final class LocalSystem {
     private final List<ChildProcess> training = new ArrayList<>();
     private final PrintStream out;
     private final List<String> jvmOptions;
+    private final Leftovers leftovers;
     private final List<ChildProcess> apis = new ArrayList<>();
     private final List<ChildProcess> workers = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -65,6 +66,7 @@ public final class LocalSystem {
         this.options = options;
         this.java = java;
         this.out = out;
+        this.leftovers = new Leftovers(options.home());
         // The marker lets a later run recognise leftovers by their command line. Compact object headers (JDK 25,
         // JEP 519): 8-byte headers instead of 12 cost the api, the worker and the broker less CPU per job in four
         // side-by-side pairs (docs/performance.md "Compact object headers").
@@ -120,6 +122,7 @@ public final class LocalSystem {
         } else {
             postgres = starting("starting PostgreSQL", () -> EmbeddedPostgresService.start(
                     options.data().resolve("postgres"), 0, log("postgres"), options.postgresSettings()));
+            postgres.pid().ifPresent(leftovers::add);
             jdbcUrl = postgres.jdbcUrl();
             jdbcUser = EmbeddedPostgresService.USER;
             jdbcPassword = EmbeddedPostgresService.PASSWORD;
@@ -202,6 +205,7 @@ public final class LocalSystem {
     /** Notes a process launched here; if a stop has begun (it may have missed this one), stops it and gives up. */
     private void launched(ChildProcess child) {
         launched.add(child);
+        leftovers.add(child.pid());
         if (stopping) {
             child.stop(STOP_GRACE);
             throw new StoppedException();

@@ -47,6 +47,8 @@ class LocalSystemStopTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(brokerPid)
                 && !Files.readString(brokerPid).isBlank());
         var broker = ProcessHandle.of(Long.parseLong(Files.readString(brokerPid).strip())).orElseThrow();
+        // noted as launched: a launcher killed now (SIGKILL, no hook) leaves the next run a way to stop it
+        assertThat(Files.readAllLines(dir.resolve("home").resolve("pids"))).contains(String.valueOf(broker.pid()));
 
         system.stop(); // what the shutdown hook runs
 
