@@ -174,7 +174,12 @@ public final class LocalSystem {
             }
             return null;
         });
-        children().forEach(this::watch);
+        var sentinel = new Sentinel(out, this::stopping, System::exit);
+        children().forEach(sentinel::watch);
+        if (postgres != null) {
+            postgres.pid().ifPresentOrElse(pid -> sentinel.watchPostgres(pid, log("postgres")),
+                    () -> out.println("!! cannot read PostgreSQL's pid: local will not notice if it stops"));
+        }
     }
 
     /** The command-line arguments of api number {@code n} (from 1): local's own, then the user's {@code --api-arg}s. */
@@ -406,20 +411,6 @@ public final class LocalSystem {
             out.print("(killed " + killed + " after " + STOP_GRACE.toSeconds() + " s) ");
         }
         return null;
-    }
-
-    private void watch(ChildProcess child) {
-        child.onExit().thenRun(() -> {
-            if (stopping) {
-                return;
-            }
-            out.println();
-            out.println("!! " + child + " exited unexpectedly with code " + child.exitValue() + "; see " + child.logFile());
-            if (!child.name().startsWith("worker-")) {
-                out.println("!! nothing works without the " + child.name() + ": stopping everything");
-                System.exit(1);
-            }
-        });
     }
 
     /** A step of the start: not begun once a stop has begun; one that a stop ends (its processes asked to go) is. */
