@@ -30,19 +30,24 @@ record JavaLauncher(Path java, String classPath, boolean repackagedJar) {
         return new JavaLauncher(java, classPath, isRepackagedJar(classPath));
     }
 
-    /** The command that runs {@code mainClass} with the given JVM options and program arguments. */
+    /**
+     * The command that runs {@code mainClass} with the given JVM options and program arguments, through
+     * {@link Tether}: the process ends when this one does.
+     */
     List<String> command(String mainClass, List<String> jvmOptions, List<String> args) {
         var command = new ArrayList<String>();
         command.add(java.toString());
         command.addAll(jvmOptions);
+        command.add("-D" + Tether.PARENT + "=" + ProcessHandle.current().pid());
         command.add("-cp");
         command.add(classPath);
         if (repackagedJar) {
-            command.add("-Dloader.main=" + mainClass);
+            command.add("-Dloader.main=" + Tether.class.getName());
             command.add(PROPERTIES_LAUNCHER);
         } else {
-            command.add(mainClass);
+            command.add(Tether.class.getName());
         }
+        command.add(mainClass);
         command.addAll(args);
         return command;
     }

@@ -23,16 +23,18 @@ class JavaLauncherTest {
         var launcher = new JavaLauncher(Path.of("/jdk/bin/java"), "a.jar" + File.pathSeparator + "classes", false);
 
         assertThat(launcher.command("x.Main", List.of("-Dk=v"), List.of("--a=b")))
-                .containsExactly("/jdk/bin/java", "-Dk=v", "-cp", "a.jar" + File.pathSeparator + "classes", "x.Main", "--a=b");
+                .containsExactly("/jdk/bin/java", "-Dk=v", "-Dconveyor.local.parent=" + ProcessHandle.current().pid(), "-cp",
+                        "a.jar" + File.pathSeparator + "classes", "dev.conveyor.local.Tether", "x.Main", "--a=b");
     }
 
     @Test
     void runsAMainClassFromTheRepackagedJarThroughPropertiesLauncher() {
         var launcher = new JavaLauncher(Path.of("/jdk/bin/java"), "conveyor-local.jar", true);
 
-        assertThat(launcher.command("x.Main", List.of(), List.of("--a=b"))).containsExactly("/jdk/bin/java", "-cp",
-                "conveyor-local.jar", "-Dloader.main=x.Main", "org.springframework.boot.loader.launch.PropertiesLauncher",
-                "--a=b");
+        assertThat(launcher.command("x.Main", List.of(), List.of("--a=b"))).containsExactly("/jdk/bin/java",
+                "-Dconveyor.local.parent=" + ProcessHandle.current().pid(), "-cp", "conveyor-local.jar",
+                "-Dloader.main=dev.conveyor.local.Tether", "org.springframework.boot.loader.launch.PropertiesLauncher",
+                "x.Main", "--a=b");
     }
 
     @Test
