@@ -1,6 +1,7 @@
 package dev.conveyor.local;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,11 +93,25 @@ final class WarmStart {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
+            deleteAfterFailure(partial);
             throw new IOException("interrupted while extracting", e);
+        } catch (IOException e) {
+            // An extraction cut short by a full disk kept what it had written (tens of MB, up to the last byte
+            // free), and PostgreSQL's start then failed for want of space.
+            deleteAfterFailure(partial);
+            throw e;
         }
         // Whole or not at all: a run stopped while extracting leaves only the .partial folder, extracted again.
         deleteTree(appDir);
         Files.move(partial, appDir);
+    }
+
+    private static void deleteAfterFailure(Path partial) {
+        try {
+            deleteTree(partial);
+        } catch (IOException | UncheckedIOException e) {
+            // what is left is deleted by the next extraction
+        }
     }
 
     private static void deleteOthers(Path keep) throws IOException {

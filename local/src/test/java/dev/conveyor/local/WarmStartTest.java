@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,5 +48,28 @@ class WarmStartTest {
 
         assertThat(WarmStart.prepare(java, dir, new PrintStream(out))).isEmpty();
         assertThat(dir.resolve("app")).doesNotExist();
+    }
+
+    /** On a disk that fills up during the extraction, what it wrote is given back, for PostgreSQL and Kafka. */
+    @Test
+    void aFailedExtractionStartsColdAndLeavesNothingBehind() throws Exception {
+        var jar = Files.writeString(dir.resolve("conveyor-local.jar"), "a jar");
+        var java = dir.resolve("java");
+        Files.writeString(java, """
+                #!/bin/sh
+                for last; do :; done
+                mkdir -p "$last" && echo 'half a jar' > "$last/conveyor-local.jar"
+                exit 1
+                """);
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwx------"));
+        var out = new ByteArrayOutputStream();
+        var home = dir.resolve("home");
+
+        assertThat(WarmStart.prepare(new JavaLauncher(java, jar.toString(), true), home, new PrintStream(out))).isEmpty();
+
+        assertThat(out.toString()).contains("starting cold", "extract failed");
+        try (var left = Files.walk(home.resolve("app"))) {
+            assertThat(left.filter(Files::isRegularFile)).isEmpty();
+        }
     }
 }
