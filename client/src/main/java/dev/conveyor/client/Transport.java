@@ -64,9 +64,13 @@ final class Transport {
             return new Call("POST", path, body, null, repeatable, Duration.ZERO, null);
         }
 
-        /** Whether another try may start: the call is repeatable, and its time not up. */
-        boolean mayRetry() {
-            return repeatable && (retryUntil == null || retryUntil - System.nanoTime() > 0);
+        /**
+         * Whether another try may start after {@code wait}: the call is repeatable, and its time not up by then (a
+         * pause that ends past it would keep the caller longer than it gave, for an answer it no longer waits for).
+         */
+        boolean mayRetryAfter(Duration wait) {
+            return repeatable
+                    && (retryUntil == null || Duration.ofNanos(retryUntil - System.nanoTime()).compareTo(wait) > 0);
         }
     }
 
@@ -105,21 +109,22 @@ final class Transport {
                         + maxResponseBytes + " bytes: raise ConveyorClient.Builder.maxResponseBytes (or ask for "
                         + "smaller pages, JobQuery.pageSize)", e);
             } catch (IOException e) {
-                if (!call.mayRetry() || attempt >= retry.maxAttempts() || closed) {
+                var backoff = retry.backoff(attempt + 1);
+                if (!call.mayRetryAfter(backoff) || attempt >= retry.maxAttempts() || closed) {
                     throw new ConveyorException(call.method() + " " + call.path() + " got no answer"
                             + (attempt > 1 ? " in " + attempt + " tries" : "") + ": " + e, e);
                 }
-                pause(retry.backoff(attempt + 1));
+                pause(backoff);
                 continue;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ConveyorException("interrupted while waiting for " + call.path(), e);
             }
             var status = response.statusCode();
-            if ((status == 503 || status == 429) && call.mayRetry() && attempt < retry.maxAttempts()) {
+            if ((status == 503 || status == 429) && attempt < retry.maxAttempts()) {
                 var next = attempt + 1;
                 var wait = retryAfter(response.headers()).orElseGet(() -> retry.backoff(next));
-                if (wait.compareTo(retry.maxDelay()) <= 0) {
+                if (wait.compareTo(retry.maxDelay()) <= 0 && call.mayRetryAfter(wait)) {
                     pause(wait);
                     continue;
                 }

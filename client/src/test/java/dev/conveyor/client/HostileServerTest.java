@@ -259,6 +259,21 @@ class HostileServerTest {
             assertThat(api.received()).hasSize(1);
         }
 
+        /** A Retry-After within maxDelay but past await's deadline is not waited out: the caller gave less time. */
+        @Test
+        void awaitDoesNotWaitOutARetryAfterThatEndsPastItsDeadline() {
+            api.then(503, "{\"title\":\"Unavailable\",\"status\":503,\"detail\":\"later\"}", "Retry-After", "5")
+                    .then(200, JOB.replace("RUNNING", "SUCCEEDED"));
+            try (var client = ConveyorClient.builder(api.uri()).build()) { // maxDelay 10 s
+                var call = CompletableFuture.supplyAsync(() -> client.await(ID, Duration.ofSeconds(1)));
+                // before, it slept the 5 s and asked again with the wait of a deadline long gone
+                assertThat(call).failsWithin(Duration.ofSeconds(3)).withThrowableOfType(ExecutionException.class)
+                        .havingCause().isInstanceOfSatisfying(ProblemException.class,
+                                e -> assertThat(e.status()).isEqualTo(503));
+            }
+            assertThat(api.received()).hasSize(1);
+        }
+
         @Test
         void awaitDoesNotHammerAServerThatIgnoresWait() {
             for (var i = 0; i < 1000; i++) {
