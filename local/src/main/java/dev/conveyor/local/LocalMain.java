@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 
 /**
  * {@code java -jar conveyor-local.jar}: runs PostgreSQL, Kafka, one api and N workers on this machine
@@ -66,13 +67,24 @@ public final class LocalMain {
             }
             var leftovers = new Leftovers(options.home());
             leftovers.stopAll(out);
+            var ports = new ArrayList<Integer>();
             for (var n = 1; n <= options.apis(); n++) {
-                if (!portFree(options.apiPort(n))) {
-                    out.println("conveyor-local: port " + options.apiPort(n) + " is in use; choose another with --port=N");
+                ports.add(options.apiPort(n));
+            }
+            try (var claims = PortClaims.claim(PortClaims.DIRECTORY, ports)) {
+                if (claims.taken().isPresent()) {
+                    out.println("conveyor-local: port " + claims.taken().get() + " is taken by another conveyor-local; "
+                            + "choose another with --port=N");
                     return 1;
                 }
+                for (var port : ports) {
+                    if (!portFree(port)) {
+                        out.println("conveyor-local: port " + port + " is in use; choose another with --port=N");
+                        return 1;
+                    }
+                }
+                return runLocked(options, out, leftovers);
             }
-            return runLocked(options, out, leftovers);
         }
     }
 

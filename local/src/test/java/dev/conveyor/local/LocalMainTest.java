@@ -34,6 +34,30 @@ class LocalMainTest {
         assertThat(home.resolve("logs")).doesNotExist();
     }
 
+    /**
+     * Two launchers started at once with different homes both found the port free; the second then took the first's
+     * api for its own. The port is claimed among launchers before anything starts.
+     */
+    @Test
+    void refusesAPortThatAnotherLauncherHasClaimedThoughNothingListensYet() throws Exception {
+        var port = freePort();
+        var holder = ChildProcess.start("lock-holder", JavaLauncher.current().command(LockHolder.class.getName(),
+                List.of(), List.of(PortClaims.file(PortClaims.DIRECTORY, port).toString())), home.resolve("holder.log"));
+        try {
+            await().until(() -> Files.exists(home.resolve("holder.log"))
+                    && Files.readString(home.resolve("holder.log")).contains("locked"));
+
+            assertThat(LocalMain.run(LocalOptions.parse("--port=" + port, "--home=" + home.resolve("second")), out))
+                    .isEqualTo(1);
+
+            assertThat(output.toString(StandardCharsets.UTF_8))
+                    .contains("port " + port + " is taken by another conveyor-local; choose another with --port=N");
+            assertThat(home.resolve("second").resolve("logs")).doesNotExist();
+        } finally {
+            holder.stop(Duration.ofSeconds(5));
+        }
+    }
+
     /** A home that cannot be made (here a file is in the way; a read-only disk is alike) is a message, not a trace. */
     @Test
     void saysWhyAHomeCannotBeUsedInsteadOfThrowing() throws Exception {
