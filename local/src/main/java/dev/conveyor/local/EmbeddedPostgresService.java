@@ -172,10 +172,17 @@ final class EmbeddedPostgresService implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the server and deletes its data. A server that is gone already (it crashed, or was killed: {@code local}
+     * then stops everything) is not asked to stop: zonky's {@code pg_ctl stop} fails, and zonky logs that failure
+     * with its stack trace on the launcher's console, under the message that said PostgreSQL had ended.
+     */
     @Override
     public void close() {
         try {
-            postgres.close();
+            if (pid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).isPresent()) {
+                postgres.close();
+            }
             FileTrees.delete(dataDirectory);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot stop embedded PostgreSQL: " + e.getMessage(), e);

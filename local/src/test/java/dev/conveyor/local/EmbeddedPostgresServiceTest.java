@@ -3,6 +3,11 @@ package dev.conveyor.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
@@ -11,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class EmbeddedPostgresServiceTest {
 
@@ -53,6 +59,27 @@ class EmbeddedPostgresServiceTest {
 
         await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.of(pid).isEmpty());
         assertThat(dir.resolve("logs/postgres.log")).exists();
+    }
+
+    /** A server that died (local then stops everything) is not asked to stop: that logged a stack trace. */
+    @Test
+    void closesAServerThatIsGoneAlreadyQuietly() throws Exception {
+        var dataDirectory = dir.resolve("data/postgres");
+        var postgres = EmbeddedPostgresService.start(dataDirectory, 0, dir.resolve("logs/postgres.log"));
+        var zonky = (Logger) LoggerFactory.getLogger(EmbeddedPostgres.class);
+        var events = new ListAppender<ILoggingEvent>();
+        events.start();
+        zonky.addAppender(events);
+        try {
+            postgres.stopImmediately();
+
+            postgres.close();
+
+            assertThat(events.list).noneMatch(event -> event.getLevel().isGreaterOrEqual(Level.WARN));
+            assertThat(dataDirectory).doesNotExist();
+        } finally {
+            zonky.detachAppender(events);
+        }
     }
 
     @Test
