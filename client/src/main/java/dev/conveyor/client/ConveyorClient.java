@@ -107,12 +107,8 @@ public final class ConveyorClient implements AutoCloseable {
                 ? FOREVER.toNanos() : timeout.toNanos());
         while (true) {
             var sent = System.nanoTime();
-            var left = Math.max(0, deadline - sent);
-            var wait = Math.min(MAX_WAIT_SECONDS, left / 1e9);
-            // tries after the deadline would keep the caller past the time it gave, for an answer it no longer waits for
-            var call = new Transport.Call("GET", "/v1/jobs/" + id + "?wait=" + String.format(Locale.ROOT, "%.3f",
-                    wait), null, null, true, Duration.ofMillis((long) (wait * 1000)), deadline);
-            var job = transport.send(call, ConveyorClient::job);
+            // made anew for each try: one sent again after a 503 asks for what is left of the time, not all of it
+            var job = transport.send(() -> longPoll(id, deadline), ConveyorClient::job);
             var now = System.nanoTime();
             if (job.isTerminal() || deadline - now <= 0) {
                 return job;
@@ -124,6 +120,15 @@ public final class ConveyorClient implements AutoCloseable {
                 Transport.pause(Duration.ofNanos(Math.min(gap, deadline - now)));
             }
         }
+    }
+
+    /** A long-poll for what is left until {@code deadline}; no try of it starts after the deadline. */
+    private static Transport.Call longPoll(UUID id, long deadline) {
+        var left = Math.max(0, deadline - System.nanoTime());
+        var wait = Math.min(MAX_WAIT_SECONDS, left / 1e9);
+        // tries after the deadline would keep the caller past the time it gave, for an answer it no longer waits for
+        return new Transport.Call("GET", "/v1/jobs/" + id + "?wait=" + String.format(Locale.ROOT, "%.3f", wait), null,
+                null, true, Duration.ofMillis((long) (wait * 1000)), deadline);
     }
 
     /** One page of jobs, newest first; {@code after} is the {@code next} of the previous page, or null for the first. */

@@ -22,6 +22,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -84,7 +85,21 @@ final class Transport {
      * {@link IllegalArgumentException} (or Jackson's exceptions) for JSON that is not what the api answers.
      */
     <T> T send(Call call, Function<JsonNode, T> reader) {
-        var json = send(call);
+        return send(() -> call, reader);
+    }
+
+    /** The body of a successful (2xx) answer, as JSON. */
+    JsonNode send(Call call) {
+        return send(() -> call);
+    }
+
+    /**
+     * The same for a call made anew for each try: a long-poll's wait is what is left of its caller's time when the
+     * try starts, not what was left at the first.
+     */
+    <T> T send(Supplier<Call> calls, Function<JsonNode, T> reader) {
+        var json = send(calls);
+        var call = calls.get();
         try {
             return reader.apply(json);
         } catch (JacksonException | IllegalArgumentException e) {
@@ -93,10 +108,10 @@ final class Transport {
         }
     }
 
-    /** The body of a successful (2xx) answer, as JSON. */
-    JsonNode send(Call call) {
-        var request = request(call);
+    private JsonNode send(Supplier<Call> calls) {
         for (var attempt = 1; ; attempt++) {
+            var call = calls.get();
+            var request = request(call);
             if (closed) {
                 throw new ConveyorException(call.method() + " " + call.path() + " not sent: the client is closed",
                         null);

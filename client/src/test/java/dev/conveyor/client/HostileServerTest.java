@@ -1,6 +1,7 @@
 package dev.conveyor.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -272,6 +273,24 @@ class HostileServerTest {
                                 e -> assertThat(e.status()).isEqualTo(503));
             }
             assertThat(api.received()).hasSize(1);
+        }
+
+        /** A long-poll sent again after a 503 asks for what is left of await's time, not for all of it once more. */
+        @Test
+        void aLongPollSentAgainAsksOnlyForTheTimeLeft() {
+            api.then(503, "{\"title\":\"Unavailable\",\"status\":503,\"detail\":\"later\"}", "Retry-After", "1")
+                    .then(200, JOB.replace("RUNNING", "SUCCEEDED"));
+            try (var client = ConveyorClient.builder(api.uri()).build()) {
+                assertThat(client.await(ID, Duration.ofSeconds(3)).status()).isEqualTo(JobStatus.SUCCEEDED);
+            }
+            assertThat(api.received()).extracting(StubApi.Received::uri).satisfiesExactly(
+                    first -> assertThat(wait(first)).isCloseTo(3.0, within(0.2)),
+                    // before, 3.000 again: with pauses between tries, a long-poll could end past the deadline
+                    again -> assertThat(wait(again)).isLessThan(2.2));
+        }
+
+        private static double wait(String uri) {
+            return Double.parseDouble(uri.replaceFirst(".*[?&]wait=([0-9.]+).*", "$1"));
         }
 
         @Test
