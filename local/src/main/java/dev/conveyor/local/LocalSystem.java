@@ -122,7 +122,11 @@ public final class LocalSystem {
         } else {
             postgres = starting("starting PostgreSQL", () -> EmbeddedPostgresService.start(
                     options.data().resolve("postgres"), 0, log("postgres"), options.postgresSettings()));
-            postgres.pid().ifPresent(leftovers::add);
+            postgres.pid().ifPresent(pid -> {
+                leftovers.add(pid);
+                PostgresTether.start(ProcessHandle.current().pid(), pid, options.data().resolve("postgres"),
+                        log("postgres-tether"));
+            });
             jdbcUrl = postgres.jdbcUrl();
             jdbcUser = EmbeddedPostgresService.USER;
             jdbcPassword = EmbeddedPostgresService.PASSWORD;
