@@ -116,6 +116,8 @@ class KeysController {
         var created = keys.create(name, tenant, scopes);
         // the secret is shown once, here: answered as JSON whatever the request accepts, never lost to a 406
         response.setHeader(HttpHeaders.LOCATION, "/v1/keys/" + created.key().id());
+        // the answer holds the secret: no cache or proxy along the way may keep a copy
+        response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
         answers.write(response, HttpStatus.CREATED, KeyView.of(created.key(), created.secret()));
     }
 

@@ -261,6 +261,8 @@ class AuthTest {
             var id = made.json().get("id").asString();
             assertThat(key).startsWith("cvk_").hasSizeGreaterThan(40);
             assertThat(made.header("Location")).isEqualTo("/v1/keys/" + id);
+            // the answer holds the secret: no cache along the way keeps it
+            assertThat(made.header("Cache-Control")).isEqualTo("no-store");
             assertThat(made.json().get("tenant").asString()).isEqualTo("initech");
 
             var initech = anonymous.withKey(key);
