@@ -63,7 +63,7 @@ class MigrationLockTest {
                         .satisfies(e -> assertThat(lockTimeout(e)).as("the cause: %s", e).isTrue());
                 var analysis = new MigrationLockFailure().analyze(start.handle((api, e) -> e).get());
                 assertThat(analysis).extracting(FailureAnalysis::getDescription).asString()
-                        .contains("V13", "conveyor.api.migration-lock-timeout", "rolled back");
+                        .contains("V14", "conveyor.api.migration-lock-timeout", "rolled back");
                 assertThat(analysis.getAction()).contains("Start the api again");
             } finally {
                 oldApi.rollback();
@@ -74,7 +74,7 @@ class MigrationLockTest {
             assertThat(JdbcClient.create(api.getBean(DataSource.class))
                     .sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs'"
                             + " AND column_name = 'upgrade_test'").query(Integer.class).single())
-                    .as("V13, migrated by the next start").isOne();
+                    .as("V14, migrated by the next start").isOne();
             assertThat(lockTimeouts(api.getBean(DataSource.class))).as("connections of the pool, once migrated")
                     .containsOnly("0");
         }
@@ -121,14 +121,14 @@ class MigrationLockTest {
                 "--spring.flyway.locations=classpath:db/migration,classpath:db/upgrade-test/slow",
                 "--spring.datasource.hikari.connection-init-sql=SET idle_in_transaction_session_timeout = '1s'")) {
             assertThat(JdbcClient.create(api.getBean(DataSource.class))
-                    .sql("SELECT success FROM flyway_schema_history WHERE version = '13'").query(Boolean.class)
-                    .optional()).as("V13, recorded as applied").contains(true);
+                    .sql("SELECT success FROM flyway_schema_history WHERE version = '14'").query(Boolean.class)
+                    .optional()).as("V14, recorded as applied").contains(true);
             assertThat(api.getBean(Flyway.class).getConfiguration().getLockRetryCount())
                     .as("seconds a replica waits for another's migration").isGreaterThanOrEqualTo(600);
         }
     }
 
-    /** A database as the version running before the upgrade left it: the released migrations, V1 to V12. */
+    /** A database as the version running before the upgrade left it: the released migrations, V1 to V13. */
     private static String runningVersion() {
         var url = TestPostgres.newDatabase();
         Flyway.configure().dataSource(url, "postgres", "").load().migrate();

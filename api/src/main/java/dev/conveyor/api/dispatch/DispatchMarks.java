@@ -92,7 +92,12 @@ class DispatchMarks implements SmartLifecycle {
      * otherwise take the place of the retry's mark, and the retry, unmarked, be published again after its lease.
      */
     void add(UUID id, int generation, int attempts, int partition, long offset) {
-        var mark = new DispatchMark(id, generation, attempts, partition, offset);
+        add(id, generation, attempts, 0, partition, offset);
+    }
+
+    /** As {@link #add(UUID, int, int, int, long)}, for a dispatch after {@code handBacks} hand-backs. */
+    void add(UUID id, int generation, int attempts, int handBacks, int partition, long offset) {
+        var mark = new DispatchMark(id, generation, attempts, handBacks, partition, offset);
         if (unwritten.merge(id, mark, (waiting, added) -> isBefore(added, waiting) ? waiting : added) != mark) {
             return;
         }
@@ -104,18 +109,28 @@ class DispatchMarks implements SmartLifecycle {
 
     private static boolean isBefore(DispatchMark mark, DispatchMark other) {
         return mark.generation() != other.generation() ? mark.generation() < other.generation()
-                : mark.attempts() < other.attempts();
+                : mark.attempts() != other.attempts() ? mark.attempts() < other.attempts()
+                : mark.handBacks() < other.handBacks();
     }
 
     /**
      * A worker reported on attempt {@code attempt} of the job's generation {@code generation} (it started it, or ended
      * it): the marks of that attempt and earlier ones of that generation, and those of earlier generations, need not
      * be written. An event of an earlier generation (a record of the job from before an operator's cancel and retry,
-     * run late) leaves the mark of the later one: without it the poller would publish the job again.
+     * run late) leaves the mark of the later one: without it the poller would publish the job again. A hand-back
+     * ({@code handBacks} not null: the worker gave the dispatch of that count back unstarted) settles the marks of
+     * that dispatch and earlier ones only, not the mark of the attempt's dispatch after it.
      */
-    void settled(UUID id, int generation, int attempt) {
+    void settled(UUID id, int generation, int attempt, Integer handBacks) {
         unwritten.computeIfPresent(id, (key, mark) -> generation > mark.generation()
-                || generation == mark.generation() && mark.attempts() < attempt ? null : mark);
+                || generation == mark.generation() && (mark.attempts() < attempt - 1
+                        || mark.attempts() == attempt - 1 && (handBacks == null || mark.handBacks() <= handBacks))
+                ? null : mark);
+    }
+
+    /** As {@link #settled(UUID, int, int, Integer)} for a start or an end of a run. */
+    void settled(UUID id, int generation, int attempt) {
+        settled(id, generation, attempt, null);
     }
 
     /**

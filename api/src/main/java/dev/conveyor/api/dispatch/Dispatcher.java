@@ -75,14 +75,21 @@ public class Dispatcher implements SmartLifecycle {
 
     /**
      * One attempt to hand to the workers; {@code attempts} counts the attempts started so far, {@code generation}
-     * the explicit retries.
+     * the explicit retries, {@code handBacks} the times workers gave the job back unstarted since the last retry.
      */
     public record Item(UUID id, String tenant, String type, String queue, int attempts, int maxAttempts,
-            int timeoutSeconds, JsonNode payload, int generation) {
+            int timeoutSeconds, JsonNode payload, int generation, int handBacks) {
 
+        /** An attempt of a job never given back. */
+        public Item(UUID id, String tenant, String type, String queue, int attempts, int maxAttempts,
+                int timeoutSeconds, JsonNode payload, int generation) {
+            this(id, tenant, type, queue, attempts, maxAttempts, timeoutSeconds, payload, generation, 0);
+        }
+
+        /** A job just submitted or retried: never given back since. */
         public static Item of(Job job, String tenant, int generation) {
             return new Item(job.id(), tenant, job.type(), job.queue(), job.attempts(), job.maxAttempts(),
-                    job.timeoutSeconds(), job.payload(), generation);
+                    job.timeoutSeconds(), job.payload(), generation, 0);
         }
     }
 
@@ -136,13 +143,14 @@ public class Dispatcher implements SmartLifecycle {
                 }
                 var message = new JobDispatch(JobDispatch.VERSION, item.id(), item.type(), item.queue(),
                         item.attempts() + 1, item.maxAttempts(), item.timeoutSeconds(), item.payload(), now,
-                        item.generation());
+                        item.generation(), item.handBacks());
                 var topic = Topics.jobs(item.queue());
                 kafka.send(tracing.jobRecord(topic, partition(item, topic), item.id(), Json.write(message)))
                         .whenComplete((sent, failure) -> {
                             if (failure == null) {
                                 var record = sent.getRecordMetadata();
-                                marks.add(item.id(), item.generation(), item.attempts(), record.partition(),
+                                marks.add(item.id(), item.generation(), item.attempts(), item.handBacks(),
+                                        record.partition(),
                                         record.offset());
                                 jobMetrics.dispatched(item.queue());
                                 published();
@@ -183,15 +191,17 @@ public class Dispatcher implements SmartLifecycle {
     }
 
     /**
-     * The partition of an attempt's record: the first attempt's is its key's (the job id's, as Kafka's producer
-     * picks it); each later attempt's is the next partition after its attempt before, so that a job given back (by a
+     * The partition of an attempt's record: the first dispatch's is its key's (the job id's, as Kafka's producer
+     * picks it); each later dispatch's (a later attempt, or the same one after a hand-back) is the next partition
+     * after the dispatch before, so that a job given back (by a
      * worker without its handler, by a worker stopping) or rescued from a dead worker is offered to other consumers.
      * While a share group has no more members than partitions, Kafka gives each partition to one member, and a record
      * keyed like the one before went back to the same worker each time: a job that only some of a queue's workers
      * can run failed after 20 hand-backs whenever its key's partition belonged to one of the others.
      */
     private Integer partition(Item item, String topic) {
-        if (item.attempts() == 0) {
+        var dispatches = (long) item.attempts() + item.handBacks();
+        if (dispatches == 0) {
             return null; // the key's: most jobs, and Kafka's partitioner computes it anyway
         }
         var partitions = kafka.partitionsFor(topic).size();
@@ -199,7 +209,7 @@ public class Dispatcher implements SmartLifecycle {
             return null; // no metadata yet: the producer waits for it and picks the key's
         }
         var key = Utils.toPositive(Utils.murmur2(item.id().toString().getBytes(StandardCharsets.UTF_8)));
-        return (int) ((key + (long) item.attempts()) % partitions);
+        return (int) ((key + dispatches) % partitions);
     }
 
     private void unpublished(Item item) {
@@ -209,10 +219,11 @@ public class Dispatcher implements SmartLifecycle {
 
     /**
      * A worker's event of the job's attempt {@code attempt} of generation {@code generation} has been read: its
-     * dispatch mark, if this api still holds it, need not be written (see {@link DispatchMarks}).
+     * dispatch mark, if this api still holds it, need not be written (see {@link DispatchMarks}). {@code handBacks}:
+     * the dispatch's, when the worker gave the job back unstarted; null for any other event.
      */
-    public void settled(UUID id, int generation, int attempt) {
-        marks.settled(id, generation, attempt);
+    public void settled(UUID id, int generation, int attempt, Integer handBacks) {
+        marks.settled(id, generation, attempt, handBacks);
         windows.settled(id);
     }
 

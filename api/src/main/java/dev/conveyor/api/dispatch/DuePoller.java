@@ -85,7 +85,7 @@ class DuePoller implements SmartLifecycle {
                   WHERE s.share > 0) taken
             WHERE j.id = taken.id
             RETURNING j.id, j.tenant, j.type, j.queue, j.attempts, j.max_attempts, j.timeout_seconds, j.payload,
-                      j.generation, j.run_at
+                      j.generation, j.run_at, j.hand_backs
             """.formatted(ApiInstance.LIVE_OWNERS_SQL);
 
     /** Publishes jobs whose leases were taken at the given {@link System#nanoTime()}. */
@@ -164,7 +164,8 @@ class DuePoller implements SmartLifecycle {
                         new Dispatcher.Item(rs.getObject("id", UUID.class), rs.getString("tenant"),
                                 rs.getString("type"), rs.getString("queue"), rs.getInt("attempts"),
                                 rs.getInt("max_attempts"), rs.getInt("timeout_seconds"),
-                                Json.raw(rs.getString("payload")), rs.getInt("generation"))))
+                                Json.raw(rs.getString("payload")), rs.getInt("generation"),
+                                rs.getInt("hand_backs"))))
                 .list());
         // on Kafka in the order they were due (RETURNING keeps none)
         taken.sort(Comparator.comparing(Taken::runAt).thenComparing(t -> t.item().id()));

@@ -12,7 +12,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Writes dispatch marks, many per statement. A mark only applies while the job still waits for the attempt that
  * was published, of the generation that was published, so a late mark never hides a retry that is due, nor stands for
  * the record of a job an operator retried since (a new generation, whose attempts go on from the same count when
- * none had started: cancelled while queued).
+ * none had started: cancelled while queued), nor a dispatch given back unstarted for the one after it (the same
+ * attempt, one more hand-back).
  *
  * <p>Which jobs still wait is read from the rows as they are locked (by primary key, in id order as
  * {@link dev.conveyor.api.job.JobLocks} locks), and the update then names those rows by id alone. Written as one
@@ -26,7 +27,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 class JdbcMarkWriter implements DispatchMarks.Writer {
 
     static final String LOCK = """
-            SELECT id, generation, attempts, status = 'QUEUED' AND dispatched_at IS NULL AS waiting
+            SELECT id, generation, attempts, hand_backs, status = 'QUEUED' AND dispatched_at IS NULL AS waiting
             FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE
             """;
 
@@ -53,10 +54,11 @@ class JdbcMarkWriter implements DispatchMarks.Writer {
                     .query(rs -> {
                         if (rs.getBoolean("waiting")) {
                             waitingFor.put(rs.getObject("id", UUID.class),
-                                    new Attempt(rs.getInt("generation"), rs.getInt("attempts")));
+                                    new Attempt(rs.getInt("generation"), rs.getInt("attempts"),
+                                            rs.getInt("hand_backs")));
                         }
                     });
-            var due = marks.stream().filter(mark -> new Attempt(mark.generation(), mark.attempts())
+            var due = marks.stream().filter(mark -> new Attempt(mark.generation(), mark.attempts(), mark.handBacks())
                     .equals(waitingFor.get(mark.id()))).toList();
             if (due.isEmpty()) {
                 return;
@@ -69,6 +71,6 @@ class JdbcMarkWriter implements DispatchMarks.Writer {
         });
     }
 
-    private record Attempt(int generation, int attempts) {
+    private record Attempt(int generation, int attempts, int handBacks) {
     }
 }

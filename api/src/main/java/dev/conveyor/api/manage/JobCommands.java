@@ -29,7 +29,7 @@ class JobCommands {
 
     /**
      * Back to QUEUED with a fresh budget (every attempt so far counts as charged against the raised maxAttempts, and
-     * the lost attempts start again from none); the lease leaves the publish to the caller's fast path.
+     * the lost attempts and hand-backs start again from none); the lease leaves the publish to the caller's fast path.
      *
      * <p>The status guard is wrapped in {@code IS TRUE} so that the planner cannot match it to {@code jobs_ended_idx}
      * (its predicate, ended jobs, is implied by {@code status IN ('FAILED', 'CANCELLED')}): with statistics taken
@@ -41,6 +41,7 @@ class JobCommands {
                 max_attempts = attempts + initial_max_attempts,
                 uncharged_attempts = 0,
                 lost_attempts = 0,
+                hand_backs = 0,
                 generation = generation + 1,
                 cancel_requested_at = NULL,
                 result = NULL,

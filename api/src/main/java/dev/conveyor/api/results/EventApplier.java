@@ -92,7 +92,8 @@ class EventApplier {
         // Each of these jobs has left QUEUED, or will once its events are applied (they are retried until they are).
         for (var event : events) {
             if (!(event instanceof JobProgress)) {
-                dispatcher.settled(event.jobId(), event.generation(), event.attempt());
+                dispatcher.settled(event.jobId(), event.generation(), event.attempt(),
+                        event instanceof JobFinished f ? f.handBacks() : null);
             }
         }
         try {

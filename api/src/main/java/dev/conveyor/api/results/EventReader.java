@@ -117,7 +117,9 @@ public final class EventReader {
         var startedAt = f.startedAt() == null ? null : instant(f.startedAt(), now);
         return new JobFinished(f.v(), f.jobId(), f.attempt(), f.generation(), f.maxAttempts(), workerId(f.workerId()),
                 outcome, outcome == JobFinished.Outcome.SUCCEEDED ? result : null, error, retryAfter, at,
-                startedAt == null || startedAt.isAfter(at) ? null : startedAt);
+                startedAt == null || startedAt.isAfter(at) ? null : startedAt,
+                // a hand-back says its attempt never ran: only a failure can (a result of a run is never dropped)
+                outcome == JobFinished.Outcome.FAILED ? f.handBacks() : null);
     }
 
     /**

@@ -31,8 +31,10 @@ import org.springframework.stereotype.Component;
 class JobLifecycle {
 
     /**
-     * Hand-backs (a worker shutting down gives a job back) a job may have before it fails: each is harmless, but a
-     * job that is handed back forever never ends.
+     * Hand-backs a job may have before it fails, of each kind that can go on forever: a worker shutting down gives
+     * back a running attempt (an uncharged attempt), a worker without the job's handler gives the job back unstarted.
+     * Each is harmless, but a job that is handed back forever never ends. Hand-backs for want of room, or of an
+     * attempt not started by a stopping worker, have no bound: the job waits in its queue until a worker takes it.
      */
     static final int MAX_HAND_BACKS = JobLimits.MAX_HAND_BACKS;
 
@@ -91,6 +93,12 @@ class JobLifecycle {
 
     /** An attempt ended; {@code job} says its queue and type (null: not known). */
     JobUpdate finished(JobUpdate update, JobFinished event, Instant now, JobFacts job) {
+        if (event.givenBackUnstarted()) {
+            // Applies only to the dispatch it names: the attempt's number is dispatched again after it, so a hand-back
+            // read twice, or one of an earlier dispatch, must not end the dispatch (or the attempt) that came after.
+            return isNextAttempt(update.to(), event.attempt(), event.generation())
+                    && event.handBacks() == update.to().handBacks() ? givenBack(update, event, now, job) : update;
+        }
         if (isNextAttempt(update.to(), event.attempt(), event.generation())) {
             var startedAt = event.startedAt() == null ? event.at() : event.startedAt();
             update = update.start(update.to().started(event.attempt()), event.workerId(), startedAt);
@@ -164,6 +172,39 @@ class JobLifecycle {
     }
 
     /**
+     * A worker gave the job back without running it: it had no room for it, was stopping, or has no handler for its
+     * type. The attempt did not start, so the job keeps its attempts and the same attempt is dispatched again, under
+     * one more hand-back. Nothing failed, so the job's {@code error} stays as it was, but for a missing handler, which
+     * says why the job waits (or fails). A job given back for want of room or by a stopping worker waits in its queue
+     * again, as long as it takes: only a worker that takes it ends it. One that no live worker of its queue has a
+     * handler for fails, as one given back by workers without its handler more than {@link #MAX_HAND_BACKS} times.
+     */
+    private JobUpdate givenBack(JobUpdate update, JobFinished event, Instant now, JobFacts job) {
+        var state = update.to().givenBack();
+        if (state.cancelRequested()) {
+            return update.end(state.moveTo(JobStatus.CANCELLED), event.at(), null, null, null);
+        }
+        var failure = event.error();
+        if (failure == null || !JobError.NO_HANDLER.equals(failure.code())) {
+            return update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null, null, now);
+        }
+        var said = failure.message();
+        var runs = job == null ? Optional.<Boolean>empty() : runners.runsSomewhere(job.queue(), job.type());
+        if (runs.isPresent() && !runs.get()) {
+            var error = new JobError(JobError.NO_HANDLER, "no live worker of queue '" + job.queue()
+                    + "' has a handler for job type '" + job.type() + "' (" + said + ")", false);
+            return update.end(state.moveTo(JobStatus.FAILED), event.at(), null, Json.write(error), null);
+        }
+        if (state.handBacks() > MAX_HAND_BACKS) {
+            var error = new JobError(JobError.NO_HANDLER, said + "; given back " + state.handBacks() + " times by "
+                    + "workers without its handler, the most a job may be", false);
+            return update.end(state.moveTo(JobStatus.FAILED), event.at(), null, Json.write(error), null);
+        }
+        return update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null,
+                Json.write(waitsForHandler(said, job, runs)), now.plus(noHandlerDelay(state.handBacks())));
+    }
+
+    /**
      * The worker that took the job has no handler for its type and gave it back. If no live worker of its queue has
      * one either, it fails for good, as it would wait forever; if one does (a rolling deploy under way, workers of
      * a queue running different handlers), or the api cannot tell (its heartbeats not read up to date), it runs
@@ -189,14 +230,20 @@ class JobLifecycle {
                     + "without its handler, the most a job may be", false);
             return update.end(state.moveTo(JobStatus.FAILED), event.at(), null, Json.write(error), null);
         }
+        return update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null,
+                Json.write(waitsForHandler(said, job, runs)), now.plus(noHandlerDelay(handBacks)));
+    }
+
+    /** The backoff after so many hand-backs by workers without the job's handler, at most a minute. */
+    private Duration noHandlerDelay(int handBacks) {
         var delay = policy.backoff(handBacks);
-        if (delay.compareTo(MAX_NO_HANDLER_DELAY) > 0) {
-            delay = MAX_NO_HANDLER_DELAY;
-        }
-        var error = new JobError(JobError.NO_HANDLER, said + (runs.isPresent()
+        return delay.compareTo(MAX_NO_HANDLER_DELAY) > 0 ? MAX_NO_HANDLER_DELAY : delay;
+    }
+
+    private static JobError waitsForHandler(String said, JobFacts job, Optional<Boolean> runs) {
+        return new JobError(JobError.NO_HANDLER, said + (runs.isPresent()
                 ? "; another worker of queue '" + job.queue() + "' has one: it runs again"
                 : "; it runs again, on a worker that has one if there is any"), true);
-        return update.end(state.moveTo(JobStatus.SCHEDULED), event.at(), null, Json.write(error), now.plus(delay));
     }
 
     private static boolean isNextAttempt(JobState state, int attempt, int generation) {

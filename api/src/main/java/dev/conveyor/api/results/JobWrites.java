@@ -37,7 +37,7 @@ class JobWrites {
 
     private static final String STATE_COLUMNS = """
             id, status, attempts, generation, max_attempts, initial_max_attempts, uncharged_attempts, lost_attempts,
-            cancel_requested_at IS NOT NULL AS cancel_requested""";
+            cancel_requested_at IS NOT NULL AS cancel_requested, hand_backs""";
 
     private static final String LOCK = "SELECT " + STATE_COLUMNS + ", " + JobFacts.COLUMNS
             + " FROM jobs WHERE id = ANY(:ids::uuid[]) ORDER BY id FOR UPDATE";
@@ -53,6 +53,7 @@ class JobWrites {
                 attempts = v.attempts,
                 uncharged_attempts = v.uncharged,
                 lost_attempts = v.lost,
+                hand_backs = v.hand_backs,
                 worker_id = CASE WHEN v.started_at IS NULL THEN j.worker_id ELSE v.worker_id END,
                 started_at = coalesce(v.started_at, j.started_at),
                 start_recorded_at = CASE WHEN v.started_at IS NULL THEN j.start_recorded_at ELSE now() END,
@@ -70,9 +71,10 @@ class JobWrites {
                         :status::text[], :attempts::int[], :uncharged::int[], :lost::int[], :workerId::text[],
                         :startedAt::timestamptz[], :finishedAt::timestamptz[], :result::text[], :error::text[],
                         :setsProgress::boolean[], :progress::text[], :runAt::timestamptz[], :redispatch::boolean[],
-                        :handed::boolean[])
+                        :handed::boolean[], :handBacks::int[])
                  AS v(id, from_status, from_attempts, generation, status, attempts, uncharged, lost, worker_id,
-                      started_at, finished_at, result, error, sets_progress, progress, run_at, redispatch, handed)
+                      started_at, finished_at, result, error, sets_progress, progress, run_at, redispatch, handed,
+                      hand_backs)
             WHERE j.id = v.id AND j.status = v.from_status AND j.attempts = v.from_attempts
               AND j.generation = v.generation
             RETURNING j.id AS written_id, v.handed""";
@@ -212,7 +214,8 @@ class JobWrites {
     private static JobState state(ResultSet rs) throws SQLException {
         return new JobState(rs.getObject("id", UUID.class), JobStatus.valueOf(rs.getString("status")),
                 rs.getInt("attempts"), rs.getInt("generation"), rs.getInt("max_attempts"),
-                rs.getInt("initial_max_attempts"), rs.getInt("uncharged_attempts"), rs.getInt("lost_attempts"), rs.getBoolean("cancel_requested"));
+                rs.getInt("initial_max_attempts"), rs.getInt("uncharged_attempts"), rs.getInt("lost_attempts"),
+                rs.getBoolean("cancel_requested"), rs.getInt("hand_backs"));
     }
 
     /**
@@ -245,6 +248,7 @@ class JobWrites {
                 .param("attempts", array("int4", changes, u -> u.to().attempts()))
                 .param("uncharged", array("int4", changes, u -> u.to().unchargedAttempts()))
                 .param("lost", array("int4", changes, u -> u.to().lostAttempts()))
+                .param("handBacks", array("int4", changes, u -> u.to().handBacks()))
                 .param("workerId", array("text", changes, JobUpdate::workerId))
                 .param("startedAt", array("text", changes, u -> text(u.startedAt())))
                 .param("finishedAt", array("text", changes, u -> text(u.finishedAt())))

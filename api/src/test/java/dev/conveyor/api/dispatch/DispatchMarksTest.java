@@ -64,7 +64,7 @@ class DispatchMarksTest {
     }
 
     private void add(List<DispatchMark> list) {
-        list.forEach(m -> marks.add(m.id(), m.generation(), m.attempts(), m.partition(), m.offset()));
+        list.forEach(m -> marks.add(m.id(), m.generation(), m.attempts(), m.handBacks(), m.partition(), m.offset()));
     }
 
     @Test
@@ -175,6 +175,28 @@ class DispatchMarksTest {
 
         await().atMost(Duration.ofSeconds(10)).until(() -> database.written.size() == 3);
         assertThat(database.written).containsExactlyInAnyOrder(staleReport, waiting, retried);
+    }
+
+    /**
+     * A job given back unstarted is published again under the same attempt, with one more hand-back: the hand-back
+     * (read once more, say) settles the mark of the dispatch it gave back, never the mark of the one after it.
+     */
+    @Test
+    void aHandBackSettlesTheMarkOfTheDispatchItGaveBackOnly() {
+        var database = new FlakyDatabase(0);
+        var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
+                Duration.ofSeconds(2), Duration.ofMillis(300));
+        marks = new DispatchMarks(database, delayed);
+        marks.start();
+        var givenBack = new DispatchMark(UUID.randomUUID(), 0, 0, 2, 0, 1);
+        var next = new DispatchMark(UUID.randomUUID(), 0, 0, 3, 1, 2);
+        add(List.of(givenBack, next));
+
+        marks.settled(givenBack.id(), 0, 1, 2); // the hand-back of the dispatch after two hand-backs
+        marks.settled(next.id(), 0, 1, 2); // the same hand-back, read again after the next dispatch
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.written.size() == 1);
+        assertThat(database.written).containsExactly(next);
     }
 
     @Test

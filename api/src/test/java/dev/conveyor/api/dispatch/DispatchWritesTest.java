@@ -102,6 +102,24 @@ class DispatchWritesTest {
         assertThat(row(retried)).containsEntry("marked", true).containsEntry("record_offset", 41L);
     }
 
+    /**
+     * Given back unstarted before its record's mark was written, and published again under the same attempt: the late
+     * mark of the record given back must not stand for the next one (the reconciler would take that for lost once
+     * the first was settled).
+     */
+    @Test
+    void aMarkOfADispatchGivenBackIsNotWrittenForTheNextOne() {
+        var givenBack = job("QUEUED", 0, false, 1L);
+        jdbc.sql("UPDATE jobs SET hand_backs = 1 WHERE id = :id").param("id", givenBack).update();
+        var writer = new JdbcMarkWriter(jdbc, transaction);
+
+        writer.write(List.of(new DispatchMark(givenBack, 0, 0, 0, 1, 50)));
+        assertThat(row(givenBack)).containsEntry("marked", false).containsEntry("record_offset", null);
+
+        writer.write(List.of(new DispatchMark(givenBack, 0, 0, 1, 1, 51)));
+        assertThat(row(givenBack)).containsEntry("marked", true).containsEntry("record_offset", 51L);
+    }
+
     @Test
     void aReleaseGivesUpOnlyThisInstancesLeaseOfAJobStillUnpublished() {
         var instance = new ApiInstance(dataSource);

@@ -143,6 +143,19 @@ class EventsTest {
                  "retryAfterMs": %d, "at": "%s"}""".formatted(id, attempt, retryable, retryAfterMs, Instant.now());
     }
 
+    /** A worker's hand-back of the job's dispatch after {@code handBacks} hand-backs, without having run it. */
+    private static String givenBack(UUID id, int attempt, int handBacks) {
+        return """
+                {"event": "finished", "v": 1, "jobId": "%s", "attempt": %d, "generation": 0, "maxAttempts": 3,
+                 "workerId": "w1", "outcome": "FAILED", "error": {"code": "WORKER_LOST", "message": "no room",
+                 "retryable": true}, "at": "%s", "startedAt": "%s", "handBacks": %d}"""
+                .formatted(id, attempt, Instant.now(), Instant.now(), handBacks);
+    }
+
+    private int handBacks(UUID id) {
+        return jdbc.sql("SELECT hand_backs FROM jobs WHERE id = :id").param("id", id).query(Integer.class).single();
+    }
+
     private static String succeededStartedAt(UUID id, String startedAt, Instant at) {
         return """
                 {"event": "finished", "v": 1, "jobId": "%s", "attempt": 1, "generation": 0, "maxAttempts": 3,
@@ -348,6 +361,31 @@ class EventsTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> status(next).equals("SUCCEEDED"));
         assertThat(status(throttled)).isEqualTo("FAILED");
         assertThat(job(throttled).get("error").get("message").asString()).contains("max-retry-after");
+    }
+
+    /**
+     * A worker gave the job back without running it (no room for it, stopping): no attempt started, so the job keeps
+     * its attempts and is published again under the same one; the same hand-back read again changes nothing. Before,
+     * each hand-back took an attempt: a job that ran once showed {@code "attempts": 5} after four.
+     */
+    @Test
+    void aJobGivenBackUnstartedKeepsItsAttemptsAndIsPublishedAgain() {
+        var id = submit();
+        send(List.of(givenBack(id, 1, 0)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> handBacks(id) == 1 && status(id).equals("QUEUED"));
+        assertThat(job(id).get("attempts").asInt()).as("attempts started").isZero();
+        assertThat(job(id).get("error").isNull()).as("nothing failed").isTrue();
+
+        // read again, as after a crash before the events' offsets were committed
+        var marker = submit();
+        send(List.of(givenBack(id, 1, 0), started(marker, 1, 0), succeeded(marker, 1, 0, "{}")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(marker).equals("SUCCEEDED"));
+        assertThat(handBacks(id)).isEqualTo(1);
+        assertThat(status(id)).isEqualTo("QUEUED");
+
+        send(List.of(started(id, 1, 0), succeeded(id, 1, 0, "{}")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(id).equals("SUCCEEDED"));
+        assertThat(job(id).get("attempts").asInt()).isEqualTo(1);
     }
 
     @Test

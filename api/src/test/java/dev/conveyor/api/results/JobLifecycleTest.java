@@ -340,6 +340,99 @@ class JobLifecycleTest {
         }
     }
 
+    /**
+     * A worker gave the job back without running it (no room for it, stopping, no handler): the attempt did not start,
+     * so it is not counted, and the same attempt is dispatched again under one more hand-back.
+     */
+    @Nested
+    class GivenBackUnstarted {
+
+        private static final JobFacts JOB = new JobFacts("q", "greet", NOW, NOW);
+
+        private static JobUpdate queued(int attempts, int handBacks) {
+            return job(new JobState(ID, JobStatus.QUEUED, attempts, 0, 3, 3, 0, 0, false, handBacks));
+        }
+
+        private static JobFinished givenBack(int attempt, String code, int handBacks) {
+            return new JobFinished(JobEvent.VERSION, ID, attempt, 0, 3, "w1", JobFinished.Outcome.FAILED, null,
+                    new JobError(code, "worker w1 had no room for it", true), null, NOW, NOW, handBacks);
+        }
+
+        @Test
+        void isDispatchedAgainAtOnceUnderTheSameAttemptNeitherStartedNorCharged() {
+            var update = lifecycle.finished(queued(1, 0), givenBack(2, JobError.WORKER_LOST, 0), NOW, JOB);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(update.runAt()).isEqualTo(NOW);
+            assertThat(update.redispatch()).isTrue();
+            assertThat(update.to().attempts()).as("attempts started").isEqualTo(1);
+            assertThat(update.to().handBacks()).isEqualTo(1);
+            assertThat(update.to().unchargedAttempts()).isZero();
+            assertThat(update.to().lostAttempts()).isZero();
+            assertThat(update.startedAt()).as("no start recorded").isNull();
+            assertThat(update.workerId()).isNull();
+            assertThat(update.error()).as("nothing failed: the last failure stays as it was").isNull();
+        }
+
+        @Test
+        void appliesOnlyToTheDispatchItNames() {
+            var first = lifecycle.finished(queued(0, 0), givenBack(1, JobError.WORKER_LOST, 0), NOW, JOB);
+            // dispatched again (hand-backs 1): the same hand-back read a second time is of the dispatch before
+            var again = JobUpdate.of(first.to().moveTo(JobStatus.QUEUED));
+
+            assertThat(lifecycle.finished(again, givenBack(1, JobError.WORKER_LOST, 0), NOW, JOB).changes())
+                    .isFalse();
+            assertThat(lifecycle.finished(again, givenBack(1, JobError.WORKER_LOST, 1), NOW, JOB).to().handBacks())
+                    .isEqualTo(2);
+        }
+
+        @Test
+        void neverEndsTheAttemptRunning() {
+            // another worker took a second record of the attempt and runs it
+            var running = job(new JobState(ID, JobStatus.RUNNING, 1, 0, 3, 3, 0, 0, false, 0));
+
+            assertThat(lifecycle.finished(running, givenBack(1, JobError.WORKER_LOST, 0), NOW, JOB).changes())
+                    .isFalse();
+        }
+
+        @Test
+        void aJobWaitingForRoomIsGivenBackWithoutEnd() {
+            var update = lifecycle.finished(queued(0, 10_000), givenBack(1, JobError.WORKER_LOST, 10_000), NOW, JOB);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(update.to().handBacks()).isEqualTo(10_001);
+        }
+
+        @Test
+        void withoutAHandlerItWaitsTheBackoffAndFailsWhenNoLiveWorkerHasOne() {
+            var elsewhere = new JobLifecycle(RetryPolicyTest.policy(0.0), (queue, type) -> Optional.of(true));
+            var nowhere = new JobLifecycle(RetryPolicyTest.policy(0.0), (queue, type) -> Optional.of(false));
+
+            var waits = elsewhere.finished(queued(0, 2), givenBack(1, JobError.NO_HANDLER, 2), NOW, JOB);
+            assertThat(waits.to().status()).isEqualTo(JobStatus.SCHEDULED);
+            assertThat(waits.to().attempts()).isZero();
+            assertThat(waits.runAt()).isAfter(NOW);
+            assertThat(Json.tree(waits.error()).get("message").asString()).contains("another worker of queue 'q'");
+
+            var fails = nowhere.finished(queued(0, 0), givenBack(1, JobError.NO_HANDLER, 0), NOW, JOB);
+            assertThat(fails.to().status()).isEqualTo(JobStatus.FAILED);
+            assertThat(fails.to().attempts()).as("it never started").isZero();
+            assertThat(Json.tree(fails.error()).get("retryable").asBoolean()).isFalse();
+        }
+
+        @Test
+        void withoutAHandlerItFailsOnceGivenBackMoreOftenThanAnyJobMayBe() {
+            var elsewhere = new JobLifecycle(RetryPolicyTest.policy(0.0), (queue, type) -> Optional.of(true));
+            var max = JobLifecycle.MAX_HAND_BACKS;
+
+            var update = elsewhere.finished(queued(0, max), givenBack(1, JobError.NO_HANDLER, max), NOW, JOB);
+
+            assertThat(update.to().status()).isEqualTo(JobStatus.FAILED);
+            assertThat(Json.tree(update.error()).get("message").asString())
+                    .contains("given back " + (max + 1) + " times by workers without its handler");
+        }
+    }
+
     @Test
     void noDecisionMakesAMoveTheStateMachineForbids() {
         var succeeded = new JobState(ID, JobStatus.SUCCEEDED, 1, 0, 3, 3, 0, 0, false);

@@ -39,9 +39,32 @@ class JobEventJsonTest {
         assertThat(finished.generation()).as("absent in events written before generations: 0").isZero();
     }
 
+    /**
+     * A hand-back of a job the worker did not run says so by echoing its dispatch's hand-back count; every other end
+     * leaves the field out (and one of a worker older than it reads as an attempt that ran).
+     */
+    @Test
+    void onlyAnEndOfAJobGivenBackUnstartedCarriesTheDispatchsHandBacks() {
+        var dispatch = new JobDispatch(1, id, "echo", "default", 1, 3, 300, Json.object(), at, 0, 7);
+        var failure = JobFinished.failed(dispatch, 1, "w1", new JobError(JobError.WORKER_LOST, "no room", true), null,
+                at);
+
+        assertThat(Json.tree(Json.write(failure)).has("handBacks")).isFalse();
+        assertThat(((JobFinished) Json.read(Json.write(failure), JobEvent.class)).givenBackUnstarted()).isFalse();
+        var givenBack = (JobFinished) Json.read(Json.write(failure.unstarted(dispatch).withStartedAt(at)),
+                JobEvent.class);
+        assertThat(givenBack.givenBackUnstarted()).isTrue();
+        assertThat(givenBack.handBacks()).isEqualTo(7);
+        assertThat(Json.read("""
+                {"v": 1, "jobId": "%s", "type": "echo", "queue": "default", "attempt": 1, "maxAttempts": 3,
+                 "timeoutSeconds": 300, "payload": {}, "dispatchedAt": "2026-11-28T10:15:30.123Z", "generation": 0}
+                """.formatted(id), JobDispatch.class).handBacks()).as("a dispatch of an api older than the field")
+                .isZero();
+    }
+
     @Test
     void aDispatchSurvivesTheRoundTrip() {
-        var dispatch = new JobDispatch(1, id, "echo", "default", 1, 3, 300, Json.tree("{\"a\": [1, 2]}"), at, 0);
+        var dispatch = new JobDispatch(1, id, "echo", "default", 1, 3, 300, Json.tree("{\"a\": [1, 2]}"), at, 0, 2);
 
         assertThat(Json.read(Json.write(dispatch), JobDispatch.class)).isEqualTo(dispatch);
     }

@@ -150,7 +150,7 @@ public class JobRunner {
             // deploy that adds a type), and fails it if none does.
             return Taken.done(report(job, failed(job, new JobError(JobError.NO_HANDLER, "no handler for job type '"
                     + job.type() + "' on worker " + properties.id() + " (it runs " + handlers.types() + ")",
-                    true), null)));
+                    true), null).unstarted(job)));
         }
         // what its job holds until its handler's thread ends, for max-in-flight-bytes: the record, and the payload's
         // tree, which may take thirty times the record's bytes; reserved before the job waits for its type's permit
@@ -510,12 +510,12 @@ public class JobRunner {
 
     /**
      * A job this worker gives back without having run it, on its record's last delivery ({@link #isLastDelivery}):
-     * the api runs it again at once, as it does a stopping worker's, charging nothing.
+     * the api dispatches the same attempt again at once, since it never started.
      */
     private JobFinished givenBack(JobDispatch job, String why) {
         return failed(job, new JobError(JobError.WORKER_LOST, "worker " + properties.id() + " " + why
                 + " when Kafka delivered its record for the last time, and handed it back without running it", true),
-                null);
+                null).unstarted(job);
     }
 
     /**

@@ -45,9 +45,10 @@ class LastDeliveryTest {
         ends.countDown();
     }
 
+    /** A job's first attempt, given back unstarted four times before (the count its hand-back must echo). */
     private static JobDispatch job() {
         return new JobDispatch(JobDispatch.VERSION, UUID.randomUUID(), "t", "default", 1, 3, 30, Json.object(),
-                Instant.now(), 0);
+                Instant.now(), 0, 4);
     }
 
     private static ConsumerRecord<String, String> delivery(JobDispatch job, short count) {
@@ -83,6 +84,7 @@ class LastDeliveryTest {
         assertThat(outcome.error().code()).isEqualTo(JobError.WORKER_LOST);
         assertThat(outcome.error().retryable()).isTrue();
         assertThat(outcome.error().message()).contains("no room", "last time", "without running it");
+        assertThat(outcome.handBacks()).as("the dispatch it gives back, unstarted").isEqualTo(4);
         assertThat(testing.runner.inFlight()).as("only the first job").isEqualTo(1);
     }
 
@@ -101,6 +103,7 @@ class LastDeliveryTest {
         var outcome = testing.events.finished(last.jobId());
         assertThat(outcome.error().code()).isEqualTo(JobError.WORKER_LOST);
         assertThat(outcome.error().message()).contains("was stopping", "without running it");
+        assertThat(outcome.handBacks()).as("the dispatch it gives back, unstarted").isEqualTo(4);
     }
 
     @Test

@@ -1,2 +1,0 @@
--- MigrationLockTest: a migration of a release after V12 that changes jobs (ACCESS EXCLUSIVE, for a moment)
-ALTER TABLE jobs ADD COLUMN upgrade_test TEXT;
