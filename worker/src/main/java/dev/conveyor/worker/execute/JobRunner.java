@@ -58,6 +58,11 @@ public class JobRunner {
     private final DeliveryLimits deliveries;
     private final LogInterval unreadable;
     private final LogInterval inconsistent;
+    /**
+     * Records of an attempt already running here, or older than it: a Kafka redelivery or a second publish of the
+     * same attempt makes a few, but anyone who can write to a jobs topic can make them as fast as they like.
+     */
+    private final LogInterval secondRecords;
     private final AtomicLong completed = new AtomicLong();
     /**
      * What the jobs in flight (and stuck handlers' jobs) hold: their records' bytes and their payloads' trees, what
@@ -80,6 +85,7 @@ public class JobRunner {
             JobTracing tracing, DeliveryLimits deliveries, LongSupplier nanoTime) {
         this.unreadable = new LogInterval(REJECTED_LOGGED_EVERY, nanoTime);
         this.inconsistent = new LogInterval(REJECTED_LOGGED_EVERY, nanoTime);
+        this.secondRecords = new LogInterval(REJECTED_LOGGED_EVERY, nanoTime);
         this.handlers = handlers;
         this.deliveries = deliveries;
         this.events = events;
@@ -200,13 +206,20 @@ public class JobRunner {
                 return Taken.done(isLastDelivery(record) ? handBackWhileStopping(job) : AcknowledgeType.RELEASE);
             }
             if (registration == RunningAttempts.Registration.ALREADY_RUNNING) {
-                log.info("Job {} attempt {} runs here already; accepting its second record without running it",
-                        job.jobId(), job.attempt());
+                var heldBack = secondRecords.pass();
+                if (heldBack >= 0) {
+                    log.info("Job {} attempt {} runs here already; accepting its second record without running it{}",
+                            job.jobId(), job.attempt(), LogInterval.heldBack(heldBack));
+                }
                 return Taken.done(AcknowledgeType.ACCEPT);
             }
             if (registration == RunningAttempts.Registration.SUPERSEDED) {
-                log.info("Job {} generation {} attempt {} is older than the attempt running here; accepting its "
-                        + "record without running it", job.jobId(), job.generation(), job.attempt());
+                var heldBack = secondRecords.pass();
+                if (heldBack >= 0) {
+                    log.info("Job {} generation {} attempt {} is older than the attempt running here; accepting its "
+                            + "record without running it{}", job.jobId(), job.generation(), job.attempt(),
+                            LogInterval.heldBack(heldBack));
+                }
                 return Taken.done(AcknowledgeType.ACCEPT);
             }
             if (registration == RunningAttempts.Registration.INCONSISTENT) {

@@ -110,6 +110,45 @@ class RecordLogLinesTest {
         }
     }
 
+    /**
+     * A second record of the attempt running here (a redelivery, a publish twice) is accepted without running it, and
+     * said on a line: 1,000 of them written to the topic made 1,000 lines; now the first, then a count a minute.
+     */
+    @Test
+    void aFloodOfSecondRecordsOfTheAttemptRunningIsLoggedOnceAMinuteWithACount() throws Exception {
+        var ends = new CountDownLatch(1);
+        var blocking = new RunnerTesting(RunnerTesting.handler(context -> {
+            try {
+                ends.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return context.payload();
+        }));
+        try {
+            var running = new JobDispatch(JobDispatch.VERSION, UUID.randomUUID(), "t", "default", 2, 3, 30,
+                    Json.object(), Instant.now(), 0);
+            assertThat(blocking.take(running)).isEqualTo(AcknowledgeType.ACCEPT);
+            var older = new JobDispatch(JobDispatch.VERSION, running.jobId(), "t", "default", 1, 3, 30,
+                    Json.object(), Instant.now(), 0);
+            for (var n = 0; n < 500; n++) {
+                assertThat(blocking.take(running)).isEqualTo(AcknowledgeType.ACCEPT);
+                assertThat(blocking.take(older)).isEqualTo(AcknowledgeType.ACCEPT);
+            }
+            assertThat(lines.lines()).singleElement().satisfies(line -> assertThat(line.getFormattedMessage())
+                    .contains("runs here already").doesNotContain("more like it"));
+
+            blocking.nanoTime.addAndGet(JobRunner.REJECTED_LOGGED_EVERY.toNanos());
+            assertThat(blocking.take(older)).isEqualTo(AcknowledgeType.ACCEPT);
+            assertThat(lines.lines()).hasSize(2).last().satisfies(line -> assertThat(line.getFormattedMessage())
+                    .contains("older than the attempt running here")
+                    .contains("(and 999 more like it since the last such line)"));
+            assertThat(blocking.runner.inFlight()).as("the attempt running, once").isEqualTo(1);
+        } finally {
+            ends.countDown();
+        }
+    }
+
     @Test
     void aRecordWithAValueNoJobHasIsLoggedOnOneLine() throws Exception {
         var escaped = FORGED.replace("\n", "\\n").replace("\u001b", "\\u001b");
