@@ -63,6 +63,13 @@ class DispatchMarksTest {
         return list;
     }
 
+    /** Starts {@link #marks} on {@code database}, each mark waiting 300 ms before it is written. */
+    private void startDelayed(FlakyDatabase database) {
+        marks = new DispatchMarks(database, new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
+                Duration.ofSeconds(2), Duration.ofMillis(300)));
+        marks.start();
+    }
+
     private void add(List<DispatchMark> list) {
         list.forEach(m -> marks.add(m.id(), m.generation(), m.attempts(), m.handBacks(), m.partition(), m.offset()));
     }
@@ -159,10 +166,7 @@ class DispatchMarksTest {
     @Test
     void aMarkWhoseAttemptAWorkerReportedWithinTheDelayIsNeverWritten() {
         var database = new FlakyDatabase(0);
-        var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
-                Duration.ofSeconds(2), Duration.ofMillis(300));
-        marks = new DispatchMarks(database, delayed);
-        marks.start();
+        startDelayed(database);
         var started = new DispatchMark(UUID.randomUUID(), 0, 0, 0, 1);
         var staleReport = new DispatchMark(UUID.randomUUID(), 0, 2, 1, 2);
         var waiting = new DispatchMark(UUID.randomUUID(), 0, 0, 2, 3);
@@ -184,10 +188,7 @@ class DispatchMarksTest {
     @Test
     void aHandBackSettlesTheMarkOfTheDispatchItGaveBackOnly() {
         var database = new FlakyDatabase(0);
-        var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
-                Duration.ofSeconds(2), Duration.ofMillis(300));
-        marks = new DispatchMarks(database, delayed);
-        marks.start();
+        startDelayed(database);
         var givenBack = new DispatchMark(UUID.randomUUID(), 0, 0, 2, 0, 1);
         var next = new DispatchMark(UUID.randomUUID(), 0, 0, 3, 1, 2);
         add(List.of(givenBack, next));
@@ -202,10 +203,7 @@ class DispatchMarksTest {
     @Test
     void aMarkOfAGenerationBeforeARetryPublishedAfterItLeavesTheRetrysMarkToBeWritten() {
         var database = new FlakyDatabase(0);
-        var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
-                Duration.ofSeconds(2), Duration.ofMillis(300));
-        marks = new DispatchMarks(database, delayed);
-        marks.start();
+        startDelayed(database);
         var job = UUID.randomUUID();
         // cancelled on another instance and retried on this one, whose backlog, not yet told of the cancel, then
         // publishes the cancelled generation after the retry

@@ -37,6 +37,18 @@ class RecordLogLinesTest {
     });
     private CapturedLines lines;
 
+    /** A runner whose handler holds each job until {@code ends} counts down. */
+    private static RunnerTesting blockingUntil(CountDownLatch ends) {
+        return new RunnerTesting(RunnerTesting.handler(context -> {
+            try {
+                ends.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return context.payload();
+        }));
+    }
+
     @BeforeEach
     void listen() {
         lines = CapturedLines.start(JobRunner.class);
@@ -80,14 +92,7 @@ class RecordLogLinesTest {
     @Test
     void aFloodOfRecordsAtOddsWithTheRunningAttemptIsLoggedOnceAMinuteWithACount() throws Exception {
         var ends = new CountDownLatch(1);
-        var blocking = new RunnerTesting(RunnerTesting.handler(context -> {
-            try {
-                ends.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return context.payload();
-        }));
+        var blocking = blockingUntil(ends);
         try {
             var running = new JobDispatch(JobDispatch.VERSION, UUID.randomUUID(), "t", "default", 1, 3, 30,
                     Json.object(), Instant.now(), 0);
@@ -117,14 +122,7 @@ class RecordLogLinesTest {
     @Test
     void aFloodOfSecondRecordsOfTheAttemptRunningIsLoggedOnceAMinuteWithACount() throws Exception {
         var ends = new CountDownLatch(1);
-        var blocking = new RunnerTesting(RunnerTesting.handler(context -> {
-            try {
-                ends.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return context.payload();
-        }));
+        var blocking = blockingUntil(ends);
         try {
             var running = new JobDispatch(JobDispatch.VERSION, UUID.randomUUID(), "t", "default", 2, 3, 30,
                     Json.object(), Instant.now(), 0);
