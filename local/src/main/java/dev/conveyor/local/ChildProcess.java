@@ -23,11 +23,13 @@ final class ChildProcess {
     private static final Pattern STACK_FRAME = Pattern.compile("\\s+(at |\\.\\.\\. \\d+ (more|common frames omitted)).*");
 
     private final String name;
+    private final List<String> command;
     private final Process process;
     private final Path logFile;
 
-    private ChildProcess(String name, Process process, Path logFile) {
+    private ChildProcess(String name, List<String> command, Process process, Path logFile) {
         this.name = name;
+        this.command = List.copyOf(command);
         this.process = process;
         this.logFile = logFile;
     }
@@ -49,7 +51,7 @@ final class ChildProcess {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .start();
-            return new ChildProcess(name, process, logFile);
+            return new ChildProcess(name, command, process, logFile);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
         }
@@ -57,6 +59,11 @@ final class ChildProcess {
 
     String name() {
         return name;
+    }
+
+    /** The command it was started with (without {@code setsid}): what starts it again. */
+    List<String> command() {
+        return command;
     }
 
     long pid() {

@@ -105,7 +105,7 @@ public final class LocalMain {
             system.stop();
             return 1;
         }
-        leftovers.record(system.pids());
+        system.record(leftovers);
         printSummary(system, options, out);
         system.awaitStopped();
         return 0;

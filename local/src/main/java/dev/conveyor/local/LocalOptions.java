@@ -25,18 +25,21 @@ import java.util.Optional;
  * @param apiJavaOptions JVM options for every api, after {@code local}'s own (so that a later {@code -Xmx} wins)
  * @param workerJavaOptions JVM options for every worker, after {@code local}'s own
  * @param postgresSettings server settings for the embedded PostgreSQL, in order, over {@code local}'s own
+ * @param restartWorkers whether a worker that ends while {@code local} runs is started again
  * @param help whether only the help text was asked for
  */
 public record LocalOptions(int port, int apis, int workers, List<String> queues, Optional<ExternalPostgres> postgres,
                            Optional<String> kafka, Path home, List<String> workerArgs, List<String> apiArgs,
                            List<String> apiJavaOptions,
-                           List<String> workerJavaOptions, Map<String, String> postgresSettings, boolean help) {
+                           List<String> workerJavaOptions, Map<String, String> postgresSettings,
+                           boolean restartWorkers, boolean help) {
 
     static final int DEFAULT_PORT = 8080;
     static final int DEFAULT_APIS = 1;
     static final int DEFAULT_WORKERS = 2;
     static final String DEFAULT_QUEUE = "default";
     static final Path DEFAULT_HOME = Path.of(".conveyor");
+    static final boolean DEFAULT_RESTART_WORKERS = true;
     private static final String QUEUE_NAME = "[a-z0-9][a-z0-9_-]{0,63}";
     /** A PostgreSQL parameter name, or an extension's (with one dot), as {@code postgres -c} takes it. */
     private static final String SETTING_NAME = "[a-z][a-z0-9_]{0,62}(\\.[a-z][a-z0-9_]{0,62})?";
@@ -82,8 +85,12 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
               --api-java-option=OPT     a JVM option for every api (repeatable), e.g. --api-java-option=-Xmx2g
               --postgres-setting=N=V    a server setting for the embedded PostgreSQL (repeatable), e.g.
                                         --postgres-setting=shared_preload_libraries=pg_stat_statements
+              --restart-workers=B       start a worker that ends again, after 1 s doubling up to 30 s
+                                        while it keeps ending soon after its start: true or false
+                                        (default %s)
               --help                    print this text
-            """.formatted(DEFAULT_PORT, DEFAULT_APIS, DEFAULT_WORKERS, DEFAULT_QUEUE, DEFAULT_HOME);
+            """.formatted(DEFAULT_PORT, DEFAULT_APIS, DEFAULT_WORKERS, DEFAULT_QUEUE, DEFAULT_HOME,
+            DEFAULT_RESTART_WORKERS);
 
     /** An external PostgreSQL given with {@code --postgres-url}. */
     public record ExternalPostgres(String url, String user, String password) {
@@ -125,6 +132,7 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
         var apiJavaOptions = new ArrayList<String>();
         var workerJavaOptions = new ArrayList<String>();
         var postgresSettings = new LinkedHashMap<String, String>();
+        var restartWorkers = DEFAULT_RESTART_WORKERS;
         var help = false;
         for (var arg : args) {
             if (arg.equals("--help") || arg.equals("-h")) {
@@ -151,6 +159,7 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
                 case "api-java-option" -> apiJavaOptions.add(javaOption(name, value));
                 case "worker-java-option" -> workerJavaOptions.add(javaOption(name, value));
                 case "postgres-setting" -> postgresSetting(value, postgresSettings);
+                case "restart-workers" -> restartWorkers = bool(name, value);
                 default -> throw new InvalidOptionException("unknown option --" + name + "; see --help");
             }
         }
@@ -168,7 +177,7 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
         }
         return new LocalOptions(port, apis, workers, queues, postgres, Optional.ofNullable(kafka), home,
                 List.copyOf(workerArgs), List.copyOf(apiArgs), List.copyOf(apiJavaOptions), List.copyOf(workerJavaOptions),
-                Collections.unmodifiableMap(postgresSettings), help);
+                Collections.unmodifiableMap(postgresSettings), restartWorkers, help);
     }
 
     private static int integer(String name, String value, int min, int max) {
@@ -182,6 +191,14 @@ public record LocalOptions(int port, int apis, int workers, List<String> queues,
         }
         throw new InvalidOptionException("--" + name + " must be a whole number from " + min + " to " + max
                 + ", not '" + value + "'");
+    }
+
+    private static boolean bool(String name, String value) {
+        return switch (value.strip().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidOptionException("--" + name + " must be true or false, not '" + value + "'");
+        };
     }
 
     private static List<String> queues(String value) {

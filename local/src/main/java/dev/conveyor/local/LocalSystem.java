@@ -7,13 +7,19 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -43,12 +49,14 @@ public final class LocalSystem {
     private final LocalOptions options;
     private JavaLauncher java;
     private WarmStart warmStart = WarmStart.off();
-    private final List<ChildProcess> training = new ArrayList<>();
+    /** The api and worker that record the AOT cache as they stop (a worker started again takes its place). */
+    private final List<ChildProcess> training = new CopyOnWriteArrayList<>();
     private final PrintStream out;
     private final List<String> jvmOptions;
     private final Leftovers leftovers;
     private final List<ChildProcess> apis = new ArrayList<>();
-    private final List<ChildProcess> workers = new ArrayList<>();
+    /** The workers by number; one started again takes the place of the one that ended. */
+    private final List<ChildProcess> workers = new CopyOnWriteArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** Every process launched here, as soon as it is launched: a stop during the start stops these. */
     private final List<ChildProcess> launched = new CopyOnWriteArrayList<>();
@@ -61,8 +69,18 @@ public final class LocalSystem {
     private String jdbcPassword;
     private String bootstrap;
     private volatile boolean stopping;
+    /** Where the waits before a worker starts again run: a thread made at the first one, ended by the stop. */
+    private final ScheduledExecutorService restartTimer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("conveyor-local-restarts").factory());
+    private final WorkerRestarts.Delays restartDelays;
 
     LocalSystem(LocalOptions options, JavaLauncher java, PrintStream out) {
+        this(options, java, out, null);
+    }
+
+    /** {@code restartDelays}: what waits before a worker starts again (for the tests); null for a timer thread. */
+    LocalSystem(LocalOptions options, JavaLauncher java, PrintStream out, WorkerRestarts.Delays restartDelays) {
+        this.restartDelays = restartDelays != null ? restartDelays : this::afterOnTimer;
         this.options = options;
         this.java = java;
         this.out = out;
@@ -91,7 +109,7 @@ public final class LocalSystem {
             system.stop();
             throw e;
         }
-        leftovers.record(system.pids());
+        system.record(leftovers);
         return system;
     }
 
@@ -178,11 +196,58 @@ public final class LocalSystem {
             }
             return null;
         });
-        var sentinel = new Sentinel(out, this::stopping, System::exit);
+        var restarts = options.restartWorkers()
+                ? new WorkerRestarts(out, Clock.systemUTC(), restartDelays, this::restart) : null;
+        var sentinel = new Sentinel(out, this::stopping, System::exit, restarts);
         children().forEach(sentinel::watch);
         if (postgres != null) {
             postgres.pid().ifPresentOrElse(pid -> sentinel.watchPostgres(pid, log("postgres")),
                     () -> out.println("!! cannot read PostgreSQL's pid: local will not notice if it stops"));
+        }
+    }
+
+    /**
+     * Starts a worker that ended again as it was started (name, command, log file, which it appends to), tethered and
+     * its pid noted for a later run as at the start; empty once a stop has begun. One at a time with {@link #stop()}:
+     * a worker started again just before a stop is among those it stops, and none starts during or after one.
+     */
+    synchronized Optional<ChildProcess> restart(ChildProcess ended) {
+        var index = workers.indexOf(ended);
+        if (stopping || index < 0) {
+            return Optional.empty();
+        }
+        noteRestart(ended);
+        var worker = ChildProcess.start(ended.name(), ended.command(), ended.logFile());
+        launched.add(worker);
+        workers.set(index, worker);
+        if (training.remove(ended)) {
+            training.add(worker);
+        }
+        try {
+            leftovers.add(worker.pid());
+        } catch (RuntimeException e) {
+            // it runs all the same, and stops with the launcher (Tether), only a later run would not know it
+            out.println("!! " + e.getMessage());
+        }
+        return Optional.of(worker);
+    }
+
+    /** A line in the worker's log between the output of the process that ended and that of the next one. */
+    private static void noteRestart(ChildProcess ended) {
+        try {
+            Files.writeString(ended.logFile(), System.lineSeparator() + "--- conveyor-local: " + ended + " exited with "
+                    + "code " + ended.exitValue() + "; starting it again ---" + System.lineSeparator(),
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // the log only lacks the line: the worker's start, which opens the same file, says what is wrong
+        }
+    }
+
+    private void afterOnTimer(Duration wait, Runnable task) {
+        try {
+            restartTimer.schedule(task, wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // the stop has ended the timer: nothing starts any more
         }
     }
 
@@ -319,6 +384,11 @@ public final class LocalSystem {
         return children;
     }
 
+    /** Records the pids of every process started here for a later run, none being started again meanwhile. */
+    synchronized void record(Leftovers leftovers) throws IOException {
+        leftovers.record(pids());
+    }
+
     /** The pids of every process started here, in the order to stop them: PostgreSQL's server last. */
     List<Long> pids() {
         var pids = new ArrayList<>(children().reversed().stream().map(ChildProcess::pid).toList());
@@ -361,6 +431,7 @@ public final class LocalSystem {
             return;
         }
         stopping = true;
+        restartTimer.shutdownNow();
         try {
             if (startBegun && startEnded.getCount() > 0) {
                 launched.forEach(ChildProcess::requestStop);

@@ -8,9 +8,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
- * What {@code local} does when one of its processes ends while it runs, and no stop asked for it: a worker's end is
- * reported and the others go on; the end of PostgreSQL, Kafka or an api, without which nothing works, stops everything
- * with exit code 1.
+ * What {@code local} does when one of its processes ends while it runs, and no stop asked for it: a worker is started
+ * again ({@link WorkerRestarts}), or, with restarts off, its end is reported and the others go on; the end of
+ * PostgreSQL, Kafka or an api, without which nothing works, stops everything with exit code 1.
  */
 final class Sentinel {
 
@@ -20,23 +20,36 @@ final class Sentinel {
     private final PrintStream out;
     private final BooleanSupplier stopping;
     private final IntConsumer exit;
+    private final WorkerRestarts restarts;
     private final AtomicInteger workers = new AtomicInteger();
 
-    /** {@code exit} ends the launcher (its shutdown hook then stops the rest); {@code stopping}: a stop is under way. */
+    /** A sentinel that does not start workers again. */
     Sentinel(PrintStream out, BooleanSupplier stopping, IntConsumer exit) {
+        this(out, stopping, exit, null);
+    }
+
+    /**
+     * {@code exit} ends the launcher (its shutdown hook then stops the rest); {@code stopping}: a stop is under way;
+     * {@code restarts}: what starts a worker again, or null to let it go.
+     */
+    Sentinel(PrintStream out, BooleanSupplier stopping, IntConsumer exit, WorkerRestarts restarts) {
         this.out = out;
         this.stopping = stopping;
         this.exit = exit;
+        this.restarts = restarts;
     }
 
     /** Watches a child JVM: the broker, an api or a worker ({@code worker-N}). */
     void watch(ChildProcess child) {
-        var worker = child.name().startsWith("worker-");
-        if (worker) {
-            workers.incrementAndGet();
+        if (child.name().startsWith("worker-")) {
+            if (restarts == null) {
+                workers.incrementAndGet();
+            }
+            child.onExit().thenRun(() -> workerEnded(child));
+            return;
         }
         child.onExit().thenRun(() -> ended(child + " exited unexpectedly with code " + child.exitValue(),
-                child.logFile(), worker ? null : child.name()));
+                child.logFile(), child.name()));
     }
 
     /**
@@ -48,18 +61,28 @@ final class Sentinel {
                 .thenRun(() -> ended("PostgreSQL (pid " + pid + ") exited unexpectedly", logFile, "PostgreSQL"));
     }
 
+    private void workerEnded(ChildProcess worker) {
+        if (stopping.getAsBoolean()) {
+            return;
+        }
+        if (restarts != null) {
+            restarts.ended(worker, this::watch);
+            return;
+        }
+        out.println();
+        out.println("!! " + worker + " exited unexpectedly with code " + worker.exitValue() + "; see "
+                + worker.logFile());
+        var left = workers.decrementAndGet();
+        out.println(left > 0 ? "!! " + left + " other worker(s) go on; its running jobs run again there once the api "
+                + "has found it silent" : "!! no worker is left: jobs wait QUEUED; start conveyor-local again");
+    }
+
     private void ended(String what, Path logFile, String essential) {
         if (stopping.getAsBoolean()) {
             return;
         }
         out.println();
         out.println("!! " + what + "; see " + logFile);
-        if (essential == null) {
-            var left = workers.decrementAndGet();
-            out.println(left > 0 ? "!! " + left + " other worker(s) go on; its running jobs run again there once the api "
-                    + "has found it silent" : "!! no worker is left: jobs wait QUEUED; start conveyor-local again");
-            return;
-        }
         out.println("!! nothing works without the " + essential + ": stopping everything");
         exit.accept(DIED);
     }

@@ -27,6 +27,7 @@ class LocalOptionsTest {
             assertThat(options.apiJavaOptions()).isEmpty();
             assertThat(options.workerJavaOptions()).isEmpty();
             assertThat(options.postgresSettings()).isEmpty();
+            assertThat(options.restartWorkers()).isTrue();
             assertThat(options.queues()).containsExactly("default");
             assertThat(options.postgres()).isEmpty();
             assertThat(options.kafka()).isEmpty();
@@ -116,6 +117,13 @@ class LocalOptionsTest {
         }
 
         @Test
+        void turnsWorkerRestartsOffAndOn() {
+            assertThat(LocalOptions.parse("--restart-workers=false").restartWorkers()).isFalse();
+            assertThat(LocalOptions.parse("--restart-workers=false", "--restart-workers=TRUE").restartWorkers()).isTrue();
+            assertThat(LocalOptions.HELP).contains("--restart-workers=B", "(default true)");
+        }
+
+        @Test
         void recognisesHelp() {
             assertThat(LocalOptions.parse("--help").help()).isTrue();
             assertThat(LocalOptions.parse("-h").help()).isTrue();
@@ -182,6 +190,12 @@ class LocalOptionsTest {
             assertThatThrownBy(() -> LocalOptions.parse("--api-arg=")).hasMessage("--api-arg must not be empty");
             assertThat(LocalOptions.parse("--api-arg=--server.shutdown=immediate", "--api-arg=--spring.datasource.hikari"
                     + ".maximum-pool-size=30").apiArgs()).hasSize(2);
+        }
+
+        @Test
+        void rejectARestartSettingThatIsNeitherTrueNorFalse() {
+            assertThatThrownBy(() -> LocalOptions.parse("--restart-workers=yes")).isInstanceOf(InvalidOptionException.class)
+                    .hasMessage("--restart-workers must be true or false, not 'yes'");
         }
 
         @Test

@@ -7,9 +7,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -71,6 +73,46 @@ class SentinelTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> printed().contains("no worker is left: jobs wait QUEUED"));
 
         assertThat(exit).isNotDone();
+    }
+
+    @Test
+    void startsAWorkerThatEndsAgainAndWatchesTheNewOne() throws Exception {
+        var delays = new ManualDelays();
+        var again = new ArrayList<ChildProcess>();
+        var restarting = new Sentinel(out, stopping::get, exit::complete, new WorkerRestarts(out, Clock.systemUTC(),
+                delays, ended -> {
+                    var worker = child(ended.name());
+                    again.add(worker);
+                    return Optional.of(worker);
+                }));
+        var first = child("worker-1");
+        restarting.watch(first);
+
+        first.kill();
+        var restart = delays.next();
+        assertThat(restart.delay()).hasSeconds(1);
+        assertThat(printed()).contains("!! worker-1 (pid " + first.pid() + ") exited unexpectedly with code 137; "
+                + "starting it again in 1 s; see " + dir.resolve("worker-1.log")).doesNotContain("go on", "is left");
+        restart.task().run();
+        again.getFirst().kill();
+
+        assertThat(delays.next().delay()).as("the process started again is watched too").hasSeconds(2);
+        assertThat(exit).isNotDone();
+    }
+
+    @Test
+    void startsNoWorkerAgainThatEndsDuringAStop() throws Exception {
+        var delays = new ManualDelays();
+        var restarting = new Sentinel(out, stopping::get, exit::complete, new WorkerRestarts(out, Clock.systemUTC(),
+                delays, ended -> Optional.of(child(ended.name()))));
+        var worker = child("worker-1");
+        restarting.watch(worker);
+        stopping.set(true);
+
+        worker.stop(Duration.ofSeconds(10));
+
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(delays::isEmpty);
+        assertThat(printed()).isEmpty();
     }
 
     @Test
