@@ -83,17 +83,23 @@ public final class LocalMain {
                         return 1;
                     }
                 }
-                return runLocked(options, out, leftovers);
+                return runLocked(options, out, leftovers, claims);
             }
         }
     }
 
-    private static int runLocked(LocalOptions options, PrintStream out, Leftovers leftovers) throws Exception {
+    private static int runLocked(LocalOptions options, PrintStream out, Leftovers leftovers, PortClaims claims)
+            throws Exception {
         FileTrees.delete(options.logs());
         Files.createDirectories(options.logs());
         out.println("Conveyor local: logs in " + options.logs().toAbsolutePath());
         var system = new LocalSystem(options, JavaLauncher.current(), out);
-        Runtime.getRuntime().addShutdownHook(new Thread(system::stop, "conveyor-local-stop"));
+        // The claims are let go (their files deleted) by the hook too: on Ctrl-C, the JVM ends as soon as the hook
+        // has, whatever this thread was doing.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            system.stop();
+            claims.close();
+        }, "conveyor-local-stop"));
         try {
             system.start();
         } catch (RuntimeException e) {

@@ -25,13 +25,16 @@ class LocalMainTest {
 
     @Test
     void refusesAnApiPortThatIsInUseBeforeStartingAnything() throws Exception {
+        int port;
         try (var busy = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
-            var options = LocalOptions.parse("--port=" + busy.getLocalPort(), "--home=" + home);
+            port = busy.getLocalPort();
+            var options = LocalOptions.parse("--port=" + port, "--home=" + home);
 
             assertThat(LocalMain.run(options, out)).isEqualTo(1);
         }
         assertThat(output.toString(StandardCharsets.UTF_8)).contains("is in use; choose another with --port=N");
         assertThat(home.resolve("logs")).doesNotExist();
+        assertThat(PortClaims.file(PortClaims.DIRECTORY, port)).as("its lock file, let go").doesNotExist();
     }
 
     /**
