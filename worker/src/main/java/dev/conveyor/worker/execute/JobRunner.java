@@ -11,6 +11,7 @@ import dev.conveyor.common.message.JobFinished;
 import dev.conveyor.common.message.JobStarted;
 import dev.conveyor.worker.WorkerProperties;
 import dev.conveyor.worker.metrics.WorkerMetrics;
+import dev.conveyor.worker.metrics.WorkerMetrics.NotRun;
 import dev.conveyor.worker.tracing.JobTracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -154,9 +155,9 @@ public class JobRunner {
         if (handler == null) {
             // Given back, not failed: the api runs it again if another worker of the queue has a handler (a rolling
             // deploy that adds a type), and fails it if none does.
-            return Taken.done(report(job, failed(job, new JobError(JobError.NO_HANDLER, "no handler for job type '"
-                    + job.type() + "' on worker " + properties.id() + " (it runs " + handlers.types() + ")",
-                    true), null).unstarted(job)));
+            return Taken.done(metrics.notRun(NotRun.NO_HANDLER, report(job, failed(job, new JobError(
+                    JobError.NO_HANDLER, "no handler for job type '" + job.type() + "' on worker " + properties.id()
+                    + " (it runs " + handlers.types() + ")", true), null).unstarted(job))));
         }
         // what its job holds until its handler's thread ends, for max-in-flight-bytes: the record, and the payload's
         // tree, which may take thirty times the record's bytes; reserved before the job waits for its type's permit
@@ -166,9 +167,10 @@ public class JobRunner {
             // Waiting here instead, unacknowledged, would hold back the poll's commit, which a redelivered job of the
             // same poll waits for before it runs (and frees room).
             if (isLastDelivery(record)) {
-                return new Taken(report(job, givenBack(job, "had no room for it (max-in-flight-bytes)")), null, false,
-                        bytes);
+                return new Taken(metrics.notRun(NotRun.NO_ROOM, report(job, givenBack(job,
+                        "had no room for it (max-in-flight-bytes)"))), null, false, bytes);
             }
+            metrics.notRun(NotRun.NO_ROOM, AcknowledgeType.RELEASE);
             return Taken.noRoom(bytes);
         }
         var handedOver = false;
@@ -203,7 +205,8 @@ public class JobRunner {
                 limits.release(job.type());
             }
             if (registration == null) {
-                return Taken.done(isLastDelivery(record) ? handBackWhileStopping(job) : AcknowledgeType.RELEASE);
+                return Taken.done(metrics.notRun(NotRun.STOPPING,
+                        isLastDelivery(record) ? handBackWhileStopping(job) : AcknowledgeType.RELEASE));
             }
             if (registration == RunningAttempts.Registration.ALREADY_RUNNING) {
                 var heldBack = secondRecords.pass();

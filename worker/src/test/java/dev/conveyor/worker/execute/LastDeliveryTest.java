@@ -85,6 +85,10 @@ class LastDeliveryTest {
         assertThat(outcome.error().retryable()).isTrue();
         assertThat(outcome.error().message()).contains("no room", "last time", "without running it");
         assertThat(outcome.handBacks()).as("the dispatch it gives back, unstarted").isEqualTo(4);
+        assertThat(testing.meters.get("conveyor.worker.records.released").tag("reason", "no_room").counter()
+                .count()).as("the early record, released").isEqualTo(1.0);
+        assertThat(testing.meters.get("conveyor.worker.jobs.given.back").tag("reason", "no_room").counter()
+                .count()).as("the last delivery's job, given back").isEqualTo(1.0);
         assertThat(testing.runner.inFlight()).as("only the first job").isEqualTo(1);
     }
 
@@ -104,6 +108,10 @@ class LastDeliveryTest {
         assertThat(outcome.error().code()).isEqualTo(JobError.WORKER_LOST);
         assertThat(outcome.error().message()).contains("was stopping", "without running it");
         assertThat(outcome.handBacks()).as("the dispatch it gives back, unstarted").isEqualTo(4);
+        assertThat(testing.meters.get("conveyor.worker.records.released").tag("reason", "stopping").counter()
+                .count()).isEqualTo(1.0);
+        assertThat(testing.meters.get("conveyor.worker.jobs.given.back").tag("reason", "stopping").counter()
+                .count()).isEqualTo(1.0);
     }
 
     @Test
