@@ -41,8 +41,8 @@ import org.springframework.util.unit.DataSize;
  * @param typeLimits         most jobs of a type running at once on this worker (type → limit); others unlimited
  * @param shareDeliveryLimit the deliveries Kafka allows a record before it archives it. A record this worker does
  *                           not start on its last delivery is handed back to the api rather than released, which
- *                           would archive it unstarted. Unset (null, the default): what Kafka says at start, the
- *                           share group's {@code share.delivery.count.limit} or else the brokers'
+ *                           would archive it unstarted. Unset (null, the default): what Kafka says (read at start and
+ *                           every minute), the share group's {@code share.delivery.count.limit} or else the brokers'
  *                           {@code group.share.delivery.count.limit}, and 5 (Kafka's default) if it cannot be read.
  *                           Set, and Kafka says otherwise, the smaller of the two ({@code DeliveryLimits})
  * @param http               settings of the built-in {@code http} handler

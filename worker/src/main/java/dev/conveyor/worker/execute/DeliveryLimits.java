@@ -12,25 +12,30 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
  * How many deliveries Kafka allows a record of each queue before it archives it, as this worker holds them to
- * ({@link JobRunner} hands a job back rather than release its record on the last one). Read from Kafka once, as the
- * worker starts, and weighed against {@code share-delivery-limit}: unset, Kafka's word is taken, or Kafka's default
- * (5) with a warning when it cannot be read; set, and Kafka says otherwise, the smaller of the two, with a warning
- * (a job handed back early costs a publish; a record released on what was in fact its last delivery is archived, and
- * the api counts a lost attempt).
+ * ({@link JobRunner} hands a job back rather than release its record on the last one). Read from Kafka as the worker
+ * starts, and weighed against {@code share-delivery-limit}: unset, Kafka's word is taken, or Kafka's default (5) with
+ * a warning when it cannot be read; set, and Kafka says otherwise, the smaller of the two, with a warning (a job
+ * handed back early costs a publish; a record released on what was in fact its last delivery is archived, and the
+ * api counts a lost attempt). Read again every {@link #READ_EVERY}, so that a limit an operator changes on Kafka is
+ * followed within that time without a restart (each change logged once); a limit that cannot be read then stays as
+ * it was.
  */
 @Component
-class DeliveryLimits {
+class DeliveryLimits implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(DeliveryLimits.class);
     /** Kafka's default {@code group.share.delivery.count.limit}. */
     static final int KAFKA_DEFAULT = 5;
     /** The most time the worker's start spends reading the limits. */
     static final Duration READ_WITHIN = Duration.ofSeconds(3);
+    /** How often the limits are read again while the worker runs. */
+    static final Duration READ_EVERY = Duration.ofMinutes(1);
 
     /** Where the limits are read from. */
     interface Source {
@@ -50,29 +55,92 @@ class DeliveryLimits {
     record Choice(int limit, String warning) {
     }
 
-    private final Map<String, Integer> byTopic;
-    private final int otherwise;
+    /** The limits of the queues' topics, and the least of them for any other topic. */
+    private record Limits(Map<String, Integer> byTopic, int otherwise) {
+    }
+
+    private final WorkerProperties properties;
+    private final Source kafka;
+    private volatile Limits limits;
+    private final Thread reader;
 
     @Autowired
     DeliveryLimits(Admin admin, WorkerProperties properties) {
-        this(properties, new DeliveryLimitReader(admin, READ_WITHIN));
+        this(properties, new DeliveryLimitReader(admin, READ_WITHIN), READ_EVERY);
     }
 
+    /** Read once, and never again (tests call {@link #readAgain()}). */
     DeliveryLimits(WorkerProperties properties, Source kafka) {
-        var read = kafka.read(properties.queues().stream().map(Topics::shareGroup).toList());
-        var limits = new HashMap<String, Integer>();
+        this(properties, kafka, null);
+    }
+
+    private DeliveryLimits(WorkerProperties properties, Source kafka, Duration every) {
+        this.properties = properties;
+        this.kafka = kafka;
+        var read = kafka.read(groups());
+        var byTopic = new HashMap<String, Integer>();
         var warnings = new LinkedHashMap<String, List<String>>();
         for (var queue : properties.queues()) {
             var choice = choose(properties.shareDeliveryLimit(), read.byGroup().get(Topics.shareGroup(queue)),
                     read.problem());
-            limits.put(Topics.jobs(queue), choice.limit());
+            byTopic.put(Topics.jobs(queue), choice.limit());
             if (choice.warning() != null) {
                 warnings.computeIfAbsent(choice.warning(), warning -> new ArrayList<>()).add(queue);
             }
         }
         warnings.forEach((warning, queues) -> log.warn("{} (queues {})", warning, queues));
-        byTopic = Map.copyOf(limits);
-        otherwise = limits.values().stream().mapToInt(Integer::intValue).min().orElse(KAFKA_DEFAULT);
+        limits = limits(byTopic);
+        reader = every == null ? null : Thread.ofVirtual().name("delivery-limits").start(() -> readEvery(every));
+    }
+
+    private List<String> groups() {
+        return properties.queues().stream().map(Topics::shareGroup).toList();
+    }
+
+    private static Limits limits(Map<String, Integer> byTopic) {
+        return new Limits(Map.copyOf(byTopic),
+                byTopic.values().stream().mapToInt(Integer::intValue).min().orElse(KAFKA_DEFAULT));
+    }
+
+    private void readEvery(Duration every) {
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                Thread.sleep(every);
+                readAgain();
+            }
+        } catch (InterruptedException e) {
+            // the worker stops
+        }
+    }
+
+    /**
+     * Reads Kafka's limits again: a queue whose limit Kafka now says otherwise follows it (by the same rule as at the
+     * start), with a line; one whose limit cannot be read keeps the one it has.
+     */
+    void readAgain() {
+        var read = kafka.read(groups());
+        var before = limits;
+        var byTopic = new HashMap<>(before.byTopic());
+        for (var queue : properties.queues()) {
+            var kafkaSays = read.byGroup().get(Topics.shareGroup(queue));
+            if (kafkaSays == null) {
+                continue;
+            }
+            var choice = choose(properties.shareDeliveryLimit(), kafkaSays, null);
+            var was = byTopic.put(Topics.jobs(queue), choice.limit());
+            if (was == null || was != choice.limit()) {
+                log.warn("Kafka now allows a record of queue {} {} deliveries: this worker holds its records to {} "
+                        + "(was {})", queue, kafkaSays, choice.limit(), was);
+            }
+        }
+        limits = limits(byTopic);
+    }
+
+    @Override
+    public void destroy() {
+        if (reader != null) {
+            reader.interrupt();
+        }
     }
 
     /**
@@ -109,11 +177,13 @@ class DeliveryLimits {
 
     /** Whether Kafka would archive the record if it were released now: this is its last delivery. */
     boolean isLast(ConsumerRecord<?, ?> record) {
-        return record.deliveryCount().orElse((short) 1) >= byTopic.getOrDefault(record.topic(), otherwise);
+        var now = limits;
+        return record.deliveryCount().orElse((short) 1) >= now.byTopic().getOrDefault(record.topic(), now.otherwise());
     }
 
     /** The limit the records of this queue are held to. */
     int of(String queue) {
-        return byTopic.getOrDefault(Topics.jobs(queue), otherwise);
+        var now = limits;
+        return now.byTopic().getOrDefault(Topics.jobs(queue), now.otherwise());
     }
 }

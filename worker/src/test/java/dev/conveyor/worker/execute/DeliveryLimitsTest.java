@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
@@ -102,6 +103,59 @@ class DeliveryLimitsTest {
             assertThat(limits.of("a")).isEqualTo(3);
             assertThat(warnings()).singleElement().asString().contains("share-delivery-limit is 3")
                     .contains("allows a record 8 deliveries").contains("using 3").contains("[a, b]");
+        }
+    }
+
+    /**
+     * A limit changed on Kafka while the worker runs (a share group's own, Kafka 4.3 and later): read at the start
+     * only, a limit lowered from 5 to 3 let the worker release records on what was their last delivery, archived
+     * unstarted and counted as lost, until it was restarted.
+     */
+    @Nested
+    class ReadAgain {
+
+        private final AtomicReference<DeliveryLimits.Read> kafka = new AtomicReference<>(
+                new DeliveryLimits.Read(Map.of("conveyor.a", 5, "conveyor.b", 5), null));
+
+        @Test
+        void followsAChangeOnKafkaWithOneLine() {
+            var limits = new DeliveryLimits(settings(null, "a", "b"), groups -> kafka.get());
+
+            kafka.set(new DeliveryLimits.Read(Map.of("conveyor.a", 3, "conveyor.b", 5), null));
+            limits.readAgain();
+            limits.readAgain();
+
+            assertThat(limits.of("a")).isEqualTo(3);
+            assertThat(limits.isLast(delivery("conveyor.jobs.a", 3))).isTrue();
+            assertThat(limits.of("b")).isEqualTo(5);
+            assertThat(warnings()).singleElement().asString().contains("queue a 3 deliveries").contains("(was 5)");
+        }
+
+        @Test
+        void keepsTheLimitItHasWhenKafkaCannotBeRead() {
+            var limits = new DeliveryLimits(settings(null, "a", "b"), groups -> kafka.get());
+            kafka.set(new DeliveryLimits.Read(Map.of(), "timed out"));
+
+            limits.readAgain();
+
+            assertThat(limits.of("a")).isEqualTo(5);
+            assertThat(lines.lines()).isEmpty();
+        }
+
+        @Test
+        void keepsALowerSettingAndFollowsKafkaBelowIt() {
+            var limits = new DeliveryLimits(settings(3, "a"), groups -> kafka.get());
+            assertThat(warnings()).as("the setting below Kafka's, at the start").hasSize(1);
+
+            kafka.set(new DeliveryLimits.Read(Map.of("conveyor.a", 4), null));
+            limits.readAgain();
+            assertThat(limits.of("a")).isEqualTo(3);
+            assertThat(warnings()).hasSize(1);
+
+            kafka.set(new DeliveryLimits.Read(Map.of("conveyor.a", 2), null));
+            limits.readAgain();
+            assertThat(limits.of("a")).isEqualTo(2);
+            assertThat(warnings()).hasSize(2).last().asString().contains("queue a 2 deliveries").contains("(was 3)");
         }
     }
 
