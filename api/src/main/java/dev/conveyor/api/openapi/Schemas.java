@@ -30,9 +30,10 @@ final class Schemas {
         schemas.put("JobError", jobError());
         schemas.put("Progress", progress());
         schemas.put("SubmitRequest", submitRequest());
-        schemas.put("BatchRequest", object("`{\"jobs\": [...]}`: 1 to 1000 submit requests, stored all or none.",
+        schemas.put("BatchRequest", object("`{\"jobs\": [...]}`: 1 to " + JobLimits.MAX_BATCH
+                + " submit requests, stored all or none.",
                 Map.of("jobs", array(ref("SubmitRequest"), "The jobs to submit, in order.").minItems(1)
-                        .maxItems(1000))).addRequiredItem("jobs").additionalProperties(false));
+                        .maxItems(JobLimits.MAX_BATCH))).addRequiredItem("jobs").additionalProperties(false));
         schemas.put("BatchAnswer", object("The jobs of a batch, in request order.",
                 Map.of("jobs", array(ref("Job"), "One Job per submit request, in request order.")))
                 .addRequiredItem("jobs"));
@@ -134,15 +135,16 @@ final class Schemas {
                         .pattern(anchored(JobLimits.QUEUE_PATTERN))._default("default"),
                 "payload", any("A JSON object, at most max-payload-bytes (256 KiB) encoded.").types(types("object"))
                         ._default(Map.of()),
-                "maxAttempts", integer("Attempts allowed.").minimum(bound(1)).maximum(bound(100))._default(3),
+                "maxAttempts", integer("Attempts allowed.").minimum(bound(1)).maximum(bound(JobLimits.MAX_ATTEMPTS))
+                        ._default(3),
                 "timeoutSeconds", integer("Time allowed per attempt, in seconds.").minimum(bound(1))
                         .maximum(bound(JobLimits.MAX_TIMEOUT_SECONDS))._default(300),
                 "runAt", instant("When to run it, no later than 9999-12-31T23:59:59.999Z; in the past means now. "
                         + "Not together with delaySeconds."),
                 "delaySeconds", integer("Run this many seconds from now. Not together with runAt.")
-                        .minimum(bound(0)).maximum(bound(31_536_000))._default(0),
+                        .minimum(bound(0)).maximum(bound(JobLimits.MAX_DELAY_SECONDS))._default(0),
                 "idempotencyKey", string("1 to 255 printable characters; or the Idempotency-Key header (not both). "
-                        + "The same key with the same request answers the earlier job.").minLength(1).maxLength(255)))
+                        + "The same key with the same request answers the earlier job.").minLength(1).maxLength(JobLimits.MAX_IDEMPOTENCY_KEY)))
                 .addRequiredItem("type").additionalProperties(false);
     }
 

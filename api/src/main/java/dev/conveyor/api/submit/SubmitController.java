@@ -12,6 +12,7 @@ import dev.conveyor.api.web.FieldError;
 import dev.conveyor.api.web.Headers;
 import dev.conveyor.api.web.JsonAnswers;
 import dev.conveyor.api.web.JsonBodies;
+import dev.conveyor.common.JobLimits;
 import dev.conveyor.common.Json;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.enums.ParameterIn;
@@ -38,7 +39,7 @@ class SubmitController {
 
     static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     static final String REPLAYED = "Idempotent-Replayed";
-    private static final int MAX_BATCH = 1000;
+    private static final int MAX_BATCH = JobLimits.MAX_BATCH;
     /** A field given twice is refused, not settled by whichever comes last. */
     private static final ObjectReader STRICT = Json.MAPPER.reader()
             .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);

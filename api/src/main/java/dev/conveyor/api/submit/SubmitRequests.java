@@ -40,9 +40,11 @@ class SubmitRequests {
     static final String DEFAULT_QUEUE = "default";
     // no control characters (NUL among them, and C1's U+0080-U+009F: \p{Cntrl} is ASCII's alone), line or paragraph
     // separators, or unpaired surrogates
-    private static final Pattern PRINTABLE = Pattern.compile("[^\\p{Cc}\\p{Zl}\\p{Zp}\\p{Cs}]{1,255}");
+    private static final Pattern PRINTABLE = Pattern.compile("[^\\p{Cc}\\p{Zl}\\p{Zp}\\p{Cs}]{1,"
+            + JobLimits.MAX_IDEMPOTENCY_KEY + "}");
     /** A header's bytes reach the api as ISO-8859-1 characters: UTF-8 there would be stored as other characters. */
-    private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x20-\\x7e]{1,255}");
+    private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x20-\\x7e]{1," + JobLimits.MAX_IDEMPOTENCY_KEY
+            + "}");
     private static final Set<String> FIELDS = Set.of("type", "queue", "payload", "maxAttempts", "timeoutSeconds",
             "runAt", "delaySeconds", "idempotencyKey");
     private static final String EMPTY_PAYLOAD = "{}";
@@ -182,22 +184,22 @@ class SubmitRequests {
                 tooLarge = true;
             }
         }
-        var maxAttempts = integer(fields, "maxAttempts", prefix, 1, 100, errors);
+        var maxAttempts = integer(fields, "maxAttempts", prefix, 1, JobLimits.MAX_ATTEMPTS, errors);
         var timeoutSeconds = integer(fields, "timeoutSeconds", prefix, 1, JobLimits.MAX_TIMEOUT_SECONDS,
                 errors);
-        var delaySeconds = integer(fields, "delaySeconds", prefix, 0, 31_536_000, errors);
+        var delaySeconds = integer(fields, "delaySeconds", prefix, 0, JobLimits.MAX_DELAY_SECONDS, errors);
         var runAt = instant(fields, "runAt", prefix, errors);
         if (!isAbsent(fields.get("runAt")) && !isAbsent(fields.get("delaySeconds"))) {
             errors.add(new FieldError(prefix + "delaySeconds", "must not be given together with runAt"));
         }
-        var key = text(fields, "idempotencyKey", prefix, PRINTABLE, "must be 1 to 255 printable characters",
+        var key = text(fields, "idempotencyKey", prefix, PRINTABLE, "must be 1 to " + JobLimits.MAX_IDEMPOTENCY_KEY + " printable characters",
                 errors);
         if (headerKey != null) {
             if (!isAbsent(fields.get("idempotencyKey"))) {
                 errors.add(new FieldError(prefix + "idempotencyKey",
                         "must not be given both in the body and in the Idempotency-Key header"));
             } else if (!PRINTABLE_ASCII.matcher(headerKey).matches()) {
-                errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable ASCII characters (other "
+                errors.add(new FieldError("Idempotency-Key", "must be 1 to " + JobLimits.MAX_IDEMPOTENCY_KEY + " printable ASCII characters (other "
                         + "characters do not survive an HTTP header: give such a key as the body's idempotencyKey)"));
             } else {
                 key = headerKey;

@@ -93,6 +93,11 @@ class OpenApiDocumentTest {
         assertThat(submit.get("type").get("pattern").asString()).isEqualTo(type);
         assertThat(submit.get("queue").get("pattern").asString()).isEqualTo(queue);
         assertThat(submit.get("timeoutSeconds").get("maximum").asLong()).isEqualTo(JobLimits.MAX_TIMEOUT_SECONDS);
+        assertThat(submit.get("maxAttempts").get("maximum").asLong()).isEqualTo(JobLimits.MAX_ATTEMPTS);
+        assertThat(submit.get("delaySeconds").get("maximum").asLong()).isEqualTo(JobLimits.MAX_DELAY_SECONDS);
+        assertThat(submit.get("idempotencyKey").get("maxLength").asInt()).isEqualTo(JobLimits.MAX_IDEMPOTENCY_KEY);
+        assertThat(schemas.get("BatchRequest").get("properties").get("jobs").get("maxItems").asInt())
+                .isEqualTo(JobLimits.MAX_BATCH);
         assertThat(schemas.get("KeyRequest").get("properties").get("tenant").get("pattern").asString())
                 .as("a tenant's name is a queue's").isEqualTo(queue);
         var patterns = new ArrayList<String>();
