@@ -36,6 +36,15 @@ public final class LocalMain {
             System.out.print(LocalOptions.HELP);
             return;
         }
+        var self = JavaLauncher.current();
+        if (LauncherCopy.wanted(self)) {
+            var code = LauncherCopy.run(self, LocalMain.class.getName(), options.home(), java.util.List.of(args),
+                    System.out);
+            if (code.isPresent()) {
+                System.exit(code.get());
+                return;
+            }
+        }
         System.exit(run(options, System.out));
     }
 
@@ -65,6 +74,7 @@ public final class LocalMain {
                         + "; stop it, or use --home=DIR");
                 return 1;
             }
+            LauncherCopy.deleteOthers(options.home(), System.getProperty("java.class.path"));
             var leftovers = new Leftovers(options.home());
             leftovers.stopAll(out);
             var ports = new ArrayList<Integer>();
