@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /** An embedded PostgreSQL server (zonky binaries) with a fresh {@code conveyor} database. */
 final class EmbeddedPostgresService implements AutoCloseable {
@@ -19,6 +21,12 @@ final class EmbeddedPostgresService implements AutoCloseable {
     static final String USER = "postgres";
     /** The embedded server trusts local connections; any password is accepted. */
     static final String PASSWORD = "postgres";
+    /** Zonky's message when one of PostgreSQL's programs ends with an error: the program is group 1. */
+    private static final Pattern FAILED_COMMAND = Pattern.compile("^Process \\[.*?/bin/([\\w.-]+)[,\\]].* failed$");
+    /** {@code initdb: error: ...}, {@code pg_ctl: error: ...}: the message is group 1. */
+    private static final Pattern PROGRAM_ERROR = Pattern.compile("^[\\w.-]+: (?:error|fatal): (.+)$");
+    /** A line of the server's log, {@code ... FATAL:  ...}: the message is group 1. */
+    private static final Pattern SERVER_ERROR = Pattern.compile("(?:FATAL|PANIC):\\s+(.+)$");
 
     private final Path dataDirectory;
     private final Path logFile;
@@ -47,8 +55,8 @@ final class EmbeddedPostgresService implements AutoCloseable {
             Files.createDirectories(logFile.toAbsolutePath().getParent());
             FileTrees.delete(dataDirectory);
             Files.createDirectories(dataDirectory.getParent());
-            var service = new EmbeddedPostgresService(server(dataDirectory, port, logFile, settings), dataDirectory,
-                    logFile, settings);
+            var service = new EmbeddedPostgresService(startServer(dataDirectory, port, logFile, settings),
+                    dataDirectory, logFile, settings);
             service.createDatabase();
             service.createDemoDatabase();
             return service;
@@ -56,6 +64,50 @@ final class EmbeddedPostgresService implements AutoCloseable {
             throw new UncheckedIOException("cannot start embedded PostgreSQL: " + e.getMessage() + " (its log: "
                     + logFile + ")", e);
         }
+    }
+
+    /**
+     * {@link #server}, a failure of one of PostgreSQL's programs said in one line: zonky's own message names only the
+     * command ("Process [.../initdb, -A, trust, ...] failed"), the program's output being in the log.
+     */
+    private static EmbeddedPostgres startServer(Path dataDirectory, int port, Path logFile, Map<String, String> settings)
+            throws IOException {
+        var logged = Files.exists(logFile) ? Files.size(logFile) : 0;
+        try {
+            return server(dataDirectory, port, logFile, settings);
+        } catch (IllegalStateException e) {
+            var program = FAILED_COMMAND.matcher(String.valueOf(e.getMessage()));
+            if (!program.find()) {
+                throw e;
+            }
+            throw new IllegalStateException("PostgreSQL's " + program.group(1) + " failed: "
+                    + cause(logFile, logged).orElse("it said nothing") + " (its output: " + logFile + ")", e);
+        }
+    }
+
+    /**
+     * What a failed program said, from what the log got after {@code offset}: its last error line, else its last
+     * line.
+     */
+    static Optional<String> cause(Path logFile, long offset) {
+        List<String> lines;
+        try (var file = java.nio.channels.FileChannel.open(logFile)) {
+            var bytes = java.nio.ByteBuffer.allocate((int) Math.min(Math.max(0, file.size() - offset), 1 << 20));
+            file.read(bytes, offset);
+            lines = new String(bytes.array(), 0, bytes.position(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                    .map(String::strip).filter(line -> !line.isEmpty()).toList();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        for (var line : lines.reversed()) {
+            for (var error : List.of(PROGRAM_ERROR, SERVER_ERROR)) {
+                var matcher = error.matcher(line);
+                if (matcher.find()) {
+                    return Optional.of(matcher.group(1));
+                }
+            }
+        }
+        return lines.isEmpty() ? Optional.empty() : Optional.of(lines.getLast());
     }
 
     /**
@@ -117,7 +169,7 @@ final class EmbeddedPostgresService implements AutoCloseable {
         try {
             // Releases zonky's lock on the data directory; its pg_ctl stop finds nothing to stop.
             stopped.close();
-            postgres = server(dataDirectory, port, logFile, settings);
+            postgres = startServer(dataDirectory, port, logFile, settings);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start PostgreSQL again: " + e.getMessage(), e);
         }

@@ -132,6 +132,24 @@ class EmbeddedPostgresServiceTest {
         assertThat(dir.resolve("data/postgres")).doesNotExist();
     }
 
+    @Test
+    void findsWhatAFailedProgramSaidInWhatTheLogGotSinceItStarted() throws Exception {
+        var log = dir.resolve("postgres.log");
+        Files.writeString(log, "initdb: error: from an earlier start\n");
+        var offset = Files.size(log);
+        Files.writeString(log, "The files belonging to this database system will be owned by user \"nobody\".\n"
+                + "initdb: error: invalid locale settings; check LANG and LC_* environment variables\n\n",
+                java.nio.file.StandardOpenOption.APPEND);
+
+        assertThat(EmbeddedPostgresService.cause(log, offset))
+                .contains("invalid locale settings; check LANG and LC_* environment variables");
+        Files.writeString(log, "2026-12-07 12:00:00.000 UTC [42] FATAL:  could not create lock file: No space left\n"
+                + "pg_ctl: could not start server\n", java.nio.file.StandardOpenOption.APPEND);
+        assertThat(EmbeddedPostgresService.cause(log, offset)).contains("could not create lock file: No space left");
+        assertThat(EmbeddedPostgresService.cause(log, Files.size(log))).isEmpty();
+        assertThat(EmbeddedPostgresService.cause(dir.resolve("no-such.log"), 0)).isEmpty();
+    }
+
     private static void execute(EmbeddedPostgresService postgres, String sql) throws Exception {
         try (var connection = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresService.USER,
                 EmbeddedPostgresService.PASSWORD)) {

@@ -75,6 +75,30 @@ class LocalMainTest {
     }
 
     /**
+     * PostgreSQL's {@code initdb} fails here for want of a locale (a locale the machine lacks in {@code LC_ALL}; a full
+     * disk is alike): local said only "Process [unshare, -U, .../initdb, -A, trust, ...] failed", initdb's own words
+     * being in the log alone.
+     */
+    @Test
+    void saysWhatInitdbSaidWhenItFailsInOneLine() throws Exception {
+        var launcher = new ProcessBuilder(JavaLauncher.current().command(LocalMain.class.getName(), List.of(),
+                List.of("--home=" + home, "--port=" + freePort())))
+                .redirectErrorStream(true).redirectOutput(home.resolveSibling(home.getFileName() + ".out").toFile());
+        launcher.environment().put("LC_ALL", "xx_YY.UTF-8");
+
+        var exit = launcher.start();
+
+        await().atMost(Duration.ofSeconds(120)).until(() -> !exit.isAlive());
+        var said = Files.readString(launcher.redirectOutput().file().toPath());
+        var log = home.resolve("logs/postgres.log").toAbsolutePath();
+        assertThat(exit.exitValue()).isEqualTo(1);
+        assertThat(said).contains("starting PostgreSQL... FAILED", "conveyor-local: PostgreSQL's initdb failed: invalid "
+                + "locale settings; check LANG and LC_* environment variables (its output: " + log + ")");
+        assertThat(said).as("no stack trace, nor zonky's message").doesNotContain("\tat ", "Exception", "Process [");
+        assertThat(log).content().contains("initdb: error: invalid locale settings");
+    }
+
+    /**
      * Each start deletes its home's {@code logs} and {@code data/postgres}, {@code data/kafka}: given a directory of
      * the user's ({@code --home=.} in a project, {@code --home=$HOME}), it deleted a {@code logs} directory it had not
      * made, with whatever was in it.
