@@ -54,8 +54,11 @@ final class LauncherCopy {
             }
             copy = copy(Path.of(self.classPath()), home);
         } catch (IOException e) {
+            // (the file a failed copy names may be the jar or the copy: the reason alone says what went wrong)
+            var why = e instanceof java.nio.file.FileSystemException failed && failed.getReason() != null
+                    ? failed.getReason() : LocalHome.problem(e);
             out.println("(running from " + self.classPath() + " itself, which a rebuild while local runs breaks: "
-                    + "cannot copy it under " + home.toAbsolutePath() + ": " + LocalHome.problem(e) + ")");
+                    + "cannot copy it to " + home.resolve(DIRECTORY).toAbsolutePath() + ": " + why + ")");
             return Optional.empty();
         }
         var command = new JavaLauncher(self.java(), copy.toString(), self.repackagedJar())

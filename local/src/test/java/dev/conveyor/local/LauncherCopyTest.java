@@ -102,6 +102,20 @@ class LauncherCopyTest {
         }
     }
 
+    @Test
+    void runsInPlaceSayingWhyWhenTheJarCannotBeCopied() throws Exception {
+        var output = new java.io.ByteArrayOutputStream();
+        var missing = new JavaLauncher(JavaLauncher.current().java(), dir.resolve("gone.jar").toString(), true);
+
+        var code = LauncherCopy.run(missing, RebuiltJarChild.class.getName(), dir.resolve("home"), List.of(),
+                new java.io.PrintStream(output, true, java.nio.charset.StandardCharsets.UTF_8));
+
+        assertThat(code).isEmpty();
+        assertThat(output.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("(running from "
+                + dir.resolve("gone.jar") + " itself, which a rebuild while local runs breaks: cannot copy it to "
+                + dir.resolve("home/launcher").toAbsolutePath() + ": ", "no such file");
+    }
+
     private ProcessHandle start(Path jar, String... args) throws IOException {
         var command = new ArrayList<>(List.of(JavaLauncher.current().java().toString(), "-cp", jar.toString(),
                 RebuiltJarChild.class.getName()));
