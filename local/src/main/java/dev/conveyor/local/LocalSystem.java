@@ -245,7 +245,15 @@ public final class LocalSystem {
 
     private void afterOnTimer(Duration wait, Runnable task) {
         try {
-            restartTimer.schedule(task, wait.toMillis(), TimeUnit.MILLISECONDS);
+            // the executor keeps what a task throws in its future, which nobody reads: said here instead
+            restartTimer.schedule(() -> {
+                try {
+                    task.run();
+                } catch (Throwable t) {
+                    out.println("!! starting a worker again failed: " + t);
+                    t.printStackTrace(out);
+                }
+            }, wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             // the stop has ended the timer: nothing starts any more
         }
