@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -37,10 +39,21 @@ public class Limits {
     private final ConcurrentHashMap<String, Backlog> backlogs = new ConcurrentHashMap<>();
 
     private final AtomicInteger listingsUnderWay = new AtomicInteger();
+    /** This instance's long-polls, all keys together; null without a bound. */
+    private final Semaphore longPollsHere;
+
+    @Autowired
+    Limits(LimitsProperties limits, JdbcClient jdbc, MeterRegistry meters,
+            @Value("${server.tomcat.max-connections:" + LimitsProperties.DEFAULT_MAX_CONNECTIONS + "}")
+            int maxConnections) {
+        this(limits, jdbc, meters);
+        limits.requireRoomBeside(maxConnections);
+    }
 
     Limits(LimitsProperties limits, JdbcClient jdbc, MeterRegistry meters) {
         this.limits = limits;
         this.jdbc = jdbc;
+        this.longPollsHere = limits.longPolls() > 0 ? new Semaphore(limits.longPolls()) : null;
         Gauge.builder("conveyor.listings.under.way", listingsUnderWay, AtomicInteger::get)
                 .description("GET /v1/jobs listings of keys under way on this instance (lists-per-key counts them)")
                 .register(meters);
@@ -84,11 +97,31 @@ public class Limits {
         }
     }
 
-    /** Holds one of the key's long-polls until the returned handle is closed; or throws a 429. */
+    /**
+     * Holds one of the instance's long-polls and one of the key's until the returned handle is closed; or throws a
+     * 429. Past the instance's, the refusal closes its connection: the web server is short of them.
+     */
     public Permit longPoll(Caller caller) {
-        return hold(longPolls, caller, limits.longPollsPerKey(), () -> new TooManyRequests("too-many-long-polls",
-                "Too many open long-polls", "This key has " + limits.longPollsPerKey() + " requests with wait open "
-                        + "at once, the most allowed; wait for one to answer, or poll without wait", 1));
+        if (longPollsHere != null && !longPollsHere.tryAcquire()) {
+            throw new TooManyRequests("too-many-long-polls", "Too many open long-polls", "This api instance has "
+                    + limits.longPolls() + " requests with wait open at once, the most it holds while keeping "
+                    + "connections for other requests; try again in a second, or poll without wait", 1, true);
+        }
+        try {
+            var key = hold(longPolls, caller, limits.longPollsPerKey(), () -> new TooManyRequests(
+                    "too-many-long-polls", "Too many open long-polls", "This key has " + limits.longPollsPerKey()
+                            + " requests with wait open at once, the most allowed; wait for one to answer, or poll "
+                            + "without wait", 1));
+            return longPollsHere == null ? key : () -> {
+                key.close();
+                longPollsHere.release();
+            };
+        } catch (RuntimeException e) {
+            if (longPollsHere != null) {
+                longPollsHere.release();
+            }
+            throw e;
+        }
     }
 
     /**

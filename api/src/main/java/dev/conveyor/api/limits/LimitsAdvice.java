@@ -20,8 +20,11 @@ class LimitsAdvice {
         var problem = ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
         problem.setType(URI.create(ProblemAdvice.PROBLEM_BASE + e.problemType()));
         problem.setTitle(e.title());
-        return ResponseEntity.status(e.status())
-                .header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()))
-                .body(problem);
+        var answer = ResponseEntity.status(e.status())
+                .header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+        if (e.closeConnection()) {
+            answer.header(HttpHeaders.CONNECTION, "close");
+        }
+        return answer.body(problem);
     }
 }

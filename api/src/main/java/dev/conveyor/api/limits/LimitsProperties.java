@@ -11,6 +11,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param submitRate      jobs per second one key may submit, on average (a batch counts each of its jobs)
  * @param submitBurst     jobs one key may submit at once after a quiet while (the bucket's size)
  * @param longPollsPerKey {@code GET /v1/jobs/{id}?wait=} requests one key may have open at once, per api instance
+ * @param longPolls       {@code GET /v1/jobs/{id}?wait=} requests open at once on an api instance, whatever their key
+ *                        (and without keys): each holds one of the web server's connections
+ *                        ({@code server.tomcat.max-connections}) for up to a minute, so that many less than it are
+ *                        left for the other requests, the health probes among them
  * @param queuedPerTenant jobs one tenant may have waiting (SCHEDULED or QUEUED); checked against counts at most a
  *                        second old, so it can be passed by about a second's submissions
  * @param listsPerKey     {@code GET /v1/jobs} listings one key may have under way at once, per api instance: each holds
@@ -28,7 +32,11 @@ public record LimitsProperties(
         @DefaultValue("1000") int longPollsPerKey,
         @DefaultValue("1000000") long queuedPerTenant,
         @DefaultValue("4") int listsPerKey,
-        @DefaultValue("50") int tenantBodyShare) {
+        @DefaultValue("50") int tenantBodyShare,
+        @DefaultValue("6000") int longPolls) {
+
+    /** Tomcat's {@code server.tomcat.max-connections} unless configured otherwise. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 8192;
 
     public LimitsProperties {
         if (!Double.isFinite(submitRate)) {
@@ -37,7 +45,7 @@ public record LimitsProperties(
                     + "(0 turns the limit off)");
         }
         if (submitRate < 0 || submitBurst < 0 || longPollsPerKey < 0 || queuedPerTenant < 0 || listsPerKey < 0
-                || tenantBodyShare < 0) {
+                || tenantBodyShare < 0 || longPolls < 0) {
             throw new IllegalArgumentException("conveyor.api.limits.* must not be negative (0 turns a limit off)");
         }
         if (tenantBodyShare > 100) {
@@ -47,6 +55,20 @@ public record LimitsProperties(
         if (submitRate > 0 && submitBurst < 1000) {
             throw new IllegalArgumentException("conveyor.api.limits.submit-burst must be at least 1000 (a batch of "
                     + "1000 jobs must fit) when submit-rate is set");
+        }
+    }
+
+    /**
+     * Checks {@code long-polls} against the web server's connections: with as many long-polls open as it has, no other
+     * request (a submission, a health probe) would be answered until one of them ends. {@code maxConnections} below 0
+     * is no bound (Tomcat's -1); so is a {@code long-polls} of 0, the limit turned off.
+     */
+    public void requireRoomBeside(int maxConnections) {
+        if (longPolls > 0 && maxConnections >= 0 && longPolls >= maxConnections) {
+            throw new IllegalArgumentException("conveyor.api.limits.long-polls (" + longPolls + ") must be less than "
+                    + "server.tomcat.max-connections (" + maxConnections + "): every open long-poll holds a "
+                    + "connection, and the other requests, health probes among them, need some left. Lower it, or "
+                    + "raise server.tomcat.max-connections with it");
         }
     }
 }

@@ -96,8 +96,8 @@ final class Operations {
                                 content(JSON, new JsonSchema().oneOf(List.of(ref("Job"), ref("JobSummary"))))),
                         "400", problem("`id` is not a UUID, `wait` is out of range, or `view` is unknown."),
                         "404", problem("No such job, or one of another tenant (the same answer)."),
-                        "429", tooMany("With `wait`: the key has `long-polls-per-key` long-polls open "
-                                + "(`too-many-long-polls`)."),
+                        "429", tooMany("With `wait`: the key has `long-polls-per-key` long-polls open, or the "
+                                + "instance `long-polls` (`too-many-long-polls`)."),
                         "503", unavailable(), "504", noAnswer())));
         operations.put("GET /v1/jobs", new Operation("listJobs", "jobs", "List jobs, newest first",
                 "Filters match exactly. Page with the `next` cursor of the previous answer. With `view=summary` the "

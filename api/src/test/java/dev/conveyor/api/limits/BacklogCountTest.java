@@ -36,7 +36,7 @@ class BacklogCountTest {
     @Test
     void whileOneRequestCountsTheOthersGoOnWithTheLastCount() throws Exception {
         var database = new HeldDatabase();
-        var limits = new Limits(new LimitsProperties(0, 0, 0, 1_000_000, 0, 0), JdbcClient.create(database),
+        var limits = new Limits(new LimitsProperties(0, 0, 0, 1_000_000, 0, 0, 0), JdbcClient.create(database),
                 new SimpleMeterRegistry());
         limits.submitting(caller, 1);
         var counted = System.nanoTime();
@@ -64,7 +64,7 @@ class BacklogCountTest {
         var database = new HeldDatabase();
         database.hold.set(true);
         database.fail.set(true);
-        var limits = new Limits(new LimitsProperties(0, 0, 0, 1_000_000, 0, 0), JdbcClient.create(database),
+        var limits = new Limits(new LimitsProperties(0, 0, 0, 1_000_000, 0, 0, 0), JdbcClient.create(database),
                 new SimpleMeterRegistry());
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             try {

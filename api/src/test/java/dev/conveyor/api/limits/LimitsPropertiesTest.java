@@ -43,4 +43,19 @@ class LimitsPropertiesTest {
         assertThat(bind("tenant-body-share", "100").tenantBodyShare()).isEqualTo(100);
         assertThat(bind("submit-rate", "1").tenantBodyShare()).isEqualTo(50);
     }
+
+    @Test
+    void longPollsMustLeaveTheWebServerConnectionsForOtherRequests() {
+        assertThat(bind("submit-rate", "1").longPolls()).isEqualTo(6000);
+        bind("submit-rate", "1").requireRoomBeside(LimitsProperties.DEFAULT_MAX_CONNECTIONS);
+        assertThatThrownBy(() -> bind("long-polls", "8192").requireRoomBeside(8192))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("conveyor.api.limits.long-polls (8192)")
+                .hasMessageContaining("server.tomcat.max-connections (8192)");
+        bind("long-polls", "8191").requireRoomBeside(8192);
+        // turned off, or no bound on connections: nothing to check
+        bind("long-polls", "0").requireRoomBeside(8192);
+        bind("long-polls", "100000").requireRoomBeside(-1);
+        assertThatThrownBy(() -> bind("long-polls", "-1")).isInstanceOf(BindException.class);
+    }
 }
