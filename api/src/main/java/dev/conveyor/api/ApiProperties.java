@@ -159,7 +159,7 @@ public record ApiProperties(
      * Delay before attempt n+1: {@code min(maxDelay, baseDelay * 2^(n-1))}, spread by {@code ±jitter}.
      *
      * @param baseDelay delay after the first failed attempt
-     * @param maxDelay  longest delay
+     * @param maxDelay  longest delay, at most 365 days
      * @param jitter    fraction 0..1 by which each delay is randomly shortened or lengthened
      * @param maxRetryAfter   the longest wait a failure may ask for ({@code Retry-After}); longer asks get this
      * @param maxLostAttempts attempts lost with their worker after which a job fails ({@code WORKER_LOST})
@@ -174,6 +174,9 @@ public record ApiProperties(
         public Retry {
             require(!baseDelay.isNegative(), "conveyor.api.retry.base-delay must not be negative");
             require(maxDelay.compareTo(baseDelay) >= 0, "conveyor.api.retry.max-delay must be >= base-delay");
+            // read in milliseconds and added to now: far larger overflowed a long, or passed PostgreSQL's timestamps
+            require(maxDelay.compareTo(Duration.ofDays(365)) <= 0, "conveyor.api.retry.max-delay must be at most "
+                    + "365d");
             require(jitter >= 0 && jitter <= 1, "conveyor.api.retry.jitter must be between 0 and 1");
             require(!maxRetryAfter.isNegative() && maxRetryAfter.compareTo(Duration.ofDays(365)) <= 0,
                     "conveyor.api.retry.max-retry-after must be between 0 and 365d");

@@ -50,6 +50,17 @@ class ApiPropertiesTest {
     }
 
     @Test
+    void aRetryDelayOfMoreThanAYearIsRefused() {
+        // the backoff reads it in milliseconds and adds it to now: 100000000000000d is more milliseconds than a long
+        // holds (an ArithmeticException on every retryable failure, which the events applier takes for a passing
+        // fault and tries again for ever), and 1000000000d puts the retry past PostgreSQL's last timestamp
+        refused("conveyor.api.retry.max-delay", "366d", "365d");
+        refused("conveyor.api.retry.max-delay", "100000000000000d", "365d");
+        refused("conveyor.api.retry.max-delay", "1000000000d", "365d");
+        assertThat(bind(Map.of("conveyor.api.retry.max-delay", "365d")).retry().maxDelay()).hasDays(365);
+    }
+
+    @Test
     void aRescueGraceOfCenturiesIsRefused() {
         // the rescuer compares it in nanoseconds: past 292 years every round of it threw, and no lost attempt was
         // ever run again
