@@ -34,7 +34,12 @@ public final class TestKafka {
                     "share.coordinator.state.topic.replication.factor", "1",
                     "share.coordinator.state.topic.min.isr", "1",
                     "group.share.record.lock.duration.ms", "15000",
-                    "group.share.min.record.lock.duration.ms", "1000"));
+                    "group.share.min.record.lock.duration.ms", "1000",
+                    // A share consumer learns of partitions assigned to it (once Kafka has initialised their share
+                    // state, after its join) only with its next heartbeat: every 5 s by default, which each new
+                    // queue's first consumer waited. As local's broker does (KafkaBrokerProcess), but shorter.
+                    "group.share.min.heartbeat.interval.ms", "1000",
+                    "group.share.heartbeat.interval.ms", "1000"));
             List<Runnable> deletions = new ArrayList<>();
             Exit.setShutdownHookAdder((name, hook) -> deletions.add(hook));
             try {
