@@ -87,7 +87,10 @@ class DashboardBrowserTest {
         Files.createDirectories(home);
         cluster = FaultCluster.start(new FaultCluster.Settings(1, 2, List.of("default", "emails", "reports"), Map.of(),
                 List.of("--conveyor.api.queues=default,emails,reports,constructor",
-                        "--conveyor.api.retry.base-delay=200ms"), List.of(),
+                        "--conveyor.api.retry.base-delay=200ms",
+                        // the shortest refresh allowed: many tests wait for the page's next refresh, which comes
+                        // after 2 s by default (a job's page 1.5 s); what they check does not depend on the period
+                        "--conveyor.api.dashboard.refresh=500ms"), List.of(),
                 // as in the fault suite: C1 only and the serial collector start the JVMs on less CPU, and the page's
                 // few jobs need no more
                 List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")), home, Map.of());
@@ -382,7 +385,8 @@ class DashboardBrowserTest {
     }
 
     /**
-     * The page of a job that has ended, refreshed every 1.5 s, asks for its summary and downloads it whole only once:
+     * The page of a job that has ended, refreshed every 375 ms here (1.5 s by default), asks for its summary and
+     * downloads it whole only once:
      * it downloaded the job whole at every refresh. The job list asks for summaries too.
      */
     @Test
