@@ -39,8 +39,19 @@ public class ApiInstance implements SmartLifecycle {
     private final long id = new SecureRandom().nextLong() & 0x3FFF_FFFF_FFFF_FFFFL;
     private final TaskFailures failures = new TaskFailures(log, "The connection that marks this api instance alive",
             "other instances may take its dispatch leases (publishing those jobs twice at worst)");
+    /**
+     * How long after taking its lock again (a broken connection: most often a restart of the database, which ended
+     * every instance's lock at once) this instance judges no lease: the other instances notice within {@link #CHECK}
+     * and take theirs again, and until then their leases look dead.
+     */
+    static final Duration REGAINED_GRACE = CHECK.multipliedBy(3);
+
     private volatile boolean running;
     private volatile Thread holder;
+    /** {@link System#nanoTime()} when the lock was last taken; {@link #NOT_HELD} while it is not held. */
+    private volatile long heldSince = NOT_HELD;
+    private static final long NOT_HELD = Long.MIN_VALUE;
+    private volatile boolean regained;
 
     ApiInstance(DataSource dataSource) {
         this.dataSource = dataSource;
@@ -51,10 +62,23 @@ public class ApiInstance implements SmartLifecycle {
         return id;
     }
 
+    /**
+     * Whether this instance may take over leases whose owners look dead: it holds its own lock (else its own leases
+     * look dead too, and it would publish again the jobs it has just published), and, if it took the lock again after
+     * losing it, has held it for {@link #REGAINED_GRACE}. After a database restart every instance's lock is gone for
+     * a moment; an instance that judged leases then published again the jobs the others had on Kafka, running or
+     * about to, whose starts were not yet recorded (fault scenario d: 11 of 255 jobs run twice).
+     */
+    public boolean judgesLeases() {
+        var since = heldSince;
+        return since != NOT_HELD && (!regained || System.nanoTime() - since >= REGAINED_GRACE.toNanos());
+    }
+
     private void hold(CountDownLatch locked) {
         while (running) {
             try (var connection = dataSource.getConnection()) {
                 lock(connection);
+                heldSince = System.nanoTime();
                 locked.countDown();
                 failures.worked();
                 while (running) {
@@ -66,6 +90,10 @@ public class ApiInstance implements SmartLifecycle {
             } catch (InterruptedException e) {
                 return;
             } catch (SQLException | RuntimeException e) {
+                if (heldSince != NOT_HELD) {
+                    regained = true; // the next lock is taken again
+                }
+                heldSince = NOT_HELD;
                 if (!running) {
                     return;
                 }

@@ -13,6 +13,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -101,6 +102,7 @@ class DuePoller implements SmartLifecycle {
     private final Publisher publisher;
     private final Consumer<List<Dispatcher.Item>> releaser;
     private final LongSupplier owner;
+    private final BooleanSupplier judgesLeases;
     private final ApiProperties.Dispatch settings;
     private final TenantWindows windows;
     private final Backlog backlog;
@@ -114,16 +116,18 @@ class DuePoller implements SmartLifecycle {
     @Autowired
     DuePoller(JdbcClient jdbc, Dispatcher dispatcher, LeaseReleases releases, ApiInstance instance,
             ApiProperties properties, TenantWindows windows, Backlog backlog) {
-        this(jdbc, dispatcher::publish, releases::releaseNow, instance::id, properties.dispatch(), windows, backlog,
-                dispatcher.sendWithin());
+        this(jdbc, dispatcher::publish, releases::releaseNow, instance::id, instance::judgesLeases,
+                properties.dispatch(), windows, backlog, dispatcher.sendWithin());
     }
 
     /**
-     * With what it publishes to and gives leases back through (for tests), the id its leases carry, and how long
-     * after a lease is taken its job's publication may still begin.
+     * With what it publishes to and gives leases back through (for tests), the id its leases carry, whether it may
+     * judge leases now, and how long after a lease is taken its job's publication may still begin.
      */
     DuePoller(JdbcClient jdbc, Publisher publisher, Consumer<List<Dispatcher.Item>> releaser, LongSupplier owner,
-            ApiProperties.Dispatch settings, TenantWindows windows, Backlog backlog, Duration sendWithin) {
+            BooleanSupplier judgesLeases, ApiProperties.Dispatch settings, TenantWindows windows, Backlog backlog,
+            Duration sendWithin) {
+        this.judgesLeases = judgesLeases;
         this.jdbc = jdbc;
         this.backlog = backlog;
         this.sendWithinNanos = sendWithin.toNanos();
@@ -145,6 +149,11 @@ class DuePoller implements SmartLifecycle {
         var kept = backlog.drain(windows, System.nanoTime() - sendWithinNanos);
         if (!kept.items().isEmpty()) {
             publisher.publish(kept.items(), kept.takenAt());
+        }
+        if (!judgesLeases.getAsBoolean()) {
+            // a claim now would take leases whose owners are alive but not yet seen so: this instance's own, or the
+            // others' just after a restart of the database (ApiInstance.judgesLeases); the next look claims
+            return kept.items().size();
         }
         var rooms = windows.rooms();
         var queues = new String[rooms.size()];

@@ -155,7 +155,7 @@ class BacklogTest {
         try {
             var otherReleases = new LeaseReleases(jdbc, new TransactionTemplate(
                     new DataSourceTransactionManager(database)), other);
-            var poller = new DuePoller(jdbc, this::publish, ids -> { }, other::id, settings(),
+            var poller = new DuePoller(jdbc, this::publish, ids -> { }, other::id, () -> true, settings(),
                     new TenantWindows(100, Duration.ofHours(1).toNanos()), new Backlog(100, 1 << 20, otherReleases),
                     SEND_WITHIN);
             // at once: a dead owner's lease does not wait to run out
@@ -169,8 +169,8 @@ class BacklogTest {
     }
 
     private DuePoller poller(Backlog backlog, Duration sendWithin) {
-        return new DuePoller(jdbc, this::publish, releases::releaseNow, instance::id, settings(), windows, backlog,
-                sendWithin);
+        return new DuePoller(jdbc, this::publish, releases::releaseNow, instance::id, () -> true, settings(), windows,
+                backlog, sendWithin);
     }
 
     private void publish(List<Dispatcher.Item> items, long takenAt) {

@@ -64,8 +64,8 @@ class PollerKeepsToTheWindowTest {
         var poller = new DuePoller(jdbc, (items, takenAt) -> published.addAll(items), items -> {
             items.forEach(item -> released.add(item.id()));
             releases.releaseNow(items);
-        }, instance::id, new ApiProperties.Dispatch(Duration.ofMillis(250), 500, Duration.ofSeconds(60)), windows,
-                new Backlog(0, 0, releases), Duration.ofSeconds(35));
+        }, instance::id, () -> true, new ApiProperties.Dispatch(Duration.ofMillis(250), 500, Duration.ofSeconds(60)),
+                windows, new Backlog(0, 0, releases), Duration.ofSeconds(35));
 
         assertThat(poller.dispatchDue()).isZero();
 

@@ -62,7 +62,7 @@ class SharesOfDueTenantsTest {
     }
 
     private DuePoller poller(TenantWindows windows) {
-        return new DuePoller(jdbc, (items, takenAt) -> published.addAll(items), ids -> { }, instance::id,
+        return new DuePoller(jdbc, (items, takenAt) -> published.addAll(items), ids -> { }, instance::id, () -> true,
                 new ApiProperties.Dispatch(Duration.ofMillis(250), BATCH, Duration.ofSeconds(60)), windows,
                 new Backlog(0, 0, new LeaseReleases(jdbc, null, instance)), Duration.ofSeconds(35));
     }
