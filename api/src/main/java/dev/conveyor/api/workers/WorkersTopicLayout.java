@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
@@ -77,7 +78,7 @@ class WorkersTopicLayout {
                 log.warn("Could not check the settings of {} (the next start tries again): {}", Topics.WORKERS,
                         e.getCause().toString());
             }
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             log.warn("Could not check the settings of {} within {} s (the next start tries again)", Topics.WORKERS,
                     TIMEOUT.toSeconds());
         }
