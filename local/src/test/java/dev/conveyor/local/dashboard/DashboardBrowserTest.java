@@ -31,7 +31,6 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -165,8 +164,27 @@ class DashboardBrowserTest {
     }
 
     private static String text(String css) {
-        var found = browser.findElements(By.cssSelector(css));
-        return found.isEmpty() ? null : found.getFirst().getText();
+        return fresh(() -> {
+            var found = browser.findElements(By.cssSelector(css));
+            return found.isEmpty() ? null : found.getFirst().getText();
+        });
+    }
+
+    /**
+     * Reads the page again when it refreshed between finding an element and reading it. The dashboard redraws its
+     * views every 500 ms here, so an element found may be gone by the next call; a redraw is over within one call of
+     * the page's script, so a second find sees the new view.
+     */
+    private static <T> T fresh(java.util.function.Supplier<T> read) {
+        for (var attempt = 1; ; attempt++) {
+            try {
+                return read.get();
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private static String submit(String body) {
@@ -206,7 +224,7 @@ class DashboardBrowserTest {
             var latest = text("#throughput .legend b");
             return latest != null && !latest.equals("–") && !latest.equals("0");
         });
-        assertThat(browser.findElements(By.cssSelector("#throughput path.line")).getFirst().getAttribute("d"))
+        assertThat(fresh(() -> browser.findElements(By.cssSelector("#throughput path.line")).getFirst().getAttribute("d")))
                 .startsWith("M");
         screenshot("dashboard-overview");
         if (load != null) {
@@ -227,21 +245,24 @@ class DashboardBrowserTest {
         var link = "#jobs tbody tr[data-id='" + id + "'] a";
         await(d -> !d.findElements(By.cssSelector(link)).isEmpty());
         screenshot("dashboard-jobs");
-        browser.findElement(By.cssSelector(link)).click();
+        fresh(() -> {
+            browser.findElement(By.cssSelector(link)).click();
+            return link;
+        });
 
         await(d -> "FAILED".equals(statusShown()));
         assertThat(text("#error")).contains("HANDLER_ERROR", "card declined");
         assertThat(text("dd[data-field='attempts']")).isEqualTo("1 of 1");
-        assertThat(button("retry").isEnabled()).isTrue();
-        assertThat(button("cancel").isEnabled()).isFalse();
+        assertThat(enabled("retry")).isTrue();
+        assertThat(enabled("cancel")).isFalse();
 
-        button("retry").click();
+        click("retry");
 
         await(d -> "SUCCEEDED".equals(statusShown()));
         assertThat(text("#result")).contains("\"attempt\": 2");
         assertThat(text("dd[data-field='attempts']")).isEqualTo("2 of 2");
         assertThat(text("#message")).startsWith("Retried");
-        assertThat(button("retry").isEnabled()).isFalse();
+        assertThat(enabled("retry")).isFalse();
         assertThat(http.get("/v1/jobs/" + id).json().get("status").asString()).isEqualTo("SUCCEEDED");
         screenshot("dashboard-job");
     }
@@ -331,18 +352,18 @@ class DashboardBrowserTest {
         await(d -> d.findElements(By.cssSelector("#jobs tbody tr[data-id]")).size() == 50);
         var newest = firstRow();
 
-        button("older").click();
+        click("older");
         var second = await(d -> firstRowOtherThan(newest));
-        button("older").click();
+        click("older");
         await(d -> firstRowOtherThan(newest, second));
         browser.navigate().back();
         await(d -> second.equals(firstRow()));
         assertThat(text(".pager .muted")).isEqualTo("page 2");
 
-        button("newer").click();
+        click("newer");
 
         await(d -> newest.equals(firstRow()));
-        assertThat(button("newer").isEnabled()).isFalse();
+        assertThat(enabled("newer")).isFalse();
     }
 
     @Test
@@ -366,7 +387,7 @@ class DashboardBrowserTest {
         var row = "#queues tbody tr[data-queue='constructor']";
         await(d -> "1".equals(text(row + " td[data-status='scheduled']")));
         assertThat(text(row + " td:last-child")).isEqualTo("0");
-        assertThat(browser.findElement(By.id("live")).getAttribute("class")).doesNotContain("error");
+        assertThat(fresh(() -> browser.findElement(By.id("live")).getAttribute("class"))).doesNotContain("error");
     }
 
     @Test
@@ -460,8 +481,10 @@ class DashboardBrowserTest {
     }
 
     private static String firstRow() {
-        var rows = browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"));
-        return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-id");
+        return fresh(() -> {
+            var rows = browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"));
+            return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-id");
+        });
     }
 
     /** The first row's job once the list shows one and it is none of {@code ids}; null until then. */
@@ -586,11 +609,20 @@ class DashboardBrowserTest {
     }
 
     private static String statusShown() {
-        var found = browser.findElements(By.id("job-status"));
-        return found.isEmpty() ? null : found.getFirst().getAttribute("data-status");
+        return fresh(() -> {
+            var found = browser.findElements(By.id("job-status"));
+            return found.isEmpty() ? null : found.getFirst().getAttribute("data-status");
+        });
     }
 
-    private static WebElement button(String id) {
-        return browser.findElement(By.id(id));
+    private static void click(String id) {
+        fresh(() -> {
+            browser.findElement(By.id(id)).click();
+            return id;
+        });
+    }
+
+    private static boolean enabled(String id) {
+        return fresh(() -> browser.findElement(By.id(id)).isEnabled());
     }
 }
