@@ -57,7 +57,7 @@ public final class TaskFailures {
             lines = new LogInterval(LOGGED_EVERY, nanoTime);
             lines.pass();
             var cause = cause(e);
-            if (expected(e)) {
+            if (isOutage(e)) {
                 log.warn("{} failed; {} until it works again (it keeps trying): {}", task, meanwhile, cause);
             } else {
                 log.warn("{} failed; {} until it works again (it keeps trying): {}", task, meanwhile, cause, e);
@@ -118,10 +118,10 @@ public final class TaskFailures {
     }
 
     /**
-     * Whether the failure is what an outage looks like (the database or Kafka away), logged without its stack: a
+     * Whether the failure comes from the database or Kafka (an outage looks like this), logged without its stack: a
      * failure of any other kind is more likely a bug, and its first line carries the stack.
      */
-    private static boolean expected(Throwable e) {
+    public static boolean isOutage(Throwable e) {
         for (var cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof DataAccessException || cause instanceof TransactionException
                     || cause instanceof SQLException || cause instanceof KafkaException) {

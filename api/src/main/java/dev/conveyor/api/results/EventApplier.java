@@ -36,10 +36,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * changes with one statement, in one transaction. A job's start and end in one batch make one write.
  *
  * <p>A batch is never dropped, and one bad event never holds up the others: a failure that is not the data's fault
- * (the database restarting, a lock conflict) is retried in place until it passes; a failure caused by the data is
- * taken as something in the batch that cannot be stored, and the batch is applied again one job at a time, so that
- * only the job whose events cannot be written is affected: its attempt fails with {@code INVALID_REPORT} (or, if even that cannot be written,
- * its events are skipped and counted in {@code conveyor.events.rejected}).
+ * (the database restarting, a lock conflict) is retried in place until it passes; a failure caused by the data, or
+ * one of this code that repeats ({@link Retrying}: an event a bug cannot handle), is taken as something in the batch
+ * that cannot be stored, and the batch is applied again one job at a time, so that only the job whose events cannot
+ * be written is affected: its attempt fails with {@code INVALID_REPORT} (or, if even that cannot be written, its
+ * events are skipped and counted in {@code conveyor.events.rejected}).
  */
 @Component
 class EventApplier {
@@ -128,7 +129,8 @@ class EventApplier {
         var jobId = jobEvents.getFirst().jobId();
         var last = jobEvents.getLast();
         var message = "the worker's report of attempt " + last.attempt() + " cannot be stored: "
-                + EventReader.clean(cause.getMessage(), 500);
+                + EventReader.clean(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(),
+                        500);
         var failure = new JobFinished(JobEvent.VERSION, jobId, last.attempt(), last.generation(), 1,
                 workerOf(jobEvents), JobFinished.Outcome.FAILED, null,
                 new JobError(EventReader.INVALID_REPORT, message, false), null, clock.instant());

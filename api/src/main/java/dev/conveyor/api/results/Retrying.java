@@ -9,14 +9,19 @@ import tools.jackson.core.JacksonException;
 /**
  * Runs a write until it passes, with backoff, unless it fails because of what it writes. A failure caused by the
  * data (PostgreSQL's data and integrity errors, a program limit such as a too deeply nested value, a value that
- * cannot be encoded) is thrown to the caller, which knows what in the write could be at fault. Anything else (the
- * database restarting or unreachable, a lock conflict, a deadlock, or a failure not understood) is not the data's
- * fault: dropping or failing the write then would lose outcomes, so it is retried.
+ * cannot be encoded) is thrown to the caller, which knows what in the write could be at fault. A failure of the
+ * database or Kafka of any other kind (restarting or unreachable, a lock conflict, a deadlock, a statement the
+ * schema does not fit) is not the data's fault: dropping or failing the write then would lose outcomes, so it is
+ * retried for as long as it lasts. A failure from neither (our own code throwing on what it was given: an overflow,
+ * a value no branch expected) is tried {@value #CODE_FAILURE_TRIES} times in a row, then thrown as the data's: were
+ * it retried for ever, one event that a bug cannot handle would stop every outcome behind it.
  */
 final class Retrying {
 
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+    /** How many times in a row a write may fail outside the database and Kafka before it is taken as the data's. */
+    static final int CODE_FAILURE_TRIES = 3;
 
     /** Thrown when the thread is interrupted while it waits to retry (the application is stopping). */
     static final class Interrupted extends RuntimeException {
@@ -34,6 +39,7 @@ final class Retrying {
 
     void untilDone(Runnable write) {
         var backoff = FIRST_BACKOFF;
+        var codeFailures = 0;
         while (true) {
             try {
                 write.run();
@@ -41,6 +47,10 @@ final class Retrying {
                 return;
             } catch (RuntimeException e) {
                 if (isCausedByData(e) || e instanceof Interrupted) {
+                    throw e;
+                }
+                codeFailures = TaskFailures.isOutage(e) ? 0 : codeFailures + 1;
+                if (codeFailures == CODE_FAILURE_TRIES) {
                     throw e;
                 }
                 failures.failed(e);

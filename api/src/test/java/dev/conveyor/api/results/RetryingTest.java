@@ -56,6 +56,38 @@ class RetryingTest {
     }
 
     @Test
+    void aFailureOfTheCodeRatherThanTheDatabaseIsThrownAfterThreeTriesInARow() {
+        var tries = new AtomicInteger();
+        var bug = new ArithmeticException("long overflow");
+
+        assertThatThrownBy(() -> retrying.untilDone(() -> {
+            tries.incrementAndGet();
+            throw bug;
+        })).isSameAs(bug);
+        assertThat(tries).hasValue(Retrying.CODE_FAILURE_TRIES);
+    }
+
+    @Test
+    void anOutageBetweenFailuresOfTheCodeStartsTheirCountAgain() {
+        var tries = new AtomicInteger();
+        var bug = new IllegalStateException("a value no branch expected");
+        var outage = new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection",
+                new SQLException("Connection to 127.0.0.1:5432 refused", "08001"));
+
+        // two code failures, an outage, two code failures, then it passes: never three of the code's in a row
+        retrying.untilDone(() -> {
+            switch (tries.incrementAndGet()) {
+                case 1, 2, 4, 5 -> throw bug;
+                case 3 -> throw outage;
+                default -> {
+                }
+            }
+        });
+
+        assertThat(tries).hasValue(6);
+    }
+
+    @Test
     void aWriteThatFailsForItsDataIsThrownAtOnceAndNotLogged() {
         var refused = new DataIntegrityViolationException("refused", new SQLException("bad value", "22P02"));
 
