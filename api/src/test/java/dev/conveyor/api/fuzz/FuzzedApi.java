@@ -87,9 +87,13 @@ final class FuzzedApi implements AutoCloseable {
         return ends;
     }
 
-    /** The keys (job ids) of the records written to {@code partitions} between two readings of their ends. */
-    List<String> keysBetween(Map<TopicPartition, Long> from, Map<TopicPartition, Long> to) {
-        var keys = new ArrayList<String>();
+    /** A record's topic and key (a job id). */
+    record Published(String topic, String key) {
+    }
+
+    /** The records written to {@code partitions} between two readings of their ends. */
+    List<Published> publishedBetween(Map<TopicPartition, Long> from, Map<TopicPartition, Long> to) {
+        var keys = new ArrayList<Published>();
         try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(),
@@ -105,7 +109,7 @@ final class FuzzedApi implements AutoCloseable {
                 for (var record : consumer.poll(Duration.ofMillis(200))) {
                     var partition = new TopicPartition(record.topic(), record.partition());
                     if (record.offset() < to.get(partition)) {
-                        keys.add(record.key());
+                        keys.add(new Published(record.topic(), record.key()));
                     }
                 }
             }
