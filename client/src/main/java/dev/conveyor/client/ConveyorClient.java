@@ -36,6 +36,8 @@ import tools.jackson.databind.JsonNode;
 public final class ConveyorClient implements AutoCloseable {
 
     private static final int MAX_WAIT_SECONDS = 60;
+    /** The problem of a long-poll refused for want of room, on the instance or for the key. */
+    private static final String TOO_MANY_LONG_POLLS = "https://conveyor.dev/problems/too-many-long-polls";
     /** Fewest time between two long-polls of one {@link #await}, should the api answer a job early and not ended. */
     private static final Duration MIN_POLL_GAP = Duration.ofSeconds(1);
 
@@ -99,7 +101,10 @@ public final class ConveyorClient implements AutoCloseable {
 
     /**
      * Waits until the job ends or {@code timeout} passes, with long-polls of up to 60 s each (no polling in
-     * between), and answers the job as it then stands: check {@link Job#isTerminal()}.
+     * between), and answers the job as it then stands: check {@link Job#isTerminal()}. An api that refuses the
+     * long-poll for want of room ({@code 429 too-many-long-polls}, after the {@link RetryPolicy}'s tries) is asked
+     * for the job without a wait instead, then again with one a second later: the caller still gets its job when it
+     * ends, a second late at most, and the api's long-poll cap is not taken for a failure.
      */
     public Job await(UUID id, Duration timeout) {
         // a timeout of centuries is as good as for ever (and has more nanoseconds than a long holds)
@@ -107,8 +112,16 @@ public final class ConveyorClient implements AutoCloseable {
                 ? FOREVER.toNanos() : timeout.toNanos());
         while (true) {
             var sent = System.nanoTime();
-            // made anew for each try: one sent again after a 503 asks for what is left of the time, not all of it
-            var job = transport.send(() -> longPoll(id, deadline), ConveyorClient::job);
+            Job job;
+            try {
+                // made anew for each try: one sent again after a 503 asks for what is left of the time, not all of it
+                job = transport.send(() -> longPoll(id, deadline), ConveyorClient::job);
+            } catch (ProblemException e) {
+                if (e.status() != 429 || !TOO_MANY_LONG_POLLS.equals(e.problem().type())) {
+                    throw e;
+                }
+                job = get(id);
+            }
             var now = System.nanoTime();
             if (job.isTerminal() || deadline - now <= 0) {
                 return job;

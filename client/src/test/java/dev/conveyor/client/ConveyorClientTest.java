@@ -230,6 +230,37 @@ class ConveyorClientTest {
         }
 
         @Test
+        void awaitAsksWithoutAWaitWhileTheApiHasNoRoomForLongPollsAndLongPollsAgainASecondLater() {
+            var full = "{\"type\":\"https://conveyor.dev/problems/too-many-long-polls\",\"title\":\"Too many "
+                    + "long-polls\",\"status\":429,\"detail\":\"6000 long-polls wait here.\"}";
+            api.then(429, full, "Retry-After", "0").then(429, full, "Retry-After", "0")
+                    .then(200, job("RUNNING", "null")).then(200, job("SUCCEEDED", "{\"n\":1}"));
+
+            var job = client(new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(50)))
+                    .await(ID, Duration.ofSeconds(90));
+
+            assertThat(job.status()).isEqualTo(JobStatus.SUCCEEDED);
+            var sent = api.received();
+            assertThat(sent).extracting(StubApi.Received::uri).containsExactly(
+                    "/v1/jobs/" + ID + "?wait=60.000", "/v1/jobs/" + ID + "?wait=60.000", "/v1/jobs/" + ID,
+                    "/v1/jobs/" + ID + "?wait=60.000");
+            assertThat(Duration.ofNanos(sent.get(3).atNanos() - sent.get(0).atNanos()))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(950));
+        }
+
+        @Test
+        void awaitThrowsOtherRefusalsOfItsLongPoll() {
+            var tooMany = "{\"type\":\"https://conveyor.dev/problems/rate-limited\",\"title\":\"Too many "
+                    + "requests\",\"status\":429,\"detail\":\"slow down\"}";
+            api.then(429, tooMany, "Retry-After", "0").then(429, tooMany, "Retry-After", "0");
+
+            assertThatThrownBy(() -> client(new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(50)))
+                    .await(ID, Duration.ofSeconds(90))).isInstanceOfSatisfying(ProblemException.class,
+                            e -> assertThat(e.status()).isEqualTo(429));
+            assertThat(api.received()).hasSize(2);
+        }
+
+        @Test
         void listFollowsTheCursorPageByPage() {
             api.then(200, "{\"jobs\":[" + job("FAILED", "null") + "],\"next\":\"c1\"}")
                     .then(200, "{\"jobs\":[" + job("FAILED", "null") + "],\"next\":null}");
