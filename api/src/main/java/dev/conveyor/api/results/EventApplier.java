@@ -15,6 +15,8 @@ import dev.conveyor.common.message.JobStarted;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -25,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -40,7 +43,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * one of this code that repeats ({@link Retrying}: an event a bug cannot handle), is taken as something in the batch
  * that cannot be stored, and the batch is applied again one job at a time, so that only the job whose events cannot
  * be written is affected: its attempt fails with {@code INVALID_REPORT} (or, if even that cannot be written, its
- * events are skipped and counted in {@code conveyor.events.rejected}).
+ * events are skipped and counted in {@code conveyor.events.rejected}). A failure of the code fails at most
+ * {@value CodeFailures#MOST} jobs a minute that way; past that it is taken for a bug that hits every event, and the
+ * events wait, retried in place, rather than fail job after job.
  */
 @Component
 class EventApplier {
@@ -59,6 +64,7 @@ class EventApplier {
     private final Counter ignored;
     private final Counter rejected;
     private final JobMetrics jobMetrics;
+    private final CodeFailures codeFailures = new CodeFailures(System::nanoTime);
 
     EventApplier(JobWrites writes, JobLifecycle lifecycle, TransactionTemplate transaction,
             JobNotifications notifications, JobWaiters waiters, Dispatcher dispatcher, Clock clock,
@@ -113,14 +119,57 @@ class EventApplier {
         var byJob = new LinkedHashMap<UUID, List<JobEvent>>();
         events.forEach(event -> byJob.computeIfAbsent(event.jobId(), id -> new ArrayList<>()).add(event));
         for (var jobEvents : byJob.values()) {
-            var jobId = jobEvents.getFirst().jobId();
             try {
                 retrying.untilDone(() -> applyTogether(jobEvents));
             } catch (Retrying.Interrupted e) {
                 throw e;
             } catch (RuntimeException e) {
-                failInstead(jobEvents, e);
+                if (Retrying.isCausedByData(e) || codeFailures.tryFail()) {
+                    failInstead(jobEvents, e);
+                } else {
+                    waitForAFix(jobEvents, e);
+                }
             }
+        }
+    }
+
+    /**
+     * The code failed on this job's events as on those of {@value CodeFailures#MOST} other jobs within a minute: a
+     * bug that hits every event of some kind, not one event. Failing every such job would throw their outcomes away;
+     * they wait on Kafka instead, retried in place, until a fixed api applies them.
+     */
+    private void waitForAFix(List<JobEvent> jobEvents, RuntimeException cause) {
+        log.error("The api's code fails on the events of job {} as on those of {} other jobs within a minute ({}); "
+                + "taking it for a bug that hits every such event: retrying in place, and the events listener reads "
+                + "no further until it passes", jobEvents.getFirst().jobId(), CodeFailures.MOST,
+                LogText.of(String.valueOf(cause), 1000), cause);
+        retrying.untilDone(() -> applyTogether(jobEvents), false);
+    }
+
+    /** How many jobs a failure of the code (not the data's) may fail within a minute: a few poisoned events. */
+    static final class CodeFailures {
+
+        static final int MOST = 10;
+        private static final long WINDOW_NANOS = Duration.ofMinutes(1).toNanos();
+
+        private final ArrayDeque<Long> failedAt = new ArrayDeque<>();
+        private final LongSupplier nanoTime;
+
+        CodeFailures(LongSupplier nanoTime) {
+            this.nanoTime = nanoTime;
+        }
+
+        /** Whether one more job may fail for a failure of the code now; counts it if so. */
+        synchronized boolean tryFail() {
+            var now = nanoTime.getAsLong();
+            while (!failedAt.isEmpty() && now - failedAt.peekFirst() >= WINDOW_NANOS) {
+                failedAt.removeFirst();
+            }
+            if (failedAt.size() >= MOST) {
+                return false;
+            }
+            failedAt.addLast(now);
+            return true;
         }
     }
 

@@ -38,6 +38,14 @@ final class Retrying {
     }
 
     void untilDone(Runnable write) {
+        untilDone(write, true);
+    }
+
+    /**
+     * As {@link #untilDone(Runnable)}, but a failure of the code is retried for as long as it lasts, like an outage,
+     * when {@code codeFailuresEnd} is false (a bug that hits every write: failing them all would lose outcomes).
+     */
+    void untilDone(Runnable write, boolean codeFailuresEnd) {
         var backoff = FIRST_BACKOFF;
         var codeFailures = 0;
         while (true) {
@@ -50,7 +58,7 @@ final class Retrying {
                     throw e;
                 }
                 codeFailures = TaskFailures.isOutage(e) ? 0 : codeFailures + 1;
-                if (codeFailures == CODE_FAILURE_TRIES) {
+                if (codeFailuresEnd && codeFailures == CODE_FAILURE_TRIES) {
                     throw e;
                 }
                 failures.failed(e);

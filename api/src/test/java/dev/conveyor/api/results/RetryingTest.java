@@ -68,6 +68,36 @@ class RetryingTest {
     }
 
     @Test
+    void aFailureOfTheCodeIsRetriedLikeAnOutageWhenItMayNotEnd() {
+        var tries = new AtomicInteger();
+
+        retrying.untilDone(() -> {
+            if (tries.incrementAndGet() <= Retrying.CODE_FAILURE_TRIES + 1) {
+                throw new IllegalStateException("a bug on every write, until the fix");
+            }
+        }, false);
+
+        assertThat(tries).hasValue(Retrying.CODE_FAILURE_TRIES + 2);
+    }
+
+    @Test
+    void tenJobsAMinuteMayFailForTheCodeAndOneMoreOnlyOnceTheFirstIsAMinuteOld() {
+        var now = new java.util.concurrent.atomic.AtomicLong();
+        var failures = new EventApplier.CodeFailures(now::get);
+        for (var i = 0; i < EventApplier.CodeFailures.MOST; i++) {
+            assertThat(failures.tryFail()).as("failure %d", i + 1).isTrue();
+            now.addAndGet(java.time.Duration.ofSeconds(1).toNanos());
+        }
+
+        assertThat(failures.tryFail()).isFalse();
+        now.set(java.time.Duration.ofMinutes(1).toNanos() - 1);
+        assertThat(failures.tryFail()).isFalse();
+        now.set(java.time.Duration.ofMinutes(1).toNanos());
+        assertThat(failures.tryFail()).isTrue();
+        assertThat(failures.tryFail()).isFalse();
+    }
+
+    @Test
     void anOutageBetweenFailuresOfTheCodeStartsTheirCountAgain() {
         var tries = new AtomicInteger();
         var bug = new IllegalStateException("a value no branch expected");
