@@ -102,9 +102,9 @@ public final class ConveyorClient implements AutoCloseable {
     /**
      * Waits until the job ends or {@code timeout} passes, with long-polls of up to 60 s each (no polling in
      * between), and answers the job as it then stands: check {@link Job#isTerminal()}. An api that refuses the
-     * long-poll for want of room ({@code 429 too-many-long-polls}, after the {@link RetryPolicy}'s tries) is asked
-     * for the job without a wait instead, then again with one a second later: the caller still gets its job when it
-     * ends, a second late at most, and the api's long-poll cap is not taken for a failure.
+     * long-poll for want of room ({@code 429 too-many-long-polls}, once the {@link RetryPolicy}'s tries are spent) is
+     * asked for the job without a wait instead, and long-polled again after that: while the api has no room, the job
+     * is read every few seconds (the retries' pauses), and the api's long-poll cap is not taken for a failure.
      */
     public Job await(UUID id, Duration timeout) {
         // a timeout of centuries is as good as for ever (and has more nanoseconds than a long holds)
