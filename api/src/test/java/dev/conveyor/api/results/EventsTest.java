@@ -123,13 +123,15 @@ class EventsTest {
         return matcher.find() ? matcher.group(1) : "garbage";
     }
 
-    private static String started(UUID id, int attempt, int generation) {
+    /** A worker's start of the attempt, as it writes one (also for other classes' hand-written events). */
+    static String started(UUID id, int attempt, int generation) {
         return """
                 {"event": "started", "v": 1, "jobId": "%s", "attempt": %d, "generation": %d, "workerId": "w1",
                  "at": "%s"}""".formatted(id, attempt, generation, Instant.now());
     }
 
-    private static String succeeded(UUID id, int attempt, int generation, String result) {
+    /** A worker's success of the attempt with {@code result} (JSON), as it writes one. */
+    static String succeeded(UUID id, int attempt, int generation, String result) {
         return """
                 {"event": "finished", "v": 1, "jobId": "%s", "attempt": %d, "generation": %d, "maxAttempts": 3,
                  "workerId": "w1", "outcome": "SUCCEEDED", "result": %s, "at": "%s"}"""
