@@ -18,6 +18,16 @@ public record JobRequest(String type, Object payload, String queue, Integer maxA
         if (runAt != null && delay != null) {
             throw new IllegalArgumentException("give runAt or delay, not both");
         }
+        // the api counts both in whole seconds: a fraction would be cut off, and a job run earlier, or an attempt
+        // stopped sooner, than asked
+        wholeSeconds("timeout", timeout);
+        wholeSeconds("delay", delay);
+    }
+
+    private static void wholeSeconds(String field, Duration value) {
+        if (value != null && value.getNano() != 0) {
+            throw new IllegalArgumentException(field + " must be whole seconds, not " + value);
+        }
     }
 
     /** A job of {@code type} with an empty payload. */

@@ -206,6 +206,20 @@ class ConveyorClientTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JSON object");
             assertThat(api.received()).isEmpty();
         }
+
+        @Test
+        void aTimeoutOrDelayWithAFractionOfASecondIsRefusedBeforeSending() {
+            var request = JobRequest.of("echo");
+            assertThatThrownBy(() -> request.timeout(Duration.ofMillis(1500)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("timeout must be whole seconds, not PT1.5S");
+            assertThatThrownBy(() -> request.delay(Duration.ofMillis(-500)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("delay must be whole seconds");
+            api.then(202, job("QUEUED", "null"));
+            client(RetryPolicy.DEFAULT).submit(request.timeout(Duration.ofSeconds(90)).delay(Duration.ofMinutes(2)));
+            var body = ClientJson.MAPPER.readTree(api.received().getFirst().body());
+            assertThat(body.get("timeoutSeconds").asLong()).isEqualTo(90);
+            assertThat(body.get("delaySeconds").asLong()).isEqualTo(120);
+        }
     }
 
     @Nested
