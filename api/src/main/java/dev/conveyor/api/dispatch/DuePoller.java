@@ -203,6 +203,9 @@ class DuePoller implements SmartLifecycle {
         if (!due.isEmpty()) {
             publisher.publish(due, System.nanoTime());
         }
+        // only a look that asked PostgreSQL says it works: one that could not claim (its instance judging no lease,
+        // as while the database is away) proves nothing about the database
+        failures.worked();
         return kept.items().size() + due.size();
     }
 
@@ -213,7 +216,6 @@ class DuePoller implements SmartLifecycle {
         while (running) {
             try {
                 var taken = dispatchDue();
-                failures.worked();
                 if (taken == 0 || (taken < settings.batchSize() && !windows.backlog())) {
                     // woken early when a tenant's window frees up while it has jobs waiting
                     wakeups.poll(settings.pollInterval().toNanos(), TimeUnit.NANOSECONDS);
