@@ -63,22 +63,20 @@ class DispatchMarksTest {
         return list;
     }
 
-    /** Starts {@link #marks} on {@code database}, each mark waiting 300 ms before it is written. */
-    private void startDelayed(FlakyDatabase database) {
-        marks = new DispatchMarks(database, new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
-                Duration.ofSeconds(2), Duration.ofMillis(300)));
-        marks.start();
-    }
+    /** A short delay, for tests that wait for marks to be written after it. */
+    private static final Duration SHORT_DELAY = Duration.ofMillis(300);
 
     /**
-     * Starts {@link #marks} on {@code database} with a delay no test outlasts, so that only {@link DispatchMarks#stop}
-     * writes the marks. A test that settles marks within a short delay is at the mercy of the machine: a test thread
-     * held up past the delay between its adds and its settles (CI's two test JVMs share two cores) sees every mark
-     * written.
+     * A delay no test outlasts, so that only {@link DispatchMarks#stop} writes the marks: for tests that settle marks
+     * before they are written. Within a short delay they would be at the mercy of the machine: a test thread held up
+     * past the delay between its adds and its settles (CI's two test JVMs share two cores) sees every mark written.
      */
-    private void startHeld(FlakyDatabase database) {
+    private static final Duration HELD_TILL_STOP = Duration.ofMinutes(10);
+
+    /** Starts {@link #marks} on {@code database}, each mark waiting {@code delay} before it is written. */
+    private void start(FlakyDatabase database, Duration delay) {
         marks = new DispatchMarks(database, new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
-                Duration.ofSeconds(2), Duration.ofMinutes(10)));
+                Duration.ofSeconds(2), delay));
         marks.start();
     }
 
@@ -178,7 +176,7 @@ class DispatchMarksTest {
     @Test
     void aMarkWhoseAttemptAWorkerReportedWithinTheDelayIsNeverWritten() {
         var database = new FlakyDatabase(0);
-        startHeld(database);
+        start(database, HELD_TILL_STOP);
         var started = new DispatchMark(UUID.randomUUID(), 0, 0, 0, 1);
         var staleReport = new DispatchMark(UUID.randomUUID(), 0, 2, 1, 2);
         var waiting = new DispatchMark(UUID.randomUUID(), 0, 0, 2, 3);
@@ -200,7 +198,7 @@ class DispatchMarksTest {
     @Test
     void aHandBackSettlesTheMarkOfTheDispatchItGaveBackOnly() {
         var database = new FlakyDatabase(0);
-        startHeld(database);
+        start(database, HELD_TILL_STOP);
         var givenBack = new DispatchMark(UUID.randomUUID(), 0, 0, 2, 0, 1);
         var next = new DispatchMark(UUID.randomUUID(), 0, 0, 3, 1, 2);
         add(List.of(givenBack, next));
@@ -215,7 +213,7 @@ class DispatchMarksTest {
     @Test
     void aMarkOfAGenerationBeforeARetryPublishedAfterItLeavesTheRetrysMarkToBeWritten() {
         var database = new FlakyDatabase(0);
-        startDelayed(database);
+        start(database, SHORT_DELAY);
         var job = UUID.randomUUID();
         // cancelled on another instance and retried on this one, whose backlog, not yet told of the cancel, then
         // publishes the cancelled generation after the retry
@@ -232,10 +230,7 @@ class DispatchMarksTest {
     @Test
     void marksWaitForTheirDelayButAllAreWrittenAtShutdown() {
         var database = new FlakyDatabase(0);
-        var delayed = new DispatchMarks.Limits(100, Duration.ofMillis(10), Duration.ofMillis(50),
-                Duration.ofSeconds(2), Duration.ofMinutes(10));
-        marks = new DispatchMarks(database, delayed);
-        marks.start();
+        start(database, HELD_TILL_STOP);
         var expected = someMarks(4);
         add(expected);
         marks.settled(expected.getFirst().id(), 0, 1);
